@@ -1,0 +1,43 @@
+// Package shard is shardcast's storage core: one shard is an append-only,
+// sequence-numbered log of records. Data-stream records and video fragments
+// are both stored here; the package knows nothing of either.
+//
+// # Basics
+//
+// A Log accepts batches of entries (opaque meta + data) and gives each a
+// sequence number, one more than the last, and a server time in unix
+// nanoseconds that never goes backwards. Append returns only once the batch is
+// durable. Read returns committed records from a sequence number on;
+// SeekTime finds the first record at or after a time; Notify returns a channel
+// that is closed on the next commit, for readers that tail the log.
+//
+// Two implementations share one contract (contract_test.go): MemLog, for
+// tests and ephemeral servers, and FileLog, the durable one:
+//
+//   - The log is a directory of segment files named %020d.seg after their first
+//     sequence number. Each starts with a 64-byte header (magic, format
+//     version, first sequence, data-key version, salt, CRC32C) followed by
+//     records: length | seq | time | meta length | body | CRC32C, where body is
+//     meta followed by data, sealed with AES-256-GCM when the segment has a
+//     data key (see package envelope).
+//   - One writer goroutine owns the active segment. Appends queue to it; it
+//     takes everything queued, writes it with one write, fsyncs once (group
+//     commit), publishes the new committed end and answers every caller.
+//   - Readers read committed bytes with ReadAt and never take the writer's
+//     locks; a sparse in-memory index (one entry per few KiB) finds offsets by
+//     sequence or time. Sealed segments keep that index in a .idx sidecar, a
+//     cache that is rebuilt by scanning when missing or stale.
+//   - Retention (TrimBefore) drops whole segments whose records are all older
+//     than a time, never single records.
+//   - Opening recovers from a crash: the tail of the last segment is scanned
+//     and cut at the first torn or corrupt record, and writing resumes in a
+//     fresh segment, so a sequence number is never sealed twice under one
+//     segment key.
+//
+// # Caveats
+//
+// Records are never rewritten, so a change of data key (SetKey) applies to
+// records appended after it; it rolls to a new segment. Sequence numbers
+// start at 1 and never go backwards, even when retention empties the log:
+// the newest segment file is kept (possibly empty) to remember the position.
+package shard

@@ -1,0 +1,77 @@
+package shard
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors returned by logs; check them with errors.Is.
+var (
+	ErrClosed   = errors.New("shard: log is closed")
+	ErrCorrupt  = errors.New("shard: corrupt data")
+	ErrTooLarge = errors.New("shard: record too large")
+	ErrNoKey    = errors.New("shard: data key unavailable")
+	ErrFailed   = errors.New("shard: log failed and must be reopened")
+)
+
+// MaxRecordSize bounds one record's meta plus data.
+const MaxRecordSize = 64 << 20
+
+// Entry is what a producer appends: meta is small (a partition key, fragment
+// timestamps), data is the payload. Both are opaque to the log.
+type Entry struct {
+	Meta []byte
+	Data []byte
+}
+
+// Record is a committed entry.
+type Record struct {
+	Seq    uint64
+	Time   int64  // server time, unix nanoseconds; never decreases along the log
+	KeyVer uint32 // data-key version it was sealed with; 0 when stored in plaintext
+	Meta   []byte
+	Data   []byte
+}
+
+// Appended says where a batch landed: its entries got FirstSeq, FirstSeq+1,
+// ... and all share Time.
+type Appended struct {
+	FirstSeq uint64
+	Time     int64
+}
+
+// Bounds describes a log's extent: records First..Next-1 are readable.
+// First == Next when the log is empty.
+type Bounds struct {
+	First    uint64
+	Next     uint64
+	LastTime int64 // time of record Next-1, 0 when empty
+}
+
+// KeySource returns the data key of a version (1, 2, ...). Logs call it when
+// they open a segment sealed with that version.
+type KeySource func(version uint32) ([]byte, error)
+
+// Log is one shard's append-only log. All methods are safe for concurrent use.
+type Log interface {
+	// Append stores entries durably, in order, and reports their position.
+	Append(ctx context.Context, entries []Entry) (Appended, error)
+	// Read returns up to max committed records with Seq >= from whose meta
+	// plus data fit in maxBytes (at least one record when any is available).
+	// A from below the first retained record reads from the first one.
+	Read(from uint64, max, maxBytes int) ([]Record, error)
+	// SeekTime returns the sequence number of the first record with Time >= t,
+	// or Bounds().Next when there is none.
+	SeekTime(t int64) (uint64, error)
+	// Bounds returns the readable extent.
+	Bounds() Bounds
+	// Notify returns a channel closed at the next commit (or at Close).
+	Notify() <-chan struct{}
+	// SetKey makes later appends seal with key version ver (0 = plaintext).
+	SetKey(ver uint32)
+	// TrimBefore drops whole stored units whose records are all older than t
+	// and returns how many records were dropped.
+	TrimBefore(t int64) (int, error)
+	// Close stops the log; pending appends finish first.
+	Close() error
+}
