@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole server configuration.
+type Config struct {
+	DataDir   string `yaml:"data_dir"`
+	Storage   string `yaml:"storage"` // "file" or "memory"
+	HTTP      string `yaml:"http"`
+	RTSP      string `yaml:"rtsp"`
+	WebRTC    string `yaml:"webrtc"`
+	LogLevel  string `yaml:"log_level"`
+	LogFormat string `yaml:"log_format"` // "text" or "json"
+	AccountID string `yaml:"account_id"`
+	Region    string `yaml:"region"`
+	// MasterKey, base64 or hex of 32 bytes, replaces the keyring file.
+	MasterKey    string `yaml:"master_key"`
+	MaxBodyBytes int64  `yaml:"max_body_bytes"`
+	Auth         struct {
+		// One credential, convenient for flags and the environment.
+		AccessKeyID     string `yaml:"access_key_id"`
+		SecretAccessKey string `yaml:"secret_access_key"`
+		// Keys maps more access key ids to secret keys. With no credential
+		// at all, any well-formed SigV4 signature is accepted unchecked.
+		Keys map[string]string `yaml:"keys"`
+	} `yaml:"auth"`
+	Kinesis struct {
+		ShardLimit               int           `yaml:"shard_limit"`
+		OnDemandStreamCountLimit int           `yaml:"on_demand_stream_count_limit"`
+		EnforceLimits            bool          `yaml:"enforce_limits"`
+		IteratorTTL              time.Duration `yaml:"iterator_ttl"`
+		RetentionCheck           time.Duration `yaml:"retention_check"`
+		SegmentMaxBytes          int64         `yaml:"segment_max_bytes"`
+	} `yaml:"kinesis"`
+}
+
+func defaultConfig() Config {
+	var c Config
+	c.DataDir = "./data"
+	c.Storage = "file"
+	c.HTTP = ":8080"
+	c.RTSP = ":8554"
+	c.WebRTC = ":8189"
+	c.LogLevel = "info"
+	c.LogFormat = "text"
+	c.AccountID = "000000000000"
+	c.Region = "us-east-1"
+	c.MaxBodyBytes = 12 << 20
+	c.Kinesis.ShardLimit = 500
+	c.Kinesis.OnDemandStreamCountLimit = 50
+	c.Kinesis.IteratorTTL = 5 * time.Minute
+	c.Kinesis.RetentionCheck = time.Minute
+	c.Kinesis.SegmentMaxBytes = 64 << 20
+	return c
+}
+
+// flagHelp reports that -h was asked for and usage was printed.
+var flagHelp = errors.New("help requested")
+
+// setting is one flag; its environment variable is SHARDCAST_ + the name in
+// upper case with dashes as underscores.
+type setting struct {
+	name, usage string
+	set         func(c *Config, v string) error
+}
+
+func settings() []setting {
+	str := func(f func(*Config) *string) func(*Config, string) error {
+		return func(c *Config, v string) error { *f(c) = v; return nil }
+	}
+	num := func(f func(*Config) *int) func(*Config, string) error {
+		return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			*f(c) = n
+			return err
+		}
+	}
+	return []setting{
+		{"data-dir", "directory of the embedded store (default ./data)", str(func(c *Config) *string { return &c.DataDir })},
+		{"storage", `"file" (durable, in --data-dir) or "memory" (nothing persists)`, str(func(c *Config) *string { return &c.Storage })},
+		{"http", "address of the APIs, HLS, WHIP and the UI (default :8080)", str(func(c *Config) *string { return &c.HTTP })},
+		{"rtsp", "address of the RTSP server (default :8554)", str(func(c *Config) *string { return &c.RTSP })},
+		{"webrtc", "address of WebRTC ICE over UDP and TCP (default :8189)", str(func(c *Config) *string { return &c.WebRTC })},
+		{"log-level", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+		{"log-format", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
+		{"account-id", "12-digit account id shown in ARNs", str(func(c *Config) *string { return &c.AccountID })},
+		{"region", "region shown in ARNs", str(func(c *Config) *string { return &c.Region })},
+		{"master-key", "master key (32 bytes, base64 or hex) instead of the keyring file", str(func(c *Config) *string { return &c.MasterKey })},
+		{"shard-limit", "open shards allowed per account (default 500)", num(func(c *Config) *int { return &c.Kinesis.ShardLimit })},
+		{"enforce-limits", "enforce per-shard throughput limits as AWS does (true/false)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.Kinesis.EnforceLimits = b
+			return err
+		}},
+		{"access-key-id", "with --secret-access-key: a credential that signed requests must use", str(func(c *Config) *string { return &c.Auth.AccessKeyID })},
+		{"secret-access-key", "secret of --access-key-id", str(func(c *Config) *string { return &c.Auth.SecretAccessKey })},
+	}
+}
+
+// authKeys returns every configured credential.
+func (c *Config) authKeys() map[string]string {
+	keys := map[string]string{}
+	for id, secret := range c.Auth.Keys {
+		keys[id] = secret
+	}
+	if c.Auth.AccessKeyID != "" {
+		keys[c.Auth.AccessKeyID] = c.Auth.SecretAccessKey
+	}
+	return keys
+}
+
+// loadConfig builds the configuration from defaults, the YAML file, the
+// environment and args, in that order of precedence (last wins).
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("shardcast", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration file (env SHARDCAST_CONFIG)")
+	all := settings()
+	values := map[string]*string{}
+	for _, s := range all {
+		values[s.name] = fs.String(s.name, "", s.usage+" (env SHARDCAST_"+envName(s.name)+")")
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: shardcast [flags]\n\nEvery flag can also be set with its environment variable or in the --config file.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return Config{}, flagHelp
+	} else if err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg := defaultConfig()
+	path := *configPath
+	if path == "" {
+		path = getenv("SHARDCAST_CONFIG")
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	for _, s := range all {
+		if v, ok := lookupEnv(getenv, "SHARDCAST_"+envName(s.name)); ok {
+			if err := s.set(&cfg, v); err != nil {
+				return Config{}, fmt.Errorf("SHARDCAST_%s=%q: %w", envName(s.name), v, err)
+			}
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, s := range all {
+		if set[s.name] {
+			if err := s.set(&cfg, *values[s.name]); err != nil {
+				return Config{}, fmt.Errorf("--%s=%q: %w", s.name, *values[s.name], err)
+			}
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+func envName(flag string) string { return strings.ToUpper(strings.ReplaceAll(flag, "-", "_")) }
+
+func lookupEnv(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// Validate checks the configuration as a whole.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Storage != "file" && c.Storage != "memory" {
+		errs = append(errs, fmt.Errorf("storage must be file or memory, not %q", c.Storage))
+	}
+	if c.Storage == "file" && c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir must be set for file storage"))
+	}
+	for name, addr := range map[string]string{"http": c.HTTP, "rtsp": c.RTSP, "webrtc": c.WebRTC} {
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, fmt.Errorf("%s address %q: %w", name, addr, err))
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			errs = append(errs, fmt.Errorf("%s address %q: bad port", name, addr))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log_format must be text or json, not %q", c.LogFormat))
+	}
+	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
+		errs = append(errs, fmt.Errorf("account_id must be 12 digits, not %q", c.AccountID))
+	}
+	if c.Region == "" {
+		errs = append(errs, errors.New("region must be set"))
+	}
+	if (c.Auth.AccessKeyID == "") != (c.Auth.SecretAccessKey == "") {
+		errs = append(errs, errors.New("auth access_key_id and secret_access_key go together"))
+	}
+	for id, secret := range c.Auth.Keys {
+		if id == "" || secret == "" {
+			errs = append(errs, fmt.Errorf("auth key %q needs both an id and a secret", id))
+		}
+	}
+	if c.MaxBodyBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("max_body_bytes %d is below 1 MiB", c.MaxBodyBytes))
+	}
+	k := c.Kinesis
+	if k.ShardLimit < 1 || k.OnDemandStreamCountLimit < 1 {
+		errs = append(errs, errors.New("kinesis shard_limit and on_demand_stream_count_limit must be positive"))
+	}
+	if k.IteratorTTL < time.Second || k.RetentionCheck < time.Second {
+		errs = append(errs, errors.New("kinesis iterator_ttl and retention_check must be at least 1s"))
+	}
+	if k.SegmentMaxBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("kinesis segment_max_bytes %d is below 64 KiB", k.SegmentMaxBytes))
+	}
+	return errors.Join(errs...)
+}

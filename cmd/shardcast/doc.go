@@ -1,0 +1,18 @@
+// Command shardcast is a self-hosted Kinesis: one binary serving the
+// Kinesis Data Streams API (and, as they land, video streams) over an
+// embedded store in a data directory.
+//
+// # Basics
+//
+// Configuration is layered: built-in defaults, then a YAML file (--config),
+// then SHARDCAST_<NAME> environment variables, then command-line flags; the
+// result is validated before anything starts. main builds every part by
+// hand (keyring, catalog, engine, HTTP router), starts the listeners, prints
+// the URLs and, on SIGINT or SIGTERM, shuts down in reverse order.
+//
+// # Caveats
+//
+// This is the only package that reads flags, the environment or files
+// named by the user; everything else receives its settings through
+// constructors.
+package main

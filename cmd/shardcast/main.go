@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/index"
+	"github.com/shardcast/shardcast/web"
+	"github.com/shardcast/shardcast/web/awsapi"
+	"github.com/shardcast/shardcast/web/kinesis"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if errors.Is(err, flagHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "shardcast:", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	srv, err := newServer(cfg, log)
+	if err != nil {
+		log.Error("start failed", "err", err)
+		return 1
+	}
+	if err := srv.Start(); err != nil {
+		log.Error("start failed", "err", err)
+		srv.Close()
+		return 1
+	}
+	srv.printURLs(stdout)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-srv.errc:
+		log.Error("server failed", "err", err)
+		srv.Close()
+		return 1
+	}
+	if err := srv.Close(); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// server is every part of a running shardcast, built in dependency order
+// and closed in reverse.
+type server struct {
+	cfg     Config
+	log     *slog.Logger
+	keyring *envelope.Keyring
+	catalog *index.Catalog
+	engine  *datastreams.Engine
+	handler http.Handler
+
+	ln   net.Listener
+	http *http.Server
+	errc chan error
+}
+
+// newServer opens the store and builds the handlers; nothing listens yet.
+func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
+	s = &server{cfg: cfg, log: log, errc: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	dataDir := ""
+	if cfg.Storage == "file" {
+		dataDir = cfg.DataDir
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return s, fmt.Errorf("data dir: %w", err)
+		}
+	}
+	switch {
+	case cfg.MasterKey != "":
+		key, err := envelope.ParseMasterKey(cfg.MasterKey)
+		if err != nil {
+			return s, err
+		}
+		if s.keyring, err = envelope.NewStatic(key); err != nil {
+			return s, err
+		}
+	case dataDir == "":
+		key := make([]byte, 32)
+		rand.Read(key)
+		s.keyring, _ = envelope.NewStatic(key)
+	default:
+		if s.keyring, err = envelope.OpenFile(filepath.Join(dataDir, "keyring.json")); err != nil {
+			return s, err
+		}
+	}
+	ecfg := datastreams.Config{
+		Keyring: s.keyring, Account: cfg.AccountID, Region: cfg.Region,
+		ShardLimit: cfg.Kinesis.ShardLimit, OnDemandStreamCountLimit: cfg.Kinesis.OnDemandStreamCountLimit,
+		IteratorTTL: cfg.Kinesis.IteratorTTL, RetentionCheck: cfg.Kinesis.RetentionCheck,
+		EnforceLimits: cfg.Kinesis.EnforceLimits, SegmentMaxBytes: cfg.Kinesis.SegmentMaxBytes,
+		Logger: log,
+	}
+	if dataDir != "" {
+		if s.catalog, err = index.Open(filepath.Join(dataDir, "catalog.db")); err != nil {
+			return s, err
+		}
+		ecfg.Dir, ecfg.Catalog = filepath.Join(dataDir, "kinesis"), s.catalog
+	}
+	if s.engine, err = datastreams.Open(ecfg); err != nil {
+		return s, err
+	}
+	auth := &awsapi.Auth{Keys: cfg.authKeys()}
+	s.handler = web.NewRouter(web.Config{
+		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Auth: auth,
+		Kinesis:         kinesis.New(s.engine, auth, log),
+		RotateMasterKey: s.engine.RotateMasterKey,
+	})
+	return s, nil
+}
+
+// Start listens on the HTTP address and serves in the background.
+func (s *server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.HTTP)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.errc <- err
+		}
+	}()
+	s.log.Info("http listening", "addr", ln.Addr().String())
+	return nil
+}
+
+// URL is the base URL of the HTTP listener.
+func (s *server) URL() string {
+	addr := s.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+func (s *server) printURLs(w io.Writer) {
+	where := "memory (nothing persists)"
+	if s.cfg.Storage == "file" {
+		where = s.cfg.DataDir
+	}
+	fmt.Fprintf(w, "shardcast %s, data in %s\n", version, where)
+	fmt.Fprintf(w, "  Kinesis API  %s/   (aws --endpoint-url %s kinesis list-streams)\n", s.URL(), s.URL())
+	fmt.Fprintf(w, "  Health       %s/healthz\n", s.URL())
+}
+
+// Close stops the listener, then the engine, then the catalog.
+func (s *server) Close() error {
+	var errs []error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, s.http.Shutdown(ctx))
+		cancel()
+	}
+	if s.engine != nil {
+		errs = append(errs, s.engine.Close())
+	}
+	if s.catalog != nil {
+		errs = append(errs, s.catalog.Close())
+	}
+	return errors.Join(errs...)
+}

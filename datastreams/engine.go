@@ -1,0 +1,457 @@
+package datastreams
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/fsutil"
+	"github.com/shardcast/shardcast/datastreams/shard"
+	"github.com/shardcast/shardcast/index"
+)
+
+// Config configures an Engine.
+type Config struct {
+	// Dir holds one directory per stream; "" keeps everything in memory
+	// (nothing survives Close) and needs no Catalog.
+	Dir     string
+	Catalog *index.Catalog
+	Keyring *envelope.Keyring
+
+	Account string // 12-digit account id used in ARNs and messages
+	Region  string
+
+	ShardLimit               int           // open shards per account (default 500)
+	OnDemandStreamCountLimit int           // ON_DEMAND streams per account (default 50)
+	IteratorTTL              time.Duration // shard iterator lifetime (default 5m)
+	RetentionCheck           time.Duration // how often expired segments are dropped (default 1m)
+	EnforceLimits            bool          // enforce per-shard throughput limits as AWS does
+	SegmentMaxBytes          int64         // shard segment size (default 64 MiB)
+
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Defaults and bounds that follow AWS.
+const (
+	DefaultRetentionHours = 24
+	MinRetentionHours     = 24
+	MaxRetentionHours     = 8760
+	DefaultOnDemandShards = 4
+	DefaultMaxRecordKiB   = 1024
+	MaxTagsPerStream      = 50
+	MaxGetRecordsBytes    = 10 << 20
+	manifestName          = "stream.json"
+	deletedSuffix         = ".deleted"
+)
+
+// Engine runs the data streams of one server.
+type Engine struct {
+	cfg     Config
+	iterKey []byte
+
+	mu      sync.RWMutex // guards streams; held briefly
+	streams map[string]*stream
+
+	kmu      sync.Mutex
+	dataKeys map[string][]byte // stream id + "/" + version -> plaintext data key
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// stream is a live stream: its definition and its open shard logs.
+type stream struct {
+	dir   string
+	state atomic.Pointer[streamState]
+	mu    sync.Mutex // serializes control-plane changes to this stream
+}
+
+// streamState is an immutable snapshot; changes publish a new one.
+type streamState struct {
+	meta   *index.Stream
+	shards []*shardRT // by shard index
+	open   []*shardRT // open shards in hash-key order, for routing
+}
+
+type shardRT struct {
+	info       index.Shard
+	start, end hashKey
+	createdSec int64
+	log        shard.Log
+	limits     *shardLimits
+}
+
+// Open loads every stream under cfg.Dir and starts the retention loop.
+func Open(cfg Config) (*Engine, error) {
+	if cfg.Account == "" {
+		cfg.Account = "000000000000"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.ShardLimit <= 0 {
+		cfg.ShardLimit = 500
+	}
+	if cfg.OnDemandStreamCountLimit <= 0 {
+		cfg.OnDemandStreamCountLimit = 50
+	}
+	if cfg.IteratorTTL <= 0 {
+		cfg.IteratorTTL = 5 * time.Minute
+	}
+	if cfg.RetentionCheck <= 0 {
+		cfg.RetentionCheck = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Keyring == nil {
+		return nil, errors.New("datastreams: a keyring is required")
+	}
+	e := &Engine{cfg: cfg, streams: map[string]*stream{}, dataKeys: map[string][]byte{}, stop: make(chan struct{})}
+	if cfg.Dir == "" {
+		e.iterKey = make([]byte, 32)
+		rand.Read(e.iterKey)
+	} else {
+		if cfg.Catalog == nil {
+			return nil, errors.New("datastreams: a catalog is required with a directory")
+		}
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("datastreams: %w", err)
+		}
+		key, err := loadOrCreateSecret(filepath.Join(cfg.Dir, "iterator.key"))
+		if err != nil {
+			return nil, err
+		}
+		e.iterKey = key
+		if err := e.load(); err != nil {
+			e.closeStreams()
+			return nil, err
+		}
+	}
+	e.wg.Add(1)
+	go e.retentionLoop()
+	return e, nil
+}
+
+// loadOrCreateSecret returns the 32-byte secret in path, creating it first.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("datastreams: read %s: %w", path, err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("datastreams: random secret: %w", err)
+	}
+	if err := fsutil.WriteFileAtomic(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("datastreams: %w", err)
+	}
+	return b, nil
+}
+
+// load opens every stream directory and reconciles the catalog with the
+// manifests found there.
+func (e *Engine) load() error {
+	des, err := os.ReadDir(e.cfg.Dir)
+	if err != nil {
+		return fmt.Errorf("datastreams: %w", err)
+	}
+	var metas []*index.Stream
+	for _, de := range des {
+		if !de.IsDir() {
+			continue
+		}
+		dir := filepath.Join(e.cfg.Dir, de.Name())
+		if strings.HasSuffix(de.Name(), deletedSuffix) {
+			// A delete that did not finish.
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("datastreams: finish delete of %s: %w", dir, err)
+			}
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, manifestName))
+		if errors.Is(err, os.ErrNotExist) {
+			// A create that did not finish: nothing was acknowledged in it.
+			e.cfg.Logger.Warn("datastreams: removing stream directory without manifest", "dir", dir)
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("datastreams: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("datastreams: %w", err)
+		}
+		meta := new(index.Stream)
+		if err := json.Unmarshal(b, meta); err != nil {
+			return fmt.Errorf("datastreams: manifest %s: %w", filepath.Join(dir, manifestName), err)
+		}
+		if _, dup := e.streams[meta.Name]; dup {
+			return fmt.Errorf("datastreams: two directories hold stream %q", meta.Name)
+		}
+		st := &stream{dir: dir}
+		state, err := e.openShards(st, meta)
+		if err != nil {
+			return err
+		}
+		st.state.Store(state)
+		e.streams[meta.Name] = st
+		metas = append(metas, meta)
+	}
+	n, err := e.cfg.Catalog.Sync(index.KindData, metas)
+	if err != nil {
+		return fmt.Errorf("datastreams: %w", err)
+	}
+	if n > 0 {
+		e.cfg.Logger.Info("datastreams: catalog reconciled from manifests", "changed", n)
+	}
+	return nil
+}
+
+// openShards opens the logs of every shard of meta.
+func (e *Engine) openShards(st *stream, meta *index.Stream) (*streamState, error) {
+	state := &streamState{meta: meta}
+	streamID := meta.ID
+	keys := func(ver uint32) ([]byte, error) { return e.dataKey(st, streamID, ver) }
+	for _, info := range meta.Shards {
+		start, ok1 := parseHashKey(info.StartHash)
+		end, ok2 := parseHashKey(info.EndHash)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("datastreams: stream %s shard %s: bad hash range", meta.Name, info.ID)
+		}
+		var l shard.Log
+		if st.dir == "" {
+			l = shard.NewMem(keys, e.cfg.Now)
+		} else {
+			fl, err := shard.Open(shard.Options{
+				Dir:             filepath.Join(st.dir, info.ID),
+				Keys:            keys,
+				SegmentMaxBytes: e.cfg.SegmentMaxBytes,
+				SegmentMaxAge:   segmentAge(meta.RetentionHours),
+				Now:             e.cfg.Now,
+				Logger:          e.cfg.Logger.With("stream", meta.Name, "shard", info.ID),
+			})
+			if err != nil {
+				for _, s := range state.shards {
+					s.log.Close()
+				}
+				return nil, fmt.Errorf("datastreams: stream %s: %w", meta.Name, err)
+			}
+			l = fl
+		}
+		l.SetKey(meta.Encryption.KeyVersion)
+		rt := &shardRT{info: info, start: start, end: end, createdSec: info.Created.Unix(), log: l}
+		if e.cfg.EnforceLimits {
+			rt.limits = newShardLimits(e.cfg.Now)
+		}
+		state.shards = append(state.shards, rt)
+	}
+	state.open = openShards(state.shards)
+	return state, nil
+}
+
+// segmentAge rolls segments often enough that retention frees space in
+// steps of about 1/24 of the retention period.
+func segmentAge(hours int) time.Duration {
+	d := time.Duration(hours) * time.Hour / 24
+	return max(d, time.Minute)
+}
+
+func openShards(all []*shardRT) []*shardRT {
+	var open []*shardRT
+	for _, s := range all {
+		if s.info.Closed.IsZero() {
+			open = append(open, s)
+		}
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].start.cmp(open[j].start) < 0 })
+	return open
+}
+
+// dataKey returns the plaintext data key of a stream version, unwrapping it
+// once and caching it.
+func (e *Engine) dataKey(st *stream, streamID string, ver uint32) ([]byte, error) {
+	id := streamID + "/" + fmt.Sprint(ver)
+	e.kmu.Lock()
+	defer e.kmu.Unlock()
+	if k := e.dataKeys[id]; k != nil {
+		return k, nil
+	}
+	for _, dk := range st.state.Load().meta.DataKeys {
+		if dk.Version == ver {
+			k, _, err := e.cfg.Keyring.Decrypt(dk.Wrapped)
+			if err != nil {
+				return nil, err
+			}
+			e.dataKeys[id] = k
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("stream %s has no data key version %d", streamID, ver)
+}
+
+// persist writes a stream's new definition: manifest first (the truth), then
+// the catalog. meta.Version is bumped.
+func (e *Engine) persist(st *stream, meta *index.Stream) error {
+	meta.Version++
+	if st.dir == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return fmt.Errorf("datastreams: encode manifest: %w", err)
+	}
+	if err := fsutil.WriteFileAtomic(filepath.Join(st.dir, manifestName), b, 0o644); err != nil {
+		return fmt.Errorf("datastreams: %w", err)
+	}
+	if err := e.cfg.Catalog.PutStream(meta); err != nil {
+		return fmt.Errorf("datastreams: %w", err)
+	}
+	return nil
+}
+
+// lookup finds a stream by name.
+func (e *Engine) lookup(name string) *stream {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.streams[name]
+}
+
+// StreamRef names a stream by name or ARN (the ARN wins when both are set).
+type StreamRef struct {
+	Name string
+	ARN  string
+}
+
+// resolve returns the stream a reference names.
+func (e *Engine) resolve(ref StreamRef) (*stream, string, error) {
+	name := ref.Name
+	if ref.ARN != "" {
+		n, err := e.nameFromARN(ref.ARN)
+		if err != nil {
+			return nil, "", err
+		}
+		name = n
+	}
+	if name == "" {
+		return nil, "", errorf(ErrInvalidArgument, "Either StreamName or StreamARN must be provided.")
+	}
+	st := e.lookup(name)
+	if st == nil {
+		return nil, name, e.streamNotFound(name)
+	}
+	return st, name, nil
+}
+
+func (e *Engine) arn(name string) string {
+	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", e.cfg.Region, e.cfg.Account, name)
+}
+
+// nameFromARN accepts arn:<partition>:kinesis:<region>:<account>:stream/<name>
+// for this server's region and account.
+func (e *Engine) nameFromARN(arn string) (string, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "kinesis" || !strings.HasPrefix(parts[5], "stream/") {
+		return "", errorf(ErrInvalidArgument, "Invalid StreamARN %s.", arn)
+	}
+	name := strings.TrimPrefix(parts[5], "stream/")
+	if parts[3] != e.cfg.Region || parts[4] != e.cfg.Account {
+		return "", errorf(ErrResourceNotFound, "Stream %s under account %s not found.", name, parts[4])
+	}
+	return name, nil
+}
+
+func newStreamID() string {
+	b := make([]byte, 10)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// retentionLoop drops expired segments of every shard.
+func (e *Engine) retentionLoop() {
+	defer e.wg.Done()
+	t := time.NewTicker(e.cfg.RetentionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			e.EnforceRetention()
+		}
+	}
+}
+
+// EnforceRetention drops the stored records of every shard that are past
+// their stream's retention period. It runs periodically on its own.
+func (e *Engine) EnforceRetention() {
+	e.mu.RLock()
+	streams := make([]*stream, 0, len(e.streams))
+	for _, st := range e.streams {
+		streams = append(streams, st)
+	}
+	e.mu.RUnlock()
+	now := e.cfg.Now()
+	for _, st := range streams {
+		state := st.state.Load()
+		cutoff := now.Add(-time.Duration(state.meta.RetentionHours) * time.Hour).UnixNano()
+		for _, s := range state.shards {
+			n, err := s.log.TrimBefore(cutoff)
+			if err != nil && !errors.Is(err, shard.ErrClosed) {
+				e.cfg.Logger.Warn("datastreams: retention", "stream", state.meta.Name, "shard", s.info.ID, "err", err)
+			} else if n > 0 {
+				e.cfg.Logger.Debug("datastreams: retention dropped records", "stream", state.meta.Name, "shard", s.info.ID, "records", n)
+			}
+		}
+	}
+}
+
+// Close stops background work and closes every shard log.
+func (e *Engine) Close() error {
+	select {
+	case <-e.stop:
+		return nil
+	default:
+	}
+	close(e.stop)
+	e.wg.Wait()
+	e.closeStreams()
+	return nil
+}
+
+func (e *Engine) closeStreams() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for name, st := range e.streams {
+		for _, s := range st.state.Load().shards {
+			if err := s.log.Close(); err != nil {
+				e.cfg.Logger.Warn("datastreams: close shard", "stream", name, "shard", s.info.ID, "err", err)
+			}
+		}
+	}
+	e.streams = map[string]*stream{}
+}
+
+// trimHorizon is the first readable position of a shard: its first record
+// that is not past the retention period.
+func (e *Engine) trimHorizon(s *shardRT, meta *index.Stream) (uint64, error) {
+	cutoff := e.cfg.Now().Add(-time.Duration(meta.RetentionHours) * time.Hour).UnixNano()
+	return s.log.SeekTime(cutoff)
+}

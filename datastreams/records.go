@@ -1,0 +1,387 @@
+package datastreams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shardcast/shardcast/datastreams/seqnum"
+	"github.com/shardcast/shardcast/datastreams/shard"
+)
+
+// PutEntry is one record of a PutRecord(s) request.
+type PutEntry struct {
+	PartitionKey    string
+	ExplicitHashKey string // decimal; "" to hash the partition key
+	Data            []byte
+}
+
+// PutResult is one record's outcome: a shard and sequence number, or an
+// error code and message (a partial failure).
+type PutResult struct {
+	ShardID        string
+	SequenceNumber string
+	ErrorCode      string
+	ErrorMessage   string
+}
+
+// PutOutput is the answer to PutRecords.
+type PutOutput struct {
+	Results   []PutResult
+	Failed    int
+	Encrypted bool
+}
+
+// Record meta is a format byte followed by the partition key.
+const metaV1 = 1
+
+// writable returns the stream's state if records may be written or read.
+func (e *Engine) writable(ref StreamRef) (*streamState, error) {
+	st, _, err := e.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	return st.state.Load(), nil
+}
+
+func (s *streamState) route(k hashKey) *shardRT {
+	open := s.open
+	lo, hi := 0, len(open)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if open[m].end.cmp(k) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(open) && open[lo].start.cmp(k) <= 0 {
+		return open[lo]
+	}
+	return nil
+}
+
+// PutRecords stores records, grouping them per shard: each group is one
+// durable append, and the groups are written in parallel. It returns once
+// every accepted record is durable.
+func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEntry) (PutOutput, error) {
+	state, err := e.writable(ref)
+	if err != nil {
+		return PutOutput{}, err
+	}
+	m := state.meta
+	limit := m.MaxRecordSizeKiB << 10
+	type group struct {
+		s       *shardRT
+		idx     []int
+		entries []shard.Entry
+		res     shard.Appended
+		err     error
+	}
+	groups := make(map[*shardRT]*group, len(state.open))
+	var order []*group
+	out := PutOutput{Results: make([]PutResult, len(entries)), Encrypted: m.Encryption.Type == EncryptionKMS}
+	metaBuf := make([]byte, 0, len(entries)*16)
+	for i, en := range entries {
+		if size := len(en.Data) + len(en.PartitionKey); size > limit {
+			return PutOutput{}, &RecordTooLargeError{Index: i, Size: len(en.Data), Limit: limit}
+		}
+		var k hashKey
+		if en.ExplicitHashKey != "" {
+			var ok bool
+			if k, ok = parseHashKey(en.ExplicitHashKey); !ok {
+				return PutOutput{}, errorf(ErrInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", en.ExplicitHashKey)
+			}
+		} else {
+			k = partitionHash(en.PartitionKey)
+		}
+		s := state.route(k)
+		if s == nil {
+			return PutOutput{}, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", ErrInternal, k, m.Name)
+		}
+		if !s.limits.admitWrite(len(en.Data) + len(en.PartitionKey)) {
+			out.Results[i] = PutResult{ErrorCode: "ProvisionedThroughputExceededException",
+				ErrorMessage: fmt.Sprintf("Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, m.Name, e.cfg.Account)}
+			out.Failed++
+			continue
+		}
+		g := groups[s]
+		if g == nil {
+			g = &group{s: s}
+			groups[s] = g
+			order = append(order, g)
+		}
+		start := len(metaBuf)
+		metaBuf = append(metaBuf, metaV1)
+		metaBuf = append(metaBuf, en.PartitionKey...)
+		g.idx = append(g.idx, i)
+		g.entries = append(g.entries, shard.Entry{Meta: metaBuf[start:len(metaBuf):len(metaBuf)], Data: en.Data})
+	}
+	switch len(order) {
+	case 0:
+	case 1:
+		g := order[0]
+		g.res, g.err = g.s.log.Append(ctx, g.entries)
+	default:
+		var wg sync.WaitGroup
+		for _, g := range order {
+			wg.Go(func() { g.res, g.err = g.s.log.Append(ctx, g.entries) })
+		}
+		wg.Wait()
+	}
+	var buf []byte
+	for _, g := range order {
+		if g.err != nil {
+			if !errors.Is(g.err, shard.ErrClosed) && !errors.Is(g.err, context.Canceled) {
+				e.cfg.Logger.Error("datastreams: append failed", "stream", m.Name, "shard", g.s.info.ID, "err", g.err)
+			}
+			if len(order) == 1 && len(entries) == len(g.idx) {
+				if errors.Is(g.err, shard.ErrClosed) {
+					return PutOutput{}, e.streamNotFound(m.Name)
+				}
+				return PutOutput{}, fmt.Errorf("%w: %w", ErrInternal, g.err)
+			}
+			for _, i := range g.idx {
+				out.Results[i] = PutResult{ErrorCode: "InternalFailure", ErrorMessage: "Internal service failure."}
+				out.Failed++
+			}
+			continue
+		}
+		arrival := g.res.Time / int64(time.Second)
+		for j, i := range g.idx {
+			buf = seqnum.Append(buf[:0], seqnum.Parts{ShardCreated: g.s.createdSec, ShardIndex: uint32(g.s.info.Index),
+				Counter: g.res.FirstSeq + uint64(j), Arrival: arrival})
+			out.Results[i] = PutResult{ShardID: g.s.info.ID, SequenceNumber: string(buf)}
+		}
+	}
+	return out, nil
+}
+
+// Shard iterator types.
+const (
+	AtSequenceNumber    = "AT_SEQUENCE_NUMBER"
+	AfterSequenceNumber = "AFTER_SEQUENCE_NUMBER"
+	TrimHorizon         = "TRIM_HORIZON"
+	Latest              = "LATEST"
+	AtTimestamp         = "AT_TIMESTAMP"
+)
+
+// resolveShard finds a shard by id the way AWS does: the digits after the
+// first '-' (or the whole id) are the shard index.
+func (e *Engine) resolveShard(state *streamState, id string) (*shardRT, error) {
+	digits := id
+	if i := strings.IndexByte(id, '-'); i >= 0 {
+		digits = id[i+1:]
+	}
+	n, err := strconv.ParseUint(digits, 10, 31)
+	if err != nil || digits == "" {
+		return nil, errorf(ErrResourceNotFound, "Could not find shard %s in stream %s under account %s.", id, state.meta.Name, e.cfg.Account)
+	}
+	for _, s := range state.shards {
+		if s.info.Index == int(n) {
+			return s, nil
+		}
+	}
+	return nil, e.shardNotFound(shardID(int(n)), state.meta.Name)
+}
+
+// GetShardIterator returns an iterator at a position of a shard.
+func (e *Engine) GetShardIterator(ref StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error) {
+	st, name, err := e.resolve(ref)
+	if err != nil {
+		if errors.Is(err, ErrResourceNotFound) && name != "" {
+			return "", e.shardNotFound(shardIDArg, name)
+		}
+		return "", err
+	}
+	state := st.state.Load()
+	s, err := e.resolveShard(state, shardIDArg)
+	if err != nil {
+		return "", err
+	}
+	const either = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and %s."
+	var pos uint64
+	switch typ {
+	case AtSequenceNumber, AfterSequenceNumber:
+		if startSeq == "" {
+			return "", errorf(ErrInvalidArgument, either, typ, "no StartingSequenceNumber")
+		}
+		p, err := seqnum.Parse(startSeq)
+		if err != nil {
+			return "", errorf(ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", startSeq, s.info.ID, name, e.cfg.Account)
+		}
+		if p.ShardIndex != uint32(s.info.Index) {
+			return "", errorf(ErrInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardID(int(p.ShardIndex)), s.info.ID)
+		}
+		if p.ShardCreated != s.createdSec {
+			return "", errorf(ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", startSeq, s.info.ID, name, e.cfg.Account)
+		}
+		pos = p.Counter
+		if typ == AfterSequenceNumber {
+			pos++
+		}
+	case TrimHorizon, Latest:
+		if startSeq != "" {
+			return "", errorf(ErrInvalidArgument, either, typ, "also a StartingSequenceNumber")
+		}
+		if typ == Latest {
+			pos = s.log.Bounds().Next
+		} else if pos, err = e.trimHorizon(s, state.meta); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrInternal, err)
+		}
+	case AtTimestamp:
+		if ts == nil {
+			return "", errorf(ErrInvalidArgument, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+		}
+		now := e.cfg.Now()
+		if ts.After(now) {
+			return "", errorf(ErrInvalidArgument, "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ts.UnixMilli(), now.UnixMilli())
+		}
+		if pos, err = s.log.SeekTime(ts.UnixNano()); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrInternal, err)
+		}
+	default:
+		return "", errorf(ErrInvalidArgument, "Unknown ShardIteratorType %s.", typ)
+	}
+	return e.encodeIterator(iterator{issued: e.cfg.Now(), created: state.meta.Created.UnixNano(), shard: uint32(s.info.Index), seq: pos, stream: name}), nil
+}
+
+// Record is a record as GetRecords returns it.
+type Record struct {
+	SequenceNumber string
+	Arrival        time.Time
+	PartitionKey   string
+	Data           []byte
+	Encrypted      bool
+}
+
+// GetRecordsOutput is the answer to GetRecords.
+type GetRecordsOutput struct {
+	Records            []Record
+	NextShardIterator  string
+	MillisBehindLatest int64
+}
+
+// javaDate formats a time as Java's Date.toString does in UTC, as AWS
+// messages show it.
+const javaDate = "Mon Jan 02 15:04:05 UTC 2006"
+
+// GetRecords reads up to limit records (and at most 10 MiB) at an iterator.
+func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
+	it, err := e.decodeIterator(iter)
+	if err != nil {
+		return GetRecordsOutput{}, errorf(ErrInvalidArgument, "Invalid ShardIterator.")
+	}
+	now := e.cfg.Now()
+	if now.Sub(it.issued) > e.cfg.IteratorTTL {
+		return GetRecordsOutput{}, errorf(ErrExpiredIterator, "Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
+			it.issued.UTC().Format(javaDate), now.UTC().Format(javaDate), e.cfg.IteratorTTL.Milliseconds())
+	}
+	st := e.lookup(it.stream)
+	if st == nil || st.state.Load().meta.Created.UnixNano() != it.created {
+		return GetRecordsOutput{}, e.shardNotFound(shardID(int(it.shard)), it.stream)
+	}
+	state := st.state.Load()
+	var s *shardRT
+	for _, x := range state.shards {
+		if x.info.Index == int(it.shard) {
+			s = x
+		}
+	}
+	if s == nil {
+		return GetRecordsOutput{}, e.shardNotFound(shardID(int(it.shard)), it.stream)
+	}
+	if !s.limits.admitRead() {
+		return GetRecordsOutput{}, errorf(ErrThroughputExceeded, "Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, it.stream, e.cfg.Account)
+	}
+	if limit <= 0 || limit > 10000 {
+		limit = 10000
+	}
+	pos := it.seq
+	recs, err := s.log.Read(pos, limit, MaxGetRecordsBytes)
+	if err != nil {
+		return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	cutoff := now.Add(-time.Duration(state.meta.RetentionHours) * time.Hour).UnixNano()
+	if len(recs) > 0 && recs[0].Time < cutoff {
+		// Skip what is past retention but not yet dropped from disk.
+		h, err := s.log.SeekTime(cutoff)
+		if err != nil {
+			return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
+		}
+		if recs, err = s.log.Read(max(pos, h), limit, MaxGetRecordsBytes); err != nil {
+			return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
+		}
+	}
+	out := GetRecordsOutput{Records: make([]Record, 0, len(recs))}
+	bytes := 0
+	var buf []byte
+	for _, r := range recs {
+		pk := ""
+		if len(r.Meta) > 0 && r.Meta[0] == metaV1 {
+			pk = string(r.Meta[1:])
+		}
+		buf = seqnum.Append(buf[:0], seqnum.Parts{ShardCreated: s.createdSec, ShardIndex: uint32(s.info.Index), Counter: r.Seq, Arrival: r.Time / int64(time.Second)})
+		out.Records = append(out.Records, Record{SequenceNumber: string(buf), Arrival: time.Unix(0, r.Time), PartitionKey: pk, Data: r.Data, Encrypted: r.KeyVer != 0})
+		bytes += len(r.Data) + len(pk)
+		pos = r.Seq + 1
+	}
+	s.limits.chargeRead(bytes)
+	if b := s.log.Bounds(); pos < b.Next && len(recs) > 0 {
+		out.MillisBehindLatest = now.Sub(time.Unix(0, recs[len(recs)-1].Time)).Milliseconds()
+	} else if pos < b.First {
+		pos = b.First
+	}
+	out.NextShardIterator = e.encodeIterator(iterator{issued: now, created: it.created, shard: it.shard, seq: pos, stream: it.stream})
+	return out, nil
+}
+
+// Notify returns a channel closed at the next append to the shard an
+// iterator reads, for callers that wait for new records.
+func (e *Engine) Notify(iter string) (<-chan struct{}, error) {
+	it, err := e.decodeIterator(iter)
+	if err != nil {
+		return nil, errorf(ErrInvalidArgument, "Invalid ShardIterator.")
+	}
+	st := e.lookup(it.stream)
+	if st == nil {
+		return nil, e.shardNotFound(shardID(int(it.shard)), it.stream)
+	}
+	for _, s := range st.state.Load().shards {
+		if s.info.Index == int(it.shard) {
+			return s.log.Notify(), nil
+		}
+	}
+	return nil, e.shardNotFound(shardID(int(it.shard)), it.stream)
+}
+
+// PutRecord stores one record. sequenceNumberForOrdering, when set, must be
+// a sequence number of this stream; the new record's number is greater than
+// it whenever both share a shard, which holds for the same partition key.
+func (e *Engine) PutRecord(ctx context.Context, ref StreamRef, en PutEntry, sequenceNumberForOrdering string) (PutResult, bool, error) {
+	if sequenceNumberForOrdering != "" {
+		if _, err := seqnum.Parse(sequenceNumberForOrdering); err != nil {
+			name := ref.Name
+			if ref.ARN != "" {
+				name, _ = e.nameFromARN(ref.ARN)
+			}
+			return PutResult{}, false, errorf(ErrInvalidArgument, "ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", sequenceNumberForOrdering, name, e.cfg.Account)
+		}
+	}
+	out, err := e.PutRecords(ctx, ref, []PutEntry{en})
+	if err != nil {
+		return PutResult{}, false, err
+	}
+	r := out.Results[0]
+	if r.ErrorCode == "ProvisionedThroughputExceededException" {
+		return PutResult{}, false, errorf(ErrThroughputExceeded, "%s", r.ErrorMessage)
+	}
+	if r.ErrorCode != "" {
+		return PutResult{}, false, fmt.Errorf("%w: %s", ErrInternal, r.ErrorMessage)
+	}
+	return r, out.Encrypted, nil
+}

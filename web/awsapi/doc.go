@@ -1,0 +1,25 @@
+// Package awsapi is the AWS protocol plumbing shared by shardcast's API
+// handlers: reading and writing JSON bodies the way AWS services do, the
+// error envelope, model-constraint validation messages, request ids and
+// SigV4 authentication.
+//
+// # Basics
+//
+// Handlers decode with ReadJSON, which turns malformed input into the
+// SerializationException texts AWS clients know; Timestamp and Blob are the
+// JSON shapes of AWS timestamps (epoch seconds) and blobs (base64). A
+// Validator collects model-constraint failures into one ValidationException
+// ("N validation errors detected: ..."). WriteError renders any error through
+// an ErrorTable, the one place that maps a handler package's sentinel errors to
+// wire names and HTTP statuses; anything unmapped is an InternalFailure and is
+// logged.
+//
+// Auth checks every API request for SigV4 credentials. With no keys
+// configured it accepts any well-formed signature, as local AWS emulators do;
+// with keys it verifies the signature with the AWS SDK's signer.
+//
+// # Caveats
+//
+// Only the JSON protocols are spoken (awsJson1.1 with X-Amz-Target, and
+// REST-JSON); CBOR, which the Java SDK prefers, is not.
+package awsapi
