@@ -533,7 +533,7 @@ func (e *Engine) SetRetention(ref StreamRef, hours int, increase bool) error {
 func (e *Engine) checkTags(stream string, tags map[string]string, existing map[string]string, op string) error {
 	valid := func(s string) bool {
 		for _, r := range s {
-			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsSpace(r) && !strings.ContainsRune("_./=+-%@:", r) {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Zs, r) && !strings.ContainsRune("_./=+-%@:", r) {
 				return false
 			}
 		}

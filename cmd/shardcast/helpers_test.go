@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/smithy-go"
+)
+
+// testServer runs the real server assembly in-process on a loopback port.
+type testServer struct {
+	*server
+	dir string
+}
+
+func testConfig(t *testing.T) Config {
+	cfg := defaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.HTTP = "127.0.0.1:0"
+	return cfg
+}
+
+func startServer(t *testing.T, cfg Config) *testServer {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := newServer(cfg, log)
+	if err != nil {
+		t.Fatalf("newServer: %v", err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	ts := &testServer{server: srv, dir: cfg.DataDir}
+	t.Cleanup(func() { srv.Close() })
+	return ts
+}
+
+// testWriter sends server logs to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(bytes.TrimRight(b, "\n")))
+	return len(b), nil
+}
+
+var testCreds = aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret-for-tests"}
+
+// client returns a Kinesis client of the AWS SDK pointed at url, without
+// retries so every error reaches the test.
+func client(url string, creds aws.Credentials) *kinesis.Client {
+	return kinesis.New(kinesis.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil }),
+		Retryer:      aws.NopRetryer{},
+	})
+}
+
+// apiErr returns the AWS error code and message of err.
+func apiErr(t *testing.T, err error) (string, string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want an AWS API error, got %v", err)
+	}
+	return ae.ErrorCode(), ae.ErrorMessage()
+}
+
+func wantErr(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want %s, got success", code)
+	}
+	c, m := apiErr(t, err)
+	if c != code || (msg != "" && m != msg) {
+		t.Fatalf("want %s %q\n got %s %q", code, msg, c, m)
+	}
+}
+
+// binary builds the shardcast command once per test binary.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "shardcast-bin")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "shardcast")
+	cmd := exec.Command("go", "build", "-race", "-o", path, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", errors.New(string(out))
+	}
+	return path, nil
+})
+
+// proc is a shardcast process.
+type proc struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer
+	mu     sync.Mutex
+}
+
+// startBinary runs the shardcast binary with args and waits for its URL.
+func startBinary(t *testing.T, args ...string) *proc {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatalf("build shardcast: %v", err)
+	}
+	cmd := exec.Command(bin, append([]string{"--http", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
+	stdout, _ := cmd.StdoutPipe()
+	p := &proc{cmd: cmd, stderr: &bytes.Buffer{}}
+	cmd.Stderr = lockedWriter{p}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	urlc := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 4096)
+		var all []byte
+		sent := false
+		for {
+			n, err := stdout.Read(buf)
+			all = append(all, buf[:n]...)
+			if !sent {
+				if i := bytes.Index(all, []byte("Kinesis API  ")); i >= 0 {
+					rest := all[i+len("Kinesis API  "):]
+					if j := bytes.IndexByte(rest, '/'); j >= 0 {
+						if k := bytes.IndexAny(rest[j+2:], "/ "); k >= 0 {
+							urlc <- string(rest[:j+2+k])
+							sent = true
+						}
+					}
+				}
+			}
+			if err != nil {
+				if !sent {
+					close(urlc)
+				}
+				io.Copy(io.Discard, stdout)
+				return
+			}
+		}
+	}()
+	select {
+	case u, ok := <-urlc:
+		if !ok {
+			cmd.Wait()
+			t.Fatalf("shardcast exited before listening: %s", p.stderrText())
+		}
+		p.url = u
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("shardcast did not print its URL: %s", p.stderrText())
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return p
+}
+
+type lockedWriter struct{ p *proc }
+
+func (w lockedWriter) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return w.p.stderr.Write(b)
+}
+
+func (p *proc) stderrText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+// kill ends the process with SIGKILL, as a crash would.
+func (p *proc) kill() {
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+}
+
+// stop ends the process with SIGTERM and waits for a clean exit.
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(os.Interrupt)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("shardcast exit: %v\n%s", err, p.stderrText())
+	}
+}
