@@ -455,3 +455,22 @@ func (e *Engine) trimHorizon(s *shardRT, meta *index.Stream) (uint64, error) {
 	cutoff := e.cfg.Now().Add(-time.Duration(meta.RetentionHours) * time.Hour).UnixNano()
 	return s.log.SeekTime(cutoff)
 }
+
+// StorageStats sums the counters of every durable shard log.
+func (e *Engine) StorageStats() shard.Stats {
+	var total shard.Stats
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, st := range e.streams {
+		for _, s := range st.state.Load().shards {
+			if fl, ok := s.log.(*shard.FileLog); ok {
+				x := fl.Stats()
+				total.Commits += x.Commits
+				total.Records += x.Records
+				total.Bytes += x.Bytes
+				total.SyncTime += x.SyncTime
+			}
+		}
+	}
+	return total
+}

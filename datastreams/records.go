@@ -48,7 +48,8 @@ func (e *Engine) writable(ref StreamRef) (*streamState, error) {
 	return st.state.Load(), nil
 }
 
-func (s *streamState) route(k hashKey) *shardRT {
+// route returns the position in s.open of the shard holding k, or -1.
+func (s *streamState) route(k hashKey) int {
 	open := s.open
 	lo, hi := 0, len(open)
 	for lo < hi {
@@ -60,9 +61,9 @@ func (s *streamState) route(k hashKey) *shardRT {
 		}
 	}
 	if lo < len(open) && open[lo].start.cmp(k) <= 0 {
-		return open[lo]
+		return lo
 	}
-	return nil
+	return -1
 }
 
 // PutRecords stores records, grouping them per shard: each group is one
@@ -82,7 +83,7 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 		res     shard.Appended
 		err     error
 	}
-	groups := make(map[*shardRT]*group, len(state.open))
+	groups := make([]*group, len(state.open)) // by position in state.open
 	var order []*group
 	out := PutOutput{Results: make([]PutResult, len(entries)), Encrypted: m.Encryption.Type == EncryptionKMS}
 	metaBuf := make([]byte, 0, len(entries)*16)
@@ -99,20 +100,21 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 		} else {
 			k = partitionHash(en.PartitionKey)
 		}
-		s := state.route(k)
-		if s == nil {
+		pos := state.route(k)
+		if pos < 0 {
 			return PutOutput{}, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", ErrInternal, k, m.Name)
 		}
+		s := state.open[pos]
 		if !s.limits.admitWrite(len(en.Data) + len(en.PartitionKey)) {
 			out.Results[i] = PutResult{ErrorCode: "ProvisionedThroughputExceededException",
 				ErrorMessage: fmt.Sprintf("Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, m.Name, e.cfg.Account)}
 			out.Failed++
 			continue
 		}
-		g := groups[s]
+		g := groups[pos]
 		if g == nil {
-			g = &group{s: s}
-			groups[s] = g
+			g = &group{s: s, idx: make([]int, 0, len(entries)/len(state.open)+1), entries: make([]shard.Entry, 0, len(entries)/len(state.open)+1)}
+			groups[pos] = g
 			order = append(order, g)
 		}
 		start := len(metaBuf)
@@ -133,7 +135,23 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 		}
 		wg.Wait()
 	}
-	var buf []byte
+	// Every sequence number of the request shares one string.
+	var arena []byte
+	type place struct{ start, end int }
+	places := make([]place, len(entries))
+	for _, g := range order {
+		if g.err != nil {
+			continue
+		}
+		arrival := g.res.Time / int64(time.Second)
+		for j, i := range g.idx {
+			start := len(arena)
+			arena = seqnum.Append(arena, seqnum.Parts{ShardCreated: g.s.createdSec, ShardIndex: uint32(g.s.info.Index),
+				Counter: g.res.FirstSeq + uint64(j), Arrival: arrival})
+			places[i] = place{start, len(arena)}
+		}
+	}
+	all := string(arena)
 	for _, g := range order {
 		if g.err != nil {
 			if !errors.Is(g.err, shard.ErrClosed) && !errors.Is(g.err, context.Canceled) {
@@ -151,11 +169,8 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 			}
 			continue
 		}
-		arrival := g.res.Time / int64(time.Second)
-		for j, i := range g.idx {
-			buf = seqnum.Append(buf[:0], seqnum.Parts{ShardCreated: g.s.createdSec, ShardIndex: uint32(g.s.info.Index),
-				Counter: g.res.FirstSeq + uint64(j), Arrival: arrival})
-			out.Results[i] = PutResult{ShardID: g.s.info.ID, SequenceNumber: string(buf)}
+		for _, i := range g.idx {
+			out.Results[i] = PutResult{ShardID: g.s.info.ID, SequenceNumber: all[places[i].start:places[i].end]}
 		}
 	}
 	return out, nil

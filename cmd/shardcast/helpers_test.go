@@ -92,19 +92,26 @@ func wantErr(t *testing.T, err error, code, msg string) {
 	}
 }
 
-// binary builds the shardcast command once per test binary.
-var binary = sync.OnceValues(func() (string, error) {
+// buildShardcast builds the shardcast command into a temporary directory.
+func buildShardcast(flags ...string) (string, error) {
 	dir, err := os.MkdirTemp("", "shardcast-bin")
 	if err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, "shardcast")
-	cmd := exec.Command("go", "build", "-race", "-o", path, ".")
+	cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", path, "github.com/shardcast/shardcast/cmd/shardcast")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", errors.New(string(out))
 	}
 	return path, nil
-})
+}
+
+// shardcastBinary is built once per test binary, with the race detector
+// for tests; benchmarks use an optimized build.
+var (
+	shardcastBinary = sync.OnceValues(func() (string, error) { return buildShardcast("-race") })
+	benchBinary     = sync.OnceValues(func() (string, error) { return buildShardcast() })
+)
 
 // proc is a shardcast process.
 type proc struct {
@@ -115,9 +122,14 @@ type proc struct {
 }
 
 // startBinary runs the shardcast binary with args and waits for its URL.
-func startBinary(t *testing.T, args ...string) *proc {
+func startBinary(t testing.TB, args ...string) *proc {
 	t.Helper()
-	bin, err := binary()
+	return startBuilt(t, shardcastBinary, args...)
+}
+
+func startBuilt(t testing.TB, build func() (string, error), args ...string) *proc {
+	t.Helper()
+	bin, err := build()
 	if err != nil {
 		t.Fatalf("build shardcast: %v", err)
 	}
@@ -197,7 +209,7 @@ func (p *proc) kill() {
 }
 
 // stop ends the process with SIGTERM and waits for a clean exit.
-func (p *proc) stop(t *testing.T) {
+func (p *proc) stop(t testing.TB) {
 	t.Helper()
 	p.cmd.Process.Signal(os.Interrupt)
 	if err := p.cmd.Wait(); err != nil {

@@ -16,7 +16,7 @@ import (
 
 var ctx = context.Background()
 
-func createStream(t *testing.T, c *kinesis.Client, name string, shards int32) {
+func createStream(t testing.TB, c *kinesis.Client, name string, shards int32) {
 	t.Helper()
 	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
 		t.Fatalf("create %s: %v", name, err)

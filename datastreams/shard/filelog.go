@@ -46,6 +46,9 @@ func (o *Options) defaults() {
 	}
 }
 
+// preallocChunk is how much file space the writer reserves at a time.
+const preallocChunk = 4 << 20
+
 // FileLog is the durable Log: segment files in a directory, one writer
 // goroutine with group commit.
 type FileLog struct {
@@ -66,6 +69,8 @@ type FileLog struct {
 
 	nmu    sync.Mutex
 	notify chan struct{}
+
+	stats struct{ commits, records, bytes, syncNanos atomic.Int64 }
 
 	// Owned by the writer goroutine.
 	active      *segment
@@ -193,8 +198,16 @@ func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 			s.release()
 			return nil, fmt.Errorf("shard: scan %s: %w", path, res.err)
 		}
+		zeros, err := allZero(f, res.end, st.Size())
+		if err != nil {
+			s.release()
+			return nil, fmt.Errorf("shard: scan %s: %w", path, err)
+		}
 		lvl := slog.LevelWarn
-		if !last {
+		switch {
+		case zeros:
+			lvl = slog.LevelDebug // preallocated space after the last record
+		case !last:
 			lvl = slog.LevelError // not a torn write: the disk lost data
 		}
 		l.opts.Logger.Log(context.Background(), lvl, "shard: truncating segment at first bad record",
@@ -238,6 +251,20 @@ func (l *FileLog) publish(segs []*segment) {
 		}
 	}
 	l.tail.Store(&b)
+}
+
+// Stats counts a FileLog's work since it was opened.
+type Stats struct {
+	Commits  int64         // group commits (one write and one fsync each)
+	Records  int64         // records committed
+	Bytes    int64         // bytes written, framing included
+	SyncTime time.Duration // total time spent in fsync
+}
+
+// Stats returns the log's counters.
+func (l *FileLog) Stats() Stats {
+	return Stats{Commits: l.stats.commits.Load(), Records: l.stats.records.Load(), Bytes: l.stats.bytes.Load(),
+		SyncTime: time.Duration(l.stats.syncNanos.Load())}
 }
 
 // Bounds returns the readable extent.
@@ -357,11 +384,7 @@ func (l *FileLog) run() {
 			close(t.done)
 		case <-l.quit:
 			if l.active != nil && l.failed == nil {
-				if lastSeq, _, _ := l.active.state(); lastSeq != 0 {
-					if err := writeSidecar(l.active); err != nil {
-						l.opts.Logger.Warn("shard: write index sidecar", "path", l.active.idxPath(), "err", err)
-					}
-				}
+				l.seal(l.active)
 			}
 			return
 		}
@@ -414,17 +437,26 @@ func (l *FileLog) commit(batch []*appendReq) {
 	if cap(buf) <= 32<<20 {
 		l.buf = buf
 	}
+	if end := base + int64(len(buf)); end > seg.alloc {
+		seg.alloc = max(end, seg.alloc+min(preallocChunk, l.opts.SegmentMaxBytes))
+		preallocate(seg.f, seg.alloc)
+	}
 	if _, err := seg.f.WriteAt(buf, base); err != nil {
 		l.abort(batch, base, fmt.Errorf("shard: write %s: %w", seg.path, err))
 		return
 	}
-	if err := seg.f.Sync(); err != nil {
+	syncStart := time.Now()
+	if err := syncData(seg.f); err != nil {
 		// After a failed fsync the page cache state is unknown (fsyncgate):
 		// refuse further writes until the log is reopened and recovered.
 		l.failed = fmt.Errorf("%w: fsync %s: %w", ErrFailed, seg.path, err)
 		fail(batch, l.failed)
 		return
 	}
+	l.stats.syncNanos.Add(int64(time.Since(syncStart)))
+	l.stats.commits.Add(1)
+	l.stats.records.Add(int64(seq - tail.Next))
+	l.stats.bytes.Add(int64(len(buf)))
 	end := base + int64(len(buf))
 	seg.addCommitted(idx, seq-1, now, end)
 	l.tail.Store(&Bounds{First: tail.First, Next: seq, LastTime: now})
@@ -457,15 +489,27 @@ func (l *FileLog) maybeRoll(now, size int64, next uint64) error {
 	return l.roll(now, next, ver)
 }
 
+// seal ends writing to a segment: the preallocated space after its last
+// record is released and its index sidecar is written.
+func (l *FileLog) seal(s *segment) {
+	_, _, size := s.state()
+	if s.alloc > size {
+		if err := s.f.Truncate(size); err != nil {
+			l.opts.Logger.Warn("shard: release preallocated space", "path", s.path, "err", err)
+		}
+	}
+	if lastSeq, _, _ := s.state(); lastSeq != 0 {
+		if err := writeSidecar(s); err != nil {
+			l.opts.Logger.Warn("shard: write index sidecar", "path", s.idxPath(), "err", err)
+		}
+	}
+}
+
 // roll seals the active segment and starts a new one at sequence next.
 func (l *FileLog) roll(now int64, next uint64, ver uint32) error {
 	segs := append([]*segment(nil), *l.segs.Load()...)
 	if l.active != nil {
-		if lastSeq, _, _ := l.active.state(); lastSeq != 0 {
-			if err := writeSidecar(l.active); err != nil {
-				l.opts.Logger.Warn("shard: write index sidecar", "path", l.active.idxPath(), "err", err)
-			}
-		}
+		l.seal(l.active)
 	}
 	hdr := segHeader{KeyVer: ver, FirstSeq: next, Created: now}
 	if _, err := rand.Read(hdr.Salt[:]); err != nil {

@@ -42,6 +42,8 @@ type segment struct {
 	lastT   int64
 	size    int64 // committed end offset
 
+	alloc int64 // bytes reserved with preallocate; owned by the writer
+
 	cipherOnce sync.Once
 	cipher     sealer
 	cipherErr  error
@@ -207,6 +209,25 @@ func scanSegment(f *os.File, hdr segHeader, fileSize int64) scanResult {
 		res.end = off + int64(total)
 	}
 	return res
+}
+
+// allZero reports whether bytes [from, to) of f are all zero, as
+// preallocated space that was never written is.
+func allZero(f *os.File, from, to int64) (bool, error) {
+	buf := make([]byte, 64<<10)
+	for off := from; off < to; {
+		n := min(int64(len(buf)), to-off)
+		if _, err := f.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
+			return false, err
+		}
+		for _, c := range buf[:n] {
+			if c != 0 {
+				return false, nil
+			}
+		}
+		off += n
+	}
+	return true, nil
 }
 
 // window reads a file through a sliding buffer.

@@ -87,7 +87,7 @@ type putRecordsInput struct {
 
 func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
 	var in putRecordsInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
+	if err := decodePutRecords(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -103,13 +103,17 @@ func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
 	total := 0
 	entries := make([]datastreams.PutEntry, len(in.Records))
 	for i, rec := range in.Records {
-		p := "records." + strconv.Itoa(i+1) + ".member."
-		if v.Required(p+"partitionKey", rec.PartitionKey != nil) {
-			v.String(p+"partitionKey", rec.PartitionKey, nil, 1, 256)
-		}
-		v.String(p+"explicitHashKey", rec.ExplicitHashKey, hashPattern, 0, -1)
-		if v.Required(p+"data", rec.Data.Set) {
-			v.BlobMax(p+"data", rec.Data.Bytes, maxDataBytes)
+		// Paths are built only for a record that fails a check.
+		if rec.PartitionKey == nil || len(*rec.PartitionKey) == 0 || len(*rec.PartitionKey) > 256 ||
+			(rec.ExplicitHashKey != nil && !hashPattern.MatchString(*rec.ExplicitHashKey)) || !rec.Data.Set || len(rec.Data.Bytes) > maxDataBytes {
+			p := "records." + strconv.Itoa(i+1) + ".member."
+			if v.Required(p+"partitionKey", rec.PartitionKey != nil) {
+				v.String(p+"partitionKey", rec.PartitionKey, nil, 1, 256)
+			}
+			v.String(p+"explicitHashKey", rec.ExplicitHashKey, hashPattern, 0, -1)
+			if v.Required(p+"data", rec.Data.Set) {
+				v.BlobMax(p+"data", rec.Data.Bytes, maxDataBytes)
+			}
 		}
 		entries[i] = datastreams.PutEntry{PartitionKey: deref(rec.PartitionKey), ExplicitHashKey: deref(rec.ExplicitHashKey), Data: rec.Data.Bytes}
 		total += len(rec.Data.Bytes) + len(entries[i].PartitionKey)

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+		"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// benchServer runs the optimized shardcast binary as its own process with
+// durable storage (fsync on), as a user would; the Go SDK client runs in the
+// benchmark's process.
+func benchServer(b *testing.B) *proc {
+	b.Helper()
+	args := []string{"--data-dir", b.TempDir()}
+	if s := os.Getenv("BENCH_STORAGE"); s != "" {
+		args = append(args, "--storage", s)
+	}
+	p := startBuilt(b, benchBinary, args...)
+	b.Cleanup(func() { p.stop(b) })
+	return p
+}
+
+// procCPU is the CPU time (user + system) a process has used so far.
+func procCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
+func benchClient(url string) *kinesis.Client {
+	c := client(url, testCreds)
+	return c
+}
+
+func batch(n, size, salt int) []types.PutRecordsRequestEntry {
+	entries := make([]types.PutRecordsRequestEntry, n)
+	for i := range entries {
+		data := make([]byte, size)
+		binary.BigEndian.PutUint64(data, uint64(i*7919+salt))
+		entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprintf("pk-%d-%d", salt, i)), Data: data}
+	}
+	return entries
+}
+
+// BenchmarkPutRecords measures PutRecords throughput through the Go SDK over
+// loopback: 500 records a call, 4 shards, fsync on, several clients at once.
+func BenchmarkPutRecords(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
+			srv := benchServer(b)
+			c := benchClient(srv.url)
+			createStream(b, c, "bench", 4)
+			clients := 16
+			if v, _ := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); v > 0 {
+				clients = v
+			}
+			var latMu sync.Mutex
+			var lats []time.Duration
+			var calls atomic.Int64
+			calls.Store(int64(b.N))
+			b.ResetTimer()
+			start, cpu0, scpu0 := time.Now(), cpuTime(), procCPU(b, srv.cmd.Process.Pid)
+			var wg sync.WaitGroup
+			for w := 0; w < clients; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					entries := batch(500, size, w)
+					for calls.Add(-1) >= 0 {
+						t0 := time.Now()
+						out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: entries})
+						latMu.Lock()
+						lats = append(lats, time.Since(t0))
+						latMu.Unlock()
+						if err != nil || *out.FailedRecordCount != 0 {
+							b.Errorf("put: %v", err)
+							return
+						}
+					}
+				}(w)
+			}
+			wg.Wait()
+			secs := time.Since(start).Seconds()
+			b.ReportMetric((procCPU(b, srv.cmd.Process.Pid)-scpu0).Seconds()/secs, "server_cores")
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/secs, "client_cores")
+			sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+			b.ReportMetric(float64(lats[len(lats)/2].Microseconds())/1e3, "call_p50_ms")
+			recs := float64(b.N * 500)
+			b.ReportMetric(recs/secs, "records/s")
+			b.ReportMetric(recs*float64(size)/secs/1e6, "MB/s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// BenchmarkGetRecords measures reading a filled shard with GetRecords
+// (10000 records a call) through the Go SDK.
+func BenchmarkGetRecords(b *testing.B) {
+	srv := benchServer(b)
+	c := benchClient(srv.url)
+	createStream(b, c, "read", 1)
+	const size = 1024
+	for i := 0; i < 40; i++ { // 20000 records, 20 MB
+		if _, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("read"), Records: batch(500, size, i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	bytes := 0
+	for i := 0; i < b.N; i++ {
+		it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("read"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			b.Fatal(err)
+		}
+		iter := it.ShardIterator
+		for {
+			gr, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(gr.Records) == 0 {
+				break
+			}
+			for _, r := range gr.Records {
+				bytes += len(r.Data)
+			}
+			iter = gr.NextShardIterator
+		}
+	}
+	b.ReportMetric(float64(bytes)/time.Since(start).Seconds()/1e6, "MB/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkPutToVisible measures the time from a PutRecord call until a
+// reader polling GetRecords in a loop sees the record.
+func BenchmarkPutToVisible(b *testing.B) {
+	srv := benchServer(b)
+	c := benchClient(srv.url)
+	createStream(b, c, "lat", 1)
+	it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("lat"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeLatest})
+	if err != nil {
+		b.Fatal(err)
+	}
+	seen := make(chan time.Duration, 1)
+	stop := make(chan struct{})
+	go func() {
+		iter := it.ShardIterator
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			gr, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			for _, r := range gr.Records {
+				sent := time.Unix(0, int64(binary.BigEndian.Uint64(r.Data)))
+				seen <- time.Since(sent)
+			}
+			iter = gr.NextShardIterator
+		}
+	}()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		data := binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano()))
+		if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("lat"), PartitionKey: aws.String("p"), Data: data}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, <-seen)
+	}
+	close(stop)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// cpuTime is the CPU time (user + system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
