@@ -72,7 +72,8 @@ func NewRouter(cfg Config) http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	r.Post("/admin/rotate-master-key", func(w http.ResponseWriter, req *http.Request) {
-		body, err := awsapi.ReadBody(req)
+		body, release, err := awsapi.ReadBody(req)
+		defer release()
 		if err == nil {
 			err = cfg.Auth.Check(req, body)
 		}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-		"os"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +25,9 @@ import (
 func benchServer(b *testing.B) *proc {
 	b.Helper()
 	args := []string{"--data-dir", b.TempDir()}
+	if a := os.Getenv("BENCH_PPROF"); a != "" {
+		args = append(args, "--pprof", a)
+	}
 	if s := os.Getenv("BENCH_STORAGE"); s != "" {
 		args = append(args, "--storage", s)
 	}
@@ -111,42 +114,57 @@ func BenchmarkPutRecords(b *testing.B) {
 	}
 }
 
-// BenchmarkGetRecords measures reading a filled shard with GetRecords
-// (10000 records a call) through the Go SDK.
+// BenchmarkGetRecords measures reading through the Go SDK: four readers,
+// one per shard, each draining its shard with GetRecords (up to 10000
+// records a call) from TRIM_HORIZON.
 func BenchmarkGetRecords(b *testing.B) {
 	srv := benchServer(b)
 	c := benchClient(srv.url)
-	createStream(b, c, "read", 1)
-	const size = 1024
-	for i := 0; i < 40; i++ { // 20000 records, 20 MB
+	const shards, size = 4, 1024
+	createStream(b, c, "read", shards)
+	for i := 0; i < 160; i++ { // 80000 records, 80 MB
 		if _, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("read"), Records: batch(500, size, i)}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ResetTimer()
-	start := time.Now()
-	bytes := 0
+	start, cpu0, scpu0 := time.Now(), cpuTime(), procCPU(b, srv.cmd.Process.Pid)
+	var total atomic.Int64
 	for i := 0; i < b.N; i++ {
-		it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("read"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			b.Fatal(err)
+		var wg sync.WaitGroup
+		for s := 0; s < shards; s++ {
+			wg.Add(1)
+			go func(s int) {
+				defer wg.Done()
+				it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("read"),
+					ShardId: aws.String(fmt.Sprintf("shardId-%012d", s)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				iter := it.ShardIterator
+				for {
+					gr, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if len(gr.Records) == 0 {
+						return
+					}
+					for _, r := range gr.Records {
+						total.Add(int64(len(r.Data)))
+					}
+					iter = gr.NextShardIterator
+				}
+			}(s)
 		}
-		iter := it.ShardIterator
-		for {
-			gr, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if len(gr.Records) == 0 {
-				break
-			}
-			for _, r := range gr.Records {
-				bytes += len(r.Data)
-			}
-			iter = gr.NextShardIterator
-		}
+		wg.Wait()
 	}
-	b.ReportMetric(float64(bytes)/time.Since(start).Seconds()/1e6, "MB/s")
+	secs := time.Since(start).Seconds()
+	b.ReportMetric(float64(total.Load())/secs/1e6, "MB/s")
+	b.ReportMetric((procCPU(b, srv.cmd.Process.Pid)-scpu0).Seconds()/secs, "server_cores")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/secs, "client_cores")
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -162,7 +180,9 @@ func BenchmarkPutToVisible(b *testing.B) {
 	}
 	seen := make(chan time.Duration, 1)
 	stop := make(chan struct{})
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		iter := it.ShardIterator
 		for {
 			select {
@@ -192,6 +212,7 @@ func BenchmarkPutToVisible(b *testing.B) {
 		lat = append(lat, <-seen)
 	}
 	close(stop)
+	<-done
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")

@@ -17,11 +17,13 @@ import (
 
 // Config is the whole server configuration.
 type Config struct {
-	DataDir   string `yaml:"data_dir"`
-	Storage   string `yaml:"storage"` // "file" or "memory"
-	HTTP      string `yaml:"http"`
-	RTSP      string `yaml:"rtsp"`
-	WebRTC    string `yaml:"webrtc"`
+	DataDir string `yaml:"data_dir"`
+	Storage string `yaml:"storage"` // "file" or "memory"
+	HTTP    string `yaml:"http"`
+	RTSP    string `yaml:"rtsp"`
+	WebRTC  string `yaml:"webrtc"`
+	// Pprof, when set, serves net/http/pprof on this address (keep it private).
+	Pprof     string `yaml:"pprof"`
 	LogLevel  string `yaml:"log_level"`
 	LogFormat string `yaml:"log_format"` // "text" or "json"
 	AccountID string `yaml:"account_id"`
@@ -94,6 +96,7 @@ func settings() []setting {
 		{"http", "address of the APIs, HLS, WHIP and the UI (default :8080)", str(func(c *Config) *string { return &c.HTTP })},
 		{"rtsp", "address of the RTSP server (default :8554)", str(func(c *Config) *string { return &c.RTSP })},
 		{"webrtc", "address of WebRTC ICE over UDP and TCP (default :8189)", str(func(c *Config) *string { return &c.WebRTC })},
+		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
 		{"log-level", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
 		{"account-id", "12-digit account id shown in ARNs", str(func(c *Config) *string { return &c.AccountID })},
@@ -201,6 +204,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s address %q: %w", name, addr, err))
 		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 			errs = append(errs, fmt.Errorf("%s address %q: bad port", name, addr))
+		}
+	}
+	if c.Pprof != "" {
+		if _, _, err := net.SplitHostPort(c.Pprof); err != nil {
+			errs = append(errs, fmt.Errorf("pprof address %q: %w", c.Pprof, err))
 		}
 	}
 	switch c.LogLevel {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -88,9 +89,10 @@ type server struct {
 	engine  *datastreams.Engine
 	handler http.Handler
 
-	ln   net.Listener
-	http *http.Server
-	errc chan error
+	ln    net.Listener
+	http  *http.Server
+	pprof *http.Server
+	errc  chan error
 }
 
 // newServer opens the store and builds the handlers; nothing listens yet.
@@ -166,6 +168,20 @@ func (s *server) Start() error {
 		}
 	}()
 	s.log.Info("http listening", "addr", ln.Addr().String())
+	if s.cfg.Pprof != "" {
+		pln, err := net.Listen("tcp", s.cfg.Pprof)
+		if err != nil {
+			return fmt.Errorf("pprof listen: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		s.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go s.pprof.Serve(pln)
+		s.log.Info("pprof listening", "addr", pln.Addr().String())
+	}
 	return nil
 }
 
@@ -192,6 +208,9 @@ func (s *server) printURLs(w io.Writer) {
 // Close stops the listener, then the engine, then the catalog.
 func (s *server) Close() error {
 	var errs []error
+	if s.pprof != nil {
+		s.pprof.Close()
+	}
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.http.Shutdown(ctx))

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -181,16 +182,44 @@ func (a *Auth) Check(r *http.Request, body []byte) error {
 	return nil
 }
 
-// ReadBody reads a request body; a body over the server's limit becomes a 413.
-func ReadBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, &APIError{Type: "SerializationException", Status: http.StatusRequestEntityTooLarge,
-				Message: fmt.Sprintf("Request body is larger than %d bytes.", tooBig.Limit), CapitalMessage: true}
-		}
-		return nil, SerializationError("could not read the request body")
+// bodyPool recycles request buffers: PutRecords bodies are large and
+// arrive hundreds of times a second.
+var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// ReadBody reads a request body into a pooled buffer, sized from
+// Content-Length when the client sent one. release returns the buffer; the
+// caller must not keep the body (or slices of it) afterwards. A body over
+// the server's limit becomes a 413.
+func ReadBody(r *http.Request) (body []byte, release func(), err error) {
+	bp := bodyPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	if n := r.ContentLength; n > 0 && n <= 64<<20 && int64(cap(buf)) < n+1 {
+		buf = make([]byte, 0, n+1) // +1 so the final Read sees EOF without growing
 	}
-	return b, nil
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, rerr := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			*bp = buf[:0]
+			bodyPool.Put(bp)
+			var tooBig *http.MaxBytesError
+			if errors.As(rerr, &tooBig) {
+				return nil, func() {}, &APIError{Type: "SerializationException", Status: http.StatusRequestEntityTooLarge,
+					Message: fmt.Sprintf("Request body is larger than %d bytes.", tooBig.Limit), CapitalMessage: true}
+			}
+			return nil, func() {}, SerializationError("could not read the request body")
+		}
+	}
+	return buf, func() {
+		if cap(buf) <= 16<<20 {
+			*bp = buf[:0]
+			bodyPool.Put(bp)
+		}
+	}, nil
 }

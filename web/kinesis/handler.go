@@ -87,7 +87,8 @@ func (h *Handler) Operations() []string {
 // ServeHTTP handles one POST with a Kinesis_20131202.* target.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
-	body, err := awsapi.ReadBody(r)
+	body, release, err := awsapi.ReadBody(r)
+	defer release()
 	if err == nil {
 		err = h.auth.Check(r, body)
 	}
