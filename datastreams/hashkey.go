@@ -35,7 +35,13 @@ func partitionHash(pk string) hashKey {
 // parseHashKey parses a decimal hash key; ok is false for anything that is
 // not a decimal integer in [0, 2^128-1].
 func parseHashKey(s string) (hashKey, bool) {
-	if s == "" || len(s) > 39 {
+	if s == "" {
+		return hashKey{}, false
+	}
+	for len(s) > 1 && s[0] == '0' {
+		s = s[1:]
+	}
+	if len(s) > 39 {
 		return hashKey{}, false
 	}
 	var k hashKey

@@ -71,7 +71,7 @@ func BenchmarkPutRecords(b *testing.B) {
 			srv := benchServer(b)
 			c := benchClient(srv.url)
 			createStream(b, c, "bench", 4)
-			clients := 16
+			clients := 64
 			if v, _ := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); v > 0 {
 				clients = v
 			}

@@ -69,8 +69,8 @@ func defaultConfig() Config {
 	return c
 }
 
-// flagHelp reports that -h was asked for and usage was printed.
-var flagHelp = errors.New("help requested")
+// errHelp reports that -h was asked for and usage was printed.
+var errHelp = errors.New("help requested")
 
 // setting is one flag; its environment variable is SHARDCAST_ + the name in
 // upper case with dashes as underscores.
@@ -141,7 +141,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		return Config{}, flagHelp
+		return Config{}, errHelp
 	} else if err != nil {
 		return Config{}, err
 	}

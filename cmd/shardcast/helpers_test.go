@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/smithy-go"
 )
@@ -60,14 +63,27 @@ func (w testWriter) Write(b []byte) (int, error) {
 
 var testCreds = aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret-for-tests"}
 
-// client returns a Kinesis client of the AWS SDK pointed at url, without
-// retries so every error reaches the test.
+// client returns a Kinesis client of the AWS SDK pointed at url. It never
+// retries an API error, so every one reaches the test; it does retry a read
+// on a connection the client's own transport closed, a sporadic net/http
+// race reported against AWS itself (aws-sdk-go-v2 issues 1825 and 2737).
 func client(url string, creds aws.Credentials) *kinesis.Client {
 	return kinesis.New(kinesis.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(url),
 		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil }),
-		Retryer:      aws.NopRetryer{},
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 3
+			o.RateLimiter = ratelimit.None
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 10 * time.Millisecond, nil })
+			o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+				var ae smithy.APIError
+				if !errors.As(err, &ae) && errors.Is(err, net.ErrClosed) {
+					return aws.TrueTernary
+				}
+				return aws.FalseTernary
+			})}
+		}),
 	})
 }
 
@@ -183,6 +199,9 @@ func startBuilt(t testing.TB, build func() (string, error), args ...string) *pro
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
 			cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("shardcast stderr:\n%s", p.stderrText())
 		}
 	})
 	return p

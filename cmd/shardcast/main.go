@@ -33,7 +33,7 @@ func main() {
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg, err := loadConfig(args, getenv, stderr)
-	if errors.Is(err, flagHelp) {
+	if errors.Is(err, errHelp) {
 		return 0
 	}
 	if err != nil {

@@ -126,6 +126,12 @@ func Open(opts Options) (*FileLog, error) {
 
 // recover loads every segment, validating those without a matching sidecar.
 func (l *FileLog) recover() ([]*segment, error) {
+	// A segment whose creation did not finish left only a temporary file.
+	if tmps, _ := filepath.Glob(filepath.Join(l.opts.Dir, "*.seg.tmp")); len(tmps) > 0 {
+		for _, p := range tmps {
+			os.Remove(p)
+		}
+	}
 	firsts, err := listSegments(l.opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("shard: %w", err)
@@ -531,7 +537,8 @@ func (l *FileLog) roll(now int64, next uint64, ver uint32) error {
 	if err != nil {
 		return fmt.Errorf("shard: create segment: %w", err)
 	}
-	if _, err := f.Write(hdr.marshal()); err == nil {
+	_, err = f.Write(hdr.marshal())
+	if err == nil {
 		err = f.Sync()
 	}
 	if err == nil {

@@ -48,12 +48,6 @@ func (s *scanner) next(c byte) bool {
 	return false
 }
 
-// peek skips white space and reports whether c follows.
-func (s *scanner) peek(c byte) bool {
-	s.ws()
-	return s.i < len(s.b) && s.b[s.i] == c
-}
-
 // rawStr consumes a string and returns its bytes unchecked; callers that
 // validate the content themselves (base64 does) use it to skip the scan.
 func (s *scanner) rawStr() ([]byte, bool) {

@@ -1,0 +1,59 @@
+# shardcast: build, test and benchmark.
+GO ?= go
+# The Debian packages the end-to-end tests drive as real clients.
+TEST_PACKAGES := awscli
+AWS := /usr/bin/aws
+
+.PHONY: all build test deps vet staticcheck unit bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/shardcast ./cmd/shardcast
+
+# make test: install missing test tools, then vet, staticcheck and the whole
+# suite with the race detector. A missing tool fails the run; nothing is skipped.
+test: deps vet staticcheck unit
+
+deps:
+	@missing=""; \
+	[ -x $(AWS) ] || missing="$$missing awscli"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		else \
+			echo "the tests need:$$missing (install them as root: apt-get install$$missing)"; exit 1; \
+		fi; \
+	fi; \
+	$(AWS) --version
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+unit:
+	$(GO) test -race -timeout 20m ./...
+
+# make bench: the figures quoted in the README. The server runs as its own
+# process (optimized build, fsync on); the AWS SDK for Go is the client.
+BENCH_CLIENTS ?= 64
+bench:
+	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecords' -benchtime 4000x ./cmd/shardcast/
+	$(GO) test -run '^$$' -bench 'GetRecords|PutToVisible' -benchtime 3s ./cmd/shardcast/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./datastreams/shard/ ./datastreams/seqnum/
+
+# make fuzz: run every fuzz target for FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestConfigLayers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shardcast.yaml")
+	os.WriteFile(path, []byte(`
+data_dir: /from/yaml
+http: 127.0.0.1:9000
+rtsp: 127.0.0.1:9554
+log_level: debug
+kinesis:
+  shard_limit: 7
+  iterator_ttl: 2m
+auth:
+  keys:
+    AKIDYAML: yamlsecret
+`), 0o644)
+
+	// Defaults only.
+	cfg, err := loadConfig(nil, env(nil), io.Discard)
+	if err != nil || cfg.DataDir != "./data" || cfg.HTTP != ":8080" || cfg.RTSP != ":8554" || cfg.WebRTC != ":8189" {
+		t.Fatalf("defaults: %+v %v", cfg, err)
+	}
+	// The file over the defaults.
+	cfg, err = loadConfig([]string{"--config", path}, env(nil), io.Discard)
+	if err != nil || cfg.DataDir != "/from/yaml" || cfg.HTTP != "127.0.0.1:9000" || cfg.Kinesis.ShardLimit != 7 ||
+		cfg.Kinesis.IteratorTTL != 2*time.Minute || cfg.LogLevel != "debug" || cfg.authKeys()["AKIDYAML"] != "yamlsecret" {
+		t.Fatalf("yaml: %+v %v", cfg, err)
+	}
+	// The environment over the file (the file itself named by SHARDCAST_CONFIG).
+	e := env(map[string]string{"SHARDCAST_CONFIG": path, "SHARDCAST_DATA_DIR": "/from/env", "SHARDCAST_SHARD_LIMIT": "9",
+		"SHARDCAST_ACCESS_KEY_ID": "AKIDENV", "SHARDCAST_SECRET_ACCESS_KEY": "envsecret"})
+	cfg, err = loadConfig(nil, e, io.Discard)
+	if err != nil || cfg.DataDir != "/from/env" || cfg.HTTP != "127.0.0.1:9000" || cfg.Kinesis.ShardLimit != 9 || cfg.authKeys()["AKIDENV"] != "envsecret" {
+		t.Fatalf("env: %+v %v", cfg, err)
+	}
+	// Flags over everything.
+	cfg, err = loadConfig([]string{"--data-dir", "/from/flag", "--http", ":0", "--webrtc", "127.0.0.1:1"}, e, io.Discard)
+	if err != nil || cfg.DataDir != "/from/flag" || cfg.HTTP != ":0" || cfg.WebRTC != "127.0.0.1:1" || cfg.Kinesis.ShardLimit != 9 {
+		t.Fatalf("flags: %+v %v", cfg, err)
+	}
+}
+
+func TestConfigRejects(t *testing.T) {
+	dir := t.TempDir()
+	unknown := filepath.Join(dir, "unknown.yaml")
+	os.WriteFile(unknown, []byte("data_dri: typo\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--http", "nonsense"}, nil, "http address"},
+		{[]string{"--storage", "tape"}, nil, "storage must be file or memory"},
+		{[]string{"--log-level", "loud"}, nil, "log_level"},
+		{[]string{"--account-id", "12"}, nil, "account_id must be 12 digits"},
+		{[]string{"--access-key-id", "AKID"}, nil, "go together"},
+		{nil, map[string]string{"SHARDCAST_SHARD_LIMIT": "many"}, "SHARDCAST_SHARD_LIMIT"},
+		{[]string{"--config", unknown}, nil, "field data_dri not found"},
+		{[]string{"--config", filepath.Join(dir, "missing.yaml")}, nil, "no such file"},
+		{[]string{"extra"}, nil, "unexpected argument"},
+	} {
+		_, err := loadConfig(c.args, env(c.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v: got %v, want %q", c.args, c.env, err, c.want)
+		}
+	}
+	if _, err := loadConfig([]string{"-h"}, env(nil), io.Discard); err != errHelp {
+		t.Fatalf("-h: %v", err)
+	}
+}
+
+func TestRunExitsCleanlyOnBadConfig(t *testing.T) {
+	var stderr strings.Builder
+	if code := run([]string{"--storage", "tape"}, env(nil), io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "storage") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
