@@ -39,12 +39,7 @@ func tooLarge(err error, path func(int) string) error {
 	return v.Err()
 }
 
-func (h *Handler) putRecord(r *http.Request, body []byte) (any, error) {
-	var in putRecordInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	var v awsapi.Validator
+func (in *putRecordInput) check(v *awsapi.Validator) {
 	v.String("sequenceNumberForOrdering", in.SequenceNumberForOrdering, seqPattern, 0, -1)
 	if v.Required("partitionKey", in.PartitionKey != nil) {
 		v.String("partitionKey", in.PartitionKey, nil, 1, 256)
@@ -53,11 +48,15 @@ func (h *Handler) putRecord(r *http.Request, body []byte) (any, error) {
 	if v.Required("data", in.Data.Set) {
 		v.BlobMax("data", in.Data.Bytes, maxDataBytes)
 	}
-	ref := streamRef(&v, in.StreamName, in.StreamARN)
-	if err := v.Err(); err != nil {
+	in.streamInput.check(v)
+}
+
+func (h *Handler) putRecord(r *http.Request, body []byte) (any, error) {
+	in, err := decode[putRecordInput](body)
+	if err != nil {
 		return nil, err
 	}
-	res, encrypted, err := h.engine.PutRecord(r.Context(), ref, datastreams.PutEntry{
+	res, encrypted, err := h.engine.PutRecord(r.Context(), in.ref(), datastreams.PutEntry{
 		PartitionKey: *in.PartitionKey, ExplicitHashKey: deref(in.ExplicitHashKey), Data: in.Data.Bytes,
 	}, deref(in.SequenceNumberForOrdering))
 	if err != nil {
@@ -85,12 +84,9 @@ type putRecordsInput struct {
 	Records []putRecordsEntry `json:"Records"`
 }
 
-func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
-	var in putRecordsInput
-	if err := decodePutRecords(body, &in); err != nil {
-		return nil, err
-	}
-	var v awsapi.Validator
+// check validates the request; records are checked in full only when one
+// fails a quick test, so that no per-record path strings are built.
+func (in *putRecordsInput) check(v *awsapi.Validator) {
 	if v.Required("records", in.Records != nil) {
 		if n := len(in.Records); n < 1 || n > 500 {
 			printed := "[]"
@@ -100,10 +96,7 @@ func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
 			v.Len("records", n, printed, 1, 500)
 		}
 	}
-	total := 0
-	entries := make([]datastreams.PutEntry, len(in.Records))
 	for i, rec := range in.Records {
-		// Paths are built only for a record that fails a check.
 		if rec.PartitionKey == nil || len(*rec.PartitionKey) == 0 || len(*rec.PartitionKey) > 256 ||
 			(rec.ExplicitHashKey != nil && !hashPattern.MatchString(*rec.ExplicitHashKey)) || !rec.Data.Set || len(rec.Data.Bytes) > maxDataBytes {
 			p := "records." + strconv.Itoa(i+1) + ".member."
@@ -115,17 +108,30 @@ func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
 				v.BlobMax(p+"data", rec.Data.Bytes, maxDataBytes)
 			}
 		}
-		entries[i] = datastreams.PutEntry{PartitionKey: deref(rec.PartitionKey), ExplicitHashKey: deref(rec.ExplicitHashKey), Data: rec.Data.Bytes}
-		total += len(rec.Data.Bytes) + len(entries[i].PartitionKey)
 	}
-	ref := streamRef(&v, in.StreamName, in.StreamARN)
+	in.streamInput.check(v)
+}
+
+func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
+	var in putRecordsInput
+	if err := decodePutRecords(body, &in); err != nil {
+		return nil, err
+	}
+	var v awsapi.Validator
+	in.check(&v)
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	total := 0
+	entries := make([]datastreams.PutEntry, len(in.Records))
+	for i, rec := range in.Records {
+		entries[i] = datastreams.PutEntry{PartitionKey: *rec.PartitionKey, ExplicitHashKey: deref(rec.ExplicitHashKey), Data: rec.Data.Bytes}
+		total += len(rec.Data.Bytes) + len(*rec.PartitionKey)
 	}
 	if total > maxPutRecordsBytes {
 		return nil, &awsapi.APIError{Type: "InvalidArgumentException", Status: http.StatusBadRequest, Message: "Records size exceeds 10 MB limit"}
 	}
-	out, err := h.engine.PutRecords(r.Context(), ref, entries)
+	out, err := h.engine.PutRecords(r.Context(), in.ref(), entries)
 	if err != nil {
 		return nil, tooLarge(err, func(i int) string { return "records." + strconv.Itoa(i+1) + ".member.data" })
 	}
@@ -200,12 +206,7 @@ type getShardIteratorInput struct {
 	Timestamp              *awsapi.Timestamp `json:"Timestamp"`
 }
 
-func (h *Handler) getShardIterator(r *http.Request, body []byte) (any, error) {
-	var in getShardIteratorInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	var v awsapi.Validator
+func (in *getShardIteratorInput) check(v *awsapi.Validator) {
 	if v.Required("shardId", in.ShardID != nil) {
 		v.String("shardId", in.ShardID, namePattern, 1, 128)
 	}
@@ -214,15 +215,19 @@ func (h *Handler) getShardIterator(r *http.Request, body []byte) (any, error) {
 		v.Enum("shardIteratorType", in.ShardIteratorType, "AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON")
 	}
 	v.String("startingSequenceNumber", in.StartingSequenceNumber, seqPattern, 0, -1)
-	ref := streamRef(&v, in.StreamName, in.StreamARN)
-	if err := v.Err(); err != nil {
+	in.streamInput.check(v)
+}
+
+func (h *Handler) getShardIterator(r *http.Request, body []byte) (any, error) {
+	in, err := decode[getShardIteratorInput](body)
+	if err != nil {
 		return nil, err
 	}
 	var ts *time.Time
 	if in.Timestamp != nil {
 		ts = &in.Timestamp.Time
 	}
-	it, err := h.engine.GetShardIterator(ref, *in.ShardID, *in.ShardIteratorType, deref(in.StartingSequenceNumber), ts)
+	it, err := h.engine.GetShardIterator(in.ref(), *in.ShardID, *in.ShardIteratorType, deref(in.StartingSequenceNumber), ts)
 	if err != nil {
 		return nil, err
 	}
@@ -237,18 +242,17 @@ type getRecordsInput struct {
 	StreamARN     *string `json:"StreamARN"`
 }
 
-func (h *Handler) getRecords(r *http.Request, body []byte) (any, error) {
-	var in getRecordsInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	var v awsapi.Validator
+func (in *getRecordsInput) check(v *awsapi.Validator) {
 	v.Int("limit", in.Limit, 1, 10000)
 	if v.Required("shardIterator", in.ShardIterator != nil) {
 		v.String("shardIterator", in.ShardIterator, nil, 1, 512)
 	}
 	v.String("streamARN", in.StreamARN, arnPattern, 1, 2048)
-	if err := v.Err(); err != nil {
+}
+
+func (h *Handler) getRecords(r *http.Request, body []byte) (any, error) {
+	in, err := decode[getRecordsInput](body)
+	if err != nil {
 		return nil, err
 	}
 	out, err := h.engine.GetRecords(*in.ShardIterator, deref(in.Limit))

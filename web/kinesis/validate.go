@@ -4,7 +4,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
@@ -16,16 +15,6 @@ var (
 	seqPattern    = awsapi.Pattern(`0|([1-9]\d{0,128})`)
 	resARNPattern = awsapi.Pattern(`arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`)
 )
-
-// streamRef checks StreamName/StreamARN: at least one is required.
-func streamRef(v *awsapi.Validator, name, arn *string) datastreams.StreamRef {
-	v.String("streamName", name, namePattern, 1, 128)
-	v.String("streamARN", arn, arnPattern, 1, 2048)
-	if name == nil && arn == nil {
-		v.Required("streamName", false)
-	}
-	return datastreams.StreamRef{Name: deref(name), ARN: deref(arn)}
-}
 
 func deref[T any](p *T) T {
 	if p == nil {

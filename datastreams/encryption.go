@@ -1,0 +1,126 @@
+package datastreams
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/index"
+)
+
+// StartEncryption makes new records of the stream sealed with a data key
+// under the master key keyRef (any KMS key reference form; alias/aws/kinesis
+// is the default key).
+func (e *Engine) StartEncryption(ref StreamRef, encType, keyRef string) error {
+	if encType != EncryptionKMS {
+		return errorf(ErrInvalidArgument, "KMS is the only valid EncryptionType for this request.")
+	}
+	keyID, err := e.cfg.Keyring.Resolve(keyRef)
+	if err != nil {
+		return e.kmsNotFound(keyRef, err)
+	}
+	state, err := e.update(ref, true, func(m *index.Stream) error {
+		if m.Encryption.Type == EncryptionKMS && m.Encryption.KeyVersion != 0 {
+			if cur := m.DataKeys[len(m.DataKeys)-1]; cur.KeyID == keyID {
+				m.Encryption.KeyID = keyRef
+				return nil // same master key: keep the data key
+			}
+		}
+		dk, err := e.cfg.Keyring.GenerateDataKey(keyID)
+		if err != nil {
+			return e.kmsNotFound(keyRef, err)
+		}
+		ver := uint32(len(m.DataKeys) + 1)
+		m.DataKeys = append(m.DataKeys, index.DataKey{Version: ver, KeyID: dk.KeyID, Wrapped: dk.Wrapped, Created: e.cfg.Now().UTC()})
+		m.Encryption = index.Encryption{Type: EncryptionKMS, KeyID: keyRef, KeyVersion: ver}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range state.shards {
+		s.log.SetKey(state.meta.Encryption.KeyVersion)
+	}
+	e.cfg.Logger.Info("datastreams: encryption started", "stream", state.meta.Name, "key", keyRef, "data_key_version", state.meta.Encryption.KeyVersion)
+	return nil
+}
+
+func (e *Engine) kmsNotFound(keyRef string, err error) error {
+	if !errors.Is(err, envelope.ErrKeyNotFound) {
+		return fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	if strings.HasPrefix(keyRef, "alias/") {
+		return errorf(ErrKMSNotFound, "Alias arn:aws:kms:%s:%s:%s is not found.", e.cfg.Region, e.cfg.Account, keyRef)
+	}
+	return errorf(ErrKMSNotFound, "Key '%s' does not exist", keyRef)
+}
+
+// StopEncryption makes new records of the stream stored in plaintext.
+// Records already sealed stay sealed and readable.
+func (e *Engine) StopEncryption(ref StreamRef, encType, keyRef string) error {
+	if encType != EncryptionKMS {
+		return errorf(ErrInvalidArgument, "KMS is the only valid EncryptionType for this request.")
+	}
+	if _, err := e.cfg.Keyring.Resolve(keyRef); err != nil {
+		return e.kmsNotFound(keyRef, err)
+	}
+	state, err := e.update(ref, true, func(m *index.Stream) error {
+		m.Encryption = index.Encryption{Type: EncryptionNone}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range state.shards {
+		s.log.SetKey(0)
+	}
+	e.cfg.Logger.Info("datastreams: encryption stopped", "stream", state.meta.Name)
+	return nil
+}
+
+// RotateMasterKey adds a new version of a master key and re-wraps every
+// data key it protects; no record is rewritten. It returns how many data
+// keys were re-wrapped.
+func (e *Engine) RotateMasterKey(keyRef string) (int, error) {
+	keyID, err := e.cfg.Keyring.Resolve(keyRef)
+	if err != nil {
+		return 0, e.kmsNotFound(keyRef, err)
+	}
+	if _, err := e.cfg.Keyring.Rotate(keyID); err != nil {
+		return 0, err
+	}
+	e.mu.RLock()
+	var refs []StreamRef
+	for name := range e.streams {
+		refs = append(refs, StreamRef{Name: name})
+	}
+	e.mu.RUnlock()
+	n := 0
+	for _, ref := range refs {
+		_, err := e.update(ref, false, func(m *index.Stream) error {
+			before := n
+			for i, dk := range m.DataKeys {
+				if dk.KeyID != keyID {
+					continue
+				}
+				w, changed, err := e.cfg.Keyring.Rewrap(dk.Wrapped)
+				if err != nil {
+					return err
+				}
+				if changed {
+					m.DataKeys[i].Wrapped = w
+					n++
+				}
+			}
+			if n == before {
+				return errUnchanged
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, ErrResourceNotFound) {
+			return n, err
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,256 @@
+package shard
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/shardcast/shardcast/datastreams/fsutil"
+)
+
+// preallocChunk is how much file space the writer reserves at a time.
+const preallocChunk = 4 << 20
+
+func (l *FileLog) run() {
+	defer close(l.done)
+	var batch []*appendReq
+	for {
+		select {
+		case r := <-l.reqs:
+			batch = append(batch[:0], r)
+			size := r.size
+		gather:
+			for size < l.opts.MaxBatchBytes {
+				select {
+				case r := <-l.reqs:
+					batch = append(batch, r)
+					size += r.size
+				default:
+					break gather
+				}
+			}
+			l.commit(batch)
+			clear(batch)
+		case t := <-l.trims:
+			t.n, t.err = l.trim(t.before)
+			close(t.done)
+		case <-l.quit:
+			if l.active != nil && l.failed == nil {
+				l.seal(l.active)
+			}
+			return
+		}
+	}
+}
+
+func fail(batch []*appendReq, err error) {
+	for _, r := range batch {
+		r.err = err
+		close(r.done)
+	}
+}
+
+// commit writes a batch with one write and one fsync, then answers it.
+func (l *FileLog) commit(batch []*appendReq) {
+	if l.failed != nil {
+		fail(batch, l.failed)
+		return
+	}
+	tail := l.Bounds()
+	now := l.opts.Now().UnixNano()
+	if now < tail.LastTime {
+		now = tail.LastTime
+	}
+	size := 0
+	for _, r := range batch {
+		size += r.size + len(r.entries)*(recOverhead+sealOverhead)
+	}
+	if err := l.maybeRoll(now, int64(size), tail.Next); err != nil {
+		fail(batch, err)
+		return
+	}
+	seg := l.active
+	base := seg.size
+	buf := l.buf[:0]
+	var idx []idxEntry
+	seq := tail.Next
+	for _, r := range batch {
+		r.res = Appended{FirstSeq: seq, Time: now}
+		for _, e := range r.entries {
+			off := base + int64(len(buf))
+			if off-l.lastIndexed >= indexEvery {
+				idx = append(idx, idxEntry{seq: seq, time: now, off: off})
+				l.lastIndexed = off
+			}
+			buf = appendRecord(buf, seq, now, e, l.sealer)
+			seq++
+		}
+	}
+	if cap(buf) <= 32<<20 {
+		l.buf = buf
+	}
+	if end := base + int64(len(buf)); end > seg.alloc {
+		seg.alloc = max(end, seg.alloc+min(preallocChunk, l.opts.SegmentMaxBytes))
+		preallocate(seg.f, seg.alloc)
+	}
+	if _, err := seg.f.WriteAt(buf, base); err != nil {
+		l.abort(batch, base, fmt.Errorf("shard: write %s: %w", seg.path, err))
+		return
+	}
+	syncStart := time.Now()
+	if err := syncData(seg.f); err != nil {
+		// After a failed fsync the page cache state is unknown (fsyncgate):
+		// refuse further writes until the log is reopened and recovered.
+		l.failed = fmt.Errorf("%w: fsync %s: %w", ErrFailed, seg.path, err)
+		fail(batch, l.failed)
+		return
+	}
+	l.stats.syncNanos.Add(int64(time.Since(syncStart)))
+	l.stats.commits.Add(1)
+	l.stats.records.Add(int64(seq - tail.Next))
+	l.stats.bytes.Add(int64(len(buf)))
+	end := base + int64(len(buf))
+	seg.addCommitted(idx, seq-1, now, end)
+	l.tail.Store(&Bounds{First: tail.First, Next: seq, LastTime: now})
+	for _, r := range batch {
+		close(r.done)
+	}
+	l.broadcast()
+}
+
+// abort undoes a failed write by cutting the file back to the committed end.
+func (l *FileLog) abort(batch []*appendReq, base int64, err error) {
+	if terr := l.active.f.Truncate(base); terr != nil {
+		l.failed = fmt.Errorf("%w: %w (truncate: %v)", ErrFailed, err, terr)
+		err = l.failed
+	}
+	fail(batch, err)
+}
+
+// maybeRoll makes sure there is an active segment fit for a batch of size
+// bytes written at time now with the current key.
+func (l *FileLog) maybeRoll(now, size int64, next uint64) error {
+	ver := l.keyVer.Load()
+	if s := l.active; s != nil {
+		full := s.size > headerSize && s.size+size > l.opts.SegmentMaxBytes
+		old := s.size > headerSize && now-s.hdr.Created >= int64(l.opts.SegmentMaxAge)
+		if !full && !old && s.hdr.KeyVer == ver {
+			return nil
+		}
+	}
+	return l.roll(now, next, ver)
+}
+
+// seal ends writing to a segment: the preallocated space after its last
+// record is released and its index sidecar is written.
+func (l *FileLog) seal(s *segment) {
+	_, _, size := s.state()
+	if s.alloc > size {
+		if err := s.f.Truncate(size); err != nil {
+			l.opts.Logger.Warn("shard: release preallocated space", "path", s.path, "err", err)
+		}
+	}
+	if lastSeq, _, _ := s.state(); lastSeq != 0 {
+		if err := writeSidecar(s); err != nil {
+			l.opts.Logger.Warn("shard: write index sidecar", "path", s.idxPath(), "err", err)
+		}
+	}
+}
+
+// roll seals the active segment and starts a new one at sequence next.
+func (l *FileLog) roll(now int64, next uint64, ver uint32) error {
+	segs := append([]*segment(nil), *l.segs.Load()...)
+	if l.active != nil {
+		l.seal(l.active)
+	}
+	hdr := segHeader{KeyVer: ver, FirstSeq: next, Created: now}
+	if _, err := rand.Read(hdr.Salt[:]); err != nil {
+		return fmt.Errorf("shard: salt: %w", err)
+	}
+	s := &segment{path: filepath.Join(l.opts.Dir, segName(next)), hdr: hdr, size: headerSize}
+	var sl sealer
+	if ver != 0 {
+		var err error
+		if sl, err = s.sealer(l.opts.Keys); err != nil {
+			return err
+		}
+	}
+	// Write the header to a temporary file and rename it into place, so an
+	// empty segment already holding this name (it keeps the position when
+	// retention emptied the log) is replaced atomically.
+	tmp := s.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("shard: create segment: %w", err)
+	}
+	_, err = f.Write(hdr.marshal())
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = os.Rename(tmp, s.path)
+	}
+	if err == nil {
+		err = fsutil.SyncDir(l.opts.Dir)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("shard: create segment %s: %w", s.path, err)
+	}
+	s.f = f
+	s.refs.Store(1)
+	if n := len(segs); n > 0 && segs[n-1].hdr.FirstSeq == next {
+		// The replaced segment was empty; its file name now belongs to s.
+		segs[n-1].release()
+		segs = segs[:n-1]
+	}
+	segs = append(segs, s)
+	l.publish(segs)
+	l.active, l.sealer, l.lastIndexed = s, sl, -indexEvery
+	return nil
+}
+
+// trim removes leading segments whose records are all older than before.
+func (l *FileLog) trim(before int64) (int, error) {
+	segs := *l.segs.Load()
+	drop := 0
+	removed := 0
+	for drop < len(segs) {
+		lastSeq, lastT, _ := segs[drop].state()
+		if lastSeq == 0 || lastT >= before {
+			break
+		}
+		removed += int(lastSeq - segs[drop].hdr.FirstSeq + 1)
+		drop++
+	}
+	if drop == 0 {
+		return 0, nil
+	}
+	if drop == len(segs) {
+		// Everything expired: keep the position in a fresh empty segment.
+		b := l.Bounds()
+		if err := l.roll(l.opts.Now().UnixNano(), b.Next, l.keyVer.Load()); err != nil {
+			return 0, err
+		}
+		segs = *l.segs.Load()
+	}
+	gone := segs[:drop]
+	keep := append([]*segment(nil), segs[drop:]...)
+	l.publish(keep)
+	for _, s := range gone {
+		l.removeFiles(s)
+		s.release()
+	}
+	return removed, fsutil.SyncDir(l.opts.Dir)
+}
+
+func (l *FileLog) removeFiles(s *segment) {
+	if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		l.opts.Logger.Warn("shard: remove segment", "path", s.path, "err", err)
+	}
+	os.Remove(s.idxPath())
+}

@@ -1,0 +1,300 @@
+package datastreams
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shardcast/shardcast/datastreams/fsutil"
+	"github.com/shardcast/shardcast/datastreams/seqnum"
+	"github.com/shardcast/shardcast/index"
+)
+
+// CreateStreamInput is a CreateStream request. ShardCount 0 means unset.
+type CreateStreamInput struct {
+	Name             string
+	ShardCount       int
+	Mode             string // "" means PROVISIONED when ShardCount is set, else ON_DEMAND
+	Tags             map[string]string
+	MaxRecordSizeKiB int // 0 means the default (1024)
+}
+
+// CreateStream creates a stream; it is ACTIVE when this returns.
+func (e *Engine) CreateStream(in CreateStreamInput) error {
+	mode := in.Mode
+	if mode == "" {
+		mode = ModeProvisioned
+		if in.ShardCount == 0 {
+			mode = ModeOnDemand
+		}
+	}
+	shards := in.ShardCount
+	switch mode {
+	case ModeOnDemand:
+		if shards == 0 {
+			shards = DefaultOnDemandShards
+		}
+	case ModeProvisioned:
+		if shards == 0 {
+			return errorf(ErrInvalidArgument, "ShardCount must be specified for a stream in PROVISIONED mode.")
+		}
+	}
+	if in.MaxRecordSizeKiB == 0 {
+		in.MaxRecordSizeKiB = DefaultMaxRecordKiB
+	}
+	if err := e.checkTags(in.Name, in.Tags, nil, "add"); err != nil {
+		return err
+	}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.streams[in.Name]; ok {
+		return errorf(ErrResourceInUse, "Stream %s under account %s already exists.", in.Name, e.cfg.Account)
+	}
+	open, onDemand := e.countsLocked()
+	if open+shards > e.cfg.ShardLimit {
+		return errorf(ErrLimitExceeded, "This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
+			e.cfg.Account, e.cfg.Region, open, e.cfg.ShardLimit, shards)
+	}
+	if mode == ModeOnDemand && onDemand+1 > e.cfg.OnDemandStreamCountLimit {
+		return errorf(ErrLimitExceeded, "This request would exceed the on-demand stream limit for the account %s in %s. Limit: %d.",
+			e.cfg.Account, e.cfg.Region, e.cfg.OnDemandStreamCountLimit)
+	}
+
+	now := e.cfg.Now().UTC()
+	// Shards are created a moment before the stream, as AWS numbers show.
+	shardCreated := now.Add(-2 * time.Second).Truncate(time.Second)
+	meta := &index.Stream{
+		Kind: index.KindData, Name: in.Name, ID: newStreamID(), ARN: e.arn(in.Name),
+		Created: now, Status: StatusActive, Mode: mode,
+		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: in.MaxRecordSizeKiB,
+		Encryption: index.Encryption{Type: EncryptionNone}, NextShardIndex: shards,
+	}
+	if len(in.Tags) > 0 {
+		meta.Tags = map[string]string{}
+		for k, v := range in.Tags {
+			meta.Tags[k] = v
+		}
+	}
+	for i, r := range evenRanges(shards) {
+		meta.Shards = append(meta.Shards, index.Shard{
+			ID: shardID(i), Index: i, StartHash: r[0].String(), EndHash: r[1].String(), Created: shardCreated,
+		})
+	}
+	st := &stream{}
+	if e.cfg.Dir != "" {
+		st.dir = filepath.Join(e.cfg.Dir, meta.ID)
+		if err := os.MkdirAll(st.dir, 0o755); err != nil {
+			return fmt.Errorf("datastreams: %w", err)
+		}
+		if err := fsutil.SyncDir(e.cfg.Dir); err != nil {
+			return err
+		}
+	}
+	// The manifest makes the stream exist; a crash before it leaves a
+	// directory that the next start removes.
+	meta.Version = 0
+	if err := e.persist(st, meta); err != nil {
+		os.RemoveAll(st.dir)
+		return err
+	}
+	state, err := e.openShards(st, meta)
+	if err != nil {
+		return err
+	}
+	st.state.Store(state)
+	e.streams[in.Name] = st
+	e.cfg.Logger.Info("datastreams: stream created", "stream", in.Name, "shards", shards, "mode", mode)
+	return nil
+}
+
+func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
+
+// countsLocked returns the open shards and ON_DEMAND streams of the account.
+func (e *Engine) countsLocked() (openShards, onDemand int) {
+	for _, st := range e.streams {
+		s := st.state.Load()
+		openShards += len(s.open)
+		if s.meta.Mode == ModeOnDemand {
+			onDemand++
+		}
+	}
+	return
+}
+
+// DeleteStream deletes a stream and its data.
+func (e *Engine) DeleteStream(ref StreamRef) error {
+	st, name, err := e.resolve(ref)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	if e.streams[name] != st {
+		e.mu.Unlock()
+		return e.streamNotFound(name)
+	}
+	delete(e.streams, name)
+	e.mu.Unlock()
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	state := st.state.Load()
+	for _, s := range state.shards {
+		s.log.Close()
+	}
+	if st.dir != "" {
+		// Rename first: the next start finishes a delete it finds half done.
+		gone := st.dir + deletedSuffix
+		if err := os.Rename(st.dir, gone); err != nil {
+			return fmt.Errorf("datastreams: delete %s: %w", name, err)
+		}
+		if err := fsutil.SyncDir(e.cfg.Dir); err != nil {
+			return err
+		}
+		if err := e.cfg.Catalog.DeleteStream(index.KindData, name); err != nil {
+			return fmt.Errorf("datastreams: %w", err)
+		}
+		if err := os.RemoveAll(gone); err != nil {
+			e.cfg.Logger.Warn("datastreams: remove deleted stream", "dir", gone, "err", err)
+		}
+	}
+	e.kmu.Lock()
+	for k := range e.dataKeys {
+		if strings.HasPrefix(k, state.meta.ID+"/") {
+			delete(e.dataKeys, k)
+		}
+	}
+	e.kmu.Unlock()
+	e.cfg.Logger.Info("datastreams: stream deleted", "stream", name)
+	return nil
+}
+
+// ShardInfo describes a shard as DescribeStream and ListShards show it.
+type ShardInfo struct {
+	ID             string
+	Parent         string
+	AdjacentParent string
+	StartHash      string
+	EndHash        string
+	StartSeq       string
+	EndSeq         string // "" while open
+}
+
+// StreamDescription is what DescribeStream and DescribeStreamSummary report.
+type StreamDescription struct {
+	Name             string
+	ARN              string
+	Status           string
+	Mode             string
+	Created          time.Time
+	RetentionHours   int
+	EncryptionType   string
+	KeyID            string
+	MaxRecordSizeKiB int
+	OpenShardCount   int
+	ConsumerCount    int
+	Shards           []ShardInfo
+	HasMoreShards    bool
+}
+
+func (e *Engine) shardInfo(s *shardRT) ShardInfo {
+	info := ShardInfo{
+		ID: s.info.ID, Parent: s.info.Parent, AdjacentParent: s.info.AdjacentParent,
+		StartHash: s.info.StartHash, EndHash: s.info.EndHash,
+		StartSeq: seqnum.Format(seqnum.Parts{ShardCreated: s.createdSec, ShardIndex: uint32(s.info.Index), Arrival: s.createdSec}),
+	}
+	if !s.info.Closed.IsZero() {
+		info.EndSeq = seqnum.Format(seqnum.Parts{ShardCreated: s.createdSec, ShardIndex: uint32(s.info.Index), Counter: seqnum.MaxCounter, Arrival: s.info.Closed.Unix()})
+	}
+	return info
+}
+
+func describe(state *streamState) StreamDescription {
+	m := state.meta
+	return StreamDescription{
+		Name: m.Name, ARN: m.ARN, Status: m.Status, Mode: m.Mode, Created: m.Created,
+		RetentionHours: m.RetentionHours, EncryptionType: m.Encryption.Type, KeyID: m.Encryption.KeyID,
+		MaxRecordSizeKiB: m.MaxRecordSizeKiB, OpenShardCount: len(state.open),
+	}
+}
+
+// DescribeStream describes a stream and up to limit of its shards after
+// exclusiveStart (limit is capped at 100).
+func (e *Engine) DescribeStream(ref StreamRef, limit int, exclusiveStart string) (StreamDescription, error) {
+	st, _, err := e.resolve(ref)
+	if err != nil {
+		return StreamDescription{}, err
+	}
+	state := st.state.Load()
+	d := describe(state)
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	for _, s := range state.shards {
+		if exclusiveStart != "" && s.info.ID <= exclusiveStart {
+			continue
+		}
+		if len(d.Shards) == limit {
+			d.HasMoreShards = true
+			break
+		}
+		d.Shards = append(d.Shards, e.shardInfo(s))
+	}
+	return d, nil
+}
+
+// DescribeStreamSummary describes a stream without its shards.
+func (e *Engine) DescribeStreamSummary(ref StreamRef) (StreamDescription, error) {
+	st, _, err := e.resolve(ref)
+	if err != nil {
+		return StreamDescription{}, err
+	}
+	return describe(st.state.Load()), nil
+}
+
+// StreamSummary is one entry of ListStreams.
+type StreamSummary struct {
+	Name    string
+	ARN     string
+	Status  string
+	Mode    string
+	Created time.Time
+}
+
+// ListStreams lists up to limit streams in name order after
+// exclusiveStart, or from where nextToken left off.
+func (e *Engine) ListStreams(limit int, exclusiveStart, nextToken string) (list []StreamSummary, more bool, token string, err error) {
+	if nextToken != "" {
+		t, err := e.decodeToken(nextToken)
+		if err != nil || t.created != 0 {
+			return nil, false, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+		}
+		exclusiveStart = t.payload
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	e.mu.RLock()
+	names := make([]string, 0, len(e.streams))
+	for n := range e.streams {
+		if n > exclusiveStart {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	if len(names) > limit {
+		names, more = names[:limit], true
+	}
+	for _, n := range names {
+		m := e.streams[n].state.Load().meta
+		list = append(list, StreamSummary{Name: m.Name, ARN: m.ARN, Status: m.Status, Mode: m.Mode, Created: m.Created})
+	}
+	e.mu.RUnlock()
+	if more {
+		token = e.encodeToken(listToken{issued: e.cfg.Now(), payload: names[len(names)-1]})
+	}
+	return list, more, token, nil
+}

@@ -1,0 +1,46 @@
+package kinesis
+
+import (
+	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/web/awsapi"
+)
+
+// request is a wire input that checks its model constraints, in the order
+// AWS checks them.
+type request interface {
+	check(v *awsapi.Validator)
+}
+
+// decode parses body into a T and checks it: a malformed body is a
+// SerializationException, a constraint failure a ValidationException.
+func decode[T any, PT interface {
+	*T
+	request
+}](body []byte) (*T, error) {
+	in := PT(new(T))
+	if err := awsapi.DecodeJSON(body, in); err != nil {
+		return nil, err
+	}
+	var v awsapi.Validator
+	in.check(&v)
+	return (*T)(in), v.Err()
+}
+
+// streamInput is the StreamName/StreamARN pair most operations take.
+type streamInput struct {
+	StreamName *string `json:"StreamName"`
+	StreamARN  *string `json:"StreamARN"`
+}
+
+// check requires at least one of the two.
+func (s *streamInput) check(v *awsapi.Validator) {
+	v.String("streamName", s.StreamName, namePattern, 1, 128)
+	v.String("streamARN", s.StreamARN, arnPattern, 1, 2048)
+	if s.StreamName == nil && s.StreamARN == nil {
+		v.Required("streamName", false)
+	}
+}
+
+func (s *streamInput) ref() datastreams.StreamRef {
+	return datastreams.StreamRef{Name: deref(s.StreamName), ARN: deref(s.StreamARN)}
+}

@@ -1,0 +1,85 @@
+package kinesis
+
+import (
+	"net/http"
+
+	"github.com/shardcast/shardcast/web/awsapi"
+)
+
+type retentionInput struct {
+	streamInput
+	RetentionPeriodHours *int `json:"RetentionPeriodHours"`
+}
+
+func (in *retentionInput) check(v *awsapi.Validator) {
+	if v.Required("retentionPeriodHours", in.RetentionPeriodHours != nil) {
+		v.Int("retentionPeriodHours", in.RetentionPeriodHours, 1, 1<<31-1)
+	}
+	in.streamInput.check(v)
+}
+
+func (h *Handler) retention(body []byte, increase bool) (any, error) {
+	in, err := decode[retentionInput](body)
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, h.engine.SetRetention(in.ref(), *in.RetentionPeriodHours, increase)
+}
+
+func (h *Handler) increaseRetention(r *http.Request, body []byte) (any, error) {
+	return h.retention(body, true)
+}
+
+func (h *Handler) decreaseRetention(r *http.Request, body []byte) (any, error) {
+	return h.retention(body, false)
+}
+
+type encryptionInput struct {
+	streamInput
+	EncryptionType *string `json:"EncryptionType"`
+	KeyID          *string `json:"KeyId"`
+}
+
+func (in *encryptionInput) check(v *awsapi.Validator) {
+	if v.Required("encryptionType", in.EncryptionType != nil) {
+		v.Enum("encryptionType", in.EncryptionType, "NONE", "KMS")
+	}
+	if v.Required("keyId", in.KeyID != nil) {
+		v.String("keyId", in.KeyID, nil, 1, 2048)
+	}
+	in.streamInput.check(v)
+}
+
+func (h *Handler) startEncryption(r *http.Request, body []byte) (any, error) {
+	in, err := decode[encryptionInput](body)
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, h.engine.StartEncryption(in.ref(), *in.EncryptionType, *in.KeyID)
+}
+
+func (h *Handler) stopEncryption(r *http.Request, body []byte) (any, error) {
+	in, err := decode[encryptionInput](body)
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, h.engine.StopEncryption(in.ref(), *in.EncryptionType, *in.KeyID)
+}
+
+// noInput is the request of operations that take nothing.
+type noInput struct{}
+
+func (noInput) check(*awsapi.Validator) {}
+
+func (h *Handler) describeLimits(r *http.Request, body []byte) (any, error) {
+	if _, err := decode[noInput](body); err != nil {
+		return nil, err
+	}
+	l := h.engine.DescribeLimits()
+	return struct {
+		ShardLimit               int `json:"ShardLimit"`
+		OpenShardCount           int `json:"OpenShardCount"`
+		OnDemandStreamCount      int `json:"OnDemandStreamCount"`
+		OnDemandStreamCountLimit int `json:"OnDemandStreamCountLimit"`
+	}{l.ShardLimit, l.OpenShardCount, l.OnDemandStreamCount, l.OnDemandStreamCountLimit}, nil
+}

@@ -1,0 +1,175 @@
+package kinesis
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/web/awsapi"
+)
+
+type tagOut struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+func tagsOut(tags []datastreams.Tag) []tagOut {
+	out := make([]tagOut, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, tagOut{t.Key, t.Value})
+	}
+	return out
+}
+
+// tagsInput is the Tags member of AddTagsToStream and TagResource.
+type tagsInput struct {
+	Tags map[string]string `json:"Tags"`
+}
+
+func (in *tagsInput) check(v *awsapi.Validator) {
+	if v.Required("tags", in.Tags != nil) {
+		tagMap(v, "tags", in.Tags, 1, 200)
+	}
+}
+
+// tagKeysInput is the TagKeys member of RemoveTagsFromStream and UntagResource.
+type tagKeysInput struct {
+	TagKeys []string `json:"TagKeys"`
+}
+
+func (in *tagKeysInput) check(v *awsapi.Validator) {
+	if v.Required("tagKeys", in.TagKeys != nil) {
+		stringList(v, "tagKeys", in.TagKeys, 1, 50, 128)
+	}
+}
+
+type addTagsInput struct {
+	streamInput
+	tagsInput
+}
+
+func (in *addTagsInput) check(v *awsapi.Validator) {
+	in.tagsInput.check(v)
+	in.streamInput.check(v)
+}
+
+func (h *Handler) addTags(r *http.Request, body []byte) (any, error) {
+	in, err := decode[addTagsInput](body)
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, h.engine.AddTags(in.ref(), in.Tags)
+}
+
+type removeTagsInput struct {
+	streamInput
+	tagKeysInput
+}
+
+func (in *removeTagsInput) check(v *awsapi.Validator) {
+	in.tagKeysInput.check(v)
+	in.streamInput.check(v)
+}
+
+func (h *Handler) removeTags(r *http.Request, body []byte) (any, error) {
+	in, err := decode[removeTagsInput](body)
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, h.engine.RemoveTags(in.ref(), in.TagKeys)
+}
+
+type listTagsInput struct {
+	streamInput
+	ExclusiveStartTagKey *string `json:"ExclusiveStartTagKey"`
+	Limit                *int    `json:"Limit"`
+}
+
+func (in *listTagsInput) check(v *awsapi.Validator) {
+	v.Int("limit", in.Limit, 1, 50)
+	v.String("exclusiveStartTagKey", in.ExclusiveStartTagKey, nil, 1, 128)
+	in.streamInput.check(v)
+}
+
+func (h *Handler) listTags(r *http.Request, body []byte) (any, error) {
+	in, err := decode[listTagsInput](body)
+	if err != nil {
+		return nil, err
+	}
+	tags, more, err := h.engine.ListTags(in.ref(), deref(in.ExclusiveStartTagKey), deref(in.Limit))
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Tags        []tagOut `json:"Tags"`
+		HasMoreTags bool     `json:"HasMoreTags"`
+	}{tagsOut(tags), more}, nil
+}
+
+// resourceInput names a stream by its ARN, as the resource-tag operations do.
+type resourceInput struct {
+	ResourceARN *string `json:"ResourceARN"`
+}
+
+func (in *resourceInput) check(v *awsapi.Validator) {
+	if v.Required("resourceARN", in.ResourceARN != nil) {
+		v.String("resourceARN", in.ResourceARN, resARNPattern, 1, 2048)
+		if strings.Contains(*in.ResourceARN, "/consumer/") {
+			v.Custom(*in.ResourceARN, "resourceARN", "Member must name a stream; consumers are not supported yet")
+		}
+	}
+}
+
+func (in *resourceInput) ref() datastreams.StreamRef {
+	return datastreams.StreamRef{ARN: deref(in.ResourceARN)}
+}
+
+type tagResourceInput struct {
+	resourceInput
+	tagsInput
+}
+
+func (in *tagResourceInput) check(v *awsapi.Validator) {
+	in.tagsInput.check(v)
+	in.resourceInput.check(v)
+}
+
+func (h *Handler) tagResource(r *http.Request, body []byte) (any, error) {
+	in, err := decode[tagResourceInput](body)
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, h.engine.AddTags(in.ref(), in.Tags)
+}
+
+type untagResourceInput struct {
+	resourceInput
+	tagKeysInput
+}
+
+func (in *untagResourceInput) check(v *awsapi.Validator) {
+	in.tagKeysInput.check(v)
+	in.resourceInput.check(v)
+}
+
+func (h *Handler) untagResource(r *http.Request, body []byte) (any, error) {
+	in, err := decode[untagResourceInput](body)
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, h.engine.RemoveTags(in.ref(), in.TagKeys)
+}
+
+func (h *Handler) listTagsForResource(r *http.Request, body []byte) (any, error) {
+	in, err := decode[resourceInput](body)
+	if err != nil {
+		return nil, err
+	}
+	tags, _, err := h.engine.ListTags(in.ref(), "", datastreams.MaxTagsPerStream)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Tags []tagOut `json:"Tags"`
+	}{tagsOut(tags)}, nil
+}
