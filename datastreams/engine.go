@@ -219,6 +219,16 @@ func (e *Engine) load() error {
 	if err != nil {
 		return fmt.Errorf("datastreams: %w", err)
 	}
+	ids := map[string]bool{}
+	for _, m := range metas {
+		ids[m.ID] = true
+	}
+	if _, err := e.cfg.Catalog.PruneLogs(func(log string) bool {
+		id, _, _ := strings.Cut(log, "/")
+		return ids[id]
+	}); err != nil {
+		return fmt.Errorf("datastreams: %w", err)
+	}
 	if n > 0 {
 		e.cfg.Logger.Info("datastreams: catalog reconciled from manifests", "changed", n)
 	}
@@ -240,8 +250,14 @@ func (e *Engine) openShards(st *stream, meta *index.Stream) (*streamState, error
 		if st.dir == "" {
 			l = shard.NewMem(keys, e.cfg.Now)
 		} else {
+			var segIndex shard.SegmentIndex
+			if e.cfg.Catalog != nil {
+				segIndex = e.cfg.Catalog
+			}
 			fl, err := shard.Open(shard.Options{
 				Dir:             filepath.Join(st.dir, info.ID),
+				Name:            streamID + "/" + info.ID,
+				Index:           segIndex,
 				Keys:            keys,
 				SegmentMaxBytes: e.cfg.SegmentMaxBytes,
 				SegmentMaxAge:   segmentAge(meta.RetentionHours),

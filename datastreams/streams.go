@@ -157,6 +157,9 @@ func (e *Engine) DeleteStream(ref StreamRef) error {
 		if err := e.cfg.Catalog.DeleteStream(index.KindData, name); err != nil {
 			return fmt.Errorf("datastreams: %w", err)
 		}
+		if err := e.cfg.Catalog.DropLogs(state.meta.ID + "/"); err != nil {
+			return fmt.Errorf("datastreams: %w", err)
+		}
 		if err := os.RemoveAll(gone); err != nil {
 			e.cfg.Logger.Warn("datastreams: remove deleted stream", "dir", gone, "err", err)
 		}

@@ -114,7 +114,10 @@ func Open(path string) (*Catalog, error) {
 		} else if err := meta.Put([]byte("schema"), binary.BigEndian.AppendUint32(nil, schemaVersion)); err != nil {
 			return err
 		}
-		_, err = tx.CreateBucketIfNotExists(bucketStreams)
+		if _, err := tx.CreateBucketIfNotExists(bucketStreams); err != nil {
+			return err
+		}
+		_, err = tx.CreateBucketIfNotExists(bucketSegments)
 		return err
 	})
 	if err != nil {

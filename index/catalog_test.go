@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,4 +101,41 @@ func names(ss []*Stream) []string {
 		out = append(out, s.Name)
 	}
 	return out
+}
+
+func TestSegmentIndexes(t *testing.T) {
+	c, path := openTest(t)
+	for _, log := range []string{"s1/shardId-000000000000", "s1/shardId-000000000001", "s2/shardId-000000000000"} {
+		for first := uint64(1); first <= 3; first++ {
+			if err := c.SaveSegment(log, first, []byte(fmt.Sprint(log, first))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if v, ok := c.LoadSegment("s1/shardId-000000000001", 2); !ok || string(v) != "s1/shardId-0000000000012" {
+		t.Fatalf("load: %q %v", v, ok)
+	}
+	if _, ok := c.LoadSegment("s1/shardId-000000000001", 9); ok {
+		t.Fatal("loaded a segment never saved")
+	}
+	c.DeleteSegments("s1/shardId-000000000000", 1, 2)
+	if got := c.SegmentLogs(); got["s1/shardId-000000000000"] != 1 || got["s2/shardId-000000000000"] != 3 {
+		t.Fatalf("after delete: %v", got)
+	}
+	if err := c.DropLogs("s1/"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.SegmentLogs(); len(got) != 1 {
+		t.Fatalf("after dropping s1: %v", got)
+	}
+	c.SaveSegment("gone/x", 1, []byte("x"))
+	if n, err := c.PruneLogs(func(log string) bool { return !strings.HasPrefix(log, "gone/") }); err != nil || n != 1 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	c.Close()
+	c2, _ := Open(path)
+	defer c2.Close()
+	if got := c2.SegmentLogs(); len(got) != 1 || got["s2/shardId-000000000000"] != 3 {
+		t.Fatalf("after reopen: %v", got)
+	}
 }

@@ -1,5 +1,8 @@
 // Package index is shardcast's catalog on bbolt: stream definitions, with
-// their shards, tags, retention and wrapped data keys.
+// their shards, tags, retention and wrapped data keys, and the time index of
+// every shard log: for each sealed segment, its sparse (sequence, time,
+// offset) index, which answers lookups by sequence number and by time
+// without scanning the segment.
 //
 // # Basics
 //
@@ -9,8 +12,9 @@
 //
 // The catalog is a projection of what the stream directories hold: every
 // stream also has a manifest next to its segments, and owners reconcile the
-// catalog from the manifests at start (Sync), so deleting the bbolt file
-// loses nothing.
+// catalog from the manifests at start (Sync); segment indexes missing from
+// the time index are rebuilt by scanning the segments. Deleting the bbolt
+// file loses nothing but the time it takes to rebuild.
 //
 // # Caveats
 //

@@ -161,10 +161,14 @@ func TestCatalogRebuild(t *testing.T) {
 	if n := len(readAll(t, c, "a")) + len(readAll(t, c, "b")); n != 40 {
 		t.Fatalf("records after rebuild: %d", n)
 	}
-	// The catalog file holds them again.
+	// The catalog file holds them again, and the time index of every
+	// segment holding records was rebuilt by scanning.
 	all, err := srv.catalog.Streams(index.KindData, "", 0)
 	if err != nil || len(all) != 2 {
 		t.Fatalf("catalog after rebuild: %d %v", len(all), err)
+	}
+	if logs := srv.catalog.SegmentLogs(); len(logs) != 3 {
+		t.Fatalf("time index after rebuild: %v", logs)
 	}
 }
 

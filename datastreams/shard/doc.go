@@ -24,9 +24,10 @@
 //     takes everything queued, writes it with one write, fsyncs once (group
 //     commit), publishes the new committed end and answers every caller.
 //   - Readers read committed bytes with ReadAt and never take the writer's
-//     locks; a sparse in-memory index (one entry per few KiB) finds offsets by
-//     sequence or time. Sealed segments keep that index in a .idx sidecar, a
-//     cache that is rebuilt by scanning when missing or stale.
+//     locks; a sparse in-memory index (one entry per 16 KiB) finds offsets by
+//     sequence or time. A sealed segment's index is stored through the
+//     SegmentIndex interface (the bbolt catalog in a server): a cache that is
+//     rebuilt by scanning the segment when missing or stale.
 //   - Retention (TrimBefore) drops whole segments whose records are all older
 //     than a time, never single records.
 //   - Opening recovers from a crash: the tail of the last segment is scanned

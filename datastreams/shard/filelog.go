@@ -17,6 +17,8 @@ import (
 // Options configure a FileLog.
 type Options struct {
 	Dir             string        // the log's directory, created if missing
+	Name            string        // the log's key in Index (default: Dir)
+	Index           SegmentIndex  // persists sealed segments' sparse indexes; nil scans every segment at open
 	Keys            KeySource     // resolves data-key versions; nil for a log that is never keyed
 	SegmentMaxBytes int64         // roll to a new segment past this size (default 64 MiB)
 	SegmentMaxAge   time.Duration // roll to a new segment once the active one is this old (default 1h)
@@ -26,6 +28,9 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
+	if o.Name == "" {
+		o.Name = o.Dir
+	}
 	if o.SegmentMaxBytes <= 0 {
 		o.SegmentMaxBytes = 64 << 20
 	}
@@ -118,7 +123,7 @@ func Open(opts Options) (*FileLog, error) {
 	return l, nil
 }
 
-// recover loads every segment, validating those without a matching sidecar.
+// recover loads every segment, scanning those whose index is not stored.
 func (l *FileLog) recover() ([]*segment, error) {
 	// A segment whose creation did not finish left only a temporary file.
 	if tmps, _ := filepath.Glob(filepath.Join(l.opts.Dir, "*.seg.tmp")); len(tmps) > 0 {
@@ -188,9 +193,13 @@ func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 	}
 	s := &segment{path: path, hdr: hdr, f: f, size: st.Size()}
 	s.refs.Store(1)
-	if idx, lastSeq, lastT, ok := readSidecar(s.idxPath(), st.Size()); ok {
-		s.index, s.lastSeq, s.lastT = idx, lastSeq, lastT
-		return s, nil
+	if l.opts.Index != nil {
+		if b, found := l.opts.Index.LoadSegment(l.opts.Name, first); found {
+			if idx, lastSeq, lastT, ok := decodeSegmentIndex(b, st.Size()); ok {
+				s.index, s.lastSeq, s.lastT = idx, lastSeq, lastT
+				return s, nil
+			}
+		}
 	}
 	res := scanSegment(f, hdr, st.Size())
 	if res.err != nil {
@@ -223,9 +232,7 @@ func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 	}
 	s.index, s.lastSeq, s.lastT, s.size = res.index, res.lastSeq, res.lastT, res.end
 	if s.lastSeq != 0 {
-		if err := writeSidecar(s); err != nil {
-			l.opts.Logger.Warn("shard: write index sidecar", "path", s.idxPath(), "err", err)
-		}
+		l.saveIndex(s)
 	}
 	return s, nil
 }
@@ -265,6 +272,17 @@ type Stats struct {
 func (l *FileLog) Stats() Stats {
 	return Stats{Commits: l.stats.commits.Load(), Records: l.stats.records.Load(), Bytes: l.stats.bytes.Load(),
 		SyncTime: time.Duration(l.stats.syncNanos.Load())}
+}
+
+// saveIndex stores a sealed segment's sparse index; failing is harmless
+// (the next open scans the segment), so it is only logged.
+func (l *FileLog) saveIndex(s *segment) {
+	if l.opts.Index == nil {
+		return
+	}
+	if err := l.opts.Index.SaveSegment(l.opts.Name, s.hdr.FirstSeq, encodeSegmentIndex(s)); err != nil {
+		l.opts.Logger.Warn("shard: store segment index", "path", s.path, "err", err)
+	}
 }
 
 // Bounds returns the readable extent.

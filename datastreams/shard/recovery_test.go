@@ -3,16 +3,62 @@ package shard
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 )
 
+// mapIndex is a SegmentIndex in a map, standing in for the catalog.
+type mapIndex struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func newMapIndex() *mapIndex { return &mapIndex{m: map[string][]byte{}} }
+
+func (x *mapIndex) key(log string, first uint64) string { return fmt.Sprintf("%s/%d", log, first) }
+
+func (x *mapIndex) LoadSegment(log string, first uint64) ([]byte, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	b, ok := x.m[x.key(log, first)]
+	return b, ok
+}
+
+func (x *mapIndex) SaveSegment(log string, first uint64, v []byte) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.m[x.key(log, first)] = append([]byte(nil), v...)
+	return nil
+}
+
+func (x *mapIndex) DeleteSegments(log string, firsts ...uint64) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, f := range firsts {
+		delete(x.m, x.key(log, f))
+	}
+	return nil
+}
+
+func (x *mapIndex) len() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.m)
+}
+
 func openFile(t *testing.T, dir string, keys KeySource) *FileLog {
 	t.Helper()
-	l, err := Open(Options{Dir: dir, Keys: keys, SegmentMaxBytes: 2 << 10})
+	return openIndexed(t, dir, keys, nil)
+}
+
+func openIndexed(t *testing.T, dir string, keys KeySource, idx SegmentIndex) *FileLog {
+	t.Helper()
+	l, err := Open(Options{Dir: dir, Keys: keys, SegmentMaxBytes: 2 << 10, Index: idx})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -101,7 +147,6 @@ func TestCrashTornTail(t *testing.T) {
 	}
 	for _, cut := range cuts {
 		dir := copyDir(t, snap)
-		os.Remove(filepath.Join(dir, filepath.Base(last[:len(last)-4])+".idx"))
 		os.WriteFile(filepath.Join(dir, filepath.Base(last)), full[:cut], 0o644)
 		whole := wholeRecords(t, full, cut)
 		l := openFile(t, dir, keys)
@@ -189,26 +234,54 @@ func TestCrashHalfCreatedSegment(t *testing.T) {
 	}
 }
 
-func TestCorruptSidecarIsRebuilt(t *testing.T) {
+// TestSegmentIndex checks that sealed segments' indexes are stored, used,
+// and rebuilt when damaged or lost.
+func TestSegmentIndex(t *testing.T) {
 	dir := t.TempDir()
-	l := openFile(t, dir, nil)
+	idx := newMapIndex()
+	l := openIndexed(t, dir, nil, idx)
 	appendN(t, l, 0, 80, 4)
 	l.Close()
-	idx, _ := filepath.Glob(filepath.Join(dir, "*.idx"))
-	if len(idx) == 0 {
-		t.Fatal("no sidecars written")
+	segs := len(segFiles(t, dir))
+	if idx.len() != segs {
+		t.Fatalf("%d segments, %d stored indexes", segs, idx.len())
 	}
-	for _, p := range idx {
-		b, _ := os.ReadFile(p)
-		b[len(b)/2] ^= 0xff
-		os.WriteFile(p, b, 0o644)
+	check := func() {
+		t.Helper()
+		l := openIndexed(t, dir, nil, idx)
+		recs, err := l.Read(40, 1000, 1<<30)
+		if err != nil || len(recs) != 41 {
+			t.Fatalf("read %d %v", len(recs), err)
+		}
+		checkRecords(t, recs, 40, 39)
+		if seq, _ := l.SeekTime(0); seq != 1 {
+			t.Fatalf("seek %d", seq)
+		}
+		l.Close()
 	}
-	l = openFile(t, dir, nil)
-	recs, err := l.Read(40, 1000, 1<<30)
-	if err != nil || len(recs) != 41 {
-		t.Fatalf("read %d %v", len(recs), err)
+	check()
+	// Damaged entries are rebuilt from the segments.
+	idx.mu.Lock()
+	for k, v := range idx.m {
+		v[len(v)/2] ^= 0xff
+		idx.m[k] = v
 	}
-	checkRecords(t, recs, 40, 39)
+	idx.mu.Unlock()
+	check()
+	// So is a lost index.
+	lost := newMapIndex()
+	l = openIndexed(t, dir, nil, lost)
+	if lost.len() != segs {
+		t.Fatalf("rebuilt %d of %d indexes", lost.len(), segs)
+	}
+	l.Close()
+	// Retention drops the indexes of the segments it deletes.
+	l = openIndexed(t, dir, nil, idx)
+	l.TrimBefore(1 << 62)
+	l.Close()
+	if idx.len() != 0 {
+		t.Fatalf("%d indexes left after everything expired", idx.len())
+	}
 }
 
 func TestTrimAllSurvivesReopen(t *testing.T) {
@@ -244,7 +317,6 @@ func TestBitRotInSealedSegmentIsCut(t *testing.T) {
 		t.Fatalf("want several segments, have %d", len(segs))
 	}
 	victim := segs[1]
-	os.Remove(victim[:len(victim)-4] + ".idx")
 	b, _ := os.ReadFile(victim)
 	b[len(b)-10] ^= 0x55
 	os.WriteFile(victim, b, 0o644)

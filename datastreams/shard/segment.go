@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
-	"github.com/shardcast/shardcast/datastreams/fsutil"
 )
 
 // indexEvery is the spacing, in bytes, of sparse index entries.
@@ -50,8 +49,6 @@ type segment struct {
 }
 
 func segName(first uint64) string { return fmt.Sprintf("%020d.seg", first) }
-
-func (s *segment) idxPath() string { return strings.TrimSuffix(s.path, ".seg") + ".idx" }
 
 func (s *segment) acquire() bool {
 	for {
@@ -267,13 +264,25 @@ func (w *window) at(off int64, n int) ([]byte, error) {
 	return w.buf[:n], nil
 }
 
-// Sidecar index layout: magic "SHRDIDX\x00" | u16 version | u64 segment size |
-// u64 last seq | i64 last time | u32 count | count × (u64 seq, i64 time, i64 off) | u32 CRC32C.
+// SegmentIndex persists the sparse index of sealed segments, so that
+// opening a log reads it instead of scanning every segment. It is a cache:
+// an entry that is missing or does not match its segment is rebuilt by
+// scanning. Keys are the log's name (Options.Name) and a segment's first
+// sequence number; values are opaque to the store.
+type SegmentIndex interface {
+	LoadSegment(log string, first uint64) ([]byte, bool)
+	SaveSegment(log string, first uint64, value []byte) error
+	DeleteSegments(log string, firsts ...uint64) error
+}
+
+// Encoded segment index: magic "SHRDIDX\x00" | u16 version | u64 segment size |
+// u64 last seq | i64 last time | u32 count | count x (u64 seq, i64 time, i64 off) | u32 CRC32C.
 const idxMagic = "SHRDIDX\x00"
 
-func writeSidecar(s *segment) error {
+func encodeSegmentIndex(s *segment) []byte {
 	lastSeq, lastT, size := s.state()
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	b := make([]byte, 0, 8+2+8+8+8+4+len(s.index)*24+4)
 	b = append(b, idxMagic...)
 	b = binary.BigEndian.AppendUint16(b, formatVersion)
@@ -286,16 +295,13 @@ func writeSidecar(s *segment) error {
 		b = binary.BigEndian.AppendUint64(b, uint64(e.time))
 		b = binary.BigEndian.AppendUint64(b, uint64(e.off))
 	}
-	s.mu.RUnlock()
-	b = binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-	return fsutil.WriteFileAtomic(s.idxPath(), b, 0o644)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
-// readSidecar loads a sidecar that matches a segment of fileSize bytes.
-func readSidecar(path string, fileSize int64) (index []idxEntry, lastSeq uint64, lastT int64, ok bool) {
-	b, err := os.ReadFile(path)
+// decodeSegmentIndex reads an encoded index that matches a segment of fileSize bytes.
+func decodeSegmentIndex(b []byte, fileSize int64) (index []idxEntry, lastSeq uint64, lastT int64, ok bool) {
 	const fixed = 8 + 2 + 8 + 8 + 8 + 4
-	if err != nil || len(b) < fixed+4 || string(b[:8]) != idxMagic {
+	if len(b) < fixed+4 || string(b[:8]) != idxMagic {
 		return nil, 0, 0, false
 	}
 	if crc32.Checksum(b[:len(b)-4], castagnoli) != binary.BigEndian.Uint32(b[len(b)-4:]) {

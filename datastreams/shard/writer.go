@@ -145,7 +145,7 @@ func (l *FileLog) maybeRoll(now, size int64, next uint64) error {
 }
 
 // seal ends writing to a segment: the preallocated space after its last
-// record is released and its index sidecar is written.
+// record is released and its sparse index is stored.
 func (l *FileLog) seal(s *segment) {
 	_, _, size := s.state()
 	if s.alloc > size {
@@ -154,9 +154,7 @@ func (l *FileLog) seal(s *segment) {
 		}
 	}
 	if lastSeq, _, _ := s.state(); lastSeq != 0 {
-		if err := writeSidecar(s); err != nil {
-			l.opts.Logger.Warn("shard: write index sidecar", "path", s.idxPath(), "err", err)
-		}
+		l.saveIndex(s)
 	}
 }
 
@@ -252,5 +250,9 @@ func (l *FileLog) removeFiles(s *segment) {
 	if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		l.opts.Logger.Warn("shard: remove segment", "path", s.path, "err", err)
 	}
-	os.Remove(s.idxPath())
+	if l.opts.Index != nil {
+		if err := l.opts.Index.DeleteSegments(l.opts.Name, s.hdr.FirstSeq); err != nil {
+			l.opts.Logger.Warn("shard: drop segment index", "path", s.path, "err", err)
+		}
+	}
 }
