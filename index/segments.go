@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // The time index: for every shard log, the sparse (sequence, time, offset)
@@ -77,7 +78,7 @@ func (c *Catalog) DropLogs(prefix string) error {
 			names = append(names, append([]byte(nil), k...))
 		}
 		for _, n := range names {
-			if err := root.DeleteBucket(n); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			if err := root.DeleteBucket(n); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 				return err
 			}
 		}
