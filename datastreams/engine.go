@@ -290,6 +290,9 @@ func segmentAge(hours int) time.Duration {
 	return max(d, time.Minute)
 }
 
+// maxRecordBytes is the stream's limit on a record's data plus partition key.
+
+
 func openShards(all []*shardRT) []*shardRT {
 	var open []*shardRT
 	for _, s := range all {

@@ -36,6 +36,9 @@ type PutOutput struct {
 	Encrypted bool
 }
 
+// maxRecordBytes is the stream's limit on a record's data plus partition key.
+func (m *streamState) maxRecordBytes() int { return m.meta.MaxRecordSizeKiB << 10 }
+
 // Record meta is a format byte followed by the partition key.
 const metaV1 = 1
 
@@ -46,6 +49,44 @@ func (e *Engine) writable(ref StreamRef) (*streamState, error) {
 		return nil, err
 	}
 	return st.state.Load(), nil
+}
+
+// routeEntry checks one record against the stream and returns the position
+// in s.open of the shard it goes to.
+func (s *streamState) routeEntry(i int, en PutEntry, limit int) (int, error) {
+	if size := len(en.Data) + len(en.PartitionKey); size > limit {
+		return 0, &RecordTooLargeError{Index: i, Size: len(en.Data), Limit: limit}
+	}
+	var k hashKey
+	if en.ExplicitHashKey != "" {
+		var ok bool
+		if k, ok = parseHashKey(en.ExplicitHashKey); !ok {
+			return 0, errorf(ErrInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", en.ExplicitHashKey)
+		}
+	} else {
+		k = partitionHash(en.PartitionKey)
+	}
+	pos := s.route(k)
+	if pos < 0 {
+		return 0, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", ErrInternal, k, s.meta.Name)
+	}
+	return pos, nil
+}
+
+// CheckPut reports whether PutRecords would accept entries, without storing
+// anything or spending throughput: the answer to a DryRun.
+func (e *Engine) CheckPut(ref StreamRef, entries []PutEntry) error {
+	state, err := e.writable(ref)
+	if err != nil {
+		return err
+	}
+	limit := state.maxRecordBytes()
+	for i, en := range entries {
+		if _, err := state.routeEntry(i, en, limit); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // route returns the position in s.open of the shard holding k, or -1.
@@ -75,7 +116,7 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 		return PutOutput{}, err
 	}
 	m := state.meta
-	limit := m.MaxRecordSizeKiB << 10
+	limit := state.maxRecordBytes()
 	type group struct {
 		s       *shardRT
 		idx     []int
@@ -88,21 +129,9 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 	out := PutOutput{Results: make([]PutResult, len(entries)), Encrypted: m.Encryption.Type == EncryptionKMS}
 	metaBuf := make([]byte, 0, len(entries)*16)
 	for i, en := range entries {
-		if size := len(en.Data) + len(en.PartitionKey); size > limit {
-			return PutOutput{}, &RecordTooLargeError{Index: i, Size: len(en.Data), Limit: limit}
-		}
-		var k hashKey
-		if en.ExplicitHashKey != "" {
-			var ok bool
-			if k, ok = parseHashKey(en.ExplicitHashKey); !ok {
-				return PutOutput{}, errorf(ErrInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", en.ExplicitHashKey)
-			}
-		} else {
-			k = partitionHash(en.PartitionKey)
-		}
-		pos := state.route(k)
-		if pos < 0 {
-			return PutOutput{}, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", ErrInternal, k, m.Name)
+		pos, err := state.routeEntry(i, en, limit)
+		if err != nil {
+			return PutOutput{}, err
 		}
 		s := state.open[pos]
 		if !s.limits.admitWrite(len(en.Data) + len(en.PartitionKey)) {
@@ -285,30 +314,43 @@ type GetRecordsOutput struct {
 // messages show it.
 const javaDate = "Mon Jan 02 15:04:05 UTC 2006"
 
-// GetRecords reads up to limit records (and at most 10 MiB) at an iterator.
-func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
+// openIterator checks an iterator (signature, age, stream incarnation,
+// shard) and returns what it points at.
+func (e *Engine) openIterator(iter string, now time.Time) (iterator, *streamState, *shardRT, error) {
 	it, err := e.decodeIterator(iter)
 	if err != nil {
-		return GetRecordsOutput{}, errorf(ErrInvalidArgument, "Invalid ShardIterator.")
+		return it, nil, nil, errorf(ErrInvalidArgument, "Invalid ShardIterator.")
 	}
-	now := e.cfg.Now()
 	if now.Sub(it.issued) > e.cfg.IteratorTTL {
-		return GetRecordsOutput{}, errorf(ErrExpiredIterator, "Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
+		return it, nil, nil, errorf(ErrExpiredIterator, "Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
 			it.issued.UTC().Format(javaDate), now.UTC().Format(javaDate), e.cfg.IteratorTTL.Milliseconds())
 	}
 	st := e.lookup(it.stream)
 	if st == nil || st.state.Load().meta.Created.UnixNano() != it.created {
-		return GetRecordsOutput{}, e.shardNotFound(shardID(int(it.shard)), it.stream)
+		return it, nil, nil, e.shardNotFound(shardID(int(it.shard)), it.stream)
 	}
 	state := st.state.Load()
-	var s *shardRT
-	for _, x := range state.shards {
-		if x.info.Index == int(it.shard) {
-			s = x
+	for _, s := range state.shards {
+		if s.info.Index == int(it.shard) {
+			return it, state, s, nil
 		}
 	}
-	if s == nil {
-		return GetRecordsOutput{}, e.shardNotFound(shardID(int(it.shard)), it.stream)
+	return it, nil, nil, e.shardNotFound(shardID(int(it.shard)), it.stream)
+}
+
+// CheckIterator reports whether GetRecords would accept an iterator: the
+// answer to a DryRun.
+func (e *Engine) CheckIterator(iter string) error {
+	_, _, _, err := e.openIterator(iter, e.cfg.Now())
+	return err
+}
+
+// GetRecords reads up to limit records (and at most 10 MiB) at an iterator.
+func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
+	now := e.cfg.Now()
+	it, state, s, err := e.openIterator(iter, now)
+	if err != nil {
+		return GetRecordsOutput{}, err
 	}
 	if !s.limits.admitRead() {
 		return GetRecordsOutput{}, errorf(ErrThroughputExceeded, "Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, it.stream, e.cfg.Account)
@@ -355,24 +397,6 @@ func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
 	return out, nil
 }
 
-// Notify returns a channel closed at the next append to the shard an
-// iterator reads, for callers that wait for new records.
-func (e *Engine) Notify(iter string) (<-chan struct{}, error) {
-	it, err := e.decodeIterator(iter)
-	if err != nil {
-		return nil, errorf(ErrInvalidArgument, "Invalid ShardIterator.")
-	}
-	st := e.lookup(it.stream)
-	if st == nil {
-		return nil, e.shardNotFound(shardID(int(it.shard)), it.stream)
-	}
-	for _, s := range st.state.Load().shards {
-		if s.info.Index == int(it.shard) {
-			return s.log.Notify(), nil
-		}
-	}
-	return nil, e.shardNotFound(shardID(int(it.shard)), it.stream)
-}
 
 // PutRecord stores one record. sequenceNumberForOrdering, when set, must be
 // a sequence number of this stream; the new record's number is greater than

@@ -541,3 +541,33 @@ func TestSDKSignatureVerification(t *testing.T) {
 		t.Fatalf("signed put: %v %v", out, err)
 	}
 }
+
+// TestSDKDryRun checks that DryRun requests are checked in full and change
+// nothing.
+func TestSDKDryRun(t *testing.T) {
+	srv := startServer(t, testConfig(t))
+	c := client(srv.URL(), testCreds)
+	createStream(t, c, "dry", 1)
+	name := aws.String("dry")
+	_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: name, PartitionKey: aws.String("k"), Data: []byte("x"), DryRun: aws.Bool(true)})
+	wantErr(t, err, "DryRunOperationException", "Request would have succeeded, but DryRun flag is set.")
+	_, err = c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: name, Records: []types.PutRecordsRequestEntry{{PartitionKey: aws.String("k"), Data: []byte("x")}}, DryRun: aws.Bool(true)})
+	wantErr(t, err, "DryRunOperationException", "")
+	// A dry run that would fail fails as the real call would.
+	_, err = c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("nope"), PartitionKey: aws.String("k"), Data: []byte("x"), DryRun: aws.Bool(true)})
+	wantErr(t, err, "ResourceNotFoundException", "")
+	_, err = c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: name, Records: []types.PutRecordsRequestEntry{{PartitionKey: aws.String("k"), Data: make([]byte, 1<<20+1)}}, DryRun: aws.Bool(true)})
+	wantErr(t, err, "ValidationException", "")
+	_, err = c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: name, ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon, DryRun: aws.Bool(true)})
+	wantErr(t, err, "DryRunOperationException", "")
+	it, _ := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: name, ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	_, err = c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, DryRun: aws.Bool(true)})
+	wantErr(t, err, "DryRunOperationException", "")
+	_, err = c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String("bogus"), DryRun: aws.Bool(true)})
+	wantErr(t, err, "InvalidArgumentException", "Invalid ShardIterator.")
+	// Nothing was written.
+	gr, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+	if err != nil || len(gr.Records) != 0 {
+		t.Fatalf("dry runs wrote records: %v %v", gr, err)
+	}
+}

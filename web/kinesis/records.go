@@ -20,8 +20,21 @@ const maxDataBytes = 10 << 20
 // maxPutRecordsBytes bounds a PutRecords request's data plus partition keys.
 const maxPutRecordsBytes = 10 << 20
 
+// dryRun is the DryRun member of the data-plane operations: check the
+// request fully, then answer DryRunOperationException instead of acting.
+type dryRun struct {
+	DryRun *bool `json:"DryRun"`
+}
+
+func (d dryRun) set() bool { return d.DryRun != nil && *d.DryRun }
+
+// errDryRun answers a request that would have succeeded.
+var errDryRun = &awsapi.APIError{Type: "DryRunOperationException", Status: http.StatusBadRequest,
+	Message: "Request would have succeeded, but DryRun flag is set."}
+
 type putRecordInput struct {
 	streamInput
+	dryRun
 	Data                      awsapi.Blob `json:"Data"`
 	PartitionKey              *string     `json:"PartitionKey"`
 	ExplicitHashKey           *string     `json:"ExplicitHashKey"`
@@ -56,9 +69,14 @@ func (h *Handler) putRecord(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, encrypted, err := h.engine.PutRecord(r.Context(), in.ref(), datastreams.PutEntry{
-		PartitionKey: *in.PartitionKey, ExplicitHashKey: deref(in.ExplicitHashKey), Data: in.Data.Bytes,
-	}, deref(in.SequenceNumberForOrdering))
+	entry := datastreams.PutEntry{PartitionKey: *in.PartitionKey, ExplicitHashKey: deref(in.ExplicitHashKey), Data: in.Data.Bytes}
+	if in.set() {
+		if err := h.engine.CheckPut(in.ref(), []datastreams.PutEntry{entry}); err != nil {
+			return nil, tooLarge(err, func(int) string { return "data" })
+		}
+		return nil, errDryRun
+	}
+	res, encrypted, err := h.engine.PutRecord(r.Context(), in.ref(), entry, deref(in.SequenceNumberForOrdering))
 	if err != nil {
 		return nil, tooLarge(err, func(int) string { return "data" })
 	}
@@ -81,6 +99,7 @@ type putRecordsEntry struct {
 
 type putRecordsInput struct {
 	streamInput
+	dryRun
 	Records []putRecordsEntry `json:"Records"`
 }
 
@@ -131,9 +150,16 @@ func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
 	if total > maxPutRecordsBytes {
 		return nil, &awsapi.APIError{Type: "InvalidArgumentException", Status: http.StatusBadRequest, Message: "Records size exceeds 10 MB limit"}
 	}
+	path := func(i int) string { return "records." + strconv.Itoa(i+1) + ".member.data" }
+	if in.set() {
+		if err := h.engine.CheckPut(in.ref(), entries); err != nil {
+			return nil, tooLarge(err, path)
+		}
+		return nil, errDryRun
+	}
 	out, err := h.engine.PutRecords(r.Context(), in.ref(), entries)
 	if err != nil {
-		return nil, tooLarge(err, func(i int) string { return "records." + strconv.Itoa(i+1) + ".member.data" })
+		return nil, tooLarge(err, path)
 	}
 	return encodePutRecords(out), nil
 }
@@ -200,6 +226,7 @@ func appendString(b []byte, s string) []byte {
 
 type getShardIteratorInput struct {
 	streamInput
+	dryRun
 	ShardID                *string           `json:"ShardId"`
 	ShardIteratorType      *string           `json:"ShardIteratorType"`
 	StartingSequenceNumber *string           `json:"StartingSequenceNumber"`
@@ -231,12 +258,16 @@ func (h *Handler) getShardIterator(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.set() {
+		return nil, errDryRun
+	}
 	return struct {
 		ShardIterator string `json:"ShardIterator"`
 	}{it}, nil
 }
 
 type getRecordsInput struct {
+	dryRun
 	ShardIterator *string `json:"ShardIterator"`
 	Limit         *int    `json:"Limit"`
 	StreamARN     *string `json:"StreamARN"`
@@ -254,6 +285,12 @@ func (h *Handler) getRecords(r *http.Request, body []byte) (any, error) {
 	in, err := decode[getRecordsInput](body)
 	if err != nil {
 		return nil, err
+	}
+	if in.set() {
+		if err := h.engine.CheckIterator(*in.ShardIterator); err != nil {
+			return nil, err
+		}
+		return nil, errDryRun
 	}
 	out, err := h.engine.GetRecords(*in.ShardIterator, deref(in.Limit))
 	if err != nil {
