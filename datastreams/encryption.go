@@ -27,12 +27,10 @@ func (e *Engine) StartEncryption(ref StreamRef, encType, keyRef string) error {
 				return nil // same master key: keep the data key
 			}
 		}
-		dk, err := e.cfg.Keyring.GenerateDataKey(keyID)
+		ver, err := e.sd.NewDataKey(m, keyID)
 		if err != nil {
 			return e.kmsNotFound(keyRef, err)
 		}
-		ver := uint32(len(m.DataKeys) + 1)
-		m.DataKeys = append(m.DataKeys, index.DataKey{Version: ver, KeyID: dk.KeyID, Wrapped: dk.Wrapped, Created: e.cfg.Now().UTC()})
 		m.Encryption = index.Encryption{Type: EncryptionKMS, KeyID: keyRef, KeyVersion: ver}
 		return nil
 	})
@@ -79,16 +77,13 @@ func (e *Engine) StopEncryption(ref StreamRef, encType, keyRef string) error {
 	return nil
 }
 
-// RotateMasterKey adds a new version of a master key and re-wraps every
-// data key it protects; no record is rewritten. It returns how many data
-// keys were re-wrapped.
-func (e *Engine) RotateMasterKey(keyRef string) (int, error) {
+// RewrapDataKeys moves every data key that the master key keyRef wraps
+// onto that key's newest version (after the keyring rotated it); no record
+// is rewritten. It returns how many data keys changed.
+func (e *Engine) RewrapDataKeys(keyRef string) (int, error) {
 	keyID, err := e.cfg.Keyring.Resolve(keyRef)
 	if err != nil {
 		return 0, e.kmsNotFound(keyRef, err)
-	}
-	if _, err := e.cfg.Keyring.Rotate(keyID); err != nil {
-		return 0, err
 	}
 	e.mu.RLock()
 	var refs []StreamRef
@@ -99,24 +94,12 @@ func (e *Engine) RotateMasterKey(keyRef string) (int, error) {
 	n := 0
 	for _, ref := range refs {
 		_, err := e.update(ref, false, func(m *index.Stream) error {
-			before := n
-			for i, dk := range m.DataKeys {
-				if dk.KeyID != keyID {
-					continue
-				}
-				w, changed, err := e.cfg.Keyring.Rewrap(dk.Wrapped)
-				if err != nil {
-					return err
-				}
-				if changed {
-					m.DataKeys[i].Wrapped = w
-					n++
-				}
-			}
-			if n == before {
+			changed, err := e.sd.Rewrap(m, keyID)
+			n += changed
+			if err == nil && changed == 0 {
 				return errUnchanged
 			}
-			return nil
+			return err
 		})
 		if err != nil && !errors.Is(err, ErrResourceNotFound) {
 			return n, err

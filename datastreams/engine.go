@@ -2,8 +2,6 @@ package datastreams
 
 import (
 	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +16,7 @@ import (
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/fsutil"
 	"github.com/shardcast/shardcast/datastreams/shard"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -61,11 +60,9 @@ type Engine struct {
 	cfg     Config
 	iterKey []byte
 
+	sd      *streamdir.Dir
 	mu      sync.RWMutex // guards streams; held briefly
 	streams map[string]*stream
-
-	kmu      sync.Mutex
-	dataKeys map[string][]byte // stream id + "/" + version -> plaintext data key
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -122,26 +119,32 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.Keyring == nil {
 		return nil, errors.New("datastreams: a keyring is required")
 	}
-	e := &Engine{cfg: cfg, streams: map[string]*stream{}, dataKeys: map[string][]byte{}, stop: make(chan struct{})}
+	e := &Engine{cfg: cfg, streams: map[string]*stream{}, stop: make(chan struct{})}
+	sd, loaded, err := streamdir.Open(streamdir.Config{Root: cfg.Dir, Kind: index.KindData, Catalog: cfg.Catalog,
+		Keyring: cfg.Keyring, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("datastreams: %w", err)
+	}
+	e.sd = sd
 	if cfg.Dir == "" {
 		e.iterKey = make([]byte, 32)
 		rand.Read(e.iterKey)
 	} else {
-		if cfg.Catalog == nil {
-			return nil, errors.New("datastreams: a catalog is required with a directory")
-		}
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return nil, fmt.Errorf("datastreams: %w", err)
-		}
 		key, err := loadOrCreateSecret(filepath.Join(cfg.Dir, "iterator.key"))
 		if err != nil {
 			return nil, err
 		}
 		e.iterKey = key
-		if err := e.load(); err != nil {
+	}
+	for _, l := range loaded {
+		st := &stream{dir: l.Path}
+		state, err := e.openShards(st, l.Meta)
+		if err != nil {
 			e.closeStreams()
 			return nil, err
 		}
+		st.state.Store(state)
+		e.streams[l.Meta.Name] = st
 	}
 	e.wg.Add(1)
 	go e.retentionLoop()
@@ -167,110 +170,28 @@ func loadOrCreateSecret(path string) ([]byte, error) {
 	return b, nil
 }
 
-// load opens every stream directory and reconciles the catalog with the
-// manifests found there.
-func (e *Engine) load() error {
-	des, err := os.ReadDir(e.cfg.Dir)
-	if err != nil {
-		return fmt.Errorf("datastreams: %w", err)
-	}
-	var metas []*index.Stream
-	for _, de := range des {
-		if !de.IsDir() {
-			continue
-		}
-		dir := filepath.Join(e.cfg.Dir, de.Name())
-		if strings.HasSuffix(de.Name(), deletedSuffix) {
-			// A delete that did not finish.
-			if err := os.RemoveAll(dir); err != nil {
-				return fmt.Errorf("datastreams: finish delete of %s: %w", dir, err)
-			}
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, manifestName))
-		if errors.Is(err, os.ErrNotExist) {
-			// A create that did not finish: nothing was acknowledged in it.
-			e.cfg.Logger.Warn("datastreams: removing stream directory without manifest", "dir", dir)
-			if err := os.RemoveAll(dir); err != nil {
-				return fmt.Errorf("datastreams: %w", err)
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("datastreams: %w", err)
-		}
-		meta := new(index.Stream)
-		if err := json.Unmarshal(b, meta); err != nil {
-			return fmt.Errorf("datastreams: manifest %s: %w", filepath.Join(dir, manifestName), err)
-		}
-		if _, dup := e.streams[meta.Name]; dup {
-			return fmt.Errorf("datastreams: two directories hold stream %q", meta.Name)
-		}
-		st := &stream{dir: dir}
-		state, err := e.openShards(st, meta)
-		if err != nil {
-			return err
-		}
-		st.state.Store(state)
-		e.streams[meta.Name] = st
-		metas = append(metas, meta)
-	}
-	n, err := e.cfg.Catalog.Sync(index.KindData, metas)
-	if err != nil {
-		return fmt.Errorf("datastreams: %w", err)
-	}
-	ids := map[string]bool{}
-	for _, m := range metas {
-		ids[m.ID] = true
-	}
-	if _, err := e.cfg.Catalog.PruneLogs(func(log string) bool {
-		id, _, _ := strings.Cut(log, "/")
-		return ids[id]
-	}); err != nil {
-		return fmt.Errorf("datastreams: %w", err)
-	}
-	if n > 0 {
-		e.cfg.Logger.Info("datastreams: catalog reconciled from manifests", "changed", n)
-	}
-	return nil
-}
-
 // openShards opens the logs of every shard of meta.
 func (e *Engine) openShards(st *stream, meta *index.Stream) (*streamState, error) {
 	state := &streamState{meta: meta}
-	streamID := meta.ID
-	keys := func(ver uint32) ([]byte, error) { return e.dataKey(st, streamID, ver) }
+	keys := func() []index.DataKey {
+		if cur := st.state.Load(); cur != nil {
+			return cur.meta.DataKeys
+		}
+		return meta.DataKeys
+	}
 	for _, info := range meta.Shards {
 		start, ok1 := parseHashKey(info.StartHash)
 		end, ok2 := parseHashKey(info.EndHash)
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("datastreams: stream %s shard %s: bad hash range", meta.Name, info.ID)
 		}
-		var l shard.Log
-		if st.dir == "" {
-			l = shard.NewMem(keys, e.cfg.Now)
-		} else {
-			var segIndex shard.SegmentIndex
-			if e.cfg.Catalog != nil {
-				segIndex = e.cfg.Catalog
+		l, err := e.sd.OpenLog(streamdir.Stream{Meta: meta, Path: st.dir}, info.ID, keys,
+			streamdir.LogOptions{SegmentMaxBytes: e.cfg.SegmentMaxBytes, SegmentMaxAge: segmentAge(meta.RetentionHours)})
+		if err != nil {
+			for _, s := range state.shards {
+				s.log.Close()
 			}
-			fl, err := shard.Open(shard.Options{
-				Dir:             filepath.Join(st.dir, info.ID),
-				Name:            streamID + "/" + info.ID,
-				Index:           segIndex,
-				Keys:            keys,
-				SegmentMaxBytes: e.cfg.SegmentMaxBytes,
-				SegmentMaxAge:   segmentAge(meta.RetentionHours),
-				Now:             e.cfg.Now,
-				Logger:          e.cfg.Logger.With("stream", meta.Name, "shard", info.ID),
-			})
-			if err != nil {
-				for _, s := range state.shards {
-					s.log.Close()
-				}
-				return nil, fmt.Errorf("datastreams: stream %s: %w", meta.Name, err)
-			}
-			l = fl
+			return nil, fmt.Errorf("datastreams: %w", err)
 		}
 		l.SetKey(meta.Encryption.KeyVersion)
 		rt := &shardRT{info: info, start: start, end: end, createdSec: info.Created.Unix(), log: l}
@@ -292,7 +213,6 @@ func segmentAge(hours int) time.Duration {
 
 // maxRecordBytes is the stream's limit on a record's data plus partition key.
 
-
 func openShards(all []*shardRT) []*shardRT {
 	var open []*shardRT
 	for _, s := range all {
@@ -304,46 +224,23 @@ func openShards(all []*shardRT) []*shardRT {
 	return open
 }
 
-// dataKey returns the plaintext data key of a stream version, unwrapping it
-// once and caching it.
-func (e *Engine) dataKey(st *stream, streamID string, ver uint32) ([]byte, error) {
-	id := streamID + "/" + fmt.Sprint(ver)
-	e.kmu.Lock()
-	defer e.kmu.Unlock()
-	if k := e.dataKeys[id]; k != nil {
-		return k, nil
-	}
-	for _, dk := range st.state.Load().meta.DataKeys {
-		if dk.Version == ver {
-			k, _, err := e.cfg.Keyring.Decrypt(dk.Wrapped)
-			if err != nil {
-				return nil, err
-			}
-			e.dataKeys[id] = k
-			return k, nil
-		}
-	}
-	return nil, fmt.Errorf("stream %s has no data key version %d", streamID, ver)
-}
-
-// persist writes a stream's new definition: manifest first (the truth), then
-// the catalog. meta.Version is bumped.
+// persist writes a stream's new definition (manifest, then catalog).
 func (e *Engine) persist(st *stream, meta *index.Stream) error {
-	meta.Version++
-	if st.dir == "" {
-		return nil
-	}
-	b, err := json.MarshalIndent(meta, "", "  ")
-	if err != nil {
-		return fmt.Errorf("datastreams: encode manifest: %w", err)
-	}
-	if err := fsutil.WriteFileAtomic(filepath.Join(st.dir, manifestName), b, 0o644); err != nil {
-		return fmt.Errorf("datastreams: %w", err)
-	}
-	if err := e.cfg.Catalog.PutStream(meta); err != nil {
+	if err := e.sd.Save(st.dir, meta); err != nil {
 		return fmt.Errorf("datastreams: %w", err)
 	}
 	return nil
+}
+
+// IDs returns the ids of the engine's streams.
+func (e *Engine) IDs() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	ids := make([]string, 0, len(e.streams))
+	for _, st := range e.streams {
+		ids = append(ids, st.state.Load().meta.ID)
+	}
+	return ids
 }
 
 // lookup finds a stream by name.
@@ -395,12 +292,6 @@ func (e *Engine) nameFromARN(arn string) (string, error) {
 		return "", errorf(ErrResourceNotFound, "Stream %s under account %s not found.", name, parts[4])
 	}
 	return name, nil
-}
-
-func newStreamID() string {
-	b := make([]byte, 10)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // retentionLoop drops expired segments of every shard.

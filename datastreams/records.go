@@ -397,7 +397,6 @@ func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
 	return out, nil
 }
 
-
 // PutRecord stores one record. sequenceNumberForOrdering, when set, must be
 // a sequence number of this stream; the new record's number is greater than
 // it whenever both share a shard, which holds for the same partition key.

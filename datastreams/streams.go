@@ -2,14 +2,11 @@ package datastreams
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
-	"github.com/shardcast/shardcast/datastreams/fsutil"
 	"github.com/shardcast/shardcast/datastreams/seqnum"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -68,7 +65,7 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 	// Shards are created a moment before the stream, as AWS numbers show.
 	shardCreated := now.Add(-2 * time.Second).Truncate(time.Second)
 	meta := &index.Stream{
-		Kind: index.KindData, Name: in.Name, ID: newStreamID(), ARN: e.arn(in.Name),
+		Kind: index.KindData, Name: in.Name, ID: streamdir.NewID(), ARN: e.arn(in.Name),
 		Created: now, Status: StatusActive, Mode: mode,
 		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: in.MaxRecordSizeKiB,
 		Encryption: index.Encryption{Type: EncryptionNone}, NextShardIndex: shards,
@@ -84,23 +81,11 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 			ID: shardID(i), Index: i, StartHash: r[0].String(), EndHash: r[1].String(), Created: shardCreated,
 		})
 	}
-	st := &stream{}
-	if e.cfg.Dir != "" {
-		st.dir = filepath.Join(e.cfg.Dir, meta.ID)
-		if err := os.MkdirAll(st.dir, 0o755); err != nil {
-			return fmt.Errorf("datastreams: %w", err)
-		}
-		if err := fsutil.SyncDir(e.cfg.Dir); err != nil {
-			return err
-		}
+	created, err := e.sd.Create(meta)
+	if err != nil {
+		return fmt.Errorf("datastreams: %w", err)
 	}
-	// The manifest makes the stream exist; a crash before it leaves a
-	// directory that the next start removes.
-	meta.Version = 0
-	if err := e.persist(st, meta); err != nil {
-		os.RemoveAll(st.dir)
-		return err
-	}
+	st := &stream{dir: created.Path}
 	state, err := e.openShards(st, meta)
 	if err != nil {
 		return err
@@ -145,32 +130,9 @@ func (e *Engine) DeleteStream(ref StreamRef) error {
 	for _, s := range state.shards {
 		s.log.Close()
 	}
-	if st.dir != "" {
-		// Rename first: the next start finishes a delete it finds half done.
-		gone := st.dir + deletedSuffix
-		if err := os.Rename(st.dir, gone); err != nil {
-			return fmt.Errorf("datastreams: delete %s: %w", name, err)
-		}
-		if err := fsutil.SyncDir(e.cfg.Dir); err != nil {
-			return err
-		}
-		if err := e.cfg.Catalog.DeleteStream(index.KindData, name); err != nil {
-			return fmt.Errorf("datastreams: %w", err)
-		}
-		if err := e.cfg.Catalog.DropLogs(state.meta.ID + "/"); err != nil {
-			return fmt.Errorf("datastreams: %w", err)
-		}
-		if err := os.RemoveAll(gone); err != nil {
-			e.cfg.Logger.Warn("datastreams: remove deleted stream", "dir", gone, "err", err)
-		}
+	if err := e.sd.Delete(streamdir.Stream{Meta: state.meta, Path: st.dir}); err != nil {
+		return fmt.Errorf("datastreams: %w", err)
 	}
-	e.kmu.Lock()
-	for k := range e.dataKeys {
-		if strings.HasPrefix(k, state.meta.ID+"/") {
-			delete(e.dataKeys, k)
-		}
-	}
-	e.kmu.Unlock()
 	e.cfg.Logger.Info("datastreams: stream deleted", "stream", name)
 	return nil
 }

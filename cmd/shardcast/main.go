@@ -18,6 +18,7 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
 	"github.com/shardcast/shardcast/web"
 	"github.com/shardcast/shardcast/web/awsapi"
@@ -144,13 +145,33 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if s.engine, err = datastreams.Open(ecfg); err != nil {
 		return s, err
 	}
+	ids := map[string]bool{}
+	for _, id := range s.engine.IDs() {
+		ids[id] = true
+	}
+	if err := streamdir.Prune(s.catalog, ids); err != nil {
+		return s, err
+	}
 	auth := &awsapi.Auth{Keys: cfg.authKeys()}
 	s.handler = web.NewRouter(web.Config{
 		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Auth: auth,
 		Kinesis:         kinesis.New(s.engine, auth, log),
-		RotateMasterKey: s.engine.RotateMasterKey,
+		RotateMasterKey: s.rotateMasterKey,
 	})
 	return s, nil
+}
+
+// rotateMasterKey adds a version to a master key and re-wraps every data
+// key it protects, in every engine.
+func (s *server) rotateMasterKey(keyRef string) (int, error) {
+	keyID, err := s.keyring.Resolve(keyRef)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.keyring.Rotate(keyID); err != nil {
+		return 0, err
+	}
+	return s.engine.RewrapDataKeys(keyID)
 }
 
 // Start listens on the HTTP address and serves in the background.

@@ -68,7 +68,7 @@ func (h *harness) open() Log {
 		}
 		l = fl
 	} else {
-		l = NewMem(h.keys, h.clock.now)
+		l = NewMem(h.keys, h.clock.now, 0)
 	}
 	if h.im.keyed {
 		l.SetKey(1)

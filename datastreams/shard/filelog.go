@@ -22,6 +22,7 @@ type Options struct {
 	Keys            KeySource     // resolves data-key versions; nil for a log that is never keyed
 	SegmentMaxBytes int64         // roll to a new segment past this size (default 64 MiB)
 	SegmentMaxAge   time.Duration // roll to a new segment once the active one is this old (default 1h)
+	FirstSeq        uint64        // the first sequence number of a log that has never been written (default 1)
 	MaxBatchBytes   int           // most payload bytes one group commit takes (default 8 MiB)
 	Now             func() time.Time
 	Logger          *slog.Logger
@@ -36,6 +37,9 @@ func (o *Options) defaults() {
 	}
 	if o.SegmentMaxAge <= 0 {
 		o.SegmentMaxAge = time.Hour
+	}
+	if o.FirstSeq == 0 {
+		o.FirstSeq = 1
 	}
 	if o.MaxBatchBytes <= 0 {
 		o.MaxBatchBytes = 8 << 20
@@ -240,7 +244,7 @@ func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 // publish installs a new segment list and recomputes the bounds.
 func (l *FileLog) publish(segs []*segment) {
 	l.segs.Store(&segs)
-	b := Bounds{First: 1, Next: 1}
+	b := Bounds{First: l.opts.FirstSeq, Next: l.opts.FirstSeq}
 	if len(segs) > 0 {
 		b.First = segs[0].hdr.FirstSeq
 		lastSeg := segs[len(segs)-1]

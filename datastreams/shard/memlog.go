@@ -40,14 +40,18 @@ type memRec struct {
 
 var _ Log = (*MemLog)(nil)
 
-// NewMem returns an empty in-memory log. now may be nil (time.Now).
-func NewMem(keys KeySource, now func() time.Time) *MemLog {
+// NewMem returns an empty in-memory log whose first record will be
+// firstSeq (0 means 1). now may be nil (time.Now).
+func NewMem(keys KeySource, now func() time.Time, firstSeq uint64) *MemLog {
 	if now == nil {
 		now = time.Now
 	}
+	if firstSeq == 0 {
+		firstSeq = 1
+	}
 	salt := make([]byte, envelope.SaltSize)
 	rand.Read(salt)
-	return &MemLog{keys: keys, now: now, first: 1, notify: make(chan struct{}), ciphers: map[uint32]*envelope.Cipher{}, salt: salt}
+	return &MemLog{keys: keys, now: now, first: firstSeq, notify: make(chan struct{}), ciphers: map[uint32]*envelope.Cipher{}, salt: salt}
 }
 
 func (m *MemLog) cipher(ver uint32) (*envelope.Cipher, error) {
