@@ -114,11 +114,12 @@ func Open(path string) (*Catalog, error) {
 		} else if err := meta.Put([]byte("schema"), binary.BigEndian.AppendUint32(nil, schemaVersion)); err != nil {
 			return err
 		}
-		if _, err := tx.CreateBucketIfNotExists(bucketStreams); err != nil {
-			return err
+		for _, name := range [][]byte{bucketStreams, bucketSegments, bucketFragments, bucketPTimes} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
 		}
-		_, err = tx.CreateBucketIfNotExists(bucketSegments)
-		return err
+		return nil
 	})
 	if err != nil {
 		db.Close()

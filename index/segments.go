@@ -67,6 +67,19 @@ func (c *Catalog) DeleteSegments(log string, firsts ...uint64) error {
 	return nil
 }
 
+// DropStreamIndexes removes everything indexed for a deleted stream: the
+// segment indexes of its logs (named "<id>/...") and its fragment index.
+func (c *Catalog) DropStreamIndexes(id string) error {
+	if err := c.DropLogs(id + "/"); err != nil {
+		return err
+	}
+	err := c.db.Update(func(tx *bolt.Tx) error { return dropFragments(tx, []byte(id)) })
+	if err != nil {
+		return fmt.Errorf("index: drop fragment index of %s: %w", id, err)
+	}
+	return nil
+}
+
 // DropLogs removes the segment indexes of every log whose name starts with
 // prefix (a deleted stream's shards).
 func (c *Catalog) DropLogs(prefix string) error {
@@ -103,27 +116,32 @@ func (c *Catalog) SegmentLogs() map[string]int {
 	return out
 }
 
-// PruneLogs removes the segment indexes of every log keep refuses, such as
-// the shards of streams that no longer exist.
-func (c *Catalog) PruneLogs(keep func(log string) bool) (int, error) {
+// PruneLogs removes the indexes that keep refuses: segment indexes by log
+// name ("<stream id>/<shard>") and fragment indexes by stream id, such as
+// those of streams that no longer exist.
+func (c *Catalog) PruneLogs(keep func(name string) bool) (int, error) {
 	n := 0
 	err := c.db.Update(func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketSegments)
-		var drop [][]byte
-		if err := root.ForEachBucket(func(k []byte) error {
-			if !keep(string(k)) {
-				drop = append(drop, append([]byte(nil), k...))
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, k := range drop {
-			if err := root.DeleteBucket(k); err != nil {
+		for _, name := range [][]byte{bucketSegments, bucketFragments, bucketPTimes} {
+			root := tx.Bucket(name)
+			var drop [][]byte
+			if err := root.ForEachBucket(func(k []byte) error {
+				if !keep(string(k)) {
+					drop = append(drop, append([]byte(nil), k...))
+				}
+				return nil
+			}); err != nil {
 				return err
 			}
+			for _, k := range drop {
+				if err := root.DeleteBucket(k); err != nil {
+					return err
+				}
+			}
+			if string(name) == string(bucketSegments) {
+				n = len(drop)
+			}
 		}
-		n = len(drop)
 		return nil
 	})
 	if err != nil {

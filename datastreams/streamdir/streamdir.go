@@ -204,7 +204,7 @@ func (d *Dir) Delete(st Stream) error {
 	if err := d.cfg.Catalog.DeleteStream(d.cfg.Kind, st.Meta.Name); err != nil {
 		return fmt.Errorf("streamdir: %w", err)
 	}
-	if err := d.cfg.Catalog.DropLogs(st.Meta.ID + "/"); err != nil {
+	if err := d.cfg.Catalog.DropStreamIndexes(st.Meta.ID); err != nil {
 		return fmt.Errorf("streamdir: %w", err)
 	}
 	if err := os.RemoveAll(gone); err != nil {

@@ -1,0 +1,523 @@
+package fragments
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/opus"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+)
+
+// Track is one elementary stream of a publisher.
+type Track struct {
+	Codec     codecs.Codec // *codecs.H264, *codecs.H265, *codecs.MPEG4Audio or *codecs.Opus
+	ClockRate int          // ticks per second of the timestamps given for this track
+}
+
+// Options tune fragment boundaries.
+type Options struct {
+	// MinDuration keeps a keyframe from ending a fragment shorter than this
+	// (default 0: one fragment per GOP).
+	MinDuration time.Duration
+	// MaxDuration is how long a fragment may grow while no keyframe comes
+	// (default 10 s). Past it RequestKeyframe is called (WebRTC asks the
+	// sender for one); past four times it, the fragment is closed and media
+	// is dropped until the next keyframe, so memory stays bounded.
+	MaxDuration time.Duration
+	// AudioDuration is the fragment length of streams without video (default 2 s).
+	AudioDuration time.Duration
+	// RequestKeyframe, when set, asks the publisher for a keyframe.
+	RequestKeyframe func()
+	// Now reports arrival times (default time.Now).
+	Now func() time.Time
+}
+
+// Fragment is a keyframe-aligned piece of media: one fMP4 moof+mdat with the
+// init segment (ftyp+moov) that decodes it.
+type Fragment struct {
+	Init          []byte
+	Data          []byte
+	ProducerTime  time.Time     // wall-clock time of the first sample, from the producer when known
+	Duration      time.Duration // from the first sample to the start of the next fragment
+	Discontinuity bool          // the first fragment, or a new init segment
+	Tracks        []TrackInfo
+	// Arrival is when the media that completed the fragment arrived: the
+	// start of its commit latency.
+	Arrival time.Time
+}
+
+// TrackInfo summarizes one track of a fragment.
+type TrackInfo struct {
+	ID        int
+	TimeScale uint32
+	BaseTime  uint64 // tfdt: decode time of the first sample, in TimeScale units
+	Duration  uint64 // in TimeScale units
+	Samples   int
+}
+
+// ErrUnsupportedCodec is returned for a track whose codec cannot be fragmented.
+var ErrUnsupportedCodec = errors.New("fragments: unsupported codec")
+
+type sample struct {
+	fmp4.Sample
+	dts     int64 // in the track's clock
+	ntp     time.Time
+	arrival time.Time
+}
+
+type trackState struct {
+	Track
+	id        int
+	video     bool
+	h264DTS   *h264.DTSExtractor
+	h265DTS   *h265.DTSExtractor
+	ready     bool      // a random-access unit was seen (video) or always (audio)
+	samples   []*sample // of the open fragment (video) or not yet placed (audio)
+	lastDTS   int64
+	haveLast  bool
+	nominal   int64 // duration of a sample when no next one is known (audio)
+	paramsNew bool  // codec parameters changed: the next fragment needs a new init
+}
+
+// Fragmenter cuts access units into fragments. It is not safe for
+// concurrent use: one publisher session drives it.
+type Fragmenter struct {
+	opts   Options
+	tracks []*trackState
+	video  *trackState // the track whose keyframes cut fragments; nil when audio only
+	emit   func(*Fragment) error
+
+	init       []byte // current init segment
+	initDirty  bool
+	seq        uint32
+	startNs    int64 // session timeline origin: first fragment's start
+	started    bool
+	fragStart  int64 // timeline start of the open fragment, ns
+	fragNTP    time.Time
+	fragOpen   bool
+	asked      bool // a keyframe was requested for the open fragment
+	discontNxt bool
+}
+
+// NewFragmenter returns a fragmenter for tracks; emit receives each
+// finished fragment, in order.
+func NewFragmenter(tracks []Track, opts Options, emit func(*Fragment) error) (*Fragmenter, error) {
+	if opts.MaxDuration <= 0 {
+		opts.MaxDuration = 10 * time.Second
+	}
+	if opts.AudioDuration <= 0 {
+		opts.AudioDuration = 2 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	f := &Fragmenter{opts: opts, emit: emit, initDirty: true, discontNxt: true}
+	for i, t := range tracks {
+		ts := &trackState{Track: t, id: i + 1}
+		if t.ClockRate <= 0 {
+			return nil, fmt.Errorf("fragments: track %d has no clock rate", i+1)
+		}
+		switch c := t.Codec.(type) {
+		case *codecs.H264:
+			ts.video = true
+			c.SPS, c.PPS = clone(c.SPS), clone(c.PPS)
+		case *codecs.H265:
+			ts.video = true
+			c.VPS, c.SPS, c.PPS = clone(c.VPS), clone(c.SPS), clone(c.PPS)
+		case *codecs.MPEG4Audio:
+			ts.ready, ts.nominal = true, 1024
+		case *codecs.Opus:
+			ts.ready, ts.nominal = true, int64(t.ClockRate)/50
+		default:
+			return nil, fmt.Errorf("%w: %T", ErrUnsupportedCodec, t.Codec)
+		}
+		if ts.video && f.video == nil {
+			f.video = ts
+		}
+		f.tracks = append(f.tracks, ts)
+	}
+	if len(f.tracks) == 0 {
+		return nil, errors.New("fragments: no tracks")
+	}
+	return f, nil
+}
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// ns converts ticks of a track's clock to nanoseconds.
+func (t *trackState) ns(ticks int64) int64 { return ticks * 1e9 / int64(t.ClockRate) }
+
+// ticks converts nanoseconds to a track's clock.
+func (t *trackState) ticks(ns int64) int64 { return ns * int64(t.ClockRate) / 1e9 }
+
+// WriteH264 adds an access unit (NAL units without start codes) of an H.264
+// track with its presentation time in the track's clock and the producer's
+// wall-clock time of it.
+func (f *Fragmenter) WriteH264(track int, ntp time.Time, pts int64, au [][]byte) error {
+	t, err := f.track(track)
+	if err != nil {
+		return err
+	}
+	c, ok := t.Codec.(*codecs.H264)
+	if !ok {
+		return fmt.Errorf("fragments: track %d is not H.264", track)
+	}
+	filtered := au[:0:0]
+	for _, nalu := range au {
+		if len(nalu) == 0 {
+			continue
+		}
+		switch h264.NALUType(nalu[0] & 0x1f) {
+		case h264.NALUTypeSPS:
+			if !bytes.Equal(nalu, c.SPS) {
+				c.SPS, t.paramsNew = clone(nalu), true
+			}
+		case h264.NALUTypePPS:
+			if !bytes.Equal(nalu, c.PPS) {
+				c.PPS, t.paramsNew = clone(nalu), true
+			}
+		case h264.NALUTypeAccessUnitDelimiter:
+			continue
+		}
+		filtered = append(filtered, nalu)
+	}
+	if len(filtered) == 0 {
+		return nil
+	}
+	random := h264.IsRandomAccess(filtered)
+	if !t.ready {
+		if !random || c.SPS == nil || c.PPS == nil {
+			return nil // wait for a keyframe we can decode
+		}
+		t.h264DTS = &h264.DTSExtractor{}
+		t.h264DTS.Initialize()
+		t.ready = true
+	}
+	dts, err := t.h264DTS.Extract(filtered, pts)
+	if err != nil {
+		t.ready = false // resynchronize at the next keyframe
+		return fmt.Errorf("fragments: H.264 timestamps: %w", err)
+	}
+	s := &sample{dts: dts, ntp: ntp, arrival: f.opts.Now()}
+	if err := s.FillH264(int32(pts-dts), filtered); err != nil {
+		return fmt.Errorf("fragments: H.264 sample: %w", err)
+	}
+	return f.writeVideo(t, s, random)
+}
+
+// WriteH265 adds an access unit of an H.265 track.
+func (f *Fragmenter) WriteH265(track int, ntp time.Time, pts int64, au [][]byte) error {
+	t, err := f.track(track)
+	if err != nil {
+		return err
+	}
+	c, ok := t.Codec.(*codecs.H265)
+	if !ok {
+		return fmt.Errorf("fragments: track %d is not H.265", track)
+	}
+	filtered := au[:0:0]
+	for _, nalu := range au {
+		if len(nalu) == 0 {
+			continue
+		}
+		switch h265.NALUType((nalu[0] >> 1) & 0x3f) {
+		case h265.NALUType_VPS_NUT:
+			if !bytes.Equal(nalu, c.VPS) {
+				c.VPS, t.paramsNew = clone(nalu), true
+			}
+		case h265.NALUType_SPS_NUT:
+			if !bytes.Equal(nalu, c.SPS) {
+				c.SPS, t.paramsNew = clone(nalu), true
+			}
+		case h265.NALUType_PPS_NUT:
+			if !bytes.Equal(nalu, c.PPS) {
+				c.PPS, t.paramsNew = clone(nalu), true
+			}
+		case h265.NALUType_AUD_NUT:
+			continue
+		}
+		filtered = append(filtered, nalu)
+	}
+	if len(filtered) == 0 {
+		return nil
+	}
+	random := h265.IsRandomAccess(filtered)
+	if !t.ready {
+		if !random || c.VPS == nil || c.SPS == nil || c.PPS == nil {
+			return nil
+		}
+		t.h265DTS = &h265.DTSExtractor{}
+		t.h265DTS.Initialize()
+		t.ready = true
+	}
+	dts, err := t.h265DTS.Extract(filtered, pts)
+	if err != nil {
+		t.ready = false
+		return fmt.Errorf("fragments: H.265 timestamps: %w", err)
+	}
+	s := &sample{dts: dts, ntp: ntp, arrival: f.opts.Now()}
+	if err := s.FillH265(int32(pts-dts), filtered); err != nil {
+		return fmt.Errorf("fragments: H.265 sample: %w", err)
+	}
+	return f.writeVideo(t, s, random)
+}
+
+// WriteMPEG4Audio adds AAC access units; au i has time pts + i*1024.
+func (f *Fragmenter) WriteMPEG4Audio(track int, ntp time.Time, pts int64, aus [][]byte) error {
+	t, err := f.track(track)
+	if err != nil {
+		return err
+	}
+	if _, ok := t.Codec.(*codecs.MPEG4Audio); !ok {
+		return fmt.Errorf("fragments: track %d is not AAC", track)
+	}
+	now := f.opts.Now()
+	for i, au := range aus {
+		d := int64(i) * 1024
+		f.addAudio(t, &sample{Sample: fmp4.Sample{Payload: clone(au)}, dts: pts + d, ntp: ntp.Add(time.Duration(t.ns(d))), arrival: now})
+	}
+	return f.afterAudio(now)
+}
+
+// WriteOpus adds Opus packets, each following the previous.
+func (f *Fragmenter) WriteOpus(track int, ntp time.Time, pts int64, packets [][]byte) error {
+	t, err := f.track(track)
+	if err != nil {
+		return err
+	}
+	if _, ok := t.Codec.(*codecs.Opus); !ok {
+		return fmt.Errorf("fragments: track %d is not Opus", track)
+	}
+	now := f.opts.Now()
+	for _, p := range packets {
+		f.addAudio(t, &sample{Sample: fmp4.Sample{Payload: clone(p)}, dts: pts, ntp: ntp, arrival: now})
+		d := opus.PacketDuration2(p) * int64(t.ClockRate) / 48000
+		pts += d
+		ntp = ntp.Add(time.Duration(t.ns(d)))
+	}
+	return f.afterAudio(now)
+}
+
+func (f *Fragmenter) track(track int) (*trackState, error) {
+	if track < 0 || track >= len(f.tracks) {
+		return nil, fmt.Errorf("fragments: no track %d", track)
+	}
+	return f.tracks[track], nil
+}
+
+func (f *Fragmenter) addAudio(t *trackState, s *sample) {
+	if t.haveLast && s.dts <= t.lastDTS {
+		return // out of order or duplicate: drop
+	}
+	t.lastDTS, t.haveLast = s.dts, true
+	if f.started && t.ns(s.dts) < f.fragStart {
+		return // before the open fragment: too late to place
+	}
+	t.samples = append(t.samples, s)
+}
+
+// afterAudio closes fragments of audio-only streams by duration.
+func (f *Fragmenter) afterAudio(now time.Time) error {
+	if f.video != nil {
+		if f.video.ready {
+			return nil
+		}
+		// No decodable video yet: keep audio bounded.
+		for _, t := range f.tracks {
+			if !t.video && len(t.samples) > 0 && t.ns(t.samples[len(t.samples)-1].dts-t.samples[0].dts) > int64(f.opts.MaxDuration) {
+				t.samples = t.samples[:0]
+			}
+		}
+		return nil
+	}
+	lead := f.tracks[0]
+	if len(lead.samples) == 0 {
+		return nil
+	}
+	if !f.fragOpen {
+		f.openFragment(lead.ns(lead.samples[0].dts), lead.samples[0].ntp)
+	}
+	last := lead.samples[len(lead.samples)-1]
+	if end := lead.ns(last.dts); end-f.fragStart >= int64(f.opts.AudioDuration) {
+		if err := f.cut(end, now); err != nil {
+			return err
+		}
+		f.openFragment(end, last.ntp)
+	}
+	return nil
+}
+
+func (f *Fragmenter) openFragment(startNs int64, ntp time.Time) {
+	if !f.started {
+		f.started, f.startNs = true, startNs
+		// Audio that came before the first fragment cannot be placed.
+		for _, t := range f.tracks {
+			if !t.video {
+				kept := t.samples[:0]
+				for _, s := range t.samples {
+					if t.ns(s.dts) >= startNs {
+						kept = append(kept, s)
+					}
+				}
+				t.samples = kept
+			}
+		}
+	}
+	f.fragStart, f.fragNTP, f.fragOpen, f.asked = startNs, ntp, true, false
+}
+
+func (f *Fragmenter) writeVideo(t *trackState, s *sample, random bool) error {
+	if t != f.video {
+		return nil // only the first video track is stored
+	}
+	startNs := t.ns(s.dts)
+	if f.fragOpen && len(t.samples) > 0 {
+		dur := startNs - f.fragStart
+		switch {
+		case random && (dur >= int64(f.opts.MinDuration) || t.paramsNew):
+			if err := f.cut(startNs, s.arrival); err != nil {
+				return err
+			}
+		case dur > 4*int64(f.opts.MaxDuration):
+			// No keyframe for far too long: close what we have and wait.
+			err := f.cut(startNs, s.arrival)
+			f.fragOpen, t.ready = false, false
+			return errors.Join(err, fmt.Errorf("fragments: no keyframe for %v: dropping media until the next one", time.Duration(dur)))
+		case dur > int64(f.opts.MaxDuration) && !f.asked:
+			f.asked = true
+			if f.opts.RequestKeyframe != nil {
+				f.opts.RequestKeyframe()
+			}
+		}
+	}
+	if !f.fragOpen {
+		if !random {
+			return nil
+		}
+		f.openFragment(startNs, s.ntp)
+	}
+	if t.paramsNew {
+		t.paramsNew, f.initDirty = false, true
+	}
+	t.samples = append(t.samples, s)
+	return nil
+}
+
+// cut finishes the open fragment at timeline position endNs and emits it.
+func (f *Fragmenter) cut(endNs int64, arrival time.Time) error {
+	if !f.fragOpen {
+		return nil
+	}
+	part := fmp4.Part{SequenceNumber: f.seq}
+	var infos []TrackInfo
+	for _, t := range f.tracks {
+		var take []*sample
+		if t.video {
+			if t != f.video {
+				continue
+			}
+			take, t.samples = t.samples, nil
+		} else {
+			n := 0
+			for n < len(t.samples) && t.ns(t.samples[n].dts) < endNs {
+				n++
+			}
+			take = t.samples[:n:n]
+			t.samples = append([]*sample(nil), t.samples[n:]...)
+		}
+		if len(take) == 0 {
+			continue
+		}
+		end := t.ticks(endNs)
+		if !t.video {
+			if len(t.samples) > 0 {
+				end = t.samples[0].dts
+			} else {
+				end = take[len(take)-1].dts + t.nominal
+			}
+		}
+		pt := &fmp4.PartTrack{ID: t.id, BaseTime: uint64(take[0].dts - t.ticks(f.startNs))}
+		for i, s := range take {
+			next := end
+			if i+1 < len(take) {
+				next = take[i+1].dts
+			}
+			if d := next - s.dts; d > 0 {
+				s.Duration = uint32(d)
+			} else {
+				s.Duration = 1
+			}
+			pt.Samples = append(pt.Samples, &s.Sample)
+		}
+		part.Tracks = append(part.Tracks, pt)
+		infos = append(infos, TrackInfo{ID: t.id, TimeScale: uint32(t.ClockRate), BaseTime: pt.BaseTime,
+			Duration: uint64(end - take[0].dts), Samples: len(take)})
+	}
+	f.fragOpen = false
+	if len(part.Tracks) == 0 {
+		return nil
+	}
+	if f.initDirty {
+		init, err := f.marshalInit()
+		if err != nil {
+			return err
+		}
+		f.init, f.initDirty, f.discontNxt = init, false, true
+	}
+	var buf seekablebuffer.Buffer
+	if err := part.Marshal(&buf); err != nil {
+		return fmt.Errorf("fragments: marshal fragment: %w", err)
+	}
+	f.seq++
+	fr := &Fragment{
+		Init: f.init, Data: buf.Bytes(), ProducerTime: f.fragNTP, Duration: time.Duration(endNs - f.fragStart),
+		Discontinuity: f.discontNxt, Tracks: infos, Arrival: arrival,
+	}
+	f.discontNxt = false
+	return f.emit(fr)
+}
+
+func (f *Fragmenter) marshalInit() ([]byte, error) {
+	init := fmp4.Init{}
+	for _, t := range f.tracks {
+		if t.video && t != f.video {
+			continue
+		}
+		init.Tracks = append(init.Tracks, &fmp4.InitTrack{ID: t.id, TimeScale: uint32(t.ClockRate), Codec: t.Codec})
+	}
+	var buf seekablebuffer.Buffer
+	if err := init.Marshal(&buf); err != nil {
+		return nil, fmt.Errorf("fragments: marshal init: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Flush emits the open fragment, as at the end of a publisher session. The
+// last video sample lasts as long as the one before it.
+func (f *Fragmenter) Flush() error {
+	if !f.fragOpen || f.video == nil {
+		if f.fragOpen {
+			lead := f.tracks[0]
+			if n := len(lead.samples); n > 0 {
+				return f.cut(lead.ns(lead.samples[n-1].dts+lead.nominal), f.opts.Now())
+			}
+		}
+		return nil
+	}
+	v := f.video
+	n := len(v.samples)
+	if n == 0 {
+		return nil
+	}
+	step := int64(v.ClockRate) / 25
+	if n > 1 {
+		step = v.samples[n-1].dts - v.samples[n-2].dts
+	}
+	return f.cut(v.ns(v.samples[n-1].dts+step), f.opts.Now())
+}

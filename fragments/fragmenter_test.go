@@ -1,0 +1,262 @@
+package fragments
+
+import (
+	"bytes"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+)
+
+// accessUnits splits an Annex-B H.264 stream with access-unit delimiters.
+func accessUnits(t *testing.T, path string, aud func(nalu []byte) bool) [][][]byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aus [][][]byte
+	for _, n := range splitAnnexB(raw) {
+		if aud(n) || len(aus) == 0 {
+			aus = append(aus, nil)
+		}
+		aus[len(aus)-1] = append(aus[len(aus)-1], n)
+	}
+	return aus
+}
+
+// splitAnnexB splits a byte stream at 00 00 01 start codes (the files are
+// longer than mediacommon's per-access-unit parser accepts).
+func splitAnnexB(b []byte) [][]byte {
+	var out [][]byte
+	start := -1
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
+			if start >= 0 {
+				end := i
+				for end > start && b[end-1] == 0 {
+					end--
+				}
+				out = append(out, b[start:end])
+			}
+			start = i + 3
+			i += 2
+		}
+	}
+	if start >= 0 {
+		out = append(out, b[start:])
+	}
+	return out
+}
+
+func adts(t *testing.T, path string) ([][]byte, *mpeg4audio.AudioSpecificConfig) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkts mpeg4audio.ADTSPackets
+	if err := pkts.Unmarshal(raw); err != nil {
+		t.Fatal(err)
+	}
+	var aus [][]byte
+	for _, p := range pkts {
+		aus = append(aus, p.AU)
+	}
+	return aus, &mpeg4audio.AudioSpecificConfig{Type: pkts[0].Type, SampleRate: pkts[0].SampleRate, ChannelCount: pkts[0].ChannelCount}
+}
+
+func TestFragmenterH264AndAAC(t *testing.T) {
+	video := accessUnits(t, "testdata/video.h264", func(n []byte) bool { return h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter })
+	audio, conf := adts(t, "testdata/audio.aac")
+	var got []*Fragment
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f, err := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}, {Codec: &codecs.MPEG4Audio{Config: *conf}, ClockRate: conf.SampleRate}},
+		Options{}, func(fr *Fragment) error { got = append(got, fr); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Interleave by time, as a camera sends: frame i at i/25 s, AAC unit j at j*1024/48000 s.
+	ai := 0
+	for i, au := range video {
+		vt := time.Duration(i) * time.Second / 25
+		for ai < len(audio) && time.Duration(ai)*1024*time.Second/48000 <= vt {
+			if err := f.WriteMPEG4Audio(1, start.Add(time.Duration(ai)*1024*time.Second/48000), int64(ai)*1024, audio[ai:ai+1]); err != nil {
+				t.Fatal(err)
+			}
+			ai++
+		}
+		if err := f.WriteH264(0, start.Add(vt), int64(i)*3600, au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d fragments from 3 s with a 1 s GOP", len(got))
+	}
+	var frames int
+	var total time.Duration
+	var nextBase uint64
+	for i, fr := range got {
+		if fr.Duration != time.Second {
+			t.Errorf("fragment %d lasts %v", i, fr.Duration)
+		}
+		if !fr.ProducerTime.Equal(start.Add(time.Duration(i) * time.Second)) {
+			t.Errorf("fragment %d producer time %v", i, fr.ProducerTime)
+		}
+		if fr.Discontinuity != (i == 0) {
+			t.Errorf("fragment %d discontinuity %v", i, fr.Discontinuity)
+		}
+		total += fr.Duration
+		var init fmp4.Init
+		if err := init.Unmarshal(bytes.NewReader(fr.Init)); err != nil || len(init.Tracks) != 2 {
+			t.Fatalf("fragment %d init: %v", i, err)
+		}
+		var parts fmp4.Parts
+		if err := parts.Unmarshal(fr.Data); err != nil || len(parts) != 1 {
+			t.Fatalf("fragment %d: %v", i, err)
+		}
+		for _, pt := range parts[0].Tracks {
+			if pt.ID == 1 {
+				if pt.Samples[0].IsNonSyncSample {
+					t.Errorf("fragment %d does not start with a keyframe", i)
+				}
+				if pt.BaseTime != nextBase {
+					t.Errorf("fragment %d video base time %d, want %d", i, pt.BaseTime, nextBase)
+				}
+				for _, s := range pt.Samples {
+					nextBase += uint64(s.Duration)
+				}
+				frames += len(pt.Samples)
+			}
+		}
+		if len(parts[0].Tracks) != 2 {
+			t.Errorf("fragment %d has %d tracks", i, len(parts[0].Tracks))
+		}
+	}
+	if frames != len(video) || total != 3*time.Second {
+		t.Fatalf("%d frames in %v, want %d in 3s", frames, total, len(video))
+	}
+}
+
+func TestFragmenterWaitsForKeyframeAndParameterChange(t *testing.T) {
+	video := accessUnits(t, "testdata/video.h264", func(n []byte) bool { return h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter })
+	var got []*Fragment
+	f, _ := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}}, Options{}, func(fr *Fragment) error { got = append(got, fr); return nil })
+	// Join mid-GOP: frames before the first keyframe are dropped.
+	for i, au := range video[10:] {
+		if err := f.WriteH264(0, time.Unix(0, 0), int64(i+10)*3600, au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Flush()
+	if len(got) != 2 {
+		t.Fatalf("%d fragments after joining mid-GOP", len(got))
+	}
+	// A new SPS at a keyframe starts a new init segment and a discontinuity.
+	got = nil
+	f, _ = NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}}, Options{}, func(fr *Fragment) error { got = append(got, fr); return nil })
+	for i, au := range video {
+		if i == 50 {
+			au = changeSPS(au)
+		}
+		f.WriteH264(0, time.Unix(0, 0), int64(i)*3600, au)
+	}
+	f.Flush()
+	if len(got) != 3 || !got[2].Discontinuity || bytes.Equal(got[2].Init, got[1].Init) || !bytes.Equal(got[0].Init, got[1].Init) {
+		t.Fatalf("parameter change: %d fragments", len(got))
+	}
+}
+
+// changeSPS returns the access unit with its SPS altered in a trailing byte
+// that decoders ignore for this test (the init segment must change).
+func changeSPS(au [][]byte) [][]byte {
+	out := make([][]byte, len(au))
+	for i, n := range au {
+		out[i] = n
+		if h264.NALUType(n[0]&0x1f) == h264.NALUTypeSPS {
+			out[i] = append(append([]byte(nil), n...), 0)
+		}
+	}
+	return out
+}
+
+func TestFragmenterMinDurationAndKeyframeRequest(t *testing.T) {
+	video := accessUnits(t, "testdata/video.h264", func(n []byte) bool { return h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter })
+	var got []*Fragment
+	asked := 0
+	f, _ := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}}, Options{MinDuration: 1500 * time.Millisecond,
+		MaxDuration: 1200 * time.Millisecond, RequestKeyframe: func() { asked++ }}, func(fr *Fragment) error { got = append(got, fr); return nil })
+	for i, au := range video {
+		f.WriteH264(0, time.Unix(0, 0), int64(i)*3600, au)
+	}
+	f.Flush()
+	// Keyframes at 0, 1 and 2 s: with a 1.5 s minimum the cut is at 2 s.
+	if len(got) != 2 || got[0].Duration != 2*time.Second || got[1].Duration != time.Second {
+		t.Fatalf("min duration: %d fragments", len(got))
+	}
+	if asked != 1 {
+		t.Fatalf("keyframe requested %d times past the maximum duration", asked)
+	}
+}
+
+func TestFragmenterH265(t *testing.T) {
+	raw, _ := os.ReadFile("testdata/video.h265")
+	var aus [][][]byte
+	for _, n := range splitAnnexB(raw) {
+		if (n[0]>>1)&0x3f == 35 || len(aus) == 0 { // AUD_NUT
+			aus = append(aus, nil)
+		}
+		aus[len(aus)-1] = append(aus[len(aus)-1], n)
+	}
+	var got []*Fragment
+	f, _ := NewFragmenter([]Track{{Codec: &codecs.H265{}, ClockRate: 90000}}, Options{}, func(fr *Fragment) error { got = append(got, fr); return nil })
+	for i, au := range aus {
+		if err := f.WriteH265(0, time.Unix(0, 0), int64(i)*3600, au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Flush()
+	if len(got) != 2 {
+		t.Fatalf("%d H.265 fragments from 2 s", len(got))
+	}
+	var init fmp4.Init
+	if err := init.Unmarshal(bytes.NewReader(got[0].Init)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := init.Tracks[0].Codec.(*codecs.H265); !ok {
+		t.Fatalf("init codec %T", init.Tracks[0].Codec)
+	}
+}
+
+func TestRecordRoundTrip(t *testing.T) {
+	in := &Fragment{Init: []byte("init"), ProducerTime: time.Unix(100, 5), Duration: 2 * time.Second, Discontinuity: true,
+		Tracks: []TrackInfo{{ID: 1, TimeScale: 90000, BaseTime: 7, Duration: 180000, Samples: 50}, {ID: 2, TimeScale: 48000, Samples: 3}}}
+	var out Fragment
+	if err := decodeMeta(encodeMeta(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	if string(out.Init) != "init" || !out.ProducerTime.Equal(in.ProducerTime) || out.Duration != in.Duration || !out.Discontinuity || len(out.Tracks) != 2 || out.Tracks[0] != in.Tracks[0] {
+		t.Fatalf("round trip: %+v", out)
+	}
+	for n := 0; n < len(encodeMeta(in)); n++ {
+		var f Fragment
+		if err := decodeMeta(encodeMeta(in)[:n], &f); err == nil {
+			t.Fatalf("truncated meta of %d bytes decoded", n)
+		}
+	}
+}
+
+func FuzzDecodeMeta(f *testing.F) {
+	f.Add(encodeMeta(&Fragment{Init: []byte("x"), Tracks: []TrackInfo{{ID: 1}}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fr Fragment
+		decodeMeta(b, &fr)
+	})
+}

@@ -1,0 +1,694 @@
+package fragments
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/shard"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
+	"github.com/shardcast/shardcast/index"
+)
+
+// Config configures a Store.
+type Config struct {
+	Dir     string // directory of the video streams; "" keeps everything in memory
+	Catalog *index.Catalog
+	Keyring *envelope.Keyring
+	Account string
+	Region  string
+
+	StreamLimit     int           // video streams per account (default 10000)
+	SegmentMaxBytes int64         // shard segment size (default 64 MiB)
+	RetentionCheck  time.Duration // how often expired fragments are dropped (default 1m)
+	// LiveBuffer is how much a stream with retention 0 keeps, in memory only,
+	// for live readers (default 5 minutes, as KVS).
+	LiveBuffer time.Duration
+
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Limits that follow KVS.
+const (
+	MaxRetentionHours = 87600
+	MaxTags           = 50
+	logName           = "fragments"
+	defaultKMSAlias   = "aws/kinesisvideo"
+)
+
+// Store runs the video streams of one server: their definitions and their
+// fragments, each stream's fragments being the records of one shard log.
+type Store struct {
+	cfg Config
+	sd  *streamdir.Dir
+	idx timeIndex
+
+	mu      sync.RWMutex
+	streams map[string]*Stream
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// Stream is a live video stream.
+type Stream struct {
+	s    *Store
+	path string
+
+	mu   sync.Mutex // serializes control-plane changes and log swaps
+	meta atomic.Pointer[index.Stream]
+	log  atomic.Pointer[logRef]
+
+	publisher atomic.Pointer[string] // id of the publishing session, if any
+}
+
+type logRef struct{ shard.Log }
+
+// videoExtra is what a video stream keeps beyond the generic definition.
+type videoExtra struct {
+	DeviceName string `json:"deviceName,omitempty"`
+	MediaType  string `json:"mediaType,omitempty"`
+	KmsKeyID   string `json:"kmsKeyId"`
+}
+
+func extraOf(m *index.Stream) videoExtra {
+	var x videoExtra
+	json.Unmarshal(m.Extra, &x)
+	return x
+}
+
+// Open loads every video stream under cfg.Dir.
+func Open(cfg Config) (*Store, error) {
+	if cfg.Account == "" {
+		cfg.Account = "000000000000"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.StreamLimit <= 0 {
+		cfg.StreamLimit = 10000
+	}
+	if cfg.RetentionCheck <= 0 {
+		cfg.RetentionCheck = time.Minute
+	}
+	if cfg.LiveBuffer <= 0 {
+		cfg.LiveBuffer = 5 * time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	sd, loaded, err := streamdir.Open(streamdir.Config{Root: cfg.Dir, Kind: index.KindVideo, Catalog: cfg.Catalog,
+		Keyring: cfg.Keyring, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("fragments: %w", err)
+	}
+	s := &Store{cfg: cfg, sd: sd, streams: map[string]*Stream{}, stop: make(chan struct{})}
+	if cfg.Dir != "" {
+		s.idx = cfg.Catalog
+	} else {
+		s.idx = newMemIndex()
+	}
+	for _, l := range loaded {
+		st := &Stream{s: s, path: l.Path}
+		st.meta.Store(l.Meta)
+		if err := st.openLog(0); err != nil {
+			s.closeAll()
+			return nil, err
+		}
+		if err := s.reindex(st); err != nil {
+			s.closeAll()
+			return nil, err
+		}
+		s.streams[l.Meta.Name] = st
+	}
+	s.wg.Add(1)
+	go s.retentionLoop()
+	return s, nil
+}
+
+// openLog opens the stream's log for its retention: a durable log, or an
+// in-memory buffer when retention is 0. firstSeq continues numbering across
+// a switch between the two.
+func (st *Stream) openLog(firstSeq uint64) error {
+	m := st.meta.Load()
+	keys := func() []index.DataKey { return st.meta.Load().DataKeys }
+	hours := m.RetentionHours
+	age := time.Duration(hours) * time.Hour / 24
+	l, err := st.s.sd.OpenLog(streamdir.Stream{Meta: m, Path: st.path}, logName, keys, streamdir.LogOptions{
+		SegmentMaxBytes: st.s.cfg.SegmentMaxBytes, SegmentMaxAge: max(age, time.Minute), FirstSeq: firstSeq, Memory: hours == 0,
+	})
+	if err != nil {
+		return fmt.Errorf("fragments: %w", err)
+	}
+	l.SetKey(m.Encryption.KeyVersion)
+	st.log.Store(&logRef{l})
+	return nil
+}
+
+// reindex adds to the time index the fragments it lacks (written after the
+// last index update before a crash, or all of them when the catalog was lost).
+func (s *Store) reindex(st *Stream) error {
+	m := st.meta.Load()
+	l := st.log.Load()
+	b := l.Bounds()
+	from := b.First
+	if last, ok := s.idx.LastFragment(m.ID); ok && last+1 > from {
+		from = last + 1
+	}
+	n := 0
+	for from < b.Next {
+		recs, err := l.Read(from, 64, 64<<20)
+		if err != nil {
+			return fmt.Errorf("fragments: reindex %s: %w", m.Name, err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		infos := make([]index.FragmentInfo, 0, len(recs))
+		for _, r := range recs {
+			var f Fragment
+			if err := decodeMeta(r.Meta, &f); err != nil {
+				return fmt.Errorf("fragments: reindex %s fragment %d: %w", m.Name, r.Seq, err)
+			}
+			infos = append(infos, infoOf(r.Seq, r.Time, &f, len(r.Data)))
+			from = r.Seq + 1
+		}
+		if err := s.idx.PutFragments(m.ID, infos); err != nil {
+			return err
+		}
+		n += len(infos)
+	}
+	if n > 0 {
+		s.cfg.Logger.Info("fragments: time index rebuilt", "stream", m.Name, "fragments", n)
+	}
+	return nil
+}
+
+func infoOf(seq uint64, server int64, f *Fragment, size int) index.FragmentInfo {
+	return index.FragmentInfo{Seq: seq, Producer: f.ProducerTime.UnixNano(), Server: server, Duration: int64(f.Duration), Size: uint32(size)}
+}
+
+// IDs returns the ids of the store's streams.
+func (s *Store) IDs() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := make([]string, 0, len(s.streams))
+	for _, st := range s.streams {
+		ids = append(ids, st.meta.Load().ID)
+	}
+	return ids
+}
+
+// Close stops background work and closes every log.
+func (s *Store) Close() error {
+	select {
+	case <-s.stop:
+		return nil
+	default:
+	}
+	close(s.stop)
+	s.wg.Wait()
+	s.closeAll()
+	return nil
+}
+
+func (s *Store) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.streams {
+		if l := st.log.Load(); l != nil {
+			l.Close()
+		}
+	}
+	s.streams = map[string]*Stream{}
+}
+
+// StreamRef names a stream by name or ARN.
+type StreamRef struct {
+	Name string
+	ARN  string
+}
+
+func (s *Store) arn(name string, created time.Time) string {
+	return fmt.Sprintf("arn:aws:kinesisvideo:%s:%s:stream/%s/%d", s.cfg.Region, s.cfg.Account, name, created.UnixMilli())
+}
+
+// Lookup returns the stream a reference names.
+func (s *Store) Lookup(ref StreamRef) (*Stream, error) {
+	if ref.Name != "" && ref.ARN != "" {
+		return nil, errorf(ErrInvalidArgument, "Specify either StreamName or StreamARN, not both.")
+	}
+	name := ref.Name
+	if ref.ARN != "" {
+		parts := strings.SplitN(ref.ARN, ":", 6)
+		if len(parts) != 6 || parts[2] != "kinesisvideo" || !strings.HasPrefix(parts[5], "stream/") {
+			return nil, errorf(ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
+		}
+		rest := strings.TrimPrefix(parts[5], "stream/")
+		i := strings.LastIndexByte(rest, '/')
+		if i < 0 {
+			return nil, errorf(ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
+		}
+		name = rest[:i]
+		st := s.byName(name)
+		if st == nil || st.meta.Load().ARN != ref.ARN {
+			return nil, notFound()
+		}
+		return st, nil
+	}
+	if name == "" {
+		return nil, errorf(ErrInvalidArgument, "StreamName or StreamARN must be specified.")
+	}
+	if st := s.byName(name); st != nil {
+		return st, nil
+	}
+	return nil, notFound()
+}
+
+func (s *Store) byName(name string) *Stream {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.streams[name]
+}
+
+// Info describes a stream as DescribeStream does.
+type Info struct {
+	Name             string
+	ARN              string
+	DeviceName       string
+	MediaType        string
+	KmsKeyID         string
+	Version          string
+	Status           string
+	Created          time.Time
+	RetentionHours   int
+	Tags             map[string]string
+	EncryptionKeyVer uint32
+}
+
+// Info returns the stream's description.
+func (st *Stream) Info() Info {
+	m := st.meta.Load()
+	x := extraOf(m)
+	return Info{Name: m.Name, ARN: m.ARN, DeviceName: x.DeviceName, MediaType: x.MediaType, KmsKeyID: x.KmsKeyID,
+		Version: strconv.FormatInt(m.Version, 10), Status: m.Status, Created: m.Created, RetentionHours: m.RetentionHours, Tags: m.Tags}
+}
+
+// CreateInput is a CreateStream request.
+type CreateInput struct {
+	Name           string
+	DeviceName     string
+	MediaType      string
+	KmsKeyID       string // "" means the default key (aws/kinesisvideo)
+	RetentionHours int
+	Tags           map[string]string
+}
+
+// CreateStream creates a video stream; it is ACTIVE when this returns. Every
+// video stream is encrypted at rest under a data key of its KMS key.
+func (s *Store) CreateStream(in CreateInput) (string, error) {
+	if in.RetentionHours < 0 || in.RetentionHours > MaxRetentionHours {
+		return "", errorf(ErrInvalidArgument, "DataRetentionInHours must be between 0 and %d.", MaxRetentionHours)
+	}
+	if len(in.Tags) > MaxTags {
+		return "", errorf(ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
+	}
+	kms := in.KmsKeyID
+	if kms == "" {
+		kms = fmt.Sprintf("arn:aws:kms:%s:%s:alias/%s", s.cfg.Region, s.cfg.Account, defaultKMSAlias)
+	}
+	keyID, err := s.cfg.Keyring.Resolve(kms)
+	if err != nil {
+		if errors.Is(err, envelope.ErrKeyNotFound) {
+			return "", errorf(ErrKMSNotFound, "KMS key %s is not found.", kms)
+		}
+		return "", fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.streams[in.Name]; ok {
+		return "", errorf(ErrResourceInUse, "The stream %s already exists.", in.Name)
+	}
+	if len(s.streams) >= s.cfg.StreamLimit {
+		return "", errorf(ErrStreamLimit, "The account has reached its limit of %d streams.", s.cfg.StreamLimit)
+	}
+	now := s.cfg.Now().UTC()
+	extra, _ := json.Marshal(videoExtra{DeviceName: in.DeviceName, MediaType: in.MediaType, KmsKeyID: kms})
+	meta := &index.Stream{Kind: index.KindVideo, Name: in.Name, ID: streamdir.NewID(), ARN: s.arn(in.Name, now), Created: now,
+		Status: "ACTIVE", RetentionHours: in.RetentionHours, Extra: extra, Tags: copyTags(in.Tags),
+		Shards: []index.Shard{{ID: logName, Created: now, StartHash: "0", EndHash: "0"}}}
+	ver, err := s.sd.NewDataKey(meta, keyID)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	meta.Encryption = index.Encryption{Type: "KMS", KeyID: kms, KeyVersion: ver}
+	created, err := s.sd.Create(meta)
+	if err != nil {
+		return "", fmt.Errorf("fragments: %w", err)
+	}
+	st := &Stream{s: s, path: created.Path}
+	st.meta.Store(meta)
+	if err := st.openLog(0); err != nil {
+		return "", err
+	}
+	s.streams[in.Name] = st
+	s.cfg.Logger.Info("fragments: video stream created", "stream", in.Name, "retention_hours", in.RetentionHours)
+	return meta.ARN, nil
+}
+
+func copyTags(t map[string]string) map[string]string {
+	if len(t) == 0 {
+		return nil
+	}
+	c := make(map[string]string, len(t))
+	for k, v := range t {
+		c[k] = v
+	}
+	return c
+}
+
+// ListStreams returns up to max streams whose names begin with prefix, in
+// name order, after the name token encodes.
+func (s *Store) ListStreams(max int, token, prefix string) ([]Info, string, error) {
+	after := ""
+	if token != "" {
+		var err error
+		if after, err = decodeNameToken(token); err != nil {
+			return nil, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+		}
+	}
+	if max <= 0 {
+		max = 10000
+	}
+	s.mu.RLock()
+	var names []string
+	for n := range s.streams {
+		if n > after && strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	next := ""
+	if len(names) > max {
+		names, next = names[:max], encodeNameToken(names[max-1])
+	}
+	out := make([]Info, 0, len(names))
+	for _, n := range names {
+		out = append(out, s.streams[n].Info())
+	}
+	s.mu.RUnlock()
+	return out, next, nil
+}
+
+// update applies fn to a copy of the stream's definition, checking the
+// version the caller saw when given, and persists it.
+func (st *Stream) update(version string, fn func(m *index.Stream) error) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.s.byName(st.meta.Load().Name) != st {
+		return notFound()
+	}
+	old := st.meta.Load()
+	if version != "" && version != strconv.FormatInt(old.Version, 10) {
+		return errorf(ErrVersionMismatch, "The stream version %s is not the latest version.", version)
+	}
+	m := old.Clone()
+	if err := fn(m); err != nil {
+		return err
+	}
+	if err := st.s.sd.Save(st.path, m); err != nil {
+		return fmt.Errorf("fragments: %w", err)
+	}
+	st.meta.Store(m)
+	return nil
+}
+
+// DeleteStream deletes a stream and its fragments. version, when set, must
+// be the current one.
+func (s *Store) DeleteStream(ref StreamRef, version string) error {
+	st, err := s.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	m := st.meta.Load()
+	if version != "" && version != strconv.FormatInt(m.Version, 10) {
+		return errorf(ErrVersionMismatch, "The stream version %s is not the latest version.", version)
+	}
+	s.mu.Lock()
+	if s.streams[m.Name] != st {
+		s.mu.Unlock()
+		return notFound()
+	}
+	delete(s.streams, m.Name)
+	s.mu.Unlock()
+	st.log.Load().Close()
+	if mi, ok := s.idx.(*memIndex); ok {
+		mi.drop(m.ID)
+	}
+	if err := s.sd.Delete(streamdir.Stream{Meta: m, Path: st.path}); err != nil {
+		return fmt.Errorf("fragments: %w", err)
+	}
+	s.cfg.Logger.Info("fragments: video stream deleted", "stream", m.Name)
+	return nil
+}
+
+// UpdateStream changes the device name and media type.
+func (st *Stream) UpdateStream(version string, device, mediaType *string) error {
+	return st.update(version, func(m *index.Stream) error {
+		x := extraOf(m)
+		if device != nil {
+			x.DeviceName = *device
+		}
+		if mediaType != nil {
+			x.MediaType = *mediaType
+		}
+		m.Extra, _ = json.Marshal(x)
+		return nil
+	})
+}
+
+// UpdateRetention changes retention by delta hours (negative to decrease).
+// Going to 0 drops what is stored and keeps only a live buffer in memory;
+// leaving 0 starts storing from the next fragment on.
+func (st *Stream) UpdateRetention(version string, delta int) error {
+	var from, to int
+	err := st.update(version, func(m *index.Stream) error {
+		from, to = m.RetentionHours, m.RetentionHours+delta
+		if to < 0 || to > MaxRetentionHours {
+			return errorf(ErrInvalidArgument, "The resulting data retention %d hours is outside 0 to %d hours.", to, MaxRetentionHours)
+		}
+		m.RetentionHours = to
+		return nil
+	})
+	if err != nil || (from == 0) == (to == 0) {
+		if err == nil && to < from {
+			st.s.enforce(st)
+		}
+		return err
+	}
+	// Switch between the durable log and the memory buffer.
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	old := st.log.Load()
+	next := old.Bounds().Next
+	old.Close()
+	if to == 0 {
+		if err := st.s.sd.RemoveLog(streamdir.Stream{Meta: st.meta.Load(), Path: st.path}, logName); err != nil {
+			return err
+		}
+	}
+	if err := st.openLog(next); err != nil {
+		return err
+	}
+	st.s.idx.TrimFragments(st.meta.Load().ID, next)
+	return nil
+}
+
+// AddTags adds or replaces tags.
+func (st *Stream) AddTags(tags map[string]string) error {
+	return st.update("", func(m *index.Stream) error {
+		n := len(m.Tags)
+		for k := range tags {
+			if _, ok := m.Tags[k]; !ok {
+				n++
+			}
+		}
+		if n > MaxTags {
+			return errorf(ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
+		}
+		if m.Tags == nil {
+			m.Tags = map[string]string{}
+		}
+		for k, v := range tags {
+			m.Tags[k] = v
+		}
+		return nil
+	})
+}
+
+// RemoveTags removes tags; unknown keys are ignored.
+func (st *Stream) RemoveTags(keys []string) error {
+	return st.update("", func(m *index.Stream) error {
+		for _, k := range keys {
+			delete(m.Tags, k)
+		}
+		return nil
+	})
+}
+
+// FragmentNumber renders a sequence number of the stream as a KVS fragment
+// number: 47 digits, the stream's creation time in milliseconds followed by
+// the zero-padded sequence, so numbers grow by one per fragment and sort as text.
+func (st *Stream) FragmentNumber(seq uint64) string {
+	return fmt.Sprintf("%013d%034d", st.meta.Load().Created.UnixMilli(), seq)
+}
+
+// ParseFragmentNumber returns the sequence number a fragment number of
+// this stream holds.
+func (st *Stream) ParseFragmentNumber(n string) (uint64, bool) {
+	prefix := fmt.Sprintf("%013d", st.meta.Load().Created.UnixMilli())
+	if len(n) != 47 || !strings.HasPrefix(n, prefix) {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(strings.TrimLeft(n[13:], "0"), 10, 64)
+	if err != nil {
+		return 0, n[13:] == strings.Repeat("0", 34)
+	}
+	return seq, true
+}
+
+// Stored says where an appended fragment landed.
+type Stored struct {
+	Seq        uint64
+	Number     string
+	ServerTime time.Time
+}
+
+// Append stores a fragment durably and indexes it by time.
+func (st *Stream) Append(ctx context.Context, f *Fragment) (Stored, error) {
+	entry := []shard.Entry{{Meta: encodeMeta(f), Data: f.Data}}
+	var res shard.Appended
+	var err error
+	for try := 0; try < 2; try++ {
+		res, err = st.log.Load().Append(ctx, entry)
+		if !errors.Is(err, shard.ErrClosed) || st.s.byName(st.meta.Load().Name) != st {
+			break // a retention switch closed the log: append to the new one
+		}
+	}
+	if errors.Is(err, shard.ErrClosed) {
+		return Stored{}, notFound()
+	}
+	if err != nil {
+		return Stored{}, fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	info := infoOf(res.FirstSeq, res.Time, f, len(f.Data))
+	if err := st.s.idx.PutFragments(st.meta.Load().ID, []index.FragmentInfo{info}); err != nil {
+		// The fragment is stored; the index is a cache that the next start rebuilds.
+		st.s.cfg.Logger.Warn("fragments: index fragment", "stream", st.meta.Load().Name, "err", err)
+	}
+	return Stored{Seq: res.FirstSeq, Number: st.FragmentNumber(res.FirstSeq), ServerTime: time.Unix(0, res.Time)}, nil
+}
+
+// Log returns the stream's shard log, for readers.
+func (st *Stream) Log() shard.Log { return st.log.Load().Log }
+
+// AcquirePublisher makes session the stream's only publisher; release gives
+// the slot back. ok is false while another session publishes.
+func (st *Stream) AcquirePublisher(session string) (release func(), ok bool) {
+	if !st.publisher.CompareAndSwap(nil, &session) {
+		return nil, false
+	}
+	p := st.publisher.Load()
+	return func() { st.publisher.CompareAndSwap(p, nil) }, true
+}
+
+// Publisher returns the id of the publishing session, or "".
+func (st *Stream) Publisher() string {
+	if p := st.publisher.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// retentionLoop drops expired fragments.
+func (s *Store) retentionLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.RetentionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.EnforceRetention()
+		}
+	}
+}
+
+// EnforceRetention drops every stream's fragments past retention (for
+// retention 0, past the live buffer). It runs periodically on its own.
+func (s *Store) EnforceRetention() {
+	s.mu.RLock()
+	list := make([]*Stream, 0, len(s.streams))
+	for _, st := range s.streams {
+		list = append(list, st)
+	}
+	s.mu.RUnlock()
+	for _, st := range list {
+		s.enforce(st)
+	}
+}
+
+func (s *Store) enforce(st *Stream) {
+	m := st.meta.Load()
+	keep := time.Duration(m.RetentionHours) * time.Hour
+	if keep == 0 {
+		keep = s.cfg.LiveBuffer
+	}
+	l := st.log.Load()
+	if _, err := l.TrimBefore(s.cfg.Now().Add(-keep).UnixNano()); err != nil && !errors.Is(err, shard.ErrClosed) {
+		s.cfg.Logger.Warn("fragments: retention", "stream", m.Name, "err", err)
+		return
+	}
+	if err := s.idx.TrimFragments(m.ID, l.Bounds().First); err != nil {
+		s.cfg.Logger.Warn("fragments: retention of the time index", "stream", m.Name, "err", err)
+	}
+}
+
+// RewrapDataKeys moves the data keys the master key keyID wraps onto its
+// newest version, for every stream.
+func (s *Store) RewrapDataKeys(keyID string) (int, error) {
+	s.mu.RLock()
+	list := make([]*Stream, 0, len(s.streams))
+	for _, st := range s.streams {
+		list = append(list, st)
+	}
+	s.mu.RUnlock()
+	n := 0
+	for _, st := range list {
+		err := st.update("", func(m *index.Stream) error {
+			c, err := s.sd.Rewrap(m, keyID)
+			n += c
+			return err
+		})
+		if err != nil && !errors.Is(err, ErrResourceNotFound) {
+			return n, err
+		}
+	}
+	return n, nil
+}
