@@ -191,6 +191,10 @@ func (f *Fragmenter) WriteH264(track int, ntp time.Time, pts int64, au [][]byte)
 		return nil
 	}
 	random := h264.IsRandomAccess(filtered)
+	if random {
+		filtered = withParams(filtered, func(n []byte) int { return int(h264.NALUType(n[0] & 0x1f)) },
+			[]int{int(h264.NALUTypeSPS), int(h264.NALUTypePPS)}, [][]byte{c.SPS, c.PPS})
+	}
 	if !t.ready {
 		if !random || c.SPS == nil || c.PPS == nil {
 			return nil // wait for a keyframe we can decode
@@ -209,6 +213,32 @@ func (f *Fragmenter) WriteH264(track int, ntp time.Time, pts int64, au [][]byte)
 		return fmt.Errorf("fragments: H.264 sample: %w", err)
 	}
 	return f.writeVideo(t, s, random)
+}
+
+// withParams prepends the parameter sets a keyframe access unit lacks, as
+// cameras that announce them only in the SDP leave them out; decoders (and
+// the DTS extractor) need them in band at every random-access point.
+func withParams(au [][]byte, typ func([]byte) int, types []int, params [][]byte) [][]byte {
+	var missing [][]byte
+	for i, want := range types {
+		if len(params[i]) == 0 {
+			continue
+		}
+		found := false
+		for _, n := range au {
+			if typ(n) == want {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, params[i])
+		}
+	}
+	if len(missing) == 0 {
+		return au
+	}
+	return append(missing, au...)
 }
 
 // WriteH265 adds an access unit of an H.265 track.
@@ -248,6 +278,10 @@ func (f *Fragmenter) WriteH265(track int, ntp time.Time, pts int64, au [][]byte)
 		return nil
 	}
 	random := h265.IsRandomAccess(filtered)
+	if random {
+		filtered = withParams(filtered, func(n []byte) int { return int((n[0] >> 1) & 0x3f) },
+			[]int{int(h265.NALUType_VPS_NUT), int(h265.NALUType_SPS_NUT), int(h265.NALUType_PPS_NUT)}, [][]byte{c.VPS, c.SPS, c.PPS})
+	}
 	if !t.ready {
 		if !random || c.VPS == nil || c.SPS == nil || c.PPS == nil {
 			return nil

@@ -20,8 +20,12 @@ import (
 )
 
 // DefaultAlias names the keyring's default master key, as AWS names the
-// Kinesis-managed key.
-const DefaultAlias = "alias/aws/kinesis"
+// Kinesis-managed key; DefaultVideoAlias, the Kinesis Video Streams one,
+// names the same key unless a key takes that alias itself.
+const (
+	DefaultAlias      = "alias/aws/kinesis"
+	DefaultVideoAlias = "alias/aws/kinesisvideo"
+)
 
 // Errors returned by the keyring; check them with errors.Is.
 var (
@@ -310,6 +314,9 @@ func (k *Keyring) resolveLocked(ref string) *masterKey {
 		ref = parts[5]
 		ref = strings.TrimPrefix(ref, "key/")
 	}
+	if ref == "aws/kinesisvideo" || ref == "aws/kinesis" {
+		ref = "alias/" + ref // how KVS names its default key
+	}
 	if strings.HasPrefix(ref, "alias/") {
 		for _, mk := range k.file.Keys {
 			for _, a := range mk.Aliases {
@@ -317,6 +324,9 @@ func (k *Keyring) resolveLocked(ref string) *masterKey {
 					return mk
 				}
 			}
+		}
+		if ref == DefaultVideoAlias {
+			return k.find(k.file.Default)
 		}
 		return nil
 	}

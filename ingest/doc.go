@@ -1,0 +1,21 @@
+// Package ingest turns publishers into stored fragments: a Session takes
+// the tracks and access units of one publisher (an RTSP camera, a WebRTC
+// browser), runs them through a fragments.Fragmenter and appends each
+// fragment to the video stream. Protocol front ends live in sub-packages
+// (ingest/rtsp).
+//
+// # Basics
+//
+// Manager.Start finds (or, when allowed, creates) the video stream and takes
+// its single publisher slot; a second publisher is refused with ErrBusy.
+// Write* calls never block the caller (a protocol's read loop): units are
+// copied into a bounded queue that the session's goroutine drains; when the
+// queue is full, units are dropped and counted. Close flushes the last,
+// partial GOP as a final fragment and frees the slot.
+//
+// # Caveats
+//
+// A fragment is acknowledged (counted, timed) only once it is durable. The
+// commit latency recorded per session runs from the arrival of the keyframe
+// that closed a fragment to the end of its append.
+package ingest

@@ -1,0 +1,197 @@
+package rtsp
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v4"
+	"github.com/bluenviron/gortsplib/v4/pkg/base"
+
+	"github.com/shardcast/shardcast/ingest"
+)
+
+// streamName is the pattern of KVS stream names, which RTSP paths must match.
+var streamName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,256}$`)
+
+// Server accepts RTSP publishers.
+type Server struct {
+	Address        string // TCP address, e.g. ":8554"
+	UDPRTPAddress  string // with UDPRTCPAddress, enables UDP transport (ports must be even and even+1)
+	UDPRTCPAddress string
+	ReadTimeout    time.Duration // a publisher silent this long is dropped (default 10s)
+	Manager        *ingest.Manager
+	Logger         *slog.Logger
+
+	srv  *gortsplib.Server
+	ln   net.Listener
+	mu   sync.Mutex
+	pubs map[*gortsplib.ServerSession]*publisher
+}
+
+type publisher struct {
+	stream   string
+	sess     *ingest.Session
+	bindings []*binding
+	errs     int
+}
+
+// Start listens.
+func (s *Server) Start() error {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.ReadTimeout <= 0 {
+		s.ReadTimeout = 10 * time.Second
+	}
+	s.pubs = map[*gortsplib.ServerSession]*publisher{}
+	s.srv = &gortsplib.Server{
+		Handler:        s,
+		RTSPAddress:    s.Address,
+		UDPRTPAddress:  s.UDPRTPAddress,
+		UDPRTCPAddress: s.UDPRTCPAddress,
+		ReadTimeout:    s.ReadTimeout,
+		WriteTimeout:   s.ReadTimeout,
+		Listen: func(network, address string) (net.Listener, error) {
+			ln, err := net.Listen(network, address)
+			s.ln = ln
+			return ln, err
+		},
+	}
+	if err := s.srv.Start(); err != nil {
+		return fmt.Errorf("rtsp: %w", err)
+	}
+	s.Logger.Info("rtsp listening", "addr", s.Address, "udp_rtp", s.UDPRTPAddress, "udp_rtcp", s.UDPRTCPAddress)
+	return nil
+}
+
+// Addr is the bound TCP address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server; publishers' last fragments are stored.
+func (s *Server) Close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+	s.mu.Lock()
+	pubs := s.pubs
+	s.pubs = map[*gortsplib.ServerSession]*publisher{}
+	s.mu.Unlock()
+	for _, p := range pubs {
+		p.sess.Close()
+	}
+}
+
+func pathStream(path string) string { return strings.Trim(path, "/") }
+
+// OnConnOpen logs connections.
+func (s *Server) OnConnOpen(ctx *gortsplib.ServerHandlerOnConnOpenCtx) {
+	s.Logger.Debug("rtsp: connection opened", "remote", ctx.Conn.NetConn().RemoteAddr().String())
+}
+
+// OnConnClose logs connections.
+func (s *Server) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
+	s.Logger.Debug("rtsp: connection closed", "remote", ctx.Conn.NetConn().RemoteAddr().String(), "reason", ctx.Error)
+}
+
+// OnDescribe refuses playback: shardcast serves HLS and GetMedia instead.
+func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	s.Logger.Info("rtsp: playback refused (use HLS or GetMedia)", "path", ctx.Path, "remote", ctx.Conn.NetConn().RemoteAddr().String())
+	return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
+}
+
+// OnAnnounce starts a publisher session for the path's stream.
+func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Response, error) {
+	remote := ctx.Conn.NetConn().RemoteAddr().String()
+	name := pathStream(ctx.Path)
+	refuse := func(code base.StatusCode, reason string, args ...any) (*base.Response, error) {
+		s.Logger.Warn("rtsp: publish refused", append([]any{"stream", name, "remote", remote, "reason", reason}, args...)...)
+		return &base.Response{StatusCode: code}, fmt.Errorf("%s", reason)
+	}
+	if !streamName.MatchString(name) {
+		return refuse(base.StatusBadRequest, "path is not a valid stream name ([a-zA-Z0-9_.-]{1,256})")
+	}
+	tracks, bindings := bind(ctx.Description)
+	if len(tracks) == 0 {
+		return refuse(base.StatusUnsupportedMediaType, "no supported track: publish H.264 or H.265 video, AAC or Opus audio")
+	}
+	sess, err := s.Manager.Start(ingest.Request{Stream: name, Protocol: "rtsp", Remote: remote, Tracks: tracks})
+	switch {
+	case errors.Is(err, ingest.ErrNoStream):
+		return refuse(base.StatusNotFound, "no such stream, and creating streams on publish is off")
+	case errors.Is(err, ingest.ErrBusy):
+		return refuse(base.StatusBadRequest, "the stream already has a publisher")
+	case err != nil:
+		return refuse(base.StatusInternalServerError, "cannot start the session", "err", err)
+	}
+	s.mu.Lock()
+	s.pubs[ctx.Session] = &publisher{stream: name, sess: sess, bindings: bindings}
+	s.mu.Unlock()
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// OnSetup accepts the publisher's transports.
+func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	s.mu.Lock()
+	_, ok := s.pubs[ctx.Session]
+	s.mu.Unlock()
+	if !ok {
+		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil // a reader: no RTSP playback
+	}
+	return &base.Response{StatusCode: base.StatusOK}, nil, nil
+}
+
+// OnRecord starts receiving media.
+func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Response, error) {
+	s.mu.Lock()
+	p := s.pubs[ctx.Session]
+	s.mu.Unlock()
+	if p == nil {
+		return &base.Response{StatusCode: base.StatusBadRequest}, errors.New("RECORD without ANNOUNCE")
+	}
+	onError := func(err error) {
+		s.mu.Lock()
+		p.errs++
+		n := p.errs
+		s.mu.Unlock()
+		if n <= 3 || n%1000 == 0 {
+			s.Logger.Warn("rtsp: depacketize", "stream", p.stream, "err", err, "count", n)
+		}
+	}
+	for _, b := range p.bindings {
+		cb, err := b.handler(p.sess, ctx.Session, onError)
+		if err != nil {
+			return &base.Response{StatusCode: base.StatusInternalServerError}, err
+		}
+		ctx.Session.OnPacketRTP(b.media, b.format, cb)
+	}
+	s.Logger.Info("rtsp: recording", "stream", p.stream, "transport", ctx.Session.SetuppedTransport().String())
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// OnSessionClose ends the publisher's session, storing its last fragment.
+func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
+	s.mu.Lock()
+	p := s.pubs[ctx.Session]
+	delete(s.pubs, ctx.Session)
+	s.mu.Unlock()
+	if p != nil {
+		s.Logger.Info("rtsp: publisher left", "stream", p.stream, "reason", ctx.Error)
+		p.sess.Close()
+	}
+}
+
+// OnPacketsLost counts losses (UDP).
+func (s *Server) OnPacketsLost(ctx *gortsplib.ServerHandlerOnPacketsLostCtx) {
+	s.Logger.Debug("rtsp: packets lost", "lost", ctx.Lost)
+}
+
+// OnDecodeError logs malformed packets.
+func (s *Server) OnDecodeError(ctx *gortsplib.ServerHandlerOnDecodeErrorCtx) {
+	s.Logger.Debug("rtsp: decode error", "err", ctx.Error)
+}

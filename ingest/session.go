@@ -1,0 +1,340 @@
+package ingest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardcast/shardcast/fragments"
+)
+
+// Errors of Start; check them with errors.Is.
+var (
+	ErrNoStream = errors.New("ingest: no such video stream")
+	ErrBusy     = errors.New("ingest: the stream already has a publisher")
+	ErrNoTracks = errors.New("ingest: no supported track")
+)
+
+// Config configures a Manager.
+type Config struct {
+	Store *fragments.Store
+	// AutoCreate creates a missing stream on first publish.
+	AutoCreate bool
+	// AutoCreateRetentionHours is the retention of auto-created streams.
+	AutoCreateRetentionHours int
+	Fragments                fragments.Options
+	QueueLen                 int // units buffered per session (default 2048)
+	Logger                   *slog.Logger
+}
+
+// Manager runs the publisher sessions of a server.
+type Manager struct {
+	cfg Config
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+	closed   bool
+}
+
+// NewManager returns a manager.
+func NewManager(cfg Config) *Manager {
+	if cfg.QueueLen <= 0 {
+		cfg.QueueLen = 2048
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{cfg: cfg, sessions: map[string]*Session{}}
+}
+
+// Request describes a publisher.
+type Request struct {
+	Stream   string
+	Protocol string // "rtsp", "rtsp-pull", "webrtc"
+	Remote   string // the peer's address
+	Tracks   []fragments.Track
+	// RequestKeyframe, when the protocol can, asks the sender for a keyframe.
+	RequestKeyframe func()
+}
+
+// Session is one publisher feeding one stream.
+type Session struct {
+	ID      string
+	req     Request
+	m       *Manager
+	stream  *fragments.Stream
+	release func()
+	frag    *fragments.Fragmenter
+	log     *slog.Logger
+	started time.Time
+
+	queue   chan unit
+	done    chan struct{} // closed by Close
+	ended   chan struct{} // closed when run has stored the last fragment
+	closing sync.Once
+
+	units, dropped, fragCount, bytes atomic.Int64
+	lastNumber                       atomic.Pointer[string]
+
+	lmu       sync.Mutex
+	latencies []time.Duration // ring of recent commit latencies
+	latNext   int
+	errOnce   sync.Once
+}
+
+type unitKind uint8
+
+const (
+	kindH264 unitKind = iota
+	kindH265
+	kindAAC
+	kindOpus
+)
+
+type unit struct {
+	kind  unitKind
+	track int
+	ntp   time.Time
+	pts   int64
+	data  [][]byte
+}
+
+// Start begins a session for req.
+func (m *Manager) Start(req Request) (*Session, error) {
+	if len(req.Tracks) == 0 {
+		return nil, ErrNoTracks
+	}
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		return nil, errors.New("ingest: shutting down")
+	}
+	st, err := m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
+	if errors.Is(err, fragments.ErrResourceNotFound) && m.cfg.AutoCreate {
+		_, err = m.cfg.Store.CreateStream(fragments.CreateInput{Name: req.Stream, RetentionHours: m.cfg.AutoCreateRetentionHours, MediaType: mediaType(req.Tracks)})
+		if errors.Is(err, fragments.ErrResourceInUse) {
+			err = nil // another publisher created it first
+		}
+		if err == nil {
+			st, err = m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
+		}
+	}
+	if errors.Is(err, fragments.ErrResourceNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNoStream, req.Stream)
+	}
+	if err != nil {
+		return nil, err
+	}
+	id := newID()
+	release, ok := st.AcquirePublisher(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrBusy, req.Stream)
+	}
+	s := &Session{ID: id, req: req, m: m, stream: st, release: release, started: time.Now(),
+		queue: make(chan unit, m.cfg.QueueLen), done: make(chan struct{}), ended: make(chan struct{}),
+		log: m.cfg.Logger.With("stream", req.Stream, "session", id, "protocol", req.Protocol, "remote", req.Remote)}
+	opts := m.cfg.Fragments
+	opts.RequestKeyframe = req.RequestKeyframe
+	s.frag, err = fragments.NewFragmenter(req.Tracks, opts, s.store)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	m.mu.Lock()
+	m.sessions[id] = s
+	m.mu.Unlock()
+	go s.run()
+	s.log.Info("ingest: publisher started", "tracks", describe(req.Tracks))
+	return s, nil
+}
+
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Session) enqueue(u unit) {
+	s.units.Add(1)
+	// Copy: protocol stacks reuse their packet buffers after the callback.
+	for i, b := range u.data {
+		u.data[i] = append([]byte(nil), b...)
+	}
+	select {
+	case s.queue <- u:
+	case <-s.done:
+	default:
+		if s.dropped.Add(1)%1000 == 1 {
+			s.log.Warn("ingest: queue full, dropping media", "dropped", s.dropped.Load())
+		}
+	}
+}
+
+// WriteH264 queues an H.264 access unit (NAL units without start codes).
+func (s *Session) WriteH264(track int, ntp time.Time, pts int64, au [][]byte) {
+	s.enqueue(unit{kind: kindH264, track: track, ntp: ntp, pts: pts, data: append([][]byte(nil), au...)})
+}
+
+// WriteH265 queues an H.265 access unit.
+func (s *Session) WriteH265(track int, ntp time.Time, pts int64, au [][]byte) {
+	s.enqueue(unit{kind: kindH265, track: track, ntp: ntp, pts: pts, data: append([][]byte(nil), au...)})
+}
+
+// WriteMPEG4Audio queues AAC access units (unit i at pts + i*1024).
+func (s *Session) WriteMPEG4Audio(track int, ntp time.Time, pts int64, aus [][]byte) {
+	s.enqueue(unit{kind: kindAAC, track: track, ntp: ntp, pts: pts, data: append([][]byte(nil), aus...)})
+}
+
+// WriteOpus queues Opus packets.
+func (s *Session) WriteOpus(track int, ntp time.Time, pts int64, packets [][]byte) {
+	s.enqueue(unit{kind: kindOpus, track: track, ntp: ntp, pts: pts, data: append([][]byte(nil), packets...)})
+}
+
+func (s *Session) run() {
+	for {
+		select {
+		case u := <-s.queue:
+			s.feed(u)
+		case <-s.done:
+			// Drain what was queued before Close, then store the last GOP.
+			for {
+				select {
+				case u := <-s.queue:
+					s.feed(u)
+					continue
+				default:
+				}
+				break
+			}
+			if err := s.frag.Flush(); err != nil {
+				s.log.Warn("ingest: store last fragment", "err", err)
+			}
+			s.release()
+			s.m.mu.Lock()
+			delete(s.m.sessions, s.ID)
+			s.m.mu.Unlock()
+			s.log.Info("ingest: publisher ended", "fragments", s.fragCount.Load(), "bytes", s.bytes.Load(),
+				"dropped_units", s.dropped.Load(), "seconds", int(time.Since(s.started).Seconds()))
+			close(s.ended)
+			return
+		}
+	}
+}
+
+func (s *Session) feed(u unit) {
+	var err error
+	switch u.kind {
+	case kindH264:
+		err = s.frag.WriteH264(u.track, u.ntp, u.pts, u.data)
+	case kindH265:
+		err = s.frag.WriteH265(u.track, u.ntp, u.pts, u.data)
+	case kindAAC:
+		err = s.frag.WriteMPEG4Audio(u.track, u.ntp, u.pts, u.data)
+	case kindOpus:
+		err = s.frag.WriteOpus(u.track, u.ntp, u.pts, u.data)
+	}
+	if err != nil {
+		s.log.Debug("ingest: media unit refused", "err", err)
+	}
+}
+
+// store is the fragmenter's output: append durably, then account.
+func (s *Session) store(f *fragments.Fragment) error {
+	stored, err := s.stream.Append(context.Background(), f)
+	if err != nil {
+		s.errOnce.Do(func() { s.log.Error("ingest: store fragment", "err", err) })
+		return err
+	}
+	lat := time.Since(f.Arrival)
+	s.fragCount.Add(1)
+	s.bytes.Add(int64(len(f.Data)))
+	s.lastNumber.Store(&stored.Number)
+	s.lmu.Lock()
+	if len(s.latencies) < 1024 {
+		s.latencies = append(s.latencies, lat)
+	} else {
+		s.latencies[s.latNext%1024] = lat
+	}
+	s.latNext++
+	s.lmu.Unlock()
+	return nil
+}
+
+// Close ends the session: queued media is fragmented, the last GOP stored,
+// the publisher slot freed. It waits for that to finish.
+func (s *Session) Close() {
+	s.closing.Do(func() { close(s.done) })
+	<-s.ended
+}
+
+// Info is a session's state for operators.
+type Info struct {
+	ID           string        `json:"id"`
+	Stream       string        `json:"stream"`
+	Protocol     string        `json:"protocol"`
+	Remote       string        `json:"remote"`
+	Tracks       []string      `json:"tracks"`
+	Started      time.Time     `json:"started"`
+	Units        int64         `json:"units"`
+	DroppedUnits int64         `json:"droppedUnits"`
+	Fragments    int64         `json:"fragments"`
+	Bytes        int64         `json:"bytes"`
+	LastFragment string        `json:"lastFragment,omitempty"`
+	CommitP50    time.Duration `json:"commitP50Nanos"`
+	CommitP99    time.Duration `json:"commitP99Nanos"`
+}
+
+// Info returns the session's state.
+func (s *Session) Info() Info {
+	in := Info{ID: s.ID, Stream: s.req.Stream, Protocol: s.req.Protocol, Remote: s.req.Remote, Tracks: describe(s.req.Tracks),
+		Started: s.started, Units: s.units.Load(), DroppedUnits: s.dropped.Load(), Fragments: s.fragCount.Load(), Bytes: s.bytes.Load()}
+	if n := s.lastNumber.Load(); n != nil {
+		in.LastFragment = *n
+	}
+	s.lmu.Lock()
+	l := append([]time.Duration(nil), s.latencies...)
+	s.lmu.Unlock()
+	if len(l) > 0 {
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+		in.CommitP50, in.CommitP99 = l[len(l)/2], l[len(l)*99/100]
+	}
+	return in
+}
+
+// Sessions returns the state of every running session, by stream name.
+func (m *Manager) Sessions() []Info {
+	m.mu.Lock()
+	list := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		list = append(list, s)
+	}
+	m.mu.Unlock()
+	out := make([]Info, 0, len(list))
+	for _, s := range list {
+		out = append(out, s.Info())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Stream < out[j].Stream })
+	return out
+}
+
+// Close ends every session and refuses new ones.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	m.closed = true
+	list := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		list = append(list, s)
+	}
+	m.mu.Unlock()
+	for _, s := range list {
+		s.Close()
+	}
+}
