@@ -65,7 +65,9 @@ func decodeListToken(s string) (sel Selector, afterTime int64, afterSeq uint64, 
 	return sel, int64(binary.BigEndian.Uint64(b[18:])), binary.BigEndian.Uint64(b[26:]), nil
 }
 
-func encodeNameToken(after string) string { return base64.StdEncoding.EncodeToString([]byte("n:" + after)) }
+func encodeNameToken(after string) string {
+	return base64.StdEncoding.EncodeToString([]byte("n:" + after))
+}
 
 func decodeNameToken(s string) (string, error) {
 	b, err := base64.StdEncoding.DecodeString(s)
