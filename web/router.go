@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -21,12 +22,28 @@ type Config struct {
 
 	// Kinesis serves Kinesis_20131202.* targets.
 	Kinesis http.Handler
+	// KVS serves the Kinesis Video Streams REST-JSON paths it lists.
+	KVS interface {
+		http.Handler
+		Paths() []string
+	}
+	// Ingest reports the running publisher sessions.
+	Ingest func() any
+	// Sources manages RTSP pull sources; nil when the server has none.
+	Sources SourcesAPI
 	// Auth checks admin requests.
 	Auth *awsapi.Auth
 	// RotateMasterKey rotates a master key and re-wraps the data keys under it.
 	RotateMasterKey func(keyRef string) (int, error)
 	// Version is shown on the landing page.
 	Version string
+}
+
+// SourcesAPI is the admin view of RTSP pull sources.
+type SourcesAPI interface {
+	List() any
+	Put(stream string, body []byte) error
+	Delete(stream string) error
 }
 
 // NewRouter returns the HTTP handler of the server.
@@ -48,7 +65,7 @@ func NewRouter(cfg Config) http.Handler {
 					}
 					log.Error("panic serving request", "request_id", awsapi.RequestID(req), "panic", p, "stack", string(debug.Stack()))
 					if !sw.wrote {
-						awsapi.WriteError(sw, req, log, nil, awsapi.ContentTypeJSON11, awsapi.Internal())
+						awsapi.WriteError(sw, req, log, nil, awsapi.JSON11, awsapi.Internal())
 					}
 				}
 				log.Debug("http", "method", req.Method, "path", req.URL.Path, "target", req.Header.Get("X-Amz-Target"),
@@ -64,41 +81,77 @@ func NewRouter(cfg Config) http.Handler {
 		case cfg.Kinesis != nil && strings.HasPrefix(target, "Kinesis_20131202."):
 			cfg.Kinesis.ServeHTTP(w, req)
 		default:
-			awsapi.WriteError(w, req, log, nil, awsapi.ContentTypeJSON11, awsapi.UnknownOperation())
+			awsapi.WriteError(w, req, log, nil, awsapi.JSON11, awsapi.UnknownOperation())
 		}
 	})
+	if cfg.KVS != nil {
+		for _, p := range cfg.KVS.Paths() {
+			r.Post(p, cfg.KVS.ServeHTTP)
+		}
+	}
+	admin := func(fn func(w http.ResponseWriter, req *http.Request, body []byte) (any, error)) http.HandlerFunc {
+		return func(w http.ResponseWriter, req *http.Request) {
+			body, release, err := awsapi.ReadBody(req)
+			defer release()
+			if err == nil {
+				err = cfg.Auth.Check(req, body)
+			}
+			var out any
+			if err == nil {
+				out, err = fn(w, req, body)
+			}
+			if err != nil {
+				var ae *awsapi.APIError
+				if !errors.As(err, &ae) {
+					err = &awsapi.APIError{Type: "InvalidArgumentException", Message: err.Error(), Status: http.StatusBadRequest}
+				}
+				awsapi.WriteError(w, req, log, nil, awsapi.RESTJSON, err)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.Encode(out)
+		}
+	}
+	if cfg.Ingest != nil {
+		r.Get("/admin/v1/ingest", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Ingest(), nil }))
+	}
+	if cfg.Sources != nil {
+		r.Get("/admin/v1/sources", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Sources.List(), nil }))
+		r.Put("/admin/v1/sources/{stream}", admin(func(_ http.ResponseWriter, req *http.Request, body []byte) (any, error) {
+			if err := cfg.Sources.Put(chi.URLParam(req, "stream"), body); err != nil {
+				return nil, err
+			}
+			return cfg.Sources.List(), nil
+		}))
+		r.Delete("/admin/v1/sources/{stream}", admin(func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
+			if err := cfg.Sources.Delete(chi.URLParam(req, "stream")); err != nil {
+				return nil, &awsapi.APIError{Type: "ResourceNotFoundException", Message: err.Error(), Status: http.StatusNotFound}
+			}
+			return cfg.Sources.List(), nil
+		}))
+	}
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
 	})
-	r.Post("/admin/rotate-master-key", func(w http.ResponseWriter, req *http.Request) {
-		body, release, err := awsapi.ReadBody(req)
-		defer release()
-		if err == nil {
-			err = cfg.Auth.Check(req, body)
-		}
-		if err != nil {
-			awsapi.WriteError(w, req, log, nil, "application/json", err)
-			return
-		}
+	r.Post("/admin/rotate-master-key", admin(func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
 		key := req.URL.Query().Get("key")
 		if key == "" {
 			key = "alias/aws/kinesis"
 		}
 		n, err := cfg.RotateMasterKey(key)
 		if err != nil {
-			awsapi.WriteError(w, req, log, nil, "application/json",
-				&awsapi.APIError{Type: "KMSInvalidStateException", Message: err.Error(), Status: http.StatusBadRequest})
-			return
+			return nil, &awsapi.APIError{Type: "KMSInvalidStateException", Message: err.Error(), Status: http.StatusBadRequest}
 		}
 		log.Info("master key rotated", "key", key, "data_keys_rewrapped", n)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"KeyId": key, "DataKeysRewrapped": n})
-	})
+		return map[string]any{"KeyId": key, "DataKeysRewrapped": n}, nil
+	}))
 	r.Get("/", func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "shardcast %s\n\nKinesis Data Streams API: POST %s/ (point the AWS SDK or CLI at --endpoint-url http://%s)\nHealth: GET /healthz\n",
-			cfg.Version, "http://"+req.Host, req.Host)
+		fmt.Fprintf(w, "shardcast %s\n\nKinesis Data Streams and Kinesis Video Streams APIs: point the AWS SDK or CLI at --endpoint-url http://%s\nPublish cameras to rtsp://<host>:<rtsp port>/<stream>\nIngest sessions: GET /admin/v1/ingest   Pull sources: GET /admin/v1/sources\nHealth: GET /healthz\n",
+			cfg.Version, req.Host)
 	})
 	return r
 }

@@ -49,7 +49,7 @@ func TestRouter(t *testing.T) {
 		t.Fatalf("unsigned admin call: %d %s", w.Code, w.Body)
 	}
 	w = do("POST", "/admin/rotate-master-key", "", map[string]string{"Authorization": "AWS4-HMAC-SHA256 Credential=a/b/c/d/aws4_request, SignedHeaders=host, Signature=x"})
-	if w.Code != 200 || !strings.Contains(w.Body.String(), `"DataKeysRewrapped":3`) {
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"DataKeysRewrapped": 3`) {
 		t.Fatalf("admin rotate: %d %s", w.Code, w.Body)
 	}
 }

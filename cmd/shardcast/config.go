@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/shardcast/shardcast/ingest/rtsp"
 )
 
 // Config is the whole server configuration.
@@ -21,7 +23,14 @@ type Config struct {
 	Storage string `yaml:"storage"` // "file" or "memory"
 	HTTP    string `yaml:"http"`
 	RTSP    string `yaml:"rtsp"`
-	WebRTC  string `yaml:"webrtc"`
+	// RTSPUDPRTP and RTSPUDPRTCP are the server's RTP/RTCP ports for
+	// publishers using UDP (an even port and the next); empty disables UDP.
+	RTSPUDPRTP  string `yaml:"rtsp_udp_rtp"`
+	RTSPUDPRTCP string `yaml:"rtsp_udp_rtcp"`
+	// PublicURL is the base URL clients reach the HTTP listener at, as
+	// GetDataEndpoint returns it; empty derives it from each request.
+	PublicURL string `yaml:"public_url"`
+	WebRTC    string `yaml:"webrtc"`
 	// Pprof, when set, serves net/http/pprof on this address (keep it private).
 	Pprof     string `yaml:"pprof"`
 	LogLevel  string `yaml:"log_level"`
@@ -39,6 +48,15 @@ type Config struct {
 		// at all, any well-formed SigV4 signature is accepted unchecked.
 		Keys map[string]string `yaml:"keys"`
 	} `yaml:"auth"`
+	Video struct {
+		AutoCreate               bool                `yaml:"auto_create"`
+		AutoCreateRetentionHours int                 `yaml:"auto_create_retention_hours"`
+		FragmentMinDuration      time.Duration       `yaml:"fragment_min_duration"`
+		FragmentMaxDuration      time.Duration       `yaml:"fragment_max_duration"`
+		StreamLimit              int                 `yaml:"stream_limit"`
+		LiveBuffer               time.Duration       `yaml:"live_buffer"`
+		Sources                  []rtsp.SourceConfig `yaml:"sources"`
+	} `yaml:"video"`
 	Kinesis struct {
 		ShardLimit               int           `yaml:"shard_limit"`
 		OnDemandStreamCountLimit int           `yaml:"on_demand_stream_count_limit"`
@@ -56,6 +74,13 @@ func defaultConfig() Config {
 	c.HTTP = ":8080"
 	c.RTSP = ":8554"
 	c.WebRTC = ":8189"
+	c.RTSPUDPRTP = ":8000"
+	c.RTSPUDPRTCP = ":8001"
+	c.Video.AutoCreate = true
+	c.Video.AutoCreateRetentionHours = 24
+	c.Video.FragmentMaxDuration = 10 * time.Second
+	c.Video.StreamLimit = 10000
+	c.Video.LiveBuffer = 5 * time.Minute
 	c.LogLevel = "info"
 	c.LogFormat = "text"
 	c.AccountID = "000000000000"
@@ -96,6 +121,14 @@ func settings() []setting {
 		{"http", "address of the APIs, HLS, WHIP and the UI (default :8080)", str(func(c *Config) *string { return &c.HTTP })},
 		{"rtsp", "address of the RTSP server (default :8554)", str(func(c *Config) *string { return &c.RTSP })},
 		{"webrtc", "address of WebRTC ICE over UDP and TCP (default :8189)", str(func(c *Config) *string { return &c.WebRTC })},
+		{"rtsp-udp-rtp", "RTP port of RTSP publishers over UDP, even (default :8000; empty disables UDP)", str(func(c *Config) *string { return &c.RTSPUDPRTP })},
+		{"rtsp-udp-rtcp", "RTCP port, the RTP port + 1 (default :8001)", str(func(c *Config) *string { return &c.RTSPUDPRTCP })},
+		{"public-url", "base URL that GetDataEndpoint returns (default: derived from each request)", str(func(c *Config) *string { return &c.PublicURL })},
+		{"video-auto-create", "create a video stream when a camera first publishes to it (true/false)", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.Video.AutoCreate = b
+			return err
+		}},
 		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
 		{"log-level", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
@@ -199,7 +232,13 @@ func (c *Config) Validate() error {
 	if c.Storage == "file" && c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir must be set for file storage"))
 	}
-	for name, addr := range map[string]string{"http": c.HTTP, "rtsp": c.RTSP, "webrtc": c.WebRTC} {
+	addrs := map[string]string{"http": c.HTTP, "rtsp": c.RTSP, "webrtc": c.WebRTC}
+	if (c.RTSPUDPRTP == "") != (c.RTSPUDPRTCP == "") {
+		errs = append(errs, errors.New("rtsp_udp_rtp and rtsp_udp_rtcp go together"))
+	} else if c.RTSPUDPRTP != "" {
+		addrs["rtsp_udp_rtp"], addrs["rtsp_udp_rtcp"] = c.RTSPUDPRTP, c.RTSPUDPRTCP
+	}
+	for name, addr := range addrs {
 		if _, port, err := net.SplitHostPort(addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s address %q: %w", name, addr, err))
 		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
@@ -235,6 +274,21 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("max_body_bytes %d is below 1 MiB", c.MaxBodyBytes))
+	}
+	v := c.Video
+	if v.AutoCreateRetentionHours < 0 || v.AutoCreateRetentionHours > 87600 {
+		errs = append(errs, fmt.Errorf("video auto_create_retention_hours %d is outside 0 to 87600", v.AutoCreateRetentionHours))
+	}
+	if v.FragmentMinDuration < 0 || v.FragmentMaxDuration < time.Second || v.FragmentMinDuration > v.FragmentMaxDuration {
+		errs = append(errs, errors.New("video fragment durations: need 0 <= fragment_min_duration <= fragment_max_duration and fragment_max_duration >= 1s"))
+	}
+	if v.StreamLimit < 1 || v.LiveBuffer < time.Second {
+		errs = append(errs, errors.New("video stream_limit must be positive and live_buffer at least 1s"))
+	}
+	for _, s := range v.Sources {
+		if err := s.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	k := c.Kinesis
 	if k.ShardLimit < 1 || k.OnDemandStreamCountLimit < 1 {

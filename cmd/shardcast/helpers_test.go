@@ -31,6 +31,8 @@ func testConfig(t *testing.T) Config {
 	cfg := defaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.HTTP = "127.0.0.1:0"
+	cfg.RTSP = "127.0.0.1:0"
+	cfg.RTSPUDPRTP, cfg.RTSPUDPRTCP = "", ""
 	return cfg
 }
 
@@ -149,7 +151,8 @@ func startBuilt(t testing.TB, build func() (string, error), args ...string) *pro
 	if err != nil {
 		t.Fatalf("build shardcast: %v", err)
 	}
-	cmd := exec.Command(bin, append([]string{"--http", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtsp-udp-rtp", "", "--rtsp-udp-rtcp", "",
+		"--log-level", "warn"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	p := &proc{cmd: cmd, stderr: &bytes.Buffer{}}
 	cmd.Stderr = lockedWriter{p}

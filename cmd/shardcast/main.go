@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,10 +20,14 @@ import (
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/streamdir"
+	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
+	"github.com/shardcast/shardcast/ingest"
+	"github.com/shardcast/shardcast/ingest/rtsp"
 	"github.com/shardcast/shardcast/web"
 	"github.com/shardcast/shardcast/web/awsapi"
 	"github.com/shardcast/shardcast/web/kinesis"
+	"github.com/shardcast/shardcast/web/kvs"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -88,6 +93,10 @@ type server struct {
 	keyring *envelope.Keyring
 	catalog *index.Catalog
 	engine  *datastreams.Engine
+	video   *fragments.Store
+	ingest  *ingest.Manager
+	rtsp    *rtsp.Server
+	sources *rtsp.Sources
 	handler http.Handler
 
 	ln    net.Listener
@@ -145,17 +154,36 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if s.engine, err = datastreams.Open(ecfg); err != nil {
 		return s, err
 	}
+	vcfg := fragments.Config{Keyring: s.keyring, Account: cfg.AccountID, Region: cfg.Region, StreamLimit: cfg.Video.StreamLimit,
+		SegmentMaxBytes: cfg.Kinesis.SegmentMaxBytes, RetentionCheck: cfg.Kinesis.RetentionCheck, LiveBuffer: cfg.Video.LiveBuffer, Logger: log}
+	if dataDir != "" {
+		vcfg.Dir, vcfg.Catalog = filepath.Join(dataDir, "video"), s.catalog
+	}
+	if s.video, err = fragments.Open(vcfg); err != nil {
+		return s, err
+	}
 	ids := map[string]bool{}
-	for _, id := range s.engine.IDs() {
+	for _, id := range append(s.engine.IDs(), s.video.IDs()...) {
 		ids[id] = true
 	}
 	if err := streamdir.Prune(s.catalog, ids); err != nil {
 		return s, err
 	}
+	s.ingest = ingest.NewManager(ingest.Config{Store: s.video, AutoCreate: cfg.Video.AutoCreate,
+		AutoCreateRetentionHours: cfg.Video.AutoCreateRetentionHours, Logger: log,
+		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration}})
+	s.rtsp = &rtsp.Server{Address: cfg.RTSP, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Logger: log}
+	s.sources = &rtsp.Sources{Manager: s.ingest, Logger: log}
+	if dataDir != "" {
+		s.sources.StateFile = filepath.Join(dataDir, "sources.json")
+	}
 	auth := &awsapi.Auth{Keys: cfg.authKeys()}
 	s.handler = web.NewRouter(web.Config{
 		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Auth: auth,
 		Kinesis:         kinesis.New(s.engine, auth, log),
+		KVS:             kvs.New(kvs.Config{Store: s.video, Auth: auth, Logger: log, PublicURL: cfg.PublicURL}),
+		Ingest:          func() any { return s.ingest.Sessions() },
+		Sources:         sourcesAPI{s.sources},
 		RotateMasterKey: s.rotateMasterKey,
 	})
 	return s, nil
@@ -171,8 +199,29 @@ func (s *server) rotateMasterKey(keyRef string) (int, error) {
 	if _, err := s.keyring.Rotate(keyID); err != nil {
 		return 0, err
 	}
-	return s.engine.RewrapDataKeys(keyID)
+	n, err := s.engine.RewrapDataKeys(keyID)
+	if err != nil {
+		return n, err
+	}
+	m, err := s.video.RewrapDataKeys(keyID)
+	return n + m, err
 }
+
+// sourcesAPI adapts the pull sources to the admin endpoints.
+type sourcesAPI struct{ s *rtsp.Sources }
+
+func (a sourcesAPI) List() any { return a.s.List() }
+
+func (a sourcesAPI) Put(stream string, body []byte) error {
+	var c rtsp.SourceConfig
+	if err := json.Unmarshal(body, &c); err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	c.Stream = stream
+	return a.s.Put(c)
+}
+
+func (a sourcesAPI) Delete(stream string) error { return a.s.Delete(stream) }
 
 // Start listens on the HTTP address and serves in the background.
 func (s *server) Start() error {
@@ -189,6 +238,12 @@ func (s *server) Start() error {
 		}
 	}()
 	s.log.Info("http listening", "addr", ln.Addr().String())
+	if err := s.rtsp.Start(); err != nil {
+		return err
+	}
+	if err := s.sources.Start(s.cfg.Video.Sources); err != nil {
+		return err
+	}
 	if s.cfg.Pprof != "" {
 		pln, err := net.Listen("tcp", s.cfg.Pprof)
 		if err != nil {
@@ -223,14 +278,35 @@ func (s *server) printURLs(w io.Writer) {
 	}
 	fmt.Fprintf(w, "shardcast %s, data in %s\n", version, where)
 	fmt.Fprintf(w, "  Kinesis API  %s/   (aws --endpoint-url %s kinesis list-streams)\n", s.URL(), s.URL())
+	fmt.Fprintf(w, "  Video API    %s/   (aws --endpoint-url %s kinesisvideo list-streams)\n", s.URL(), s.URL())
+	fmt.Fprintf(w, "  RTSP ingest  rtsp://%s/<stream>\n", hostPort(s.rtsp.Addr()))
 	fmt.Fprintf(w, "  Health       %s/healthz\n", s.URL())
 }
 
-// Close stops the listener, then the engine, then the catalog.
+// hostPort names a listener address as a client would dial it.
+func hostPort(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || host == "::" || host == "0.0.0.0" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// Close stops the listeners and sources (publishers' last fragments are
+// stored), then the engines, then the catalog.
 func (s *server) Close() error {
 	var errs []error
 	if s.pprof != nil {
 		s.pprof.Close()
+	}
+	if s.sources != nil {
+		s.sources.Close()
+	}
+	if s.rtsp != nil {
+		s.rtsp.Close()
+	}
+	if s.ingest != nil {
+		s.ingest.Close()
 	}
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -239,6 +315,9 @@ func (s *server) Close() error {
 	}
 	if s.engine != nil {
 		errs = append(errs, s.engine.Close())
+	}
+	if s.video != nil {
+		errs = append(errs, s.video.Close())
 	}
 	if s.catalog != nil {
 		errs = append(errs, s.catalog.Close())

@@ -200,7 +200,7 @@ func TestMasterKeyRotation(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"DataKeysRewrapped":1`) {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"DataKeysRewrapped": 1`) {
 		t.Fatalf("rotate: %d %s", resp.StatusCode, body)
 	}
 	if bytes.Equal(manifest().DataKeys[0].Wrapped, wrappedBefore) {

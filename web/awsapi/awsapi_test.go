@@ -127,7 +127,7 @@ func TestWriteError(t *testing.T) {
 		{errors.New("disk on fire"), 500, `{"__type":"InternalFailure"}`, "InternalFailure"},
 	} {
 		w := httptest.NewRecorder()
-		WriteError(w, httptest.NewRequest("POST", "/", nil), log, table, ContentTypeJSON11, c.err)
+		WriteError(w, httptest.NewRequest("POST", "/", nil), log, table, JSON11, c.err)
 		if w.Code != c.status || w.Body.String() != c.body || w.Header().Get("X-Amzn-Errortype") != c.kind {
 			t.Errorf("%v: %d %s %s", c.err, w.Code, w.Body, w.Header().Get("X-Amzn-Errortype"))
 		}

@@ -60,11 +60,25 @@ func (t ErrorTable) Lookup(err error) *Mapping {
 	return nil
 }
 
+// Protocol is how a service writes errors.
+type Protocol struct {
+	ContentType string
+	// CapitalMessage writes "Message" (REST-JSON services such as KVS)
+	// instead of "message" (Kinesis).
+	CapitalMessage bool
+}
+
+// The protocols shardcast speaks.
+var (
+	JSON11   = Protocol{ContentType: ContentTypeJSON11}
+	RESTJSON = Protocol{ContentType: "application/json", CapitalMessage: true}
+)
+
 // WriteError writes err as an AWS JSON error: the __type and message body,
 // the x-amzn-ErrorType header and the status. Errors that are neither an
 // APIError nor in the table are internal failures; those are logged with the
 // request id and answered without detail.
-func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, table ErrorTable, contentType string, err error) {
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, table ErrorTable, proto Protocol, err error) {
 	var ae *APIError
 	if !errors.As(err, &ae) {
 		if m := table.Lookup(err); m != nil {
@@ -79,7 +93,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, table 
 	}
 	body := map[string]string{"__type": ae.Type}
 	if ae.Message != "" {
-		if ae.CapitalMessage {
+		if ae.CapitalMessage || proto.CapitalMessage {
 			body["Message"] = ae.Message
 		} else {
 			body["message"] = ae.Message
@@ -87,7 +101,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, table 
 	}
 	b, _ := json.Marshal(body)
 	h := w.Header()
-	h.Set("Content-Type", contentType)
+	h.Set("Content-Type", proto.ContentType)
 	h.Set("X-Amzn-Errortype", ae.Type)
 	w.WriteHeader(ae.Status)
 	w.Write(b)

@@ -105,7 +105,11 @@ func (v *Validator) Len(path string, n int, value string, min, max int) {
 func (v *Validator) Custom(value, path, constraint string) { v.add(quote(value), path, constraint) }
 
 // Err returns the ValidationException, or nil when nothing failed.
-func (v *Validator) Err() error {
+func (v *Validator) Err() error { return v.ErrAs("ValidationException") }
+
+// ErrAs returns the failures as an error of the given type (KVS reports
+// them as InvalidArgumentException), or nil when nothing failed.
+func (v *Validator) ErrAs(typ string) error {
 	if len(v.errs) == 0 {
 		return nil
 	}
@@ -113,7 +117,7 @@ func (v *Validator) Err() error {
 	if len(v.errs) > 1 {
 		noun = "errors"
 	}
-	return &APIError{Type: "ValidationException", Status: http.StatusBadRequest,
+	return &APIError{Type: typ, Status: http.StatusBadRequest,
 		Message: fmt.Sprintf("%d validation %s detected: %s", len(v.errs), noun, strings.Join(v.errs, "; "))}
 }
 

@@ -93,7 +93,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = h.auth.Check(r, body)
 	}
 	if err != nil {
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.ContentTypeJSON11, err)
+		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
 		return
 	}
 	fn := h.ops[op]
@@ -104,12 +104,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				err = awsapi.Unsupported(op)
 			}
 		}
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.ContentTypeJSON11, err)
+		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
 		return
 	}
 	out, err := fn(r, body)
 	if err != nil {
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.ContentTypeJSON11, err)
+		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
 		return
 	}
 	if raw, ok := out.(rawJSON); ok {

@@ -1,0 +1,180 @@
+package kvs
+
+import (
+	"log/slog"
+	"net/http"
+	"regexp"
+
+	"github.com/shardcast/shardcast/fragments"
+	"github.com/shardcast/shardcast/web/awsapi"
+)
+
+var errorTable = awsapi.ErrorTable{
+	{Err: fragments.ErrResourceNotFound, Type: "ResourceNotFoundException", Status: http.StatusNotFound},
+	{Err: fragments.ErrResourceInUse, Type: "ResourceInUseException", Status: http.StatusBadRequest},
+	{Err: fragments.ErrInvalidArgument, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
+	{Err: fragments.ErrVersionMismatch, Type: "VersionMismatchException", Status: http.StatusBadRequest},
+	{Err: fragments.ErrTagsLimit, Type: "TagsPerResourceExceededLimitException", Status: http.StatusBadRequest},
+	{Err: fragments.ErrStreamLimit, Type: "AccountStreamLimitExceededException", Status: http.StatusBadRequest},
+	{Err: fragments.ErrKMSNotFound, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
+	{Err: fragments.ErrNoDataRetention, Type: "NoDataRetentionException", Status: http.StatusBadRequest},
+	{Err: fragments.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
+}
+
+// Config wires the handler.
+type Config struct {
+	Store  *fragments.Store
+	Auth   *awsapi.Auth
+	Logger *slog.Logger
+	// PublicURL is what GetDataEndpoint returns; "" derives it from the
+	// request's Host.
+	PublicURL string
+}
+
+// Handler serves the KVS REST-JSON paths.
+type Handler struct {
+	cfg Config
+	ops map[string]func(*http.Request, []byte) (any, error)
+}
+
+// unsupported lists KVS operations (by path) not implemented yet.
+var unsupported = map[string]string{
+	"/createSignalingChannel": "CreateSignalingChannel", "/deleteSignalingChannel": "DeleteSignalingChannel",
+	"/describeSignalingChannel": "DescribeSignalingChannel", "/listSignalingChannels": "ListSignalingChannels",
+	"/updateSignalingChannel": "UpdateSignalingChannel", "/getSignalingChannelEndpoint": "GetSignalingChannelEndpoint",
+	"/deleteEdgeConfiguration": "DeleteEdgeConfiguration", "/describeEdgeConfiguration": "DescribeEdgeConfiguration",
+	"/startEdgeConfigurationUpdate": "StartEdgeConfigurationUpdate", "/listEdgeAgentConfigurations": "ListEdgeAgentConfigurations",
+	"/describeImageGenerationConfiguration": "DescribeImageGenerationConfiguration", "/updateImageGenerationConfiguration": "UpdateImageGenerationConfiguration",
+	"/describeNotificationConfiguration": "DescribeNotificationConfiguration", "/updateNotificationConfiguration": "UpdateNotificationConfiguration",
+	"/describeMediaStorageConfiguration": "DescribeMediaStorageConfiguration", "/updateMediaStorageConfiguration": "UpdateMediaStorageConfiguration",
+	"/describeMappedResourceConfiguration": "DescribeMappedResourceConfiguration",
+	"/describeStreamStorageConfiguration": "DescribeStreamStorageConfiguration", "/updateStreamStorageConfiguration": "UpdateStreamStorageConfiguration",
+	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL", "/getImages": "GetImages",
+	"/getHLSStreamingSessionURL": "GetHLSStreamingSessionURL", "/getClip": "GetClip",
+	"/getMedia": "GetMedia", "/getMediaForFragmentList": "GetMediaForFragmentList", "/putMedia": "PutMedia",
+}
+
+// New returns the handler.
+func New(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{cfg: cfg}
+	h.ops = map[string]func(*http.Request, []byte) (any, error){
+		"/createStream":        h.createStream,
+		"/describeStream":      h.describeStream,
+		"/listStreams":         h.listStreams,
+		"/deleteStream":        h.deleteStream,
+		"/updateStream":        h.updateStream,
+		"/updateDataRetention": h.updateDataRetention,
+		"/getDataEndpoint":     h.getDataEndpoint,
+		"/tagStream":           h.tagStream,
+		"/untagStream":         h.untagStream,
+		"/listTagsForStream":   h.listTagsForStream,
+		"/TagResource":         h.tagResource,
+		"/UntagResource":       h.untagResource,
+		"/ListTagsForResource": h.listTagsForResource,
+		"/listFragments":       h.listFragments,
+	}
+	return h
+}
+
+// Paths returns every POST path the handler answers.
+func (h *Handler) Paths() []string {
+	var out []string
+	for p := range h.ops {
+		out = append(out, p)
+	}
+	for p := range unsupported {
+		out = append(out, p)
+	}
+	return out
+}
+
+// ServeHTTP handles one operation.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, release, err := awsapi.ReadBody(r)
+	defer release()
+	if err == nil {
+		err = h.cfg.Auth.Check(r, body)
+	}
+	if err == nil {
+		fn := h.ops[r.URL.Path]
+		if fn == nil {
+			err = awsapi.Unsupported(unsupported[r.URL.Path])
+		} else {
+			var out any
+			if out, err = fn(r, body); err == nil {
+				awsapi.WriteJSON(w, "application/json", out)
+				return
+			}
+		}
+	}
+	awsapi.WriteError(w, r, h.cfg.Logger, errorTable, awsapi.RESTJSON, err)
+}
+
+// request is a wire input that checks its model constraints.
+type request interface {
+	check(v *awsapi.Validator)
+}
+
+// decode parses and checks a request; failures are InvalidArgumentException.
+func decode[T any, PT interface {
+	*T
+	request
+}](body []byte) (*T, error) {
+	in := PT(new(T))
+	if err := awsapi.DecodeJSON(body, in); err != nil {
+		return nil, err
+	}
+	var v awsapi.Validator
+	in.check(&v)
+	return (*T)(in), v.ErrAs("InvalidArgumentException")
+}
+
+func deref[T any](p *T) T {
+	if p == nil {
+		var z T
+		return z
+	}
+	return *p
+}
+
+// Model patterns.
+var (
+	namePattern      = awsapi.Pattern(`[a-zA-Z0-9_.-]+`)
+	arnPattern       = awsapi.Pattern(`arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:[a-z]+/[a-zA-Z0-9_.-]+/[0-9]+`)
+	mediaTypePattern = awsapi.Pattern(`[\w\-\.\+]+/[\w\-\.\+]+(,[\w\-\.\+]+/[\w\-\.\+]+)*`)
+	versionPattern   = awsapi.Pattern(`[a-zA-Z0-9]+`)
+	tokenPattern     = awsapi.Pattern(`[a-zA-Z0-9+/=]*`)
+	fragTokenPattern = awsapi.Pattern(`[a-zA-Z0-9+/]+={0,2}`)
+	tagKeyPattern    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+)
+
+// streamInput is the StreamName/StreamARN pair: exactly one is expected.
+type streamInput struct {
+	StreamName *string `json:"StreamName"`
+	StreamARN  *string `json:"StreamARN"`
+}
+
+func (s *streamInput) check(v *awsapi.Validator) {
+	v.String("streamName", s.StreamName, namePattern, 1, 256)
+	v.String("streamARN", s.StreamARN, arnPattern, 1, 1024)
+}
+
+func (s *streamInput) ref() fragments.StreamRef {
+	return fragments.StreamRef{Name: deref(s.StreamName), ARN: deref(s.StreamARN)}
+}
+
+// tags checks a tag map.
+func checkTags(v *awsapi.Validator, path string, tags map[string]string) {
+	v.Len(path, len(tags), "{...}", 1, 50)
+	for k, val := range tags {
+		if n := len([]rune(k)); n < 1 || n > 128 || !tagKeyPattern.MatchString(k) {
+			v.Custom(k, path+".key", "Member must have length between 1 and 128 and satisfy regular expression pattern: ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$")
+		}
+		if len([]rune(val)) > 256 || !tagKeyPattern.MatchString(val) {
+			v.Custom(val, path+".value", "Member must have length less than or equal to 256 and satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*")
+		}
+	}
+}
