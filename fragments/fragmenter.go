@@ -101,9 +101,28 @@ type Fragmenter struct {
 	fragStart  int64 // timeline start of the open fragment, ns
 	fragNTP    time.Time
 	fragOpen   bool
-	asked      bool // a keyframe was requested for the open fragment
+	fragInit   []byte // init segment of the open fragment
+	fragDisc   bool   // the open fragment starts a discontinuity
+	asked      bool   // a keyframe was requested for the open fragment
 	discontNxt bool
+
+	// closing is a fragment whose video is complete, waiting for every
+	// audio track to pass its end: audio often arrives a little after the
+	// keyframe that closed it.
+	closing *closingFrag
 }
+
+type closingFrag struct {
+	startNs, endNs int64
+	ntp, arrival   time.Time
+	video          []*sample
+	init           []byte
+	disc           bool
+}
+
+// maxAudioLag bounds how long (in media time) a closed fragment waits for
+// late audio.
+const maxAudioLag = int64(time.Second)
 
 // NewFragmenter returns a fragmenter for tracks; emit receives each
 // finished fragment, in order.
@@ -350,8 +369,12 @@ func (f *Fragmenter) addAudio(t *trackState, s *sample) {
 		return // out of order or duplicate: drop
 	}
 	t.lastDTS, t.haveLast = s.dts, true
-	if f.started && t.ns(s.dts) < f.fragStart {
-		return // before the open fragment: too late to place
+	accept := f.fragStart
+	if f.closing != nil {
+		accept = f.closing.startNs
+	}
+	if f.started && t.ns(s.dts) < accept {
+		return // before any fragment still open: too late to place
 	}
 	t.samples = append(t.samples, s)
 }
@@ -360,7 +383,7 @@ func (f *Fragmenter) addAudio(t *trackState, s *sample) {
 func (f *Fragmenter) afterAudio(now time.Time) error {
 	if f.video != nil {
 		if f.video.ready {
-			return nil
+			return f.finishClosing(false, 0)
 		}
 		// No decodable video yet: keep audio bounded.
 		for _, t := range f.tracks {
@@ -375,19 +398,31 @@ func (f *Fragmenter) afterAudio(now time.Time) error {
 		return nil
 	}
 	if !f.fragOpen {
-		f.openFragment(lead.ns(lead.samples[0].dts), lead.samples[0].ntp)
+		if err := f.openFragment(lead.ns(lead.samples[0].dts), lead.samples[0].ntp); err != nil {
+			return err
+		}
 	}
 	last := lead.samples[len(lead.samples)-1]
 	if end := lead.ns(last.dts); end-f.fragStart >= int64(f.opts.AudioDuration) {
 		if err := f.cut(end, now); err != nil {
 			return err
 		}
-		f.openFragment(end, last.ntp)
+		return f.openFragment(end, last.ntp)
 	}
 	return nil
 }
 
-func (f *Fragmenter) openFragment(startNs int64, ntp time.Time) {
+// openFragment starts a fragment at timeline position startNs with the
+// current codec parameters.
+func (f *Fragmenter) openFragment(startNs int64, ntp time.Time) error {
+	if f.initDirty {
+		init, err := f.marshalInit()
+		if err != nil {
+			return err
+		}
+		f.init, f.initDirty, f.discontNxt = init, false, true
+	}
+	f.fragInit, f.fragDisc, f.discontNxt = f.init, f.discontNxt, false
 	if !f.started {
 		f.started, f.startNs = true, startNs
 		// Audio that came before the first fragment cannot be placed.
@@ -404,6 +439,7 @@ func (f *Fragmenter) openFragment(startNs int64, ntp time.Time) {
 		}
 	}
 	f.fragStart, f.fragNTP, f.fragOpen, f.asked = startNs, ntp, true, false
+	return nil
 }
 
 func (f *Fragmenter) writeVideo(t *trackState, s *sample, random bool) error {
@@ -415,12 +451,12 @@ func (f *Fragmenter) writeVideo(t *trackState, s *sample, random bool) error {
 		dur := startNs - f.fragStart
 		switch {
 		case random && (dur >= int64(f.opts.MinDuration) || t.paramsNew):
-			if err := f.cut(startNs, s.arrival); err != nil {
+			if err := f.closeVideo(startNs, s.arrival); err != nil {
 				return err
 			}
 		case dur > 4*int64(f.opts.MaxDuration):
 			// No keyframe for far too long: close what we have and wait.
-			err := f.cut(startNs, s.arrival)
+			err := f.closeVideo(startNs, s.arrival)
 			f.fragOpen, t.ready = false, false
 			return errors.Join(err, fmt.Errorf("fragments: no keyframe for %v: dropping media until the next one", time.Duration(dur)))
 		case dur > int64(f.opts.MaxDuration) && !f.asked:
@@ -430,24 +466,69 @@ func (f *Fragmenter) writeVideo(t *trackState, s *sample, random bool) error {
 			}
 		}
 	}
+	if t.paramsNew && random {
+		t.paramsNew, f.initDirty = false, true
+	}
 	if !f.fragOpen {
 		if !random {
 			return nil
 		}
-		f.openFragment(startNs, s.ntp)
-	}
-	if t.paramsNew {
-		t.paramsNew, f.initDirty = false, true
+		if err := f.openFragment(startNs, s.ntp); err != nil {
+			return err
+		}
 	}
 	t.samples = append(t.samples, s)
+	return f.finishClosing(false, startNs)
+}
+
+// closeVideo ends the open fragment's video at endNs; the fragment is
+// emitted once audio has caught up (finishClosing).
+func (f *Fragmenter) closeVideo(endNs int64, arrival time.Time) error {
+	if err := f.finishClosing(true, 0); err != nil {
+		return err
+	}
+	v := f.video
+	f.closing = &closingFrag{startNs: f.fragStart, endNs: endNs, ntp: f.fragNTP, arrival: arrival, video: v.samples, init: f.fragInit, disc: f.fragDisc}
+	v.samples = nil
+	f.fragOpen = false
 	return nil
 }
 
-// cut finishes the open fragment at timeline position endNs and emits it.
+// finishClosing emits the closing fragment when every audio track has
+// passed its end, when video has moved maxAudioLag past it, or when forced.
+func (f *Fragmenter) finishClosing(force bool, videoNs int64) error {
+	c := f.closing
+	if c == nil {
+		return nil
+	}
+	if !force && videoNs-c.endNs < maxAudioLag {
+		for _, t := range f.tracks {
+			if !t.video && (!t.haveLast || t.ns(t.lastDTS) < c.endNs) {
+				return nil // this track may still send samples of the fragment
+			}
+		}
+	}
+	f.closing = nil
+	return f.build(c.startNs, c.endNs, c.ntp, c.arrival, c.video, c.init, c.disc)
+}
+
+// cut finishes the open fragment at timeline position endNs and emits it
+// at once (streams without video, and the final flush).
 func (f *Fragmenter) cut(endNs int64, arrival time.Time) error {
 	if !f.fragOpen {
 		return nil
 	}
+	var video []*sample
+	if f.video != nil {
+		video, f.video.samples = f.video.samples, nil
+	}
+	f.fragOpen = false
+	return f.build(f.fragStart, endNs, f.fragNTP, arrival, video, f.fragInit, f.fragDisc)
+}
+
+// build makes a fragment of video samples (ending at endNs) and the audio
+// samples before endNs, and emits it.
+func (f *Fragmenter) build(startNs, endNs int64, ntp, arrival time.Time, video []*sample, init []byte, disc bool) error {
 	part := fmp4.Part{SequenceNumber: f.seq}
 	var infos []TrackInfo
 	for _, t := range f.tracks {
@@ -456,7 +537,7 @@ func (f *Fragmenter) cut(endNs int64, arrival time.Time) error {
 			if t != f.video {
 				continue
 			}
-			take, t.samples = t.samples, nil
+			take = video
 		} else {
 			n := 0
 			for n < len(t.samples) && t.ns(t.samples[n].dts) < endNs {
@@ -493,16 +574,8 @@ func (f *Fragmenter) cut(endNs int64, arrival time.Time) error {
 		infos = append(infos, TrackInfo{ID: t.id, TimeScale: uint32(t.ClockRate), BaseTime: pt.BaseTime,
 			Duration: uint64(end - take[0].dts), Samples: len(take)})
 	}
-	f.fragOpen = false
 	if len(part.Tracks) == 0 {
 		return nil
-	}
-	if f.initDirty {
-		init, err := f.marshalInit()
-		if err != nil {
-			return err
-		}
-		f.init, f.initDirty, f.discontNxt = init, false, true
 	}
 	var buf seekablebuffer.Buffer
 	if err := part.Marshal(&buf); err != nil {
@@ -510,10 +583,9 @@ func (f *Fragmenter) cut(endNs int64, arrival time.Time) error {
 	}
 	f.seq++
 	fr := &Fragment{
-		Init: f.init, Data: buf.Bytes(), ProducerTime: f.fragNTP, Duration: time.Duration(endNs - f.fragStart),
-		Discontinuity: f.discontNxt, Tracks: infos, Arrival: arrival,
+		Init: init, Data: buf.Bytes(), ProducerTime: ntp, Duration: time.Duration(endNs - startNs),
+		Discontinuity: disc, Tracks: infos, Arrival: arrival,
 	}
-	f.discontNxt = false
 	return f.emit(fr)
 }
 
@@ -535,6 +607,9 @@ func (f *Fragmenter) marshalInit() ([]byte, error) {
 // Flush emits the open fragment, as at the end of a publisher session. The
 // last video sample lasts as long as the one before it.
 func (f *Fragmenter) Flush() error {
+	if err := f.finishClosing(true, 0); err != nil {
+		return err
+	}
 	if !f.fragOpen || f.video == nil {
 		if f.fragOpen {
 			lead := f.tracks[0]

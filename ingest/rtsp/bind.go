@@ -158,16 +158,19 @@ func (b *binding) handler(sess *ingest.Session, t timer, onError func(error)) (f
 			if err != nil {
 				return // more packets needed, or a fragment lost
 			}
+			var aus [][]byte
 			el := mpeg4audio.AudioMuxElement{MuxConfigPresent: f.CPresent, StreamMuxConfig: f.StreamMuxConfig}
-			if err := el.Unmarshal(buf); err != nil {
+			if err := el.Unmarshal(buf); err == nil {
+				for _, sub := range el.Payloads {
+					if len(sub) > 0 && len(sub[0]) > 0 {
+						aus = append(aus, sub[0][0])
+					}
+				}
+			} else if au, ok := latmPayload(buf); ok && !f.CPresent {
+				aus = [][]byte{au}
+			} else {
 				onError(fmt.Errorf("LATM: %w", err))
 				return
-			}
-			var aus [][]byte
-			for _, sub := range el.Payloads {
-				if len(sub) > 0 && len(sub[0]) > 0 {
-					aus = append(aus, sub[0][0])
-				}
 			}
 			sess.WriteMPEG4Audio(b.track, ntpOf(pkt), pts, aus)
 		}, nil
@@ -190,4 +193,29 @@ func (b *binding) handler(sess *ingest.Session, t timer, onError func(error)) (f
 		}, nil
 	}
 	return nil, fmt.Errorf("unsupported format %T", b.format)
+}
+
+// latmPayload reads the payload of an AudioMuxElement in the layout nearly
+// every sender uses: configuration out of band, one subframe, one program
+// and layer, frameLengthType 0 (PayloadLengthInfo as bytes of 255 and a
+// final byte, then the payload). It is the fallback for configurations the
+// full parser misreads, such as the one GStreamer sends for an AAC encoder
+// that signals the SBR sync extension.
+func latmPayload(b []byte) ([]byte, bool) {
+	n, i := 0, 0
+	for {
+		if i >= len(b) {
+			return nil, false
+		}
+		c := int(b[i])
+		i++
+		n += c
+		if c != 255 {
+			break
+		}
+	}
+	if n == 0 || i+n > len(b) {
+		return nil, false
+	}
+	return b[i : i+n], true
 }

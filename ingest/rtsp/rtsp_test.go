@@ -148,3 +148,25 @@ func TestFFmpegPublish(t *testing.T) {
 		})
 	}
 }
+
+func TestLATMPayload(t *testing.T) {
+	au := bytes.Repeat([]byte{7}, 300)
+	el := append([]byte{255, 45}, au...)
+	if got, ok := latmPayload(append(el, 0xaa)); !ok || !bytes.Equal(got, au) {
+		t.Fatalf("payload of 300 bytes: %v", ok)
+	}
+	for _, bad := range [][]byte{nil, {255}, {10, 1, 2}, {0}} {
+		if _, ok := latmPayload(bad); ok {
+			t.Fatalf("accepted %v", bad)
+		}
+	}
+}
+
+func FuzzLATMPayload(f *testing.F) {
+	f.Add([]byte{3, 1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if p, ok := latmPayload(b); ok && len(p) > len(b) {
+			t.Fatal("payload longer than its element")
+		}
+	})
+}

@@ -57,6 +57,8 @@ func (s *Server) Start() error {
 		UDPRTCPAddress: s.UDPRTCPAddress,
 		ReadTimeout:    s.ReadTimeout,
 		WriteTimeout:   s.ReadTimeout,
+		// Keyframes arrive as bursts of datagrams: give the UDP sockets room.
+		UDPReadBufferSize: 1 << 20,
 		Listen: func(network, address string) (net.Listener, error) {
 			ln, err := net.Listen(network, address)
 			s.ln = ln
