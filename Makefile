@@ -1,8 +1,9 @@
 # shardcast: build, test and benchmark.
 GO ?= go
-# The Debian packages the end-to-end tests drive as real clients.
-TEST_PACKAGES := awscli
+# The end-to-end tests drive real clients: the AWS CLI v2, ffmpeg and
+# GStreamer as cameras, ffprobe to check what shardcast stores.
 AWS := /usr/bin/aws
+GST_ELEMENTS := rtspclientsink openh264enc avenc_aac h264parse aacparse videotestsrc audiotestsrc
 
 .PHONY: all build test deps vet staticcheck unit bench fuzz clean
 
@@ -18,6 +19,10 @@ test: deps vet staticcheck unit
 deps:
 	@missing=""; \
 	[ -x $(AWS) ] || missing="$$missing awscli"; \
+	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v gst-launch-1.0 >/dev/null || missing="$$missing gstreamer1.0-tools"; \
+	for e in $(GST_ELEMENTS); do gst-inspect-1.0 $$e >/dev/null 2>&1 || { \
+		missing="$$missing gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-rtsp gstreamer1.0-libav"; break; }; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing:$$missing"; \
@@ -27,7 +32,7 @@ deps:
 			echo "the tests need:$$missing (install them as root: apt-get install$$missing)"; exit 1; \
 		fi; \
 	fi; \
-	$(AWS) --version
+	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1
 
 vet:
 	$(GO) vet ./...

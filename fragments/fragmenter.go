@@ -2,6 +2,7 @@ package fragments
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -179,6 +180,38 @@ func (t *trackState) ticks(ns int64) int64 { return ns * int64(t.ClockRate) / 1e
 // track with its presentation time in the track's clock and the producer's
 // wall-clock time of it.
 func (f *Fragmenter) WriteH264(track int, ntp time.Time, pts int64, au [][]byte) error {
+	return f.writeH264(track, ntp, pts, au, nil)
+}
+
+// WriteH264AVCC adds an H.264 access unit in AVCC form (each NAL unit behind
+// a 4-byte length); the buffer becomes the sample's payload when it needs no
+// change, saving a copy of every frame. The fragmenter owns it afterwards.
+func (f *Fragmenter) WriteH264AVCC(track int, ntp time.Time, pts int64, buf []byte) error {
+	au, err := splitAVCC(buf)
+	if err != nil {
+		return err
+	}
+	return f.writeH264(track, ntp, pts, au, buf)
+}
+
+// splitAVCC slices an AVCC buffer into its NAL units, without copying.
+func splitAVCC(b []byte) ([][]byte, error) {
+	var out [][]byte
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return nil, errors.New("fragments: truncated AVCC length")
+		}
+		n := int(binary.BigEndian.Uint32(b))
+		if n > len(b)-4 {
+			return nil, errors.New("fragments: AVCC unit longer than its buffer")
+		}
+		out = append(out, b[4:4+n])
+		b = b[4+n:]
+	}
+	return out, nil
+}
+
+func (f *Fragmenter) writeH264(track int, ntp time.Time, pts int64, au [][]byte, payload []byte) error {
 	t, err := f.track(track)
 	if err != nil {
 		return err
@@ -202,6 +235,7 @@ func (f *Fragmenter) WriteH264(track int, ntp time.Time, pts int64, au [][]byte)
 				c.PPS, t.paramsNew = clone(nalu), true
 			}
 		case h264.NALUTypeAccessUnitDelimiter:
+			payload = nil // the unit changes: build a new payload
 			continue
 		}
 		filtered = append(filtered, nalu)
@@ -211,8 +245,11 @@ func (f *Fragmenter) WriteH264(track int, ntp time.Time, pts int64, au [][]byte)
 	}
 	random := h264.IsRandomAccess(filtered)
 	if random {
-		filtered = withParams(filtered, func(n []byte) int { return int(h264.NALUType(n[0] & 0x1f)) },
+		withPS := withParams(filtered, func(n []byte) int { return int(h264.NALUType(n[0] & 0x1f)) },
 			[]int{int(h264.NALUTypeSPS), int(h264.NALUTypePPS)}, [][]byte{c.SPS, c.PPS})
+		if len(withPS) != len(filtered) {
+			filtered, payload = withPS, nil
+		}
 	}
 	if !t.ready {
 		if !random || c.SPS == nil || c.PPS == nil {
@@ -228,7 +265,9 @@ func (f *Fragmenter) WriteH264(track int, ntp time.Time, pts int64, au [][]byte)
 		return fmt.Errorf("fragments: H.264 timestamps: %w", err)
 	}
 	s := &sample{dts: dts, ntp: ntp, arrival: f.opts.Now()}
-	if err := s.FillH264(int32(pts-dts), filtered); err != nil {
+	if payload != nil {
+		s.Payload, s.PTSOffset, s.IsNonSyncSample = payload, int32(pts-dts), !random
+	} else if err := s.FillH264(int32(pts-dts), filtered); err != nil {
 		return fmt.Errorf("fragments: H.264 sample: %w", err)
 	}
 	return f.writeVideo(t, s, random)
@@ -262,6 +301,20 @@ func withParams(au [][]byte, typ func([]byte) int, types []int, params [][]byte)
 
 // WriteH265 adds an access unit of an H.265 track.
 func (f *Fragmenter) WriteH265(track int, ntp time.Time, pts int64, au [][]byte) error {
+	return f.writeH265(track, ntp, pts, au, nil)
+}
+
+// WriteH265AVCC adds an H.265 access unit in length-prefixed form, as
+// WriteH264AVCC does for H.264.
+func (f *Fragmenter) WriteH265AVCC(track int, ntp time.Time, pts int64, buf []byte) error {
+	au, err := splitAVCC(buf)
+	if err != nil {
+		return err
+	}
+	return f.writeH265(track, ntp, pts, au, buf)
+}
+
+func (f *Fragmenter) writeH265(track int, ntp time.Time, pts int64, au [][]byte, payload []byte) error {
 	t, err := f.track(track)
 	if err != nil {
 		return err
@@ -289,6 +342,7 @@ func (f *Fragmenter) WriteH265(track int, ntp time.Time, pts int64, au [][]byte)
 				c.PPS, t.paramsNew = clone(nalu), true
 			}
 		case h265.NALUType_AUD_NUT:
+			payload = nil
 			continue
 		}
 		filtered = append(filtered, nalu)
@@ -298,8 +352,11 @@ func (f *Fragmenter) WriteH265(track int, ntp time.Time, pts int64, au [][]byte)
 	}
 	random := h265.IsRandomAccess(filtered)
 	if random {
-		filtered = withParams(filtered, func(n []byte) int { return int((n[0] >> 1) & 0x3f) },
+		withPS := withParams(filtered, func(n []byte) int { return int((n[0] >> 1) & 0x3f) },
 			[]int{int(h265.NALUType_VPS_NUT), int(h265.NALUType_SPS_NUT), int(h265.NALUType_PPS_NUT)}, [][]byte{c.VPS, c.SPS, c.PPS})
+		if len(withPS) != len(filtered) {
+			filtered, payload = withPS, nil
+		}
 	}
 	if !t.ready {
 		if !random || c.VPS == nil || c.SPS == nil || c.PPS == nil {
@@ -315,7 +372,9 @@ func (f *Fragmenter) WriteH265(track int, ntp time.Time, pts int64, au [][]byte)
 		return fmt.Errorf("fragments: H.265 timestamps: %w", err)
 	}
 	s := &sample{dts: dts, ntp: ntp, arrival: f.opts.Now()}
-	if err := s.FillH265(int32(pts-dts), filtered); err != nil {
+	if payload != nil {
+		s.Payload, s.PTSOffset, s.IsNonSyncSample = payload, int32(pts-dts), !random
+	} else if err := s.FillH265(int32(pts-dts), filtered); err != nil {
 		return fmt.Errorf("fragments: H.265 sample: %w", err)
 	}
 	return f.writeVideo(t, s, random)
@@ -577,13 +636,9 @@ func (f *Fragmenter) build(startNs, endNs int64, ntp, arrival time.Time, video [
 	if len(part.Tracks) == 0 {
 		return nil
 	}
-	var buf seekablebuffer.Buffer
-	if err := part.Marshal(&buf); err != nil {
-		return fmt.Errorf("fragments: marshal fragment: %w", err)
-	}
 	f.seq++
 	fr := &Fragment{
-		Init: init, Data: buf.Bytes(), ProducerTime: ntp, Duration: time.Duration(endNs - startNs),
+		Init: init, Data: marshalPart(&part), ProducerTime: ntp, Duration: time.Duration(endNs - startNs),
 		Discontinuity: disc, Tracks: infos, Arrival: arrival,
 	}
 	return f.emit(fr)

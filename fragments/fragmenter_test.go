@@ -2,6 +2,7 @@ package fragments
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 )
 
@@ -259,4 +261,72 @@ func FuzzDecodeMeta(f *testing.F) {
 		var fr Fragment
 		decodeMeta(b, &fr)
 	})
+}
+
+// TestAVCCInputMatches checks that the copy-saving AVCC entry point stores
+// exactly what the NAL-unit one does.
+func TestAVCCInputMatches(t *testing.T) {
+	video := accessUnits(t, "testdata/video.h264", func(n []byte) bool { return h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter })
+	run := func(avcc bool) []*Fragment {
+		var got []*Fragment
+		f, _ := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}}, Options{}, func(fr *Fragment) error { got = append(got, fr); return nil })
+		for i, au := range video {
+			var err error
+			if avcc {
+				buf, _ := h264.AVCC(au).Marshal()
+				err = f.WriteH264AVCC(0, time.Unix(0, 0), int64(i)*3600, buf)
+			} else {
+				err = f.WriteH264(0, time.Unix(0, 0), int64(i)*3600, au)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.Flush()
+		return got
+	}
+	a, b := run(false), run(true)
+	if len(a) != len(b) {
+		t.Fatalf("%d fragments vs %d", len(a), len(b))
+	}
+	for i := range a {
+		if !bytes.Equal(a[i].Data, b[i].Data) || !bytes.Equal(a[i].Init, b[i].Init) {
+			t.Fatalf("fragment %d differs", i)
+		}
+	}
+	if _, err := splitAVCC([]byte{0, 0, 0, 9, 1}); err == nil {
+		t.Fatal("a truncated AVCC unit was accepted")
+	}
+}
+
+func TestMarshalPartMatchesMediacommon(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 200; i++ {
+		p := fmp4.Part{SequenceNumber: rng.Uint32()}
+		for tr := 0; tr < 1+rng.IntN(3); tr++ {
+			pt := &fmp4.PartTrack{ID: tr + 1, BaseTime: rng.Uint64() >> rng.IntN(64)}
+			for s := 0; s < rng.IntN(60); s++ {
+				payload := make([]byte, rng.IntN(2000))
+				for j := range payload {
+					payload[j] = byte(rng.Uint32())
+				}
+				smp := &fmp4.Sample{Duration: rng.Uint32N(10000), Payload: payload}
+				if rng.IntN(3) == 0 {
+					smp.IsNonSyncSample = true
+				}
+				if rng.IntN(4) == 0 {
+					smp.PTSOffset = int32(rng.IntN(20000)) - 10000
+				}
+				pt.Samples = append(pt.Samples, smp)
+			}
+			p.Tracks = append(p.Tracks, pt)
+		}
+		var ref seekablebuffer.Buffer
+		if err := p.Marshal(&ref); err != nil {
+			t.Fatal(err)
+		}
+		if got := marshalPart(&p); !bytes.Equal(got, ref.Bytes()) {
+			t.Fatalf("part %d: %d bytes, mediacommon wrote %d", i, len(got), len(ref.Bytes()))
+		}
+	}
 }

@@ -100,6 +100,9 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 		max = 1000
 	}
 	m := st.meta.Load()
+	if err := st.s.ix.flush(); err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrInternal, err)
+	}
 	start, end := sel.Start.UnixNano(), sel.End.UnixNano()
 	var out []FragmentInfo
 	more := false

@@ -52,6 +52,7 @@ type Store struct {
 	cfg Config
 	sd  *streamdir.Dir
 	idx timeIndex
+	ix  *indexer // write-behind of idx
 
 	mu      sync.RWMutex
 	streams map[string]*Stream
@@ -121,6 +122,7 @@ func Open(cfg Config) (*Store, error) {
 	} else {
 		s.idx = newMemIndex()
 	}
+	s.ix = &indexer{idx: s.idx}
 	for _, l := range loaded {
 		st := &Stream{s: s, path: l.Path}
 		st.meta.Store(l.Meta)
@@ -134,9 +136,27 @@ func Open(cfg Config) (*Store, error) {
 		}
 		s.streams[l.Meta.Name] = st
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.retentionLoop()
+	go s.indexLoop()
 	return s, nil
+}
+
+// indexLoop flushes the time index behind the appends.
+func (s *Store) indexLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if err := s.ix.flush(); err != nil {
+				s.cfg.Logger.Warn("fragments: write the time index", "err", err)
+			}
+		}
+	}
 }
 
 // openLog opens the stream's log for its retention: a durable log, or an
@@ -221,8 +241,9 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	s.wg.Wait()
+	err := s.ix.flush()
 	s.closeAll()
-	return nil
+	return err
 }
 
 func (s *Store) closeAll() {
@@ -457,6 +478,7 @@ func (s *Store) DeleteStream(ref StreamRef, version string) error {
 	delete(s.streams, m.Name)
 	s.mu.Unlock()
 	st.log.Load().Close()
+	s.ix.drop(m.ID)
 	if mi, ok := s.idx.(*memIndex); ok {
 		mi.drop(m.ID)
 	}
@@ -515,6 +537,7 @@ func (st *Stream) UpdateRetention(version string, delta int) error {
 	if err := st.openLog(next); err != nil {
 		return err
 	}
+	st.s.ix.flush()
 	st.s.idx.TrimFragments(st.meta.Load().ID, next)
 	return nil
 }
@@ -577,6 +600,7 @@ type Stored struct {
 	Seq        uint64
 	Number     string
 	ServerTime time.Time
+	Durable    time.Time // when the append returned: the fragment was on disk
 }
 
 // Append stores a fragment durably and indexes it by time.
@@ -596,12 +620,9 @@ func (st *Stream) Append(ctx context.Context, f *Fragment) (Stored, error) {
 	if err != nil {
 		return Stored{}, fmt.Errorf("%w: %w", ErrInternal, err)
 	}
-	info := infoOf(res.FirstSeq, res.Time, f, len(f.Data))
-	if err := st.s.idx.PutFragments(st.meta.Load().ID, []index.FragmentInfo{info}); err != nil {
-		// The fragment is stored; the index is a cache that the next start rebuilds.
-		st.s.cfg.Logger.Warn("fragments: index fragment", "stream", st.meta.Load().Name, "err", err)
-	}
-	return Stored{Seq: res.FirstSeq, Number: st.FragmentNumber(res.FirstSeq), ServerTime: time.Unix(0, res.Time)}, nil
+	durable := time.Now()
+	st.s.ix.add(st.meta.Load().ID, infoOf(res.FirstSeq, res.Time, f, len(f.Data)))
+	return Stored{Seq: res.FirstSeq, Number: st.FragmentNumber(res.FirstSeq), ServerTime: time.Unix(0, res.Time), Durable: durable}, nil
 }
 
 // Log returns the stream's shard log, for readers.
@@ -665,6 +686,7 @@ func (s *Store) enforce(st *Stream) {
 		s.cfg.Logger.Warn("fragments: retention", "stream", m.Name, "err", err)
 		return
 	}
+	s.ix.flush()
 	if err := s.idx.TrimFragments(m.ID, l.Bounds().First); err != nil {
 		s.cfg.Logger.Warn("fragments: retention of the time index", "stream", m.Name, "err", err)
 	}

@@ -11,6 +11,7 @@ import (
 // implements it on bbolt; memIndex serves servers without a data directory.
 type timeIndex interface {
 	PutFragments(stream string, infos []index.FragmentInfo) error
+	PutFragmentBatch(batch map[string][]index.FragmentInfo) error
 	LastFragment(stream string) (uint64, bool)
 	FragmentsFrom(stream string, from uint64, fn func(index.FragmentInfo) bool) error
 	FragmentsByProducer(stream string, start, end, afterTime int64, afterSeq uint64, fn func(index.FragmentInfo) bool) error
@@ -42,6 +43,13 @@ func (x *memIndex) PutFragments(stream string, infos []index.FragmentInfo) error
 		l[i] = f
 	}
 	x.m[stream] = l
+	return nil
+}
+
+func (x *memIndex) PutFragmentBatch(batch map[string][]index.FragmentInfo) error {
+	for stream, infos := range batch {
+		x.PutFragments(stream, infos)
+	}
 	return nil
 }
 

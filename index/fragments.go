@@ -56,27 +56,34 @@ func ptimeKey(producer int64, seq uint64) []byte {
 
 // PutFragments indexes fragments of a stream, in one transaction.
 func (c *Catalog) PutFragments(stream string, infos []FragmentInfo) error {
+	return c.PutFragmentBatch(map[string][]FragmentInfo{stream: infos})
+}
+
+// PutFragmentBatch indexes fragments of many streams in one transaction.
+func (c *Catalog) PutFragmentBatch(batch map[string][]FragmentInfo) error {
 	err := c.db.Update(func(tx *bolt.Tx) error {
-		fb, err := tx.Bucket(bucketFragments).CreateBucketIfNotExists([]byte(stream))
-		if err != nil {
-			return err
-		}
-		pb, err := tx.Bucket(bucketPTimes).CreateBucketIfNotExists([]byte(stream))
-		if err != nil {
-			return err
-		}
-		for _, f := range infos {
-			if err := fb.Put(seqKey(f.Seq), encodeInfo(f)); err != nil {
+		for stream, infos := range batch {
+			fb, err := tx.Bucket(bucketFragments).CreateBucketIfNotExists([]byte(stream))
+			if err != nil {
 				return err
 			}
-			if err := pb.Put(ptimeKey(f.Producer, f.Seq), nil); err != nil {
+			pb, err := tx.Bucket(bucketPTimes).CreateBucketIfNotExists([]byte(stream))
+			if err != nil {
 				return err
+			}
+			for _, f := range infos {
+				if err := fb.Put(seqKey(f.Seq), encodeInfo(f)); err != nil {
+					return err
+				}
+				if err := pb.Put(ptimeKey(f.Producer, f.Seq), nil); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("index: put fragments of %s: %w", stream, err)
+		return fmt.Errorf("index: put fragments: %w", err)
 	}
 	return nil
 }

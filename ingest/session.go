@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,7 +31,7 @@ type Config struct {
 	// AutoCreateRetentionHours is the retention of auto-created streams.
 	AutoCreateRetentionHours int
 	Fragments                fragments.Options
-	QueueLen                 int // units buffered per session (default 2048)
+	QueueLen                 int // units buffered per session (default 512: ~10 s of video and audio)
 	Logger                   *slog.Logger
 }
 
@@ -46,7 +47,7 @@ type Manager struct {
 // NewManager returns a manager.
 func NewManager(cfg Config) *Manager {
 	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = 2048
+		cfg.QueueLen = 512
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -164,9 +165,14 @@ func newID() string {
 
 func (s *Session) enqueue(u unit) {
 	s.units.Add(1)
-	// Copy: protocol stacks reuse their packet buffers after the callback.
-	for i, b := range u.data {
-		u.data[i] = append([]byte(nil), b...)
+	if u.kind == kindH264 || u.kind == kindH265 {
+		// One copy, straight into the AVCC form the fMP4 sample stores.
+		u.data = [][]byte{avcc(u.data)}
+	} else {
+		// Copy: protocol stacks reuse their packet buffers after the callback.
+		for i, b := range u.data {
+			u.data[i] = append([]byte(nil), b...)
+		}
 	}
 	select {
 	case s.queue <- u:
@@ -176,6 +182,20 @@ func (s *Session) enqueue(u unit) {
 			s.log.Warn("ingest: queue full, dropping media", "dropped", s.dropped.Load())
 		}
 	}
+}
+
+// avcc joins NAL units into one buffer, each behind a 4-byte length.
+func avcc(nalus [][]byte) []byte {
+	n := 0
+	for _, u := range nalus {
+		n += 4 + len(u)
+	}
+	b := make([]byte, 0, n)
+	for _, u := range nalus {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(u)))
+		b = append(b, u...)
+	}
+	return b
 }
 
 // WriteH264 queues an H.264 access unit (NAL units without start codes).
@@ -233,9 +253,9 @@ func (s *Session) feed(u unit) {
 	var err error
 	switch u.kind {
 	case kindH264:
-		err = s.frag.WriteH264(u.track, u.ntp, u.pts, u.data)
+		err = s.frag.WriteH264AVCC(u.track, u.ntp, u.pts, u.data[0])
 	case kindH265:
-		err = s.frag.WriteH265(u.track, u.ntp, u.pts, u.data)
+		err = s.frag.WriteH265AVCC(u.track, u.ntp, u.pts, u.data[0])
 	case kindAAC:
 		err = s.frag.WriteMPEG4Audio(u.track, u.ntp, u.pts, u.data)
 	case kindOpus:
@@ -253,7 +273,7 @@ func (s *Session) store(f *fragments.Fragment) error {
 		s.errOnce.Do(func() { s.log.Error("ingest: store fragment", "err", err) })
 		return err
 	}
-	lat := time.Since(f.Arrival)
+	lat := stored.Durable.Sub(f.Arrival)
 	s.fragCount.Add(1)
 	s.bytes.Add(int64(len(f.Data)))
 	s.lastNumber.Store(&stored.Number)
@@ -290,6 +310,9 @@ type Info struct {
 	LastFragment string        `json:"lastFragment,omitempty"`
 	CommitP50    time.Duration `json:"commitP50Nanos"`
 	CommitP99    time.Duration `json:"commitP99Nanos"`
+	// CommitLatencies are the recent commit latencies (up to 1024), given
+	// only when asked for (Manager.SessionsWithLatencies).
+	CommitLatencies []time.Duration `json:"commitLatenciesNanos,omitempty"`
 }
 
 // Info returns the session's state.
@@ -303,6 +326,7 @@ func (s *Session) Info() Info {
 	l := append([]time.Duration(nil), s.latencies...)
 	s.lmu.Unlock()
 	if len(l) > 0 {
+		in.CommitLatencies = append([]time.Duration(nil), l...)
 		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 		in.CommitP50, in.CommitP99 = l[len(l)/2], l[len(l)*99/100]
 	}
@@ -311,6 +335,16 @@ func (s *Session) Info() Info {
 
 // Sessions returns the state of every running session, by stream name.
 func (m *Manager) Sessions() []Info {
+	out := m.SessionsWithLatencies()
+	for i := range out {
+		out[i].CommitLatencies = nil
+	}
+	return out
+}
+
+// SessionsWithLatencies is Sessions with each session's recent commit
+// latencies, for measuring.
+func (m *Manager) SessionsWithLatencies() []Info {
 	m.mu.Lock()
 	list := make([]*Session, 0, len(m.sessions))
 	for _, s := range m.sessions {

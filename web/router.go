@@ -27,8 +27,9 @@ type Config struct {
 		http.Handler
 		Paths() []string
 	}
-	// Ingest reports the running publisher sessions.
-	Ingest func() any
+	// Ingest reports the running publisher sessions, with their recent
+	// commit latencies when asked (?latencies=1).
+	Ingest func(latencies bool) any
 	// Sources manages RTSP pull sources; nil when the server has none.
 	Sources SourcesAPI
 	// Auth checks admin requests.
@@ -115,7 +116,9 @@ func NewRouter(cfg Config) http.Handler {
 		}
 	}
 	if cfg.Ingest != nil {
-		r.Get("/admin/v1/ingest", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Ingest(), nil }))
+		r.Get("/admin/v1/ingest", admin(func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
+			return cfg.Ingest(req.URL.Query().Get("latencies") == "1"), nil
+		}))
 	}
 	if cfg.Sources != nil {
 		r.Get("/admin/v1/sources", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Sources.List(), nil }))

@@ -180,9 +180,14 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	auth := &awsapi.Auth{Keys: cfg.authKeys()}
 	s.handler = web.NewRouter(web.Config{
 		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Auth: auth,
-		Kinesis:         kinesis.New(s.engine, auth, log),
-		KVS:             kvs.New(kvs.Config{Store: s.video, Auth: auth, Logger: log, PublicURL: cfg.PublicURL}),
-		Ingest:          func() any { return s.ingest.Sessions() },
+		Kinesis: kinesis.New(s.engine, auth, log),
+		KVS:     kvs.New(kvs.Config{Store: s.video, Auth: auth, Logger: log, PublicURL: cfg.PublicURL}),
+		Ingest: func(latencies bool) any {
+			if latencies {
+				return s.ingest.SessionsWithLatencies()
+			}
+			return s.ingest.Sessions()
+		},
 		Sources:         sourcesAPI{s.sources},
 		RotateMasterKey: s.rotateMasterKey,
 	})

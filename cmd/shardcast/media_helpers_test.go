@@ -394,5 +394,4 @@ func parseFragment(t testing.TB, data []byte) []fragTrack {
 	return tracks
 }
 
-
 func aTime(sec int64) time.Time { return time.Unix(sec, 0) }

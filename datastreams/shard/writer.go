@@ -14,6 +14,9 @@ import (
 // preallocChunk is how much file space the writer reserves at a time.
 const preallocChunk = 4 << 20
 
+// maxKeptBuffer is the largest write buffer a shard keeps between commits.
+const maxKeptBuffer = 256 << 10
+
 func (l *FileLog) run() {
 	defer close(l.done)
 	var batch []*appendReq
@@ -89,8 +92,10 @@ func (l *FileLog) commit(batch []*appendReq) {
 			seq++
 		}
 	}
-	if cap(buf) <= 32<<20 {
-		l.buf = buf
+	if cap(buf) <= maxKeptBuffer {
+		l.buf = buf // reused by the next commit
+	} else {
+		l.buf = nil // a large batch (a video fragment): do not pin it per shard
 	}
 	if end := base + int64(len(buf)); end > seg.alloc {
 		seg.alloc = max(end, seg.alloc+min(preallocChunk, l.opts.SegmentMaxBytes))

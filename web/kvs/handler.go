@@ -48,7 +48,7 @@ var unsupported = map[string]string{
 	"/describeNotificationConfiguration": "DescribeNotificationConfiguration", "/updateNotificationConfiguration": "UpdateNotificationConfiguration",
 	"/describeMediaStorageConfiguration": "DescribeMediaStorageConfiguration", "/updateMediaStorageConfiguration": "UpdateMediaStorageConfiguration",
 	"/describeMappedResourceConfiguration": "DescribeMappedResourceConfiguration",
-	"/describeStreamStorageConfiguration": "DescribeStreamStorageConfiguration", "/updateStreamStorageConfiguration": "UpdateStreamStorageConfiguration",
+	"/describeStreamStorageConfiguration":  "DescribeStreamStorageConfiguration", "/updateStreamStorageConfiguration": "UpdateStreamStorageConfiguration",
 	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL", "/getImages": "GetImages",
 	"/getHLSStreamingSessionURL": "GetHLSStreamingSessionURL", "/getClip": "GetClip",
 	"/getMedia": "GetMedia", "/getMediaForFragmentList": "GetMediaForFragmentList", "/putMedia": "PutMedia",
