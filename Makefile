@@ -46,10 +46,13 @@ unit:
 # make bench: the figures quoted in the README. The server runs as its own
 # process (optimized build, fsync on); the AWS SDK for Go is the client.
 BENCH_CLIENTS ?= 64
+BENCH_STREAMS ?= 100
+BENCH_SECONDS ?= 30
 bench:
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecords' -benchtime 4000x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'GetRecords|PutToVisible' -benchtime 3s ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./datastreams/shard/ ./datastreams/seqnum/
+	BENCH_STREAMS=$(BENCH_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'RTSPIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/
 
 # make fuzz: run every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s
