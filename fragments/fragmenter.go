@@ -267,8 +267,10 @@ func (f *Fragmenter) writeH264(track int, ntp time.Time, pts int64, au [][]byte,
 	s := &sample{dts: dts, ntp: ntp, arrival: f.opts.Now()}
 	if payload != nil {
 		s.Payload, s.PTSOffset, s.IsNonSyncSample = payload, int32(pts-dts), !random
-	} else if err := s.FillH264(int32(pts-dts), filtered); err != nil {
+	} else if s.Payload, err = h264.AVCC(filtered).Marshal(); err != nil {
 		return fmt.Errorf("fragments: H.264 sample: %w", err)
+	} else {
+		s.PTSOffset, s.IsNonSyncSample = int32(pts-dts), !random
 	}
 	return f.writeVideo(t, s, random)
 }
@@ -374,8 +376,10 @@ func (f *Fragmenter) writeH265(track int, ntp time.Time, pts int64, au [][]byte,
 	s := &sample{dts: dts, ntp: ntp, arrival: f.opts.Now()}
 	if payload != nil {
 		s.Payload, s.PTSOffset, s.IsNonSyncSample = payload, int32(pts-dts), !random
-	} else if err := s.FillH265(int32(pts-dts), filtered); err != nil {
+	} else if s.Payload, err = h264.AVCC(filtered).Marshal(); err != nil { // H.265 uses the same length-prefixed layout
 		return fmt.Errorf("fragments: H.265 sample: %w", err)
+	} else {
+		s.PTSOffset, s.IsNonSyncSample = int32(pts-dts), !random
 	}
 	return f.writeVideo(t, s, random)
 }

@@ -69,7 +69,7 @@ func adts(t *testing.T, path string) ([][]byte, *mpeg4audio.AudioSpecificConfig)
 	for _, p := range pkts {
 		aus = append(aus, p.AU)
 	}
-	return aus, &mpeg4audio.AudioSpecificConfig{Type: pkts[0].Type, SampleRate: pkts[0].SampleRate, ChannelCount: pkts[0].ChannelCount}
+	return aus, &mpeg4audio.AudioSpecificConfig{Type: pkts[0].Type, SampleRate: pkts[0].SampleRate, ChannelConfig: pkts[0].ChannelConfig}
 }
 
 func TestFragmenterH264AndAAC(t *testing.T) {

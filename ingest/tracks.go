@@ -19,7 +19,7 @@ func describe(tracks []fragments.Track) []string {
 		case *codecs.H265:
 			out = append(out, "H265")
 		case *codecs.MPEG4Audio:
-			out = append(out, fmt.Sprintf("AAC/%dHz/%dch", c.Config.SampleRate, c.Config.ChannelCount))
+			out = append(out, fmt.Sprintf("AAC/%dHz/%dch", c.Config.SampleRate, aacChannels(c.Config.ChannelConfig)))
 		case *codecs.Opus:
 			out = append(out, fmt.Sprintf("Opus/%dch", c.ChannelCount))
 		default:
@@ -45,4 +45,13 @@ func mediaType(tracks []fragments.Track) string {
 		}
 	}
 	return strings.Join(types, ",")
+}
+
+// aacChannels is the channel count of an AAC channel configuration (0: the
+// layout is in the stream, reported as 0).
+func aacChannels(cfg uint8) int {
+	if cfg == 7 {
+		return 8
+	}
+	return int(cfg)
 }

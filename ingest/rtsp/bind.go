@@ -58,7 +58,7 @@ func trackOf(f format.Format) (fragments.Track, bool) {
 		vps, sps, pps := f.SafeParams()
 		return fragments.Track{Codec: &codecs.H265{VPS: vps, SPS: sps, PPS: pps}, ClockRate: 90000}, true
 	case *format.MPEG4Audio:
-		if c := f.GetConfig(); c != nil {
+		if c := f.Config; c != nil {
 			return fragments.Track{Codec: &codecs.MPEG4Audio{Config: *c}, ClockRate: f.ClockRate()}, true
 		}
 	case *format.MPEG4AudioLATM:
