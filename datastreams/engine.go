@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -130,7 +129,7 @@ func Open(cfg Config) (*Engine, error) {
 		e.iterKey = make([]byte, 32)
 		rand.Read(e.iterKey)
 	} else {
-		key, err := loadOrCreateSecret(filepath.Join(cfg.Dir, "iterator.key"))
+		key, err := fsutil.LoadOrCreateSecret(filepath.Join(cfg.Dir, "iterator.key"))
 		if err != nil {
 			return nil, err
 		}
@@ -149,25 +148,6 @@ func Open(cfg Config) (*Engine, error) {
 	e.wg.Add(1)
 	go e.retentionLoop()
 	return e, nil
-}
-
-// loadOrCreateSecret returns the 32-byte secret in path, creating it first.
-func loadOrCreateSecret(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil && len(b) == 32 {
-		return b, nil
-	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("datastreams: read %s: %w", path, err)
-	}
-	b = make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return nil, fmt.Errorf("datastreams: random secret: %w", err)
-	}
-	if err := fsutil.WriteFileAtomic(path, b, 0o600); err != nil {
-		return nil, fmt.Errorf("datastreams: %w", err)
-	}
-	return b, nil
 }
 
 // openShards opens the logs of every shard of meta.

@@ -33,24 +33,51 @@ type Options struct {
 	MaxDuration time.Duration
 	// AudioDuration is the fragment length of streams without video (default 2 s).
 	AudioDuration time.Duration
+	// PartDuration, when positive, splits each fragment into parts of about
+	// this length (each its own moof+mdat), handed to OnPart as soon as they
+	// are complete: the partial segments of low-latency HLS. A part ends at
+	// the first video sample at or past the duration. Zero makes one part
+	// per fragment.
+	PartDuration time.Duration
+	// OnPart, when set, receives every part before the fragment holding it
+	// is emitted. The part's data must not be modified.
+	OnPart func(*Part)
 	// RequestKeyframe, when set, asks the publisher for a keyframe.
 	RequestKeyframe func()
 	// Now reports arrival times (default time.Now).
 	Now func() time.Time
 }
 
-// Fragment is a keyframe-aligned piece of media: one fMP4 moof+mdat with the
-// init segment (ftyp+moov) that decodes it.
+// Fragment is a keyframe-aligned piece of media: one or more fMP4 moof+mdat
+// chunks (its parts) with the init segment (ftyp+moov) that decodes them.
 type Fragment struct {
 	Init          []byte
-	Data          []byte
-	ProducerTime  time.Time     // wall-clock time of the first sample, from the producer when known
-	Duration      time.Duration // from the first sample to the start of the next fragment
-	Discontinuity bool          // the first fragment, or a new init segment
+	Data          []byte     // the parts, back to back
+	Parts         []PartInfo // how Data divides; nil means one part
+	ProducerTime  time.Time  // wall-clock time of the first sample, from the producer when known
+	Duration      time.Duration
+	Discontinuity bool // the first fragment, or a new init segment
 	Tracks        []TrackInfo
 	// Arrival is when the media that completed the fragment arrived: the
 	// start of its commit latency.
 	Arrival time.Time
+}
+
+// PartInfo describes one part of a fragment.
+type PartInfo struct {
+	Size        int
+	Duration    time.Duration
+	Independent bool // starts with a keyframe (always true without video)
+}
+
+// Part is a part of the fragment being built, for live readers.
+type Part struct {
+	Index int // within its fragment, from 0
+	PartInfo
+	Data          []byte
+	Init          []byte    // of its fragment
+	ProducerTime  time.Time // of its fragment
+	Discontinuity bool      // its fragment starts a discontinuity
 }
 
 // TrackInfo summarizes one track of a fragment.
@@ -79,7 +106,7 @@ type trackState struct {
 	h264DTS   *h264.DTSExtractor
 	h265DTS   *h265.DTSExtractor
 	ready     bool      // a random-access unit was seen (video) or always (audio)
-	samples   []*sample // of the open fragment (video) or not yet placed (audio)
+	samples   []*sample // of the open part (video) or not yet placed (audio)
 	lastDTS   int64
 	haveLast  bool
 	nominal   int64 // duration of a sample when no next one is known (audio)
@@ -96,32 +123,41 @@ type Fragmenter struct {
 
 	init       []byte // current init segment
 	initDirty  bool
-	seq        uint32
-	startNs    int64 // session timeline origin: first fragment's start
+	seq        uint32 // mfhd sequence number of the next part
+	startNs    int64  // session timeline origin: first fragment's start
 	started    bool
-	fragStart  int64 // timeline start of the open fragment, ns
-	fragNTP    time.Time
-	fragOpen   bool
-	fragInit   []byte // init segment of the open fragment
-	fragDisc   bool   // the open fragment starts a discontinuity
-	asked      bool   // a keyframe was requested for the open fragment
+	cur        *openFrag // the fragment receiving samples; nil between fragments
+	partStart  int64     // timeline start of the open part, ns
+	asked      bool      // a keyframe was requested for the open fragment
 	discontNxt bool
 
-	// closing is a fragment whose video is complete, waiting for every
-	// audio track to pass its end: audio often arrives a little after the
-	// keyframe that closed it.
-	closing *closingFrag
+	// pending are parts whose video is complete, waiting for every audio
+	// track to pass their end: audio often arrives a little after the video
+	// of the same instant.
+	pending []*pendingPart
 }
 
-type closingFrag struct {
+// openFrag is a fragment under construction.
+type openFrag struct {
+	startNs int64
+	ntp     time.Time
+	init    []byte
+	disc    bool
+	chunks  [][]byte
+	parts   []PartInfo
+	tracks  []TrackInfo
+}
+
+// pendingPart is a part whose end is known.
+type pendingPart struct {
+	frag           *openFrag
 	startNs, endNs int64
-	ntp, arrival   time.Time
 	video          []*sample
-	init           []byte
-	disc           bool
+	last           bool // ends its fragment
+	arrival        time.Time
 }
 
-// maxAudioLag bounds how long (in media time) a closed fragment waits for
+// maxAudioLag bounds how long (in media time) a finished part waits for
 // late audio.
 const maxAudioLag = int64(time.Second)
 
@@ -432,21 +468,22 @@ func (f *Fragmenter) addAudio(t *trackState, s *sample) {
 		return // out of order or duplicate: drop
 	}
 	t.lastDTS, t.haveLast = s.dts, true
-	accept := f.fragStart
-	if f.closing != nil {
-		accept = f.closing.startNs
+	accept := f.partStart
+	if len(f.pending) > 0 {
+		accept = f.pending[0].startNs
 	}
 	if f.started && t.ns(s.dts) < accept {
-		return // before any fragment still open: too late to place
+		return // before any part still open: too late to place
 	}
 	t.samples = append(t.samples, s)
 }
 
-// afterAudio closes fragments of audio-only streams by duration.
+// afterAudio places audio: it completes waiting parts, and it cuts the
+// parts and fragments of streams without video by duration.
 func (f *Fragmenter) afterAudio(now time.Time) error {
 	if f.video != nil {
 		if f.video.ready {
-			return f.finishClosing(false, 0)
+			return f.flushPending(false, 0)
 		}
 		// No decodable video yet: keep audio bounded.
 		for _, t := range f.tracks {
@@ -460,19 +497,24 @@ func (f *Fragmenter) afterAudio(now time.Time) error {
 	if len(lead.samples) == 0 {
 		return nil
 	}
-	if !f.fragOpen {
+	if f.cur == nil {
 		if err := f.openFragment(lead.ns(lead.samples[0].dts), lead.samples[0].ntp); err != nil {
 			return err
 		}
 	}
 	last := lead.samples[len(lead.samples)-1]
-	if end := lead.ns(last.dts); end-f.fragStart >= int64(f.opts.AudioDuration) {
-		if err := f.cut(end, now); err != nil {
+	end := lead.ns(last.dts)
+	switch {
+	case end-f.cur.startNs >= int64(f.opts.AudioDuration):
+		f.queuePart(end, now, true)
+		if err := f.flushPending(false, end); err != nil {
 			return err
 		}
 		return f.openFragment(end, last.ntp)
+	case f.opts.PartDuration > 0 && end-f.partStart >= int64(f.opts.PartDuration):
+		f.queuePart(end, now, false)
 	}
-	return nil
+	return f.flushPending(false, end)
 }
 
 // openFragment starts a fragment at timeline position startNs with the
@@ -485,7 +527,8 @@ func (f *Fragmenter) openFragment(startNs int64, ntp time.Time) error {
 		}
 		f.init, f.initDirty, f.discontNxt = init, false, true
 	}
-	f.fragInit, f.fragDisc, f.discontNxt = f.init, f.discontNxt, false
+	f.cur = &openFrag{startNs: startNs, ntp: ntp, init: f.init, disc: f.discontNxt}
+	f.discontNxt = false
 	if !f.started {
 		f.started, f.startNs = true, startNs
 		// Audio that came before the first fragment cannot be placed.
@@ -501,7 +544,7 @@ func (f *Fragmenter) openFragment(startNs int64, ntp time.Time) error {
 			}
 		}
 	}
-	f.fragStart, f.fragNTP, f.fragOpen, f.asked = startNs, ntp, true, false
+	f.partStart, f.asked = startNs, false
 	return nil
 }
 
@@ -510,100 +553,107 @@ func (f *Fragmenter) writeVideo(t *trackState, s *sample, random bool) error {
 		return nil // only the first video track is stored
 	}
 	startNs := t.ns(s.dts)
-	if f.fragOpen && len(t.samples) > 0 {
-		dur := startNs - f.fragStart
+	if f.cur != nil && len(t.samples) > 0 {
+		dur := startNs - f.cur.startNs
 		switch {
 		case random && (dur >= int64(f.opts.MinDuration) || t.paramsNew):
-			if err := f.closeVideo(startNs, s.arrival); err != nil {
-				return err
-			}
+			f.queuePart(startNs, s.arrival, true)
 		case dur > 4*int64(f.opts.MaxDuration):
 			// No keyframe for far too long: close what we have and wait.
-			err := f.closeVideo(startNs, s.arrival)
-			f.fragOpen, t.ready = false, false
+			f.queuePart(startNs, s.arrival, true)
+			t.ready = false
+			err := f.flushPending(true, 0)
 			return errors.Join(err, fmt.Errorf("fragments: no keyframe for %v: dropping media until the next one", time.Duration(dur)))
-		case dur > int64(f.opts.MaxDuration) && !f.asked:
-			f.asked = true
-			if f.opts.RequestKeyframe != nil {
-				f.opts.RequestKeyframe()
+		default:
+			if dur > int64(f.opts.MaxDuration) && !f.asked {
+				f.asked = true
+				if f.opts.RequestKeyframe != nil {
+					f.opts.RequestKeyframe()
+				}
+			}
+			if f.opts.PartDuration > 0 && startNs-f.partStart >= int64(f.opts.PartDuration) {
+				f.queuePart(startNs, s.arrival, false)
 			}
 		}
 	}
 	if t.paramsNew && random {
 		t.paramsNew, f.initDirty = false, true
 	}
-	if !f.fragOpen {
+	if f.cur == nil {
 		if !random {
-			return nil
+			return f.flushPending(false, startNs)
 		}
 		if err := f.openFragment(startNs, s.ntp); err != nil {
 			return err
 		}
 	}
 	t.samples = append(t.samples, s)
-	return f.finishClosing(false, startNs)
+	return f.flushPending(false, startNs)
 }
 
-// closeVideo ends the open fragment's video at endNs; the fragment is
-// emitted once audio has caught up (finishClosing).
-func (f *Fragmenter) closeVideo(endNs int64, arrival time.Time) error {
-	if err := f.finishClosing(true, 0); err != nil {
-		return err
+// queuePart ends the open part at timeline position endNs (and with last,
+// its fragment); it is built once audio has caught up (flushPending).
+func (f *Fragmenter) queuePart(endNs int64, arrival time.Time, last bool) {
+	p := &pendingPart{frag: f.cur, startNs: f.partStart, endNs: endNs, last: last, arrival: arrival}
+	if f.video != nil {
+		p.video, f.video.samples = f.video.samples, nil
 	}
-	v := f.video
-	f.closing = &closingFrag{startNs: f.fragStart, endNs: endNs, ntp: f.fragNTP, arrival: arrival, video: v.samples, init: f.fragInit, disc: f.fragDisc}
-	v.samples = nil
-	f.fragOpen = false
+	f.pending = append(f.pending, p)
+	f.partStart = endNs
+	if last {
+		f.cur = nil
+	}
+}
+
+// flushPending builds the waiting parts whose audio is complete: every
+// audio track has passed the part's end, or video has moved maxAudioLag
+// past it, or force.
+func (f *Fragmenter) flushPending(force bool, videoNs int64) error {
+	for len(f.pending) > 0 {
+		p := f.pending[0]
+		if !force && videoNs-p.endNs < maxAudioLag && !f.audioPassed(p.endNs) {
+			return nil
+		}
+		f.pending[0] = nil
+		f.pending = f.pending[1:]
+		if err := f.buildPart(p); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// finishClosing emits the closing fragment when every audio track has
-// passed its end, when video has moved maxAudioLag past it, or when forced.
-func (f *Fragmenter) finishClosing(force bool, videoNs int64) error {
-	c := f.closing
-	if c == nil {
-		return nil
-	}
-	if !force && videoNs-c.endNs < maxAudioLag {
-		for _, t := range f.tracks {
-			if !t.video && (!t.haveLast || t.ns(t.lastDTS) < c.endNs) {
-				return nil // this track may still send samples of the fragment
-			}
+// audioPassed reports whether no audio track can still send samples before
+// endNs. A track that has sent nothing yet does not hold parts back.
+func (f *Fragmenter) audioPassed(endNs int64) bool {
+	for _, t := range f.tracks {
+		if !t.video && t.haveLast && t.ns(t.lastDTS) < endNs {
+			return false
 		}
 	}
-	f.closing = nil
-	return f.build(c.startNs, c.endNs, c.ntp, c.arrival, c.video, c.init, c.disc)
+	return true
 }
 
-// cut finishes the open fragment at timeline position endNs and emits it
-// at once (streams without video, and the final flush).
-func (f *Fragmenter) cut(endNs int64, arrival time.Time) error {
-	if !f.fragOpen {
-		return nil
-	}
-	var video []*sample
-	if f.video != nil {
-		video, f.video.samples = f.video.samples, nil
-	}
-	f.fragOpen = false
-	return f.build(f.fragStart, endNs, f.fragNTP, arrival, video, f.fragInit, f.fragDisc)
-}
-
-// build makes a fragment of video samples (ending at endNs) and the audio
-// samples before endNs, and emits it.
-func (f *Fragmenter) build(startNs, endNs int64, ntp, arrival time.Time, video []*sample, init []byte, disc bool) error {
+// buildPart makes one moof+mdat of the part's video samples and the audio
+// samples before its end, hands it to OnPart, and emits the fragment when
+// the part is its last.
+func (f *Fragmenter) buildPart(p *pendingPart) error {
+	fr := p.frag
 	part := fmp4.Part{SequenceNumber: f.seq}
-	var infos []TrackInfo
+	independent := true
 	for _, t := range f.tracks {
 		var take []*sample
 		if t.video {
 			if t != f.video {
 				continue
 			}
-			take = video
+			take = p.video
+			if len(take) > 0 {
+				independent = !take[0].IsNonSyncSample
+			}
 		} else {
 			n := 0
-			for n < len(t.samples) && t.ns(t.samples[n].dts) < endNs {
+			for n < len(t.samples) && t.ns(t.samples[n].dts) < p.endNs {
 				n++
 			}
 			take = t.samples[:n:n]
@@ -612,7 +662,7 @@ func (f *Fragmenter) build(startNs, endNs int64, ntp, arrival time.Time, video [
 		if len(take) == 0 {
 			continue
 		}
-		end := t.ticks(endNs)
+		end := t.ticks(p.endNs)
 		if !t.video {
 			if len(t.samples) > 0 {
 				end = t.samples[0].dts
@@ -634,18 +684,54 @@ func (f *Fragmenter) build(startNs, endNs int64, ntp, arrival time.Time, video [
 			pt.Samples = append(pt.Samples, &s.Sample)
 		}
 		part.Tracks = append(part.Tracks, pt)
-		infos = append(infos, TrackInfo{ID: t.id, TimeScale: uint32(t.ClockRate), BaseTime: pt.BaseTime,
+		fr.addTrack(TrackInfo{ID: t.id, TimeScale: uint32(t.ClockRate), BaseTime: pt.BaseTime,
 			Duration: uint64(end - take[0].dts), Samples: len(take)})
 	}
-	if len(part.Tracks) == 0 {
+	if len(part.Tracks) > 0 {
+		f.seq++
+		data := marshalPart(&part)
+		info := PartInfo{Size: len(data), Duration: time.Duration(p.endNs - p.startNs), Independent: independent}
+		fr.chunks = append(fr.chunks, data)
+		fr.parts = append(fr.parts, info)
+		if f.opts.OnPart != nil {
+			f.opts.OnPart(&Part{Index: len(fr.parts) - 1, PartInfo: info, Data: data, Init: fr.init,
+				ProducerTime: fr.ntp, Discontinuity: fr.disc})
+		}
+	}
+	if !p.last || len(fr.parts) == 0 {
 		return nil
 	}
-	f.seq++
-	fr := &Fragment{
-		Init: init, Data: marshalPart(&part), ProducerTime: ntp, Duration: time.Duration(endNs - startNs),
-		Discontinuity: disc, Tracks: infos, Arrival: arrival,
+	data := fr.chunks[0]
+	if len(fr.chunks) > 1 {
+		n := 0
+		for _, c := range fr.chunks {
+			n += len(c)
+		}
+		data = make([]byte, 0, n)
+		for _, c := range fr.chunks {
+			data = append(data, c...)
+		}
 	}
-	return f.emit(fr)
+	parts := fr.parts
+	if len(parts) == 1 {
+		parts = nil
+	}
+	return f.emit(&Fragment{
+		Init: fr.init, Data: data, Parts: parts, ProducerTime: fr.ntp, Duration: time.Duration(p.endNs - fr.startNs),
+		Discontinuity: fr.disc, Tracks: fr.tracks, Arrival: p.arrival,
+	})
+}
+
+// addTrack accounts a part's track in its fragment's summary.
+func (fr *openFrag) addTrack(ti TrackInfo) {
+	for i := range fr.tracks {
+		if fr.tracks[i].ID == ti.ID {
+			fr.tracks[i].Duration = ti.BaseTime + ti.Duration - fr.tracks[i].BaseTime
+			fr.tracks[i].Samples += ti.Samples
+			return
+		}
+	}
+	fr.tracks = append(fr.tracks, ti)
 }
 
 func (f *Fragmenter) marshalInit() ([]byte, error) {
@@ -666,26 +752,20 @@ func (f *Fragmenter) marshalInit() ([]byte, error) {
 // Flush emits the open fragment, as at the end of a publisher session. The
 // last video sample lasts as long as the one before it.
 func (f *Fragmenter) Flush() error {
-	if err := f.finishClosing(true, 0); err != nil {
-		return err
-	}
-	if !f.fragOpen || f.video == nil {
-		if f.fragOpen {
-			lead := f.tracks[0]
-			if n := len(lead.samples); n > 0 {
-				return f.cut(lead.ns(lead.samples[n-1].dts+lead.nominal), f.opts.Now())
+	if f.cur != nil {
+		end := f.partStart
+		if v := f.video; v != nil {
+			if n := len(v.samples); n > 0 {
+				step := int64(v.ClockRate) / 25
+				if n > 1 {
+					step = v.samples[n-1].dts - v.samples[n-2].dts
+				}
+				end = v.ns(v.samples[n-1].dts + step)
 			}
+		} else if lead := f.tracks[0]; len(lead.samples) > 0 {
+			end = lead.ns(lead.samples[len(lead.samples)-1].dts + lead.nominal)
 		}
-		return nil
+		f.queuePart(end, f.opts.Now(), true)
 	}
-	v := f.video
-	n := len(v.samples)
-	if n == 0 {
-		return nil
-	}
-	step := int64(v.ClockRate) / 25
-	if n > 1 {
-		step = v.samples[n-1].dts - v.samples[n-2].dts
-	}
-	return f.cut(v.ns(v.samples[n-1].dts+step), f.opts.Now())
+	return f.flushPending(true, 0)
 }

@@ -330,3 +330,87 @@ func TestMarshalPartMatchesMediacommon(t *testing.T) {
 		}
 	}
 }
+
+func TestFragmenterParts(t *testing.T) {
+	video := accessUnits(t, "testdata/video.h264", func(n []byte) bool { return h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter })
+	audio, conf := adts(t, "testdata/audio.aac")
+	var got []*Fragment
+	var parts []*Part
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f, err := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}, {Codec: &codecs.MPEG4Audio{Config: *conf}, ClockRate: conf.SampleRate}},
+		Options{PartDuration: 200 * time.Millisecond, OnPart: func(p *Part) { parts = append(parts, p) }},
+		func(fr *Fragment) error { got = append(got, fr); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ai := 0
+	for i, au := range video {
+		vt := time.Duration(i) * time.Second / 25
+		for ai < len(audio) && time.Duration(ai)*1024*time.Second/48000 <= vt {
+			if err := f.WriteMPEG4Audio(1, start.Add(time.Duration(ai)*1024*time.Second/48000), int64(ai)*1024, audio[ai:ai+1]); err != nil {
+				t.Fatal(err)
+			}
+			ai++
+		}
+		if err := f.WriteH264(0, start.Add(vt), int64(i)*3600, au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || len(parts) != 15 {
+		t.Fatalf("%d fragments and %d parts from 3 s with a 1 s GOP and 200 ms parts", len(got), len(parts))
+	}
+	pi := 0
+	videoSamples, audioSamples := 0, 0
+	for i, fr := range got {
+		if len(fr.Parts) != 5 {
+			t.Fatalf("fragment %d has %d parts", i, len(fr.Parts))
+		}
+		var joined []byte
+		var dur time.Duration
+		for j, info := range fr.Parts {
+			p := parts[pi]
+			pi++
+			if p.Index != j || p.PartInfo != info || !bytes.Equal(p.Init, fr.Init) || p.Discontinuity != fr.Discontinuity {
+				t.Errorf("fragment %d part %d: live %+v, stored %+v", i, j, p.PartInfo, info)
+			}
+			if info.Duration != 200*time.Millisecond || info.Independent != (j == 0) {
+				t.Errorf("fragment %d part %d: %+v", i, j, info)
+			}
+			joined = append(joined, p.Data...)
+			dur += info.Duration
+		}
+		if !bytes.Equal(joined, fr.Data) || dur != fr.Duration {
+			t.Errorf("fragment %d: parts do not add up to the fragment (%v vs %v)", i, dur, fr.Duration)
+		}
+		var ps fmp4.Parts
+		if err := ps.Unmarshal(fr.Data); err != nil || len(ps) != 5 {
+			t.Fatalf("fragment %d: %d chunks, %v", i, len(ps), err)
+		}
+		for _, p := range ps {
+			for _, pt := range p.Tracks {
+				if pt.ID == 1 {
+					videoSamples += len(pt.Samples)
+				} else {
+					audioSamples += len(pt.Samples)
+				}
+			}
+		}
+		var back Fragment
+		back.Data = fr.Data
+		if err := decodeMeta(encodeMeta(fr), &back); err != nil || len(back.Parts) != 5 || back.Parts[3] != fr.Parts[3] {
+			t.Fatalf("fragment %d meta round trip: %v %+v", i, err, back.Parts)
+		}
+		if len(PartsOf(&back)) != 5 {
+			t.Errorf("PartsOf lost parts")
+		}
+		if got, want := fr.Tracks[0].Samples, 25; got != want {
+			t.Errorf("fragment %d: %d video samples, want %d", i, got, want)
+		}
+	}
+	if videoSamples != len(video) || audioSamples < ai-2 {
+		t.Errorf("%d video samples of %d, %d audio of %d", videoSamples, len(video), audioSamples, ai)
+	}
+}

@@ -15,6 +15,7 @@ import (
 type indexer struct {
 	idx timeIndex
 
+	fmu     sync.Mutex // one flush at a time: a reader's flush returns after any running one
 	mu      sync.Mutex
 	pending map[string][]index.FragmentInfo
 }
@@ -32,6 +33,8 @@ func (x *indexer) add(stream string, f index.FragmentInfo) {
 
 // flush writes everything pending.
 func (x *indexer) flush() error {
+	x.fmu.Lock()
+	defer x.fmu.Unlock()
 	x.mu.Lock()
 	p := x.pending
 	x.pending = nil

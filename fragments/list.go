@@ -32,6 +32,10 @@ type FragmentInfo struct {
 	ProducerTime time.Time
 	ServerTime   time.Time
 	Duration     time.Duration
+	// Discontinuity: the fragment starts a new timeline or init segment.
+	Discontinuity bool
+	// Parts are the fragment's parts; only LiveView.Recent fills them.
+	Parts []PartInfo
 }
 
 // List tokens (base64 of: version 1 | kind 1 | start 8 | end 8 | after time 8 | after seq 8).
@@ -99,9 +103,33 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 	if max <= 0 || max > 1000 {
 		max = 1000
 	}
+	out, more, err := st.selectFrom(*sel, max, afterTime, afterSeq)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if more {
+		last := out[len(out)-1]
+		next = encodeListToken(*sel, last.ProducerTime.UnixNano(), last.Seq)
+	}
+	return out, next, nil
+}
+
+// Select returns up to max fragments that sel picks, in time order, and
+// whether more follow.
+func (st *Stream) Select(sel Selector, max int) ([]FragmentInfo, bool, error) {
+	if sel.End.Before(sel.Start) {
+		return nil, false, errorf(ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
+	}
+	return st.selectFrom(sel, max, 0, 0)
+}
+
+// selectFrom returns up to max fragments of sel that come after the
+// fragment (afterTime, afterSeq) when afterSeq is set.
+func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq uint64) ([]FragmentInfo, bool, error) {
 	m := st.meta.Load()
 	if err := st.s.ix.flush(); err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrInternal, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
 	}
 	start, end := sel.Start.UnixNano(), sel.End.UnixNano()
 	var out []FragmentInfo
@@ -111,8 +139,7 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 			more = true
 			return false
 		}
-		out = append(out, FragmentInfo{Number: st.FragmentNumber(f.Seq), Seq: f.Seq, Size: int64(f.Size),
-			ProducerTime: time.Unix(0, f.Producer), ServerTime: time.Unix(0, f.Server), Duration: time.Duration(f.Duration)})
+		out = append(out, st.infoFrom(f))
 		return true
 	}
 	var err error
@@ -122,7 +149,7 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 		from := afterSeq + 1
 		if afterSeq == 0 {
 			if from, err = st.log.Load().SeekTime(start); err != nil {
-				return nil, "", fmt.Errorf("%w: %w", ErrInternal, err)
+				return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
 			}
 		}
 		err = st.s.idx.FragmentsFrom(m.ID, max64(from, first), func(f index.FragmentInfo) bool {
@@ -139,17 +166,29 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 			return collect(f)
 		})
 	default:
-		return nil, "", errorf(ErrInvalidArgument, "Unknown FragmentSelectorType %s.", sel.Type)
+		return nil, false, errorf(ErrInvalidArgument, "Unknown FragmentSelectorType %s.", sel.Type)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %w", ErrInternal, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
 	}
-	next := ""
-	if more {
-		last := out[len(out)-1]
-		next = encodeListToken(*sel, last.ProducerTime.UnixNano(), last.Seq)
+	return out, more, nil
+}
+
+// From returns up to max stored fragments from sequence number from on, as
+// the index knows them.
+func (st *Stream) From(from uint64, max int) ([]FragmentInfo, error) {
+	if err := st.s.ix.flush(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInternal, err)
 	}
-	return out, next, nil
+	var out []FragmentInfo
+	err := st.s.idx.FragmentsFrom(st.meta.Load().ID, max64(from, st.log.Load().Bounds().First), func(f index.FragmentInfo) bool {
+		out = append(out, st.infoFrom(f))
+		return len(out) < max
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	return out, nil
 }
 
 func max64(a, b uint64) uint64 {
@@ -174,7 +213,13 @@ func (st *Stream) Read(from uint64, max int) ([]*Fragment, []FragmentInfo, error
 		}
 		frags = append(frags, f)
 		infos = append(infos, FragmentInfo{Number: st.FragmentNumber(r.Seq), Seq: r.Seq, Size: int64(len(r.Data)),
-			ProducerTime: f.ProducerTime, ServerTime: time.Unix(0, r.Time), Duration: f.Duration})
+			ProducerTime: f.ProducerTime, ServerTime: time.Unix(0, r.Time), Duration: f.Duration, Discontinuity: f.Discontinuity})
 	}
 	return frags, infos, nil
+}
+
+func (st *Stream) infoFrom(f index.FragmentInfo) FragmentInfo {
+	return FragmentInfo{Number: st.FragmentNumber(f.Seq), Seq: f.Seq, Size: int64(f.Size),
+		ProducerTime: time.Unix(0, f.Producer), ServerTime: time.Unix(0, f.Server), Duration: time.Duration(f.Duration),
+		Discontinuity: f.Flags&index.FlagDiscontinuity != 0}
 }

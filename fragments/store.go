@@ -71,6 +71,7 @@ type Stream struct {
 	log  atomic.Pointer[logRef]
 
 	publisher atomic.Pointer[string] // id of the publishing session, if any
+	live      live
 }
 
 type logRef struct{ shard.Log }
@@ -218,7 +219,11 @@ func (s *Store) reindex(st *Stream) error {
 }
 
 func infoOf(seq uint64, server int64, f *Fragment, size int) index.FragmentInfo {
-	return index.FragmentInfo{Seq: seq, Producer: f.ProducerTime.UnixNano(), Server: server, Duration: int64(f.Duration), Size: uint32(size)}
+	fi := index.FragmentInfo{Seq: seq, Producer: f.ProducerTime.UnixNano(), Server: server, Duration: int64(f.Duration), Size: uint32(size)}
+	if f.Discontinuity {
+		fi.Flags |= index.FlagDiscontinuity
+	}
+	return fi
 }
 
 // IDs returns the ids of the store's streams.
@@ -615,13 +620,19 @@ func (st *Stream) Append(ctx context.Context, f *Fragment) (Stored, error) {
 		}
 	}
 	if errors.Is(err, shard.ErrClosed) {
+		st.dropParts()
 		return Stored{}, notFound()
 	}
 	if err != nil {
+		st.dropParts()
 		return Stored{}, fmt.Errorf("%w: %w", ErrInternal, err)
 	}
 	durable := time.Now()
-	st.s.ix.add(st.meta.Load().ID, infoOf(res.FirstSeq, res.Time, f, len(f.Data)))
+	info := infoOf(res.FirstSeq, res.Time, f, len(f.Data))
+	st.s.ix.add(st.meta.Load().ID, info)
+	li := st.infoFrom(info)
+	li.Parts = PartsOf(f)
+	st.committed(li)
 	return Stored{Seq: res.FirstSeq, Number: st.FragmentNumber(res.FirstSeq), ServerTime: time.Unix(0, res.Time), Durable: durable}, nil
 }
 
@@ -635,7 +646,12 @@ func (st *Stream) AcquirePublisher(session string) (release func(), ok bool) {
 		return nil, false
 	}
 	p := st.publisher.Load()
-	return func() { st.publisher.CompareAndSwap(p, nil) }, true
+	st.setPublishing(true)
+	return func() {
+		if st.publisher.CompareAndSwap(p, nil) {
+			st.setPublishing(false)
+		}
+	}, true
 }
 
 // Publisher returns the id of the publishing session, or "".
@@ -713,4 +729,39 @@ func (s *Store) RewrapDataKeys(keyID string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// ID returns the stream's incarnation id: a deleted and recreated stream of
+// the same name has another.
+func (st *Stream) ID() string { return st.meta.Load().ID }
+
+// LookupID returns the stream whose incarnation id is id.
+func (s *Store) LookupID(id string) (*Stream, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, st := range s.streams {
+		if st.meta.Load().ID == id {
+			return st, nil
+		}
+	}
+	return nil, notFound()
+}
+
+// Fragment returns the stored fragment with sequence number seq.
+func (st *Stream) Fragment(seq uint64) (*Fragment, FragmentInfo, error) {
+	frags, infos, err := st.Read(seq, 1)
+	if err != nil {
+		return nil, FragmentInfo{}, err
+	}
+	if len(frags) == 0 || infos[0].Seq != seq {
+		return nil, FragmentInfo{}, errorf(ErrResourceNotFound, "Fragment %s was not found.", st.FragmentNumber(seq))
+	}
+	return frags[0], infos[0], nil
+}
+
+// Bounds returns the sequence numbers of the oldest retained fragment and
+// of the next to be stored.
+func (st *Stream) Bounds() (first, next uint64) {
+	b := st.log.Load().Bounds()
+	return b.First, b.Next
 }

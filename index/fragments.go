@@ -12,7 +12,7 @@ import (
 
 // The fragment index of video streams, per stream id:
 //
-//	fragments/<id>: sequence (8) -> producer ns (8) | server ns (8) | duration ns (8) | size (4)
+//	fragments/<id>: sequence (8) -> producer ns (8) | server ns (8) | duration ns (8) | size (4) | flags (1)
 //	ptimes/<id>:    producer ns (8) | sequence (8) -> (empty)
 //
 // Server timestamps grow with sequence numbers, so the first bucket answers
@@ -30,22 +30,33 @@ type FragmentInfo struct {
 	Server   int64 // unix ns
 	Duration int64 // ns
 	Size     uint32
+	Flags    uint8 // FlagDiscontinuity
 }
 
+// FlagDiscontinuity marks a fragment that starts a new timeline or init segment.
+const FlagDiscontinuity = 1
+
 func encodeInfo(f FragmentInfo) []byte {
-	b := make([]byte, 0, 28)
+	b := make([]byte, 0, 29)
 	b = binary.BigEndian.AppendUint64(b, uint64(f.Producer))
 	b = binary.BigEndian.AppendUint64(b, uint64(f.Server))
 	b = binary.BigEndian.AppendUint64(b, uint64(f.Duration))
-	return binary.BigEndian.AppendUint32(b, f.Size)
+	b = binary.BigEndian.AppendUint32(b, f.Size)
+	return append(b, f.Flags)
 }
 
+// decodeInfo reads an index value; 28-byte values (written before flags
+// existed) have none.
 func decodeInfo(seq uint64, v []byte) (FragmentInfo, bool) {
-	if len(v) != 28 {
+	if len(v) != 28 && len(v) != 29 {
 		return FragmentInfo{}, false
 	}
-	return FragmentInfo{Seq: seq, Producer: int64(binary.BigEndian.Uint64(v)), Server: int64(binary.BigEndian.Uint64(v[8:])),
-		Duration: int64(binary.BigEndian.Uint64(v[16:])), Size: binary.BigEndian.Uint32(v[24:])}, true
+	f := FragmentInfo{Seq: seq, Producer: int64(binary.BigEndian.Uint64(v)), Server: int64(binary.BigEndian.Uint64(v[8:])),
+		Duration: int64(binary.BigEndian.Uint64(v[16:])), Size: binary.BigEndian.Uint32(v[24:])}
+	if len(v) == 29 {
+		f.Flags = v[28]
+	}
+	return f, true
 }
 
 func ptimeKey(producer int64, seq uint64) []byte {

@@ -144,6 +144,7 @@ func (m *Manager) Start(req Request) (*Session, error) {
 		log: m.cfg.Logger.With("stream", req.Stream, "session", id, "protocol", req.Protocol, "remote", req.Remote)}
 	opts := m.cfg.Fragments
 	opts.RequestKeyframe = req.RequestKeyframe
+	opts.OnPart = st.AddPart // live readers see parts before the fragment is stored
 	s.frag, err = fragments.NewFragmenter(req.Tracks, opts, s.store)
 	if err != nil {
 		release()

@@ -26,6 +26,8 @@ type Config struct {
 	KVS interface {
 		http.Handler
 		Paths() []string
+		// ServeHLS answers GET /hls/v1/{name} and /hls/{stream}/{name}.
+		ServeHLS(w http.ResponseWriter, r *http.Request)
 	}
 	// Ingest reports the running publisher sessions, with their recent
 	// commit latencies when asked (?latencies=1).
@@ -89,6 +91,8 @@ func NewRouter(cfg Config) http.Handler {
 		for _, p := range cfg.KVS.Paths() {
 			r.Post(p, cfg.KVS.ServeHTTP)
 		}
+		r.Get("/hls/v1/{name}", cfg.KVS.ServeHLS)
+		r.Get("/hls/{stream}/{name}", cfg.KVS.ServeHLS)
 	}
 	admin := func(fn func(w http.ResponseWriter, req *http.Request, body []byte) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {

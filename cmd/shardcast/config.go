@@ -49,13 +49,15 @@ type Config struct {
 		Keys map[string]string `yaml:"keys"`
 	} `yaml:"auth"`
 	Video struct {
-		AutoCreate               bool                `yaml:"auto_create"`
-		AutoCreateRetentionHours int                 `yaml:"auto_create_retention_hours"`
-		FragmentMinDuration      time.Duration       `yaml:"fragment_min_duration"`
-		FragmentMaxDuration      time.Duration       `yaml:"fragment_max_duration"`
-		StreamLimit              int                 `yaml:"stream_limit"`
-		LiveBuffer               time.Duration       `yaml:"live_buffer"`
-		Sources                  []rtsp.SourceConfig `yaml:"sources"`
+		AutoCreate               bool          `yaml:"auto_create"`
+		AutoCreateRetentionHours int           `yaml:"auto_create_retention_hours"`
+		FragmentMinDuration      time.Duration `yaml:"fragment_min_duration"`
+		FragmentMaxDuration      time.Duration `yaml:"fragment_max_duration"`
+		// PartDuration is the length of low-latency HLS parts (0: one part per fragment).
+		PartDuration time.Duration       `yaml:"part_duration"`
+		StreamLimit  int                 `yaml:"stream_limit"`
+		LiveBuffer   time.Duration       `yaml:"live_buffer"`
+		Sources      []rtsp.SourceConfig `yaml:"sources"`
 	} `yaml:"video"`
 	Kinesis struct {
 		ShardLimit               int           `yaml:"shard_limit"`
@@ -79,6 +81,7 @@ func defaultConfig() Config {
 	c.Video.AutoCreate = true
 	c.Video.AutoCreateRetentionHours = 24
 	c.Video.FragmentMaxDuration = 10 * time.Second
+	c.Video.PartDuration = 200 * time.Millisecond
 	c.Video.StreamLimit = 10000
 	c.Video.LiveBuffer = 5 * time.Minute
 	c.LogLevel = "info"
@@ -278,6 +281,9 @@ func (c *Config) Validate() error {
 	v := c.Video
 	if v.AutoCreateRetentionHours < 0 || v.AutoCreateRetentionHours > 87600 {
 		errs = append(errs, fmt.Errorf("video auto_create_retention_hours %d is outside 0 to 87600", v.AutoCreateRetentionHours))
+	}
+	if v.PartDuration < 0 || (v.PartDuration > 0 && v.PartDuration < 50*time.Millisecond) || v.PartDuration > 5*time.Second {
+		errs = append(errs, fmt.Errorf("video part_duration %v: need 0 (no parts) or 50ms to 5s", v.PartDuration))
 	}
 	if v.FragmentMinDuration < 0 || v.FragmentMaxDuration < time.Second || v.FragmentMinDuration > v.FragmentMaxDuration {
 		errs = append(errs, errors.New("video fragment durations: need 0 <= fragment_min_duration <= fragment_max_duration and fragment_max_duration >= 1s"))

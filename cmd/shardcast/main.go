@@ -19,11 +19,13 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/fsutil"
 	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
 	"github.com/shardcast/shardcast/ingest"
 	"github.com/shardcast/shardcast/ingest/rtsp"
+	"github.com/shardcast/shardcast/playback"
 	"github.com/shardcast/shardcast/web"
 	"github.com/shardcast/shardcast/web/awsapi"
 	"github.com/shardcast/shardcast/web/kinesis"
@@ -88,16 +90,17 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // server is every part of a running shardcast, built in dependency order
 // and closed in reverse.
 type server struct {
-	cfg     Config
-	log     *slog.Logger
-	keyring *envelope.Keyring
-	catalog *index.Catalog
-	engine  *datastreams.Engine
-	video   *fragments.Store
-	ingest  *ingest.Manager
-	rtsp    *rtsp.Server
-	sources *rtsp.Sources
-	handler http.Handler
+	cfg      Config
+	log      *slog.Logger
+	keyring  *envelope.Keyring
+	catalog  *index.Catalog
+	engine   *datastreams.Engine
+	video    *fragments.Store
+	playback *playback.Service
+	ingest   *ingest.Manager
+	rtsp     *rtsp.Server
+	sources  *rtsp.Sources
+	handler  http.Handler
 
 	ln    net.Listener
 	http  *http.Server
@@ -169,9 +172,24 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if err := streamdir.Prune(s.catalog, ids); err != nil {
 		return s, err
 	}
+	// HLS session tokens are sealed with a key kept next to the video
+	// streams, so sessions survive restarts.
+	playKey := make([]byte, 32)
+	if dataDir != "" {
+		if err := os.MkdirAll(filepath.Join(dataDir, "video"), 0o755); err != nil {
+			return s, err
+		}
+		if playKey, err = fsutil.LoadOrCreateSecret(filepath.Join(dataDir, "video", "playback.key")); err != nil {
+			return s, fmt.Errorf("playback key: %w", err)
+		}
+	} else if _, err := rand.Read(playKey); err != nil {
+		return s, err
+	}
+	s.playback = playback.New(playback.Config{Store: s.video, Key: playKey, Logger: log})
 	s.ingest = ingest.NewManager(ingest.Config{Store: s.video, AutoCreate: cfg.Video.AutoCreate,
 		AutoCreateRetentionHours: cfg.Video.AutoCreateRetentionHours, Logger: log,
-		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration}})
+		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration,
+			PartDuration: cfg.Video.PartDuration}})
 	s.rtsp = &rtsp.Server{Address: cfg.RTSP, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Logger: log}
 	s.sources = &rtsp.Sources{Manager: s.ingest, Logger: log}
 	if dataDir != "" {
@@ -181,7 +199,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	s.handler = web.NewRouter(web.Config{
 		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Auth: auth,
 		Kinesis: kinesis.New(s.engine, auth, log),
-		KVS:     kvs.New(kvs.Config{Store: s.video, Auth: auth, Logger: log, PublicURL: cfg.PublicURL}),
+		KVS:     kvs.New(kvs.Config{Store: s.video, Playback: s.playback, Auth: auth, Logger: log, PublicURL: cfg.PublicURL}),
 		Ingest: func(latencies bool) any {
 			if latencies {
 				return s.ingest.SessionsWithLatencies()
@@ -285,6 +303,7 @@ func (s *server) printURLs(w io.Writer) {
 	fmt.Fprintf(w, "  Kinesis API  %s/   (aws --endpoint-url %s kinesis list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  Video API    %s/   (aws --endpoint-url %s kinesisvideo list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  RTSP ingest  rtsp://%s/<stream>\n", hostPort(s.rtsp.Addr()))
+	fmt.Fprintf(w, "  Live HLS     %s/hls/<stream>/index.m3u8   (ffplay, hls.js, Safari)\n", s.URL())
 	fmt.Fprintf(w, "  Health       %s/healthz\n", s.URL())
 }
 

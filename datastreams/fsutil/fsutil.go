@@ -1,6 +1,8 @@
 package fsutil
 
 import (
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,4 +50,24 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
 	return nil
+}
+
+// LoadOrCreateSecret returns the 32-byte secret kept in path, creating it
+// (random, mode 0600, written atomically) when the file does not exist.
+func LoadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("random secret: %w", err)
+	}
+	if err := WriteFileAtomic(path, b, 0o600); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/shardcast/shardcast/fragments"
+	"github.com/shardcast/shardcast/playback"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
@@ -18,14 +19,19 @@ var errorTable = awsapi.ErrorTable{
 	{Err: fragments.ErrStreamLimit, Type: "AccountStreamLimitExceededException", Status: http.StatusBadRequest},
 	{Err: fragments.ErrKMSNotFound, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
 	{Err: fragments.ErrNoDataRetention, Type: "NoDataRetentionException", Status: http.StatusBadRequest},
+	{Err: playback.ErrNotAuthorized, Type: "NotAuthorizedException", Status: http.StatusForbidden},
+	{Err: playback.ErrUnsupportedMediaType, Type: "UnsupportedStreamMediaTypeException", Status: http.StatusBadRequest},
+	{Err: playback.ErrMissingCodecPrivateData, Type: "MissingCodecPrivateDataException", Status: http.StatusBadRequest},
+	{Err: playback.ErrInvalidMediaFrame, Type: "InvalidMediaFrameException", Status: http.StatusBadRequest},
 	{Err: fragments.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
 // Config wires the handler.
 type Config struct {
-	Store  *fragments.Store
-	Auth   *awsapi.Auth
-	Logger *slog.Logger
+	Store    *fragments.Store
+	Playback *playback.Service
+	Auth     *awsapi.Auth
+	Logger   *slog.Logger
 	// PublicURL is what GetDataEndpoint returns; "" derives it from the
 	// request's Host.
 	PublicURL string
@@ -35,6 +41,8 @@ type Config struct {
 type Handler struct {
 	cfg Config
 	ops map[string]func(*http.Request, []byte) (any, error)
+	// streams are the operations whose answer is a media stream.
+	streams map[string]func(http.ResponseWriter, *http.Request, []byte) error
 }
 
 // unsupported lists KVS operations (by path) not implemented yet.
@@ -50,8 +58,7 @@ var unsupported = map[string]string{
 	"/describeMappedResourceConfiguration": "DescribeMappedResourceConfiguration",
 	"/describeStreamStorageConfiguration":  "DescribeStreamStorageConfiguration", "/updateStreamStorageConfiguration": "UpdateStreamStorageConfiguration",
 	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL", "/getImages": "GetImages",
-	"/getHLSStreamingSessionURL": "GetHLSStreamingSessionURL", "/getClip": "GetClip",
-	"/getMedia": "GetMedia", "/getMediaForFragmentList": "GetMediaForFragmentList", "/putMedia": "PutMedia",
+	"/putMedia": "PutMedia",
 }
 
 // New returns the handler.
@@ -75,6 +82,13 @@ func New(cfg Config) *Handler {
 		"/UntagResource":       h.untagResource,
 		"/ListTagsForResource": h.listTagsForResource,
 		"/listFragments":       h.listFragments,
+
+		"/getHLSStreamingSessionURL": h.getHLSStreamingSessionURL,
+	}
+	h.streams = map[string]func(http.ResponseWriter, *http.Request, []byte) error{
+		"/getMedia":                h.getMedia,
+		"/getMediaForFragmentList": h.getMediaForFragmentList,
+		"/getClip":                 h.getClip,
 	}
 	return h
 }
@@ -83,6 +97,9 @@ func New(cfg Config) *Handler {
 func (h *Handler) Paths() []string {
 	var out []string
 	for p := range h.ops {
+		out = append(out, p)
+	}
+	for p := range h.streams {
 		out = append(out, p)
 	}
 	for p := range unsupported {
@@ -97,6 +114,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	if err == nil {
 		err = h.cfg.Auth.Check(r, body)
+	}
+	if err == nil {
+		if fn := h.streams[r.URL.Path]; fn != nil {
+			if h.cfg.Playback == nil {
+				err = awsapi.Unsupported(r.URL.Path[1:])
+			} else if err = fn(w, r, body); err == nil {
+				return
+			}
+		}
 	}
 	if err == nil {
 		fn := h.ops[r.URL.Path]
@@ -148,7 +174,10 @@ var (
 	versionPattern   = awsapi.Pattern(`[a-zA-Z0-9]+`)
 	tokenPattern     = awsapi.Pattern(`[a-zA-Z0-9+/=]*`)
 	fragTokenPattern = awsapi.Pattern(`[a-zA-Z0-9+/]+={0,2}`)
-	tagKeyPattern    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	// fragmentNumberPattern and continuationPattern are GetMedia's.
+	fragmentNumberPattern = awsapi.Pattern(`[0-9]+`)
+	continuationPattern   = awsapi.Pattern(`[a-zA-Z0-9_\.\-]+`)
+	tagKeyPattern         = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // streamInput is the StreamName/StreamARN pair: exactly one is expected.

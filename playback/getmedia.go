@@ -1,0 +1,218 @@
+package playback
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/shardcast/shardcast/fragments"
+)
+
+// Start selector types of GetMedia.
+const (
+	StartNow               = "NOW"
+	StartEarliest          = "EARLIEST"
+	StartFragmentNumber    = "FRAGMENT_NUMBER"
+	StartServerTimestamp   = "SERVER_TIMESTAMP"
+	StartProducerTimestamp = "PRODUCER_TIMESTAMP"
+	StartContinuationToken = "CONTINUATION_TOKEN"
+
+	// MediaContentType is the content type of GetMedia answers, as KVS sends it.
+	MediaContentType = "video/webm"
+
+	maxFragmentList = 1000
+)
+
+// MediaInput is a GetMedia request.
+type MediaInput struct {
+	Stream              fragments.StreamRef
+	StartType           string
+	AfterFragmentNumber string
+	StartTimestamp      *time.Time
+	ContinuationToken   string
+}
+
+// MediaStream is an accepted GetMedia or GetMediaForFragmentList request:
+// checks are done, streaming has not begun.
+type MediaStream struct {
+	s    *Service
+	st   *fragments.Stream
+	from uint64   // GetMedia: the next fragment to send
+	list []uint64 // GetMediaForFragmentList: the fragments to send
+	tail bool     // GetMedia: follow the stream as it grows
+}
+
+// GetMedia resolves a GetMedia start selector.
+func (s *Service) GetMedia(in MediaInput) (*MediaStream, error) {
+	st, err := s.cfg.Store.Lookup(in.Stream)
+	if err != nil {
+		return nil, err
+	}
+	first, next := st.Bounds()
+	m := &MediaStream{s: s, st: st, tail: true}
+	number := func(n, field string) (uint64, error) {
+		if n == "" {
+			return 0, invalid("%s is required for StartSelectorType %s.", field, in.StartType)
+		}
+		seq, ok := st.ParseFragmentNumber(n)
+		if !ok {
+			return 0, invalid("%s %s is not a fragment of stream %s.", field, n, st.Info().Name)
+		}
+		return seq, nil
+	}
+	switch in.StartType {
+	case StartNow:
+		m.from = next
+	case StartEarliest:
+		m.from = first
+	case StartFragmentNumber:
+		seq, err := number(in.AfterFragmentNumber, "AfterFragmentNumber")
+		if err != nil {
+			return nil, err
+		}
+		m.from = seq + 1
+	case StartContinuationToken:
+		seq, err := number(in.ContinuationToken, "ContinuationToken")
+		if err != nil {
+			return nil, err
+		}
+		m.from = seq + 1
+	case StartServerTimestamp, StartProducerTimestamp:
+		if in.StartTimestamp == nil {
+			return nil, invalid("StartTimestamp is required for StartSelectorType %s.", in.StartType)
+		}
+		m.from, err = s.containing(st, in.StartType == StartProducerTimestamp, *in.StartTimestamp)
+		if err != nil {
+			return nil, err
+		}
+	default:
+		return nil, invalid("StartSelectorType %q is not one of NOW, EARLIEST, FRAGMENT_NUMBER, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP, CONTINUATION_TOKEN.", in.StartType)
+	}
+	return m, nil
+}
+
+// containing returns the fragment whose time span holds t, or the first
+// one after t.
+func (s *Service) containing(st *fragments.Stream, producer bool, t time.Time) (uint64, error) {
+	sel := fragments.Selector{Type: fragments.ServerTimestamp, Start: t.Add(-time.Minute), End: t.Add(24 * time.Hour)}
+	if producer {
+		sel.Type = fragments.ProducerTimestamp
+	}
+	got, _, err := st.Select(sel, 256)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range got {
+		at := f.ServerTime
+		if producer {
+			at = f.ProducerTime
+		}
+		if !t.Before(at) && t.Before(at.Add(f.Duration)) || !at.Before(t) {
+			return f.Seq, nil
+		}
+	}
+	_, next := st.Bounds()
+	return next, nil // nothing stored at or after t yet: start with what comes
+}
+
+// GetMediaForFragmentList checks a list of fragment numbers.
+func (s *Service) GetMediaForFragmentList(ref fragments.StreamRef, numbers []string) (*MediaStream, error) {
+	st, err := s.cfg.Store.Lookup(ref)
+	if err != nil {
+		return nil, err
+	}
+	if len(numbers) == 0 || len(numbers) > maxFragmentList {
+		return nil, invalid("Fragments must list 1 to %d fragment numbers.", maxFragmentList)
+	}
+	first, next := st.Bounds()
+	m := &MediaStream{s: s, st: st}
+	for _, n := range numbers {
+		seq, ok := st.ParseFragmentNumber(n)
+		if !ok || seq < first || seq >= next {
+			return nil, notFound("Fragment %s was not found in stream %s.", n, st.Info().Name)
+		}
+		m.list = append(m.list, seq)
+	}
+	return m, nil
+}
+
+// ContentType is the answer's content type.
+func (m *MediaStream) ContentType() string { return MediaContentType }
+
+// Run writes the chunks, calling flush after each. GetMedia follows the
+// stream until ctx ends, or until it has caught up and no publisher has
+// come for the block timeout. A slow writer only slows this reader: the
+// fragments are read from the log, never held by the publisher.
+func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error {
+	send := func(seq uint64) error {
+		f, info, err := m.st.Fragment(seq)
+		if err != nil {
+			return err
+		}
+		number := m.st.FragmentNumber(seq)
+		ci := chunkInfo{Number: number, Server: info.ServerTime, Producer: info.ProducerTime,
+			BehindMillis: max(0, m.s.cfg.Now().Sub(info.ServerTime).Milliseconds()), Continuation: number}
+		if err := writeChunk(w, f, ci); err != nil {
+			return err
+		}
+		flush()
+		return nil
+	}
+	if !m.tail {
+		for _, seq := range m.list {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := send(seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	seq := m.from
+	var idle *time.Timer
+	defer func() {
+		if idle != nil {
+			idle.Stop()
+		}
+	}()
+	for {
+		v := m.st.Live()
+		first, _ := m.st.Bounds()
+		if seq < first {
+			seq = first // fell behind retention
+		}
+		if seq < v.Next {
+			if err := send(seq); err != nil {
+				if errors.Is(err, fragments.ErrResourceNotFound) {
+					continue // trimmed meanwhile
+				}
+				return err
+			}
+			seq++
+			if idle != nil {
+				idle.Stop()
+				idle = nil
+			}
+			continue
+		}
+		var timeout <-chan time.Time
+		if !v.Publishing {
+			if idle == nil {
+				idle = time.NewTimer(m.s.cfg.BlockTimeout)
+			}
+			timeout = idle.C
+		} else if idle != nil {
+			idle.Stop()
+			idle = nil
+		}
+		select {
+		case <-v.Changed:
+		case <-timeout:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,552 @@
+package playback
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shardcast/shardcast/fragments"
+)
+
+// HLSInput is a GetHLSStreamingSessionURL request. Empty strings and zero
+// numbers take KVS's defaults.
+type HLSInput struct {
+	Stream           fragments.StreamRef
+	PlaybackMode     string
+	SelectorType     string
+	Start, End       *time.Time
+	ContainerFormat  string
+	Discontinuity    string
+	DisplayTimestamp string
+	Expires          int64 // seconds
+	MaxResults       int64
+}
+
+// Limits of HLS sessions, as KVS sets them.
+const (
+	minExpires       = 300
+	maxExpires       = 43200
+	maxPlaylistItems = 5000
+	maxRange         = 24 * time.Hour
+	liveRecency      = 30 * time.Second
+	gapTolerance     = 50 * time.Millisecond
+)
+
+// StartHLS checks a session request and returns the path and query of its
+// master playlist, relative to the server's base URL.
+func (s *Service) StartHLS(in HLSInput) (string, error) {
+	st, err := s.cfg.Store.Lookup(in.Stream)
+	if err != nil {
+		return "", err
+	}
+	sess := session{StreamID: st.ID(), Mode: in.PlaybackMode, Container: in.ContainerFormat, Disc: in.Discontinuity}
+	if sess.Mode == "" {
+		sess.Mode = ModeLive
+	}
+	if indexOf(modes, sess.Mode) == 0 && sess.Mode != ModeLive {
+		return "", invalid("PlaybackMode %s is not one of LIVE, LIVE_REPLAY, ON_DEMAND.", sess.Mode)
+	}
+	switch in.SelectorType {
+	case "", fragments.ServerTimestamp:
+	case fragments.ProducerTimestamp:
+		sess.Producer = true
+	default:
+		return "", invalid("FragmentSelectorType %s is not one of PRODUCER_TIMESTAMP, SERVER_TIMESTAMP.", in.SelectorType)
+	}
+	if sess.Container == "" {
+		sess.Container = ContainerFMP4
+	}
+	if indexOf(containers, sess.Container) == 0 && sess.Container != ContainerFMP4 {
+		return "", invalid("ContainerFormat %s is not one of FRAGMENTED_MP4, MPEG_TS.", sess.Container)
+	}
+	if sess.Disc == "" {
+		sess.Disc = DiscontinuityAlways
+		if sess.Producer {
+			sess.Disc = DiscontinuityNever
+		}
+	}
+	if indexOf(discModes, sess.Disc) == 0 && sess.Disc != DiscontinuityAlways {
+		return "", invalid("DiscontinuityMode %s is not one of ALWAYS, NEVER, ON_DISCONTINUITY.", sess.Disc)
+	}
+	switch in.DisplayTimestamp {
+	case "", "NEVER":
+	case "ALWAYS":
+		sess.ShowTime = true
+	default:
+		return "", invalid("DisplayFragmentTimestamp %s is not one of ALWAYS, NEVER.", in.DisplayTimestamp)
+	}
+	expires := in.Expires
+	if expires == 0 {
+		expires = minExpires
+	}
+	if expires < minExpires || expires > maxExpires {
+		return "", invalid("Expires %d is outside %d to %d seconds.", expires, minExpires, maxExpires)
+	}
+	max := in.MaxResults
+	if max == 0 {
+		max = 5
+		if sess.Mode == ModeOnDemand {
+			max = 1000
+		}
+	}
+	if max < 1 || max > maxPlaylistItems {
+		return "", invalid("MaxMediaPlaylistFragmentResults %d is outside 1 to %d.", max, maxPlaylistItems)
+	}
+	sess.Max = int(max)
+	now := s.cfg.Now()
+	switch sess.Mode {
+	case ModeLive:
+		if in.Start != nil || in.End != nil {
+			return "", invalid("TimestampRange must not be specified in LIVE mode.")
+		}
+	case ModeReplay, ModeOnDemand:
+		if in.Start == nil {
+			return "", invalid("HLSFragmentSelector with a TimestampRange StartTimestamp is required in %s mode.", sess.Mode)
+		}
+		if sess.Mode == ModeOnDemand && in.End == nil {
+			return "", invalid("TimestampRange EndTimestamp is required in ON_DEMAND mode.")
+		}
+		sess.Start = in.Start.UnixNano()
+		if in.End != nil {
+			if !in.End.After(*in.Start) {
+				return "", invalid("The EndTimestamp must be later than the StartTimestamp.")
+			}
+			if in.End.Sub(*in.Start) > maxRange {
+				return "", invalid("The timestamp range must not exceed 24 hours.")
+			}
+			if !sess.Producer && sess.Mode == ModeOnDemand && in.End.After(now) {
+				return "", invalid("The EndTimestamp must be in the past for SERVER_TIMESTAMP ON_DEMAND sessions.")
+			}
+			sess.End = in.End.UnixNano()
+		}
+	}
+	if st.Info().RetentionHours == 0 {
+		return "", errorf(fragments.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
+	}
+	// There must be something to play.
+	switch sess.Mode {
+	case ModeLive:
+		v := st.Live()
+		if !v.Publishing && (len(v.Recent) == 0 || now.Sub(v.Recent[len(v.Recent)-1].ServerTime) > liveRecency) {
+			return "", notFound("No fragments found in the stream for the streaming request.")
+		}
+	default:
+		got, _, err := st.Select(sess.selector(), 1)
+		if err != nil {
+			return "", err
+		}
+		if len(got) == 0 {
+			return "", notFound("No fragments found in the stream for the streaming request.")
+		}
+	}
+	sess.Created, sess.Expires = now.UnixNano(), now.Add(time.Duration(expires)*time.Second).UnixNano()
+	return "hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=" + sealSession(s.cfg.Key, sess), nil
+}
+
+func (sess session) selector() fragments.Selector {
+	sel := fragments.Selector{Type: fragments.ServerTimestamp, Start: time.Unix(0, sess.Start), End: time.Unix(0, sess.End)}
+	if sess.Producer {
+		sel.Type = fragments.ProducerTimestamp
+	}
+	if sess.End == 0 {
+		sel.End = time.Unix(0, math.MaxInt64)
+	}
+	return sel
+}
+
+// uris names the resources of a session (token set) or of the plain live
+// URLs (/hls/<stream>/...).
+type uris struct {
+	token string
+	st    *fragments.Stream
+}
+
+func (u uris) media() string {
+	return "getHLSMediaPlaylist.m3u8?SessionToken=" + u.token + "&TrackNumber=1"
+}
+
+func (u uris) init(seq uint64) string {
+	if u.token == "" {
+		return "init.mp4?msn=" + strconv.FormatUint(seq, 10)
+	}
+	return "getMP4InitFragment.mp4?SessionToken=" + u.token + "&TrackNumber=1&SequenceNumber=" + strconv.FormatUint(seq, 10)
+}
+
+func (u uris) segment(seq uint64, ts bool) string {
+	if u.token == "" {
+		return "segment.mp4?msn=" + strconv.FormatUint(seq, 10)
+	}
+	if ts {
+		return "getTSFragment.ts?FragmentNumber=" + u.st.FragmentNumber(seq) + "&SessionToken=" + u.token
+	}
+	return "getMP4MediaFragment.mp4?FragmentNumber=" + u.st.FragmentNumber(seq) + "&SessionToken=" + u.token + "&TrackNumber=1"
+}
+
+func (u uris) part(seq uint64, k int) string {
+	if u.token == "" {
+		return "part.mp4?msn=" + strconv.FormatUint(seq, 10) + "&part=" + strconv.Itoa(k)
+	}
+	return "getMP4MediaFragment.mp4?FragmentNumber=" + u.st.FragmentNumber(seq) + "&PartNumber=" + strconv.Itoa(k) +
+		"&SessionToken=" + u.token + "&TrackNumber=1"
+}
+
+// entry is one segment of a media playlist.
+type entry struct {
+	seq    uint64
+	dur    time.Duration
+	at     time.Time // PROGRAM-DATE-TIME
+	disc   bool      // EXT-X-DISCONTINUITY before it
+	newMap bool      // EXT-X-MAP before it
+	parts  []fragments.PartInfo
+}
+
+// openSegment is the segment being built, listed by its parts.
+type openSegment struct {
+	seq    uint64
+	at     time.Time
+	disc   bool
+	newMap bool
+	parts  []*fragments.Part
+}
+
+// playlist is a media playlist to render.
+type playlist struct {
+	u        uris
+	ts       bool
+	lowLat   bool
+	showTime bool
+	vod      bool
+	endlist  bool
+	discSeq  *uint64
+	entries  []entry
+	open     *openSegment
+}
+
+func (p *playlist) render() []byte {
+	var b strings.Builder
+	b.Grow(128 + len(p.entries)*160)
+	target := time.Second
+	partTarget := time.Duration(0)
+	for _, e := range p.entries {
+		target = max(target, e.dur)
+		for _, pt := range e.parts {
+			partTarget = max(partTarget, pt.Duration)
+		}
+	}
+	if p.open != nil {
+		var d time.Duration
+		for _, pt := range p.open.parts {
+			d += pt.Duration
+			partTarget = max(partTarget, pt.Duration)
+		}
+		target = max(target, d)
+	}
+	version := 7
+	switch {
+	case p.ts:
+		version = 3
+	case p.lowLat:
+		version = 9
+	}
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-TARGETDURATION:%d\n",
+		version, int(math.Ceil(target.Seconds())))
+	if p.lowLat {
+		if partTarget == 0 {
+			partTarget = 200 * time.Millisecond
+		}
+		partTarget = partTarget.Round(time.Millisecond)
+		fmt.Fprintf(&b, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=%.3f\n#EXT-X-PART-INF:PART-TARGET=%.3f\n",
+			3*partTarget.Seconds(), partTarget.Seconds())
+	}
+	msn := uint64(0)
+	switch {
+	case len(p.entries) > 0:
+		msn = p.entries[0].seq
+	case p.open != nil:
+		msn = p.open.seq
+	}
+	fmt.Fprintf(&b, "#EXT-X-MEDIA-SEQUENCE:%d\n", msn)
+	if p.discSeq != nil {
+		fmt.Fprintf(&b, "#EXT-X-DISCONTINUITY-SEQUENCE:%d\n", *p.discSeq)
+	}
+	if p.vod {
+		b.WriteString("#EXT-X-PLAYLIST-TYPE:VOD\n")
+	}
+	head := func(seq uint64, disc, newMap bool, at time.Time) {
+		if disc {
+			b.WriteString("#EXT-X-DISCONTINUITY\n")
+		}
+		if newMap && !p.ts {
+			b.WriteString("#EXT-X-MAP:URI=\"" + p.u.init(seq) + "\"\n")
+		}
+		if p.showTime && !at.IsZero() {
+			b.WriteString("#EXT-X-PROGRAM-DATE-TIME:" + at.UTC().Format("2006-01-02T15:04:05.000Z") + "\n")
+		}
+	}
+	part := func(seq uint64, k int, pi fragments.PartInfo) {
+		fmt.Fprintf(&b, "#EXT-X-PART:DURATION=%.5f,URI=\"%s\"", pi.Duration.Seconds(), p.u.part(seq, k))
+		if pi.Independent {
+			b.WriteString(",INDEPENDENT=YES")
+		}
+		b.WriteByte('\n')
+	}
+	for _, e := range p.entries {
+		head(e.seq, e.disc, e.newMap, e.at)
+		for k, pi := range e.parts {
+			part(e.seq, k, pi)
+		}
+		b.WriteString("#EXTINF:")
+		b.WriteString(strconv.FormatFloat(e.dur.Seconds(), 'f', 5, 64))
+		b.WriteString(",\n")
+		b.WriteString(p.u.segment(e.seq, p.ts))
+		b.WriteByte('\n')
+	}
+	if o := p.open; o != nil {
+		head(o.seq, o.disc, o.newMap, o.at)
+		for k, pt := range o.parts {
+			part(o.seq, k, pt.PartInfo)
+		}
+		fmt.Fprintf(&b, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"%s\"\n", p.u.part(o.seq, len(o.parts)))
+	}
+	if p.endlist {
+		b.WriteString("#EXT-X-ENDLIST\n")
+	}
+	return []byte(b.String())
+}
+
+// ---- live playlists -------------------------------------------------------
+
+// liveOptions shape a live playlist.
+type liveOptions struct {
+	max      int
+	ts       bool
+	producer bool // PROGRAM-DATE-TIME from producer timestamps
+	showTime bool
+	disc     string
+}
+
+// blockFor waits, for a blocking playlist reload (_HLS_msn, _HLS_part),
+// until the stream has the asked segment or part, the publisher leaves, the
+// timeout passes or ctx ends.
+func (s *Service) blockFor(ctx context.Context, st *fragments.Stream, q url.Values) (fragments.LiveView, error) {
+	v := st.Live()
+	ms := q.Get("_HLS_msn")
+	if ms == "" {
+		if q.Get("_HLS_part") != "" {
+			return v, invalid("_HLS_part requires _HLS_msn.")
+		}
+		return v, nil
+	}
+	msn, err := strconv.ParseUint(ms, 10, 64)
+	if err != nil {
+		return v, invalid("_HLS_msn %q is not a number.", ms)
+	}
+	part := -1
+	if ps := q.Get("_HLS_part"); ps != "" {
+		if part, err = strconv.Atoi(ps); err != nil || part < 0 {
+			return v, invalid("_HLS_part %q is not a number.", ps)
+		}
+	}
+	if msn > v.Next+1 {
+		return v, invalid("_HLS_msn %d is more than one segment past the live edge (%d).", msn, v.Next)
+	}
+	timer := time.NewTimer(s.cfg.BlockTimeout)
+	defer timer.Stop()
+	for {
+		if msn < v.Next || (msn == v.Next && part >= 0 && part < len(v.Parts)) || !v.Publishing {
+			return v, nil
+		}
+		select {
+		case <-v.Changed:
+		case <-timer.C:
+			return v, nil
+		case <-ctx.Done():
+			return v, ctx.Err()
+		}
+		v = st.Live()
+	}
+}
+
+// livePlaylist lists the newest segments and, for fMP4 with parts, the
+// parts of the segment being built (low-latency HLS).
+func (s *Service) livePlaylist(ctx context.Context, st *fragments.Stream, u uris, o liveOptions, q url.Values) (*Resource, error) {
+	v, err := s.blockFor(ctx, st, q)
+	if err != nil {
+		return nil, err
+	}
+	recent := v.Recent
+	start := max(0, len(recent)-o.max)
+	p := &playlist{u: u, ts: o.ts, showTime: o.showTime}
+	lowLat := !o.ts && v.Publishing && (len(v.Parts) > 1 || (len(recent) > 0 && len(recent[len(recent)-1].Parts) > 1))
+	p.lowLat = lowLat
+	var ord uint64 // discontinuities before recent[start]
+	ord = v.DiscontinuitiesBefore
+	for _, f := range recent[:start] {
+		if f.Discontinuity {
+			ord++
+		}
+	}
+	switch o.disc {
+	case DiscontinuityAlways:
+		first := v.Next
+		if start < len(recent) {
+			first = recent[start].Seq
+		}
+		p.discSeq = &first
+	case DiscontinuityOn:
+		p.discSeq = &ord
+	}
+	for i, f := range recent[start:] {
+		e := entry{seq: f.Seq, dur: f.Duration, at: f.ServerTime, newMap: i == 0 || f.Discontinuity}
+		if o.producer {
+			e.at = f.ProducerTime
+		}
+		e.disc = o.disc == DiscontinuityAlways || (o.disc == DiscontinuityOn && f.Discontinuity)
+		if lowLat && len(recent)-start-i <= 2 {
+			e.parts = f.Parts
+		}
+		p.entries = append(p.entries, e)
+	}
+	if lowLat {
+		os := &openSegment{seq: v.Next, parts: v.Parts}
+		if len(v.Parts) > 0 {
+			os.at = v.Parts[0].ProducerTime
+			os.newMap = len(p.entries) == 0 || v.Parts[0].Discontinuity
+			os.disc = o.disc == DiscontinuityAlways || (o.disc == DiscontinuityOn && v.Parts[0].Discontinuity)
+		}
+		p.open = os
+	}
+	if len(p.entries) == 0 && p.open == nil {
+		return nil, notFound("No fragments found in the stream for the streaming request.")
+	}
+	return &Resource{ContentType: typePlaylist, Body: p.render(), Live: true}, nil
+}
+
+// ---- resources ------------------------------------------------------------
+
+// waitStored waits until fragment seq is stored, or its part k exists in
+// the fragment being built (k >= 0), and returns the live view then.
+func (s *Service) waitStored(ctx context.Context, st *fragments.Stream, seq uint64, k int) (fragments.LiveView, error) {
+	timer := time.NewTimer(s.cfg.BlockTimeout)
+	defer timer.Stop()
+	for {
+		v := st.Live()
+		if seq < v.Next || (seq == v.Next && k >= 0 && k < len(v.Parts)) {
+			return v, nil
+		}
+		if seq > v.Next || !v.Publishing {
+			return v, notFound("Fragment %s was not found.", st.FragmentNumber(seq))
+		}
+		select {
+		case <-v.Changed:
+		case <-timer.C:
+			return v, notFound("Fragment %s was not found.", st.FragmentNumber(seq))
+		case <-ctx.Done():
+			return v, ctx.Err()
+		}
+	}
+}
+
+// initOf returns the init segment of fragment seq.
+func (s *Service) initOf(ctx context.Context, st *fragments.Stream, seq uint64) (*Resource, error) {
+	v, err := s.waitStored(ctx, st, seq, 0)
+	if err != nil {
+		return nil, err
+	}
+	if seq == v.Next {
+		return &Resource{ContentType: typeMP4, Body: v.Parts[0].Init}, nil
+	}
+	f, _, err := st.Fragment(seq)
+	if err != nil {
+		return nil, err
+	}
+	return &Resource{ContentType: typeMP4, Body: f.Init}, nil
+}
+
+// segmentOf returns the media (moof+mdat chunks) of fragment seq, waiting
+// for it when it is being built.
+func (s *Service) segmentOf(ctx context.Context, st *fragments.Stream, seq uint64) (*fragments.Fragment, error) {
+	if _, err := s.waitStored(ctx, st, seq, -1); err != nil {
+		return nil, err
+	}
+	f, _, err := st.Fragment(seq)
+	return f, err
+}
+
+// partOf returns part k of fragment seq: from memory while the fragment is
+// being built, from the stored fragment afterwards.
+func (s *Service) partOf(ctx context.Context, st *fragments.Stream, seq uint64, k int) (*Resource, error) {
+	v, err := s.waitStored(ctx, st, seq, k)
+	if err != nil {
+		return nil, err
+	}
+	if seq == v.Next {
+		return &Resource{ContentType: typeMP4, Body: v.Parts[k].Data}, nil
+	}
+	f, _, err := st.Fragment(seq)
+	if err != nil {
+		return nil, err
+	}
+	off := 0
+	for i, p := range fragments.PartsOf(f) {
+		if i == k {
+			return &Resource{ContentType: typeMP4, Body: f.Data[off : off+p.Size]}, nil
+		}
+		off += p.Size
+	}
+	return nil, notFound("Fragment %s has no part %d.", st.FragmentNumber(seq), k)
+}
+
+// ---- plain live URLs --------------------------------------------------------
+
+// PlainHLS answers GET /hls/<stream>/<name>: a low-latency live playlist
+// (index.m3u8) and its resources, for players and tools that take a URL.
+func (s *Service) PlainHLS(ctx context.Context, stream, name string, q url.Values) (*Resource, error) {
+	st, err := s.cfg.Store.Lookup(fragments.StreamRef{Name: stream})
+	if err != nil {
+		return nil, err
+	}
+	u := uris{st: st}
+	msn := func() (uint64, error) {
+		n, err := strconv.ParseUint(q.Get("msn"), 10, 64)
+		if err != nil {
+			return 0, invalid("msn %q is not a number.", q.Get("msn"))
+		}
+		return n, nil
+	}
+	switch name {
+	case "index.m3u8":
+		return s.livePlaylist(ctx, st, u, liveOptions{max: s.cfg.LiveSegments, producer: true, showTime: true, disc: DiscontinuityOn}, q)
+	case "init.mp4":
+		seq, err := msn()
+		if err != nil {
+			return nil, err
+		}
+		return s.initOf(ctx, st, seq)
+	case "segment.mp4":
+		seq, err := msn()
+		if err != nil {
+			return nil, err
+		}
+		f, err := s.segmentOf(ctx, st, seq)
+		if err != nil {
+			return nil, err
+		}
+		return &Resource{ContentType: typeMP4, Body: f.Data}, nil
+	case "part.mp4":
+		seq, err := msn()
+		if err != nil {
+			return nil, err
+		}
+		k, err := strconv.Atoi(q.Get("part"))
+		if err != nil || k < 0 {
+			return nil, invalid("part %q is not a number.", q.Get("part"))
+		}
+		return s.partOf(ctx, st, seq, k)
+	}
+	return nil, notFound("No HLS resource %s.", name)
+}

@@ -1,0 +1,62 @@
+package playback
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/shardcast/shardcast/fragments"
+)
+
+// Config configures a Service.
+type Config struct {
+	Store *fragments.Store
+	// Key seals HLS session tokens (HMAC-SHA256). Keep it across restarts
+	// so that sessions survive them.
+	Key []byte
+	// BlockTimeout bounds how long a blocking playlist reload, a request for
+	// a part not yet made, or a caught-up GetMedia with no publisher waits
+	// (default 6 s).
+	BlockTimeout time.Duration
+	// LiveSegments is how many whole segments the plain live playlist lists
+	// (default 6).
+	LiveSegments int
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Service answers the playback APIs.
+type Service struct {
+	cfg Config
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.BlockTimeout <= 0 {
+		cfg.BlockTimeout = 6 * time.Second
+	}
+	if cfg.LiveSegments <= 0 {
+		cfg.LiveSegments = 6
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{cfg: cfg}
+}
+
+// Resource is an answer to an HLS request.
+type Resource struct {
+	ContentType string
+	Body        []byte
+	// Live marks answers that change as the stream grows (playlists): they
+	// must not be cached.
+	Live bool
+}
+
+const (
+	typePlaylist = "application/vnd.apple.mpegurl"
+	typeMP4      = "video/mp4"
+	typeTS       = "video/MP2T"
+)
