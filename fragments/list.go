@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/shardcast/shardcast/index"
@@ -131,7 +132,12 @@ func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq ui
 	if err := st.s.ix.flush(); err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
 	}
+	// The APIs carry timestamps in milliseconds: a range ends at the end of
+	// its last millisecond, so a fragment's own timestamp, sent back, selects it.
 	start, end := sel.Start.UnixNano(), sel.End.UnixNano()
+	if end < math.MaxInt64-int64(time.Millisecond) {
+		end = sel.End.Truncate(time.Millisecond).UnixNano() + int64(time.Millisecond) - 1
+	}
 	var out []FragmentInfo
 	more := false
 	collect := func(f index.FragmentInfo) bool {

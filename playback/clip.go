@@ -62,6 +62,7 @@ func (s *Service) GetClip(in ClipInput, w io.Writer) error {
 	ends := map[int]int64{}    // end of each track's last sample, in its time scale
 	starts := map[int]int64{}  // decode time of each track's first sample
 	scales := map[int]uint32{} // time scale of each track
+	shift := map[int]int32{}   // presentation offset of each track's first sample
 	size := 0
 	for _, info := range got {
 		f, _, err := st.Fragment(info.Seq)
@@ -105,11 +106,16 @@ func (s *Service) GetClip(in ClipInput, w io.Writer) error {
 					pt.Samples[len(pt.Samples)-1].Duration += uint32(gap)
 				}
 			} else {
-				starts[t.ID] = t.Samples[0].DTS
+				// With B-frames the first (key)frame has a presentation
+				// offset: the track starts that much later (an empty edit)
+				// and every offset shrinks by it (B-frames go negative), so
+				// the edit covers the first to the last frame.
+				shift[t.ID] = t.Samples[0].PTSOffset
+				starts[t.ID] = t.Samples[0].DTS + int64(shift[t.ID])
 			}
 			for _, smp := range t.Samples {
 				payload := smp.Payload
-				pt.Samples = append(pt.Samples, &pmp4.Sample{Duration: smp.Duration, PTSOffset: smp.PTSOffset,
+				pt.Samples = append(pt.Samples, &pmp4.Sample{Duration: smp.Duration, PTSOffset: smp.PTSOffset - shift[t.ID],
 					IsNonSyncSample: !smp.Sync, PayloadSize: uint32(len(payload)),
 					GetPayload: func() ([]byte, error) { return payload, nil }})
 			}
@@ -130,6 +136,17 @@ func (s *Service) GetClip(in ClipInput, w io.Writer) error {
 		if len(t.Samples) == 0 {
 			continue
 		}
+		// The edit list lasts as long as the decode times do; when frames
+		// are presented later than that (reordered frames at the end),
+		// lengthen the last sample so the last frame stays in.
+		var dts, end int64
+		for _, smp := range t.Samples {
+			end = max(end, dts+int64(smp.PTSOffset)+int64(smp.Duration))
+			dts += int64(smp.Duration)
+		}
+		if end > dts {
+			t.Samples[len(t.Samples)-1].Duration += uint32(end - dts)
+		}
 		t.TimeOffset = int32((float64(starts[t.ID])/float64(t.TimeScale) - origin) * float64(t.TimeScale))
 		kept = append(kept, t)
 	}
@@ -139,3 +156,4 @@ func (s *Service) GetClip(in ClipInput, w io.Writer) error {
 	}
 	return nil
 }
+

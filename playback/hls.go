@@ -378,13 +378,29 @@ func (s *Service) livePlaylist(ctx context.Context, st *fragments.Stream, u uris
 	if err != nil {
 		return nil, err
 	}
+	if len(v.Recent) == 0 && v.Publishing {
+		// The publisher has just started: a playlist needs one whole
+		// segment, so wait for the first.
+		timer := time.NewTimer(2 * s.cfg.BlockTimeout)
+		defer timer.Stop()
+	wait:
+		for len(v.Recent) == 0 && v.Publishing {
+			select {
+			case <-v.Changed:
+				v = st.Live()
+			case <-timer.C:
+				break wait
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
 	recent := v.Recent
 	start := max(0, len(recent)-o.max)
 	p := &playlist{u: u, ts: o.ts, showTime: o.showTime}
-	lowLat := !o.ts && v.Publishing && (len(v.Parts) > 1 || (len(recent) > 0 && len(recent[len(recent)-1].Parts) > 1))
+	lowLat := !o.ts && v.Publishing
 	p.lowLat = lowLat
-	var ord uint64 // discontinuities before recent[start]
-	ord = v.DiscontinuitiesBefore
+	ord := v.DiscontinuitiesBefore // discontinuities before recent[start]
 	for _, f := range recent[:start] {
 		if f.Discontinuity {
 			ord++
@@ -420,7 +436,7 @@ func (s *Service) livePlaylist(ctx context.Context, st *fragments.Stream, u uris
 		}
 		p.open = os
 	}
-	if len(p.entries) == 0 && p.open == nil {
+	if len(p.entries) == 0 {
 		return nil, notFound("No fragments found in the stream for the streaming request.")
 	}
 	return &Resource{ContentType: typePlaylist, Body: p.render(), Live: true}, nil

@@ -2,7 +2,6 @@ package playback
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 
 	"github.com/bluenviron/gohlslib/v2/pkg/codecparams"
@@ -136,5 +135,3 @@ func checkPlayable(init *fmp4.Init) error {
 	}
 	return errorf(ErrUnsupportedMediaType, "The stream's first track has codec %T, which cannot be played back over HLS or MP4.", init.Tracks[0].Codec)
 }
-
-func fmtSeconds(d int64) string { return fmt.Sprintf("%.3f", float64(d)/1e9) }

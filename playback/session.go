@@ -104,6 +104,21 @@ func (s *Service) master(ctx context.Context, st *fragments.Stream, sess session
 	var bandwidth int64
 	if sess.Mode == ModeLive {
 		v := st.Live()
+		if len(v.Parts) == 0 && len(v.Recent) == 0 && v.Publishing {
+			// The publisher has just started: wait for its first part.
+			timer := time.NewTimer(s.cfg.BlockTimeout)
+			defer timer.Stop()
+			for len(v.Parts) == 0 && len(v.Recent) == 0 && v.Publishing {
+				select {
+				case <-v.Changed:
+				case <-timer.C:
+					return nil, notFound("No fragments found in the stream for the streaming request.")
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+				v = st.Live()
+			}
+		}
 		switch {
 		case len(v.Parts) > 0:
 			initSeg = v.Parts[0].Init
