@@ -1,7 +1,8 @@
 # shardcast: build, test and benchmark.
 GO ?= go
 # The end-to-end tests drive real clients: the AWS CLI v2, ffmpeg and
-# GStreamer as cameras, ffprobe to check what shardcast stores.
+# GStreamer as cameras, ffprobe to check what shardcast stores, Chromium
+# running hls.js as a browser viewer.
 AWS := /usr/bin/aws
 GST_ELEMENTS := rtspclientsink openh264enc avenc_aac h264parse aacparse videotestsrc audiotestsrc
 
@@ -21,6 +22,7 @@ deps:
 	[ -x $(AWS) ] || missing="$$missing awscli"; \
 	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
 	command -v gst-launch-1.0 >/dev/null || missing="$$missing gstreamer1.0-tools"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	for e in $(GST_ELEMENTS); do gst-inspect-1.0 $$e >/dev/null 2>&1 || { \
 		missing="$$missing gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-rtsp gstreamer1.0-libav"; break; }; done; \
 	if [ -n "$$missing" ]; then \
@@ -32,7 +34,7 @@ deps:
 			echo "the tests need:$$missing (install them as root: apt-get install$$missing)"; exit 1; \
 		fi; \
 	fi; \
-	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1
+	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1; chromium --version 2>/dev/null
 
 vet:
 	$(GO) vet ./...

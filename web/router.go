@@ -93,6 +93,7 @@ func NewRouter(cfg Config) http.Handler {
 		}
 		r.Get("/hls/v1/{name}", cfg.KVS.ServeHLS)
 		r.Get("/hls/{stream}/{name}", cfg.KVS.ServeHLS)
+		r.Get("/play/{stream}", playHandler)
 	}
 	admin := func(fn func(w http.ResponseWriter, req *http.Request, body []byte) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {
@@ -139,6 +140,7 @@ func NewRouter(cfg Config) http.Handler {
 			return cfg.Sources.List(), nil
 		}))
 	}
+	r.Handle("/static/*", staticHandler())
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
