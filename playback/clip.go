@@ -156,4 +156,3 @@ func (s *Service) GetClip(in ClipInput, w io.Writer) error {
 	}
 	return nil
 }
-

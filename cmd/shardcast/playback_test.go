@@ -463,7 +463,7 @@ func TestPlayback(t *testing.T) {
 	t.Run("errors", func(t *testing.T) {
 		// A session token altered in one byte is refused.
 		out, err := archived.GetHLSStreamingSessionURL(ctx, &kinesisvideoarchivedmedia.GetHLSStreamingSessionURLInput{StreamName: aws.String(stream),
-			PlaybackMode: amtypes.HLSPlaybackModeOnDemand,
+			PlaybackMode:        amtypes.HLSPlaybackModeOnDemand,
 			HLSFragmentSelector: &amtypes.HLSFragmentSelector{FragmentSelectorType: amtypes.HLSFragmentSelectorTypeServerTimestamp, TimestampRange: allRange}})
 		if err != nil {
 			t.Fatal(err)
