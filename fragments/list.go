@@ -104,7 +104,7 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 	if max <= 0 || max > 1000 {
 		max = 1000
 	}
-	out, more, err := st.selectFrom(*sel, max, afterTime, afterSeq)
+	out, more, err := st.selectFrom(*sel, max, afterTime, afterSeq, true)
 	if err != nil {
 		return nil, "", err
 	}
@@ -117,17 +117,18 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 }
 
 // Select returns up to max fragments that sel picks, in time order, and
-// whether more follow.
+// whether more follow. It leaves Number empty (FragmentNumber makes it):
+// callers listing thousands render only what they need.
 func (st *Stream) Select(sel Selector, max int) ([]FragmentInfo, bool, error) {
 	if sel.End.Before(sel.Start) {
 		return nil, false, errorf(ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
 	}
-	return st.selectFrom(sel, max, 0, 0)
+	return st.selectFrom(sel, max, 0, 0, false)
 }
 
 // selectFrom returns up to max fragments of sel that come after the
 // fragment (afterTime, afterSeq) when afterSeq is set.
-func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq uint64) ([]FragmentInfo, bool, error) {
+func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq uint64, numbers bool) ([]FragmentInfo, bool, error) {
 	m := st.meta.Load()
 	if err := st.s.ix.flush(); err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
@@ -145,7 +146,11 @@ func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq ui
 			more = true
 			return false
 		}
-		out = append(out, st.infoFrom(f))
+		fi := fromIndex(f)
+		if numbers {
+			fi.Number = st.FragmentNumber(f.Seq)
+		}
+		out = append(out, fi)
 		return true
 	}
 	var err error
@@ -225,7 +230,13 @@ func (st *Stream) Read(from uint64, max int) ([]*Fragment, []FragmentInfo, error
 }
 
 func (st *Stream) infoFrom(f index.FragmentInfo) FragmentInfo {
-	return FragmentInfo{Number: st.FragmentNumber(f.Seq), Seq: f.Seq, Size: int64(f.Size),
+	fi := fromIndex(f)
+	fi.Number = st.FragmentNumber(f.Seq)
+	return fi
+}
+
+func fromIndex(f index.FragmentInfo) FragmentInfo {
+	return FragmentInfo{Seq: f.Seq, Size: int64(f.Size),
 		ProducerTime: time.Unix(0, f.Producer), ServerTime: time.Unix(0, f.Server), Duration: time.Duration(f.Duration),
 		Discontinuity: f.Flags&index.FlagDiscontinuity != 0}
 }

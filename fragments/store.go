@@ -583,7 +583,26 @@ func (st *Stream) RemoveTags(keys []string) error {
 // number: 47 digits, the stream's creation time in milliseconds followed by
 // the zero-padded sequence, so numbers grow by one per fragment and sort as text.
 func (st *Stream) FragmentNumber(seq uint64) string {
-	return fmt.Sprintf("%013d%034d", st.meta.Load().Created.UnixMilli(), seq)
+	var b [47]byte
+	return string(st.AppendFragmentNumber(b[:0], seq))
+}
+
+// AppendFragmentNumber appends the fragment number of seq to b.
+func (st *Stream) AppendFragmentNumber(b []byte, seq uint64) []byte {
+	n := len(b)
+	b = append(b, make([]byte, 47)...)
+	putDigits(b[n:n+13], uint64(st.meta.Load().Created.UnixMilli()))
+	putDigits(b[n+13:], seq)
+	return b
+}
+
+// putDigits writes v in decimal, zero-padded to fill dst (long playlists
+// render tens of thousands of fragment numbers).
+func putDigits(dst []byte, v uint64) {
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 // ParseFragmentNumber returns the sequence number a fragment number of

@@ -13,7 +13,8 @@ import (
 // The fragment index of video streams, per stream id:
 //
 //	fragments/<id>: sequence (8) -> producer ns (8) | server ns (8) | duration ns (8) | size (4) | flags (1)
-//	ptimes/<id>:    producer ns (8) | sequence (8) -> (empty)
+//	ptimes/<id>:    producer ns (8) | sequence (8) -> the same value as in fragments/<id>
+//	                (empty in indexes written before; then looked up there)
 //
 // Server timestamps grow with sequence numbers, so the first bucket answers
 // server-time ranges; producer timestamps need not, so the second orders
@@ -83,10 +84,11 @@ func (c *Catalog) PutFragmentBatch(batch map[string][]FragmentInfo) error {
 				return err
 			}
 			for _, f := range infos {
-				if err := fb.Put(seqKey(f.Seq), encodeInfo(f)); err != nil {
+				v := encodeInfo(f)
+				if err := fb.Put(seqKey(f.Seq), v); err != nil {
 					return err
 				}
-				if err := pb.Put(ptimeKey(f.Producer, f.Seq), nil); err != nil {
+				if err := pb.Put(ptimeKey(f.Producer, f.Seq), v); err != nil {
 					return err
 				}
 			}
@@ -149,11 +151,12 @@ func (c *Catalog) FragmentsByProducer(stream string, start, end int64, afterTime
 			from = ptimeKey(afterTime, afterSeq+1)
 		}
 		stop := ptimeKey(end, ^uint64(0))
-		for k, _ := cur.Seek(from); k != nil && bytes.Compare(k, stop) <= 0; k, _ = cur.Next() {
+		for k, v := cur.Seek(from); k != nil && bytes.Compare(k, stop) <= 0; k, v = cur.Next() {
 			seq := binary.BigEndian.Uint64(k[8:])
-			v := fb.Get(seqKey(seq))
-			if v == nil {
-				continue
+			if len(v) == 0 {
+				if v = fb.Get(seqKey(seq)); v == nil {
+					continue
+				}
 			}
 			f, ok := decodeInfo(seq, v)
 			if ok && !fn(f) {

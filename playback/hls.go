@@ -2,11 +2,9 @@ package playback
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shardcast/shardcast/fragments"
@@ -176,14 +174,58 @@ func (u uris) init(seq uint64) string {
 	return "getMP4InitFragment.mp4?SessionToken=" + u.token + "&TrackNumber=1&SequenceNumber=" + strconv.FormatUint(seq, 10)
 }
 
-func (u uris) segment(seq uint64, ts bool) string {
+func (u uris) segment(seq uint64, ts bool) string { return string(u.appendSegment(nil, seq, ts)) }
+
+// appendSegment appends a segment's URI to b.
+func (u uris) appendSegment(b []byte, seq uint64, ts bool) []byte {
 	if u.token == "" {
-		return "segment.mp4?msn=" + strconv.FormatUint(seq, 10)
+		return strconv.AppendUint(append(b, "segment.mp4?msn="...), seq, 10)
 	}
 	if ts {
-		return "getTSFragment.ts?FragmentNumber=" + u.st.FragmentNumber(seq) + "&SessionToken=" + u.token
+		b = append(b, "getTSFragment.ts?FragmentNumber="...)
+	} else {
+		b = append(b, "getMP4MediaFragment.mp4?FragmentNumber="...)
 	}
-	return "getMP4MediaFragment.mp4?FragmentNumber=" + u.st.FragmentNumber(seq) + "&SessionToken=" + u.token + "&TrackNumber=1"
+	b = u.st.AppendFragmentNumber(b, seq)
+	b = append(b, "&SessionToken="...)
+	b = append(b, u.token...)
+	if !ts {
+		b = append(b, "&TrackNumber=1"...)
+	}
+	return b
+}
+
+// appendTime appends t as EXT-X-PROGRAM-DATE-TIME writes it
+// (2006-01-02T15:04:05.000Z), faster than time.AppendFormat.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	pad := func(b []byte, v, n int) []byte {
+		for i := n - 1; i >= 0; i-- {
+			p := 1
+			for j := 0; j < i; j++ {
+				p *= 10
+			}
+			b = append(b, byte('0'+v/p%10))
+		}
+		return b
+	}
+	b = pad(b, y, 4)
+	b = append(b, '-')
+	b = pad(b, int(mo), 2)
+	b = append(b, '-')
+	b = pad(b, d, 2)
+	b = append(b, 'T')
+	b = pad(b, h, 2)
+	b = append(b, ':')
+	b = pad(b, mi, 2)
+	b = append(b, ':')
+	b = pad(b, s, 2)
+	b = append(b, '.')
+	b = pad(b, ms, 3)
+	return append(b, 'Z')
 }
 
 func (u uris) part(seq uint64, k int) string {
@@ -227,8 +269,6 @@ type playlist struct {
 }
 
 func (p *playlist) render() []byte {
-	var b strings.Builder
-	b.Grow(128 + len(p.entries)*160)
 	target := time.Second
 	partTarget := time.Duration(0)
 	for _, e := range p.entries {
@@ -252,15 +292,27 @@ func (p *playlist) render() []byte {
 	case p.lowLat:
 		version = 9
 	}
-	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-TARGETDURATION:%d\n",
-		version, int(math.Ceil(target.Seconds())))
+	// Size the buffer once: a long on-demand playlist is megabytes.
+	per := 96
+	if len(p.entries) > 0 {
+		per += len(p.u.segment(p.entries[0].seq, p.ts))
+	}
+	b := make([]byte, 0, 512+len(p.entries)*per)
+	b = append(b, "#EXTM3U\n#EXT-X-VERSION:"...)
+	b = strconv.AppendInt(b, int64(version), 10)
+	b = append(b, "\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-TARGETDURATION:"...)
+	b = strconv.AppendInt(b, int64(math.Ceil(target.Seconds())), 10)
+	b = append(b, '\n')
 	if p.lowLat {
 		if partTarget == 0 {
 			partTarget = 200 * time.Millisecond
 		}
 		partTarget = partTarget.Round(time.Millisecond)
-		fmt.Fprintf(&b, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=%.3f\n#EXT-X-PART-INF:PART-TARGET=%.3f\n",
-			3*partTarget.Seconds(), partTarget.Seconds())
+		b = append(b, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK="...)
+		b = strconv.AppendFloat(b, 3*partTarget.Seconds(), 'f', 3, 64)
+		b = append(b, "\n#EXT-X-PART-INF:PART-TARGET="...)
+		b = strconv.AppendFloat(b, partTarget.Seconds(), 'f', 3, 64)
+		b = append(b, '\n')
 	}
 	msn := uint64(0)
 	switch {
@@ -269,53 +321,67 @@ func (p *playlist) render() []byte {
 	case p.open != nil:
 		msn = p.open.seq
 	}
-	fmt.Fprintf(&b, "#EXT-X-MEDIA-SEQUENCE:%d\n", msn)
+	b = append(b, "#EXT-X-MEDIA-SEQUENCE:"...)
+	b = strconv.AppendUint(b, msn, 10)
+	b = append(b, '\n')
 	if p.discSeq != nil {
-		fmt.Fprintf(&b, "#EXT-X-DISCONTINUITY-SEQUENCE:%d\n", *p.discSeq)
+		b = append(b, "#EXT-X-DISCONTINUITY-SEQUENCE:"...)
+		b = strconv.AppendUint(b, *p.discSeq, 10)
+		b = append(b, '\n')
 	}
 	if p.vod {
-		b.WriteString("#EXT-X-PLAYLIST-TYPE:VOD\n")
+		b = append(b, "#EXT-X-PLAYLIST-TYPE:VOD\n"...)
 	}
 	head := func(seq uint64, disc, newMap bool, at time.Time) {
 		if disc {
-			b.WriteString("#EXT-X-DISCONTINUITY\n")
+			b = append(b, "#EXT-X-DISCONTINUITY\n"...)
 		}
 		if newMap && !p.ts {
-			b.WriteString("#EXT-X-MAP:URI=\"" + p.u.init(seq) + "\"\n")
+			b = append(b, "#EXT-X-MAP:URI=\""...)
+			b = append(b, p.u.init(seq)...)
+			b = append(b, "\"\n"...)
 		}
 		if p.showTime && !at.IsZero() {
-			b.WriteString("#EXT-X-PROGRAM-DATE-TIME:" + at.UTC().Format("2006-01-02T15:04:05.000Z") + "\n")
+			b = append(b, "#EXT-X-PROGRAM-DATE-TIME:"...)
+			b = appendTime(b, at)
+			b = append(b, '\n')
 		}
 	}
 	part := func(seq uint64, k int, pi fragments.PartInfo) {
-		fmt.Fprintf(&b, "#EXT-X-PART:DURATION=%.5f,URI=\"%s\"", pi.Duration.Seconds(), p.u.part(seq, k))
+		b = append(b, "#EXT-X-PART:DURATION="...)
+		b = strconv.AppendFloat(b, pi.Duration.Seconds(), 'f', 5, 64)
+		b = append(b, ",URI=\""...)
+		b = append(b, p.u.part(seq, k)...)
+		b = append(b, '"')
 		if pi.Independent {
-			b.WriteString(",INDEPENDENT=YES")
+			b = append(b, ",INDEPENDENT=YES"...)
 		}
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
 	for _, e := range p.entries {
 		head(e.seq, e.disc, e.newMap, e.at)
 		for k, pi := range e.parts {
 			part(e.seq, k, pi)
 		}
-		b.WriteString("#EXTINF:")
-		b.WriteString(strconv.FormatFloat(e.dur.Seconds(), 'f', 5, 64))
-		b.WriteString(",\n")
-		b.WriteString(p.u.segment(e.seq, p.ts))
-		b.WriteByte('\n')
+		b = append(b, "#EXTINF:"...)
+		b = strconv.AppendFloat(b, e.dur.Seconds(), 'f', 5, 64)
+		b = append(b, ",\n"...)
+		b = p.u.appendSegment(b, e.seq, p.ts)
+		b = append(b, '\n')
 	}
 	if o := p.open; o != nil {
 		head(o.seq, o.disc, o.newMap, o.at)
 		for k, pt := range o.parts {
 			part(o.seq, k, pt.PartInfo)
 		}
-		fmt.Fprintf(&b, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"%s\"\n", p.u.part(o.seq, len(o.parts)))
+		b = append(b, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\""...)
+		b = append(b, p.u.part(o.seq, len(o.parts))...)
+		b = append(b, "\"\n"...)
 	}
 	if p.endlist {
-		b.WriteString("#EXT-X-ENDLIST\n")
+		b = append(b, "#EXT-X-ENDLIST\n"...)
 	}
-	return []byte(b.String())
+	return b
 }
 
 // ---- live playlists -------------------------------------------------------

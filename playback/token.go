@@ -85,7 +85,7 @@ func sealSession(key []byte, s session) string {
 // openSession checks a token and returns its session.
 func openSession(key []byte, token string, now time.Time) (session, error) {
 	bad := errorf(ErrNotAuthorized, "The streaming session token is not valid.")
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	const fixed = 5 + 4 + 32 + 1
 	if err != nil || len(b) < fixed+macLen || b[0] != tokenVersion {
 		return session{}, bad
