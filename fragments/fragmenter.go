@@ -614,6 +614,7 @@ func (f *Fragmenter) flushPending(force bool, videoNs int64) error {
 		if !force && videoNs-p.endNs < maxAudioLag && !f.audioPassed(p.endNs) {
 			return nil
 		}
+
 		f.pending[0] = nil
 		f.pending = f.pending[1:]
 		if err := f.buildPart(p); err != nil {

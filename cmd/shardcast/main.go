@@ -172,14 +172,11 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if err := streamdir.Prune(s.catalog, ids); err != nil {
 		return s, err
 	}
-	// HLS session tokens are sealed with a key kept next to the video
-	// streams, so sessions survive restarts.
+	// HLS session tokens are sealed with a key kept in the data directory,
+	// so sessions survive restarts.
 	playKey := make([]byte, 32)
 	if dataDir != "" {
-		if err := os.MkdirAll(filepath.Join(dataDir, "video"), 0o755); err != nil {
-			return s, err
-		}
-		if playKey, err = fsutil.LoadOrCreateSecret(filepath.Join(dataDir, "video", "playback.key")); err != nil {
+		if playKey, err = fsutil.LoadOrCreateSecret(filepath.Join(dataDir, "playback.key")); err != nil {
 			return s, fmt.Errorf("playback key: %w", err)
 		}
 	} else if _, err := rand.Read(playKey); err != nil {

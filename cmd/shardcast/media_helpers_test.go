@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -89,10 +90,26 @@ func ffmpegCamera(t testing.TB, url string, seconds int, transport, codec string
 	return exec.Command("ffmpeg", args...)
 }
 
+// runCamera runs a camera to its end; one that has not ended a minute
+// after it should have is killed and fails the test.
 func runCamera(t testing.TB, cmd *exec.Cmd) {
 	t.Helper()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", cmd.Path, err, out)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", cmd.Path, err, out.String())
+		}
+	case <-time.After(90 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s did not end\n%s", cmd.Path, out.String())
 	}
 }
 
@@ -313,12 +330,46 @@ type fragTrack struct {
 func parseFragment(t testing.TB, data []byte) []fragTrack {
 	t.Helper()
 	top := walkBoxes(t, data)
-	if len(top) != 2 || top[0].typ != "moof" || top[1].typ != "mdat" {
-		t.Fatalf("fragment boxes %v, want moof mdat", boxTypes(top))
+	if len(top) == 0 || len(top)%2 != 0 {
+		t.Fatalf("fragment boxes %v, want moof mdat pairs (one per part)", boxTypes(top))
 	}
 	var tracks []fragTrack
+	for i := 0; i < len(top); i += 2 {
+		if top[i].typ != "moof" || top[i+1].typ != "mdat" {
+			t.Fatalf("fragment boxes %v, want moof mdat pairs (one per part)", boxTypes(top))
+		}
+		for _, pt := range parseChunk(t, top[i], top[i+1]) {
+			found := false
+			for j := range tracks {
+				if tracks[j].id != pt.id {
+					continue
+				}
+				found = true
+				ft := &tracks[j]
+				// Parts follow each other; audio may leave a gap (samples
+				// that came more than a second late are dropped), never overlap.
+				if want := ft.baseTime + ft.totalDuration; pt.baseTime < want {
+					t.Fatalf("track %d: part %d starts at %d, before the previous part's end %d", pt.id, i/2, pt.baseTime, want)
+				}
+				ft.totalDuration = pt.baseTime - ft.baseTime
+				ft.sizes = append(ft.sizes, pt.sizes...)
+				ft.durations = append(ft.durations, pt.durations...)
+				ft.totalDuration += pt.totalDuration
+			}
+			if !found {
+				tracks = append(tracks, pt)
+			}
+		}
+	}
+	return tracks
+}
+
+// parseChunk parses one moof and checks that its samples fill its mdat.
+func parseChunk(t testing.TB, moof, mdat mp4Box) []fragTrack {
+	t.Helper()
+	var tracks []fragTrack
 	total := 0
-	for _, traf := range walkBoxes(t, top[0].payload) {
+	for _, traf := range walkBoxes(t, moof.payload) {
 		if traf.typ != "traf" {
 			continue
 		}
@@ -388,8 +439,8 @@ func parseFragment(t testing.TB, data []byte) []fragTrack {
 		}
 		tracks = append(tracks, ft)
 	}
-	if total != len(top[1].payload) {
-		t.Fatalf("samples add up to %d bytes, mdat holds %d", total, len(top[1].payload))
+	if total != len(mdat.payload) {
+		t.Fatalf("samples add up to %d bytes, mdat holds %d", total, len(mdat.payload))
 	}
 	return tracks
 }
