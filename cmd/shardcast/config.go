@@ -132,6 +132,11 @@ func settings() []setting {
 			c.Video.AutoCreate = b
 			return err
 		}},
+		{"video-part-duration", "length of low-latency HLS parts, e.g. 200ms (0: one part per fragment)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Video.PartDuration = d
+			return err
+		}},
 		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
 		{"log-level", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "text or json", str(func(c *Config) *string { return &c.LogFormat })},

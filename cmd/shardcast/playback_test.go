@@ -312,6 +312,28 @@ func TestPlayback(t *testing.T) {
 		if pm.Endlist || len(pm.Segments) == 0 || len(pm.Segments) >= len(frags) || fragmentNumberOf(pm.Segments[0].URI) != *first.FragmentNumber {
 			t.Errorf("LIVE_REPLAY starts with %d segments (endlist %v); want the first fragments only", len(pm.Segments), pm.Endlist)
 		}
+		// With an end, the replay ends: ffmpeg follows it as it grows, in
+		// real time, and gets every frame.
+		out, err = archived.GetHLSStreamingSessionURL(ctx, &kinesisvideoarchivedmedia.GetHLSStreamingSessionURLInput{StreamName: aws.String(stream),
+			PlaybackMode: amtypes.HLSPlaybackModeLiveReplay, MaxMediaPlaylistFragmentResults: aws.Int64(3),
+			HLSFragmentSelector: &amtypes.HLSFragmentSelector{FragmentSelectorType: amtypes.HLSFragmentSelectorTypeServerTimestamp, TimestampRange: allRange}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("ffmpeg", "-v", "error", "-live_start_index", "0", "-i", *out.HLSStreamingSessionURL, "-map", "0:v", "-f", "framemd5", "-")
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("ffmpeg reading LIVE_REPLAY: %v", err)
+		}
+		n := 0
+		for _, line := range strings.Split(string(b), "\n") {
+			if line != "" && !strings.HasPrefix(line, "#") {
+				n++
+			}
+		}
+		if n != 150 {
+			t.Errorf("LIVE_REPLAY played %d video frames, want 150", n)
+		}
 	})
 
 	t.Run("clip", func(t *testing.T) {
