@@ -257,9 +257,14 @@ func TestRecordRoundTrip(t *testing.T) {
 
 func FuzzDecodeMeta(f *testing.F) {
 	f.Add(encodeMeta(&Fragment{Init: []byte("x"), Tracks: []TrackInfo{{ID: 1}}}))
+	f.Add(encodeMeta(&Fragment{Init: []byte("init"), Tracks: []TrackInfo{{ID: 1}, {ID: 2}},
+		Parts: []PartInfo{{Size: 10, Duration: 200 * time.Millisecond, Independent: true}, {Size: 5}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fr Fragment
-		decodeMeta(b, &fr)
+		if decodeMeta(b, &fr) == nil {
+			fr.Data = make([]byte, 15)
+			PartsOf(&fr) // must not panic whatever the record says
+		}
 	})
 }
 

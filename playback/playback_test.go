@@ -293,3 +293,26 @@ func TestAppendTimeMatchesFormat(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOpenSession: no token crashes the check, and only sealed ones pass.
+func FuzzOpenSession(f *testing.F) {
+	key := []byte("fuzz-key")
+	good := sealSession(key, session{StreamID: "id", Mode: ModeLive, Container: ContainerTS, Disc: DiscontinuityOn, Max: 5,
+		Expires: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()})
+	f.Add(good)
+	f.Add("")
+	f.Add("AQ")
+	f.Add(good[:len(good)-1])
+	f.Fuzz(func(t *testing.T, tok string) {
+		s, err := openSession(key, tok, time.Now())
+		if err != nil {
+			if !errors.Is(err, ErrNotAuthorized) {
+				t.Fatalf("error of the wrong kind: %v", err)
+			}
+			return
+		}
+		if sealSession(key, s) != tok {
+			t.Fatalf("accepted a token that is not the seal of its session: %q", tok)
+		}
+	})
+}
