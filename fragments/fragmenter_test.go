@@ -72,17 +72,11 @@ func adts(t *testing.T, path string) ([][]byte, *mpeg4audio.AudioSpecificConfig)
 	return aus, &mpeg4audio.AudioSpecificConfig{Type: pkts[0].Type, SampleRate: pkts[0].SampleRate, ChannelConfig: pkts[0].ChannelConfig}
 }
 
-func TestFragmenterH264AndAAC(t *testing.T) {
-	video := accessUnits(t, "testdata/video.h264", func(n []byte) bool { return h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter })
-	audio, conf := adts(t, "testdata/audio.aac")
-	var got []*Fragment
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	f, err := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}, {Codec: &codecs.MPEG4Audio{Config: *conf}, ClockRate: conf.SampleRate}},
-		Options{}, func(fr *Fragment) error { got = append(got, fr); return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Interleave by time, as a camera sends: frame i at i/25 s, AAC unit j at j*1024/48000 s.
+// feed interleaves video (track 0) and AAC (track 1) by time, as a camera
+// sends them: frame i at i/25 s, AAC unit j at j*1024/48000 s; then flushes.
+// It returns how many audio units it wrote.
+func feed(t *testing.T, f *Fragmenter, video [][][]byte, audio [][]byte, start time.Time) int {
+	t.Helper()
 	ai := 0
 	for i, au := range video {
 		vt := time.Duration(i) * time.Second / 25
@@ -99,6 +93,20 @@ func TestFragmenterH264AndAAC(t *testing.T) {
 	if err := f.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	return ai
+}
+
+func TestFragmenterH264AndAAC(t *testing.T) {
+	video := accessUnits(t, "testdata/video.h264", func(n []byte) bool { return h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter })
+	audio, conf := adts(t, "testdata/audio.aac")
+	var got []*Fragment
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f, err := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}, {Codec: &codecs.MPEG4Audio{Config: *conf}, ClockRate: conf.SampleRate}},
+		Options{}, func(fr *Fragment) error { got = append(got, fr); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed(t, f, video, audio, start)
 	if len(got) != 3 {
 		t.Fatalf("%d fragments from 3 s with a 1 s GOP", len(got))
 	}
@@ -348,22 +356,7 @@ func TestFragmenterParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ai := 0
-	for i, au := range video {
-		vt := time.Duration(i) * time.Second / 25
-		for ai < len(audio) && time.Duration(ai)*1024*time.Second/48000 <= vt {
-			if err := f.WriteMPEG4Audio(1, start.Add(time.Duration(ai)*1024*time.Second/48000), int64(ai)*1024, audio[ai:ai+1]); err != nil {
-				t.Fatal(err)
-			}
-			ai++
-		}
-		if err := f.WriteH264(0, start.Add(vt), int64(i)*3600, au); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	ai := feed(t, f, video, audio, start)
 	if len(got) != 3 || len(parts) != 15 {
 		t.Fatalf("%d fragments and %d parts from 3 s with a 1 s GOP and 200 ms parts", len(got), len(parts))
 	}

@@ -17,17 +17,10 @@ var (
 	ErrInvalidMediaFrame       = errors.New("invalid media frame")
 )
 
-// Error is a playback failure with a message for the client.
-type Error struct {
-	Kind    error
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
-func (e *Error) Unwrap() error { return e.Kind }
-
+// errorf makes an error of a kind with a message for the client; it is a
+// fragments.Error, the same shape the store's errors have.
 func errorf(kind error, format string, args ...any) error {
-	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+	return &fragments.Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
 func invalid(format string, args ...any) error {

@@ -145,16 +145,23 @@ func kvsClient(url string) *kinesisvideo.Client {
 		Retryer:     aws.NopRetryer{}})
 }
 
-// archivedClient follows GetDataEndpoint, as real consumers do.
-func archivedClient(t testing.TB, url, stream string) *kinesisvideoarchivedmedia.Client {
+// dataEndpoint asks GetDataEndpoint where api is served, as real consumers do.
+func dataEndpoint(t testing.TB, url, stream string, api kvtypes.APIName) *string {
 	t.Helper()
-	ep, err := kvsClient(url).GetDataEndpoint(ctx, &kinesisvideo.GetDataEndpointInput{StreamName: aws.String(stream), APIName: kvtypes.APINameListFragments})
+	ep, err := kvsClient(url).GetDataEndpoint(ctx, &kinesisvideo.GetDataEndpointInput{StreamName: aws.String(stream), APIName: api})
 	if err != nil {
 		t.Fatalf("GetDataEndpoint: %v", err)
 	}
-	return kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: "us-east-1", BaseEndpoint: ep.DataEndpoint,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return testCreds, nil }),
-		Retryer:     aws.NopRetryer{}})
+	return ep.DataEndpoint
+}
+
+// archivedClient follows GetDataEndpoint.
+func archivedClient(t testing.TB, url, stream string) *kinesisvideoarchivedmedia.Client {
+	t.Helper()
+	return kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: "us-east-1",
+		BaseEndpoint: dataEndpoint(t, url, stream, kvtypes.APINameListFragments),
+		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return testCreds, nil }),
+		Retryer:      aws.NopRetryer{}})
 }
 
 // listAll lists a stream's fragments (server time, all of time) a few at a

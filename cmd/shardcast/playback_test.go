@@ -28,11 +28,7 @@ import (
 // mediaClient follows GetDataEndpoint(GET_MEDIA), as consumers do.
 func mediaClient(t testing.TB, url, stream string) *kinesisvideomedia.Client {
 	t.Helper()
-	ep, err := kvsClient(url).GetDataEndpoint(ctx, &kinesisvideo.GetDataEndpointInput{StreamName: aws.String(stream), APIName: kvtypes.APINameGetMedia})
-	if err != nil {
-		t.Fatalf("GetDataEndpoint: %v", err)
-	}
-	return kinesisvideomedia.New(kinesisvideomedia.Options{Region: "us-east-1", BaseEndpoint: ep.DataEndpoint,
+	return kinesisvideomedia.New(kinesisvideomedia.Options{Region: "us-east-1", BaseEndpoint: dataEndpoint(t, url, stream, kvtypes.APINameGetMedia),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return testCreds, nil }),
 		Retryer:     aws.NopRetryer{}})
 }
