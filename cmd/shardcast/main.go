@@ -102,10 +102,11 @@ type server struct {
 	sources  *rtsp.Sources
 	handler  http.Handler
 
-	ln    net.Listener
-	http  *http.Server
-	pprof *http.Server
-	errc  chan error
+	ln             net.Listener
+	http           *http.Server
+	cancelRequests context.CancelFunc
+	pprof          *http.Server
+	errc           chan error
 }
 
 // newServer opens the store and builds the handlers; nothing listens yet.
@@ -250,8 +251,13 @@ func (s *server) Start() error {
 		return fmt.Errorf("http listen: %w", err)
 	}
 	s.ln = ln
+	// Requests run under a context that Close cancels first, so that
+	// long answers (GetMedia streams, blocking playlist reloads) end at once.
+	base, cancel := context.WithCancel(context.Background())
+	s.cancelRequests = cancel
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return base }}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.errc <- err
@@ -330,6 +336,7 @@ func (s *server) Close() error {
 		s.ingest.Close()
 	}
 	if s.http != nil {
+		s.cancelRequests()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.http.Shutdown(ctx))
 		cancel()
