@@ -307,6 +307,7 @@ func (s *server) printURLs(w io.Writer) {
 	fmt.Fprintf(w, "  Video API    %s/   (aws --endpoint-url %s kinesisvideo list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  RTSP ingest  rtsp://%s/<stream>\n", hostPort(s.rtsp.Addr()))
 	fmt.Fprintf(w, "  Live HLS     %s/hls/<stream>/index.m3u8   (ffplay, hls.js, Safari)\n", s.URL())
+	fmt.Fprintf(w, "  Player       %s/play/<stream>\n", s.URL())
 	fmt.Fprintf(w, "  Health       %s/healthz\n", s.URL())
 }
 
