@@ -1,0 +1,263 @@
+package fragments
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
+	"github.com/shardcast/shardcast/index"
+)
+
+// The control plane of video streams: create, list, update, retention,
+// tags and delete, as the KVS stream operations do them.
+
+// CreateInput is a CreateStream request.
+type CreateInput struct {
+	Name           string
+	DeviceName     string
+	MediaType      string
+	KmsKeyID       string // "" means the default key (aws/kinesisvideo)
+	RetentionHours int
+	Tags           map[string]string
+}
+
+// CreateStream creates a video stream; it is ACTIVE when this returns. Every
+// video stream is encrypted at rest under a data key of its KMS key.
+func (s *Store) CreateStream(in CreateInput) (string, error) {
+	if in.RetentionHours < 0 || in.RetentionHours > MaxRetentionHours {
+		return "", errorf(ErrInvalidArgument, "DataRetentionInHours must be between 0 and %d.", MaxRetentionHours)
+	}
+	if len(in.Tags) > MaxTags {
+		return "", errorf(ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
+	}
+	kms := in.KmsKeyID
+	if kms == "" {
+		kms = fmt.Sprintf("arn:aws:kms:%s:%s:alias/%s", s.cfg.Region, s.cfg.Account, defaultKMSAlias)
+	}
+	keyID, err := s.cfg.Keyring.Resolve(kms)
+	if err != nil {
+		if errors.Is(err, envelope.ErrKeyNotFound) {
+			return "", errorf(ErrKMSNotFound, "KMS key %s is not found.", kms)
+		}
+		return "", fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.streams[in.Name]; ok {
+		return "", errorf(ErrResourceInUse, "The stream %s already exists.", in.Name)
+	}
+	if len(s.streams) >= s.cfg.StreamLimit {
+		return "", errorf(ErrStreamLimit, "The account has reached its limit of %d streams.", s.cfg.StreamLimit)
+	}
+	now := s.cfg.Now().UTC()
+	extra, _ := json.Marshal(videoExtra{DeviceName: in.DeviceName, MediaType: in.MediaType, KmsKeyID: kms})
+	meta := &index.Stream{Kind: index.KindVideo, Name: in.Name, ID: streamdir.NewID(), ARN: s.arn(in.Name, now), Created: now,
+		Status: "ACTIVE", RetentionHours: in.RetentionHours, Extra: extra, Tags: copyTags(in.Tags),
+		Shards: []index.Shard{{ID: logName, Created: now, StartHash: "0", EndHash: "0"}}}
+	ver, err := s.sd.NewDataKey(meta, keyID)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	meta.Encryption = index.Encryption{Type: "KMS", KeyID: kms, KeyVersion: ver}
+	created, err := s.sd.Create(meta)
+	if err != nil {
+		return "", fmt.Errorf("fragments: %w", err)
+	}
+	st := &Stream{s: s, path: created.Path}
+	st.meta.Store(meta)
+	if err := st.openLog(0); err != nil {
+		return "", err
+	}
+	s.streams[in.Name] = st
+	s.cfg.Logger.Info("fragments: video stream created", "stream", in.Name, "retention_hours", in.RetentionHours)
+	return meta.ARN, nil
+}
+
+func copyTags(t map[string]string) map[string]string {
+	if len(t) == 0 {
+		return nil
+	}
+	c := make(map[string]string, len(t))
+	for k, v := range t {
+		c[k] = v
+	}
+	return c
+}
+
+// ListStreams returns up to max streams whose names begin with prefix, in
+// name order, after the name token encodes.
+func (s *Store) ListStreams(max int, token, prefix string) ([]Info, string, error) {
+	after := ""
+	if token != "" {
+		var err error
+		if after, err = decodeNameToken(token); err != nil {
+			return nil, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+		}
+	}
+	if max <= 0 {
+		max = 10000
+	}
+	s.mu.RLock()
+	var names []string
+	for n := range s.streams {
+		if n > after && strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	next := ""
+	if len(names) > max {
+		names, next = names[:max], encodeNameToken(names[max-1])
+	}
+	out := make([]Info, 0, len(names))
+	for _, n := range names {
+		out = append(out, s.streams[n].Info())
+	}
+	s.mu.RUnlock()
+	return out, next, nil
+}
+
+// update applies fn to a copy of the stream's definition, checking the
+// version the caller saw when given, and persists it.
+func (st *Stream) update(version string, fn func(m *index.Stream) error) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.s.byName(st.meta.Load().Name) != st {
+		return notFound()
+	}
+	old := st.meta.Load()
+	if version != "" && version != strconv.FormatInt(old.Version, 10) {
+		return errorf(ErrVersionMismatch, "The stream version %s is not the latest version.", version)
+	}
+	m := old.Clone()
+	if err := fn(m); err != nil {
+		return err
+	}
+	if err := st.s.sd.Save(st.path, m); err != nil {
+		return fmt.Errorf("fragments: %w", err)
+	}
+	st.meta.Store(m)
+	return nil
+}
+
+// DeleteStream deletes a stream and its fragments. version, when set, must
+// be the current one.
+func (s *Store) DeleteStream(ref StreamRef, version string) error {
+	st, err := s.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	m := st.meta.Load()
+	if version != "" && version != strconv.FormatInt(m.Version, 10) {
+		return errorf(ErrVersionMismatch, "The stream version %s is not the latest version.", version)
+	}
+	s.mu.Lock()
+	if s.streams[m.Name] != st {
+		s.mu.Unlock()
+		return notFound()
+	}
+	delete(s.streams, m.Name)
+	s.mu.Unlock()
+	st.log.Load().Close()
+	s.ix.drop(m.ID)
+	if mi, ok := s.idx.(*memIndex); ok {
+		mi.drop(m.ID)
+	}
+	if err := s.sd.Delete(streamdir.Stream{Meta: m, Path: st.path}); err != nil {
+		return fmt.Errorf("fragments: %w", err)
+	}
+	s.cfg.Logger.Info("fragments: video stream deleted", "stream", m.Name)
+	return nil
+}
+
+// UpdateStream changes the device name and media type.
+func (st *Stream) UpdateStream(version string, device, mediaType *string) error {
+	return st.update(version, func(m *index.Stream) error {
+		x := extraOf(m)
+		if device != nil {
+			x.DeviceName = *device
+		}
+		if mediaType != nil {
+			x.MediaType = *mediaType
+		}
+		m.Extra, _ = json.Marshal(x)
+		return nil
+	})
+}
+
+// UpdateRetention changes retention by delta hours (negative to decrease).
+// Going to 0 drops what is stored and keeps only a live buffer in memory;
+// leaving 0 starts storing from the next fragment on.
+func (st *Stream) UpdateRetention(version string, delta int) error {
+	var from, to int
+	err := st.update(version, func(m *index.Stream) error {
+		from, to = m.RetentionHours, m.RetentionHours+delta
+		if to < 0 || to > MaxRetentionHours {
+			return errorf(ErrInvalidArgument, "The resulting data retention %d hours is outside 0 to %d hours.", to, MaxRetentionHours)
+		}
+		m.RetentionHours = to
+		return nil
+	})
+	if err != nil || (from == 0) == (to == 0) {
+		if err == nil && to < from {
+			st.s.enforce(st)
+		}
+		return err
+	}
+	// Switch between the durable log and the memory buffer.
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	old := st.log.Load()
+	next := old.Bounds().Next
+	old.Close()
+	if to == 0 {
+		if err := st.s.sd.RemoveLog(streamdir.Stream{Meta: st.meta.Load(), Path: st.path}, logName); err != nil {
+			return err
+		}
+	}
+	if err := st.openLog(next); err != nil {
+		return err
+	}
+	st.s.ix.flush()
+	st.s.idx.TrimFragments(st.meta.Load().ID, next)
+	return nil
+}
+
+// AddTags adds or replaces tags.
+func (st *Stream) AddTags(tags map[string]string) error {
+	return st.update("", func(m *index.Stream) error {
+		n := len(m.Tags)
+		for k := range tags {
+			if _, ok := m.Tags[k]; !ok {
+				n++
+			}
+		}
+		if n > MaxTags {
+			return errorf(ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
+		}
+		if m.Tags == nil {
+			m.Tags = map[string]string{}
+		}
+		for k, v := range tags {
+			m.Tags[k] = v
+		}
+		return nil
+	})
+}
+
+// RemoveTags removes tags; unknown keys are ignored.
+func (st *Stream) RemoveTags(keys []string) error {
+	return st.update("", func(m *index.Stream) error {
+		for _, k := range keys {
+			delete(m.Tags, k)
+		}
+		return nil
+	})
+}
