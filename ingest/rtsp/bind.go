@@ -80,119 +80,95 @@ func trackOf(f format.Format) (fragments.Track, bool) {
 // handler returns the RTP callback of a binding: depacketize, time, hand
 // to the session. It runs on the protocol's read goroutine and never blocks.
 func (b *binding) handler(sess *ingest.Session, t timer, onError func(error)) (func(*rtp.Packet), error) {
-	ntpOf := func(pkt *rtp.Packet) time.Time {
-		if ntp, ok := t.PacketNTP(b.media, pkt); ok {
-			return ntp
-		}
-		return time.Now() // no sender report yet: arrival time
-	}
 	switch f := b.format.(type) {
 	case *format.H264:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return func(pkt *rtp.Packet) {
-			pts, ok := t.PacketPTS2(b.media, pkt)
-			if !ok {
-				return
-			}
-			au, err := dec.Decode(pkt)
-			if err != nil {
-				if !errors.Is(err, rtph264.ErrMorePacketsNeeded) && !errors.Is(err, rtph264.ErrNonStartingPacketAndNoPrevious) {
-					onError(err)
-				}
-				return
-			}
-			sess.WriteH264(b.track, ntpOf(pkt), pts, au)
-		}, nil
+		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, au [][]byte) { sess.WriteH264(b.track, ntp, pts, au) },
+			rtph264.ErrMorePacketsNeeded, rtph264.ErrNonStartingPacketAndNoPrevious), nil
 	case *format.H265:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return func(pkt *rtp.Packet) {
-			pts, ok := t.PacketPTS2(b.media, pkt)
-			if !ok {
-				return
-			}
-			au, err := dec.Decode(pkt)
-			if err != nil {
-				if !errors.Is(err, rtph265.ErrMorePacketsNeeded) && !errors.Is(err, rtph265.ErrNonStartingPacketAndNoPrevious) {
-					onError(err)
-				}
-				return
-			}
-			sess.WriteH265(b.track, ntpOf(pkt), pts, au)
-		}, nil
+		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, au [][]byte) { sess.WriteH265(b.track, ntp, pts, au) },
+			rtph265.ErrMorePacketsNeeded, rtph265.ErrNonStartingPacketAndNoPrevious), nil
 	case *format.MPEG4Audio:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return func(pkt *rtp.Packet) {
-			pts, ok := t.PacketPTS2(b.media, pkt)
-			if !ok {
-				return
-			}
-			aus, err := dec.Decode(pkt)
-			if err != nil {
-				if !errors.Is(err, rtpmpeg4audio.ErrMorePacketsNeeded) {
-					onError(err)
-				}
-				return
-			}
-			sess.WriteMPEG4Audio(b.track, ntpOf(pkt), pts, aus)
-		}, nil
+		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, ntp, pts, aus) },
+			rtpmpeg4audio.ErrMorePacketsNeeded), nil
 	case *format.MPEG4AudioLATM:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return func(pkt *rtp.Packet) {
-			pts, ok := t.PacketPTS2(b.media, pkt)
-			if !ok {
-				return
-			}
+		decode := func(pkt *rtp.Packet) ([][]byte, error) {
 			buf, err := dec.Decode(pkt)
 			if err != nil {
-				return // more packets needed, or a fragment lost
+				return nil, errQuiet // more packets needed, or a fragment lost
 			}
-			var aus [][]byte
 			el := mpeg4audio.AudioMuxElement{MuxConfigPresent: f.CPresent, StreamMuxConfig: f.StreamMuxConfig}
 			if err := el.Unmarshal(buf); err == nil {
+				var aus [][]byte
 				for _, sub := range el.Payloads {
 					if len(sub) > 0 && len(sub[0]) > 0 {
 						aus = append(aus, sub[0][0])
 					}
 				}
+				return aus, nil
 			} else if au, ok := latmPayload(buf); ok && !f.CPresent {
-				aus = [][]byte{au}
+				return [][]byte{au}, nil
 			} else {
-				onError(fmt.Errorf("LATM: %w", err))
-				return
+				return nil, fmt.Errorf("LATM: %w", err)
 			}
-			sess.WriteMPEG4Audio(b.track, ntpOf(pkt), pts, aus)
-		}, nil
+		}
+		return depacketize(b, t, decode, onError, func(ntp time.Time, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, ntp, pts, aus) },
+			errQuiet), nil
 	case *format.Opus:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return func(pkt *rtp.Packet) {
-			pts, ok := t.PacketPTS2(b.media, pkt)
-			if !ok {
-				return
-			}
-			p, err := dec.Decode(pkt)
-			if err != nil {
-				onError(err)
-				return
-			}
-			sess.WriteOpus(b.track, ntpOf(pkt), pts, [][]byte{p})
-		}, nil
+		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, p []byte) { sess.WriteOpus(b.track, ntp, pts, [][]byte{p}) }), nil
 	}
 	return nil, fmt.Errorf("unsupported format %T", b.format)
+}
+
+// errQuiet marks a decode that has nothing yet and nothing to report.
+var errQuiet = errors.New("no unit yet")
+
+// depacketize makes an RTP callback: it times each packet (presentation time
+// in the track's clock; the sender's wall clock from RTCP sender reports,
+// else arrival), decodes it, and writes complete units. Errors in quiet are
+// the decoder waiting for more packets; others go to onError.
+func depacketize[T any](b *binding, t timer, decode func(*rtp.Packet) (T, error), onError func(error),
+	write func(ntp time.Time, pts int64, unit T), quiet ...error) func(*rtp.Packet) {
+	return func(pkt *rtp.Packet) {
+		pts, ok := t.PacketPTS2(b.media, pkt)
+		if !ok {
+			return
+		}
+		unit, err := decode(pkt)
+		if err != nil {
+			for _, q := range quiet {
+				if errors.Is(err, q) {
+					return
+				}
+			}
+			onError(err)
+			return
+		}
+		ntp, ok := t.PacketNTP(b.media, pkt)
+		if !ok {
+			ntp = time.Now() // no sender report yet: arrival time
+		}
+		write(ntp, pts, unit)
+	}
 }
 
 // latmPayload reads the payload of an AudioMuxElement in the layout nearly
