@@ -124,3 +124,25 @@ func (v *Validator) ErrAs(typ string) error {
 // Pattern compiles a model pattern for whole-string matching; String prints
 // it back as written.
 func Pattern(p string) *regexp.Regexp { return regexp.MustCompile("^(?:" + p + ")$") }
+
+// Request is a decoded wire input that checks its model constraints, in the
+// order AWS checks them.
+type Request interface {
+	Check(v *Validator)
+}
+
+// Decode parses body into a T and checks it: a malformed body fails as
+// DecodeJSON reports, a constraint failure is an error of type errType
+// (ValidationException for Kinesis, InvalidArgumentException for KVS).
+func Decode[T any, PT interface {
+	*T
+	Request
+}](body []byte, errType string) (*T, error) {
+	in := PT(new(T))
+	if err := DecodeJSON(body, in); err != nil {
+		return nil, err
+	}
+	var v Validator
+	in.Check(&v)
+	return (*T)(in), v.ErrAs(errType)
+}

@@ -5,25 +5,13 @@ import (
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
-// request is a wire input that checks its model constraints, in the order
-// AWS checks them.
-type request interface {
-	check(v *awsapi.Validator)
-}
-
 // decode parses body into a T and checks it: a malformed body is a
 // SerializationException, a constraint failure a ValidationException.
 func decode[T any, PT interface {
 	*T
-	request
+	awsapi.Request
 }](body []byte) (*T, error) {
-	in := PT(new(T))
-	if err := awsapi.DecodeJSON(body, in); err != nil {
-		return nil, err
-	}
-	var v awsapi.Validator
-	in.check(&v)
-	return (*T)(in), v.Err()
+	return awsapi.Decode[T, PT](body, "ValidationException")
 }
 
 // streamInput is the StreamName/StreamARN pair most operations take.
@@ -33,7 +21,7 @@ type streamInput struct {
 }
 
 // check requires at least one of the two.
-func (s *streamInput) check(v *awsapi.Validator) {
+func (s *streamInput) Check(v *awsapi.Validator) {
 	v.String("streamName", s.StreamName, namePattern, 1, 128)
 	v.String("streamARN", s.StreamARN, arnPattern, 1, 2048)
 	if s.StreamName == nil && s.StreamARN == nil {

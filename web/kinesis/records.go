@@ -52,7 +52,7 @@ func tooLarge(err error, path func(int) string) error {
 	return v.Err()
 }
 
-func (in *putRecordInput) check(v *awsapi.Validator) {
+func (in *putRecordInput) Check(v *awsapi.Validator) {
 	v.String("sequenceNumberForOrdering", in.SequenceNumberForOrdering, seqPattern, 0, -1)
 	if v.Required("partitionKey", in.PartitionKey != nil) {
 		v.String("partitionKey", in.PartitionKey, nil, 1, 256)
@@ -61,7 +61,7 @@ func (in *putRecordInput) check(v *awsapi.Validator) {
 	if v.Required("data", in.Data.Set) {
 		v.BlobMax("data", in.Data.Bytes, maxDataBytes)
 	}
-	in.streamInput.check(v)
+	in.streamInput.Check(v)
 }
 
 func (h *Handler) putRecord(r *http.Request, body []byte) (any, error) {
@@ -105,7 +105,7 @@ type putRecordsInput struct {
 
 // check validates the request; records are checked in full only when one
 // fails a quick test, so that no per-record path strings are built.
-func (in *putRecordsInput) check(v *awsapi.Validator) {
+func (in *putRecordsInput) Check(v *awsapi.Validator) {
 	if v.Required("records", in.Records != nil) {
 		if n := len(in.Records); n < 1 || n > 500 {
 			printed := "[]"
@@ -128,7 +128,7 @@ func (in *putRecordsInput) check(v *awsapi.Validator) {
 			}
 		}
 	}
-	in.streamInput.check(v)
+	in.streamInput.Check(v)
 }
 
 func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
@@ -137,7 +137,7 @@ func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
 		return nil, err
 	}
 	var v awsapi.Validator
-	in.check(&v)
+	in.Check(&v)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ type getShardIteratorInput struct {
 	Timestamp              *awsapi.Timestamp `json:"Timestamp"`
 }
 
-func (in *getShardIteratorInput) check(v *awsapi.Validator) {
+func (in *getShardIteratorInput) Check(v *awsapi.Validator) {
 	if v.Required("shardId", in.ShardID != nil) {
 		v.String("shardId", in.ShardID, namePattern, 1, 128)
 	}
@@ -242,7 +242,7 @@ func (in *getShardIteratorInput) check(v *awsapi.Validator) {
 		v.Enum("shardIteratorType", in.ShardIteratorType, "AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON")
 	}
 	v.String("startingSequenceNumber", in.StartingSequenceNumber, seqPattern, 0, -1)
-	in.streamInput.check(v)
+	in.streamInput.Check(v)
 }
 
 func (h *Handler) getShardIterator(r *http.Request, body []byte) (any, error) {
@@ -273,7 +273,7 @@ type getRecordsInput struct {
 	StreamARN     *string `json:"StreamARN"`
 }
 
-func (in *getRecordsInput) check(v *awsapi.Validator) {
+func (in *getRecordsInput) Check(v *awsapi.Validator) {
 	v.Int("limit", in.Limit, 1, 10000)
 	if v.Required("shardIterator", in.ShardIterator != nil) {
 		v.String("shardIterator", in.ShardIterator, nil, 1, 512)

@@ -11,11 +11,11 @@ type retentionInput struct {
 	RetentionPeriodHours *int `json:"RetentionPeriodHours"`
 }
 
-func (in *retentionInput) check(v *awsapi.Validator) {
+func (in *retentionInput) Check(v *awsapi.Validator) {
 	if v.Required("retentionPeriodHours", in.RetentionPeriodHours != nil) {
 		v.Int("retentionPeriodHours", in.RetentionPeriodHours, 1, 1<<31-1)
 	}
-	in.streamInput.check(v)
+	in.streamInput.Check(v)
 }
 
 func (h *Handler) retention(body []byte, increase bool) (any, error) {
@@ -40,14 +40,14 @@ type encryptionInput struct {
 	KeyID          *string `json:"KeyId"`
 }
 
-func (in *encryptionInput) check(v *awsapi.Validator) {
+func (in *encryptionInput) Check(v *awsapi.Validator) {
 	if v.Required("encryptionType", in.EncryptionType != nil) {
 		v.Enum("encryptionType", in.EncryptionType, "NONE", "KMS")
 	}
 	if v.Required("keyId", in.KeyID != nil) {
 		v.String("keyId", in.KeyID, nil, 1, 2048)
 	}
-	in.streamInput.check(v)
+	in.streamInput.Check(v)
 }
 
 func (h *Handler) startEncryption(r *http.Request, body []byte) (any, error) {
@@ -69,7 +69,7 @@ func (h *Handler) stopEncryption(r *http.Request, body []byte) (any, error) {
 // noInput is the request of operations that take nothing.
 type noInput struct{}
 
-func (noInput) check(*awsapi.Validator) {}
+func (noInput) Check(*awsapi.Validator) {}
 
 func (h *Handler) describeLimits(r *http.Request, body []byte) (any, error) {
 	if _, err := decode[noInput](body); err != nil {

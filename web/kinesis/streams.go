@@ -19,7 +19,7 @@ type createStreamInput struct {
 	MaxRecordSizeInKiB *int               `json:"MaxRecordSizeInKiB"`
 }
 
-func (in *createStreamInput) check(v *awsapi.Validator) {
+func (in *createStreamInput) Check(v *awsapi.Validator) {
 	v.Int("shardCount", in.ShardCount, 1, 1<<31-1)
 	if v.Required("streamName", in.StreamName != nil) {
 		v.String("streamName", in.StreamName, namePattern, 1, 128)
@@ -125,10 +125,10 @@ type describeStreamInput struct {
 	ExclusiveStartShardID *string `json:"ExclusiveStartShardId"`
 }
 
-func (in *describeStreamInput) check(v *awsapi.Validator) {
+func (in *describeStreamInput) Check(v *awsapi.Validator) {
 	v.Int("limit", in.Limit, 1, 10000)
 	v.String("exclusiveStartShardId", in.ExclusiveStartShardID, namePattern, 1, 128)
-	in.streamInput.check(v)
+	in.streamInput.Check(v)
 }
 
 func (h *Handler) describeStream(r *http.Request, body []byte) (any, error) {
@@ -172,7 +172,7 @@ type listStreamsInput struct {
 	NextToken                *string `json:"NextToken"`
 }
 
-func (in *listStreamsInput) check(v *awsapi.Validator) {
+func (in *listStreamsInput) Check(v *awsapi.Validator) {
 	v.Int("limit", in.Limit, 1, 10000)
 	v.String("exclusiveStartStreamName", in.ExclusiveStartStreamName, namePattern, 1, 128)
 	v.String("nextToken", in.NextToken, nil, 1, 1048576)
@@ -224,7 +224,7 @@ type listShardsInput struct {
 }
 
 // check leaves the stream optional: a NextToken names it instead.
-func (in *listShardsInput) check(v *awsapi.Validator) {
+func (in *listShardsInput) Check(v *awsapi.Validator) {
 	v.Int("maxResults", in.MaxResults, 1, 10000)
 	v.String("exclusiveStartShardId", in.ExclusiveStartShardID, namePattern, 1, 128)
 	v.String("streamName", in.StreamName, namePattern, 1, 128)

@@ -26,7 +26,7 @@ type tagsInput struct {
 	Tags map[string]string `json:"Tags"`
 }
 
-func (in *tagsInput) check(v *awsapi.Validator) {
+func (in *tagsInput) Check(v *awsapi.Validator) {
 	if v.Required("tags", in.Tags != nil) {
 		tagMap(v, "tags", in.Tags, 1, 200)
 	}
@@ -37,7 +37,7 @@ type tagKeysInput struct {
 	TagKeys []string `json:"TagKeys"`
 }
 
-func (in *tagKeysInput) check(v *awsapi.Validator) {
+func (in *tagKeysInput) Check(v *awsapi.Validator) {
 	if v.Required("tagKeys", in.TagKeys != nil) {
 		stringList(v, "tagKeys", in.TagKeys, 1, 50, 128)
 	}
@@ -48,9 +48,9 @@ type addTagsInput struct {
 	tagsInput
 }
 
-func (in *addTagsInput) check(v *awsapi.Validator) {
-	in.tagsInput.check(v)
-	in.streamInput.check(v)
+func (in *addTagsInput) Check(v *awsapi.Validator) {
+	in.tagsInput.Check(v)
+	in.streamInput.Check(v)
 }
 
 func (h *Handler) addTags(r *http.Request, body []byte) (any, error) {
@@ -66,9 +66,9 @@ type removeTagsInput struct {
 	tagKeysInput
 }
 
-func (in *removeTagsInput) check(v *awsapi.Validator) {
-	in.tagKeysInput.check(v)
-	in.streamInput.check(v)
+func (in *removeTagsInput) Check(v *awsapi.Validator) {
+	in.tagKeysInput.Check(v)
+	in.streamInput.Check(v)
 }
 
 func (h *Handler) removeTags(r *http.Request, body []byte) (any, error) {
@@ -85,10 +85,10 @@ type listTagsInput struct {
 	Limit                *int    `json:"Limit"`
 }
 
-func (in *listTagsInput) check(v *awsapi.Validator) {
+func (in *listTagsInput) Check(v *awsapi.Validator) {
 	v.Int("limit", in.Limit, 1, 50)
 	v.String("exclusiveStartTagKey", in.ExclusiveStartTagKey, nil, 1, 128)
-	in.streamInput.check(v)
+	in.streamInput.Check(v)
 }
 
 func (h *Handler) listTags(r *http.Request, body []byte) (any, error) {
@@ -111,7 +111,7 @@ type resourceInput struct {
 	ResourceARN *string `json:"ResourceARN"`
 }
 
-func (in *resourceInput) check(v *awsapi.Validator) {
+func (in *resourceInput) Check(v *awsapi.Validator) {
 	if v.Required("resourceARN", in.ResourceARN != nil) {
 		v.String("resourceARN", in.ResourceARN, resARNPattern, 1, 2048)
 		if strings.Contains(*in.ResourceARN, "/consumer/") {
@@ -129,9 +129,9 @@ type tagResourceInput struct {
 	tagsInput
 }
 
-func (in *tagResourceInput) check(v *awsapi.Validator) {
-	in.tagsInput.check(v)
-	in.resourceInput.check(v)
+func (in *tagResourceInput) Check(v *awsapi.Validator) {
+	in.tagsInput.Check(v)
+	in.resourceInput.Check(v)
 }
 
 func (h *Handler) tagResource(r *http.Request, body []byte) (any, error) {
@@ -147,9 +147,9 @@ type untagResourceInput struct {
 	tagKeysInput
 }
 
-func (in *untagResourceInput) check(v *awsapi.Validator) {
-	in.tagKeysInput.check(v)
-	in.resourceInput.check(v)
+func (in *untagResourceInput) Check(v *awsapi.Validator) {
+	in.tagKeysInput.Check(v)
+	in.resourceInput.Check(v)
 }
 
 func (h *Handler) untagResource(r *http.Request, body []byte) (any, error) {

@@ -22,8 +22,8 @@ type listFragmentsInput struct {
 	} `json:"FragmentSelector"`
 }
 
-func (in *listFragmentsInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *listFragmentsInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	v.Int("maxResults", in.MaxResults, 1, 1000)
 	v.String("nextToken", in.NextToken, fragTokenPattern, 1, 4096)
 	if s := in.FragmentSelector; s != nil {

@@ -139,23 +139,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	awsapi.WriteError(w, r, h.cfg.Logger, errorTable, awsapi.RESTJSON, err)
 }
 
-// request is a wire input that checks its model constraints.
-type request interface {
-	check(v *awsapi.Validator)
-}
-
 // decode parses and checks a request; failures are InvalidArgumentException.
 func decode[T any, PT interface {
 	*T
-	request
+	awsapi.Request
 }](body []byte) (*T, error) {
-	in := PT(new(T))
-	if err := awsapi.DecodeJSON(body, in); err != nil {
-		return nil, err
-	}
-	var v awsapi.Validator
-	in.check(&v)
-	return (*T)(in), v.ErrAs("InvalidArgumentException")
+	return awsapi.Decode[T, PT](body, "InvalidArgumentException")
 }
 
 func deref[T any](p *T) T {
@@ -186,7 +175,7 @@ type streamInput struct {
 	StreamARN  *string `json:"StreamARN"`
 }
 
-func (s *streamInput) check(v *awsapi.Validator) {
+func (s *streamInput) Check(v *awsapi.Validator) {
 	v.String("streamName", s.StreamName, namePattern, 1, 256)
 	v.String("streamARN", s.StreamARN, arnPattern, 1, 1024)
 }

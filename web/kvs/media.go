@@ -28,8 +28,8 @@ type hlsSessionInput struct {
 	MaxMediaPlaylistFragmentResults *int    `json:"MaxMediaPlaylistFragmentResults"`
 }
 
-func (in *hlsSessionInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *hlsSessionInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	v.Enum("playbackMode", in.PlaybackMode, playback.ModeLive, playback.ModeReplay, playback.ModeOnDemand)
 	if s := in.HLSFragmentSelector; s != nil {
 		v.Enum("hLSFragmentSelector.fragmentSelectorType", s.FragmentSelectorType, fragments.ProducerTimestamp, fragments.ServerTimestamp)
@@ -113,8 +113,8 @@ type getMediaInput struct {
 	} `json:"StartSelector"`
 }
 
-func (in *getMediaInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *getMediaInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	if v.Required("startSelector", in.StartSelector != nil) {
 		s := in.StartSelector
 		if v.Required("startSelector.startSelectorType", s.StartSelectorType != nil) {
@@ -150,8 +150,8 @@ type fragmentListInput struct {
 	Fragments []string `json:"Fragments"`
 }
 
-func (in *fragmentListInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *fragmentListInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	if v.Required("fragments", in.Fragments != nil) {
 		v.Len("fragments", len(in.Fragments), "", 1, 1000)
 		for i := range in.Fragments {
@@ -181,8 +181,8 @@ type getClipInput struct {
 	} `json:"ClipFragmentSelector"`
 }
 
-func (in *getClipInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *getClipInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	if v.Required("clipFragmentSelector", in.ClipFragmentSelector != nil) {
 		s := in.ClipFragmentSelector
 		if v.Required("clipFragmentSelector.fragmentSelectorType", s.FragmentSelectorType != nil) {

@@ -20,7 +20,7 @@ type createStreamInput struct {
 	} `json:"StreamStorageConfiguration"`
 }
 
-func (in *createStreamInput) check(v *awsapi.Validator) {
+func (in *createStreamInput) Check(v *awsapi.Validator) {
 	v.String("deviceName", in.DeviceName, namePattern, 1, 128)
 	if v.Required("streamName", in.StreamName != nil) {
 		v.String("streamName", in.StreamName, namePattern, 1, 256)
@@ -92,7 +92,7 @@ type listStreamsInput struct {
 	} `json:"StreamNameCondition"`
 }
 
-func (in *listStreamsInput) check(v *awsapi.Validator) {
+func (in *listStreamsInput) Check(v *awsapi.Validator) {
 	v.Int("maxResults", in.MaxResults, 1, 10000)
 	v.String("nextToken", in.NextToken, tokenPattern, 0, 1024)
 	if c := in.StreamNameCondition; c != nil {
@@ -129,7 +129,7 @@ type deleteStreamInput struct {
 	CurrentVersion *string `json:"CurrentVersion"`
 }
 
-func (in *deleteStreamInput) check(v *awsapi.Validator) {
+func (in *deleteStreamInput) Check(v *awsapi.Validator) {
 	if v.Required("streamARN", in.StreamARN != nil) {
 		v.String("streamARN", in.StreamARN, arnPattern, 1, 1024)
 	}
@@ -151,8 +151,8 @@ type updateStreamInput struct {
 	MediaType      *string `json:"MediaType"`
 }
 
-func (in *updateStreamInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *updateStreamInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	if v.Required("currentVersion", in.CurrentVersion != nil) {
 		v.String("currentVersion", in.CurrentVersion, versionPattern, 1, 64)
 	}
@@ -179,8 +179,8 @@ type updateRetentionInput struct {
 	DataRetentionChangeInHours *int    `json:"DataRetentionChangeInHours"`
 }
 
-func (in *updateRetentionInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *updateRetentionInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	if v.Required("currentVersion", in.CurrentVersion != nil) {
 		v.String("currentVersion", in.CurrentVersion, versionPattern, 1, 64)
 	}
@@ -213,8 +213,8 @@ type getDataEndpointInput struct {
 	APIName *string `json:"APIName"`
 }
 
-func (in *getDataEndpointInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *getDataEndpointInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	if v.Required("aPIName", in.APIName != nil) {
 		v.Enum("aPIName", in.APIName, "PUT_MEDIA", "GET_MEDIA", "LIST_FRAGMENTS", "GET_MEDIA_FOR_FRAGMENT_LIST",
 			"GET_HLS_STREAMING_SESSION_URL", "GET_DASH_STREAMING_SESSION_URL", "GET_CLIP", "GET_IMAGES")

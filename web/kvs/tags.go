@@ -12,8 +12,8 @@ type tagStreamInput struct {
 	Tags map[string]string `json:"Tags"`
 }
 
-func (in *tagStreamInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *tagStreamInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	if v.Required("tags", in.Tags != nil) {
 		checkTags(v, "tags", in.Tags)
 	}
@@ -51,8 +51,8 @@ type untagStreamInput struct {
 	untagInput
 }
 
-func (in *untagStreamInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *untagStreamInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	in.checkKeys(v)
 }
 
@@ -73,8 +73,8 @@ type listTagsInput struct {
 	NextToken *string `json:"NextToken"`
 }
 
-func (in *listTagsInput) check(v *awsapi.Validator) {
-	in.streamInput.check(v)
+func (in *listTagsInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
 	v.String("nextToken", in.NextToken, tokenPattern, 0, 512)
 }
 
@@ -107,7 +107,7 @@ type resourceInput struct {
 	ResourceARN *string `json:"ResourceARN"`
 }
 
-func (in *resourceInput) check(v *awsapi.Validator) {
+func (in *resourceInput) Check(v *awsapi.Validator) {
 	if v.Required("resourceARN", in.ResourceARN != nil) {
 		v.String("resourceARN", in.ResourceARN, arnPattern, 1, 1024)
 	}
@@ -121,8 +121,8 @@ type tagResourceInput struct {
 	} `json:"Tags"`
 }
 
-func (in *tagResourceInput) check(v *awsapi.Validator) {
-	in.resourceInput.check(v)
+func (in *tagResourceInput) Check(v *awsapi.Validator) {
+	in.resourceInput.Check(v)
 	if v.Required("tags", in.Tags != nil) {
 		m := map[string]string{}
 		for _, t := range in.Tags {
@@ -155,8 +155,8 @@ type untagResourceInput struct {
 	untagInput
 }
 
-func (in *untagResourceInput) check(v *awsapi.Validator) {
-	in.resourceInput.check(v)
+func (in *untagResourceInput) Check(v *awsapi.Validator) {
+	in.resourceInput.Check(v)
 	in.checkKeys(v)
 }
 
@@ -177,8 +177,8 @@ type listTagsForResourceInput struct {
 	NextToken *string `json:"NextToken"`
 }
 
-func (in *listTagsForResourceInput) check(v *awsapi.Validator) {
-	in.resourceInput.check(v)
+func (in *listTagsForResourceInput) Check(v *awsapi.Validator) {
+	in.resourceInput.Check(v)
 	v.String("nextToken", in.NextToken, tokenPattern, 0, 512)
 }
 
