@@ -395,6 +395,30 @@ type liveOptions struct {
 	disc     string
 }
 
+// waitLive waits until done holds for the stream's live edge, or the
+// publisher has left, or timeout passes; it returns the last view and
+// whether done held. Only ctx ending is an error.
+func waitLive(ctx context.Context, st *fragments.Stream, timeout time.Duration, done func(fragments.LiveView) bool) (fragments.LiveView, bool, error) {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		v := st.Live()
+		if done(v) {
+			return v, true, nil
+		}
+		if !v.Publishing {
+			return v, false, nil
+		}
+		select {
+		case <-v.Changed:
+		case <-timer.C:
+			return st.Live(), false, nil
+		case <-ctx.Done():
+			return v, false, ctx.Err()
+		}
+	}
+}
+
 // blockFor waits, for a blocking playlist reload (_HLS_msn, _HLS_part),
 // until the stream has the asked segment or part, the publisher leaves, the
 // timeout passes or ctx ends.
@@ -420,21 +444,10 @@ func (s *Service) blockFor(ctx context.Context, st *fragments.Stream, q url.Valu
 	if msn > v.Next+1 {
 		return v, invalid("_HLS_msn %d is more than one segment past the live edge (%d).", msn, v.Next)
 	}
-	timer := time.NewTimer(s.cfg.BlockTimeout)
-	defer timer.Stop()
-	for {
-		if msn < v.Next || (msn == v.Next && part >= 0 && part < len(v.Parts)) || !v.Publishing {
-			return v, nil
-		}
-		select {
-		case <-v.Changed:
-		case <-timer.C:
-			return v, nil
-		case <-ctx.Done():
-			return v, ctx.Err()
-		}
-		v = st.Live()
-	}
+	v, _, err = waitLive(ctx, st, s.cfg.BlockTimeout, func(v fragments.LiveView) bool {
+		return msn < v.Next || (msn == v.Next && part >= 0 && part < len(v.Parts))
+	})
+	return v, err
 }
 
 // livePlaylist lists the newest segments and, for fMP4 with parts, the
@@ -444,21 +457,11 @@ func (s *Service) livePlaylist(ctx context.Context, st *fragments.Stream, u uris
 	if err != nil {
 		return nil, err
 	}
-	if len(v.Recent) == 0 && v.Publishing {
+	if len(v.Recent) == 0 {
 		// The publisher has just started: a playlist needs one whole
 		// segment, so wait for the first.
-		timer := time.NewTimer(2 * s.cfg.BlockTimeout)
-		defer timer.Stop()
-	wait:
-		for len(v.Recent) == 0 && v.Publishing {
-			select {
-			case <-v.Changed:
-				v = st.Live()
-			case <-timer.C:
-				break wait
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+		if v, _, err = waitLive(ctx, st, 2*s.cfg.BlockTimeout, func(v fragments.LiveView) bool { return len(v.Recent) > 0 }); err != nil {
+			return nil, err
 		}
 	}
 	recent := v.Recent
@@ -513,24 +516,16 @@ func (s *Service) livePlaylist(ctx context.Context, st *fragments.Stream, u uris
 // waitStored waits until fragment seq is stored, or its part k exists in
 // the fragment being built (k >= 0), and returns the live view then.
 func (s *Service) waitStored(ctx context.Context, st *fragments.Stream, seq uint64, k int) (fragments.LiveView, error) {
-	timer := time.NewTimer(s.cfg.BlockTimeout)
-	defer timer.Stop()
-	for {
-		v := st.Live()
-		if seq < v.Next || (seq == v.Next && k >= 0 && k < len(v.Parts)) {
-			return v, nil
-		}
-		if seq > v.Next || !v.Publishing {
-			return v, notFound("Fragment %s was not found.", st.FragmentNumber(seq))
-		}
-		select {
-		case <-v.Changed:
-		case <-timer.C:
-			return v, notFound("Fragment %s was not found.", st.FragmentNumber(seq))
-		case <-ctx.Done():
-			return v, ctx.Err()
-		}
+	if v := st.Live(); seq > v.Next {
+		return v, notFound("Fragment %s was not found.", st.FragmentNumber(seq))
 	}
+	v, ok, err := waitLive(ctx, st, s.cfg.BlockTimeout, func(v fragments.LiveView) bool {
+		return seq < v.Next || (seq == v.Next && k >= 0 && k < len(v.Parts))
+	})
+	if err == nil && !ok {
+		err = notFound("Fragment %s was not found.", st.FragmentNumber(seq))
+	}
+	return v, err
 }
 
 // initOf returns the init segment of fragment seq.

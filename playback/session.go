@@ -103,21 +103,10 @@ func (s *Service) master(ctx context.Context, st *fragments.Stream, sess session
 	var initSeg []byte
 	var bandwidth int64
 	if sess.Mode == ModeLive {
-		v := st.Live()
-		if len(v.Parts) == 0 && len(v.Recent) == 0 && v.Publishing {
-			// The publisher has just started: wait for its first part.
-			timer := time.NewTimer(s.cfg.BlockTimeout)
-			defer timer.Stop()
-			for len(v.Parts) == 0 && len(v.Recent) == 0 && v.Publishing {
-				select {
-				case <-v.Changed:
-				case <-timer.C:
-					return nil, notFound("No fragments found in the stream for the streaming request.")
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				}
-				v = st.Live()
-			}
+		// The publisher may have just started: wait for its first part.
+		v, _, err := waitLive(ctx, st, s.cfg.BlockTimeout, func(v fragments.LiveView) bool { return len(v.Parts) > 0 || len(v.Recent) > 0 })
+		if err != nil {
+			return nil, err
 		}
 		switch {
 		case len(v.Parts) > 0:
