@@ -145,6 +145,7 @@ func (m *MediaStream) ContentType() string { return MediaContentType }
 // come for the block timeout. A slow writer only slows this reader: the
 // fragments are read from the log, never held by the publisher.
 func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error {
+	var tracks trackCache
 	send := func(seq uint64) error {
 		f, info, err := m.st.Fragment(seq)
 		if err != nil {
@@ -153,7 +154,7 @@ func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error 
 		number := m.st.FragmentNumber(seq)
 		ci := chunkInfo{Number: number, Server: info.ServerTime, Producer: info.ProducerTime,
 			BehindMillis: max(0, m.s.cfg.Now().Sub(info.ServerTime).Milliseconds()), Continuation: number}
-		if err := writeChunk(w, f, ci); err != nil {
+		if err := writeChunk(w, f, ci, &tracks); err != nil {
 			return err
 		}
 		flush()

@@ -167,8 +167,27 @@ type chunkInfo struct {
 }
 
 // writeChunk writes one fragment as a Matroska chunk.
-func writeChunk(w io.Writer, f *fragments.Fragment, ci chunkInfo) error {
-	entries, err := mkvTrackEntries(f.Init)
+// trackCache keeps the Matroska tracks of the last init segment a stream
+// of chunks used: it changes only at a new codec configuration.
+type trackCache struct {
+	init    []byte
+	entries []webm.TrackEntry
+}
+
+func (c *trackCache) entriesOf(init []byte) ([]webm.TrackEntry, error) {
+	if c.entries != nil && bytes.Equal(c.init, init) {
+		return c.entries, nil
+	}
+	entries, err := mkvTrackEntries(init)
+	if err != nil {
+		return nil, err
+	}
+	c.init, c.entries = init, entries
+	return entries, nil
+}
+
+func writeChunk(w io.Writer, f *fragments.Fragment, ci chunkInfo, tc *trackCache) error {
+	entries, err := tc.entriesOf(f.Init)
 	if err != nil {
 		return err
 	}
