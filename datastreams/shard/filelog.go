@@ -172,7 +172,7 @@ func (l *FileLog) recover() ([]*segment, error) {
 		}
 		if n := len(segs); n > 0 {
 			prev := segs[n-1]
-			if prev.lastSeq == 0 {
+			if prev.lastSeq == 0 && len(prev.damaged) == 0 {
 				// An empty segment before others carries no position: drop it.
 				l.removeFiles(prev)
 				prev.release()

@@ -67,14 +67,31 @@ func openPosition(dir string) (*position, error) {
 		}
 		return p, nil
 	}
+	p.gen, p.mark = readSlots(f)
+	return p, nil
+}
+
+// readSlots returns the newest valid slot of a position file.
+func readSlots(f *os.File) (gen uint32, mark uint64) {
 	b := make([]byte, 2*slotSize)
 	n, _ := f.ReadAt(b, 0)
 	for i := 0; i+slotSize <= n; i += slotSize {
-		if gen, mark, ok := parseSlot(b[i : i+slotSize]); ok && gen > p.gen {
-			p.gen, p.mark = gen, mark
+		if g, m, ok := parseSlot(b[i : i+slotSize]); ok && g > gen {
+			gen, mark = g, m
 		}
 	}
-	return p, nil
+	return gen, mark
+}
+
+// readPosition returns the mark of dir's position file without changing it.
+func readPosition(dir string) (uint64, error) {
+	f, err := os.Open(filepath.Join(dir, positionName))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	_, mark := readSlots(f)
+	return mark, nil
 }
 
 func parseSlot(b []byte) (gen uint32, mark uint64, ok bool) {

@@ -547,3 +547,33 @@ func mustRead(t *testing.T, path string, off int) []byte {
 	}
 	return b[off:]
 }
+
+// TestDamagedOnlyRecordOfSegment damages a sealed segment's one record: the
+// segment is not taken for empty (and removed), and only that record is lost.
+func TestDamagedOnlyRecordOfSegment(t *testing.T) {
+	dir := t.TempDir()
+	l := openFile(t, dir, nil)
+	for i := range 5 {
+		if _, err := l.Append(context.Background(), []Entry{{Meta: []byte("m"), Data: bytes.Repeat([]byte{byte(i)}, 3000)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	segs := segFiles(t, dir)
+	if len(segs) != 5 {
+		t.Fatalf("%d segments, want one a record", len(segs))
+	}
+	b, _ := os.ReadFile(segs[2])
+	b[len(b)/2] ^= 1
+	os.WriteFile(segs[2], b, 0o644)
+	l = openFile(t, dir, nil)
+	if got := readAll(t, l); len(got) != 4 || got[2].Seq != 4 {
+		t.Fatalf("read %d records", len(got))
+	}
+	if d := l.Damaged(); len(d) != 1 || d[0].FromSeq != 3 || d[0].ToSeq != 3 {
+		t.Fatalf("damage %+v", d)
+	}
+	if _, err := os.Stat(segs[2]); err != nil {
+		t.Fatalf("damaged segment file: %v", err)
+	}
+}
