@@ -313,6 +313,22 @@ func (e *Engine) EnforceRetention() {
 	}
 }
 
+// Damaged returns the damage known in the shard logs, keyed by
+// "<stream>/<shard id>"; shards without damage are left out.
+func (e *Engine) Damaged() map[string][]shard.Damage {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := map[string][]shard.Damage{}
+	for name, st := range e.streams {
+		for _, s := range st.state.Load().shards {
+			if d := s.log.Damaged(); len(d) > 0 {
+				out[name+"/"+s.info.ID] = d
+			}
+		}
+	}
+	return out
+}
+
 // Close stops background work and closes every shard log.
 func (e *Engine) Close() error {
 	select {

@@ -1,8 +1,23 @@
 package fragments
 
 import (
+	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/index"
 )
+
+// Damaged returns the damage known in the video streams' logs, keyed by
+// stream name; streams without damage are left out.
+func (s *Store) Damaged() map[string][]shard.Damage {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string][]shard.Damage{}
+	for name, st := range s.streams {
+		if d := st.log.Load().Damaged(); len(d) > 0 {
+			out[name] = d
+		}
+	}
+	return out
+}
 
 // maxDamagedPerCall bounds how many damaged fragments one call names.
 const maxDamagedPerCall = 1000

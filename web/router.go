@@ -32,6 +32,8 @@ type Config struct {
 	// Ingest reports the running publisher sessions, with their recent
 	// commit latencies when asked (?latencies=1).
 	Ingest func(latencies bool) any
+	// Damage reports the damaged records the stores know of.
+	Damage func() any
 	// Sources manages RTSP pull sources; nil when the server has none.
 	Sources SourcesAPI
 	// Auth checks admin requests.
@@ -124,6 +126,9 @@ func NewRouter(cfg Config) http.Handler {
 		r.Get("/admin/v1/ingest", admin(func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
 			return cfg.Ingest(req.URL.Query().Get("latencies") == "1"), nil
 		}))
+	}
+	if cfg.Damage != nil {
+		r.Get("/admin/v1/damage", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Damage(), nil }))
 	}
 	if cfg.Sources != nil {
 		r.Get("/admin/v1/sources", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Sources.List(), nil }))

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -151,6 +153,21 @@ func TestDamagedDataRecord(t *testing.T) {
 				if !bytes.HasPrefix(r.Data, []byte(fmt.Sprintf("record-%04d:", want))) {
 					t.Fatalf("record %d is %q, want record-%04d", k, r.Data[:12], want)
 				}
+			}
+			// The running server lists the damage for operators.
+			req, _ := http.NewRequest("GET", srv.URL()+"/admin/v1/damage", nil)
+			req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=00")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var listed struct {
+				Kinesis map[string][]struct{ FromSeq, ToSeq uint64 } `json:"kinesis"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&listed)
+			resp.Body.Close()
+			if d := listed.Kinesis["d/shardId-000000000000"]; err != nil || len(d) != 1 || d[0].FromSeq != victim.seq || d[0].ToSeq != victim.seq {
+				t.Fatalf("/admin/v1/damage: %v %+v", err, listed)
 			}
 			// A consumer positioned on the damaged record moves on.
 			it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("d"), ShardId: aws.String("shardId-000000000000"),

@@ -207,6 +207,9 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 			}
 			return s.ingest.Sessions()
 		},
+		Damage: func() any {
+			return map[string]any{"kinesis": s.engine.Damaged(), "video": s.video.Damaged()}
+		},
 		Sources:         sourcesAPI{s.sources},
 		RotateMasterKey: s.rotateMasterKey,
 	})

@@ -30,10 +30,19 @@
 //     rebuilt by scanning the segment when missing or stale.
 //   - Retention (TrimBefore) drops whole segments whose records are all older
 //     than a time, never single records.
-//   - Opening recovers from a crash: the tail of the last segment is scanned
-//     and cut at the first torn or corrupt record, and writing resumes in a
-//     fresh segment, so a sequence number is never sealed twice under one
-//     segment key.
+//   - Opening recovers from a crash: the tail of the newest segment is
+//     scanned and cut after its last whole record (only there can a crash
+//     tear a write), and writing resumes in a fresh segment, so a sequence
+//     number is never sealed twice under one segment key.
+//   - Damage is skipped, never cut: a bad record anywhere else (a failing
+//     disk) is passed over by resynchronising on the next record whose
+//     length, sequence number and checksum are valid, whether it is found
+//     when a segment is scanned or later by a reader. Damaged stretches are
+//     logged, kept with the segment's stored index and listed by Damaged;
+//     CheckLog finds them without changing anything.
+//   - A position file keeps a sequence high-water mark, moved ahead before
+//     numbers past it are handed out, so numbering never goes backwards even
+//     when records at the tail were lost.
 //
 // # Caveats
 //

@@ -53,12 +53,12 @@ type Bounds struct {
 // ToSeq < FromSeq, as when only framing was hit). Readers pass over it: a
 // Read jumps from the record before it to the record after it.
 type Damage struct {
-	File    string
-	Offset  int64
-	End     int64
-	FromSeq uint64
-	ToSeq   uint64
-	Reason  string
+	File    string `json:"file"`
+	Offset  int64  `json:"offset"`
+	End     int64  `json:"end"`
+	FromSeq uint64 `json:"fromSeq"`
+	ToSeq   uint64 `json:"toSeq"`
+	Reason  string `json:"reason"`
 }
 
 // Lost reports whether the damage took records with it.

@@ -374,6 +374,7 @@ type SegmentIndex interface {
 const (
 	idxMagic   = "SHRDIDX\x00"
 	idxVersion = 2
+	maxReason  = 1024 // bytes of a damage's reason kept in the index
 )
 
 func encodeSegmentIndex(s *segment) []byte {
@@ -398,7 +399,7 @@ func encodeSegmentIndex(s *segment) []byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(d.end))
 		b = binary.BigEndian.AppendUint64(b, d.from)
 		b = binary.BigEndian.AppendUint64(b, d.to)
-		reason := d.reason[:min(len(d.reason), 1024)]
+		reason := d.reason[:min(len(d.reason), maxReason)]
 		b = binary.BigEndian.AppendUint16(b, uint16(len(reason)))
 		b = append(b, reason...)
 	}
@@ -456,7 +457,7 @@ func decodeSegmentIndex(b []byte, fileSize int64) (segIndex, bool) {
 			from: binary.BigEndian.Uint64(rest[16:]), to: binary.BigEndian.Uint64(rest[24:])}
 		rl := int(binary.BigEndian.Uint16(rest[32:]))
 		rest = rest[34:]
-		if len(rest) < rl {
+		if len(rest) < rl || rl > maxReason {
 			return x, false
 		}
 		d.reason, rest = string(rest[:rl]), rest[rl:]
