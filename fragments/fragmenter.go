@@ -43,6 +43,13 @@ type Options struct {
 	RequestKeyframe func()
 	// Now reports arrival times (default time.Now).
 	Now func() time.Time
+	// TimelineStart is where this session's decode times begin on the
+	// stream's timeline: every tfdt is offset by it. A publisher session
+	// started with the end of the stream's stored media (Stream.TimelineEnd)
+	// continues the stream's decode times instead of restarting them at 0,
+	// which demuxers that join fragments into one track (ffmpeg's HLS
+	// reader) need: there, samples whose decode time goes back are dropped.
+	TimelineStart time.Duration
 }
 
 // Fragment is a keyframe-aligned piece of media: one or more fMP4 moof+mdat
@@ -99,6 +106,7 @@ type sample struct {
 type trackState struct {
 	Track
 	id        int
+	origin    int64 // Options.TimelineStart in the track's clock
 	video     bool
 	h264DTS   *h264.DTSExtractor
 	h265DTS   *h265.DTSExtractor
@@ -176,6 +184,12 @@ func NewFragmenter(tracks []Track, opts Options, emit func(*Fragment) error) (*F
 		if t.ClockRate <= 0 {
 			return nil, fmt.Errorf("fragments: track %d has no clock rate", i+1)
 		}
+		if opts.TimelineStart < 0 {
+			return nil, fmt.Errorf("fragments: negative timeline start %v", opts.TimelineStart)
+		}
+		// In two steps: nanoseconds times a clock rate overflows int64 within a year.
+		sec, frac := int64(opts.TimelineStart/time.Second), int64(opts.TimelineStart%time.Second)
+		ts.origin = sec*int64(t.ClockRate) + frac*int64(t.ClockRate)/1e9
 		switch c := t.Codec.(type) {
 		case *codecs.H264:
 			ts.video = true
@@ -417,7 +431,7 @@ func (f *Fragmenter) buildPart(p *pendingPart) error {
 				end = take[len(take)-1].dts + t.nominal
 			}
 		}
-		pt := &fmp4.PartTrack{ID: t.id, BaseTime: uint64(take[0].dts - t.ticks(f.startNs))}
+		pt := &fmp4.PartTrack{ID: t.id, BaseTime: uint64(t.origin + take[0].dts - t.ticks(f.startNs))}
 		for i, s := range take {
 			next := end
 			if i+1 < len(take) {

@@ -412,3 +412,55 @@ func TestFragmenterParts(t *testing.T) {
 		t.Errorf("%d video samples of %d, %d audio of %d", videoSamples, len(video), audioSamples, ai)
 	}
 }
+
+// TestFragmenterTimelineStart checks that a session's decode times begin at
+// Options.TimelineStart in every track's clock, however far along the
+// stream's timeline that is (a year in nanoseconds times 90 kHz overflows
+// int64), and advance from there as they would from 0.
+func TestFragmenterTimelineStart(t *testing.T) {
+	video := accessUnits(t, "testdata/video.h264", func(n []byte) bool { return h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter })
+	audio, conf := adts(t, "testdata/audio.aac")
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bases := func(origin time.Duration) [][2]uint64 {
+		var got []*Fragment
+		f, err := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}, {Codec: &codecs.MPEG4Audio{Config: *conf}, ClockRate: conf.SampleRate}},
+			Options{TimelineStart: origin}, func(fr *Fragment) error { got = append(got, fr); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed(t, f, video, audio, start)
+		var out [][2]uint64
+		for _, fr := range got {
+			out = append(out, [2]uint64{fr.Tracks[0].BaseTime, fr.Tracks[1].BaseTime})
+			var parts fmp4.Parts
+			if err := parts.Unmarshal(fr.Data); err != nil {
+				t.Fatal(err)
+			}
+			for _, pt := range parts[0].Tracks {
+				if pt.BaseTime != fr.Tracks[pt.ID-1].BaseTime {
+					t.Errorf("track %d: tfdt %d, index %d", pt.ID, pt.BaseTime, fr.Tracks[pt.ID-1].BaseTime)
+				}
+			}
+		}
+		return out
+	}
+	zero := bases(0)
+	origin := 366*24*time.Hour + time.Second/4
+	moved := bases(origin)
+	if len(zero) != 3 || len(moved) != len(zero) {
+		t.Fatalf("%d and %d fragments", len(zero), len(moved))
+	}
+	videoOff := uint64(366*24*3600*90000 + 22500)
+	audioOff := uint64(366*24*3600*conf.SampleRate + conf.SampleRate/4)
+	if moved[0][0] != videoOff {
+		t.Errorf("first video tfdt %d, want %d", moved[0][0], videoOff)
+	}
+	for i := range zero {
+		if moved[i][0] != zero[i][0]+videoOff || moved[i][1] != zero[i][1]+audioOff {
+			t.Errorf("fragment %d: tfdt %v from %v, want offsets %d and %d", i, moved[i], zero[i], videoOff, audioOff)
+		}
+	}
+	if _, err := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}}, Options{TimelineStart: -1}, nil); err == nil {
+		t.Error("a negative timeline start is accepted")
+	}
+}

@@ -145,6 +145,11 @@ func (m *Manager) Start(req Request) (*Session, error) {
 	opts := m.cfg.Fragments
 	opts.RequestKeyframe = req.RequestKeyframe
 	opts.OnPart = st.AddPart // live readers see parts before the fragment is stored
+	// Continue the stream's decode times where its stored media ends.
+	if opts.TimelineStart, err = st.TimelineEnd(); err != nil {
+		s.log.Warn("ingest: decode times restart at 0: the newest fragment cannot be read", "err", err)
+		opts.TimelineStart = 0
+	}
 	s.frag, err = fragments.NewFragmenter(req.Tracks, opts, s.store)
 	if err != nil {
 		release()

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/smithy-go"
 )
@@ -66,27 +65,33 @@ func (w testWriter) Write(b []byte) (int, error) {
 var testCreds = aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret-for-tests"}
 
 // client returns a Kinesis client of the AWS SDK pointed at url. It never
-// retries an API error, so every one reaches the test; it does retry a read
-// on a connection the client's own transport closed, a sporadic net/http
-// race reported against AWS itself (aws-sdk-go-v2 issues 1825 and 2737).
+// retries, so every error reaches the test, and it uses the HTTP client
+// wrapper the README gives users (sdkHTTPClient).
 func client(url string, creds aws.Credentials) *kinesis.Client {
 	return kinesis.New(kinesis.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(url),
 		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return creds, nil }),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 3
-			o.RateLimiter = ratelimit.None
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 10 * time.Millisecond, nil })
-			o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
-				var ae smithy.APIError
-				if !errors.As(err, &ae) && errors.Is(err, net.ErrClosed) {
-					return aws.TrueTernary
-				}
-				return aws.FalseTernary
-			})}
-		}),
+		HTTPClient:   sdkHTTPClient(awshttp.NewBuildableClient()),
+		Retryer:      aws.NopRetryer{},
 	})
+}
+
+// sdkHTTPClient wraps the AWS SDK's HTTP client so that net/http never
+// reads a request body through the SDK's WriteTo, which answers io.EOF once
+// the SDK has closed the body; net/http takes that for a failed write and
+// closes the connection the answer is being read from
+// (TestSDKAnswerBeforeWriteLoopEnds).
+func sdkHTTPClient(c aws.HTTPClient) aws.HTTPClient { return bodyWithoutWriteTo{c} }
+
+type bodyWithoutWriteTo struct{ aws.HTTPClient }
+
+func (c bodyWithoutWriteTo) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r = r.WithContext(r.Context()) // a shallow copy: the SDK closes its own body after Do
+		r.Body = struct{ io.ReadCloser }{r.Body}
+	}
+	return c.HTTPClient.Do(r)
 }
 
 // apiErr returns the AWS error code and message of err.
