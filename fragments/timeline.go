@@ -15,14 +15,15 @@ import (
 // (Options.TimelineStart), so that the stream's fragments keep one
 // increasing timeline across sessions and restarts.
 func (st *Stream) TimelineEnd() (time.Duration, error) {
-	first, next := st.Bounds()
-	if next == first {
+	seq, ok := st.newest()
+	if !ok {
 		return 0, nil
 	}
-	f, _, err := st.Fragment(next - 1)
+	f, _, err := st.Fragment(seq)
 	if err != nil {
 		return 0, fmt.Errorf("fragments: timeline end: %w", err)
 	}
+	next := seq + 1
 	var init fmp4.Init
 	if err := init.Unmarshal(bytes.NewReader(f.Init)); err != nil {
 		return 0, fmt.Errorf("fragments: timeline end: init segment of fragment %d: %w", next-1, err)
@@ -57,4 +58,19 @@ func (st *Stream) TimelineEnd() (time.Duration, error) {
 		}
 	}
 	return end, nil
+}
+
+// newest returns the newest stored fragment that the time index lists (the
+// log's last number may be a gap left by a crash, or damaged).
+func (st *Stream) newest() (uint64, bool) {
+	first, next := st.Bounds()
+	if next == first {
+		return 0, false
+	}
+	st.s.ix.flush()
+	seq, ok := st.s.idx.LastFragment(st.meta.Load().ID)
+	if !ok || seq < first {
+		return 0, false
+	}
+	return seq, true
 }
