@@ -19,6 +19,9 @@ var (
 	ErrExpiredNextToken      = errors.New("expired next token")
 	ErrKMSNotFound           = errors.New("kms key not found")
 	ErrInternal              = errors.New("internal failure")
+	// ErrUnavailable: the server cannot store now (its disk is full) but
+	// will once the condition passes; clients should retry.
+	ErrUnavailable = errors.New("service unavailable")
 	ErrUnsupportedStreamMode = errors.New("unsupported for stream mode")
 )
 
