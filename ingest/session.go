@@ -350,17 +350,17 @@ func (s *Session) Close() {
 
 // Info is a session's state for operators.
 type Info struct {
-	ID           string        `json:"id"`
-	Stream       string        `json:"stream"`
-	Protocol     string        `json:"protocol"`
-	Remote       string        `json:"remote"`
-	Tracks       []string      `json:"tracks"`
-	Started      time.Time     `json:"started"`
-	Units        int64         `json:"units"`
-	DroppedUnits int64         `json:"droppedUnits"`
-	Fragments    int64         `json:"fragments"`
-	Bytes        int64         `json:"bytes"`
-	LastFragment string        `json:"lastFragment,omitempty"`
+	ID           string    `json:"id"`
+	Stream       string    `json:"stream"`
+	Protocol     string    `json:"protocol"`
+	Remote       string    `json:"remote"`
+	Tracks       []string  `json:"tracks"`
+	Started      time.Time `json:"started"`
+	Units        int64     `json:"units"`
+	DroppedUnits int64     `json:"droppedUnits"`
+	Fragments    int64     `json:"fragments"`
+	Bytes        int64     `json:"bytes"`
+	LastFragment string    `json:"lastFragment,omitempty"`
 	// StoreError is why fragments are not being stored (a full disk), since
 	// StoreErrorSince; empty while storing works.
 	StoreError      string    `json:"storeError,omitempty"`
@@ -372,9 +372,9 @@ type Info struct {
 	StreamHeldFragments int   `json:"streamHeldFragments"`
 	// UnstoredFragments were refused by the disk when the memory for held
 	// fragments was full: they are not stored anywhere.
-	UnstoredFragments int64 `json:"unstoredFragments"`
-	CommitP50    time.Duration `json:"commitP50Nanos"`
-	CommitP99    time.Duration `json:"commitP99Nanos"`
+	UnstoredFragments int64         `json:"unstoredFragments"`
+	CommitP50         time.Duration `json:"commitP50Nanos"`
+	CommitP99         time.Duration `json:"commitP99Nanos"`
 	// CommitLatencies are the recent commit latencies (up to 1024), given
 	// only when asked for (Manager.SessionsWithLatencies).
 	CommitLatencies []time.Duration `json:"commitLatenciesNanos,omitempty"`
