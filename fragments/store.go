@@ -310,6 +310,15 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	s.wg.Wait()
+	s.writeHeld()
+	s.mu.RLock()
+	for _, st := range s.streams {
+		if h := st.Held(); h.Held > 0 {
+			s.cfg.Logger.Error("fragments: closing with fragments held in memory that the disk refused: they are lost",
+				"stream", st.meta.Load().Name, "fragments", h.Held, "bytes", h.HeldBytes, "err", h.Err)
+		}
+	}
+	s.mu.RUnlock()
 	err := s.ix.flush()
 	s.closeAll()
 	return err
