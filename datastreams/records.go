@@ -376,9 +376,23 @@ func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
 		limit = 10000
 	}
 	pos := it.seq
+	before := s.log.Bounds()
 	recs, err := s.log.Read(pos, limit, MaxGetRecordsBytes)
 	if err != nil {
 		return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	if len(recs) == 0 && pos >= before.First && pos < before.Next {
+		// Nothing readable between the iterator and the end that was
+		// committed before the read: records lost to damaged storage (the
+		// log reports and counts them), or numbers skipped after a crash.
+		// Move past them so that consumers are not held there.
+		for _, d := range s.log.Damaged() {
+			if d.Lost() && d.ToSeq >= pos && d.FromSeq < before.Next {
+				e.cfg.Logger.Warn("GetRecords passed over records lost to damaged storage", "stream", it.stream,
+					"shard", s.info.ID, "from_seq", max(pos, d.FromSeq), "to_seq", min(before.Next-1, d.ToSeq))
+			}
+		}
+		pos = before.Next
 	}
 	cutoff := now.Add(-time.Duration(state.meta.RetentionHours) * time.Hour).UnixNano()
 	if len(recs) > 0 && recs[0].Time < cutoff {

@@ -16,6 +16,7 @@ var (
 	ErrStreamLimit      = errors.New("account stream limit exceeded")
 	ErrKMSNotFound      = errors.New("kms key not found")
 	ErrNoDataRetention  = errors.New("no data retention")
+	ErrDamaged          = errors.New("fragment damaged in storage")
 	ErrInternal         = errors.New("internal failure")
 )
 

@@ -624,6 +624,10 @@ func (st *Stream) Fragment(seq uint64) (*Fragment, FragmentInfo, error) {
 		return nil, FragmentInfo{}, err
 	}
 	if len(frags) == 0 || infos[0].Seq != seq {
+		if st.damagedAt(seq) {
+			return nil, FragmentInfo{}, errorf(ErrDamaged, "Fragment %s of stream %s is damaged in storage and cannot be read.",
+				st.FragmentNumber(seq), st.meta.Load().Name)
+		}
 		return nil, FragmentInfo{}, errorf(ErrResourceNotFound, "Fragment %s was not found.", st.FragmentNumber(seq))
 	}
 	return frags[0], infos[0], nil

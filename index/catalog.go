@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -126,6 +127,40 @@ func Open(path string) (*Catalog, error) {
 		return nil, fmt.Errorf("index: init %s: %w", path, err)
 	}
 	return &Catalog{db: db}, nil
+}
+
+// OpenReadOnly opens an existing catalog without changing it, for checks.
+// It fails at once when a running server holds the file.
+func OpenReadOnly(path string) (*Catalog, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("index: open %s read-only: %w", path, err)
+	}
+	return &Catalog{db: db}, nil
+}
+
+// Check verifies the file's pages and the buckets the catalog needs, and
+// returns what is wrong (nothing when it is sound).
+func (c *Catalog) Check() []string {
+	var out []string
+	err := c.db.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketStreams, bucketSegments, bucketFragments, bucketPTimes} {
+			if tx.Bucket(name) == nil {
+				out = append(out, fmt.Sprintf("bucket %s is missing", name))
+			}
+		}
+		for err := range tx.Check() {
+			out = append(out, err.Error())
+		}
+		return nil
+	})
+	if err != nil {
+		out = append(out, err.Error())
+	}
+	return out
 }
 
 // Close closes the file.

@@ -146,15 +146,20 @@ func (m *MediaStream) ContentType() string { return MediaContentType }
 // fragments are read from the log, never held by the publisher.
 func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error {
 	var tracks trackCache
-	send := func(seq uint64) error {
-		f, info, err := m.st.Fragment(seq)
-		if err != nil {
-			return err
-		}
-		number := m.st.FragmentNumber(seq)
+	send := func(f *fragments.Fragment, info fragments.FragmentInfo) error {
+		number := m.st.FragmentNumber(info.Seq)
 		ci := chunkInfo{Number: number, Server: info.ServerTime, Producer: info.ProducerTime,
 			BehindMillis: max(0, m.s.cfg.Now().Sub(info.ServerTime).Milliseconds()), Continuation: number}
 		if err := writeChunk(w, f, ci, &tracks); err != nil {
+			return err
+		}
+		flush()
+		return nil
+	}
+	// A fragment lost to damaged storage gets a chunk of error tags, and the
+	// stream goes on with the next one.
+	damaged := func(seq uint64) error {
+		if err := writeErrorChunk(w, m.st.FragmentNumber(seq), errDamagedID, errDamagedCode); err != nil {
 			return err
 		}
 		flush()
@@ -165,7 +170,13 @@ func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := send(seq); err != nil {
+			f, info, err := m.st.Fragment(seq)
+			if errors.Is(err, fragments.ErrDamaged) {
+				err = damaged(seq)
+			} else if err == nil {
+				err = send(f, info)
+			}
+			if err != nil {
 				return err
 			}
 		}
@@ -180,18 +191,30 @@ func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error 
 	}()
 	for {
 		v := m.st.Live()
-		first, _ := m.st.Bounds()
-		if seq < first {
-			seq = first // fell behind retention
-		}
 		if seq < v.Next {
-			if err := send(seq); err != nil {
-				if errors.Is(err, fragments.ErrResourceNotFound) {
-					continue // trimmed meanwhile
-				}
+			// Read from seq on: past retention it starts at the oldest
+			// fragment; numbers that hold nothing readable (lost to damage,
+			// or skipped after a crash) are passed over.
+			frags, infos, err := m.st.Read(seq, 1)
+			if err != nil {
 				return err
 			}
-			seq++
+			end := v.Next
+			if len(frags) > 0 {
+				end = infos[0].Seq
+			}
+			for _, d := range m.st.DamagedIn(seq, end) {
+				if err := damaged(d); err != nil {
+					return err
+				}
+			}
+			seq = end
+			if len(frags) > 0 {
+				if err := send(frags[0], infos[0]); err != nil {
+					return err
+				}
+				seq = infos[0].Seq + 1
+			}
 			if idle != nil {
 				idle.Stop()
 				idle = nil

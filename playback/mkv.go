@@ -62,7 +62,46 @@ const (
 	tagProducerTimestamp = "AWS_KINESISVIDEO_PRODUCER_TIMESTAMP"
 	tagMillisBehindNow   = "AWS_KINESISVIDEO_MILLIS_BEHIND_NOW"
 	tagContinuationToken = "AWS_KINESISVIDEO_CONTINUATION_TOKEN"
+	tagErrorCode         = "AWS_KINESISVIDEO_ERROR_CODE"
+	tagErrorID           = "AWS_KINESISVIDEO_ERROR_ID"
 )
+
+// The error GetMedia reports, in place of a fragment's media, for a fragment
+// lost to damaged storage: KVS's internal-error id.
+const (
+	errDamagedID   = 5000
+	errDamagedCode = "INTERNAL_ERROR: the fragment is damaged in storage and cannot be read"
+)
+
+// mkvErrorChunk is a chunk that carries no media: one Tags element with
+// the fragment number, the error tags, and a continuation token that
+// resumes after the fragment.
+type mkvErrorChunk struct {
+	Header  webm.EBMLHeader `ebml:"EBML"`
+	Segment struct {
+		Info webm.Info `ebml:"Info"`
+		Tags mkvTags   `ebml:"Tags"`
+	} `ebml:"Segment,size=unknown"`
+}
+
+func writeErrorChunk(w io.Writer, number string, id int, code string) error {
+	var c mkvErrorChunk
+	c.Header = mkvHeader()
+	c.Segment.Info = webm.Info{TimecodeScale: 1000000, MuxingApp: "shardcast", WritingApp: "shardcast"}
+	c.Segment.Tags = simpleTags(tagFragmentNumber, number, tagErrorCode, code, tagErrorID, strconv.Itoa(id),
+		tagContinuationToken, number)
+	var buf bytes.Buffer
+	if err := ebml.Marshal(&c, &buf); err != nil {
+		return fmt.Errorf("playback: matroska: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func mkvHeader() webm.EBMLHeader {
+	return webm.EBMLHeader{EBMLVersion: 1, EBMLReadVersion: 1, EBMLMaxIDLength: 4, EBMLMaxSizeLength: 8,
+		DocType: "matroska", DocTypeVersion: 4, DocTypeReadVersion: 2}
+}
 
 func simpleTags(kv ...string) mkvTags {
 	t := mkvTag{}
@@ -222,8 +261,7 @@ func writeChunk(w io.Writer, f *fragments.Fragment, ci chunkInfo, tc *trackCache
 	// Interleave by decode time, keeping each track's order.
 	sortStable(blocks, func(a, b timed) bool { return a.ns < b.ns })
 	c := mkvChunk{
-		Header: webm.EBMLHeader{EBMLVersion: 1, EBMLReadVersion: 1, EBMLMaxIDLength: 4, EBMLMaxSizeLength: 8,
-			DocType: "matroska", DocTypeVersion: 4, DocTypeReadVersion: 2},
+		Header: mkvHeader(),
 		Segment: mkvSegment{
 			Info:   webm.Info{TimecodeScale: 1000000, MuxingApp: "shardcast", WritingApp: "shardcast"},
 			Tracks: webm.Tracks{TrackEntry: entries},

@@ -40,6 +40,9 @@ func main() {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := loadConfig(args, getenv, stderr)
 	if errors.Is(err, errHelp) {
 		return 0

@@ -73,7 +73,11 @@ type FileLog struct {
 	nmu    sync.Mutex
 	notify chan struct{}
 
-	stats struct{ commits, records, bytes, syncNanos atomic.Int64 }
+	stats struct{ commits, records, bytes, syncNanos, skips atomic.Int64 }
+
+	pos   *position // the sequence high-water mark
+	floor uint64    // numbering resumes at least here (the mark found at open)
+	lost  []Damage  // whole segments whose header is unreadable (set at open)
 
 	// Owned by the writer goroutine.
 	active      *segment
@@ -101,7 +105,9 @@ type trimReq struct {
 var _ Log = (*FileLog)(nil)
 
 // Open opens (creating if needed) the log in opts.Dir, recovering from a
-// crash: a torn or corrupt tail is cut off and logged.
+// crash: a torn tail of the newest segment is cut off; a damaged record
+// anywhere else is skipped, logged and listed by Damaged. Numbering resumes
+// above every number handed out before, even if records at the tail were lost.
 func Open(opts Options) (*FileLog, error) {
 	opts.defaults()
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
@@ -116,13 +122,23 @@ func Open(opts Options) (*FileLog, error) {
 		notify: make(chan struct{}),
 	}
 	segs, err := l.recover()
+	if err == nil {
+		l.pos, err = openPosition(opts.Dir)
+	}
 	if err != nil {
 		for _, s := range segs {
 			s.release()
 		}
 		return nil, err
 	}
+	l.floor = l.pos.mark
 	l.publish(segs)
+	if b := l.Bounds(); l.pos.mark > 0 && b.Next == l.pos.mark && len(segs) > 0 {
+		if lastSeq, _, _ := segs[len(segs)-1].state(); lastSeq+1 < b.Next && lastSeq != 0 {
+			opts.Logger.Warn("shard: numbering resumes past the recovered tail", "dir", opts.Dir,
+				"recovered_next", lastSeq+1, "next", b.Next)
+		}
+	}
 	go l.run()
 	return l, nil
 }
@@ -140,9 +156,14 @@ func (l *FileLog) recover() ([]*segment, error) {
 		return nil, fmt.Errorf("shard: %w", err)
 	}
 	var segs []*segment
+	var unreadable []uint64 // sealed segments whose header is damaged
 	for i, first := range firsts {
 		last := i == len(firsts)-1
 		s, err := l.loadSegment(first, last)
+		if errors.Is(err, ErrCorrupt) && !last {
+			unreadable = append(unreadable, first)
+			continue
+		}
 		if err != nil {
 			return segs, err
 		}
@@ -151,7 +172,7 @@ func (l *FileLog) recover() ([]*segment, error) {
 		}
 		if n := len(segs); n > 0 {
 			prev := segs[n-1]
-			if prev.lastSeq == 0 {
+			if prev.lastSeq == 0 && len(prev.damaged) == 0 {
 				// An empty segment before others carries no position: drop it.
 				l.removeFiles(prev)
 				prev.release()
@@ -162,6 +183,32 @@ func (l *FileLog) recover() ([]*segment, error) {
 			}
 		}
 		segs = append(segs, s)
+	}
+	// Damage that ran to the end of a sealed segment took the records up to
+	// the next segment's first.
+	for i, s := range segs {
+		if n := len(s.damaged); n > 0 && s.damaged[n-1].to < s.damaged[n-1].from && s.damaged[n-1].end == s.size && i+1 < len(segs) {
+			d := &s.damaged[n-1]
+			d.to = segs[i+1].hdr.FirstSeq - 1
+			s.lastSeq = max(s.lastSeq, d.to)
+			l.saveIndex(s)
+		}
+	}
+	for _, first := range unreadable {
+		to := first - 1
+		for _, s := range segs {
+			if s.hdr.FirstSeq > first {
+				to = s.hdr.FirstSeq - 1
+				break
+			}
+		}
+		path := filepath.Join(l.opts.Dir, segName(first))
+		d := Damage{File: path, Offset: 0, FromSeq: first, ToSeq: to, Reason: "segment header is damaged"}
+		if st, err := os.Stat(path); err == nil {
+			d.End = st.Size()
+		}
+		l.opts.Logger.Error("shard: segment unreadable, its records are skipped", "path", path, "from_seq", d.FromSeq, "to_seq", d.ToSeq)
+		l.lost = append(l.lost, d)
 	}
 	return segs, nil
 }
@@ -199,43 +246,65 @@ func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 	s.refs.Store(1)
 	if l.opts.Index != nil {
 		if b, found := l.opts.Index.LoadSegment(l.opts.Name, first); found {
-			if idx, lastSeq, lastT, ok := decodeSegmentIndex(b, st.Size()); ok {
-				s.index, s.lastSeq, s.lastT = idx, lastSeq, lastT
+			if x, ok := decodeSegmentIndex(b, st.Size()); ok {
+				s.index, s.lastSeq, s.lastT, s.damaged = x.index, x.lastSeq, x.lastT, x.damaged
 				return s, nil
 			}
 		}
 	}
 	res := scanSegment(f, hdr, st.Size())
+	if res.err != nil && !errors.Is(res.err, ErrCorrupt) {
+		s.release()
+		return nil, fmt.Errorf("shard: scan %s: %w", path, res.err)
+	}
+	for _, d := range res.damaged {
+		l.opts.Logger.Error("shard: damaged records skipped", "path", path, "offset", d.off, "bytes", d.end-d.off,
+			"from_seq", d.from, "to_seq", d.to, "err", d.reason)
+	}
+	s.index, s.lastSeq, s.lastT, s.size, s.damaged = res.index, res.lastSeq, res.lastT, res.end, res.damaged
 	if res.err != nil {
-		if !errors.Is(res.err, ErrCorrupt) {
-			s.release()
-			return nil, fmt.Errorf("shard: scan %s: %w", path, res.err)
-		}
 		zeros, err := allZero(f, res.end, st.Size())
 		if err != nil {
 			s.release()
 			return nil, fmt.Errorf("shard: scan %s: %w", path, err)
 		}
-		lvl := slog.LevelWarn
 		switch {
+		case last:
+			// Only the newest segment has a tail that a crash can tear: the
+			// writer acknowledges nothing before its fsync, so what follows the
+			// last whole record was never acknowledged (preallocated zeros, or a
+			// batch cut short).
+			lvl := slog.LevelWarn
+			if zeros {
+				lvl = slog.LevelDebug
+			}
+			l.opts.Logger.Log(context.Background(), lvl, "shard: cutting torn tail",
+				"path", path, "offset", res.end, "dropped_bytes", st.Size()-res.end, "err", res.err)
+			if err := f.Truncate(res.end); err != nil {
+				s.release()
+				return nil, fmt.Errorf("shard: truncate %s: %w", path, err)
+			}
+			if err := f.Sync(); err != nil {
+				s.release()
+				return nil, fmt.Errorf("shard: fsync %s: %w", path, err)
+			}
 		case zeros:
-			lvl = slog.LevelDebug // preallocated space after the last record
-		case !last:
-			lvl = slog.LevelError // not a torn write: the disk lost data
-		}
-		l.opts.Logger.Log(context.Background(), lvl, "shard: truncating segment at first bad record",
-			"path", path, "offset", res.end, "dropped_bytes", st.Size()-res.end, "err", res.err)
-		if err := f.Truncate(res.end); err != nil {
-			s.release()
-			return nil, fmt.Errorf("shard: truncate %s: %w", path, err)
-		}
-		if err := f.Sync(); err != nil {
-			s.release()
-			return nil, fmt.Errorf("shard: fsync %s: %w", path, err)
+			// A sealed segment whose preallocated space was not released.
+		default:
+			// A sealed segment is never torn: the disk lost data. Keep the
+			// bytes (for forensics) and skip them; the records they held are
+			// reported, their count fixed once the next segment is known.
+			d := damage{off: res.end, end: st.Size(), from: res.lastSeq + 1, to: res.lastSeq, reason: res.err.Error()}
+			if res.lastSeq == 0 {
+				d.from, d.to = hdr.FirstSeq, hdr.FirstSeq-1
+			}
+			l.opts.Logger.Error("shard: damaged records skipped to the end of the segment", "path", path,
+				"offset", d.off, "bytes", d.end-d.off, "from_seq", d.from, "err", d.reason)
+			s.damaged = append(s.damaged, d)
+			s.size = st.Size()
 		}
 	}
-	s.index, s.lastSeq, s.lastT, s.size = res.index, res.lastSeq, res.lastT, res.end
-	if s.lastSeq != 0 {
+	if s.lastSeq != 0 || len(s.damaged) > 0 {
 		l.saveIndex(s)
 	}
 	return s, nil
@@ -257,9 +326,12 @@ func (l *FileLog) publish(segs []*segment) {
 		} else {
 			b.Next, b.LastTime = lastSeq+1, lastT
 		}
-		if b.First > b.Next {
-			b.First = b.Next
-		}
+	}
+	if b.Next < l.floor {
+		b.Next = l.floor
+	}
+	if b.First > b.Next {
+		b.First = b.Next
 	}
 	l.tail.Store(&b)
 }
@@ -270,12 +342,13 @@ type Stats struct {
 	Records  int64         // records committed
 	Bytes    int64         // bytes written, framing included
 	SyncTime time.Duration // total time spent in fsync
+	Skips    int64         // times a read passed over damaged records
 }
 
 // Stats returns the log's counters.
 func (l *FileLog) Stats() Stats {
 	return Stats{Commits: l.stats.commits.Load(), Records: l.stats.records.Load(), Bytes: l.stats.bytes.Load(),
-		SyncTime: time.Duration(l.stats.syncNanos.Load())}
+		SyncTime: time.Duration(l.stats.syncNanos.Load()), Skips: l.stats.skips.Load()}
 }
 
 // saveIndex stores a sealed segment's sparse index; failing is harmless
@@ -375,6 +448,14 @@ func (l *FileLog) Close() error {
 	for _, s := range *l.segs.Load() {
 		s.release()
 	}
+	// A clean close leaves the mark at the next number exactly, so that
+	// only a crash leaves a gap in the numbering.
+	if l.failed == nil && l.pos.mark != l.Bounds().Next {
+		if err := l.pos.set(l.Bounds().Next); err != nil {
+			l.opts.Logger.Warn("shard: store the sequence position", "err", err)
+		}
+	}
+	l.pos.close()
 	l.nmu.Lock()
 	close(l.notify) // left closed: tailing readers see the end at once
 	l.nmu.Unlock()

@@ -52,6 +52,22 @@ type Bounds struct {
 	LastTime int64 // time of record Next-1, 0 when empty
 }
 
+// Damage is a stretch of a log that cannot be read back: bytes
+// Offset..End of a segment file, holding records FromSeq..ToSeq (none when
+// ToSeq < FromSeq, as when only framing was hit). Readers pass over it: a
+// Read jumps from the record before it to the record after it.
+type Damage struct {
+	File    string
+	Offset  int64
+	End     int64
+	FromSeq uint64
+	ToSeq   uint64
+	Reason  string
+}
+
+// Lost reports whether the damage took records with it.
+func (d Damage) Lost() bool { return d.ToSeq >= d.FromSeq }
+
 // KeySource returns the data key of a version (1, 2, ...). Logs call it when
 // they open a segment sealed with that version.
 type KeySource func(version uint32) ([]byte, error)
@@ -73,6 +89,8 @@ type Log interface {
 	Notify() <-chan struct{}
 	// SetKey makes later appends seal with key version ver (0 = plaintext).
 	SetKey(ver uint32)
+	// Damaged lists the stretches known to be unreadable, in sequence order.
+	Damaged() []Damage
 	// TrimBefore drops whole stored units whose records are all older than t
 	// and returns how many records were dropped.
 	TrimBefore(t int64) (int, error)

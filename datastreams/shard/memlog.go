@@ -40,6 +40,9 @@ type memRec struct {
 
 var _ Log = (*MemLog)(nil)
 
+// Damaged returns nothing: memory is not damaged the way disks are.
+func (m *MemLog) Damaged() []Damage { return nil }
+
 // NewMem returns an empty in-memory log whose first record will be
 // firstSeq (0 means 1). now may be nil (time.Now).
 func NewMem(keys KeySource, now func() time.Time, firstSeq uint64) *MemLog {

@@ -2,11 +2,14 @@ package shard
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 )
 
-// Read returns committed records from sequence from on.
+// Read returns committed records from sequence from on. Damaged records are
+// passed over: the result jumps from the record before them to the one after.
 func (l *FileLog) Read(from uint64, max, maxBytes int) ([]Record, error) {
 	b := l.Bounds()
 	if from < b.First {
@@ -52,23 +55,30 @@ func (l *FileLog) readSegment(s *segment, from uint64, max, maxBytes int, next u
 		return true, err
 	}
 	w := window{f: s.f, size: size}
-	off := s.seekSeq(from)
+	at := s.seekSeq(from)
+	off, expect := at.off, at.seq
 	for off < size {
-		hb, err := w.at(off, 4)
-		if err != nil {
-			return true, err
+		if d, ok := s.damageAt(off); ok {
+			if d.to >= from && d.from < next {
+				l.skipped(s, d)
+			}
+			off, expect = d.end, d.to+1
+			continue
 		}
-		n := int(binary.BigEndian.Uint32(hb))
-		rb, err := w.at(off, n)
-		if err != nil {
-			return true, err
+		v, err := w.record(off)
+		if err == nil && v.seq != expect {
+			err = fmt.Errorf("%w: record sequence %d at offset %d, want %d", ErrCorrupt, v.seq, off, expect)
 		}
-		v, err := parseRecord(rb)
 		if err != nil {
-			return true, fmt.Errorf("shard: %s offset %d: %w", s.path, off, err)
+			if !errors.Is(err, ErrCorrupt) {
+				return true, fmt.Errorf("shard: %s: %w", s.path, err)
+			}
+			l.damaged(s, &w, off, expect, err)
+			continue // the loop meets the damage just recorded
 		}
-		off += int64(v.size)
 		if v.seq < from {
+			off += int64(v.size)
+			expect++
 			continue
 		}
 		if v.seq >= next {
@@ -76,8 +86,15 @@ func (l *FileLog) readSegment(s *segment, from uint64, max, maxBytes int, next u
 		}
 		rec, err := v.open(sl, s.hdr.KeyVer)
 		if err != nil {
-			return true, fmt.Errorf("shard: %s record %d: %w", s.path, v.seq, err)
+			// Whole and checksummed but not authentic: skip the record.
+			d := damage{off: off, end: off + int64(v.size), from: v.seq, to: v.seq, reason: err.Error()}
+			if s.addDamage(d) {
+				l.reportDamage(s, d)
+			}
+			continue
 		}
+		off += int64(v.size)
+		expect++
 		sz := len(rec.Meta) + len(rec.Data)
 		if len(*out) > 0 && *total+sz > maxBytes {
 			return true, nil
@@ -97,6 +114,57 @@ func (l *FileLog) readSegment(s *segment, from uint64, max, maxBytes int, next u
 	return false, nil
 }
 
+// damaged records the damage a reader met at off, where record expect
+// should have been: up to the next good record, or to the segment's end.
+func (l *FileLog) damaged(s *segment, w *window, off int64, expect uint64, cause error) {
+	lastSeq, _, size := s.state()
+	d := damage{off: off, end: size, from: expect, to: lastSeq, reason: cause.Error()}
+	if at, good, ok := resync(w, off+1, expect, 0); ok {
+		d.end, d.to = at, good.seq-1
+	}
+	if s.addDamage(d) {
+		l.reportDamage(s, d)
+	}
+}
+
+// reportDamage logs damage found after open and keeps it in the stored
+// index of a sealed segment.
+func (l *FileLog) reportDamage(s *segment, d damage) {
+	l.opts.Logger.Error("shard: damaged records found while reading; they are skipped", "path", s.path,
+		"offset", d.off, "bytes", d.end-d.off, "from_seq", d.from, "to_seq", d.to, "err", d.reason)
+	if segs := *l.segs.Load(); len(segs) > 0 && segs[len(segs)-1] != s {
+		l.saveIndex(s)
+	}
+}
+
+// skipped counts a read that passed over damaged records.
+func (l *FileLog) skipped(s *segment, d damage) {
+	l.stats.skips.Add(1)
+	if d.to >= d.from {
+		l.opts.Logger.Warn("shard: read skipped damaged records", "path", s.path, "from_seq", d.from, "to_seq", d.to)
+	}
+}
+
+// Damaged lists the damage known in the log, in sequence order.
+func (l *FileLog) Damaged() []Damage {
+	out := slices.Clone(l.lost)
+	for _, s := range *l.segs.Load() {
+		for _, d := range s.damages() {
+			out = append(out, Damage{File: s.path, Offset: d.off, End: d.end, FromSeq: d.from, ToSeq: d.to, Reason: d.reason})
+		}
+	}
+	slices.SortFunc(out, func(a, b Damage) int {
+		if a.FromSeq != b.FromSeq {
+			if a.FromSeq < b.FromSeq {
+				return -1
+			}
+			return 1
+		}
+		return int(a.Offset - b.Offset)
+	})
+	return out
+}
+
 // SeekTime returns the first sequence number whose time is >= t.
 func (l *FileLog) SeekTime(t int64) (uint64, error) {
 	b := l.Bounds()
@@ -109,10 +177,13 @@ func (l *FileLog) SeekTime(t int64) (uint64, error) {
 		if !s.acquire() {
 			continue
 		}
-		seq, err := seekTimeIn(s, t, size)
+		seq, found, err := l.seekTimeIn(s, t, size)
 		s.release()
 		if err != nil {
 			return 0, err
+		}
+		if !found {
+			continue // the records at or after t were damaged
 		}
 		if seq < b.First {
 			seq = b.First
@@ -122,22 +193,38 @@ func (l *FileLog) SeekTime(t int64) (uint64, error) {
 	return b.Next, nil
 }
 
-func seekTimeIn(s *segment, t, size int64) (uint64, error) {
+// seekTimeIn walks record headers from an index entry to the first record
+// with time >= t. It reads headers only; a header that does not fit the
+// walk is damage, found and passed over as readers do.
+func (l *FileLog) seekTimeIn(s *segment, t, size int64) (uint64, bool, error) {
 	w := window{f: s.f, size: size}
-	off := s.seekTime(t)
+	at := s.seekTime(t)
+	off, expect := at.off, at.seq
 	for off < size {
+		if d, ok := s.damageAt(off); ok {
+			off, expect = d.end, d.to+1
+			continue
+		}
 		hb, err := w.at(off, recHeaderSize)
+		var n int64
+		if err == nil {
+			n = int64(binary.BigEndian.Uint32(hb))
+			if n < recOverhead || off+n > size || binary.BigEndian.Uint64(hb[4:]) != expect {
+				err = fmt.Errorf("%w: record header at offset %d does not follow record %d", ErrCorrupt, off, expect-1)
+			}
+		}
 		if err != nil {
-			return 0, err
+			if !errors.Is(err, ErrCorrupt) {
+				return 0, false, fmt.Errorf("shard: %s: %w", s.path, err)
+			}
+			l.damaged(s, &w, off, expect, err)
+			continue
 		}
-		n := int(binary.BigEndian.Uint32(hb))
 		if int64(binary.BigEndian.Uint64(hb[12:])) >= t {
-			return binary.BigEndian.Uint64(hb[4:]), nil
+			return expect, true, nil
 		}
-		if n < recOverhead {
-			return 0, fmt.Errorf("%w: record length %d", ErrCorrupt, n)
-		}
-		off += int64(n)
+		off += n
+		expect++
 	}
-	return 0, fmt.Errorf("%w: segment %s has no record at or after its last time", ErrCorrupt, s.path)
+	return 0, false, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +40,8 @@ type segment struct {
 	index   []idxEntry
 	lastSeq uint64 // 0 when empty
 	lastT   int64
-	size    int64 // committed end offset
+	size    int64    // committed end offset
+	damaged []damage // sorted by offset; found by scanning or by readers
 
 	alloc int64 // bytes reserved with preallocate; owned by the writer
 
@@ -75,27 +77,57 @@ func (s *segment) state() (lastSeq uint64, lastT int64, size int64) {
 	return s.lastSeq, s.lastT, s.size
 }
 
-// seekSeq returns the offset of an index entry at or before seq.
-func (s *segment) seekSeq(seq uint64) int64 {
+// seekSeq returns an index entry at or before seq: where to start reading.
+func (s *segment) seekSeq(seq uint64) idxEntry {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i := sort.Search(len(s.index), func(i int) bool { return s.index[i].seq > seq })
 	if i == 0 {
-		return headerSize
+		return idxEntry{seq: s.hdr.FirstSeq, off: headerSize}
 	}
-	return s.index[i-1].off
+	return s.index[i-1]
 }
 
-// seekTime returns the offset of an index entry whose records all come at or
-// before the first record with time >= t.
-func (s *segment) seekTime(t int64) int64 {
+// seekTime returns an index entry whose records all come at or before the
+// first record with time >= t.
+func (s *segment) seekTime(t int64) idxEntry {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i := sort.Search(len(s.index), func(i int) bool { return s.index[i].time >= t })
 	if i == 0 {
-		return headerSize
+		return idxEntry{seq: s.hdr.FirstSeq, off: headerSize}
 	}
-	return s.index[i-1].off
+	return s.index[i-1]
+}
+
+// damageAt returns the damage known to start at offset off.
+func (s *segment) damageAt(off int64) (damage, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i := sort.Search(len(s.damaged), func(i int) bool { return s.damaged[i].off >= off })
+	if i < len(s.damaged) && s.damaged[i].off == off {
+		return s.damaged[i], true
+	}
+	return damage{}, false
+}
+
+// addDamage records damage that a reader found; it reports false when
+// another reader recorded it first.
+func (s *segment) addDamage(d damage) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := sort.Search(len(s.damaged), func(i int) bool { return s.damaged[i].off >= d.off })
+	if i < len(s.damaged) && s.damaged[i].off == d.off {
+		return false
+	}
+	s.damaged = slices.Insert(s.damaged, i, d)
+	return true
+}
+
+func (s *segment) damages() []damage {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.damaged)
 }
 
 // addCommitted records a batch that the writer made durable.
@@ -152,60 +184,100 @@ func listSegments(dir string) ([]uint64, error) {
 	return firsts, nil
 }
 
+// damage is a stretch of a segment that does not hold valid records:
+// bytes [off, end) and, within them, the records from..to (to < from when
+// the bytes held no whole record, such as a damaged trailer).
+type damage struct {
+	off, end int64
+	from, to uint64
+	reason   string
+}
+
 // scanResult is what scanning a segment's records found.
 type scanResult struct {
 	index   []idxEntry
 	lastSeq uint64
 	lastT   int64
-	end     int64 // offset just after the last good record
-	err     error // why scanning stopped before the file's end, nil at a clean end
+	end     int64    // offset just after the last good record
+	damaged []damage // stretches skipped to reach later good records
+	err     error    // why scanning stopped before the file's end, nil at a clean end
 }
 
 // scanSegment validates every record of f after the header (checksums,
-// sequence continuity, time order) and builds the sparse index.
+// sequence continuity, time order) and builds the sparse index. A bad record
+// followed by good ones is skipped (kept in damaged); a bad record with no
+// good one after it ends the scan (err says why).
 func scanSegment(f *os.File, hdr segHeader, fileSize int64) scanResult {
 	res := scanResult{end: headerSize}
 	w := window{f: f, size: fileSize}
 	next := hdr.FirstSeq
 	lastIndexed := int64(-indexEvery)
-	for res.end < fileSize {
-		off := res.end
-		b, err := w.at(off, 4)
+	for off := int64(headerSize); off < fileSize; {
+		r, err := w.record(off)
+		if err == nil && r.seq != next {
+			err = fmt.Errorf("%w: record sequence %d at offset %d, want %d", ErrCorrupt, r.seq, off, next)
+		}
+		if err == nil && r.time < res.lastT {
+			err = fmt.Errorf("%w: record %d time goes backwards", ErrCorrupt, r.seq)
+		}
 		if err != nil {
-			res.err = err
-			return res
-		}
-		total := int(binary.BigEndian.Uint32(b))
-		if total < recOverhead || total > MaxRecordSize+recOverhead+sealOverhead {
-			res.err = fmt.Errorf("%w: record length %d at offset %d", ErrCorrupt, total, off)
-			return res
-		}
-		if b, err = w.at(off, total); err != nil {
-			res.err = err
-			return res
-		}
-		r, err := parseRecord(b)
-		if err != nil {
-			res.err = fmt.Errorf("%w (offset %d)", err, off)
-			return res
-		}
-		if r.seq != next {
-			res.err = fmt.Errorf("%w: record sequence %d at offset %d, want %d", ErrCorrupt, r.seq, off, next)
-			return res
-		}
-		if r.time < res.lastT {
-			res.err = fmt.Errorf("%w: record %d time goes backwards", ErrCorrupt, r.seq)
-			return res
+			if !errors.Is(err, ErrCorrupt) {
+				res.err = err
+				return res
+			}
+			at, good, ok := resync(&w, off+1, next, res.lastT)
+			if !ok {
+				res.err = err
+				return res
+			}
+			res.damaged = append(res.damaged, damage{off: off, end: at, from: next, to: good.seq - 1, reason: err.Error()})
+			off, r = at, good
 		}
 		if off-lastIndexed >= indexEvery {
 			res.index = append(res.index, idxEntry{seq: r.seq, time: r.time, off: off})
 			lastIndexed = off
 		}
 		res.lastSeq, res.lastT = r.seq, r.time
-		next++
-		res.end = off + int64(total)
+		next = r.seq + 1
+		off += int64(r.size)
+		res.end = off
 	}
 	return res
+}
+
+// maxResyncGap bounds how far past the expected sequence number a record
+// found by resync may be: a larger number is taken for noise.
+const maxResyncGap = 1 << 32
+
+// resync looks for the first offset at or after from that holds a whole,
+// valid record numbered at least minSeq and timed at least minTime: where
+// reading resumes after damage. The record's checksum makes a false match
+// as unlikely as a CRC32C collision on a plausible header.
+func resync(w *window, from int64, minSeq uint64, minTime int64) (int64, recView, bool) {
+	for p := from; p+recOverhead <= w.size; p++ {
+		hb, err := w.at(p, recHeaderSize)
+		if err != nil {
+			return 0, recView{}, false
+		}
+		total := int64(binary.BigEndian.Uint32(hb))
+		if total < recOverhead || total > MaxRecordSize+recOverhead+sealOverhead || p+total > w.size {
+			continue
+		}
+		seq := binary.BigEndian.Uint64(hb[4:])
+		t := int64(binary.BigEndian.Uint64(hb[12:]))
+		if seq < minSeq || seq-minSeq > maxResyncGap || t < minTime || int64(binary.BigEndian.Uint32(hb[20:])) > total {
+			continue
+		}
+		r, err := w.record(p)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				return 0, recView{}, false
+			}
+			continue
+		}
+		return p, r, true
+	}
+	return 0, recView{}, false
 }
 
 // allZero reports whether bytes [from, to) of f are all zero, as
@@ -264,6 +336,26 @@ func (w *window) at(off int64, n int) ([]byte, error) {
 	return w.buf[:n], nil
 }
 
+// record parses and checks the whole record at off.
+func (w *window) record(off int64) (recView, error) {
+	b, err := w.at(off, 4)
+	if err != nil {
+		return recView{}, err
+	}
+	total := int(binary.BigEndian.Uint32(b))
+	if total < recOverhead || total > MaxRecordSize+recOverhead+sealOverhead {
+		return recView{}, fmt.Errorf("%w: record length %d at offset %d", ErrCorrupt, total, off)
+	}
+	if b, err = w.at(off, total); err != nil {
+		return recView{}, err
+	}
+	r, err := parseRecord(b)
+	if err != nil {
+		return recView{}, fmt.Errorf("%w (offset %d)", err, off)
+	}
+	return r, nil
+}
+
 // SegmentIndex persists the sparse index of sealed segments, so that
 // opening a log reads it instead of scanning every segment. It is a cache:
 // an entry that is missing or does not match its segment is rebuilt by
@@ -276,8 +368,13 @@ type SegmentIndex interface {
 }
 
 // Encoded segment index: magic "SHRDIDX\x00" | u16 version | u64 segment size |
-// u64 last seq | i64 last time | u32 count | count x (u64 seq, i64 time, i64 off) | u32 CRC32C.
-const idxMagic = "SHRDIDX\x00"
+// u64 last seq | i64 last time | u32 count | count x (u64 seq, i64 time, i64 off) |
+// (version 2) u32 damage count | count x (i64 off, i64 end, u64 from, u64 to,
+// u16 reason length, reason) | u32 CRC32C.
+const (
+	idxMagic   = "SHRDIDX\x00"
+	idxVersion = 2
+)
 
 func encodeSegmentIndex(s *segment) []byte {
 	lastSeq, lastT, size := s.state()
@@ -285,7 +382,7 @@ func encodeSegmentIndex(s *segment) []byte {
 	defer s.mu.RUnlock()
 	b := make([]byte, 0, 8+2+8+8+8+4+len(s.index)*24+4)
 	b = append(b, idxMagic...)
-	b = binary.BigEndian.AppendUint16(b, formatVersion)
+	b = binary.BigEndian.AppendUint16(b, idxVersion)
 	b = binary.BigEndian.AppendUint64(b, uint64(size))
 	b = binary.BigEndian.AppendUint64(b, lastSeq)
 	b = binary.BigEndian.AppendUint64(b, uint64(lastT))
@@ -295,31 +392,75 @@ func encodeSegmentIndex(s *segment) []byte {
 		b = binary.BigEndian.AppendUint64(b, uint64(e.time))
 		b = binary.BigEndian.AppendUint64(b, uint64(e.off))
 	}
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s.damaged)))
+	for _, d := range s.damaged {
+		b = binary.BigEndian.AppendUint64(b, uint64(d.off))
+		b = binary.BigEndian.AppendUint64(b, uint64(d.end))
+		b = binary.BigEndian.AppendUint64(b, d.from)
+		b = binary.BigEndian.AppendUint64(b, d.to)
+		reason := d.reason[:min(len(d.reason), 1024)]
+		b = binary.BigEndian.AppendUint16(b, uint16(len(reason)))
+		b = append(b, reason...)
+	}
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
+// segIndex is a decoded segment index.
+type segIndex struct {
+	index   []idxEntry
+	lastSeq uint64
+	lastT   int64
+	damaged []damage
+}
+
 // decodeSegmentIndex reads an encoded index that matches a segment of fileSize bytes.
-func decodeSegmentIndex(b []byte, fileSize int64) (index []idxEntry, lastSeq uint64, lastT int64, ok bool) {
+func decodeSegmentIndex(b []byte, fileSize int64) (segIndex, bool) {
 	const fixed = 8 + 2 + 8 + 8 + 8 + 4
+	var x segIndex
 	if len(b) < fixed+4 || string(b[:8]) != idxMagic {
-		return nil, 0, 0, false
+		return x, false
 	}
 	if crc32.Checksum(b[:len(b)-4], castagnoli) != binary.BigEndian.Uint32(b[len(b)-4:]) {
-		return nil, 0, 0, false
+		return x, false
 	}
-	if binary.BigEndian.Uint16(b[8:]) != formatVersion || int64(binary.BigEndian.Uint64(b[10:])) != fileSize {
-		return nil, 0, 0, false
+	ver := binary.BigEndian.Uint16(b[8:])
+	if (ver != 1 && ver != idxVersion) || int64(binary.BigEndian.Uint64(b[10:])) != fileSize {
+		return x, false
 	}
-	lastSeq = binary.BigEndian.Uint64(b[18:])
-	lastT = int64(binary.BigEndian.Uint64(b[26:]))
+	x.lastSeq = binary.BigEndian.Uint64(b[18:])
+	x.lastT = int64(binary.BigEndian.Uint64(b[26:]))
 	n := int(binary.BigEndian.Uint32(b[34:]))
-	if len(b) != fixed+n*24+4 {
-		return nil, 0, 0, false
+	rest := b[fixed : len(b)-4]
+	if n < 0 || len(rest) < n*24 {
+		return x, false
 	}
-	index = make([]idxEntry, n)
-	for i := range index {
-		p := b[fixed+i*24:]
-		index[i] = idxEntry{seq: binary.BigEndian.Uint64(p), time: int64(binary.BigEndian.Uint64(p[8:])), off: int64(binary.BigEndian.Uint64(p[16:]))}
+	x.index = make([]idxEntry, n)
+	for i := range x.index {
+		p := rest[i*24:]
+		x.index[i] = idxEntry{seq: binary.BigEndian.Uint64(p), time: int64(binary.BigEndian.Uint64(p[8:])), off: int64(binary.BigEndian.Uint64(p[16:]))}
 	}
-	return index, lastSeq, lastT, true
+	rest = rest[n*24:]
+	if ver == 1 {
+		return x, len(rest) == 0
+	}
+	if len(rest) < 4 {
+		return x, false
+	}
+	nd := int(binary.BigEndian.Uint32(rest))
+	rest = rest[4:]
+	for range nd {
+		if len(rest) < 34 {
+			return x, false
+		}
+		d := damage{off: int64(binary.BigEndian.Uint64(rest)), end: int64(binary.BigEndian.Uint64(rest[8:])),
+			from: binary.BigEndian.Uint64(rest[16:]), to: binary.BigEndian.Uint64(rest[24:])}
+		rl := int(binary.BigEndian.Uint16(rest[32:]))
+		rest = rest[34:]
+		if len(rest) < rl {
+			return x, false
+		}
+		d.reason, rest = string(rest[:rl]), rest[rl:]
+		x.damaged = append(x.damaged, d)
+	}
+	return x, len(rest) == 0
 }

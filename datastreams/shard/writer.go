@@ -68,9 +68,17 @@ func (l *FileLog) commit(batch []*appendReq) {
 	if now < tail.LastTime {
 		now = tail.LastTime
 	}
-	size := 0
+	size, count := 0, 0
 	for _, r := range batch {
 		size += r.size + len(r.entries)*(recOverhead+sealOverhead)
+		count += len(r.entries)
+	}
+	// Move the high-water mark ahead before handing out numbers past it.
+	if end := tail.Next + uint64(count); end > l.pos.mark {
+		if err := l.pos.set(end + reserveStep); err != nil {
+			fail(batch, err)
+			return
+		}
 	}
 	if err := l.maybeRoll(now, int64(size), tail.Next); err != nil {
 		fail(batch, err)

@@ -12,6 +12,9 @@ import (
 
 var errorTable = awsapi.ErrorTable{
 	{Err: fragments.ErrResourceNotFound, Type: "ResourceNotFoundException", Status: http.StatusNotFound},
+	// A fragment lost to damaged storage will not come back: not found, with
+	// a message that says why.
+	{Err: fragments.ErrDamaged, Type: "ResourceNotFoundException", Status: http.StatusNotFound},
 	{Err: fragments.ErrResourceInUse, Type: "ResourceInUseException", Status: http.StatusBadRequest},
 	{Err: fragments.ErrInvalidArgument, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
 	{Err: fragments.ErrVersionMismatch, Type: "VersionMismatchException", Status: http.StatusBadRequest},
