@@ -51,7 +51,8 @@ type held struct {
 	dropped int64
 	err     error // why storing failed; nil once it works again
 
-	n atomic.Int64 // len(frags), for the live edge without the lock
+	n    atomic.Int64  // len(frags), for readers without the lock
+	next atomic.Uint64 // the number after the newest held fragment; draining leaves it
 }
 
 type heldFrag struct {
@@ -82,9 +83,10 @@ func (h *held) setErr(err error) {
 	h.mu.Unlock()
 }
 
-// nextSeq is the sequence number the next fragment will get.
+// nextSeq is the sequence number the next fragment will get. It does not
+// move while held fragments are written (the log's end grows into it).
 func (st *Stream) nextSeq() uint64 {
-	return st.log.Load().Bounds().Next + uint64(st.held.n.Load())
+	return max(st.log.Load().Bounds().Next, st.held.next.Load())
 }
 
 // holdLocked keeps f in memory after the disk refused it (cause), with the
@@ -105,6 +107,7 @@ func (st *Stream) holdLocked(f *Fragment, cause error) (Stored, error) {
 	h.frags = append(h.frags, heldFrag{seq: seq, f: f, at: now})
 	h.bytes += len(f.Data)
 	h.n.Store(int64(len(h.frags)))
+	h.next.Store(seq + 1)
 	li := st.infoFrom(infoOf(seq, now, f, len(f.Data)))
 	li.Parts = PartsOf(f)
 	st.committed(li)
@@ -180,6 +183,7 @@ func (st *Stream) dropHeld() {
 	h.mu.Lock()
 	h.frags, h.bytes, h.err = nil, 0, nil
 	h.n.Store(0)
+	h.next.Store(0)
 	h.mu.Unlock()
 }
 
