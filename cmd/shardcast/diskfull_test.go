@@ -82,6 +82,54 @@ func writeFiller(t *testing.T, path string, size int64) int64 {
 	return n
 }
 
+// keepFull keeps dir's file system full by growing the filler at path
+// whenever the server frees a little (it gives back preallocated space
+// after a failed write), until the returned function is called.
+func keepFull(t *testing.T, path string) (stop func()) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := func() error {
+		chunk := make([]byte, 64<<10)
+		for len(chunk) > 0 {
+			if _, err := f.Write(chunk); err != nil {
+				if !errors.Is(err, syscall.ENOSPC) {
+					return err
+				}
+				chunk = chunk[:len(chunk)/2]
+			}
+		}
+		return nil
+	}
+	if err := fill(); err != nil {
+		t.Fatal(err)
+	}
+	quit, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		for {
+			select {
+			case <-quit:
+				done <- nil
+				return
+			case <-time.After(10 * time.Millisecond):
+				if err := fill(); err != nil {
+					done <- err
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		f.Close()
+	}
+}
+
 // ingestSession is the part of /admin/v1/ingest these tests read.
 type ingestSession struct {
 	Stream              string
@@ -199,10 +247,13 @@ func TestDiskFull(t *testing.T) {
 	})
 
 	filler := filepath.Join(mnt, "filler")
-	writeFiller(t, filler, -1)
-	if free := freeBytes(t, mnt); free != 0 {
-		t.Fatalf("%d bytes still free after the filler", free)
-	}
+	stopFilling := keepFull(t, filler)
+	stopped := false
+	defer func() {
+		if !stopped {
+			stopFilling()
+		}
+	}()
 
 	// Data writers: 503 ServiceUnavailable saying the disk is full and
 	// naming the data file, which the SDK's standard retryer retries.
@@ -251,6 +302,8 @@ func TestDiskFull(t *testing.T) {
 	}
 
 	// DeleteStream works on a full disk and frees the stream's space.
+	stopFilling()
+	stopped = true
 	before := freeBytes(t, mnt)
 	if _, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("victim")}); err != nil {
 		t.Fatalf("DeleteStream on a full disk: %v", err)
