@@ -36,6 +36,9 @@ type Config struct {
 	RetentionCheck           time.Duration // how often expired segments are dropped (default 1m)
 	EnforceLimits            bool          // enforce per-shard throughput limits as AWS does
 	SegmentMaxBytes          int64         // shard segment size (default 64 MiB)
+	// OnDiskFull, when set, is called (without waiting) when an append
+	// meets a full disk, so space-based retention can run at once.
+	OnDiskFull func()
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -62,6 +65,8 @@ type Engine struct {
 	sd      *streamdir.Dir
 	mu      sync.RWMutex // guards streams; held briefly
 	streams map[string]*stream
+
+	diskFullLog rateLog // appends refused by a full disk, logged at a bounded rate
 
 	stop chan struct{}
 	wg   sync.WaitGroup

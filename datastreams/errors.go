@@ -9,16 +9,19 @@ import (
 // one of these (check with errors.Is); its Error() text is the message a
 // client sees. The HTTP layer maps kinds to wire error names.
 var (
-	ErrResourceNotFound      = errors.New("resource not found")
-	ErrResourceInUse         = errors.New("resource in use")
-	ErrInvalidArgument       = errors.New("invalid argument")
-	ErrValidation            = errors.New("validation failed")
-	ErrLimitExceeded         = errors.New("limit exceeded")
-	ErrThroughputExceeded    = errors.New("provisioned throughput exceeded")
-	ErrExpiredIterator       = errors.New("expired iterator")
-	ErrExpiredNextToken      = errors.New("expired next token")
-	ErrKMSNotFound           = errors.New("kms key not found")
-	ErrInternal              = errors.New("internal failure")
+	ErrResourceNotFound   = errors.New("resource not found")
+	ErrResourceInUse      = errors.New("resource in use")
+	ErrInvalidArgument    = errors.New("invalid argument")
+	ErrValidation         = errors.New("validation failed")
+	ErrLimitExceeded      = errors.New("limit exceeded")
+	ErrThroughputExceeded = errors.New("provisioned throughput exceeded")
+	ErrExpiredIterator    = errors.New("expired iterator")
+	ErrExpiredNextToken   = errors.New("expired next token")
+	ErrKMSNotFound        = errors.New("kms key not found")
+	ErrInternal           = errors.New("internal failure")
+	// ErrUnavailable: the server cannot store now (its disk is full) but
+	// will once the condition passes; clients should retry.
+	ErrUnavailable           = errors.New("service unavailable")
 	ErrUnsupportedStreamMode = errors.New("unsupported for stream mode")
 )
 

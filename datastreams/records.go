@@ -183,17 +183,34 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 	all := string(arena)
 	for _, g := range order {
 		if g.err != nil {
-			if !errors.Is(g.err, shard.ErrClosed) && !errors.Is(g.err, context.Canceled) {
+			full := errors.Is(g.err, shard.ErrDiskFull)
+			switch {
+			case full:
+				if e.cfg.OnDiskFull != nil {
+					e.cfg.OnDiskFull()
+				}
+				if ok, n := e.diskFullLog.allow(time.Now()); ok {
+					e.cfg.Logger.Error("datastreams: disk full, refusing records", "stream", m.Name, "shard", g.s.info.ID,
+						"err", g.err, "refused_appends", n)
+				}
+			case !errors.Is(g.err, shard.ErrClosed) && !errors.Is(g.err, context.Canceled):
 				e.cfg.Logger.Error("datastreams: append failed", "stream", m.Name, "shard", g.s.info.ID, "err", g.err)
+			}
+			msg := "Internal service failure."
+			if full {
+				msg = diskFullMessage(g.err)
 			}
 			if len(order) == 1 && len(entries) == len(g.idx) {
 				if errors.Is(g.err, shard.ErrClosed) {
 					return PutOutput{}, e.streamNotFound(m.Name)
 				}
+				if full {
+					return PutOutput{}, &Error{Kind: ErrUnavailable, Message: msg}
+				}
 				return PutOutput{}, fmt.Errorf("%w: %w", ErrInternal, g.err)
 			}
 			for _, i := range g.idx {
-				out.Results[i] = PutResult{ErrorCode: "InternalFailure", ErrorMessage: "Internal service failure."}
+				out.Results[i] = PutResult{ErrorCode: "InternalFailure", ErrorMessage: msg}
 				out.Failed++
 			}
 			continue
@@ -436,4 +453,10 @@ func (e *Engine) PutRecord(ctx context.Context, ref StreamRef, en PutEntry, sequ
 		return PutResult{}, false, fmt.Errorf("%w: %s", ErrInternal, r.ErrorMessage)
 	}
 	return r, out.Encrypted, nil
+}
+
+// diskFullMessage tells a client that a full disk refused its records.
+func diskFullMessage(err error) string {
+	return fmt.Sprintf("Disk full: %s. The records were not stored; retry once space is freed.",
+		strings.TrimPrefix(err.Error(), shard.ErrDiskFull.Error()+": "))
 }

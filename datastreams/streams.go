@@ -116,23 +116,28 @@ func (e *Engine) DeleteStream(ref StreamRef) error {
 	if err != nil {
 		return err
 	}
-	e.mu.Lock()
-	if e.streams[name] != st {
-		e.mu.Unlock()
-		return e.streamNotFound(name)
-	}
-	delete(e.streams, name)
-	e.mu.Unlock()
-
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	e.mu.RLock()
+	listed := e.streams[name] == st
+	e.mu.RUnlock()
+	if !listed {
+		return e.streamNotFound(name)
+	}
 	state := st.state.Load()
 	for _, s := range state.shards {
 		s.log.Close()
 	}
+	// The stream stays listed until its files are gone, so that a delete
+	// that failed (its logs are closed by then) is found and finished by a retry.
 	if err := e.sd.Delete(streamdir.Stream{Meta: state.meta, Path: st.dir}); err != nil {
 		return fmt.Errorf("datastreams: %w", err)
 	}
+	e.mu.Lock()
+	if e.streams[name] == st {
+		delete(e.streams, name)
+	}
+	e.mu.Unlock()
 	e.cfg.Logger.Info("datastreams: stream deleted", "stream", name)
 	return nil
 }

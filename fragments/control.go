@@ -158,21 +158,25 @@ func (s *Store) DeleteStream(ref StreamRef, version string) error {
 	if version != "" && version != strconv.FormatInt(m.Version, 10) {
 		return errorf(ErrVersionMismatch, "The stream version %s is not the latest version.", version)
 	}
-	s.mu.Lock()
-	if s.streams[m.Name] != st {
-		s.mu.Unlock()
+	if s.byName(m.Name) != st {
 		return notFound()
 	}
-	delete(s.streams, m.Name)
-	s.mu.Unlock()
 	st.log.Load().Close()
+	st.dropHeld()
 	s.ix.drop(m.ID)
 	if mi, ok := s.idx.(*memIndex); ok {
 		mi.drop(m.ID)
 	}
+	// The stream stays listed until its files are gone, so that a delete
+	// that failed is found and finished by a retry.
 	if err := s.sd.Delete(streamdir.Stream{Meta: m, Path: st.path}); err != nil {
 		return fmt.Errorf("fragments: %w", err)
 	}
+	s.mu.Lock()
+	if s.streams[m.Name] == st {
+		delete(s.streams, m.Name)
+	}
+	s.mu.Unlock()
 	s.cfg.Logger.Info("fragments: video stream deleted", "stream", m.Name)
 	return nil
 }

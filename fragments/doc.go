@@ -23,4 +23,14 @@
 //
 // Only the first video track of a publisher is stored. Audio samples that
 // arrive later than the keyframe that closed their fragment are dropped.
+//
+// A full disk: fragments the log refuses are held in memory (up to
+// maxHeldBytes a stream) under the numbers they will be stored with; live
+// HLS readers get them, ListFragments and GetMedia only once they are
+// stored, which happens by itself when space returns (they then carry the
+// server time of that write). Held fragments are lost if the server stops
+// first. Time-index writes that fail are kept and retried; at start the
+// index is completed from the log (reindex). An optional disk reserve
+// (reserve.go) deletes the oldest video segments, across streams, while free
+// space is below it.
 package fragments

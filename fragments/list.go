@@ -130,9 +130,7 @@ func (st *Stream) Select(sel Selector, max int) ([]FragmentInfo, bool, error) {
 // fragment (afterTime, afterSeq) when afterSeq is set.
 func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq uint64, numbers bool) ([]FragmentInfo, bool, error) {
 	m := st.meta.Load()
-	if err := st.s.ix.flush(); err != nil {
-		return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
-	}
+	st.s.flushIndex()
 	// The APIs carry timestamps in milliseconds: a range ends at the end of
 	// its last millisecond, so a fragment's own timestamp, sent back, selects it.
 	start, end := sel.Start.UnixNano(), sel.End.UnixNano()
@@ -188,9 +186,7 @@ func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq ui
 // From returns up to max stored fragments from sequence number from on, as
 // the index knows them.
 func (st *Stream) From(from uint64, max int) ([]FragmentInfo, error) {
-	if err := st.s.ix.flush(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInternal, err)
-	}
+	st.s.flushIndex()
 	var out []FragmentInfo
 	err := st.s.idx.FragmentsFrom(st.meta.Load().ID, max64(from, st.log.Load().Bounds().First), func(f index.FragmentInfo) bool {
 		out = append(out, st.infoFrom(f))
@@ -209,8 +205,29 @@ func max64(a, b uint64) uint64 {
 	return b
 }
 
-// Read returns up to max stored fragments from sequence number from on.
+// Read returns up to max stored fragments from sequence number from on,
+// followed by those held in memory while the disk is full.
 func (st *Stream) Read(from uint64, max int) ([]*Fragment, []FragmentInfo, error) {
+	frags, infos, err := st.readLog(from, max)
+	if err != nil || len(frags) == max || st.held.n.Load() == 0 {
+		return frags, infos, err
+	}
+	if n := len(infos); n > 0 {
+		from = infos[n-1].Seq + 1
+	}
+	hf, hi := st.heldFrom(from, max-len(frags))
+	if len(hi) == 0 || hi[0].Seq != from {
+		// The ones asked for were stored meanwhile: read them from the log.
+		more, moreInfos, err := st.readLog(from, max-len(frags))
+		if err != nil {
+			return nil, nil, err
+		}
+		hf, hi = more, moreInfos
+	}
+	return append(frags, hf...), append(infos, hi...), nil
+}
+
+func (st *Stream) readLog(from uint64, max int) ([]*Fragment, []FragmentInfo, error) {
 	recs, err := st.log.Load().Read(from, max, 64<<20)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInternal, err)

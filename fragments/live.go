@@ -99,7 +99,7 @@ func mergeRecent(seed, appended []FragmentInfo) []FragmentInfo {
 // AddPart publishes a part of the fragment in progress to live readers. The
 // publisher calls it in order; part 0 starts a fragment.
 func (st *Stream) AddPart(p *Part) {
-	next := st.log.Load().Bounds().Next
+	next := st.nextSeq()
 	l := &st.live
 	l.mu.Lock()
 	if p.Index == 0 || l.next != next {

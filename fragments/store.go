@@ -32,6 +32,13 @@ type Config struct {
 	// LiveBuffer is how much a stream with retention 0 keeps, in memory only,
 	// for live readers (default 5 minutes, as KVS).
 	LiveBuffer time.Duration
+	// The disk reserve (reserve.go): while free space on Dir's file system
+	// is below ReserveBytes or ReservePercent of its size (the larger), the
+	// oldest video is deleted. Both 0: off. ReserveCheck is how often free
+	// space is checked (default 10s).
+	ReserveBytes   int64
+	ReservePercent float64
+	ReserveCheck   time.Duration
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -53,6 +60,10 @@ type Store struct {
 	idx timeIndex
 	ix  *indexer // write-behind of idx
 
+	ixLog      rateLog // failed index writes, logged at a bounded rate
+	reserveLog rateLog // a reserve that cannot be kept
+	reserveC   chan struct{}
+
 	mu      sync.RWMutex
 	streams map[string]*Stream
 
@@ -71,6 +82,7 @@ type Stream struct {
 
 	publisher atomic.Pointer[string] // id of the publishing session, if any
 	live      live
+	held      held // fragments a full disk kept from being stored
 }
 
 type logRef struct{ shard.Log }
@@ -105,6 +117,9 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.LiveBuffer <= 0 {
 		cfg.LiveBuffer = 5 * time.Minute
 	}
+	if cfg.ReserveCheck <= 0 {
+		cfg.ReserveCheck = 10 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -116,7 +131,7 @@ func Open(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fragments: %w", err)
 	}
-	s := &Store{cfg: cfg, sd: sd, streams: map[string]*Stream{}, stop: make(chan struct{})}
+	s := &Store{cfg: cfg, sd: sd, streams: map[string]*Stream{}, stop: make(chan struct{}), reserveC: make(chan struct{}, 1)}
 	if cfg.Dir != "" {
 		s.idx = cfg.Catalog
 	} else {
@@ -139,7 +154,21 @@ func Open(cfg Config) (*Store, error) {
 	s.wg.Add(2)
 	go s.retentionLoop()
 	go s.indexLoop()
+	if s.reserveOn() {
+		s.wg.Add(1)
+		go s.reserveLoop()
+	}
 	return s, nil
+}
+
+// flushIndex writes the pending index entries for a reader. A failure (a
+// full disk) keeps them pending: the reader sees the index as it is.
+func (s *Store) flushIndex() {
+	if err := s.ix.flush(); err != nil {
+		if ok, n := s.ixLog.allow(time.Now()); ok {
+			s.cfg.Logger.Warn("fragments: write the time index (kept in memory, retried)", "err", err, "failures", n)
+		}
+	}
 }
 
 // indexLoop flushes the time index behind the appends.
@@ -152,8 +181,11 @@ func (s *Store) indexLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
+			s.writeHeld()
 			if err := s.ix.flush(); err != nil {
-				s.cfg.Logger.Warn("fragments: write the time index", "err", err)
+				if ok, n := s.ixLog.allow(time.Now()); ok {
+					s.cfg.Logger.Warn("fragments: write the time index (kept in memory, retried)", "err", err, "failures", n)
+				}
 			}
 		}
 	}
@@ -178,41 +210,74 @@ func (st *Stream) openLog(firstSeq uint64) error {
 	return nil
 }
 
-// reindex adds to the time index the fragments it lacks (written after the
-// last index update before a crash, or all of them when the catalog was lost).
+// reindex adds to the time index the fragments it lacks: those written
+// after the last index update before a crash or while the index could not
+// be written (a full disk), all of them when the catalog was lost, and any
+// hole that an earlier version left by writing a later batch past a failed one.
 func (s *Store) reindex(st *Stream) error {
 	m := st.meta.Load()
 	l := st.log.Load()
 	b := l.Bounds()
-	from := b.First
-	if last, ok := s.idx.LastFragment(m.ID); ok && last+1 > from {
-		from = last + 1
+	type gap struct{ from, to uint64 } // [from, to)
+	var gaps []gap
+	expect := b.First
+	err := s.idx.FragmentsFrom(m.ID, b.First, func(f index.FragmentInfo) bool {
+		if f.Seq >= b.Next {
+			return false
+		}
+		if f.Seq > expect {
+			gaps = append(gaps, gap{expect, f.Seq})
+		}
+		expect = f.Seq + 1
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("fragments: reindex %s: %w", m.Name, err)
+	}
+	if expect < b.Next {
+		gaps = append(gaps, gap{expect, b.Next})
 	}
 	n := 0
-	for from < b.Next {
-		recs, err := l.Read(from, 64, 64<<20)
-		if err != nil {
-			return fmt.Errorf("fragments: reindex %s: %w", m.Name, err)
-		}
-		if len(recs) == 0 {
-			break
-		}
-		infos := make([]index.FragmentInfo, 0, len(recs))
-		for _, r := range recs {
-			var f Fragment
-			if err := decodeMeta(r.Meta, &f); err != nil {
-				return fmt.Errorf("fragments: reindex %s fragment %d: %w", m.Name, r.Seq, err)
+	failed := false // after a failed write, the rest waits in the indexer: no holes
+	for _, g := range gaps {
+		for from := g.from; from < g.to; {
+			recs, err := l.Read(from, int(min(64, g.to-from)), 64<<20)
+			if err != nil {
+				return fmt.Errorf("fragments: reindex %s: %w", m.Name, err)
 			}
-			infos = append(infos, infoOf(r.Seq, r.Time, &f, len(r.Data)))
-			from = r.Seq + 1
+			infos := make([]index.FragmentInfo, 0, len(recs))
+			for _, r := range recs {
+				if r.Seq >= g.to {
+					break
+				}
+				var f Fragment
+				if err := decodeMeta(r.Meta, &f); err != nil {
+					return fmt.Errorf("fragments: reindex %s fragment %d: %w", m.Name, r.Seq, err)
+				}
+				infos = append(infos, infoOf(r.Seq, r.Time, &f, len(r.Data)))
+			}
+			if len(infos) == 0 {
+				break
+			}
+			from = infos[len(infos)-1].Seq + 1
+			if !failed {
+				if err := s.idx.PutFragments(m.ID, infos); err != nil {
+					// A full disk: start anyway; the entries stay pending
+					// and are written, with every later one, once they can be.
+					failed = true
+					s.cfg.Logger.Warn("fragments: write the time index (kept in memory, retried)", "stream", m.Name, "err", err)
+				}
+			}
+			if failed {
+				for _, fi := range infos {
+					s.ix.add(m.ID, fi)
+				}
+			}
+			n += len(infos)
 		}
-		if err := s.idx.PutFragments(m.ID, infos); err != nil {
-			return err
-		}
-		n += len(infos)
 	}
 	if n > 0 {
-		s.cfg.Logger.Info("fragments: time index rebuilt", "stream", m.Name, "fragments", n)
+		s.cfg.Logger.Info("fragments: time index rebuilt", "stream", m.Name, "fragments", n, "ranges", len(gaps))
 	}
 	return nil
 }
@@ -245,6 +310,15 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	s.wg.Wait()
+	s.writeHeld()
+	s.mu.RLock()
+	for _, st := range s.streams {
+		if h := st.Held(); h.Held > 0 {
+			s.cfg.Logger.Error("fragments: closing with fragments held in memory that the disk refused: they are lost",
+				"stream", st.meta.Load().Name, "fragments", h.Held, "bytes", h.HeldBytes, "err", h.Err)
+		}
+	}
+	s.mu.RUnlock()
 	err := s.ix.flush()
 	s.closeAll()
 	return err
@@ -380,8 +454,29 @@ type Stored struct {
 	Durable    time.Time // when the append returned: the fragment was on disk
 }
 
-// Append stores a fragment durably and indexes it by time.
+// Append stores a fragment durably and indexes it by time. When the disk
+// is full the fragment is held in memory instead (see held.go) and the
+// error is a *NotStoredError.
 func (st *Stream) Append(ctx context.Context, f *Fragment) (Stored, error) {
+	h := &st.held
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	if err := st.writeHeldLocked(ctx); err != nil {
+		return st.holdLocked(f, err)
+	}
+	stored, err := st.appendLocked(ctx, f)
+	if errors.Is(err, shard.ErrDiskFull) {
+		return st.holdLocked(f, err)
+	}
+	if err == nil {
+		h.setErr(nil)
+	}
+	return stored, err
+}
+
+// appendLocked appends one fragment to the log, with the held list's
+// writer lock held.
+func (st *Stream) appendLocked(ctx context.Context, f *Fragment) (Stored, error) {
 	entry := []shard.Entry{{Meta: encodeMeta(f), Data: f.Data}}
 	var res shard.Appended
 	var err error
@@ -390,6 +485,9 @@ func (st *Stream) Append(ctx context.Context, f *Fragment) (Stored, error) {
 		if !errors.Is(err, shard.ErrClosed) || st.s.byName(st.meta.Load().Name) != st {
 			break // a retention switch closed the log: append to the new one
 		}
+	}
+	if errors.Is(err, shard.ErrDiskFull) {
+		return Stored{}, err
 	}
 	if errors.Is(err, shard.ErrClosed) {
 		st.dropParts()

@@ -15,6 +15,11 @@
 //
 // # Caveats
 //
+// A fragment the disk refuses (a full disk) does not end the session: the
+// stream holds it in memory for live viewers and stores it when space
+// returns; the session shows the error (Info.StoreError), counts held and
+// unstored fragments and logs at most once per storeLogEvery.
+//
 // A fragment is acknowledged (counted, timed) only once it is durable. The
 // commit latency recorded per session runs from the arrival of the keyframe
 // that closed a fragment to the end of its append.

@@ -87,8 +87,20 @@ type Session struct {
 	lmu       sync.Mutex
 	latencies []time.Duration // ring of recent commit latencies
 	latNext   int
-	errOnce   sync.Once
+
+	// Storing failures (a full disk): the current error, counts, and a
+	// log repeated at most once per storeLogEvery.
+	emu        sync.Mutex
+	storeErr   string
+	storeErrAt time.Time
+	held       int64 // fragments kept in memory to be stored when space returns
+	unstored   int64 // fragments not stored at all
+	errCount   int   // failures since the last log line
+	errLogged  time.Time
 }
+
+// storeLogEvery bounds how often a session logs that storing fails.
+const storeLogEvery = 10 * time.Second
 
 type unitKind uint8
 
@@ -272,13 +284,17 @@ func (s *Session) feed(u unit) {
 	}
 }
 
-// store is the fragmenter's output: append durably, then account.
+// store is the fragmenter's output: append durably, then account. A
+// fragment the disk refused is held in memory by the stream (live viewers
+// still get it) or, past that memory, not stored: either way the session
+// shows the error and goes on; storing resumes by itself.
 func (s *Session) store(f *fragments.Fragment) error {
 	stored, err := s.stream.Append(context.Background(), f)
 	if err != nil {
-		s.errOnce.Do(func() { s.log.Error("ingest: store fragment", "err", err) })
+		s.storeFailed(err)
 		return err
 	}
+	s.storeWorked()
 	lat := stored.Durable.Sub(f.Arrival)
 	s.fragCount.Add(1)
 	s.bytes.Add(int64(len(f.Data)))
@@ -294,6 +310,42 @@ func (s *Session) store(f *fragments.Fragment) error {
 	return nil
 }
 
+func (s *Session) storeFailed(err error) {
+	var ns *fragments.NotStoredError
+	held := errors.As(err, &ns) && ns.Held
+	now := time.Now()
+	s.emu.Lock()
+	if s.storeErr == "" {
+		s.storeErrAt = now
+	}
+	s.storeErr = err.Error()
+	if held {
+		s.held++
+	} else {
+		s.unstored++
+	}
+	s.errCount++
+	logNow := s.errLogged.IsZero() || now.Sub(s.errLogged) >= storeLogEvery
+	n, heldN, unstored := s.errCount, s.held, s.unstored
+	if logNow {
+		s.errLogged, s.errCount = now, 0
+	}
+	s.emu.Unlock()
+	if logNow {
+		s.log.Error("ingest: store fragment", "err", err, "failures", n, "held_fragments", heldN, "unstored_fragments", unstored)
+	}
+}
+
+func (s *Session) storeWorked() {
+	s.emu.Lock()
+	was := s.storeErr
+	s.storeErr, s.errLogged, s.errCount = "", time.Time{}, 0
+	s.emu.Unlock()
+	if was != "" {
+		s.log.Info("ingest: storing fragments again", "after", was)
+	}
+}
+
 // Close ends the session: queued media is fragmented, the last GOP stored,
 // the publisher slot freed. It waits for that to finish.
 func (s *Session) Close() {
@@ -303,19 +355,31 @@ func (s *Session) Close() {
 
 // Info is a session's state for operators.
 type Info struct {
-	ID           string        `json:"id"`
-	Stream       string        `json:"stream"`
-	Protocol     string        `json:"protocol"`
-	Remote       string        `json:"remote"`
-	Tracks       []string      `json:"tracks"`
-	Started      time.Time     `json:"started"`
-	Units        int64         `json:"units"`
-	DroppedUnits int64         `json:"droppedUnits"`
-	Fragments    int64         `json:"fragments"`
-	Bytes        int64         `json:"bytes"`
-	LastFragment string        `json:"lastFragment,omitempty"`
-	CommitP50    time.Duration `json:"commitP50Nanos"`
-	CommitP99    time.Duration `json:"commitP99Nanos"`
+	ID           string    `json:"id"`
+	Stream       string    `json:"stream"`
+	Protocol     string    `json:"protocol"`
+	Remote       string    `json:"remote"`
+	Tracks       []string  `json:"tracks"`
+	Started      time.Time `json:"started"`
+	Units        int64     `json:"units"`
+	DroppedUnits int64     `json:"droppedUnits"`
+	Fragments    int64     `json:"fragments"`
+	Bytes        int64     `json:"bytes"`
+	LastFragment string    `json:"lastFragment,omitempty"`
+	// StoreError is why fragments are not being stored (a full disk), since
+	// StoreErrorSince; empty while storing works.
+	StoreError      string    `json:"storeError,omitempty"`
+	StoreErrorSince time.Time `json:"storeErrorSince,omitzero"`
+	// HeldFragments were refused by the disk and kept in memory: live
+	// viewers get them and they are stored when space returns.
+	// StreamHeldFragments is how many of the stream's wait now.
+	HeldFragments       int64 `json:"heldFragments"`
+	StreamHeldFragments int   `json:"streamHeldFragments"`
+	// UnstoredFragments were refused by the disk when the memory for held
+	// fragments was full: they are not stored anywhere.
+	UnstoredFragments int64         `json:"unstoredFragments"`
+	CommitP50         time.Duration `json:"commitP50Nanos"`
+	CommitP99         time.Duration `json:"commitP99Nanos"`
 	// CommitLatencies are the recent commit latencies (up to 1024), given
 	// only when asked for (Manager.SessionsWithLatencies).
 	CommitLatencies []time.Duration `json:"commitLatenciesNanos,omitempty"`
@@ -327,6 +391,14 @@ func (s *Session) Info() Info {
 		Started: s.started, Units: s.units.Load(), DroppedUnits: s.dropped.Load(), Fragments: s.fragCount.Load(), Bytes: s.bytes.Load()}
 	if n := s.lastNumber.Load(); n != nil {
 		in.LastFragment = *n
+	}
+	s.emu.Lock()
+	in.StoreError, in.StoreErrorSince, in.HeldFragments, in.UnstoredFragments = s.storeErr, s.storeErrAt, s.held, s.unstored
+	s.emu.Unlock()
+	hi := s.stream.Held()
+	in.StreamHeldFragments = hi.Held
+	if in.StoreError == "" && hi.Err != nil {
+		in.StoreError = hi.Err.Error() // the publisher's appends work, held ones wait
 	}
 	s.lmu.Lock()
 	l := append([]time.Duration(nil), s.latencies...)

@@ -58,6 +58,12 @@ type Config struct {
 		StreamLimit  int                 `yaml:"stream_limit"`
 		LiveBuffer   time.Duration       `yaml:"live_buffer"`
 		Sources      []rtsp.SourceConfig `yaml:"sources"`
+		// DiskReserve, e.g. "5%" or "10GiB": while free space on the data
+		// directory's file system is below it, the oldest video is deleted
+		// (whole segments, oldest first across video streams). Empty: off.
+		DiskReserve string `yaml:"disk_reserve"`
+		// DiskReserveCheck is how often free space is checked (default 10s).
+		DiskReserveCheck time.Duration `yaml:"disk_reserve_check"`
 	} `yaml:"video"`
 	Kinesis struct {
 		ShardLimit               int           `yaml:"shard_limit"`
@@ -84,6 +90,7 @@ func defaultConfig() Config {
 	c.Video.PartDuration = 200 * time.Millisecond
 	c.Video.StreamLimit = 10000
 	c.Video.LiveBuffer = 5 * time.Minute
+	c.Video.DiskReserveCheck = 10 * time.Second
 	c.LogLevel = "info"
 	c.LogFormat = "text"
 	c.AccountID = "000000000000"
@@ -137,6 +144,8 @@ func settings() []setting {
 			c.Video.PartDuration = d
 			return err
 		}},
+		{"video-disk-reserve", `free space to keep on the data directory's file system by deleting the oldest video, e.g. "5%" or "10GiB" (default: off)`,
+			str(func(c *Config) *string { return &c.Video.DiskReserve })},
 		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
 		{"log-level", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
@@ -296,6 +305,12 @@ func (c *Config) Validate() error {
 	if v.StreamLimit < 1 || v.LiveBuffer < time.Second {
 		errs = append(errs, errors.New("video stream_limit must be positive and live_buffer at least 1s"))
 	}
+	if _, _, err := parseDiskReserve(v.DiskReserve); err != nil {
+		errs = append(errs, err)
+	}
+	if v.DiskReserveCheck < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("video disk_reserve_check %v is below 100ms", v.DiskReserveCheck))
+	}
 	for _, s := range v.Sources {
 		if err := s.Validate(); err != nil {
 			errs = append(errs, err)
@@ -312,4 +327,40 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("kinesis segment_max_bytes %d is below 64 KiB", k.SegmentMaxBytes))
 	}
 	return errors.Join(errs...)
+}
+
+// parseDiskReserve reads a disk reserve: a percentage of the file system
+// ("5%") or a size ("10GiB", "500MB", "1048576"). Empty is no reserve.
+func parseDiskReserve(v string) (bytes int64, percent float64, err error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, 0, nil
+	}
+	bad := fmt.Errorf(`video disk_reserve %q: want a percentage such as "5%%" or a size such as "10GiB"`, v)
+	if p, ok := strings.CutSuffix(v, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || f <= 0 || f >= 100 {
+			return 0, 0, bad
+		}
+		return 0, f, nil
+	}
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+	}
+	mult := 1.0
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f*mult >= 1<<62 {
+		return 0, 0, bad
+	}
+	return int64(f * mult), 0, nil
 }

@@ -152,6 +152,16 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		EnforceLimits: cfg.Kinesis.EnforceLimits, SegmentMaxBytes: cfg.Kinesis.SegmentMaxBytes,
 		Logger: log,
 	}
+	reserveBytes, reservePct, _ := parseDiskReserve(cfg.Video.DiskReserve) // checked by Validate
+	if reserveBytes > 0 || reservePct > 0 {
+		// Data writers meeting a full disk make room by the video reserve too.
+		video := &s.video
+		ecfg.OnDiskFull = func() {
+			if v := *video; v != nil {
+				v.CheckReserve()
+			}
+		}
+	}
 	if dataDir != "" {
 		if s.catalog, err = index.Open(filepath.Join(dataDir, "catalog.db")); err != nil {
 			return s, err
@@ -162,7 +172,8 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		return s, err
 	}
 	vcfg := fragments.Config{Keyring: s.keyring, Account: cfg.AccountID, Region: cfg.Region, StreamLimit: cfg.Video.StreamLimit,
-		SegmentMaxBytes: cfg.Kinesis.SegmentMaxBytes, RetentionCheck: cfg.Kinesis.RetentionCheck, LiveBuffer: cfg.Video.LiveBuffer, Logger: log}
+		SegmentMaxBytes: cfg.Kinesis.SegmentMaxBytes, RetentionCheck: cfg.Kinesis.RetentionCheck, LiveBuffer: cfg.Video.LiveBuffer, Logger: log,
+		ReserveBytes: reserveBytes, ReservePercent: reservePct, ReserveCheck: cfg.Video.DiskReserveCheck}
 	if dataDir != "" {
 		vcfg.Dir, vcfg.Catalog = filepath.Join(dataDir, "video"), s.catalog
 	}

@@ -46,6 +46,11 @@
 //
 // # Caveats
 //
+// A full disk fails an append with ErrDiskFull (naming the segment file)
+// after cutting the segment back to its committed end; the log stays
+// usable and appends succeed once space returns. A failed fsync, in
+// contrast, fails the log until it is reopened.
+//
 // Records are never rewritten, so a change of data key (SetKey) applies to
 // records appended after it; it rolls to a new segment. Sequence numbers
 // start at 1 and never go backwards, even when retention empties the log:

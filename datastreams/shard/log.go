@@ -12,6 +12,10 @@ var (
 	ErrTooLarge = errors.New("shard: record too large")
 	ErrNoKey    = errors.New("shard: data key unavailable")
 	ErrFailed   = errors.New("shard: log failed and must be reopened")
+	// ErrDiskFull: the file system had no space for a write. Nothing of the
+	// failed append was kept and the log stays usable: appends succeed
+	// again once space is freed.
+	ErrDiskFull = errors.New("shard: disk full")
 )
 
 // MaxRecordSize bounds one record's meta plus data.

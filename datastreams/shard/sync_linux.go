@@ -21,7 +21,13 @@ func syncData(f *os.File) error {
 
 // preallocate reserves blocks up to size so that commits overwrite
 // allocated space instead of extending the file, which makes each fdatasync
-// cheaper. It is advisory: file systems without fallocate just grow.
-func preallocate(f *os.File, size int64) {
-	unix.Fallocate(int(f.Fd()), 0, 0, size)
+// cheaper. It is advisory: file systems without fallocate just grow, and
+// the caller only acts on a full disk.
+func preallocate(f *os.File, size int64) error {
+	for {
+		err := unix.Fallocate(int(f.Fd()), 0, 0, size)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
 }

@@ -8,4 +8,4 @@ import "os"
 func syncData(f *os.File) error { return f.Sync() }
 
 // preallocate is a no-op where fallocate is not available.
-func preallocate(*os.File, int64) {}
+func preallocate(*os.File, int64) error { return nil }

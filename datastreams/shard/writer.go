@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/fsutil"
@@ -107,10 +108,19 @@ func (l *FileLog) commit(batch []*appendReq) {
 	}
 	if end := base + int64(len(buf)); end > seg.alloc {
 		seg.alloc = max(end, seg.alloc+min(preallocChunk, l.opts.SegmentMaxBytes))
-		preallocate(seg.f, seg.alloc)
+		if err := preallocate(seg.f, seg.alloc); err != nil {
+			// Reserving ahead failed (a nearly full disk may still hold
+			// this batch): drop what fallocate may have reserved and let
+			// the write decide.
+			seg.alloc = base
+			if terr := seg.f.Truncate(base); terr != nil {
+				l.abort(batch, base, writeError("write", seg.path, terr))
+				return
+			}
+		}
 	}
 	if _, err := seg.f.WriteAt(buf, base); err != nil {
-		l.abort(batch, base, fmt.Errorf("shard: write %s: %w", seg.path, err))
+		l.abort(batch, base, writeError("write", seg.path, err))
 		return
 	}
 	syncStart := time.Now()
@@ -135,12 +145,30 @@ func (l *FileLog) commit(batch []*appendReq) {
 }
 
 // abort undoes a failed write by cutting the file back to the committed end.
+// The log stays usable: a write that failed (a full disk) and was cut off
+// left nothing behind, unlike a failed fsync.
 func (l *FileLog) abort(batch []*appendReq, base int64, err error) {
 	if terr := l.active.f.Truncate(base); terr != nil {
 		l.failed = fmt.Errorf("%w: %w (truncate: %v)", ErrFailed, err, terr)
 		err = l.failed
+	} else {
+		l.active.alloc = base
 	}
 	fail(batch, err)
+}
+
+// writeError describes a failed write to the segment at path. A full disk
+// (or quota) is ErrDiskFull. The message names the data file even when the
+// failing call used a temporary one, which no longer exists afterwards.
+func writeError(op, path string, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %s %s: %w", ErrDiskFull, op, path, err)
+	}
+	return fmt.Errorf("shard: %s %s: %w", op, path, err)
 }
 
 // maybeRoll makes sure there is an active segment fit for a batch of size
@@ -164,6 +192,8 @@ func (l *FileLog) seal(s *segment) {
 	if s.alloc > size {
 		if err := s.f.Truncate(size); err != nil {
 			l.opts.Logger.Warn("shard: release preallocated space", "path", s.path, "err", err)
+		} else {
+			s.alloc = size
 		}
 	}
 	if lastSeq, _, _ := s.state(); lastSeq != 0 {
@@ -195,7 +225,7 @@ func (l *FileLog) roll(now int64, next uint64, ver uint32) error {
 	tmp := s.path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("shard: create segment: %w", err)
+		return writeError("create segment", s.path, err)
 	}
 	_, err = f.Write(hdr.marshal())
 	if err == nil {
@@ -210,7 +240,7 @@ func (l *FileLog) roll(now int64, next uint64, ver uint32) error {
 	if err != nil {
 		f.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("shard: create segment %s: %w", s.path, err)
+		return writeError("create segment", s.path, err)
 	}
 	s.f = f
 	s.refs.Store(1)

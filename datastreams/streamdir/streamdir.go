@@ -187,28 +187,35 @@ func (d *Dir) Save(path string, meta *index.Stream) error {
 }
 
 // Delete removes a stream whose logs are closed: its files, catalog entry,
-// time index and cached data keys.
+// time index and cached data keys. It works on a full disk, which is when
+// operators delete to make room, and may be retried after an error:
+//   - the rename to a ".deleted" name is the commit point: a crash before
+//     it leaves the stream, after it nothing (Open finishes the removal);
+//   - the files go before the catalog is written, since bbolt needs free
+//     pages to write: a catalog that could not be updated is only logged,
+//     and Open reconciles it from the manifests and prunes its indexes.
 func (d *Dir) Delete(st Stream) error {
 	d.ForgetKeys(st.Meta.ID)
 	if st.Path == "" {
 		return nil
 	}
-	// Rename first: the next Open finishes a delete it finds half done.
 	gone := st.Path + deletedSuffix
 	if err := os.Rename(st.Path, gone); err != nil {
-		return fmt.Errorf("streamdir: delete %s: %w", st.Meta.Name, err)
+		// A retry after a failure past the rename finds only gone.
+		if _, serr := os.Stat(gone); !errors.Is(err, os.ErrNotExist) || serr != nil {
+			return fmt.Errorf("streamdir: delete %s: %w", st.Meta.Name, err)
+		}
 	}
 	if err := fsutil.SyncDir(d.cfg.Root); err != nil {
-		return err
-	}
-	if err := d.cfg.Catalog.DeleteStream(d.cfg.Kind, st.Meta.Name); err != nil {
-		return fmt.Errorf("streamdir: %w", err)
-	}
-	if err := d.cfg.Catalog.DropStreamIndexes(st.Meta.ID); err != nil {
-		return fmt.Errorf("streamdir: %w", err)
+		return fmt.Errorf("streamdir: delete %s: %w", st.Meta.Name, err)
 	}
 	if err := os.RemoveAll(gone); err != nil {
-		d.cfg.Logger.Warn("streamdir: remove deleted stream", "dir", gone, "err", err)
+		return fmt.Errorf("streamdir: delete %s: %w", st.Meta.Name, err)
+	}
+	if err := d.cfg.Catalog.DeleteStream(d.cfg.Kind, st.Meta.Name); err != nil {
+		d.cfg.Logger.Warn("streamdir: deleted stream stays in the catalog until the next start", "stream", st.Meta.Name, "err", err)
+	} else if err := d.cfg.Catalog.DropStreamIndexes(st.Meta.ID); err != nil {
+		d.cfg.Logger.Warn("streamdir: deleted stream's indexes stay in the catalog until the next start", "stream", st.Meta.Name, "err", err)
 	}
 	return nil
 }

@@ -45,6 +45,10 @@ type Mapping struct {
 	Err    error
 	Type   string
 	Status int
+	// Public keeps the message of a 5xx answer (the server's condition,
+	// such as a full disk, that the client should see and retry on); the
+	// engine logs those itself, so they are not logged again per request.
+	Public bool
 }
 
 // ErrorTable maps a handler package's sentinel errors; the first match wins.
@@ -76,18 +80,21 @@ var (
 
 // WriteError writes err as an AWS JSON error: the __type and message body,
 // the x-amzn-ErrorType header and the status. Errors that are neither an
-// APIError nor in the table are internal failures; those are logged with the
-// request id and answered without detail.
+// APIError nor in the table are internal failures; those, and every 5xx
+// but a Public one, are logged with the request id and answered without
+// detail.
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, table ErrorTable, proto Protocol, err error) {
 	var ae *APIError
+	public := false
 	if !errors.As(err, &ae) {
 		if m := table.Lookup(err); m != nil {
 			ae = &APIError{Type: m.Type, Message: err.Error(), Status: m.Status}
+			public = m.Public
 		} else {
 			ae = Internal()
 		}
 	}
-	if ae.Status >= 500 {
+	if ae.Status >= 500 && !public {
 		log.Error("internal failure", "request_id", RequestID(r), "err", err)
 		ae = &APIError{Type: ae.Type, Status: ae.Status}
 	}

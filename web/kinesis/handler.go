@@ -23,6 +23,9 @@ var errorTable = awsapi.ErrorTable{
 	{Err: datastreams.ErrExpiredIterator, Type: "ExpiredIteratorException", Status: http.StatusBadRequest},
 	{Err: datastreams.ErrExpiredNextToken, Type: "ExpiredNextTokenException", Status: http.StatusBadRequest},
 	{Err: datastreams.ErrKMSNotFound, Type: "KMSNotFoundException", Status: http.StatusBadRequest},
+	// A full disk: 503, which the AWS SDKs and CLI retry, with a message
+	// saying so.
+	{Err: datastreams.ErrUnavailable, Type: "ServiceUnavailable", Status: http.StatusServiceUnavailable, Public: true},
 	{Err: datastreams.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
