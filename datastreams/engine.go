@@ -14,6 +14,7 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/fsutil"
+	"github.com/shardcast/shardcast/datastreams/ratelog"
 	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
@@ -66,7 +67,7 @@ type Engine struct {
 	mu      sync.RWMutex // guards streams; held briefly
 	streams map[string]*stream
 
-	diskFullLog rateLog // appends refused by a full disk, logged at a bounded rate
+	diskFullLog ratelog.Limiter // appends refused by a full disk, logged at a bounded rate
 
 	stop chan struct{}
 	wg   sync.WaitGroup

@@ -189,7 +189,7 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 				if e.cfg.OnDiskFull != nil {
 					e.cfg.OnDiskFull()
 				}
-				if ok, n := e.diskFullLog.allow(time.Now()); ok {
+				if ok, n := e.diskFullLog.Allow(time.Now()); ok {
 					e.cfg.Logger.Error("datastreams: disk full, refusing records", "stream", m.Name, "shard", g.s.info.ID,
 						"err", g.err, "refused_appends", n)
 				}

@@ -85,7 +85,7 @@ func (s *Store) EnforceReserve() int {
 		}
 		st, seg := s.oldestSegment()
 		if st == nil {
-			if ok, _ := s.reserveLog.allow(time.Now()); ok {
+			if ok, _ := s.reserveLog.Allow(time.Now()); ok {
 				s.cfg.Logger.Warn("fragments: free space is below the disk reserve and no video is left to delete",
 					"free_bytes", free, "reserve_bytes", reserve)
 			}

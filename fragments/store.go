@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/ratelog"
 	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
@@ -60,8 +61,8 @@ type Store struct {
 	idx timeIndex
 	ix  *indexer // write-behind of idx
 
-	ixLog      rateLog // failed index writes, logged at a bounded rate
-	reserveLog rateLog // a reserve that cannot be kept
+	ixLog      ratelog.Limiter // failed index writes, logged at a bounded rate
+	reserveLog ratelog.Limiter // a reserve that cannot be kept
 	reserveC   chan struct{}
 
 	mu      sync.RWMutex
@@ -165,7 +166,7 @@ func Open(cfg Config) (*Store, error) {
 // full disk) keeps them pending: the reader sees the index as it is.
 func (s *Store) flushIndex() {
 	if err := s.ix.flush(); err != nil {
-		if ok, n := s.ixLog.allow(time.Now()); ok {
+		if ok, n := s.ixLog.Allow(time.Now()); ok {
 			s.cfg.Logger.Warn("fragments: write the time index (kept in memory, retried)", "err", err, "failures", n)
 		}
 	}
@@ -183,7 +184,7 @@ func (s *Store) indexLoop() {
 		case <-t.C:
 			s.writeHeld()
 			if err := s.ix.flush(); err != nil {
-				if ok, n := s.ixLog.allow(time.Now()); ok {
+				if ok, n := s.ixLog.Allow(time.Now()); ok {
 					s.cfg.Logger.Warn("fragments: write the time index (kept in memory, retried)", "err", err, "failures", n)
 				}
 			}

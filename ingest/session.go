@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/ratelog"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -89,18 +90,14 @@ type Session struct {
 	latNext   int
 
 	// Storing failures (a full disk): the current error, counts, and a
-	// log repeated at most once per storeLogEvery.
+	// log repeated at a bounded rate.
 	emu        sync.Mutex
 	storeErr   string
 	storeErrAt time.Time
 	held       int64 // fragments kept in memory to be stored when space returns
 	unstored   int64 // fragments not stored at all
-	errCount   int   // failures since the last log line
-	errLogged  time.Time
+	errLog     ratelog.Limiter
 }
-
-// storeLogEvery bounds how often a session logs that storing fails.
-const storeLogEvery = 10 * time.Second
 
 type unitKind uint8
 
@@ -324,12 +321,8 @@ func (s *Session) storeFailed(err error) {
 	} else {
 		s.unstored++
 	}
-	s.errCount++
-	logNow := s.errLogged.IsZero() || now.Sub(s.errLogged) >= storeLogEvery
-	n, heldN, unstored := s.errCount, s.held, s.unstored
-	if logNow {
-		s.errLogged, s.errCount = now, 0
-	}
+	logNow, n := s.errLog.Allow(now)
+	heldN, unstored := s.held, s.unstored
 	s.emu.Unlock()
 	if logNow {
 		s.log.Error("ingest: store fragment", "err", err, "failures", n, "held_fragments", heldN, "unstored_fragments", unstored)
@@ -339,7 +332,8 @@ func (s *Session) storeFailed(err error) {
 func (s *Session) storeWorked() {
 	s.emu.Lock()
 	was := s.storeErr
-	s.storeErr, s.errLogged, s.errCount = "", time.Time{}, 0
+	s.storeErr = ""
+	s.errLog = ratelog.Limiter{}
 	s.emu.Unlock()
 	if was != "" {
 		s.log.Info("ingest: storing fragments again", "after", was)
