@@ -67,6 +67,11 @@ type Config struct {
 		RetentionCheck           time.Duration `yaml:"retention_check"`
 		SegmentMaxBytes          int64         `yaml:"segment_max_bytes"`
 	} `yaml:"kinesis"`
+
+	// HTTPBodyTimeout is how long a request body may take to arrive;
+	// HTTPBodyBudget bounds the bytes of request bodies held at once.
+	HTTPBodyTimeout time.Duration `yaml:"http_body_timeout"`
+	HTTPBodyBudget  int64         `yaml:"http_body_budget"`
 }
 
 func defaultConfig() Config {
@@ -89,6 +94,8 @@ func defaultConfig() Config {
 	c.AccountID = "000000000000"
 	c.Region = "us-east-1"
 	c.MaxBodyBytes = 12 << 20
+	c.HTTPBodyTimeout = time.Minute
+	c.HTTPBodyBudget = 256 << 20
 	c.Kinesis.ShardLimit = 500
 	c.Kinesis.OnDemandStreamCountLimit = 50
 	c.Kinesis.IteratorTTL = 5 * time.Minute
@@ -135,6 +142,16 @@ func settings() []setting {
 		{"video-part-duration", "length of low-latency HLS parts, e.g. 200ms (0: one part per fragment)", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			c.Video.PartDuration = d
+			return err
+		}},
+		{"http-body-timeout", "time a request body may take to arrive before the connection is cut (default 1m)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.HTTPBodyTimeout = d
+			return err
+		}},
+		{"http-body-budget", "bytes of request bodies held in memory at once, server wide (default 268435456, 256 MiB)", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			c.HTTPBodyBudget = n
 			return err
 		}},
 		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
@@ -282,6 +299,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("max_body_bytes %d is below 1 MiB", c.MaxBodyBytes))
+	}
+	if c.HTTPBodyTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("http_body_timeout %v is below 1s", c.HTTPBodyTimeout))
+	}
+	if c.HTTPBodyBudget < c.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("http_body_budget %d is below max_body_bytes %d: a largest body could never be read", c.HTTPBodyBudget, c.MaxBodyBytes))
 	}
 	v := c.Video
 	if v.AutoCreateRetentionHours < 0 || v.AutoCreateRetentionHours > 87600 {

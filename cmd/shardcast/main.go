@@ -242,7 +242,8 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	}
 	auth := &awsapi.Auth{Keys: cfg.authKeys()}
 	s.handler = web.NewRouter(web.Config{
-		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Auth: auth,
+		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.HTTPBodyTimeout, BodyBudget: cfg.HTTPBodyBudget,
+		Version: version, Auth: auth,
 		Kinesis: kinesis.New(s.engine, auth, log),
 		KVS:     kvs.New(kvs.Config{Store: s.video, Playback: s.playback, Auth: auth, Logger: log, PublicURL: cfg.PublicURL}),
 		Ingest: func(latencies bool) any {

@@ -186,19 +186,18 @@ func (a *Auth) Check(r *http.Request, body []byte) error {
 // arrive hundreds of times a second.
 var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// ReadBody reads a request body into a pooled buffer, sized from
-// Content-Length when the client sent one. release returns the buffer; the
-// caller must not keep the body (or slices of it) afterwards. A body over
-// the server's limit becomes a 413.
+// ReadBody reads a request body into a pooled buffer. release returns the
+// buffer; the caller must not keep the body (or slices of it) afterwards. The
+// buffer grows as bytes arrive, never past Content-Length: a client that
+// declares a large body and sends little costs little. A body over the
+// server's limit becomes a 413; a read refused with an *APIError (the
+// router's limits) becomes that error.
 func ReadBody(r *http.Request) (body []byte, release func(), err error) {
 	bp := bodyPool.Get().(*[]byte)
 	buf := (*bp)[:0]
-	if n := r.ContentLength; n > 0 && n <= 64<<20 && int64(cap(buf)) < n+1 {
-		buf = make([]byte, 0, n+1) // +1 so the final Read sees EOF without growing
-	}
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			buf = growBody(buf, r.ContentLength)
 		}
 		n, rerr := r.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -209,9 +208,13 @@ func ReadBody(r *http.Request) (body []byte, release func(), err error) {
 			*bp = buf[:0]
 			bodyPool.Put(bp)
 			var tooBig *http.MaxBytesError
-			if errors.As(rerr, &tooBig) {
+			var ae *APIError
+			switch {
+			case errors.As(rerr, &tooBig):
 				return nil, func() {}, &APIError{Type: "SerializationException", Status: http.StatusRequestEntityTooLarge,
 					Message: fmt.Sprintf("Request body is larger than %d bytes.", tooBig.Limit), CapitalMessage: true}
+			case errors.As(rerr, &ae):
+				return nil, func() {}, ae
 			}
 			return nil, func() {}, SerializationError("could not read the request body")
 		}
@@ -222,4 +225,17 @@ func ReadBody(r *http.Request) (body []byte, release func(), err error) {
 			bodyPool.Put(bp)
 		}
 	}, nil
+}
+
+// growBody returns buf with room for more: twice the capacity (at least
+// 16 KiB), but no more than a body of the declared length (and the read
+// that sees its end) needs.
+func growBody(buf []byte, declared int64) []byte {
+	n := max(2*cap(buf), 16<<10)
+	if declared >= 0 && int64(n) > declared+1 {
+		n = max(int(declared)+1, len(buf)+1)
+	}
+	nb := make([]byte, len(buf), n)
+	copy(nb, buf)
+	return nb
 }
