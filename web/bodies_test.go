@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,5 +124,45 @@ func TestBudgetOrder(t *testing.T) {
 	b.release(10)
 	if b.free != 10 {
 		t.Fatalf("free %d", b.free)
+	}
+}
+
+// The body deadline ends with the body: an answer streamed for longer than
+// BodyTimeout, after a body read in time, is delivered whole, and the
+// connection serves the next request.
+func TestBodyTimeoutSparesStreamedAnswers(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	kinesis := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, release, err := awsapi.ReadBody(r)
+		defer release()
+		if err != nil {
+			t.Errorf("body: %v", err)
+			return
+		}
+		for i := 0; i < 8; i++ { // 8 x 100 ms: four times the body timeout
+			time.Sleep(100 * time.Millisecond)
+			if r.Context().Err() != nil {
+				t.Errorf("request cancelled while answering: %v", r.Context().Err())
+				return
+			}
+			w.Write(body)
+			http.NewResponseController(w).Flush()
+		}
+	})
+	srv := httptest.NewServer(NewRouter(Config{Logger: slog.New(slog.DiscardHandler), Kinesis: kinesis, Auth: &awsapi.Auth{},
+		BodyTimeout: timeout}))
+	defer srv.Close()
+	for i := 0; i < 2; i++ { // the second reuses the connection
+		req, _ := http.NewRequest("POST", srv.URL, strings.NewReader("ab"))
+		req.Header.Set("X-Amz-Target", "Kinesis_20131202.Stream")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(got) != strings.Repeat("ab", 8) {
+			t.Fatalf("answer %d: %q %v", i, got, err)
+		}
 	}
 }

@@ -118,11 +118,8 @@ func NewRouter(cfg Config) http.Handler {
 	}
 	admin := func(fn func(w http.ResponseWriter, req *http.Request, body []byte) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {
-			body, release, err := awsapi.ReadBody(req)
+			body, release, err := cfg.Auth.ReadSigned(req)
 			defer release()
-			if err == nil {
-				err = cfg.Auth.Check(req, body)
-			}
 			var out any
 			if err == nil {
 				out, err = fn(w, req, body)

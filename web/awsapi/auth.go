@@ -106,26 +106,34 @@ func parseAuthorization(h string) (sigV4, error) {
 	return s, nil
 }
 
-// Check authenticates r, whose body is passed in (already read) so the
-// payload hash can be verified.
-func (a *Auth) Check(r *http.Request, body []byte) error {
+// signedHeaders is what a request's headers say about its signature, once they
+// have passed the checks that need no body.
+type signedHeaders struct {
+	sig    sigV4
+	secret string
+	when   time.Time
+}
+
+// checkHeaders does the checks that need no body; nil, nil means there is
+// nothing to verify (no keys configured).
+func (a *Auth) checkHeaders(r *http.Request) (*signedHeaders, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		if r.URL.Query().Get("X-Amz-Algorithm") == "AWS4-HMAC-SHA256" && len(a.Keys) == 0 {
-			return nil // presigned: accepted, like a header, when nothing is verified
+			return nil, nil // presigned: accepted, like a header, when nothing is verified
 		}
-		return errMissingAuth
+		return nil, errMissingAuth
 	}
 	sig, err := parseAuthorization(h)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(a.Keys) == 0 {
-		return nil
+		return nil, nil
 	}
 	secret, ok := a.Keys[sig.accessKey]
 	if !ok {
-		return errBadClient
+		return nil, errBadClient
 	}
 	now := time.Now
 	if a.Now != nil {
@@ -137,13 +145,39 @@ func (a *Auth) Check(r *http.Request, body []byte) error {
 	}
 	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
-		return &APIError{Type: "IncompleteSignatureException", Status: http.StatusBadRequest, Message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."}
+		return nil, &APIError{Type: "IncompleteSignatureException", Status: http.StatusBadRequest, Message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."}
 	}
 	if d := now().Sub(when); d > skew || d < -skew {
-		return &APIError{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
+		return nil, &APIError{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %s.)", when.Format("20060102T150405Z"),
 				now().Add(-skew).UTC().Format("20060102T150405Z"), now().UTC().Format("20060102T150405Z"), skew)}
 	}
+	return &signedHeaders{sig: sig, secret: secret, when: when}, nil
+}
+
+// ReadSigned authenticates r and reads its body: the checks that need no
+// body come first, so a request without a known key, or out of date, is
+// refused before its body is received; then the body is read (ReadBody)
+// and the signature verified over it.
+func (a *Auth) ReadSigned(r *http.Request) (body []byte, release func(), err error) {
+	if _, err := a.checkHeaders(r); err != nil {
+		return nil, func() {}, err
+	}
+	body, release, err = ReadBody(r)
+	if err == nil {
+		err = a.Check(r, body)
+	}
+	return body, release, err
+}
+
+// Check authenticates r, whose body is passed in (already read) so the
+// payload hash can be verified.
+func (a *Auth) Check(r *http.Request, body []byte) error {
+	s, err := a.checkHeaders(r)
+	if err != nil || s == nil {
+		return err
+	}
+	sig, secret, when := s.sig, s.secret, s.when
 	// Re-sign a copy that holds exactly the headers the client signed.
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
