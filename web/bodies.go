@@ -17,7 +17,7 @@ import (
 // signature covers the payload), so a client can make the server hold
 // memory without proving who it is. What a body may cost is bounded three
 // ways: its size (MaxBodyBytes, declared or not), its time (it must arrive
-// within BodyTimeout of its first read, then the connection is cut), and
+// within BodyTimeout of the request's headers, then the connection is cut), and
 // the memory all bodies hold together (BodyBudget, taken as bytes arrive;
 // over it a body waits up to BodyBudgetWait, then the request is refused
 // with a retryable 503).
@@ -43,11 +43,18 @@ type limitedBody struct {
 	declared int64 // Content-Length, -1 when not sent
 	read     int64 // bytes read so far
 	held     int64 // budget taken (at least read)
-	started  bool
 	err      error // sticky: the first limit hit
 }
 
+// wrap puts r's body under the limits. The time limit starts now, for a
+// request with a body: the deadline is on the connection, so a body that
+// stops arriving is cut even while a read waits, and even when the handler
+// never reads it (net/http then reads what is left, to reuse the connection).
+// Writers that cannot set a deadline (tests' recorders) leave bodies untimed.
 func (l *bodyLimits) wrap(w http.ResponseWriter, r *http.Request) *limitedBody {
+	if r.ContentLength != 0 && l.timeout > 0 {
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(l.timeout))
+	}
 	return &limitedBody{lim: l, body: http.MaxBytesReader(w, r.Body, l.max), w: w, ctx: r.Context(), declared: r.ContentLength}
 }
 
@@ -55,18 +62,9 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	if !b.started {
-		b.started = true
-		if b.declared > b.lim.max {
-			// Refused before a byte is read.
-			return 0, b.fail(&http.MaxBytesError{Limit: b.lim.max})
-		}
-		if b.lim.timeout > 0 {
-			// The deadline is on the connection, so a body that stops
-			// arriving is cut even while a read is waiting. Writers that
-			// cannot set one (tests' recorders) leave bodies untimed.
-			http.NewResponseController(b.w).SetReadDeadline(time.Now().Add(b.lim.timeout))
-		}
+	if b.declared > b.lim.max {
+		// Refused before a byte is read.
+		return 0, b.fail(&http.MaxBytesError{Limit: b.lim.max})
 	}
 	// Take budget for the bytes this read may bring, before they arrive.
 	rest := b.lim.max + 1 - b.read

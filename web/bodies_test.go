@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -164,5 +165,35 @@ func TestBodyTimeoutSparesStreamedAnswers(t *testing.T) {
 		if err != nil || string(got) != strings.Repeat("ab", 8) {
 			t.Fatalf("answer %d: %q %v", i, got, err)
 		}
+	}
+}
+
+// A body the handler never reads is under the same time limit: net/http
+// reads what is left to reuse the connection, and a client dripping it is
+// cut.
+func TestUnreadSlowBodyIsCut(t *testing.T) {
+	srv := httptest.NewServer(NewRouter(Config{Logger: slog.New(slog.DiscardHandler), Auth: &awsapi.Auth{}, BodyTimeout: 200 * time.Millisecond}))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nx")
+	go func() {
+		for {
+			time.Sleep(20 * time.Millisecond)
+			if _, err := conn.Write([]byte("x")); err != nil {
+				return
+			}
+		}
+	}()
+	conn.SetReadDeadline(time.Now().Add(time.Minute)) // generous: the server cuts it after 200 ms
+	got, err := io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("connection still open after a minute: %q", got)
+	}
+	if !strings.HasPrefix(string(got), "HTTP/1.1 200") {
+		t.Fatalf("answer %q", got)
 	}
 }

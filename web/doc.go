@@ -9,12 +9,12 @@
 // limits and an access-log line at debug level. Bodies are read whole before
 // the signature over them can be checked, so what one may cost is bounded:
 // its size (413 when declared or found over MaxBodyBytes), its time (408
-// and a closed connection when it has not arrived within BodyTimeout of its
-// first read) and, across all requests, the memory bodies hold (BodyBudget,
-// taken as bytes arrive; a body that cannot get its share within
-// BodyBudgetWait gets a retryable 503 ServiceUnavailable). AWS JSON APIs arrive as POST /
-// with an X-Amz-Target header and are routed by its prefix to the service
-// handler (package web/kinesis).
+// and a closed connection when it has not arrived within BodyTimeout of the
+// request's headers) and, across all requests, the memory bodies hold
+// (BodyBudget, taken as bytes arrive; a body that cannot get its share
+// within BodyBudgetWait gets a retryable 503 ServiceUnavailable). AWS JSON
+// APIs arrive as POST / with an X-Amz-Target header and are routed by its
+// prefix to the service handler (package web/kinesis).
 //
 // # Caveats
 //

@@ -19,8 +19,8 @@ import (
 type Config struct {
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // request body limit (default 12 MiB)
-	// BodyTimeout is how long a request body may take to arrive, from its
-	// first read (default 1m); then the connection is cut.
+	// BodyTimeout is how long a request body may take to arrive, from the
+	// end of the request's headers (default 1m); then the connection is cut.
 	BodyTimeout time.Duration
 	// BodyBudget bounds the bytes of request bodies held at once, server
 	// wide (default 256 MiB, at least MaxBodyBytes); a body that finds it
