@@ -13,14 +13,15 @@ import (
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
-// Request bodies are read whole before a request is authenticated (the
+// A request body is read whole before its signature can be verified (the
 // signature covers the payload), so a client can make the server hold
-// memory without proving who it is. What a body may cost is bounded three
+// memory without proving who it is: with no keys configured, or with a
+// known key id and a bogus signature. What a body may cost is bounded three
 // ways: its size (MaxBodyBytes, declared or not), its time (it must arrive
-// within BodyTimeout of the request's headers, then the connection is cut), and
-// the memory all bodies hold together (BodyBudget, taken as bytes arrive;
-// over it a body waits up to BodyBudgetWait, then the request is refused
-// with a retryable 503).
+// within BodyTimeout of the request's headers, then the connection is
+// cut), and the memory all bodies hold together (BodyBudget, taken as
+// bytes arrive; over it a body waits up to BodyBudgetWait, then the request
+// is refused with a retryable 503).
 
 // budgetChunk is the most budget one read takes at a time.
 const budgetChunk = 256 << 10
