@@ -58,12 +58,17 @@ bench:
 	BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'LLHLSLatency' -benchtime 1x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'OnDemandPlaylist24h' -benchtime 10x ./playback/
 
-# make fuzz: run every fuzz target for FUZZTIME each.
+# make fuzz: run every fuzz target for FUZZTIME each, and the decoders of
+# the signed tokens clients hand back (shard iterators, HLS session tokens)
+# for TOKEN_FUZZTIME each.
 FUZZTIME ?= 30s
+TOKEN_FUZZTIME ?= 5m
+TOKEN_FUZZ := FuzzDecodeIterator FuzzOpenSession
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+			t=$(FUZZTIME); case " $(TOKEN_FUZZ) " in *" $$f "*) t=$(TOKEN_FUZZTIME);; esac; \
+			echo "== $$pkg $$f ($$t)"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $$t $$pkg || exit 1; \
 		done; \
 	done
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -194,6 +195,78 @@ func TestIteratorExpiryAndTampering(t *testing.T) {
 	v.e.CreateStream(CreateStreamInput{Name: "s", ShardCount: 2})
 	if _, err := v.e.GetRecords(it, 10); !errors.Is(err, ErrResourceNotFound) {
 		t.Fatalf("old incarnation: %v", err)
+	}
+}
+
+// respellings returns other spellings of a base64 token that Go's decoders
+// read as the same bytes: the last character with its unused low bits set
+// differently (when the length leaves some unused), and CR or LF inserted.
+func respellings(tok, alphabet string) (out []string, unusedBits int) {
+	data := strings.TrimRight(tok, "=")
+	unusedBits = map[int]int{0: 0, 2: 4, 3: 2}[len(data)%4]
+	last := strings.IndexByte(alphabet, data[len(data)-1])
+	for v := range 64 {
+		if v != last && v>>unusedBits == last>>unusedBits {
+			out = append(out, data[:len(data)-1]+string(alphabet[v])+tok[len(data):])
+		}
+	}
+	for _, at := range []int{0, 1, len(tok) / 2, len(tok)} {
+		out = append(out, tok[:at]+"\n"+tok[at:], tok[:at]+"\r\n"+tok[at:], tok[:at]+"\r"+tok[at:])
+	}
+	return out, unusedBits
+}
+
+const (
+	stdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	urlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+)
+
+// Only the exact text of an iterator or list token is accepted: another
+// spelling of the same bytes is a changed token, refused as AWS refuses a
+// bad one.
+func TestTokensAreCanonical(t *testing.T) {
+	v := newEnv(t, nil)
+	v.e.CreateStream(CreateStreamInput{Name: "s", ShardCount: 3})
+	seenUnused := map[int]bool{}
+	for _, name := range []string{"s", "ab", "abc"} { // every length mod 3 of the decoded iterator
+		if name != "s" {
+			v.e.CreateStream(CreateStreamInput{Name: name, ShardCount: 1})
+		}
+		it, err := v.e.GetShardIterator(StreamRef{Name: name}, "shardId-000000000000", TrimHorizon, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.e.GetRecords(it, 10); err != nil {
+			t.Fatalf("issued iterator: %v", err)
+		}
+		if _, err := v.e.GetRecords(`"`+it+`"`, 10); err != nil {
+			t.Fatalf("quoted iterator: %v", err)
+		}
+		bad, unused := respellings(it, stdAlphabet)
+		seenUnused[unused] = true
+		bad = append(bad, `"`+it, it+`"`, `""`+it+`""`)
+		for _, b := range bad {
+			_, err := v.e.GetRecords(b, 10)
+			if !errors.Is(err, ErrInvalidArgument) || err.Error() != "Invalid ShardIterator." {
+				t.Fatalf("iterator %q respelled as %q: %v", it, b, err)
+			}
+		}
+	}
+	if !seenUnused[2] || !seenUnused[4] {
+		t.Fatalf("the iterators did not cover both final-group lengths: %v", seenUnused)
+	}
+	_, token, err := v.e.ListShards(ListShardsInput{Stream: StreamRef{Name: "s"}, MaxResults: 1})
+	if err != nil || token == "" {
+		t.Fatalf("list shards: %q %v", token, err)
+	}
+	bad, _ := respellings(token, urlAlphabet)
+	for _, b := range bad {
+		if _, _, err := v.e.ListShards(ListShardsInput{NextToken: b}); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("list token %q respelled as %q: %v", token, b, err)
+		}
+	}
+	if _, _, err := v.e.ListShards(ListShardsInput{NextToken: token}); err != nil {
+		t.Fatalf("issued list token: %v", err)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -53,9 +52,12 @@ func (e *Engine) encodeIterator(it iterator) string {
 }
 
 func (e *Engine) decodeIterator(s string) (iterator, error) {
-	// AWS accepts an iterator wrapped in double quotes, as shells leave it.
-	s = strings.TrimSuffix(strings.TrimPrefix(s, `"`), `"`)
-	b, err := base64.StdEncoding.DecodeString(s)
+	// AWS accepts an iterator wrapped in double quotes, as shells leave it:
+	// both quotes, or none.
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	b, err := decodeCanonical(base64.StdEncoding, s)
 	if err != nil || len(b) < 30+macSize || b[0] != iterVersion {
 		return iterator{}, errBadToken
 	}
@@ -74,6 +76,22 @@ func (e *Engine) decodeIterator(s string) (iterator, error) {
 		seq:     binary.BigEndian.Uint64(body[21:]),
 		stream:  string(body[30:]),
 	}, nil
+}
+
+// decodeCanonical decodes s only when it is exactly how enc writes the
+// bytes it holds. Go's decoders accept other spellings of the same bytes:
+// set bits in the unused low bits of the last character, and CR or LF
+// anywhere (skipped even by Strict). A token is refused unless every byte of
+// it is the byte we issued.
+func decodeCanonical(enc *base64.Encoding, s string) ([]byte, error) {
+	b, err := enc.Strict().DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	if enc.EncodeToString(b) != s {
+		return nil, errBadToken
+	}
+	return b, nil
 }
 
 // listToken is a signed page position for ListStreams and ListShards.
@@ -95,7 +113,7 @@ func (e *Engine) encodeToken(t listToken) string {
 }
 
 func (e *Engine) decodeToken(s string) (listToken, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := decodeCanonical(base64.RawURLEncoding, s)
 	if err != nil || len(b) < 19+macSize || b[0] != tokenVersion {
 		return listToken{}, errBadToken
 	}

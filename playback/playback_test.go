@@ -160,6 +160,37 @@ func TestSessionTokenTampering(t *testing.T) {
 	if _, err := openSession([]byte("other"), tok, time.Now()); !errors.Is(err, ErrNotAuthorized) {
 		t.Fatal("token of another key accepted")
 	}
+	// Go's base64 decoders skip CR and LF, even in Strict mode: a token with
+	// them inserted decodes to the same bytes, yet it is not the token issued.
+	for _, at := range []int{0, 1, len(tok) / 2, len(tok) - 1, len(tok)} {
+		for _, ins := range []string{"\r", "\n", "\r\n", "\n\n"} {
+			bad := tok[:at] + ins + tok[at:]
+			if _, err := openSession(key, bad, time.Now()); !errors.Is(err, ErrNotAuthorized) {
+				t.Fatalf("token with %q inserted at %d accepted: %v", ins, at, err)
+			}
+		}
+	}
+}
+
+// A session URL whose token has CR/LF inserted (as %0D%0A in the query)
+// is refused like any other changed token.
+func TestSessionTokenWithLineBreaks(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	s, st := newService(t, "cam", func() time.Time { return now })
+	fill(t, st, 3, now.Add(-time.Hour), 0, 1)
+	path, err := s.StartHLS(HLSInput{Stream: fragments.StreamRef{Name: "cam"}, PlaybackMode: ModeOnDemand, SelectorType: fragments.ProducerTimestamp,
+		Start: ptr(now.Add(-2 * time.Hour)), End: ptr(now), Expires: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tokenOf(t, path)
+	if _, err := s.HLS(context.Background(), "getHLSMasterPlaylist.m3u8", url.Values{"SessionToken": {tok}}); err != nil {
+		t.Fatalf("issued token: %v", err)
+	}
+	u, _ := url.Parse("/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=" + tok[:7] + "%0D%0A" + tok[7:])
+	if _, err := s.HLS(context.Background(), "getHLSMasterPlaylist.m3u8", u.Query()); !errors.Is(err, ErrNotAuthorized) {
+		t.Fatalf("token with CR/LF: %v", err)
+	}
 }
 
 func TestSessionExpires(t *testing.T) {

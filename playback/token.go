@@ -86,8 +86,10 @@ func sealSession(key []byte, s session) string {
 func openSession(key []byte, token string, now time.Time) (session, error) {
 	bad := errorf(ErrNotAuthorized, "The streaming session token is not valid.")
 	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	// The decoder skips CR and LF even in Strict mode: only the exact text
+	// we sealed is the token, so anything that re-encodes differently is not.
 	const fixed = 5 + 4 + 32 + 1
-	if err != nil || len(b) < fixed+macLen || b[0] != tokenVersion {
+	if err != nil || base64.RawURLEncoding.EncodeToString(b) != token || len(b) < fixed+macLen || b[0] != tokenVersion {
 		return session{}, bad
 	}
 	body, mac := b[:len(b)-macLen], b[len(b)-macLen:]

@@ -5,10 +5,16 @@
 // # Basics
 //
 // Every request gets an x-amzn-RequestId, a recover guard (a panic becomes
-// an InternalFailure and a logged stack, never a dropped connection), a body
-// limit and an access-log line at debug level. AWS JSON APIs arrive as POST /
-// with an X-Amz-Target header and are routed by its prefix to the service
-// handler (package web/kinesis).
+// an InternalFailure and a logged stack, never a dropped connection), body
+// limits and an access-log line at debug level. Bodies are read whole before
+// the signature over them can be checked, so what one may cost is bounded:
+// its size (413 when declared or found over MaxBodyBytes), its time (408
+// and a closed connection when it has not arrived within BodyTimeout of the
+// request's headers) and, across all requests, the memory bodies hold
+// (BodyBudget, taken as bytes arrive; a body that cannot get its share
+// within BodyBudgetWait gets a retryable 503 ServiceUnavailable). AWS JSON
+// APIs arrive as POST / with an X-Amz-Target header and are routed by its
+// prefix to the service handler (package web/kinesis).
 //
 // # Caveats
 //

@@ -19,6 +19,14 @@ import (
 type Config struct {
 	Logger       *slog.Logger
 	MaxBodyBytes int64 // request body limit (default 12 MiB)
+	// BodyTimeout is how long a request body may take to arrive, from the
+	// end of the request's headers (default 1m); then the connection is cut.
+	BodyTimeout time.Duration
+	// BodyBudget bounds the bytes of request bodies held at once, server
+	// wide (default 256 MiB, at least MaxBodyBytes); a body that finds it
+	// spent waits up to BodyBudgetWait (default 2s), then gets a 503.
+	BodyBudget     int64
+	BodyBudgetWait time.Duration
 
 	// Kinesis serves Kinesis_20131202.* targets.
 	Kinesis http.Handler
@@ -56,6 +64,17 @@ func NewRouter(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 12 << 20
 	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = time.Minute
+	}
+	if cfg.BodyBudget <= 0 {
+		cfg.BodyBudget = 256 << 20
+	}
+	if cfg.BodyBudgetWait <= 0 {
+		cfg.BodyBudgetWait = 2 * time.Second
+	}
+	limits := &bodyLimits{max: cfg.MaxBodyBytes, timeout: cfg.BodyTimeout, wait: cfg.BodyBudgetWait,
+		budget: newBudget(max(cfg.BodyBudget, cfg.MaxBodyBytes+1))}
 	log := cfg.Logger
 	r := chi.NewRouter()
 	r.Use(func(next http.Handler) http.Handler {
@@ -76,7 +95,9 @@ func NewRouter(cfg Config) http.Handler {
 				log.Debug("http", "method", req.Method, "path", req.URL.Path, "target", req.Header.Get("X-Amz-Target"),
 					"status", sw.status, "ms", time.Since(start).Milliseconds(), "request_id", awsapi.RequestID(req))
 			}()
-			req.Body = http.MaxBytesReader(sw, req.Body, cfg.MaxBodyBytes)
+			body := limits.wrap(sw, req)
+			defer body.release()
+			req.Body = body
 			next.ServeHTTP(sw, req)
 		})
 	})
@@ -99,11 +120,8 @@ func NewRouter(cfg Config) http.Handler {
 	}
 	admin := func(fn func(w http.ResponseWriter, req *http.Request, body []byte) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {
-			body, release, err := awsapi.ReadBody(req)
+			body, release, err := cfg.Auth.ReadSigned(req)
 			defer release()
-			if err == nil {
-				err = cfg.Auth.Check(req, body)
-			}
 			var out any
 			if err == nil {
 				out, err = fn(w, req, body)

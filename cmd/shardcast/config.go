@@ -73,6 +73,11 @@ type Config struct {
 		RetentionCheck           time.Duration `yaml:"retention_check"`
 		SegmentMaxBytes          int64         `yaml:"segment_max_bytes"`
 	} `yaml:"kinesis"`
+
+	// HTTPBodyTimeout is how long a request body may take to arrive;
+	// HTTPBodyBudget bounds the bytes of request bodies held at once.
+	HTTPBodyTimeout time.Duration `yaml:"http_body_timeout"`
+	HTTPBodyBudget  int64         `yaml:"http_body_budget"`
 }
 
 func defaultConfig() Config {
@@ -96,6 +101,8 @@ func defaultConfig() Config {
 	c.AccountID = "000000000000"
 	c.Region = "us-east-1"
 	c.MaxBodyBytes = 12 << 20
+	c.HTTPBodyTimeout = time.Minute
+	c.HTTPBodyBudget = 256 << 20
 	c.Kinesis.ShardLimit = 500
 	c.Kinesis.OnDemandStreamCountLimit = 50
 	c.Kinesis.IteratorTTL = 5 * time.Minute
@@ -146,6 +153,16 @@ func settings() []setting {
 		}},
 		{"video-disk-reserve", `free space to keep on the data directory's file system by deleting the oldest video, e.g. "5%" or "10GiB" (default: off)`,
 			str(func(c *Config) *string { return &c.Video.DiskReserve })},
+		{"http-body-timeout", "time a request body may take to arrive before the connection is cut (default 1m)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.HTTPBodyTimeout = d
+			return err
+		}},
+		{"http-body-budget", "bytes of request bodies held in memory at once, server wide (default 268435456, 256 MiB)", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			c.HTTPBodyBudget = n
+			return err
+		}},
 		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
 		{"log-level", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
@@ -291,6 +308,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("max_body_bytes %d is below 1 MiB", c.MaxBodyBytes))
+	}
+	if c.HTTPBodyTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("http_body_timeout %v is below 1s", c.HTTPBodyTimeout))
+	}
+	if c.HTTPBodyBudget < c.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("http_body_budget %d is below max_body_bytes %d: a largest body could never be read", c.HTTPBodyBudget, c.MaxBodyBytes))
 	}
 	v := c.Video
 	if v.AutoCreateRetentionHours < 0 || v.AutoCreateRetentionHours > 87600 {

@@ -86,3 +86,29 @@ func TestRunExitsCleanlyOnBadConfig(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 }
+
+func TestConfigBodyLimits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shardcast.yaml")
+	os.WriteFile(path, []byte("http_body_timeout: 20s\nhttp_body_budget: 100000000\n"), 0o644)
+	cfg, err := loadConfig(nil, env(nil), io.Discard)
+	if err != nil || cfg.HTTPBodyTimeout != time.Minute || cfg.HTTPBodyBudget != 256<<20 {
+		t.Fatalf("defaults: %v %d %v", cfg.HTTPBodyTimeout, cfg.HTTPBodyBudget, err)
+	}
+	cfg, err = loadConfig([]string{"--config", path}, env(nil), io.Discard)
+	if err != nil || cfg.HTTPBodyTimeout != 20*time.Second || cfg.HTTPBodyBudget != 100000000 {
+		t.Fatalf("yaml: %v %d %v", cfg.HTTPBodyTimeout, cfg.HTTPBodyBudget, err)
+	}
+	cfg, err = loadConfig([]string{"--http-body-timeout", "5s"}, env(map[string]string{"SHARDCAST_HTTP_BODY_BUDGET": "50000000"}), io.Discard)
+	if err != nil || cfg.HTTPBodyTimeout != 5*time.Second || cfg.HTTPBodyBudget != 50000000 {
+		t.Fatalf("flag and env: %v %d %v", cfg.HTTPBodyTimeout, cfg.HTTPBodyBudget, err)
+	}
+	for args, want := range map[string]string{
+		"--http-body-timeout=10ms": "http_body_timeout",
+		"--http-body-budget=1000":  "http_body_budget 1000 is below max_body_bytes",
+		"--http-body-budget=lots":  "--http-body-budget",
+	} {
+		if _, err := loadConfig([]string{args}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", args, err, want)
+		}
+	}
+}

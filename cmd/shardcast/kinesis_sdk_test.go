@@ -382,6 +382,27 @@ func TestSDKIterators(t *testing.T) {
 	raw[20] ^= 1
 	_, err = c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(string(raw))})
 	wantErr(t, err, "InvalidArgumentException", "Invalid ShardIterator.")
+	// So is one spelled differently but decoding to the same bytes: CR/LF
+	// inserted, or the unused low bits of the last character set.
+	respelled := []string{(*it.ShardIterator)[:8] + "\r\n" + (*it.ShardIterator)[8:]}
+	for _, name := range []string{"it1", "it12"} { // iterators whose last character has unused bits
+		createStream(t, c, name, 1)
+		other, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(name), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.TrimRight(*other.ShardIterator, "=")
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+		last := strings.IndexByte(alphabet, s[len(s)-1])
+		if len(s)%4 == 0 || last < 0 {
+			t.Fatalf("iterator %q has no unused bits", *other.ShardIterator)
+		}
+		respelled = append(respelled, s[:len(s)-1]+string(alphabet[last^1])+(*other.ShardIterator)[len(s):])
+	}
+	for _, bad := range respelled {
+		_, err = c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(bad)})
+		wantErr(t, err, "InvalidArgumentException", "Invalid ShardIterator.")
+	}
 	// AWS accepts an iterator wrapped in quotes, as a shell may leave it.
 	if _, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(`"` + *it.ShardIterator + `"`)}); err != nil {
 		t.Fatalf("quoted iterator: %v", err)

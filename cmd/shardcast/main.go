@@ -58,8 +58,13 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 1
 	}
 	if err := srv.Start(); err != nil {
-		log.Error("start failed", "err", err)
+		// Close whatever did start, then say in one line what failed.
 		srv.Close()
+		var le *listenError
+		if errors.As(err, &le) {
+			err = le
+		}
+		fmt.Fprintln(stderr, "shardcast:", err)
 		return 1
 	}
 	srv.printURLs(stdout)
@@ -108,8 +113,38 @@ type server struct {
 	ln             net.Listener
 	http           *http.Server
 	cancelRequests context.CancelFunc
+	pprofLn        net.Listener
 	pprof          *http.Server
 	errc           chan error
+}
+
+// listenError is a listener that could not be opened, named by its flag.
+type listenError struct {
+	name, addr string
+	err        error
+}
+
+func (e *listenError) Error() string {
+	reason := e.err.Error()
+	var sys *os.SyscallError
+	var op *net.OpError
+	if errors.As(e.err, &sys) {
+		reason = sys.Err.Error()
+	} else if errors.As(e.err, &op) {
+		reason = op.Err.Error()
+	}
+	return fmt.Sprintf("cannot listen on %s (%s): %s", e.addr, e.name, reason)
+}
+
+func (e *listenError) Unwrap() error { return e.err }
+
+// listen opens a TCP listener for the setting called name.
+func listen(name, network, addr string) (net.Listener, error) {
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return nil, &listenError{name: name, addr: addr, err: err}
+	}
+	return ln, nil
 }
 
 // newServer opens the store and builds the handlers; nothing listens yet.
@@ -202,14 +237,27 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		AutoCreateRetentionHours: cfg.Video.AutoCreateRetentionHours, Logger: log,
 		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration,
 			PartDuration: cfg.Video.PartDuration}})
-	s.rtsp = &rtsp.Server{Address: cfg.RTSP, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Logger: log}
+	s.rtsp = &rtsp.Server{Address: cfg.RTSP, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Logger: log,
+		Listen: func(network, addr string) (net.Listener, error) { return listen("rtsp", network, addr) },
+		ListenPacket: func(network, addr string) (net.PacketConn, error) {
+			pc, err := net.ListenPacket(network, addr)
+			if err != nil {
+				name := "rtsp-udp-rtp"
+				if addr == cfg.RTSPUDPRTCP {
+					name = "rtsp-udp-rtcp"
+				}
+				return nil, &listenError{name: name, addr: addr, err: err}
+			}
+			return pc, nil
+		}}
 	s.sources = &rtsp.Sources{Manager: s.ingest, Logger: log}
 	if dataDir != "" {
 		s.sources.StateFile = filepath.Join(dataDir, "sources.json")
 	}
 	auth := &awsapi.Auth{Keys: cfg.authKeys()}
 	s.handler = web.NewRouter(web.Config{
-		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, Version: version, Auth: auth,
+		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.HTTPBodyTimeout, BodyBudget: cfg.HTTPBodyBudget,
+		Version: version, Auth: auth,
 		Kinesis: kinesis.New(s.engine, auth, log),
 		KVS:     kvs.New(kvs.Config{Store: s.video, Playback: s.playback, Auth: auth, Logger: log, PublicURL: cfg.PublicURL}),
 		Ingest: func(latencies bool) any {
@@ -261,13 +309,23 @@ func (a sourcesAPI) Put(stream string, body []byte) error {
 
 func (a sourcesAPI) Delete(stream string) error { return a.s.Delete(stream) }
 
-// Start listens on the HTTP address and serves in the background.
+// Start opens every listener, then serves in the background. When one
+// cannot be opened it returns a *listenError; Close then closes those that
+// were.
 func (s *server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.HTTP)
+	ln, err := listen("http", "tcp", s.cfg.HTTP)
 	if err != nil {
-		return fmt.Errorf("http listen: %w", err)
+		return err
 	}
 	s.ln = ln
+	if err := s.rtsp.Start(); err != nil {
+		return err
+	}
+	if s.cfg.Pprof != "" {
+		if s.pprofLn, err = listen("pprof", "tcp", s.cfg.Pprof); err != nil {
+			return err
+		}
+	}
 	// Requests run under a context that Close cancels first, so that
 	// long answers (GetMedia streams, blocking playlist reloads) end at once.
 	base, cancel := context.WithCancel(context.Background())
@@ -281,27 +339,17 @@ func (s *server) Start() error {
 		}
 	}()
 	s.log.Info("http listening", "addr", ln.Addr().String())
-	if err := s.rtsp.Start(); err != nil {
-		return err
-	}
-	if err := s.sources.Start(s.cfg.Video.Sources); err != nil {
-		return err
-	}
-	if s.cfg.Pprof != "" {
-		pln, err := net.Listen("tcp", s.cfg.Pprof)
-		if err != nil {
-			return fmt.Errorf("pprof listen: %w", err)
-		}
+	if s.pprofLn != nil {
 		mux := http.NewServeMux()
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		s.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go s.pprof.Serve(pln)
-		s.log.Info("pprof listening", "addr", pln.Addr().String())
+		go s.pprof.Serve(s.pprofLn)
+		s.log.Info("pprof listening", "addr", s.pprofLn.Addr().String())
 	}
-	return nil
+	return s.sources.Start(s.cfg.Video.Sources)
 }
 
 // URL is the base URL of the HTTP listener.
@@ -343,6 +391,8 @@ func (s *server) Close() error {
 	var errs []error
 	if s.pprof != nil {
 		s.pprof.Close()
+	} else if s.pprofLn != nil {
+		s.pprofLn.Close()
 	}
 	if s.sources != nil {
 		s.sources.Close()
@@ -358,6 +408,8 @@ func (s *server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.http.Shutdown(ctx))
 		cancel()
+	} else if s.ln != nil {
+		s.ln.Close() // opened, never served: start failed after it
 	}
 	if s.engine != nil {
 		errs = append(errs, s.engine.Close())

@@ -501,6 +501,16 @@ func TestPlayback(t *testing.T) {
 		if resp.StatusCode != 403 || resp.Header.Get("x-amzn-ErrorType") != "NotAuthorizedException" || !strings.Contains(string(body), `"__type":"NotAuthorizedException"`) {
 			t.Errorf("altered token: %d %s %s", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), body)
 		}
+		// So is one with CR/LF inserted, which base64 decoders skip.
+		resp, err = http.Get(u[:i] + "%0D%0A" + u[i:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || resp.Header.Get("x-amzn-ErrorType") != "NotAuthorizedException" || !strings.Contains(string(body), `"__type":"NotAuthorizedException"`) {
+			t.Errorf("token with CR/LF: %d %s %s", resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), body)
+		}
 		// Bad requests get KVS errors.
 		_, err = archived.GetHLSStreamingSessionURL(ctx, &kinesisvideoarchivedmedia.GetHLSStreamingSessionURLInput{StreamName: aws.String(stream),
 			Expires: aws.Int32(100)})

@@ -27,6 +27,10 @@ type Server struct {
 	ReadTimeout    time.Duration // a publisher silent this long is dropped (default 10s)
 	Manager        *ingest.Manager
 	Logger         *slog.Logger
+	// Listen and ListenPacket open the TCP listener and the UDP sockets
+	// (default net.Listen and net.ListenPacket).
+	Listen       func(network, address string) (net.Listener, error)
+	ListenPacket func(network, address string) (net.PacketConn, error)
 
 	srv  *gortsplib.Server
 	ln   net.Listener
@@ -50,7 +54,14 @@ func (s *Server) Start() error {
 		s.ReadTimeout = 10 * time.Second
 	}
 	s.pubs = map[*gortsplib.ServerSession]*publisher{}
-	s.srv = &gortsplib.Server{
+	listen, listenPacket := s.Listen, s.ListenPacket
+	if listen == nil {
+		listen = net.Listen
+	}
+	if listenPacket == nil {
+		listenPacket = net.ListenPacket
+	}
+	srv := &gortsplib.Server{
 		Handler:        s,
 		RTSPAddress:    s.Address,
 		UDPRTPAddress:  s.UDPRTPAddress,
@@ -60,14 +71,18 @@ func (s *Server) Start() error {
 		// Keyframes arrive as bursts of datagrams: give the UDP sockets room.
 		UDPReadBufferSize: 1 << 20,
 		Listen: func(network, address string) (net.Listener, error) {
-			ln, err := net.Listen(network, address)
+			ln, err := listen(network, address)
 			s.ln = ln
 			return ln, err
 		},
+		ListenPacket: listenPacket,
 	}
-	if err := s.srv.Start(); err != nil {
+	// A server that failed to start has closed what it opened, and must not
+	// be closed again.
+	if err := srv.Start(); err != nil {
 		return fmt.Errorf("rtsp: %w", err)
 	}
+	s.srv = srv
 	s.Logger.Info("rtsp listening", "addr", s.Address, "udp_rtp", s.UDPRTPAddress, "udp_rtcp", s.UDPRTCPAddress)
 	return nil
 }

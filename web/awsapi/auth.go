@@ -106,26 +106,34 @@ func parseAuthorization(h string) (sigV4, error) {
 	return s, nil
 }
 
-// Check authenticates r, whose body is passed in (already read) so the
-// payload hash can be verified.
-func (a *Auth) Check(r *http.Request, body []byte) error {
+// signedHeaders is what a request's headers say about its signature, once they
+// have passed the checks that need no body.
+type signedHeaders struct {
+	sig    sigV4
+	secret string
+	when   time.Time
+}
+
+// checkHeaders does the checks that need no body; nil, nil means there is
+// nothing to verify (no keys configured).
+func (a *Auth) checkHeaders(r *http.Request) (*signedHeaders, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		if r.URL.Query().Get("X-Amz-Algorithm") == "AWS4-HMAC-SHA256" && len(a.Keys) == 0 {
-			return nil // presigned: accepted, like a header, when nothing is verified
+			return nil, nil // presigned: accepted, like a header, when nothing is verified
 		}
-		return errMissingAuth
+		return nil, errMissingAuth
 	}
 	sig, err := parseAuthorization(h)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(a.Keys) == 0 {
-		return nil
+		return nil, nil
 	}
 	secret, ok := a.Keys[sig.accessKey]
 	if !ok {
-		return errBadClient
+		return nil, errBadClient
 	}
 	now := time.Now
 	if a.Now != nil {
@@ -137,13 +145,39 @@ func (a *Auth) Check(r *http.Request, body []byte) error {
 	}
 	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
-		return &APIError{Type: "IncompleteSignatureException", Status: http.StatusBadRequest, Message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."}
+		return nil, &APIError{Type: "IncompleteSignatureException", Status: http.StatusBadRequest, Message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."}
 	}
 	if d := now().Sub(when); d > skew || d < -skew {
-		return &APIError{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
+		return nil, &APIError{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %s.)", when.Format("20060102T150405Z"),
 				now().Add(-skew).UTC().Format("20060102T150405Z"), now().UTC().Format("20060102T150405Z"), skew)}
 	}
+	return &signedHeaders{sig: sig, secret: secret, when: when}, nil
+}
+
+// ReadSigned authenticates r and reads its body: the checks that need no
+// body come first, so a request without a known key, or out of date, is
+// refused before its body is received; then the body is read (ReadBody)
+// and the signature verified over it.
+func (a *Auth) ReadSigned(r *http.Request) (body []byte, release func(), err error) {
+	if _, err := a.checkHeaders(r); err != nil {
+		return nil, func() {}, err
+	}
+	body, release, err = ReadBody(r)
+	if err == nil {
+		err = a.Check(r, body)
+	}
+	return body, release, err
+}
+
+// Check authenticates r, whose body is passed in (already read) so the
+// payload hash can be verified.
+func (a *Auth) Check(r *http.Request, body []byte) error {
+	s, err := a.checkHeaders(r)
+	if err != nil || s == nil {
+		return err
+	}
+	sig, secret, when := s.sig, s.secret, s.when
 	// Re-sign a copy that holds exactly the headers the client signed.
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
@@ -186,19 +220,18 @@ func (a *Auth) Check(r *http.Request, body []byte) error {
 // arrive hundreds of times a second.
 var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// ReadBody reads a request body into a pooled buffer, sized from
-// Content-Length when the client sent one. release returns the buffer; the
-// caller must not keep the body (or slices of it) afterwards. A body over
-// the server's limit becomes a 413.
+// ReadBody reads a request body into a pooled buffer. release returns the
+// buffer; the caller must not keep the body (or slices of it) afterwards. The
+// buffer grows as bytes arrive, never past Content-Length: a client that
+// declares a large body and sends little costs little. A body over the
+// server's limit becomes a 413; a read refused with an *APIError (the
+// router's limits) becomes that error.
 func ReadBody(r *http.Request) (body []byte, release func(), err error) {
 	bp := bodyPool.Get().(*[]byte)
 	buf := (*bp)[:0]
-	if n := r.ContentLength; n > 0 && n <= 64<<20 && int64(cap(buf)) < n+1 {
-		buf = make([]byte, 0, n+1) // +1 so the final Read sees EOF without growing
-	}
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			buf = growBody(buf, r.ContentLength)
 		}
 		n, rerr := r.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -209,9 +242,13 @@ func ReadBody(r *http.Request) (body []byte, release func(), err error) {
 			*bp = buf[:0]
 			bodyPool.Put(bp)
 			var tooBig *http.MaxBytesError
-			if errors.As(rerr, &tooBig) {
+			var ae *APIError
+			switch {
+			case errors.As(rerr, &tooBig):
 				return nil, func() {}, &APIError{Type: "SerializationException", Status: http.StatusRequestEntityTooLarge,
 					Message: fmt.Sprintf("Request body is larger than %d bytes.", tooBig.Limit), CapitalMessage: true}
+			case errors.As(rerr, &ae):
+				return nil, func() {}, ae
 			}
 			return nil, func() {}, SerializationError("could not read the request body")
 		}
@@ -222,4 +259,17 @@ func ReadBody(r *http.Request) (body []byte, release func(), err error) {
 			bodyPool.Put(bp)
 		}
 	}, nil
+}
+
+// growBody returns buf with room for more: twice the capacity (at least
+// 16 KiB), but no more than a body of the declared length (and the read
+// that sees its end) needs.
+func growBody(buf []byte, declared int64) []byte {
+	n := max(2*cap(buf), 16<<10)
+	if declared >= 0 && int64(n) > declared+1 {
+		n = max(int(declared)+1, len(buf)+1)
+	}
+	nb := make([]byte, len(buf), n)
+	copy(nb, buf)
+	return nb
 }

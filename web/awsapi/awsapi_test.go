@@ -203,6 +203,45 @@ func TestAuthVerifiesSignatures(t *testing.T) {
 	}
 }
 
+// ReadSigned refuses an unknown key or a stale date before it reads a
+// byte of the body, and verifies the signature over the body it reads.
+func TestReadSignedChecksHeadersFirst(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	a := &Auth{Keys: map[string]string{"AKID": "secret"}, Now: func() time.Time { return now }}
+	for name, r := range map[string]*http.Request{
+		"unknown key": signed(t, aws.Credentials{AccessKeyID: "OTHER", SecretAccessKey: "secret"}, now, "{}"),
+		"stale":       signed(t, aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, now.Add(-time.Hour), "{}"),
+		"unsigned":    httptest.NewRequest("POST", "/", nil),
+	} {
+		r.Body = io.NopCloser(unreadable{t})
+		if _, release, err := a.ReadSigned(r); err == nil {
+			t.Fatalf("%s: accepted", name)
+		} else {
+			release()
+		}
+	}
+	r := signed(t, aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, now, "{}")
+	body, release, err := a.ReadSigned(r)
+	if err != nil || string(body) != "{}" {
+		t.Fatalf("signed request: %q %v", body, err)
+	}
+	release()
+	r = signed(t, aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, now, "{}")
+	r.Body = io.NopCloser(strings.NewReader(`{"x":1}`))
+	if _, release, err := a.ReadSigned(r); err == nil {
+		t.Fatal("a body other than the one signed was accepted")
+	} else {
+		release()
+	}
+}
+
+type unreadable struct{ t *testing.T }
+
+func (u unreadable) Read([]byte) (int, error) {
+	u.t.Error("the body of a request refused by its headers was read")
+	return 0, io.EOF
+}
+
 func TestReadBody(t *testing.T) {
 	for _, n := range []int{0, 1, 4095, 70000} {
 		payload := bytes.Repeat([]byte{'x'}, n)

@@ -17,6 +17,8 @@
 // Auth checks every API request for SigV4 credentials. With no keys
 // configured it accepts any well-formed signature, as local AWS emulators do;
 // with keys it verifies the signature with the AWS SDK's signer.
+// ReadSigned checks what needs no body (a known key, a fresh date) before it
+// reads the body, so an unknown client cannot make the server receive one.
 //
 // # Caveats
 //

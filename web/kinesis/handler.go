@@ -90,11 +90,8 @@ func (h *Handler) Operations() []string {
 // ServeHTTP handles one POST with a Kinesis_20131202.* target.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
-	body, release, err := awsapi.ReadBody(r)
+	body, release, err := h.auth.ReadSigned(r)
 	defer release()
-	if err == nil {
-		err = h.auth.Check(r, body)
-	}
 	if err != nil {
 		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
 		return

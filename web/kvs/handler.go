@@ -113,11 +113,8 @@ func (h *Handler) Paths() []string {
 
 // ServeHTTP handles one operation.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, release, err := awsapi.ReadBody(r)
+	body, release, err := h.cfg.Auth.ReadSigned(r)
 	defer release()
-	if err == nil {
-		err = h.cfg.Auth.Check(r, body)
-	}
 	if err == nil {
 		if fn := h.streams[r.URL.Path]; fn != nil {
 			if h.cfg.Playback == nil {

@@ -1,0 +1,199 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shardcast/shardcast/web/awsapi"
+)
+
+// Bodies share a server-wide budget, taken as their bytes arrive: when a
+// body cannot get its share in time the request gets a retryable 503, and
+// the budget a body held is given back when its handler returns.
+func TestBodyBudget(t *testing.T) {
+	lim := &bodyLimits{max: 1 << 20, wait: 50 * time.Millisecond, budget: newBudget(1<<20 + 1)}
+	request := func(body io.Reader, length int64) (*limitedBody, *http.Request) {
+		r := httptest.NewRequest("POST", "/", body)
+		r.ContentLength = length
+		b := lim.wrap(httptest.NewRecorder(), r)
+		r.Body = b
+		return b, r
+	}
+
+	// A slow body has sent 900,000 of its 1,000,000 bytes: the pipe's
+	// write returns once they have been read.
+	pr, pw := io.Pipe()
+	slow, slowReq := request(pr, 1_000_000)
+	slowDone := make(chan error, 1)
+	go func() {
+		_, release, err := awsapi.ReadBody(slowReq)
+		release()
+		slowDone <- err
+	}()
+	if _, err := pw.Write(make([]byte, 900_000)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another body does not fit beside it.
+	refused, r := request(bytes.NewReader(make([]byte, 500_000)), 500_000)
+	_, release, err := awsapi.ReadBody(r)
+	release()
+	refused.release()
+	var ae *awsapi.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.Type != "ServiceUnavailable" {
+		t.Fatalf("over budget: %v", err)
+	}
+
+	// The slow body completes; its handler returns and gives its share back.
+	pw.Write(make([]byte, 100_000))
+	pw.Close()
+	if err := <-slowDone; err != nil {
+		t.Fatal(err)
+	}
+	slow.release()
+	b, r := request(bytes.NewReader(make([]byte, 500_000)), 500_000)
+	body, release, err := awsapi.ReadBody(r)
+	if err != nil || len(body) != 500_000 {
+		t.Fatalf("after the budget came back: %d bytes, %v", len(body), err)
+	}
+	release()
+	b.release()
+	if lim.budget.free != 1<<20+1 || len(lim.budget.waiters) != 0 {
+		t.Fatalf("budget not all back: %d free, %d waiting", lim.budget.free, len(lim.budget.waiters))
+	}
+}
+
+// A body declared over the limit is refused before a byte of it is read,
+// and the connection is closed after the answer.
+func TestBodyDeclaredTooLarge(t *testing.T) {
+	lim := &bodyLimits{max: 1 << 20, wait: time.Second, budget: newBudget(1<<20 + 1)}
+	r := httptest.NewRequest("POST", "/", io.MultiReader(bytes.NewReader([]byte("x")), eofNever{}))
+	r.ContentLength = 60_000_000
+	w := httptest.NewRecorder()
+	r.Body = lim.wrap(w, r)
+	_, release, err := awsapi.ReadBody(r)
+	release()
+	var ae *awsapi.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("declared 60 MB: %v", err)
+	}
+	if w.Header().Get("Connection") != "close" {
+		t.Fatal("connection not closed after refusing a body")
+	}
+}
+
+// eofNever fails the test's reads if they get this far.
+type eofNever struct{}
+
+func (eofNever) Read([]byte) (int, error) { panic("read past a refused body") }
+
+// Waiters are served in order, and one that gives up lets those behind it in.
+func TestBudgetOrder(t *testing.T) {
+	b := newBudget(10)
+	ctx := context.Background()
+	if !b.acquire(ctx, 8, time.Second) {
+		t.Fatal("first acquire")
+	}
+	big := make(chan bool)
+	go func() { big <- b.acquire(ctx, 5, 20*time.Millisecond) }() // gives up
+	small := make(chan bool)
+	for { // wait until the big one queues, so the small one comes after it
+		b.mu.Lock()
+		n := len(b.waiters)
+		b.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	go func() { small <- b.acquire(ctx, 2, time.Minute) }()
+	if <-big {
+		t.Fatal("big acquire got budget that was not there")
+	}
+	if !<-small {
+		t.Fatal("small acquire starved")
+	}
+	b.release(10)
+	if b.free != 10 {
+		t.Fatalf("free %d", b.free)
+	}
+}
+
+// The body deadline ends with the body: an answer streamed for longer than
+// BodyTimeout, after a body read in time, is delivered whole, and the
+// connection serves the next request.
+func TestBodyTimeoutSparesStreamedAnswers(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	kinesis := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, release, err := awsapi.ReadBody(r)
+		defer release()
+		if err != nil {
+			t.Errorf("body: %v", err)
+			return
+		}
+		for i := 0; i < 8; i++ { // 8 x 100 ms: four times the body timeout
+			time.Sleep(100 * time.Millisecond)
+			if r.Context().Err() != nil {
+				t.Errorf("request cancelled while answering: %v", r.Context().Err())
+				return
+			}
+			w.Write(body)
+			http.NewResponseController(w).Flush()
+		}
+	})
+	srv := httptest.NewServer(NewRouter(Config{Logger: slog.New(slog.DiscardHandler), Kinesis: kinesis, Auth: &awsapi.Auth{},
+		BodyTimeout: timeout}))
+	defer srv.Close()
+	for i := 0; i < 2; i++ { // the second reuses the connection
+		req, _ := http.NewRequest("POST", srv.URL, strings.NewReader("ab"))
+		req.Header.Set("X-Amz-Target", "Kinesis_20131202.Stream")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(got) != strings.Repeat("ab", 8) {
+			t.Fatalf("answer %d: %q %v", i, got, err)
+		}
+	}
+}
+
+// A body the handler never reads is under the same time limit: net/http
+// reads what is left to reuse the connection, and a client dripping it is
+// cut.
+func TestUnreadSlowBodyIsCut(t *testing.T) {
+	srv := httptest.NewServer(NewRouter(Config{Logger: slog.New(slog.DiscardHandler), Auth: &awsapi.Auth{}, BodyTimeout: 200 * time.Millisecond}))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nx")
+	go func() {
+		for {
+			time.Sleep(20 * time.Millisecond)
+			if _, err := conn.Write([]byte("x")); err != nil {
+				return
+			}
+		}
+	}()
+	conn.SetReadDeadline(time.Now().Add(time.Minute)) // generous: the server cuts it after 200 ms
+	got, err := io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("connection still open after a minute: %q", got)
+	}
+	if !strings.HasPrefix(string(got), "HTTP/1.1 200") {
+		t.Fatalf("answer %q", got)
+	}
+}
