@@ -7,8 +7,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"github.com/shardcast/shardcast/web/awsapi"
 )
@@ -116,70 +117,23 @@ func (b *limitedBody) release() {
 }
 
 // budget is a count of bytes that callers take and give back; those that
-// find too few wait their turn, first come first served, for a while.
+// find too few wait their turn (first come, first served) for a while.
 type budget struct {
-	mu      sync.Mutex
-	free    int64
-	waiters []*budgetWaiter
+	size int64
+	sem  *semaphore.Weighted
 }
 
-type budgetWaiter struct {
-	n     int64
-	ready chan struct{}
-}
-
-func newBudget(n int64) *budget { return &budget{free: n} }
+func newBudget(n int64) *budget { return &budget{size: n, sem: semaphore.NewWeighted(n)} }
 
 // acquire takes n bytes, waiting up to wait (or until ctx ends) for them;
 // false means it did not get them.
 func (b *budget) acquire(ctx context.Context, n int64, wait time.Duration) bool {
-	b.mu.Lock()
-	if len(b.waiters) == 0 && b.free >= n {
-		b.free -= n
-		b.mu.Unlock()
+	if b.sem.TryAcquire(n) {
 		return true
 	}
-	w := &budgetWaiter{n: n, ready: make(chan struct{})}
-	b.waiters = append(b.waiters, w)
-	b.mu.Unlock()
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-w.ready:
-		return true
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	select {
-	case <-w.ready: // granted while giving up
-		return true
-	default:
-	}
-	for i, x := range b.waiters {
-		if x == w {
-			b.waiters = append(b.waiters[:i], b.waiters[i+1:]...)
-			break
-		}
-	}
-	b.grant() // those behind a large request may fit now
-	return false
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	return b.sem.Acquire(ctx, n) == nil
 }
 
-func (b *budget) release(n int64) {
-	b.mu.Lock()
-	b.free += n
-	b.grant()
-	b.mu.Unlock()
-}
-
-// grant serves waiters in order while the head fits; b.mu is held.
-func (b *budget) grant() {
-	for len(b.waiters) > 0 && b.waiters[0].n <= b.free {
-		w := b.waiters[0]
-		b.free -= w.n
-		b.waiters = b.waiters[1:]
-		close(w.ready)
-	}
-}
+func (b *budget) release(n int64) { b.sem.Release(n) }
