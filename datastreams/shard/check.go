@@ -40,23 +40,11 @@ func CheckLog(dir string, idx SegmentIndex, name string) (LogReport, error) {
 	for i, first := range firsts {
 		last := i == len(firsts)-1
 		path := filepath.Join(dir, segName(first))
-		f, err := os.Open(path)
-		if err != nil {
-			return rep, fmt.Errorf("shard: %w", err)
-		}
-		st, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return rep, fmt.Errorf("shard: %w", err)
-		}
-		hb := make([]byte, headerSize)
-		n, _ := f.ReadAt(hb, 0)
-		hdr, herr := parseHeader(hb[:n])
-		if herr == nil && hdr.FirstSeq != first {
-			herr = fmt.Errorf("%w: header says first sequence %d", ErrCorrupt, hdr.FirstSeq)
+		f, size, hdr, herr := openSegmentFile(path, first, os.O_RDONLY)
+		if herr != nil && !errors.Is(herr, ErrCorrupt) {
+			return rep, herr
 		}
 		if herr != nil {
-			f.Close()
 			if last {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: half-created newest segment (%v), removed at the next start", filepath.Base(path), herr))
 				continue
@@ -65,18 +53,18 @@ func CheckLog(dir string, idx SegmentIndex, name string) (LogReport, error) {
 			if i+1 < len(firsts) {
 				to = firsts[i+1] - 1
 			}
-			rep.Damage = append(rep.Damage, Damage{File: path, End: st.Size(), FromSeq: first, ToSeq: to, Reason: herr.Error()})
+			rep.Damage = append(rep.Damage, Damage{File: path, End: size, FromSeq: first, ToSeq: to, Reason: herr.Error()})
 			continue
 		}
 		rep.Segments++
-		res := scanSegment(f, hdr, st.Size())
-		s := seen{first: first, path: path, lastSeq: res.lastSeq, damage: res.damaged, size: st.Size()}
+		res := scanSegment(f, hdr, size)
+		s := seen{first: first, path: path, lastSeq: res.lastSeq, damage: res.damaged, size: size}
 		if res.err != nil {
 			if !errors.Is(res.err, ErrCorrupt) {
 				f.Close()
 				return rep, fmt.Errorf("shard: scan %s: %w", path, res.err)
 			}
-			zeros, err := allZero(f, res.end, st.Size())
+			zeros, err := allZero(f, res.end, size)
 			if err != nil {
 				f.Close()
 				return rep, fmt.Errorf("shard: scan %s: %w", path, err)
@@ -84,9 +72,9 @@ func CheckLog(dir string, idx SegmentIndex, name string) (LogReport, error) {
 			switch {
 			case last && !zeros:
 				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: torn tail of %d bytes after offset %d (never acknowledged), cut at the next start",
-					filepath.Base(path), st.Size()-res.end, res.end))
+					filepath.Base(path), size-res.end, res.end))
 			case !last && !zeros:
-				d := damage{off: res.end, end: st.Size(), from: res.lastSeq + 1, to: res.lastSeq, reason: res.err.Error()}
+				d := damage{off: res.end, end: size, from: res.lastSeq + 1, to: res.lastSeq, reason: res.err.Error()}
 				if res.lastSeq == 0 {
 					d.from, d.to = hdr.FirstSeq, hdr.FirstSeq-1
 				}
@@ -98,7 +86,7 @@ func CheckLog(dir string, idx SegmentIndex, name string) (LogReport, error) {
 		if idx != nil && !last {
 			if b, found := idx.LoadSegment(name, first); !found {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: no stored index, rebuilt at the next start", filepath.Base(path)))
-			} else if x, ok := decodeSegmentIndex(b, st.Size()); !ok || (x.lastSeq != res.lastSeq && len(s.damage) == 0) {
+			} else if x, ok := decodeSegmentIndex(b, size); !ok || (x.lastSeq != res.lastSeq && len(s.damage) == 0) {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: stored index does not match the segment, rebuilt at the next start", filepath.Base(path)))
 			}
 		}

@@ -215,23 +215,11 @@ func (l *FileLog) recover() ([]*segment, error) {
 
 func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 	path := filepath.Join(l.opts.Dir, segName(first))
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Errorf("shard: %w", err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("shard: %w", err)
-	}
-	hb := make([]byte, headerSize)
-	n, _ := f.ReadAt(hb, 0)
-	hdr, herr := parseHeader(hb[:n])
-	if herr == nil && hdr.FirstSeq != first {
-		herr = fmt.Errorf("%w: header says first sequence %d", ErrCorrupt, hdr.FirstSeq)
+	f, size, hdr, herr := openSegmentFile(path, first, os.O_RDWR)
+	if herr != nil && !errors.Is(herr, ErrCorrupt) {
+		return nil, herr
 	}
 	if herr != nil {
-		f.Close()
 		if last {
 			// The writer fsyncs a new segment's header before it acknowledges
 			// anything in it, so a bad header on the newest segment means it
@@ -242,17 +230,17 @@ func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 		}
 		return nil, fmt.Errorf("shard: segment %s: %w", path, herr)
 	}
-	s := &segment{path: path, hdr: hdr, f: f, size: st.Size()}
+	s := &segment{path: path, hdr: hdr, f: f, size: size}
 	s.refs.Store(1)
 	if l.opts.Index != nil {
 		if b, found := l.opts.Index.LoadSegment(l.opts.Name, first); found {
-			if x, ok := decodeSegmentIndex(b, st.Size()); ok {
+			if x, ok := decodeSegmentIndex(b, size); ok {
 				s.index, s.lastSeq, s.lastT, s.damaged = x.index, x.lastSeq, x.lastT, x.damaged
 				return s, nil
 			}
 		}
 	}
-	res := scanSegment(f, hdr, st.Size())
+	res := scanSegment(f, hdr, size)
 	if res.err != nil && !errors.Is(res.err, ErrCorrupt) {
 		s.release()
 		return nil, fmt.Errorf("shard: scan %s: %w", path, res.err)
@@ -263,7 +251,7 @@ func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 	}
 	s.index, s.lastSeq, s.lastT, s.size, s.damaged = res.index, res.lastSeq, res.lastT, res.end, res.damaged
 	if res.err != nil {
-		zeros, err := allZero(f, res.end, st.Size())
+		zeros, err := allZero(f, res.end, size)
 		if err != nil {
 			s.release()
 			return nil, fmt.Errorf("shard: scan %s: %w", path, err)
@@ -279,7 +267,7 @@ func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 				lvl = slog.LevelDebug
 			}
 			l.opts.Logger.Log(context.Background(), lvl, "shard: cutting torn tail",
-				"path", path, "offset", res.end, "dropped_bytes", st.Size()-res.end, "err", res.err)
+				"path", path, "offset", res.end, "dropped_bytes", size-res.end, "err", res.err)
 			if err := f.Truncate(res.end); err != nil {
 				s.release()
 				return nil, fmt.Errorf("shard: truncate %s: %w", path, err)
@@ -294,14 +282,14 @@ func (l *FileLog) loadSegment(first uint64, last bool) (*segment, error) {
 			// A sealed segment is never torn: the disk lost data. Keep the
 			// bytes (for forensics) and skip them; the records they held are
 			// reported, their count fixed once the next segment is known.
-			d := damage{off: res.end, end: st.Size(), from: res.lastSeq + 1, to: res.lastSeq, reason: res.err.Error()}
+			d := damage{off: res.end, end: size, from: res.lastSeq + 1, to: res.lastSeq, reason: res.err.Error()}
 			if res.lastSeq == 0 {
 				d.from, d.to = hdr.FirstSeq, hdr.FirstSeq-1
 			}
 			l.opts.Logger.Error("shard: damaged records skipped to the end of the segment", "path", path,
 				"offset", d.off, "bytes", d.end-d.off, "from_seq", d.from, "err", d.reason)
 			s.damaged = append(s.damaged, d)
-			s.size = st.Size()
+			s.size = size
 		}
 	}
 	if s.lastSeq != 0 || len(s.damaged) > 0 {

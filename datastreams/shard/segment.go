@@ -162,6 +162,33 @@ func (s *segment) sealer(keys KeySource) (sealer, error) {
 	return s.cipher, s.cipherErr
 }
 
+// openSegmentFile opens the segment file that should start at sequence
+// first and reads its header. A header that is damaged or names another
+// first sequence is an ErrCorrupt error (the file is then closed, size
+// still given); any other error is a failure to read the file.
+func openSegmentFile(path string, first uint64, flag int) (*os.File, int64, segHeader, error) {
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, 0, segHeader{}, fmt.Errorf("shard: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, segHeader{}, fmt.Errorf("shard: %w", err)
+	}
+	hb := make([]byte, headerSize)
+	n, _ := f.ReadAt(hb, 0)
+	hdr, err := parseHeader(hb[:n])
+	if err == nil && hdr.FirstSeq != first {
+		err = fmt.Errorf("%w: header says first sequence %d", ErrCorrupt, hdr.FirstSeq)
+	}
+	if err != nil {
+		f.Close()
+		return nil, st.Size(), hdr, err
+	}
+	return f, st.Size(), hdr, nil
+}
+
 // listSegments returns the first sequence numbers of the segment files in dir, sorted.
 func listSegments(dir string) ([]uint64, error) {
 	des, err := os.ReadDir(dir)
