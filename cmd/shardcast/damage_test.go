@@ -270,7 +270,37 @@ func TestDamagedFragment(t *testing.T) {
 				ClipFragmentSelector: &amtypes.ClipFragmentSelector{FragmentSelectorType: amtypes.ClipFragmentSelectorTypeServerTimestamp,
 					TimestampRange: &amtypes.ClipTimestampRange{StartTimestamp: aws.Time(time.Now().Add(-time.Hour)), EndTimestamp: aws.Time(time.Now())}}})
 			if keepCatalog {
-				// The time index still lists the fragment: the clip cannot be made.
+				// The time index still lists the fragment. Its HLS segment
+				// answers 404 naming it, the others play.
+				hs, herr := archived.GetHLSStreamingSessionURL(ctx, &kinesisvideoarchivedmedia.GetHLSStreamingSessionURLInput{StreamName: aws.String(stream),
+					PlaybackMode: amtypes.HLSPlaybackModeOnDemand, HLSFragmentSelector: &amtypes.HLSFragmentSelector{FragmentSelectorType: amtypes.HLSFragmentSelectorTypeServerTimestamp,
+						TimestampRange: &amtypes.HLSTimestampRange{StartTimestamp: aws.Time(time.Now().Add(-time.Hour)), EndTimestamp: aws.Time(time.Now())}}})
+				if herr != nil {
+					t.Fatal(herr)
+				}
+				pm, mediaURL := mediaPlaylistOf(t, *hs.HLSStreamingSessionURL)
+				base := mediaURL[:strings.LastIndexByte(mediaURL, '/')+1]
+				seen := false
+				for _, seg := range pm.Segments {
+					resp, gerr := http.Get(base + seg.URI)
+					if gerr != nil {
+						t.Fatal(gerr)
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if fragmentNumberOf(seg.URI) == damagedNumber {
+						seen = true
+						if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "damaged") || !strings.Contains(string(body), damagedNumber) {
+							t.Fatalf("HLS segment of the damaged fragment: %d %s", resp.StatusCode, body)
+						}
+					} else if resp.StatusCode != http.StatusOK {
+						t.Fatalf("HLS segment %s: %d %s", seg.URI, resp.StatusCode, body)
+					}
+				}
+				if !seen {
+					t.Fatal("the playlist does not list the damaged fragment")
+				}
+				// The clip cannot be made.
 				if err == nil || !strings.Contains(err.Error(), damagedNumber) || !strings.Contains(err.Error(), "damaged") {
 					t.Fatalf("GetClip over the damaged fragment: %v", err)
 				}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
@@ -140,7 +141,7 @@ func waitIdle(t testing.TB, srv *testServer) {
 }
 
 func kvsClient(url string) *kinesisvideo.Client {
-	return kinesisvideo.New(kinesisvideo.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
+	return kinesisvideo.New(kinesisvideo.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), HTTPClient: sdkHTTPClient(awshttp.NewBuildableClient()),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return testCreds, nil }),
 		Retryer:     aws.NopRetryer{}})
 }
@@ -158,7 +159,7 @@ func dataEndpoint(t testing.TB, url, stream string, api kvtypes.APIName) *string
 // archivedClient follows GetDataEndpoint.
 func archivedClient(t testing.TB, url, stream string) *kinesisvideoarchivedmedia.Client {
 	t.Helper()
-	return kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: "us-east-1",
+	return kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: "us-east-1", HTTPClient: sdkHTTPClient(awshttp.NewBuildableClient()),
 		BaseEndpoint: dataEndpoint(t, url, stream, kvtypes.APINameListFragments),
 		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return testCreds, nil }),
 		Retryer:      aws.NopRetryer{}})

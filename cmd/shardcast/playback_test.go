@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
@@ -28,7 +29,7 @@ import (
 // mediaClient follows GetDataEndpoint(GET_MEDIA), as consumers do.
 func mediaClient(t testing.TB, url, stream string) *kinesisvideomedia.Client {
 	t.Helper()
-	return kinesisvideomedia.New(kinesisvideomedia.Options{Region: "us-east-1", BaseEndpoint: dataEndpoint(t, url, stream, kvtypes.APINameGetMedia),
+	return kinesisvideomedia.New(kinesisvideomedia.Options{Region: "us-east-1", BaseEndpoint: dataEndpoint(t, url, stream, kvtypes.APINameGetMedia), HTTPClient: sdkHTTPClient(awshttp.NewBuildableClient()),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return testCreds, nil }),
 		Retryer:     aws.NopRetryer{}})
 }
