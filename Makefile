@@ -23,6 +23,7 @@ deps:
 	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
 	command -v gst-launch-1.0 >/dev/null || missing="$$missing gstreamer1.0-tools"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
 	for e in $(GST_ELEMENTS); do gst-inspect-1.0 $$e >/dev/null 2>&1 || { \
 		missing="$$missing gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-rtsp gstreamer1.0-libav"; break; }; done; \
 	if [ -n "$$missing" ]; then \
