@@ -50,12 +50,13 @@ func usageBlocks(t *testing.T) []readmeBlock {
 	return out
 }
 
-// TestReadmeExamples runs every shell block of README's usage sections, in
-// order, in one shell, against a fresh server, as a user would paste them:
+// TestReadmeExamples runs every shell and Python block of README's usage
+// sections, in order, in one shell, against a fresh server, as a user would
+// paste them:
 // the README cannot rot without this test failing. The blocks' addresses
 // (127.0.0.1:8080 and :8554) are pointed at the test's server.
 func TestReadmeExamples(t *testing.T) {
-	for _, tool := range []string{"ffmpeg", "ffprobe", "gst-launch-1.0", "curl", "/usr/bin/aws", "bash"} {
+	for _, tool := range []string{"ffmpeg", "ffprobe", "gst-launch-1.0", "curl", "/usr/bin/aws", "/usr/bin/python3", "bash"} {
 		need(t, tool)
 	}
 	blocks := usageBlocks(t)
@@ -66,12 +67,17 @@ func TestReadmeExamples(t *testing.T) {
 	script.WriteString("set -euo pipefail\ntrap 'st=$?; kill $(jobs -p) 2>/dev/null; exit $st' EXIT\n")
 	shells := 0
 	for _, b := range blocks {
-		if b.lang != "sh" {
-			continue
-		}
-		shells++
 		text := strings.ReplaceAll(b.text, "127.0.0.1:8080", httpAddr)
 		text = strings.ReplaceAll(text, "127.0.0.1:8554", rtspAddr)
+		switch b.lang {
+		case "sh":
+			shells++
+		case "python":
+			// Debian's python3, which has python3-boto3.
+			text = "/usr/bin/python3 - <<'README_PYTHON'\n" + text + "README_PYTHON\n"
+		default:
+			continue
+		}
 		fmt.Fprintf(&script, "echo '### README.md line %d' >&2\n%s", b.line, text)
 	}
 	if shells < 4 {
