@@ -20,7 +20,7 @@ var (
 	two129     = new(big.Int).Lsh(big.NewInt(1), 129)
 	two185     = new(big.Int).Lsh(big.NewInt(1), 185)
 	three184   = new(big.Int).Mul(big.NewInt(3), new(big.Int).Lsh(big.NewInt(1), 184)) // 1.5 * 2^185
-	maxCreated = int64(16025175000)                                                  // layout 0 creation times at or past this are refused
+	maxCreated = int64(16025175000)                                                    // layout 0 creation times at or past this are refused
 )
 
 // Check decodes a decimal sequence number of any layout AWS accepts and
