@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
 	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
@@ -323,4 +324,60 @@ func getBytes(t *testing.T, url string) []byte {
 		t.Fatalf("GET %s: %d %s", url, a.status, a.body)
 	}
 	return []byte(a.body)
+}
+
+// TestSDKWireDetails: the AWS SDK for Go sees the same answers, and takes
+// the empty results of operations without output.
+func TestSDKWireDetails(t *testing.T) {
+	srv := startServer(t, testConfig(t))
+	c := client(srv.URL(), testCreds)
+	createStream(t, c, "sdkwire", 2)
+	_, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("huge"), ShardCount: aws.Int32(100001)})
+	wantErr(t, err, "ValidationException", "1 validation error detected: Value '100001' at 'shardCount' failed to satisfy constraint: Member must have value less than or equal to 100000")
+	if _, err := c.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: aws.String("sdkwire"), Tags: map[string]string{"a": "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("sdkwire"), ShardId: aws.String("shardId-5"), ShardIteratorType: "TRIM_HORIZON"})
+	wantErr(t, err, "ResourceNotFoundException", "Shard shardId-5 in stream sdkwire under account 000000000000 does not exist")
+
+	first, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("sdkwire"), PartitionKey: aws.String("pk"), Data: []byte("1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := seqnum.Parse(*first.SequenceNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Counter += 5000
+	ahead := seqnum.Format(p)
+	for _, given := range []string{decimal("20000000000000000000000000000000000000000000001"), "0", ahead, *first.SequenceNumber} {
+		out, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("sdkwire"), PartitionKey: aws.String("pk"), Data: []byte("2"),
+			SequenceNumberForOrdering: aws.String(given)})
+		if err != nil {
+			t.Fatalf("ordering after %s: %v", given, err)
+		}
+		if !greater(*out.SequenceNumber, given) || (given == *first.SequenceNumber && !greater(*out.SequenceNumber, ahead)) {
+			t.Fatalf("ordering after %s: answered %s", given, *out.SequenceNumber)
+		}
+	}
+	bad := decimal("20000000000000000000000000000000000000800000002")
+	_, err = c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("sdkwire"), PartitionKey: aws.String("pk"), Data: []byte("3"), SequenceNumberForOrdering: aws.String(bad)})
+	wantErr(t, err, "InvalidArgumentException", "ExclusiveMinimumSequenceNumber "+bad+" used in PutRecord on stream sdkwire under account 000000000000 is invalid.")
+	// Reading the shard back passes over the numbers skipped.
+	it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("sdkwire"), ShardId: first.ShardId, ShardIteratorType: "TRIM_HORIZON"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+	if err != nil || len(recs.Records) != 5 {
+		t.Fatalf("read back: %v %v", recs, err)
+	}
+	for i := 1; i < len(recs.Records); i++ {
+		if !greater(*recs.Records[i].SequenceNumber, *recs.Records[i-1].SequenceNumber) {
+			t.Fatalf("records out of order: %s after %s", *recs.Records[i].SequenceNumber, *recs.Records[i-1].SequenceNumber)
+		}
+	}
+	if _, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("sdkwire")}); err != nil {
+		t.Fatal(err)
+	}
 }
