@@ -10,6 +10,10 @@
 // sequence number in its counter field, so numbers map back to positions
 // exactly. PutRecords groups a request's records by shard and appends each
 // group as one batch, in parallel, answering once every batch is durable.
+// A PutRecord's SequenceNumberForOrdering (any layout AWS accepts) that
+// names a counter at or past its shard's end moves the shard's log past it
+// (shard.Log.SkipTo), so the answer is always the greater number for the
+// same partition key.
 //
 // Shard iterators and list tokens are stateless: a position and an issue time
 // signed with HMAC-SHA256 under a per-installation key, valid for five

@@ -39,7 +39,9 @@ func errorf(kind error, format string, args ...any) error {
 }
 
 // RecordTooLargeError reports a record whose data and partition key exceed
-// the stream's maximum record size. Index is its position in the request.
+// the stream's maximum record size. Index is its position in the request,
+// Size the length of its data and Limit what its data may hold beside its
+// partition key (the stream's maximum less the key's bytes).
 type RecordTooLargeError struct {
 	Index int
 	Size  int
@@ -47,7 +49,7 @@ type RecordTooLargeError struct {
 }
 
 func (e *RecordTooLargeError) Error() string {
-	return fmt.Sprintf("record %d is %d bytes, over the stream's limit of %d", e.Index, e.Size, e.Limit)
+	return fmt.Sprintf("record %d has %d bytes of data, over the %d its partition key leaves of the stream's limit", e.Index, e.Size, e.Limit)
 }
 func (e *RecordTooLargeError) Unwrap() error { return ErrValidation }
 

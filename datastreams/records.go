@@ -55,7 +55,7 @@ func (e *Engine) writable(ref StreamRef) (*streamState, error) {
 // in s.open of the shard it goes to.
 func (s *streamState) routeEntry(i int, en PutEntry, limit int) (int, error) {
 	if size := len(en.Data) + len(en.PartitionKey); size > limit {
-		return 0, &RecordTooLargeError{Index: i, Size: len(en.Data), Limit: limit}
+		return 0, &RecordTooLargeError{Index: i, Size: len(en.Data), Limit: limit - len(en.PartitionKey)}
 	}
 	var k hashKey
 	if en.ExplicitHashKey != "" {
@@ -247,7 +247,7 @@ func (e *Engine) resolveShard(state *streamState, id string) (*shardRT, error) {
 			return s, nil
 		}
 	}
-	return nil, e.shardNotFound(shardID(int(n)), state.meta.Name)
+	return nil, e.shardNotFound(id, state.meta.Name)
 }
 
 // GetShardIterator returns an iterator at a position of a shard.
@@ -271,14 +271,15 @@ func (e *Engine) GetShardIterator(ref StreamRef, shardIDArg, typ, startSeq strin
 		if startSeq == "" {
 			return "", errorf(ErrInvalidArgument, either, typ, "no StartingSequenceNumber")
 		}
-		p, err := seqnum.Parse(startSeq)
+		n, err := seqnum.Check(startSeq)
 		if err != nil {
 			return "", errorf(ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", startSeq, s.info.ID, name, e.cfg.Account)
 		}
-		if p.ShardIndex != uint32(s.info.Index) {
-			return "", errorf(ErrInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardID(int(p.ShardIndex)), s.info.ID)
+		if n.ShardIndex != uint32(s.info.Index) {
+			return "", errorf(ErrInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardID(int(n.ShardIndex)), s.info.ID)
 		}
-		if p.ShardCreated != s.createdSec {
+		p, err := seqnum.Parse(startSeq)
+		if err != nil || p.ShardCreated != s.createdSec {
 			return "", errorf(ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", startSeq, s.info.ID, name, e.cfg.Account)
 		}
 		pos = p.Counter
@@ -429,16 +430,17 @@ func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
 }
 
 // PutRecord stores one record. sequenceNumberForOrdering, when set, must be
-// a sequence number of this stream; the new record's number is greater than
-// it whenever both share a shard, which holds for the same partition key.
+// a well-formed sequence number of a layout AWS accepts, whose arrival time
+// is not in the future. The new record's number is greater than it whenever
+// the record's shard can number above it: always for a number handed out
+// for the same partition key (the same shard, or one created before it),
+// and for any number of a shard whose creation time and index bits do not
+// exceed the record's shard's, the shard's numbering moving past the given
+// counter when needed.
 func (e *Engine) PutRecord(ctx context.Context, ref StreamRef, en PutEntry, sequenceNumberForOrdering string) (PutResult, bool, error) {
 	if sequenceNumberForOrdering != "" {
-		if _, err := seqnum.Parse(sequenceNumberForOrdering); err != nil {
-			name := ref.Name
-			if ref.ARN != "" {
-				name, _ = e.nameFromARN(ref.ARN)
-			}
-			return PutResult{}, false, errorf(ErrInvalidArgument, "ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", sequenceNumberForOrdering, name, e.cfg.Account)
+		if err := e.orderAfter(ctx, ref, en, sequenceNumberForOrdering); err != nil {
+			return PutResult{}, false, err
 		}
 	}
 	out, err := e.PutRecords(ctx, ref, []PutEntry{en})
@@ -453,6 +455,48 @@ func (e *Engine) PutRecord(ctx context.Context, ref StreamRef, en PutEntry, sequ
 		return PutResult{}, false, fmt.Errorf("%w: %s", ErrInternal, r.ErrorMessage)
 	}
 	return r, out.Encrypted, nil
+}
+
+// orderAfter checks a SequenceNumberForOrdering and moves the numbering of
+// the shard the record goes to past it.
+func (e *Engine) orderAfter(ctx context.Context, ref StreamRef, en PutEntry, given string) error {
+	invalid := func() error {
+		name := ref.Name
+		if ref.ARN != "" {
+			name, _ = e.nameFromARN(ref.ARN)
+		}
+		return errorf(ErrInvalidArgument, "ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", given, name, e.cfg.Account)
+	}
+	n, err := seqnum.Check(given)
+	if err != nil || n.Arrival*1000 > e.cfg.Now().UnixMilli() {
+		return invalid()
+	}
+	state, err := e.writable(ref)
+	if err != nil {
+		return err
+	}
+	pos, err := state.routeEntry(0, en, state.maxRecordBytes())
+	if err != nil {
+		return err
+	}
+	s := state.open[pos]
+	counter, ok := n.CounterAbove(s.createdSec, uint32(s.info.Index))
+	switch {
+	case !ok:
+		// A later shard's number (not one handed out for this key): the
+		// record is stored, as AWS does, but cannot be numbered above it.
+		return nil
+	case counter >= seqnum.MaxCounter:
+		return invalid() // only a closed shard's end reaches this far
+	case counter > s.log.Bounds().Next:
+		if err := s.log.SkipTo(ctx, counter); err != nil {
+			if errors.Is(err, shard.ErrDiskFull) {
+				return &Error{Kind: ErrUnavailable, Message: diskFullMessage(err)}
+			}
+			return fmt.Errorf("%w: %w", ErrInternal, err)
+		}
+	}
+	return nil
 }
 
 // diskFullMessage tells a client that a full disk refused its records.

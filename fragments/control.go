@@ -29,6 +29,9 @@ type CreateInput struct {
 // CreateStream creates a video stream; it is ACTIVE when this returns. Every
 // video stream is encrypted at rest under a data key of its KMS key.
 func (s *Store) CreateStream(in CreateInput) (string, error) {
+	if err := CheckStreamName(in.Name); err != nil {
+		return "", err
+	}
 	if in.RetentionHours < 0 || in.RetentionHours > MaxRetentionHours {
 		return "", errorf(ErrInvalidArgument, "DataRetentionInHours must be between 0 and %d.", MaxRetentionHours)
 	}

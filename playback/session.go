@@ -52,6 +52,10 @@ func (s *Service) HLS(ctx context.Context, name string, q url.Values) (*Resource
 		if ts {
 			return nil, invalid("This session serves MPEG-TS fragments.")
 		}
+		if !q.Has("SequenceNumber") {
+			// KVS's own URL names no fragment: the session's init segment.
+			return s.sessionInit(ctx, st, sess)
+		}
 		seq, err := strconv.ParseUint(q.Get("SequenceNumber"), 10, 64)
 		if err != nil {
 			return nil, invalid("SequenceNumber %q is not a number.", q.Get("SequenceNumber"))
@@ -257,4 +261,40 @@ func (s *Service) replayPlaylist(st *fragments.Stream, sess session, u uris) (*R
 		endlist: sess.End != 0 && released == len(got) && !more}
 	entries(got[:released], max(0, released-sess.Max), sess, p)
 	return &Resource{ContentType: typePlaylist, Body: p.render(), Live: !p.endlist}, nil
+}
+
+// sessionInit returns the init segment of a session as KVS's
+// getMP4InitFragment.mp4 serves it, without the SequenceNumber that
+// shardcast's playlists add: a LIVE session's newest one (waiting for a
+// publisher that has just started), another session's first fragment's.
+func (s *Service) sessionInit(ctx context.Context, st *fragments.Stream, sess session) (*Resource, error) {
+	if sess.Mode == ModeLive {
+		v, _, err := waitLive(ctx, st, s.cfg.BlockTimeout, func(v fragments.LiveView) bool { return len(v.Parts) > 0 || len(v.Recent) > 0 })
+		if err != nil {
+			return nil, err
+		}
+		if n := len(v.Parts); n > 0 {
+			return &Resource{ContentType: typeMP4, Body: v.Parts[n-1].Init}, nil
+		}
+		if n := len(v.Recent); n > 0 {
+			f, _, err := st.Fragment(v.Recent[n-1].Seq)
+			if err != nil {
+				return nil, err
+			}
+			return &Resource{ContentType: typeMP4, Body: f.Init}, nil
+		}
+		return nil, notFound("No fragments found in the stream for the streaming request.")
+	}
+	got, _, err := st.Select(sess.selector(), 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(got) == 0 {
+		return nil, notFound("No fragments found in the stream for the streaming request.")
+	}
+	f, _, err := st.Fragment(got[0].Seq)
+	if err != nil {
+		return nil, err
+	}
+	return &Resource{ContentType: typeMP4, Body: f.Init}, nil
 }

@@ -180,6 +180,13 @@ func NewRouter(cfg Config) http.Handler {
 		log.Info("master key rotated", "key", key, "data_keys_rewrapped", n)
 		return map[string]any{"KeyId": key, "DataKeysRewrapped": n}, nil
 	}))
+	// A path or method nothing serves (an unknown KVS operation, say) gets an
+	// AWS-shaped JSON error, as an unknown Kinesis target does.
+	unknown := func(w http.ResponseWriter, req *http.Request) {
+		awsapi.WriteError(w, req, log, nil, awsapi.RESTJSON, &awsapi.APIError{Type: "UnknownOperationException", Status: http.StatusNotFound})
+	}
+	r.NotFound(unknown)
+	r.MethodNotAllowed(unknown)
 	r.Get("/", func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "shardcast %s\n\nKinesis Data Streams and Kinesis Video Streams APIs: point the AWS SDK or CLI at --endpoint-url http://%s\nPublish cameras to rtsp://<host>:<rtsp port>/<stream>\nIngest sessions: GET /admin/v1/ingest   Pull sources: GET /admin/v1/sources\nHealth: GET /healthz\n",

@@ -211,11 +211,11 @@ func TestSDKPutGet(t *testing.T) {
 	_, err = c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("events"), PartitionKey: aws.String(strings.Repeat("p", 257)), Data: []byte("x")})
 	wantErr(t, err, "ValidationException", "")
 	_, err = c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("events"), PartitionKey: aws.String("k"), Data: make([]byte, 1<<20+1)})
-	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]' at 'data' failed to satisfy constraint: Member must have length less than or equal to 1048576")
+	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]' at 'data' failed to satisfy constraint: Member must have length less than or equal to 1048575")
 	_, err = c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("missing"), PartitionKey: aws.String("k"), Data: []byte("x")})
 	wantErr(t, err, "ResourceNotFoundException", "Stream missing under account 000000000000 not found.")
-	_, err = c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("events"), PartitionKey: aws.String("k"), Data: []byte("x"), SequenceNumberForOrdering: aws.String("12345")})
-	wantErr(t, err, "InvalidArgumentException", "ExclusiveMinimumSequenceNumber 12345 used in PutRecord on stream events under account 000000000000 is invalid.")
+	_, err = c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("events"), PartitionKey: aws.String("k"), Data: []byte("x"), SequenceNumberForOrdering: aws.String("123456789012345678901234567890123456789012345")})
+	wantErr(t, err, "InvalidArgumentException", "ExclusiveMinimumSequenceNumber 123456789012345678901234567890123456789012345 used in PutRecord on stream events under account 000000000000 is invalid.")
 	if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("events"), PartitionKey: aws.String("key-1"), Data: []byte("ordered"), SequenceNumberForOrdering: aws.String(seqs["key-1"])}); err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestSDKPutGet(t *testing.T) {
 	_, err = c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("events"), Records: append(entries, entries[0])})
 	wantErr(t, err, "ValidationException", "1 validation error detected: Value '[501 PutRecordsRequestEntry]' at 'records' failed to satisfy constraint: Member must have length less than or equal to 500")
 	_, err = c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("events"), Records: []types.PutRecordsRequestEntry{{PartitionKey: aws.String("a"), Data: make([]byte, 1<<20+5)}}})
-	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048581 cap=1048581]' at 'records.1.member.data' failed to satisfy constraint: Member must have length less than or equal to 1048576")
+	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048581 cap=1048581]' at 'records.1.member.data' failed to satisfy constraint: Member must have length less than or equal to 1048575")
 
 	// Read every shard from TRIM_HORIZON and find every record once.
 	found := map[string]string{}

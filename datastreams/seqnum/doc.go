@@ -15,7 +15,13 @@
 // into decimal by division by 10^19, because PutRecords formats one number
 // per record.
 //
+// Check reads what a client hands back (SequenceNumberForOrdering,
+// StartingSequenceNumber) in any layout AWS accepts: the older layouts 0
+// and 1 too, each with AWS's rules for what is malformed. CounterAbove
+// says which counter a shard's numbers need to exceed a given number.
+//
 // # Caveats
 //
-// Only layout version 2 is understood; older AWS layouts fail to parse.
+// Parse and Format know only layout 2, the one shardcast hands out; Check
+// uses math/big, which is fine for the one number a request carries.
 package seqnum

@@ -438,3 +438,72 @@ func TestEncryptedFilesHoldNoPlaintext(t *testing.T) {
 		t.Fatalf("expected several files, found %d", files)
 	}
 }
+
+func TestContractSkipTo(t *testing.T) {
+	contract(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		appendN(t, h.log, 0, 5, 2)
+		// Backwards and to the current end: nothing changes.
+		if err := h.log.SkipTo(ctx, 3); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.log.SkipTo(ctx, 6); err != nil || h.log.Bounds().Next != 6 {
+			t.Fatalf("skip to the end: %v %+v", err, h.log.Bounds())
+		}
+		if err := h.log.SkipTo(ctx, 1000); err != nil {
+			t.Fatal(err)
+		}
+		if b := h.log.Bounds(); b.First != 1 || b.Next != 1000 {
+			t.Fatalf("bounds after skip %+v", b)
+		}
+		h.clock.add(time.Second)
+		res, err := h.log.Append(ctx, []Entry{entry(5), entry(6)})
+		if err != nil || res.FirstSeq != 1000 {
+			t.Fatalf("append after skip: %+v %v", res, err)
+		}
+		// A read across the gap passes from the last record before it to
+		// the first after it.
+		recs, err := h.log.Read(1, 100, 1<<20)
+		if err != nil || len(recs) != 7 {
+			t.Fatalf("read across the gap: %d records, %v", len(recs), err)
+		}
+		checkRecords(t, recs[:5], 1, 0)
+		checkRecords(t, recs[5:], 1000, 5)
+		if recs, _ := h.log.Read(6, 100, 1<<20); len(recs) != 2 || recs[0].Seq != 1000 {
+			t.Fatalf("read from inside the gap: %+v", recs)
+		}
+		if seq, _ := h.log.SeekTime(h.clock.unix()); seq != 1000 {
+			t.Fatalf("seek to the newest time: %d", seq)
+		}
+		if !h.im.file {
+			return
+		}
+		// Numbering survives a reopen.
+		h.log.Close()
+		l := h.open()
+		if b := l.Bounds(); b.Next != 1002 {
+			t.Fatalf("after reopen bounds %+v", b)
+		}
+		if recs, _ := l.Read(1, 100, 1<<20); len(recs) != 7 {
+			t.Fatalf("after reopen read %d records", len(recs))
+		}
+	})
+}
+
+func TestSkipToSurvivesACrash(t *testing.T) {
+	dir := t.TempDir()
+	l := openFile(t, dir, nil)
+	appendN(t, l, 0, 3, 1)
+	if err := l.SkipTo(context.Background(), 500); err != nil {
+		t.Fatal(err)
+	}
+	// No clean close: what is on disk must keep the skip.
+	crashed := copyDir(t, dir)
+	l.Close()
+	l2 := openFile(t, crashed, nil)
+	defer l2.Close()
+	res, err := l2.Append(context.Background(), []Entry{entry(3)})
+	if err != nil || res.FirstSeq < 500 {
+		t.Fatalf("append after a crash following a skip: %+v %v", res, err)
+	}
+}

@@ -43,6 +43,11 @@
 //   - A position file keeps a sequence high-water mark, moved ahead before
 //     numbers past it are handed out, so numbering never goes backwards even
 //     when records at the tail were lost.
+//   - SkipTo moves numbering forward (a Kinesis producer's
+//     SequenceNumberForOrdering may name a number past the shard's end): the
+//     mark moves past it and a new segment starts there, so the numbers
+//     skipped lie between segments, as after a crash, and readers pass
+//     over them.
 //
 // # Caveats
 //

@@ -63,6 +63,7 @@ type FileLog struct {
 
 	reqs  chan *appendReq
 	trims chan *trimReq
+	skips chan *skipReq
 	quit  chan struct{}
 	done  chan struct{}
 
@@ -95,6 +96,12 @@ type appendReq struct {
 	done    chan struct{}
 }
 
+type skipReq struct {
+	seq  uint64
+	err  error
+	done chan struct{}
+}
+
 type trimReq struct {
 	before int64
 	n      int
@@ -117,6 +124,7 @@ func Open(opts Options) (*FileLog, error) {
 		opts:   opts,
 		reqs:   make(chan *appendReq, 256),
 		trims:  make(chan *trimReq),
+		skips:  make(chan *skipReq),
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
 		notify: make(chan struct{}),
@@ -419,6 +427,29 @@ func (l *FileLog) TrimBefore(t int64) (int, error) {
 	l.trims <- req
 	<-req.done
 	return req.n, req.err
+}
+
+// SkipTo makes the next record's sequence number at least seq, durably.
+func (l *FileLog) SkipTo(ctx context.Context, seq uint64) error {
+	if seq <= l.Bounds().Next {
+		return nil
+	}
+	l.cmu.RLock()
+	if l.closed {
+		l.cmu.RUnlock()
+		return ErrClosed
+	}
+	l.inflight.Add(1)
+	l.cmu.RUnlock()
+	defer l.inflight.Done()
+	req := &skipReq{seq: seq, done: make(chan struct{})}
+	select {
+	case l.skips <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-req.done
+	return req.err
 }
 
 // Close stops the writer after pending appends and releases the files.

@@ -85,6 +85,9 @@ type Log interface {
 	SeekTime(t int64) (uint64, error)
 	// Bounds returns the readable extent.
 	Bounds() Bounds
+	// SkipTo makes the next record's sequence number at least seq, durably:
+	// the numbers passed over are never used. It never moves numbering back.
+	SkipTo(ctx context.Context, seq uint64) error
 	// Notify returns a channel closed at the next commit (or at Close).
 	Notify() <-chan struct{}
 	// SetKey makes later appends seal with key version ver (0 = plaintext).

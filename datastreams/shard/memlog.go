@@ -21,6 +21,7 @@ type MemLog struct {
 	mu      sync.RWMutex
 	recs    []memRec
 	first   uint64 // sequence number of recs[0], or the next one when empty
+	next    uint64 // the next record's sequence number
 	lastT   int64
 	keyVer  uint32
 	ciphers map[uint32]*envelope.Cipher
@@ -54,7 +55,7 @@ func NewMem(keys KeySource, now func() time.Time, firstSeq uint64) *MemLog {
 	}
 	salt := make([]byte, envelope.SaltSize)
 	rand.Read(salt)
-	return &MemLog{keys: keys, now: now, first: firstSeq, notify: make(chan struct{}), ciphers: map[uint32]*envelope.Cipher{}, salt: salt}
+	return &MemLog{keys: keys, now: now, first: firstSeq, next: firstSeq, notify: make(chan struct{}), ciphers: map[uint32]*envelope.Cipher{}, salt: salt}
 }
 
 func (m *MemLog) cipher(ver uint32) (*envelope.Cipher, error) {
@@ -95,7 +96,7 @@ func (m *MemLog) Append(ctx context.Context, entries []Entry) (Appended, error) 
 	if now < m.lastT {
 		now = m.lastT
 	}
-	next := m.first + uint64(len(m.recs))
+	next := m.next
 	var c *envelope.Cipher
 	if m.keyVer != 0 {
 		var err error
@@ -115,6 +116,7 @@ func (m *MemLog) Append(ctx context.Context, entries []Entry) (Appended, error) 
 		m.recs = append(m.recs, r)
 		next++
 	}
+	m.next = next
 	if len(entries) > 0 {
 		m.lastT = now
 		close(m.notify)
@@ -132,7 +134,9 @@ func (m *MemLog) Read(from uint64, max, maxBytes int) ([]Record, error) {
 	}
 	var out []Record
 	total := 0
-	for i := int(from - m.first); i >= 0 && i < len(m.recs) && len(out) < max; i++ {
+	// Numbers may have been skipped (SkipTo): find from by search.
+	start := sort.Search(len(m.recs), func(i int) bool { return m.recs[i].seq >= from })
+	for i := start; i < len(m.recs) && len(out) < max; i++ {
 		r := m.recs[i]
 		rec := Record{Seq: r.seq, Time: r.time, KeyVer: r.keyVer}
 		metaLen := r.metaLen
@@ -167,14 +171,17 @@ func (m *MemLog) SeekTime(t int64) (uint64, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	i := sort.Search(len(m.recs), func(i int) bool { return m.recs[i].time >= t })
-	return m.first + uint64(i), nil
+	if i == len(m.recs) {
+		return m.next, nil
+	}
+	return m.recs[i].seq, nil
 }
 
 // Bounds returns the readable extent.
 func (m *MemLog) Bounds() Bounds {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return Bounds{First: m.first, Next: m.first + uint64(len(m.recs)), LastTime: m.lastT}
+	return Bounds{First: m.first, Next: m.next, LastTime: m.lastT}
 }
 
 // Notify returns a channel closed at the next append.
@@ -197,8 +204,30 @@ func (m *MemLog) TrimBefore(t int64) (int, error) {
 	defer m.mu.Unlock()
 	i := sort.Search(len(m.recs), func(i int) bool { return m.recs[i].time >= t })
 	m.recs = append([]memRec(nil), m.recs[i:]...)
-	m.first += uint64(i)
+	m.first = m.next
+	if len(m.recs) > 0 {
+		m.first = m.recs[0].seq
+	}
 	return i, nil
+}
+
+// SkipTo makes the next record's sequence number at least seq.
+func (m *MemLog) SkipTo(ctx context.Context, seq uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	if seq > m.next {
+		if len(m.recs) == 0 {
+			m.first = seq
+		}
+		m.next = seq
+	}
+	return nil
 }
 
 // Close drops the records and wakes tailing readers.

@@ -41,6 +41,9 @@ func (l *FileLog) run() {
 		case t := <-l.trims:
 			t.n, t.err = l.trim(t.before)
 			close(t.done)
+		case k := <-l.skips:
+			k.err = l.skip(k.seq)
+			close(k.done)
 		case <-l.quit:
 			if l.active != nil && l.failed == nil {
 				l.seal(l.active)
@@ -252,6 +255,37 @@ func (l *FileLog) roll(now int64, next uint64, ver uint32) error {
 	segs = append(segs, s)
 	l.publish(segs)
 	l.active, l.sealer, l.lastIndexed = s, sl, -indexEvery
+	return nil
+}
+
+// skip moves numbering up to seq. Records of a segment are numbered without
+// gaps, so the numbers passed over lie between two segments: the mark moves
+// past seq first, then a new segment starts at seq.
+func (l *FileLog) skip(seq uint64) error {
+	if l.failed != nil {
+		return l.failed
+	}
+	tail := l.Bounds()
+	if seq <= tail.Next {
+		return nil
+	}
+	if seq > l.pos.mark {
+		if err := l.pos.set(seq + reserveStep); err != nil {
+			return err
+		}
+	}
+	now := l.opts.Now().UnixNano()
+	if now < tail.LastTime {
+		now = tail.LastTime
+	}
+	if err := l.roll(now, seq, l.keyVer.Load()); err != nil {
+		return err
+	}
+	if b := l.Bounds(); b.Next < seq {
+		// publish derives the end from the newest segment; a skip is
+		// past it by construction.
+		return fmt.Errorf("shard: skip to %d left numbering at %d", seq, b.Next)
+	}
 	return nil
 }
 

@@ -170,3 +170,25 @@ func FuzzLATMPayload(f *testing.F) {
 		}
 	})
 }
+
+// A publish to a path that is no stream name (.., which KVS's pattern
+// allows but no URL can reach) is refused with 400 and creates nothing.
+func TestFFmpegPublishToBadName(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Fatalf("ffmpeg is required (make test installs it): %v", err)
+	}
+	r := newRig(t)
+	for _, name := range []string{"..", "."} {
+		out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+			"-t", "1", "-c:v", "libx264", "-preset", "veryfast", "-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://"+r.server.Addr()+"/"+name).CombinedOutput()
+		if err == nil || !bytes.Contains(out, []byte("400 Bad Request")) {
+			t.Fatalf("publish to %s: %v\n%s", name, err, out)
+		}
+		if _, err := r.store.Lookup(fragments.StreamRef{Name: name}); err == nil {
+			t.Fatalf("stream %q created", name)
+		}
+	}
+	if _, err := r.store.CreateStream(fragments.CreateInput{Name: "..", RetentionHours: 1}); err == nil {
+		t.Fatal("the store created a stream named ..")
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -13,11 +12,9 @@ import (
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 
+	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest"
 )
-
-// streamName is the pattern of KVS stream names, which RTSP paths must match.
-var streamName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,256}$`)
 
 // Server accepts RTSP publishers.
 type Server struct {
@@ -130,8 +127,8 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 		s.Logger.Warn("rtsp: publish refused", append([]any{"stream", name, "remote", remote, "reason", reason}, args...)...)
 		return &base.Response{StatusCode: code}, fmt.Errorf("%s", reason)
 	}
-	if !streamName.MatchString(name) {
-		return refuse(base.StatusBadRequest, "path is not a valid stream name ([a-zA-Z0-9_.-]{1,256})")
+	if err := fragments.CheckStreamName(name); err != nil {
+		return refuse(base.StatusBadRequest, "the path is not a stream name", "err", err)
 	}
 	tracks, bindings := bind(ctx.Description)
 	if len(tracks) == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 
+	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest"
 )
 
@@ -23,8 +24,8 @@ type SourceConfig struct {
 
 // Validate checks a source configuration.
 func (c SourceConfig) Validate() error {
-	if !streamName.MatchString(c.Stream) {
-		return fmt.Errorf("source stream %q is not a valid stream name", c.Stream)
+	if err := fragments.CheckStreamName(c.Stream); err != nil {
+		return fmt.Errorf("source stream: %w", err)
 	}
 	u, err := base.ParseURL(c.URL)
 	if err != nil {

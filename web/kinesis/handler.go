@@ -1,7 +1,13 @@
 package kinesis
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -89,7 +95,13 @@ func (h *Handler) Operations() []string {
 
 // ServeHTTP handles one POST with a Kinesis_20131202.* target.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// AWS sends x-amz-id-2 (an opaque id of the serving host) beside
+	// x-amzn-RequestId on every answer.
+	w.Header().Set("X-Amz-Id-2", hostID())
 	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	if !h.contentTypeOK(w, r) {
+		return
+	}
 	body, release, err := h.auth.ReadSigned(r)
 	defer release()
 	if err != nil {
@@ -107,17 +119,69 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
 		return
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		// A missing or empty body is not {}: AWS answers a
+		// SerializationException without a message.
+		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, &awsapi.APIError{Type: "SerializationException", Status: http.StatusBadRequest})
+		return
+	}
 	out, err := fn(r, body)
 	if err != nil {
 		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
 		return
 	}
-	if raw, ok := out.(rawJSON); ok {
+	switch out := out.(type) {
+	case rawJSON:
 		w.Header().Set("Content-Type", awsapi.ContentTypeJSON11)
-		w.Write(raw)
-		return
+		w.Write(out)
+	case empty:
+		// Operations without a result answer an empty body, as AWS does.
+		w.Header().Set("Content-Type", awsapi.ContentTypeJSON11)
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+	default:
+		awsapi.WriteJSON(w, awsapi.ContentTypeJSON11, out)
 	}
-	awsapi.WriteJSON(w, awsapi.ContentTypeJSON11, out)
+}
+
+// contentTypeOK answers requests whose Content-Type is not the JSON 1.1
+// protocol the way AWS does, before authentication, and reports whether
+// the request may go on.
+func (h *Handler) contentTypeOK(w http.ResponseWriter, r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch strings.ToLower(mt) {
+	case awsapi.ContentTypeJSON11:
+		return true
+	case "application/json":
+		// AWS's older JSON protocol: a 200 whose Output names the error.
+		body, _ := io.ReadAll(r.Body)
+		var v map[string]any
+		msg := `{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException","message":null},"Version":"1.0"}`
+		if json.Unmarshal(body, &v) != nil || v == nil {
+			msg = `{"Output":{"__type":"com.amazon.coral.service#SerializationException","Message":null},"Version":"1.0"}`
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, msg)
+	case "application/x-amz-cbor-1.1":
+		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, &awsapi.APIError{Type: "SerializationException", Status: http.StatusBadRequest,
+			Message: "shardcast speaks the JSON protocol (application/x-amz-json-1.1), not CBOR: turn CBOR off in the client " +
+				"(Java SDK v2: -Daws.cborEnabled=false; v1: -Dcom.amazonaws.sdk.disableCbor=true)."})
+	default:
+		// A missing or unknown content type: AWS cannot tell the protocol
+		// and answers 404 with a bare XML element and no Content-Type.
+		w.Header()["Content-Type"] = nil
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "<UnknownOperationException/>\n")
+	}
+	return false
+}
+
+// hostID returns a value for x-amz-id-2: 72 random bytes in base64, the
+// size of AWS's.
+func hostID() string {
+	var b [72]byte
+	rand.Read(b[:])
+	return base64.StdEncoding.EncodeToString(b[:])
 }
 
 // rawJSON is a response body encoded by the operation itself.

@@ -41,7 +41,9 @@ type putRecordInput struct {
 	SequenceNumberForOrdering *string     `json:"SequenceNumberForOrdering"`
 }
 
-// tooLarge turns the engine's size refusal into AWS's ValidationException.
+// tooLarge turns the engine's size refusal into AWS's ValidationException:
+// the data's length against what the stream's limit leaves it beside the
+// partition key.
 func tooLarge(err error, path func(int) string) error {
 	var tl *datastreams.RecordTooLargeError
 	if !errors.As(err, &tl) {

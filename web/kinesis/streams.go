@@ -11,6 +11,10 @@ type streamModeDetails struct {
 	StreamMode string `json:"StreamMode"`
 }
 
+// maxShardCount is the most shards a CreateStream may ask for; more is a
+// ValidationException, whatever the account's shard limit.
+const maxShardCount = 100000
+
 type createStreamInput struct {
 	StreamName         *string            `json:"StreamName"`
 	ShardCount         *int               `json:"ShardCount"`
@@ -20,7 +24,7 @@ type createStreamInput struct {
 }
 
 func (in *createStreamInput) Check(v *awsapi.Validator) {
-	v.Int("shardCount", in.ShardCount, 1, 1<<31-1)
+	v.Int("shardCount", in.ShardCount, 1, maxShardCount)
 	if v.Required("streamName", in.StreamName != nil) {
 		v.String("streamName", in.StreamName, namePattern, 1, 128)
 	}
