@@ -86,21 +86,21 @@ func (b *binding) handler(sess *ingest.Session, t timer, onError func(error)) (f
 		if err != nil {
 			return nil, err
 		}
-		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, au [][]byte) { sess.WriteH264(b.track, ntp, pts, au) },
+		return depacketize(b, t, dec.Decode, onError, func(at ingest.Timing, pts int64, au [][]byte) { sess.WriteH264(b.track, at, pts, au) },
 			rtph264.ErrMorePacketsNeeded, rtph264.ErrNonStartingPacketAndNoPrevious), nil
 	case *format.H265:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, au [][]byte) { sess.WriteH265(b.track, ntp, pts, au) },
+		return depacketize(b, t, dec.Decode, onError, func(at ingest.Timing, pts int64, au [][]byte) { sess.WriteH265(b.track, at, pts, au) },
 			rtph265.ErrMorePacketsNeeded, rtph265.ErrNonStartingPacketAndNoPrevious), nil
 	case *format.MPEG4Audio:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, ntp, pts, aus) },
+		return depacketize(b, t, dec.Decode, onError, func(at ingest.Timing, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, at, pts, aus) },
 			rtpmpeg4audio.ErrMorePacketsNeeded), nil
 	case *format.MPEG4AudioLATM:
 		dec, err := f.CreateDecoder()
@@ -127,14 +127,14 @@ func (b *binding) handler(sess *ingest.Session, t timer, onError func(error)) (f
 				return nil, fmt.Errorf("LATM: %w", err)
 			}
 		}
-		return depacketize(b, t, decode, onError, func(ntp time.Time, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, ntp, pts, aus) },
+		return depacketize(b, t, decode, onError, func(at ingest.Timing, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, at, pts, aus) },
 			errQuiet), nil
 	case *format.Opus:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, p []byte) { sess.WriteOpus(b.track, ntp, pts, [][]byte{p}) }), nil
+		return depacketize(b, t, dec.Decode, onError, func(at ingest.Timing, pts int64, p []byte) { sess.WriteOpus(b.track, at, pts, [][]byte{p}) }), nil
 	}
 	return nil, fmt.Errorf("unsupported format %T", b.format)
 }
@@ -143,11 +143,11 @@ func (b *binding) handler(sess *ingest.Session, t timer, onError func(error)) (f
 var errQuiet = errors.New("no unit yet")
 
 // depacketize makes an RTP callback: it times each packet (presentation time
-// in the track's clock; the sender's wall clock from RTCP sender reports,
-// else arrival), decodes it, and writes complete units. Errors in quiet are
-// the decoder waiting for more packets; others go to onError.
+// in the track's clock; its arrival, and the sender's wall clock once RTCP
+// sender reports give it), decodes it, and writes complete units. Errors in
+// quiet are the decoder waiting for more packets; others go to onError.
 func depacketize[T any](b *binding, t timer, decode func(*rtp.Packet) (T, error), onError func(error),
-	write func(ntp time.Time, pts int64, unit T), quiet ...error) func(*rtp.Packet) {
+	write func(at ingest.Timing, pts int64, unit T), quiet ...error) func(*rtp.Packet) {
 	return func(pkt *rtp.Packet) {
 		pts, ok := t.PacketPTS2(b.media, pkt)
 		if !ok {
@@ -163,11 +163,11 @@ func depacketize[T any](b *binding, t timer, decode func(*rtp.Packet) (T, error)
 			onError(err)
 			return
 		}
-		ntp, ok := t.PacketNTP(b.media, pkt)
-		if !ok {
-			ntp = time.Now() // no sender report yet: arrival time
+		at := ingest.Timing{Arrival: time.Now()}
+		if ntp, ok := t.PacketNTP(b.media, pkt); ok {
+			at.Reported = ntp
 		}
-		write(ntp, pts, unit)
+		write(at, pts, unit)
 	}
 }
 
