@@ -3,6 +3,7 @@ package rtsp
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
@@ -12,6 +13,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpmpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/shardcast/shardcast/fragments"
@@ -21,7 +23,6 @@ import (
 // timer is what the server session and the client share for timing packets.
 type timer interface {
 	PacketPTS2(*description.Media, *rtp.Packet) (int64, bool)
-	PacketNTP(*description.Media, *rtp.Packet) (time.Time, bool)
 }
 
 // binding is one supported format of one media, mapped to a track.
@@ -29,6 +30,45 @@ type binding struct {
 	media  *description.Media
 	format format.Format
 	track  int
+	report atomic.Pointer[senderReport] // the sender's latest RTCP sender report
+}
+
+// senderReport is what an RTCP sender report says: the sender's wall
+// clock at an RTP timestamp of its stream.
+type senderReport struct {
+	ssrc uint32
+	ntp  time.Time
+	rtp  uint32
+}
+
+// ntpToTime decodes the 64-bit NTP timestamp of a sender report (RFC 3550
+// 6.4.1: seconds since 1900, then a binary fraction of a second).
+// gortsplib's own PacketNTP reads the low half as nanoseconds instead,
+// which puts a standard sender (ffmpeg) up to 3.3 s late.
+func ntpToTime(v uint64) time.Time {
+	const unixToNTP = 2208988800 // seconds from 1900 to 1970
+	sec := int64(v>>32) - unixToNTP
+	frac := int64((v & 0xffffffff) * 1e9 >> 32)
+	return time.Unix(sec, frac)
+}
+
+// onRTCP keeps the sender reports of the binding's media.
+func (b *binding) onRTCP(pkt rtcp.Packet) {
+	if sr, ok := pkt.(*rtcp.SenderReport); ok {
+		b.report.Store(&senderReport{ssrc: sr.SSRC, ntp: ntpToTime(sr.NTPTime), rtp: sr.RTPTime})
+	}
+}
+
+// reported is the sender's wall-clock time of an RTP packet, from its
+// latest sender report (zero before one came).
+func (b *binding) reported(pkt *rtp.Packet) time.Time {
+	r := b.report.Load()
+	if r == nil || r.ssrc != pkt.SSRC {
+		return time.Time{}
+	}
+	ticks := int64(int32(pkt.Timestamp - r.rtp)) // RTP timestamps wrap: the nearer way round
+	rate := int64(b.format.ClockRate())
+	return r.ntp.Add(time.Duration(ticks/rate)*time.Second + time.Duration(ticks%rate*int64(time.Second)/rate))
 }
 
 // bind picks, per media, the first format shardcast can store.
@@ -163,11 +203,7 @@ func depacketize[T any](b *binding, t timer, decode func(*rtp.Packet) (T, error)
 			onError(err)
 			return
 		}
-		at := ingest.Timing{Arrival: time.Now()}
-		if ntp, ok := t.PacketNTP(b.media, pkt); ok {
-			at.Reported = ntp
-		}
-		write(at, pts, unit)
+		write(ingest.Timing{Arrival: time.Now(), Reported: b.reported(pkt)}, pts, unit)
 	}
 }
 
