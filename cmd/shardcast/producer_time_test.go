@@ -173,4 +173,3 @@ func TestProducerTimestampsFastSenderClock(t *testing.T) {
 		t.Errorf("the ON_DISCONTINUITY playlist of one uninterrupted publish has %d discontinuities:\n%s", n, text)
 	}
 }
-
