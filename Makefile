@@ -2,7 +2,8 @@
 GO ?= go
 # The end-to-end tests drive real clients: the AWS CLI v2, ffmpeg and
 # GStreamer as cameras, ffprobe to check what shardcast stores, Chromium
-# running hls.js as a browser viewer.
+# running hls.js as a browser viewer, OpenCV (Debian's python3-opencv) as a
+# program reading the live HLS URL.
 AWS := /usr/bin/aws
 GST_ELEMENTS := rtspclientsink openh264enc avenc_aac h264parse aacparse videotestsrc audiotestsrc
 
@@ -24,6 +25,8 @@ deps:
 	command -v gst-launch-1.0 >/dev/null || missing="$$missing gstreamer1.0-tools"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	/usr/bin/python3 -c 'import cv2' 2>/dev/null || missing="$$missing python3-opencv"; \
+	/usr/bin/python3 -c 'import boto3' 2>/dev/null || missing="$$missing python3-boto3"; \
 	for e in $(GST_ELEMENTS); do gst-inspect-1.0 $$e >/dev/null 2>&1 || { \
 		missing="$$missing gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-rtsp gstreamer1.0-libav"; break; }; done; \
 	if [ -n "$$missing" ]; then \

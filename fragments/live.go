@@ -2,6 +2,7 @@ package fragments
 
 import (
 	"sync"
+	"time"
 )
 
 // live is what readers of a stream's newest media need without going to
@@ -14,6 +15,7 @@ type live struct {
 	next       uint64         // sequence number the fragment in progress will get
 	parts      []*Part        // its parts so far
 	publishing bool
+	left       time.Time     // when the last publisher left; zero while one publishes
 	wake       chan struct{} // closed at every change, then replaced
 	discBase   uint64        // discontinuities among fragments evicted from recent
 }
@@ -27,6 +29,9 @@ type LiveView struct {
 	Next       uint64         // sequence number of the fragment in progress
 	Parts      []*Part        // parts of the fragment in progress, in order
 	Publishing bool           // a publisher is connected
+	// PublisherLeft is when the last publisher left, while none publishes;
+	// zero while one does, or when none has published since start.
+	PublisherLeft time.Time
 	// DiscontinuitiesBefore counts the fragments flagged Discontinuity
 	// that this process has seen before Recent[0]: with the flags in Recent
 	// it numbers discontinuities consistently from one view to the next.
@@ -59,7 +64,7 @@ func (st *Stream) Live() LiveView {
 	if l.wake == nil {
 		l.wake = make(chan struct{})
 	}
-	v := LiveView{Next: max(l.next, b.Next), Publishing: l.publishing, Changed: l.wake}
+	v := LiveView{Next: max(l.next, b.Next), Publishing: l.publishing, PublisherLeft: l.left, Changed: l.wake}
 	if l.next == v.Next {
 		v.Parts = l.parts[:len(l.parts):len(l.parts)]
 	}
@@ -136,8 +141,9 @@ func (st *Stream) setPublishing(on bool) {
 	l := &st.live
 	l.mu.Lock()
 	l.publishing = on
+	l.left = time.Time{}
 	if !on {
-		l.parts = nil
+		l.parts, l.left = nil, time.Now()
 	}
 	l.changedLocked()
 	l.mu.Unlock()

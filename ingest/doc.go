@@ -13,6 +13,17 @@
 // queue is full, units are dropped and counted. Close flushes the last,
 // partial GOP as a final fragment and frees the slot.
 //
+// # Producer time
+//
+// A fragment's producer timestamp is the session's anchor plus the media
+// time (RTP timestamps) elapsed to its first sample, so the fragments of
+// one publisher session are contiguous in producer time. The anchor comes
+// from the sender's clock (Timing.Reported: RTCP sender reports) when it
+// says an earlier time than arrival, else from arrival; it is held so no
+// unit is stamped later than it arrived, and it moves at most 5 ms per
+// second of media (producerClock): a sender clock that drifts or jitters
+// is followed smoothly, never by a jump.
+//
 // # Caveats
 //
 // A fragment the disk refuses (a full disk) does not end the session: the

@@ -78,6 +78,7 @@ type Session struct {
 	started time.Time
 
 	queue   chan unit
+	clock   producerClock // run's alone
 	done    chan struct{} // closed by Close
 	ended   chan struct{} // closed when run has stored the last fragment
 	closing sync.Once
@@ -111,7 +112,7 @@ const (
 type unit struct {
 	kind  unitKind
 	track int
-	ntp   time.Time
+	at    Timing
 	pts   int64
 	data  [][]byte
 }
@@ -214,23 +215,25 @@ func avcc(nalus [][]byte) []byte {
 }
 
 // WriteH264 queues an H.264 access unit (NAL units without start codes).
-func (s *Session) WriteH264(track int, ntp time.Time, pts int64, au [][]byte) {
-	s.enqueue(unit{kind: kindH264, track: track, ntp: ntp, pts: pts, data: append([][]byte(nil), au...)})
+// pts is in the track's clock, on a time line shared by the publisher's
+// tracks; at says when the unit arrived and what the sender's clock said.
+func (s *Session) WriteH264(track int, at Timing, pts int64, au [][]byte) {
+	s.enqueue(unit{kind: kindH264, track: track, at: at, pts: pts, data: append([][]byte(nil), au...)})
 }
 
 // WriteH265 queues an H.265 access unit.
-func (s *Session) WriteH265(track int, ntp time.Time, pts int64, au [][]byte) {
-	s.enqueue(unit{kind: kindH265, track: track, ntp: ntp, pts: pts, data: append([][]byte(nil), au...)})
+func (s *Session) WriteH265(track int, at Timing, pts int64, au [][]byte) {
+	s.enqueue(unit{kind: kindH265, track: track, at: at, pts: pts, data: append([][]byte(nil), au...)})
 }
 
 // WriteMPEG4Audio queues AAC access units (unit i at pts + i*1024).
-func (s *Session) WriteMPEG4Audio(track int, ntp time.Time, pts int64, aus [][]byte) {
-	s.enqueue(unit{kind: kindAAC, track: track, ntp: ntp, pts: pts, data: append([][]byte(nil), aus...)})
+func (s *Session) WriteMPEG4Audio(track int, at Timing, pts int64, aus [][]byte) {
+	s.enqueue(unit{kind: kindAAC, track: track, at: at, pts: pts, data: append([][]byte(nil), aus...)})
 }
 
 // WriteOpus queues Opus packets.
-func (s *Session) WriteOpus(track int, ntp time.Time, pts int64, packets [][]byte) {
-	s.enqueue(unit{kind: kindOpus, track: track, ntp: ntp, pts: pts, data: append([][]byte(nil), packets...)})
+func (s *Session) WriteOpus(track int, at Timing, pts int64, packets [][]byte) {
+	s.enqueue(unit{kind: kindOpus, track: track, at: at, pts: pts, data: append([][]byte(nil), packets...)})
 }
 
 func (s *Session) run() {
@@ -265,16 +268,25 @@ func (s *Session) run() {
 }
 
 func (s *Session) feed(u unit) {
+	if u.track < 0 || u.track >= len(s.req.Tracks) {
+		s.log.Debug("ingest: media unit refused", "err", fmt.Errorf("no track %d", u.track))
+		return
+	}
+	// Producer time: the session's anchor plus the media time (producerClock).
+	rate := int64(s.req.Tracks[u.track].ClockRate)
+	sec, frac := u.pts/rate, u.pts%rate
+	media := time.Duration(sec)*time.Second + time.Duration(frac*int64(time.Second)/rate)
+	producer := s.clock.observe(media, u.at)
 	var err error
 	switch u.kind {
 	case kindH264:
-		err = s.frag.WriteH264AVCC(u.track, u.ntp, u.pts, u.data[0])
+		err = s.frag.WriteH264AVCC(u.track, producer, u.pts, u.data[0])
 	case kindH265:
-		err = s.frag.WriteH265AVCC(u.track, u.ntp, u.pts, u.data[0])
+		err = s.frag.WriteH265AVCC(u.track, producer, u.pts, u.data[0])
 	case kindAAC:
-		err = s.frag.WriteMPEG4Audio(u.track, u.ntp, u.pts, u.data)
+		err = s.frag.WriteMPEG4Audio(u.track, producer, u.pts, u.data)
 	case kindOpus:
-		err = s.frag.WriteOpus(u.track, u.ntp, u.pts, u.data)
+		err = s.frag.WriteOpus(u.track, producer, u.pts, u.data)
 	}
 	if err != nil {
 		s.log.Debug("ingest: media unit refused", "err", err)

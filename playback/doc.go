@@ -9,6 +9,11 @@
 // writes. HTTP stays in package web/kvs: here requests are plain values and
 // answers are bytes or writes to an io.Writer.
 //
+// The plain live URLs (/hls/<stream>/index.m3u8, status.json) end their
+// playlist (EXT-X-ENDLIST) once the publisher has been gone two target
+// durations, so players stop instead of waiting; KVS LIVE sessions keep
+// KVS's behaviour (no ENDLIST).
+//
 // HLS session tokens are self-contained: the session's parameters, the
 // stream's incarnation id and the expiry, sealed with an HMAC key, so any
 // change to a token is detected and no session state is kept on the server.

@@ -2,6 +2,8 @@ package playback
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"math"
 	"net/url"
 	"strconv"
@@ -393,6 +395,34 @@ type liveOptions struct {
 	producer bool // PROGRAM-DATE-TIME from producer timestamps
 	showTime bool
 	disc     string
+	// ends: once the publisher has been gone endGrace target durations,
+	// the playlist ends (EXT-X-ENDLIST) until a publisher returns.
+	ends bool
+}
+
+// endGrace is how many target durations a plain live playlist stays open
+// after its publisher left: a camera that reconnects at once does not end
+// its viewers' playback.
+const endGrace = 2
+
+// liveEnded reports whether a live playlist of the newest n fragments of
+// view v has ended at now: no publisher, and none for endGrace target
+// durations since the newest fragment was stored or the publisher left,
+// whichever was later.
+func liveEnded(v fragments.LiveView, n int, now time.Time) bool {
+	if v.Publishing || len(v.Recent) == 0 {
+		return !v.Publishing
+	}
+	recent := v.Recent[len(v.Recent)-min(n, len(v.Recent)):]
+	target := time.Second
+	for _, f := range recent {
+		target = max(target, time.Duration(math.Ceil(f.Duration.Seconds()))*time.Second) // as EXT-X-TARGETDURATION rounds
+	}
+	since := recent[len(recent)-1].ServerTime
+	if v.PublisherLeft.After(since) {
+		since = v.PublisherLeft
+	}
+	return now.Sub(since) >= endGrace*target
 }
 
 // waitLive waits until done holds for the stream's live edge, or the
@@ -508,6 +538,7 @@ func (s *Service) livePlaylist(ctx context.Context, st *fragments.Stream, u uris
 	if len(p.entries) == 0 {
 		return nil, notFound("No fragments found in the stream for the streaming request.")
 	}
+	p.endlist = o.ends && liveEnded(v, o.max, s.cfg.Now())
 	return &Resource{ContentType: typePlaylist, Body: p.render(), Live: true}, nil
 }
 
@@ -581,7 +612,10 @@ func (s *Service) partOf(ctx context.Context, st *fragments.Stream, seq uint64, 
 // ---- plain live URLs --------------------------------------------------------
 
 // PlainHLS answers GET /hls/<stream>/<name>: a low-latency live playlist
-// (index.m3u8) and its resources, for players and tools that take a URL.
+// (index.m3u8) and its resources, for players and tools that take a URL,
+// and the stream's live state (status.json, a LiveStatus). The playlist
+// ends (EXT-X-ENDLIST) once the publisher has been gone endGrace target
+// durations, so that players stop; it is live again when one returns.
 func (s *Service) PlainHLS(ctx context.Context, stream, name string, q url.Values) (*Resource, error) {
 	st, err := s.cfg.Store.Lookup(fragments.StreamRef{Name: stream})
 	if err != nil {
@@ -597,7 +631,9 @@ func (s *Service) PlainHLS(ctx context.Context, stream, name string, q url.Value
 	}
 	switch name {
 	case "index.m3u8":
-		return s.livePlaylist(ctx, st, u, liveOptions{max: s.cfg.LiveSegments, producer: true, showTime: true, disc: DiscontinuityOn}, q)
+		return s.livePlaylist(ctx, st, u, liveOptions{max: s.cfg.LiveSegments, producer: true, showTime: true, disc: DiscontinuityOn, ends: true}, q)
+	case "status.json":
+		return s.liveStatus(st)
 	case "init.mp4":
 		seq, err := msn()
 		if err != nil {
@@ -626,4 +662,33 @@ func (s *Service) PlainHLS(ctx context.Context, stream, name string, q url.Value
 		return s.partOf(ctx, st, seq, k)
 	}
 	return nil, notFound("No HLS resource %s.", name)
+}
+
+// LiveStatus is the live state of a stream, for players (the /play page)
+// that show whether its camera is on.
+type LiveStatus struct {
+	Stream     string `json:"stream"`
+	Publishing bool   `json:"publishing"` // a publisher is connected
+	// Live: the plain live playlist is live (not ended). It stays live for
+	// a short grace after the publisher left.
+	Live bool `json:"live"`
+	// LastFragment is the server time of the newest fragment.
+	LastFragment time.Time `json:"lastFragment,omitzero"`
+	// PublisherLeft is when the last publisher left, while none publishes
+	// (zero when none has published since the server started).
+	PublisherLeft time.Time `json:"publisherLeft,omitzero"`
+}
+
+func (s *Service) liveStatus(st *fragments.Stream) (*Resource, error) {
+	v := st.Live()
+	ls := LiveStatus{Stream: st.Info().Name, Publishing: v.Publishing, PublisherLeft: v.PublisherLeft,
+		Live: !liveEnded(v, s.cfg.LiveSegments, s.cfg.Now())}
+	if n := len(v.Recent); n > 0 {
+		ls.LastFragment = v.Recent[n-1].ServerTime
+	}
+	b, err := json.Marshal(ls)
+	if err != nil {
+		return nil, fmt.Errorf("playback: live status: %w", err)
+	}
+	return &Resource{ContentType: "application/json", Body: b, Live: true}, nil
 }

@@ -347,3 +347,28 @@ func FuzzOpenSession(f *testing.F) {
 		}
 	})
 }
+
+// A plain live playlist ends endGrace target durations after the newest
+// fragment or the publisher's leaving, whichever is later; never while a
+// publisher is connected.
+func TestLiveEnded(t *testing.T) {
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	recent := []fragments.FragmentInfo{{Seq: 1, Duration: 1500 * time.Millisecond, ServerTime: at}}
+	for _, c := range []struct {
+		name  string
+		v     fragments.LiveView
+		after time.Duration
+		want  bool
+	}{
+		{"publishing", fragments.LiveView{Recent: recent, Publishing: true}, time.Hour, false},
+		{"within grace", fragments.LiveView{Recent: recent}, 3999 * time.Millisecond, false},
+		{"after grace (2 targets of 2 s)", fragments.LiveView{Recent: recent}, 4 * time.Second, true},
+		{"grace counts from the leaving", fragments.LiveView{Recent: recent, PublisherLeft: at.Add(time.Second)}, 4 * time.Second, false},
+		{"and ends after it", fragments.LiveView{Recent: recent, PublisherLeft: at.Add(time.Second)}, 5 * time.Second, true},
+		{"nothing to play", fragments.LiveView{}, 0, true},
+	} {
+		if got := liveEnded(c.v, 6, at.Add(c.after)); got != c.want {
+			t.Errorf("%s: ended %v, want %v", c.name, got, c.want)
+		}
+	}
+}

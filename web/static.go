@@ -28,14 +28,42 @@ var playPage = template.Must(template.New("play").Parse(`<!doctype html>
 <p>Live stream <b>{{.}}</b> · low-latency HLS at <code id="u"></code> · <span id="s">loading</span></p>
 <script src="/static/hls.min.js"></script>
 <script>
-const url = "/hls/" + encodeURIComponent({{.}}) + "/index.m3u8", v = document.getElementById("v"), s = document.getElementById("s");
+// The page polls status.json: while the camera publishes it plays the live
+// playlist; when the camera is gone it says so and waits; when the camera
+// returns it opens the playlist again. Each change of state is posted to
+// an embedding page (window.parent) as {stream, state}, and the start of
+// playback as {stream, event: "playing"}.
+const base = "/hls/" + encodeURIComponent({{.}}) + "/", url = base + "index.m3u8";
+const v = document.getElementById("v"), s = document.getElementById("s");
 document.getElementById("u").textContent = url;
-if (window.Hls && Hls.isSupported()) {
-  const hls = new Hls({lowLatencyMode: true});
-  hls.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) { s.textContent = "error: " + d.details; } });
-  hls.loadSource(url); hls.attachMedia(v);
-  setInterval(() => { if (hls.latency) s.textContent = "latency " + hls.latency.toFixed(2) + " s"; }, 1000);
-} else { v.src = url; }
+let hls = null, state = "";
+const post = (m) => { if (window.parent !== window) window.parent.postMessage(Object.assign({stream: {{.}}}, m), "*"); };
+const say = (st, text) => { s.textContent = text; if (st !== state) { state = st; post({state: st}); } };
+v.addEventListener("playing", () => post({event: "playing"}));
+function open() {
+  if (hls) { hls.destroy(); hls = null; }
+  if (window.Hls && Hls.isSupported()) {
+    hls = new Hls({lowLatencyMode: true});
+    hls.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) say("error", "error: " + d.details); });
+    hls.loadSource(url); hls.attachMedia(v);
+  } else { v.src = url; v.play().catch(() => {}); }
+  say("live", "live");
+}
+async function poll() {
+  let st = null;
+  try {
+    const r = await fetch(base + "status.json", {cache: "no-store"});
+    if (r.ok) st = await r.json();
+  } catch (e) {}
+  if (st && st.live) {
+    if (state !== "live" && state !== "error") open();
+    else if (hls && hls.latency) say("live", "live · latency " + hls.latency.toFixed(2) + " s");
+  } else if (state !== "offline") {
+    say("offline", st ? "camera offline" + (st.lastFragment ? " since " + new Date(st.lastFragment).toLocaleString() : "") + " · waiting for it to return" : "stream not found · waiting");
+  }
+  setTimeout(poll, 1000);
+}
+poll();
 </script></body></html>
 `))
 

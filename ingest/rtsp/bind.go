@@ -3,6 +3,7 @@ package rtsp
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
@@ -12,6 +13,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpmpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/shardcast/shardcast/fragments"
@@ -21,7 +23,6 @@ import (
 // timer is what the server session and the client share for timing packets.
 type timer interface {
 	PacketPTS2(*description.Media, *rtp.Packet) (int64, bool)
-	PacketNTP(*description.Media, *rtp.Packet) (time.Time, bool)
 }
 
 // binding is one supported format of one media, mapped to a track.
@@ -29,6 +30,45 @@ type binding struct {
 	media  *description.Media
 	format format.Format
 	track  int
+	report atomic.Pointer[senderReport] // the sender's latest RTCP sender report
+}
+
+// senderReport is what an RTCP sender report says: the sender's wall
+// clock at an RTP timestamp of its stream.
+type senderReport struct {
+	ssrc uint32
+	ntp  time.Time
+	rtp  uint32
+}
+
+// ntpToTime decodes the 64-bit NTP timestamp of a sender report (RFC 3550
+// 6.4.1: seconds since 1900, then a binary fraction of a second).
+// gortsplib's own PacketNTP reads the low half as nanoseconds instead,
+// which puts a standard sender (ffmpeg) up to 3.3 s late.
+func ntpToTime(v uint64) time.Time {
+	const unixToNTP = 2208988800 // seconds from 1900 to 1970
+	sec := int64(v>>32) - unixToNTP
+	frac := int64((v & 0xffffffff) * 1e9 >> 32)
+	return time.Unix(sec, frac)
+}
+
+// onRTCP keeps the sender reports of the binding's media.
+func (b *binding) onRTCP(pkt rtcp.Packet) {
+	if sr, ok := pkt.(*rtcp.SenderReport); ok {
+		b.report.Store(&senderReport{ssrc: sr.SSRC, ntp: ntpToTime(sr.NTPTime), rtp: sr.RTPTime})
+	}
+}
+
+// reported is the sender's wall-clock time of an RTP packet, from its
+// latest sender report (zero before one came).
+func (b *binding) reported(pkt *rtp.Packet) time.Time {
+	r := b.report.Load()
+	if r == nil || r.ssrc != pkt.SSRC {
+		return time.Time{}
+	}
+	ticks := int64(int32(pkt.Timestamp - r.rtp)) // RTP timestamps wrap: the nearer way round
+	rate := int64(b.format.ClockRate())
+	return r.ntp.Add(time.Duration(ticks/rate)*time.Second + time.Duration(ticks%rate*int64(time.Second)/rate))
 }
 
 // bind picks, per media, the first format shardcast can store.
@@ -86,21 +126,21 @@ func (b *binding) handler(sess *ingest.Session, t timer, onError func(error)) (f
 		if err != nil {
 			return nil, err
 		}
-		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, au [][]byte) { sess.WriteH264(b.track, ntp, pts, au) },
+		return depacketize(b, t, dec.Decode, onError, func(at ingest.Timing, pts int64, au [][]byte) { sess.WriteH264(b.track, at, pts, au) },
 			rtph264.ErrMorePacketsNeeded, rtph264.ErrNonStartingPacketAndNoPrevious), nil
 	case *format.H265:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, au [][]byte) { sess.WriteH265(b.track, ntp, pts, au) },
+		return depacketize(b, t, dec.Decode, onError, func(at ingest.Timing, pts int64, au [][]byte) { sess.WriteH265(b.track, at, pts, au) },
 			rtph265.ErrMorePacketsNeeded, rtph265.ErrNonStartingPacketAndNoPrevious), nil
 	case *format.MPEG4Audio:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, ntp, pts, aus) },
+		return depacketize(b, t, dec.Decode, onError, func(at ingest.Timing, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, at, pts, aus) },
 			rtpmpeg4audio.ErrMorePacketsNeeded), nil
 	case *format.MPEG4AudioLATM:
 		dec, err := f.CreateDecoder()
@@ -127,14 +167,14 @@ func (b *binding) handler(sess *ingest.Session, t timer, onError func(error)) (f
 				return nil, fmt.Errorf("LATM: %w", err)
 			}
 		}
-		return depacketize(b, t, decode, onError, func(ntp time.Time, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, ntp, pts, aus) },
+		return depacketize(b, t, decode, onError, func(at ingest.Timing, pts int64, aus [][]byte) { sess.WriteMPEG4Audio(b.track, at, pts, aus) },
 			errQuiet), nil
 	case *format.Opus:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return depacketize(b, t, dec.Decode, onError, func(ntp time.Time, pts int64, p []byte) { sess.WriteOpus(b.track, ntp, pts, [][]byte{p}) }), nil
+		return depacketize(b, t, dec.Decode, onError, func(at ingest.Timing, pts int64, p []byte) { sess.WriteOpus(b.track, at, pts, [][]byte{p}) }), nil
 	}
 	return nil, fmt.Errorf("unsupported format %T", b.format)
 }
@@ -143,11 +183,11 @@ func (b *binding) handler(sess *ingest.Session, t timer, onError func(error)) (f
 var errQuiet = errors.New("no unit yet")
 
 // depacketize makes an RTP callback: it times each packet (presentation time
-// in the track's clock; the sender's wall clock from RTCP sender reports,
-// else arrival), decodes it, and writes complete units. Errors in quiet are
-// the decoder waiting for more packets; others go to onError.
+// in the track's clock; its arrival, and the sender's wall clock once RTCP
+// sender reports give it), decodes it, and writes complete units. Errors in
+// quiet are the decoder waiting for more packets; others go to onError.
 func depacketize[T any](b *binding, t timer, decode func(*rtp.Packet) (T, error), onError func(error),
-	write func(ntp time.Time, pts int64, unit T), quiet ...error) func(*rtp.Packet) {
+	write func(at ingest.Timing, pts int64, unit T), quiet ...error) func(*rtp.Packet) {
 	return func(pkt *rtp.Packet) {
 		pts, ok := t.PacketPTS2(b.media, pkt)
 		if !ok {
@@ -163,11 +203,7 @@ func depacketize[T any](b *binding, t timer, decode func(*rtp.Packet) (T, error)
 			onError(err)
 			return
 		}
-		ntp, ok := t.PacketNTP(b.media, pkt)
-		if !ok {
-			ntp = time.Now() // no sender report yet: arrival time
-		}
-		write(ntp, pts, unit)
+		write(ingest.Timing{Arrival: time.Now(), Reported: b.reported(pkt)}, pts, unit)
 	}
 }
 

@@ -7,9 +7,11 @@
 // Both sides share one binding step: the SDP's medias are mapped to tracks
 // (H.264, H.265, AAC as MPEG4-GENERIC or MP4A-LATM, Opus), and each
 // track's RTP packets are depacketized into access units with gortsplib's
-// decoders, timed with its PTS (synchronized across tracks) and, once the
-// sender's RTCP sender reports arrive, its NTP wall clock, and handed to an
-// ingest.Session. Publishing to rtsp://host:8554/<stream> feeds <stream>.
+// decoders, timed with its PTS (synchronized across tracks), its arrival
+// and, once the sender's RTCP sender reports arrive, the sender's wall
+// clock (decoded here per RFC 3550: gortsplib's PacketNTP misreads the
+// NTP fraction), and handed to an ingest.Session, which derives producer
+// time from them. Publishing to rtsp://host:8554/<stream> feeds <stream>.
 //
 // # Caveats
 //

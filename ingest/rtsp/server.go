@@ -183,6 +183,7 @@ func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Respon
 			return &base.Response{StatusCode: base.StatusInternalServerError}, err
 		}
 		ctx.Session.OnPacketRTP(b.media, b.format, cb)
+		ctx.Session.OnPacketRTCP(b.media, b.onRTCP)
 	}
 	s.Logger.Info("rtsp: recording", "stream", p.stream, "transport", ctx.Session.SetuppedTransport().String())
 	return &base.Response{StatusCode: base.StatusOK}, nil

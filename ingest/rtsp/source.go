@@ -196,6 +196,7 @@ func (s *Source) once() (bool, error) {
 			return false, err
 		}
 		c.OnPacketRTP(b.media, b.format, cb)
+		c.OnPacketRTCP(b.media, b.onRTCP)
 	}
 	if _, err := c.Play(nil); err != nil {
 		return false, fmt.Errorf("play: %w", err)

@@ -1,0 +1,69 @@
+package ingest
+
+import "time"
+
+// Timing is what a protocol knows of when a unit was made and received.
+type Timing struct {
+	// Arrival is when the unit's last packet reached the server.
+	Arrival time.Time
+	// Reported is the sender's wall-clock time of the unit (RTCP sender
+	// reports); zero when the sender has not said.
+	Reported time.Time
+}
+
+// slewDivisor bounds how fast the producer clock moves against media time:
+// its anchor moves at most 1/slewDivisor of the media time elapsed (5 ms a
+// second). A fragment of the longest allowed duration (10 s) then starts
+// at most 50 ms away from where its predecessor ended, which is within
+// what ON_DISCONTINUITY playlists tolerate.
+const slewDivisor = 200
+
+// producerClock maps a publisher's media time (presentation times, shared
+// by its tracks) to wall-clock producer time: the session's anchor plus
+// the media time elapsed. Only the anchor moves, and only slowly, so
+// consecutive fragments of one session are contiguous in producer time.
+//
+// The anchor heads for the sender's reported clock (its RTCP sender
+// reports), but never so far that a unit would be stamped later than it
+// arrived: bound is the latest anchor that keeps the units seen lately at
+// or before their arrival. The bound falls at once when a unit arrives
+// earlier than it allows, and otherwise rises at the slew rate, so a
+// sender whose media runs slow against the server's clock is followed
+// too. A sender clock that drifts or jitters moves the anchor at most at
+// the slew rate; a sender clock ahead of arrival is not followed past it.
+type producerClock struct {
+	set    bool
+	anchor time.Time     // producer time of media time 0
+	bound  time.Time     // latest anchor that keeps recent units at or before arrival
+	media  time.Duration // the latest media time seen
+}
+
+// observe accounts a unit at media time m and returns its producer time.
+func (c *producerClock) observe(m time.Duration, t Timing) time.Time {
+	late := t.Arrival.Add(-m) // the anchor that stamps this unit with its arrival
+	if !c.set {
+		c.set, c.media, c.bound, c.anchor = true, m, late, late
+		if !t.Reported.IsZero() {
+			c.anchor = earlier(late, t.Reported.Add(-m))
+		}
+		return c.anchor.Add(m)
+	}
+	step := max(0, m-c.media) // media time since the latest unit; none for reordered units
+	c.media = max(c.media, m)
+	limit := step / slewDivisor
+	c.bound = earlier(c.bound.Add(limit), late)
+	want := c.bound
+	if !t.Reported.IsZero() {
+		want = earlier(want, t.Reported.Add(-m))
+	}
+	c.anchor = c.anchor.Add(min(max(want.Sub(c.anchor), -limit), limit))
+	c.anchor = earlier(c.anchor, c.bound)
+	return c.anchor.Add(m)
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,117 @@
+package ingest
+
+import (
+	"math/rand"
+	"testing"
+	"time"
+)
+
+// clockRun feeds a producerClock 25 units a second for seconds: unit i has
+// media time i/25 s, arrives at arrival(i) and carries reported(i) (zero:
+// no sender report). It checks that no unit is stamped later than its
+// arrival and that the stamps of consecutive units never differ from
+// their media spacing by more than the slew allows, and returns the
+// producer times.
+func clockRun(t *testing.T, seconds int, arrival, reported func(i int, media time.Duration) time.Time) []time.Time {
+	t.Helper()
+	var c producerClock
+	const frame = 40 * time.Millisecond
+	var out []time.Time
+	for i := 0; i < seconds*25; i++ {
+		m := time.Duration(i) * frame
+		at := Timing{Arrival: arrival(i, m), Reported: reported(i, m)}
+		p := c.observe(m, at)
+		if p.After(at.Arrival) {
+			t.Fatalf("unit %d stamped %v after its arrival", i, p.Sub(at.Arrival))
+		}
+		if i > 0 {
+			// A unit's stamp moves from the previous one by its media
+			// spacing, plus at most the slew, or down by what it arrived
+			// earlier than the bound allowed.
+			d := p.Sub(out[i-1]) - frame
+			if d > frame/slewDivisor+time.Microsecond {
+				t.Fatalf("unit %d: stamp jumped %v ahead", i, d)
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+var epoch = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// A sender-report clock running 2 % fast is not followed past arrival:
+// stamps stay between capture and arrival.
+func TestClockFastSenderReports(t *testing.T) {
+	const delay = 3 * time.Millisecond
+	out := clockRun(t, 60,
+		func(i int, m time.Duration) time.Time { return epoch.Add(m + delay) },
+		func(i int, m time.Duration) time.Time { return epoch.Add(m + m/50) })
+	for i, p := range out {
+		if off := p.Sub(epoch.Add(time.Duration(i) * 40 * time.Millisecond)); off < 0 || off > delay {
+			t.Fatalf("unit %d stamped %v from its capture time", i, off)
+		}
+	}
+}
+
+// An honest sender clock earlier than arrival is reached smoothly: the
+// anchor moves at the slew rate, then sits on the reported clock.
+func TestClockHonestSenderReportsReachedSmoothly(t *testing.T) {
+	const latency = 300 * time.Millisecond
+	out := clockRun(t, 120,
+		func(i int, m time.Duration) time.Time { return epoch.Add(m + latency) },
+		func(i int, m time.Duration) time.Time {
+			if i < 50 {
+				return time.Time{} // the first report comes after 2 s
+			}
+			return epoch.Add(m)
+		})
+	for i, p := range out {
+		capture := epoch.Add(time.Duration(i) * 40 * time.Millisecond)
+		if off := p.Sub(capture); off < 0 || off > latency {
+			t.Fatalf("unit %d stamped %v from its capture time", i, off)
+		}
+	}
+	if last := out[len(out)-1].Sub(epoch.Add(time.Duration(len(out)-1) * 40 * time.Millisecond)); last != 0 {
+		t.Errorf("after 2 minutes, stamps are %v from the reported clock", last)
+	}
+}
+
+// A sender clock that jitters (each report off by up to ±40 ms) and
+// network jitter (up to 30 ms) never move stamps by more than the slew.
+func TestClockJitter(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	jitter := make([]time.Duration, 25*60)
+	for i := range jitter {
+		jitter[i] = time.Duration(r.Int63n(int64(30 * time.Millisecond)))
+	}
+	var reportOff time.Duration
+	out := clockRun(t, 60,
+		func(i int, m time.Duration) time.Time { return epoch.Add(m + 10*time.Millisecond + jitter[i]) },
+		func(i int, m time.Duration) time.Time {
+			if i%125 == 0 { // a report every 5 s
+				reportOff = time.Duration(r.Int63n(int64(80*time.Millisecond))) - 40*time.Millisecond
+			}
+			return epoch.Add(m + reportOff)
+		})
+	// Fragments of 2 s: consecutive ones stay within 50 ms of contiguous.
+	for i := 50; i < len(out); i += 50 {
+		if d := out[i].Sub(out[i-50]) - 2*time.Second; d > 50*time.Millisecond || d < -50*time.Millisecond {
+			t.Errorf("fragment at unit %d: %v from contiguous", i, d)
+		}
+	}
+}
+
+// A sender whose media runs slow against the server's clock (0.3 %: an
+// encoder that does not quite keep up) is followed within the slew rate:
+// stamps track arrival instead of falling behind it without end.
+func TestClockSlowMediaFollowed(t *testing.T) {
+	out := clockRun(t, 120,
+		func(i int, m time.Duration) time.Time { return epoch.Add(m + m*3/1000) },
+		func(i int, m time.Duration) time.Time { return time.Time{} })
+	last := len(out) - 1
+	m := time.Duration(last) * 40 * time.Millisecond
+	if lag := epoch.Add(m + m*3/1000).Sub(out[last]); lag > 10*time.Millisecond {
+		t.Errorf("after 2 minutes, stamps lag arrival by %v", lag)
+	}
+}
