@@ -3,8 +3,12 @@ GO ?= go
 # The end-to-end tests drive real clients: the AWS CLI v2, ffmpeg and
 # GStreamer as cameras, ffprobe to check what shardcast stores, Chromium
 # running hls.js as a browser viewer, OpenCV (Debian's python3-opencv) as a
-# program reading the live HLS URL.
+# program reading the live HLS URL, boto3, and the AWS SDK for JavaScript
+# v3 under node and (bundled by esbuild) in Chromium.
 AWS := /usr/bin/aws
+# The JavaScript SDK tests' npm project (pinned in its package-lock.json);
+# boto3 is Debian's python3-boto3, run by /usr/bin/python3.
+JSCLIENT := cmd/shardcast/testdata/jsclient
 GST_ELEMENTS := rtspclientsink openh264enc avenc_aac h264parse aacparse videotestsrc audiotestsrc
 
 .PHONY: all build test deps vet staticcheck unit bench fuzz clean
@@ -27,6 +31,7 @@ deps:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	/usr/bin/python3 -c 'import cv2' 2>/dev/null || missing="$$missing python3-opencv"; \
 	/usr/bin/python3 -c 'import boto3' 2>/dev/null || missing="$$missing python3-boto3"; \
+	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	for e in $(GST_ELEMENTS); do gst-inspect-1.0 $$e >/dev/null 2>&1 || { \
 		missing="$$missing gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-rtsp gstreamer1.0-libav"; break; }; done; \
 	if [ -n "$$missing" ]; then \
@@ -38,7 +43,9 @@ deps:
 			echo "the tests need:$$missing (install them as root: apt-get install$$missing)"; exit 1; \
 		fi; \
 	fi; \
-	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1; chromium --version 2>/dev/null
+	[ -d $(JSCLIENT)/node_modules ] || (cd $(JSCLIENT) && npm ci --no-audit --no-fund) || exit 1; \
+	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1; chromium --version 2>/dev/null; \
+	node --version; /usr/bin/python3 -c 'import boto3; print("boto3", boto3.__version__)'
 
 vet:
 	$(GO) vet ./...

@@ -46,18 +46,22 @@ type limitedBody struct {
 	read     int64 // bytes read so far
 	held     int64 // budget taken (at least read)
 	err      error // sticky: the first limit hit
+	proto1   bool  // an HTTP/1.x request: its connection carries the unread rest
 }
 
 // wrap puts r's body under the limits. The time limit starts now, for a
 // request with a body: the deadline is on the connection, so a body that
 // stops arriving is cut even while a read waits, and even when the handler
 // never reads it (net/http then reads what is left, to reuse the connection).
-// Writers that cannot set a deadline (tests' recorders) leave bodies untimed.
+// Under HTTP/2 the deadline is the stream's: its body reads fail the same
+// way, and the other streams of the connection run on. Writers that cannot
+// set a deadline (tests' recorders) leave bodies untimed.
 func (l *bodyLimits) wrap(w http.ResponseWriter, r *http.Request) *limitedBody {
 	if r.ContentLength != 0 && l.timeout > 0 {
 		http.NewResponseController(w).SetReadDeadline(time.Now().Add(l.timeout))
 	}
-	return &limitedBody{lim: l, body: http.MaxBytesReader(w, r.Body, l.max), w: w, ctx: r.Context(), declared: r.ContentLength}
+	return &limitedBody{lim: l, body: http.MaxBytesReader(w, r.Body, l.max), w: w, ctx: r.Context(), declared: r.ContentLength,
+		proto1: r.ProtoMajor < 2}
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -102,7 +106,12 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 // be taken for the next request.
 func (b *limitedBody) fail(err error) error {
 	b.err = err
-	b.w.Header().Set("Connection", "close")
+	if b.proto1 {
+		// Under HTTP/2 the body is its stream's own, and the server resets
+		// the stream if the handler leaves it unread; a Connection header
+		// there would end the whole connection, every stream on it.
+		b.w.Header().Set("Connection", "close")
+	}
 	return err
 }
 

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,5 +164,69 @@ func TestUnreadSlowBodyIsCut(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(got), "HTTP/1.1 200") {
 		t.Fatalf("answer %q", got)
+	}
+}
+
+// Under HTTP/2 (h2c, as the AWS SDK for JavaScript speaks it) the body time
+// limit applies per stream: a body that stops arriving gets a 408 on its
+// stream, and the connection, with the streams beside it, runs on.
+func TestBodyTimeoutUnderHTTP2(t *testing.T) {
+	kinesis := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, release, err := awsapi.ReadBody(r)
+		defer release()
+		if err != nil {
+			awsapi.WriteError(w, r, slog.New(slog.DiscardHandler), nil, awsapi.JSON11, err)
+			return
+		}
+		w.Write(body)
+	})
+	srv := httptest.NewUnstartedServer(NewRouter(Config{Logger: slog.New(slog.DiscardHandler), Kinesis: kinesis, Auth: &awsapi.Auth{},
+		BodyTimeout: 200 * time.Millisecond}))
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	defer srv.Close()
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: p}
+	defer tr.CloseIdleConnections()
+	var conns atomic.Int32
+	post := func(body io.Reader, answered func()) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL, body)
+		req.Header.Set("X-Amz-Target", "Kinesis_20131202.Echo")
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			GotConn: func(i httptrace.GotConnInfo) {
+				if !i.Reused {
+					conns.Add(1)
+				}
+			}}))
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answered() // the client's transport waits for its request body's end before the answer's
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.ProtoMajor != 2 {
+			t.Fatalf("answered over %s", resp.Proto)
+		}
+		return resp, string(b)
+	}
+	if _, got := post(strings.NewReader("first"), func() {}); got != "first" {
+		t.Fatalf("first answer %q", got)
+	}
+	pr, pw := io.Pipe()
+	go pw.Write([]byte("ab")) // then nothing more
+	resp, got := post(pr, func() { pw.CloseWithError(errors.New("the client gives up")) })
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(got, "RequestTimeoutException") {
+		t.Fatalf("stalled body: %d %s", resp.StatusCode, got)
+	}
+	if _, got := post(strings.NewReader("after"), func() {}); got != "after" {
+		t.Fatalf("answer after the cut stream: %q", got)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("the requests took %d connections: a cut stream ended its connection", n)
 	}
 }

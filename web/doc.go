@@ -16,6 +16,14 @@
 // APIs arrive as POST / with an X-Amz-Target header and are routed by its
 // prefix to the service handler (package web/kinesis).
 //
+// Every answer allows any origin (CORS: Access-Control-Allow-Origin "*"
+// and the AWS headers the SDKs read exposed), and preflights are answered
+// before routing with the headers they ask for: requests are authorized by
+// their SigV4 signature, never by cookies, so a page on another site gains
+// nothing it could not do itself. The router is served over HTTP/1.1 and
+// unencrypted HTTP/2 alike; under HTTP/2 a body that runs out of time ends
+// its stream only (a Connection header there would end every stream).
+//
 // # Caveats
 //
 // The admin endpoints (/admin/...) check the same SigV4 credentials as the

@@ -101,6 +101,7 @@ func NewRouter(cfg Config) http.Handler {
 			next.ServeHTTP(sw, req)
 		})
 	})
+	r.Use(withCORS)
 	r.Post("/", func(w http.ResponseWriter, req *http.Request) {
 		target := req.Header.Get("X-Amz-Target")
 		switch {

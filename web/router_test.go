@@ -53,3 +53,52 @@ func TestRouter(t *testing.T) {
 		t.Fatalf("admin rotate: %d %s", w.Code, w.Body)
 	}
 }
+
+// CORS: a preflight for a signed SDK request is answered with the method
+// and the very headers it asks for, and every answer, errors included,
+// lets a page on any origin read it and the AWS headers the SDKs need.
+func TestCORS(t *testing.T) {
+	kinesis := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
+	h := NewRouter(Config{Logger: slog.New(slog.DiscardHandler), Kinesis: kinesis, Auth: &awsapi.Auth{}})
+	const asked = "amz-sdk-invocation-id,amz-sdk-request,authorization,content-type,x-amz-content-sha256,x-amz-date,x-amz-target,x-amz-user-agent"
+	for _, path := range []string{"/", "/getMedia", "/listStreams"} {
+		r := httptest.NewRequest("OPTIONS", path, nil)
+		r.Header.Set("Origin", "http://127.0.0.1:9999")
+		r.Header.Set("Access-Control-Request-Method", "POST")
+		r.Header.Set("Access-Control-Request-Headers", asked)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		got := w.Header()
+		if w.Code != http.StatusNoContent || got.Get("Access-Control-Allow-Origin") != "*" ||
+			!strings.Contains(got.Get("Access-Control-Allow-Methods"), "POST") ||
+			got.Get("Access-Control-Allow-Headers") != asked || got.Get("Access-Control-Max-Age") == "" {
+			t.Errorf("preflight of %s: %d %v", path, w.Code, got)
+		}
+	}
+	// A preflight that names no headers is allowed those the SDKs send.
+	r := httptest.NewRequest("OPTIONS", "/", nil)
+	r.Header.Set("Origin", "http://127.0.0.1:9999")
+	r.Header.Set("Access-Control-Request-Method", "POST")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if allow := w.Header().Get("Access-Control-Allow-Headers"); !strings.Contains(allow, "x-amz-target") || !strings.Contains(allow, "authorization") {
+		t.Errorf("default allowed headers: %q", allow)
+	}
+
+	for _, target := range []string{"Kinesis_20131202.ListStreams", "DynamoDB_20120810.ListTables"} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader("{}"))
+		r.Header.Set("Origin", "http://127.0.0.1:9999")
+		r.Header.Set("X-Amz-Target", target)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		expose := strings.ToLower(w.Header().Get("Access-Control-Expose-Headers"))
+		if w.Header().Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("%s answered %d without Access-Control-Allow-Origin", target, w.Code)
+		}
+		for _, name := range []string{"x-amzn-requestid", "x-amzn-errortype", "x-amz-id-2", "etag"} {
+			if !strings.Contains(expose, name) {
+				t.Errorf("%s: %s not exposed: %q", target, name, expose)
+			}
+		}
+	}
+}

@@ -330,7 +330,14 @@ func (s *server) Start() error {
 	// long answers (GetMedia streams, blocking playlist reloads) end at once.
 	base, cancel := context.WithCancel(context.Background())
 	s.cancelRequests = cancel
+	// HTTP/1.1 and unencrypted HTTP/2 share the port: clients that speak
+	// HTTP/2 with prior knowledge to an http:// endpoint (the AWS SDK for
+	// JavaScript v3 does, for Kinesis and Kinesis Video) are served HTTP/2.
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		Protocols:   protocols,
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return base }}
 	go func() {

@@ -186,6 +186,9 @@ func (a *Auth) Check(r *http.Request, body []byte) error {
 	} else if v == "UNSIGNED-PAYLOAD" {
 		payloadHash = v
 	}
+	if sig.signsAuthority() {
+		return checkWithAuthority(r, sig, secret, payloadHash, when)
+	}
 	u := &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 	c, err := http.NewRequest(r.Method, u.String(), bytes.NewReader(body))
 	if err != nil {
