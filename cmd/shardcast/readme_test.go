@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,13 +51,13 @@ func usageBlocks(t *testing.T) []readmeBlock {
 	return out
 }
 
-// TestReadmeExamples runs every shell and Python block of README's usage
+// TestReadmeExamples runs every shell, Python and JavaScript block of README's usage
 // sections, in order, in one shell, against a fresh server, as a user would
 // paste them:
 // the README cannot rot without this test failing. The blocks' addresses
 // (127.0.0.1:8080 and :8554) are pointed at the test's server.
 func TestReadmeExamples(t *testing.T) {
-	for _, tool := range []string{"ffmpeg", "ffprobe", "gst-launch-1.0", "curl", "/usr/bin/aws", "/usr/bin/python3", "bash"} {
+	for _, tool := range []string{"ffmpeg", "ffprobe", "gst-launch-1.0", "curl", "/usr/bin/aws", "/usr/bin/python3", "node", "bash"} {
 		need(t, tool)
 	}
 	blocks := usageBlocks(t)
@@ -75,6 +76,9 @@ func TestReadmeExamples(t *testing.T) {
 		case "python":
 			// Debian's python3, which has python3-boto3.
 			text = "/usr/bin/python3 - <<'README_PYTHON'\n" + text + "README_PYTHON\n"
+		case "js":
+			// An ES module beside the test npm project's node_modules.
+			text = fmt.Sprintf("cat > readme-%d.mjs <<'README_JS'\n%sREADME_JS\nnode readme-%d.mjs\n", b.line, text, b.line)
 		default:
 			continue
 		}
@@ -87,6 +91,13 @@ func TestReadmeExamples(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script.String())
 	cmd.Dir = t.TempDir()
+	modules, err := filepath.Abs("testdata/jsclient/node_modules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(modules, filepath.Join(cmd.Dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
 	// The examples use the AWS CLI v2, which make test installs as /usr/bin/aws.
 	cmd.Env = append(os.Environ(), "PATH=/usr/bin:"+os.Getenv("PATH"))
 	out, err := cmd.CombinedOutput()
