@@ -113,6 +113,7 @@ type server struct {
 	ln             net.Listener
 	http           *http.Server
 	cancelRequests context.CancelFunc
+	h2c            *web.H2CUpgrade
 	pprofLn        net.Listener
 	pprof          *http.Server
 	errc           chan error
@@ -336,10 +337,13 @@ func (s *server) Start() error {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	// Clients that ask to switch with Upgrade: h2c get HTTP/2 too.
+	s.h2c = &web.H2CUpgrade{Handler: s.handler}
+	s.http = &http.Server{Handler: s.h2c, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		Protocols:   protocols,
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return base }}
+	s.h2c.Server = s.http
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.errc <- err
@@ -412,6 +416,7 @@ func (s *server) Close() error {
 	}
 	if s.http != nil {
 		s.cancelRequests()
+		s.h2c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, s.http.Shutdown(ctx))
 		cancel()

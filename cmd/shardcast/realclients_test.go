@@ -378,3 +378,25 @@ func TestH2CMedia(t *testing.T) {
 	}
 	t.Logf("%d answers over HTTP/2", h2.answers.Load())
 }
+
+// TestH2CUpgrade has curl ask to switch to HTTP/2 with `Upgrade: h2c`: a
+// request without a body is answered over HTTP/2 on the same connection,
+// one with a body in HTTP/1.1 (the switch happens before any body).
+func TestH2CUpgrade(t *testing.T) {
+	need(t, "curl")
+	srv := startServer(t, testConfig(t))
+	version := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("curl", append([]string{"-sS", "--http2", "-o", "/dev/null", "-w", "%{http_version} %{http_code}"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if got := version(srv.URL() + "/healthz"); got != "2 200" {
+		t.Fatalf("upgraded GET: %q, want HTTP/2 200", got)
+	}
+	if got := version("-X", "POST", "-H", "X-Amz-Target: Kinesis_20131202.ListStreams", "-d", "{}", srv.URL()+"/"); !strings.HasPrefix(got, "1.1 ") {
+		t.Fatalf("POST with a body: %q, want HTTP/1.1", got)
+	}
+}
