@@ -6,12 +6,14 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -325,5 +327,99 @@ func TestPlainHLSNeedsCredentials(t *testing.T) {
 		"-frames:v", "10", "-f", "null", "-").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ffmpeg reading the presigned playlist: %v\n%s", err, out)
+	}
+}
+
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(c int) { s.code = c; s.ResponseWriter.WriteHeader(c) }
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// The /play page works with credentials in a real browser: opened with
+// Basic credentials, Chromium sends them again for the playlist, init
+// segments and parts hls.js fetches; opened with a presigned URL, hls.js
+// is handed a presigned playlist whose media URIs carry the signature.
+func TestPlayerPageWithCredentialsChromium(t *testing.T) {
+	need(t, "chromium")
+	cfg := testConfig(t)
+	withCreds(&cfg)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := newServer(cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Count the media requests served, by the credentials they carried.
+	var mu sync.Mutex
+	served := map[string]int{}
+	inner := srv.handler
+	srv.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		inner.ServeHTTP(rec, r)
+		if !strings.HasPrefix(r.URL.Path, "/hls/cam/") || strings.HasSuffix(r.URL.Path, ".m3u8") || rec.code != http.StatusOK {
+			return
+		}
+		kind := "anonymous"
+		if _, _, ok := r.BasicAuth(); ok {
+			kind = "basic"
+		} else if r.URL.Query().Has("X-Amz-Signature") {
+			kind = "presigned"
+		}
+		mu.Lock()
+		served[kind]++
+		mu.Unlock()
+	})
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cam := ffmpegCamera(t, "rtsp://"+testCreds.AccessKeyID+":"+testCreds.SecretAccessKey+"@"+srv.rtsp.Addr()+"/cam", 90, "tcp", "h264")
+	if err := cam.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cam.Process.Kill(); cam.Wait() })
+
+	for kind, u := range map[string]string{
+		"basic":     strings.Replace(srv.URL(), "http://", "http://"+testCreds.AccessKeyID+":"+testCreds.SecretAccessKey+"@", 1) + "/play/cam",
+		"presigned": presign(t, srv.URL()+"/play/cam", testCreds, "kinesisvideo"),
+	} {
+		browser := exec.Command("chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+			"--autoplay-policy=no-user-gesture-required", "--user-data-dir="+t.TempDir(), u)
+		if err := browser.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			mu.Lock()
+			n, all := served[kind], fmt.Sprint(served)
+			mu.Unlock()
+			if n >= 10 {
+				break
+			}
+			if time.Now().After(deadline) {
+				browser.Process.Kill()
+				browser.Wait()
+				t.Fatalf("%s: the player fetched %d media resources in 60 s (%s)", kind, n, all)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		browser.Process.Kill()
+		browser.Wait()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if served["anonymous"] != 0 {
+		t.Errorf("media served to anonymous requests: %v", served)
 	}
 }
