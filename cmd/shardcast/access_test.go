@@ -321,12 +321,15 @@ func TestPlainHLSNeedsCredentials(t *testing.T) {
 		t.Fatalf("the presigned player's playlist: %d %s", code, b)
 	}
 
-	// A real player follows a presigned playlist to its segments.
+	// A real player follows a presigned playlist, or one with Basic
+	// credentials in its URL, to its segments.
 	need(t, "ffmpeg")
-	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-i", presign(t, playlist, testCreds, "kinesisvideo"),
-		"-frames:v", "10", "-f", "null", "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("ffmpeg reading the presigned playlist: %v\n%s", err, out)
+	for _, u := range []string{presign(t, playlist, testCreds, "kinesisvideo"),
+		strings.Replace(playlist, "http://", "http://"+testCreds.AccessKeyID+":"+testCreds.SecretAccessKey+"@", 1)} {
+		out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-i", u, "-frames:v", "10", "-f", "null", "-").CombinedOutput()
+		if err != nil {
+			t.Fatalf("ffmpeg reading %s: %v\n%s", u, err, out)
+		}
 	}
 }
 
