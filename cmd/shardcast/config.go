@@ -195,7 +195,7 @@ func settings() []setting {
 			c.Kinesis.EnforceLimits = b
 			return err
 		}},
-		{"access-key-id", "with --secret-access-key: a credential that signed requests must use", str(func(c *Config) *string { return &c.Auth.AccessKeyID })},
+		{"access-key-id", "with --secret-access-key: the credential that API requests (SigV4), RTSP publishers and plain HLS readers must use; without one, listeners bind loopback only", str(func(c *Config) *string { return &c.Auth.AccessKeyID })},
 		{"secret-access-key", "secret of --access-key-id", str(func(c *Config) *string { return &c.Auth.SecretAccessKey })},
 		{"insecure-open", "with no credentials configured, listen where asked (default: loopback only) and let anyone publish and read", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
