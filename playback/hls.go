@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shardcast/shardcast/fragments"
@@ -163,6 +164,9 @@ func (sess session) selector() fragments.Selector {
 type uris struct {
 	token string
 	st    *fragments.Stream
+	// signed, for plain URIs, is "&" and the X-Amz-* parameters of the
+	// presigned URL the playlist was read with, so its segments carry it.
+	signed string
 }
 
 func (u uris) media() string {
@@ -171,7 +175,7 @@ func (u uris) media() string {
 
 func (u uris) init(seq uint64) string {
 	if u.token == "" {
-		return "init.mp4?msn=" + strconv.FormatUint(seq, 10)
+		return "init.mp4?msn=" + strconv.FormatUint(seq, 10) + u.signed
 	}
 	return "getMP4InitFragment.mp4?SessionToken=" + u.token + "&TrackNumber=1&SequenceNumber=" + strconv.FormatUint(seq, 10)
 }
@@ -181,7 +185,7 @@ func (u uris) segment(seq uint64, ts bool) string { return string(u.appendSegmen
 // appendSegment appends a segment's URI to b.
 func (u uris) appendSegment(b []byte, seq uint64, ts bool) []byte {
 	if u.token == "" {
-		return strconv.AppendUint(append(b, "segment.mp4?msn="...), seq, 10)
+		return append(strconv.AppendUint(append(b, "segment.mp4?msn="...), seq, 10), u.signed...)
 	}
 	if ts {
 		b = append(b, "getTSFragment.ts?FragmentNumber="...)
@@ -232,7 +236,7 @@ func appendTime(b []byte, t time.Time) []byte {
 
 func (u uris) part(seq uint64, k int) string {
 	if u.token == "" {
-		return "part.mp4?msn=" + strconv.FormatUint(seq, 10) + "&part=" + strconv.Itoa(k)
+		return "part.mp4?msn=" + strconv.FormatUint(seq, 10) + "&part=" + strconv.Itoa(k) + u.signed
 	}
 	return "getMP4MediaFragment.mp4?FragmentNumber=" + u.st.FragmentNumber(seq) + "&PartNumber=" + strconv.Itoa(k) +
 		"&SessionToken=" + u.token + "&TrackNumber=1"
@@ -621,7 +625,7 @@ func (s *Service) PlainHLS(ctx context.Context, stream, name string, q url.Value
 	if err != nil {
 		return nil, err
 	}
-	u := uris{st: st}
+	u := uris{st: st, signed: presignedParams(q)}
 	msn := func() (uint64, error) {
 		n, err := strconv.ParseUint(q.Get("msn"), 10, 64)
 		if err != nil {
@@ -691,4 +695,19 @@ func (s *Service) liveStatus(st *fragments.Stream) (*Resource, error) {
 		return nil, fmt.Errorf("playback: live status: %w", err)
 	}
 	return &Resource{ContentType: "application/json", Body: b, Live: true}, nil
+}
+
+// presignedParams returns "&" and the X-Amz-* parameters of q (a presigned
+// URL's), or "" when it has none.
+func presignedParams(q url.Values) string {
+	p := url.Values{}
+	for k, v := range q {
+		if strings.HasPrefix(k, "X-Amz-") {
+			p[k] = v
+		}
+	}
+	if len(p) == 0 {
+		return ""
+	}
+	return "&" + p.Encode()
 }

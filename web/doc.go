@@ -28,5 +28,10 @@
 //
 // The admin endpoints (/admin/...) check the same SigV4 credentials as the
 // APIs, so with keys configured they need a signed request (curl
-// --aws-sigv4 does it).
+// --aws-sigv4 does it). With keys configured the plain live URLs
+// (/hls/<stream>/...) and the player (/play/<stream>) need HTTP Basic
+// credentials or a presigned URL (awsapi.Auth.AllowReader); a presigned
+// playlist's media URIs carry its X-Amz-* parameters, and a presigned
+// player page gets a presigned playlist. KVS session URLs (/hls/v1/...)
+// are authorized by their SessionToken alone.
 package web

@@ -116,8 +116,33 @@ func NewRouter(cfg Config) http.Handler {
 			r.Post(p, cfg.KVS.ServeHTTP)
 		}
 		r.Get("/hls/v1/{name}", cfg.KVS.ServeHLS)
-		r.Get("/hls/{stream}/{name}", cfg.KVS.ServeHLS)
-		r.Get("/play/{stream}", playHandler)
+		// The plain live URLs and the player are readers of a stream: with
+		// credentials configured they need them (Basic or presigned).
+		r.Get("/hls/{stream}/{name}", func(w http.ResponseWriter, req *http.Request) {
+			stream := chi.URLParam(req, "stream")
+			if _, ok := cfg.Auth.AllowReader(w, req, stream, "/hls/"+stream+"/index.m3u8"); ok {
+				cfg.KVS.ServeHLS(w, req)
+			}
+		})
+		r.Get("/play/{stream}", func(w http.ResponseWriter, req *http.Request) {
+			stream := chi.URLParam(req, "stream")
+			who, ok := cfg.Auth.AllowReader(w, req, stream, "")
+			if !ok {
+				return
+			}
+			playlist := "/hls/" + stream + "/index.m3u8"
+			if _, _, basic := req.BasicAuth(); who != "" && !basic {
+				// Opened with a presigned URL: the player gets a presigned
+				// playlist of the same key and expiry.
+				u, err := cfg.Auth.PresignAlike(req, who, playlist)
+				if err != nil {
+					awsapi.WriteError(w, req, log, nil, awsapi.RESTJSON, err)
+					return
+				}
+				playlist = u
+			}
+			playHandler(w, stream, playlist)
+		})
 	}
 	admin := func(fn func(w http.ResponseWriter, req *http.Request, body []byte) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {

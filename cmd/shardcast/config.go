@@ -40,6 +40,9 @@ type Config struct {
 	// MasterKey, base64 or hex of 32 bytes, replaces the keyring file.
 	MasterKey    string `yaml:"master_key"`
 	MaxBodyBytes int64  `yaml:"max_body_bytes"`
+	// InsecureOpen binds the listeners as asked although no credentials
+	// are configured (else they bind loopback only), with a warning.
+	InsecureOpen bool `yaml:"insecure_open"`
 	Auth         struct {
 		// One credential, convenient for flags and the environment.
 		AccessKeyID     string `yaml:"access_key_id"`
@@ -121,6 +124,23 @@ type setting struct {
 	set         func(c *Config, v string) error
 }
 
+// boolean reports whether the flag may be given without a value
+// (--insecure-open alone means true).
+func (s setting) boolean() bool { return s.name == "insecure-open" }
+
+// boolFlag is the flag.Value of a boolean setting: its text is parsed by
+// the setting, like the environment variable's.
+type boolFlag struct{ v *string }
+
+func (b boolFlag) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+func (b boolFlag) Set(s string) error { *b.v = s; return nil }
+func (b boolFlag) IsBoolFlag() bool   { return true }
+
 func settings() []setting {
 	str := func(f func(*Config) *string) func(*Config, string) error {
 		return func(c *Config, v string) error { *f(c) = v; return nil }
@@ -175,8 +195,13 @@ func settings() []setting {
 			c.Kinesis.EnforceLimits = b
 			return err
 		}},
-		{"access-key-id", "with --secret-access-key: a credential that signed requests must use", str(func(c *Config) *string { return &c.Auth.AccessKeyID })},
+		{"access-key-id", "with --secret-access-key: the credential that API requests (SigV4), RTSP publishers and plain HLS readers must use; without one, listeners bind loopback only", str(func(c *Config) *string { return &c.Auth.AccessKeyID })},
 		{"secret-access-key", "secret of --access-key-id", str(func(c *Config) *string { return &c.Auth.SecretAccessKey })},
+		{"insecure-open", "with no credentials configured, listen where asked (default: loopback only) and let anyone publish and read", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			c.InsecureOpen = b
+			return err
+		}},
 	}
 }
 
@@ -201,7 +226,13 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 	all := settings()
 	values := map[string]*string{}
 	for _, s := range all {
-		values[s.name] = fs.String(s.name, "", s.usage+" (env SHARDCAST_"+envName(s.name)+")")
+		usage := s.usage + " (env SHARDCAST_" + envName(s.name) + ")"
+		if s.boolean() {
+			values[s.name] = new(string)
+			fs.Var(boolFlag{values[s.name]}, s.name, usage)
+			continue
+		}
+		values[s.name] = fs.String(s.name, "", usage)
 	}
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: shardcast [flags]\n\nEvery flag can also be set with its environment variable or in the --config file.")
@@ -279,6 +310,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s address %q: bad port", name, addr))
 		}
 	}
+	errs = append(errs, c.checkExposure()...)
 	if c.Pprof != "" {
 		if _, _, err := net.SplitHostPort(c.Pprof); err != nil {
 			errs = append(errs, fmt.Errorf("pprof address %q: %w", c.Pprof, err))
@@ -350,6 +382,59 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("kinesis segment_max_bytes %d is below 64 KiB", k.SegmentMaxBytes))
 	}
 	return errors.Join(errs...)
+}
+
+// exposed are the listeners that serve streams, by setting name: safe
+// defaults apply to them.
+func (c *Config) exposed() []struct {
+	name string
+	addr *string
+} {
+	return []struct {
+		name string
+		addr *string
+	}{{"http", &c.HTTP}, {"rtsp", &c.RTSP}, {"rtsp_udp_rtp", &c.RTSPUDPRTP}, {"rtsp_udp_rtcp", &c.RTSPUDPRTCP}, {"webrtc", &c.WebRTC}}
+}
+
+// open reports that the server runs without credentials and listens only
+// where that is safe unless InsecureOpen says otherwise.
+func (c *Config) open() bool { return len(c.authKeys()) == 0 }
+
+// checkExposure refuses, when no credentials are configured and
+// insecure_open is not set, an address whose host reaches beyond this
+// machine (0.0.0.0, ::, a LAN address or a name other than localhost). An
+// address without a host is fine: it binds loopback (loopbackDefaults).
+func (c *Config) checkExposure() []error {
+	if !c.open() || c.InsecureOpen {
+		return nil
+	}
+	var errs []error
+	for _, l := range c.exposed() {
+		host, _, err := net.SplitHostPort(*l.addr)
+		if err != nil || host == "" || host == "localhost" {
+			continue
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			errs = append(errs, fmt.Errorf("%s address %q reaches beyond this machine and no credentials are configured: set --access-key-id and --secret-access-key (or auth keys in the config file), or pass --insecure-open to let anyone who can reach it publish and read",
+				l.name, *l.addr))
+		}
+	}
+	return errs
+}
+
+// loopbackDefaults gives every listener address without a host (":8080")
+// the host 127.0.0.1 when no credentials are configured and insecure_open
+// is not set; it reports whether it did.
+func (c *Config) loopbackDefaults() bool {
+	if !c.open() || c.InsecureOpen {
+		return false
+	}
+	for _, l := range c.exposed() {
+		if host, port, err := net.SplitHostPort(*l.addr); err == nil && host == "" {
+			*l.addr = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
+	return true
 }
 
 // parseDiskReserve reads a disk reserve: a percentage of the file system

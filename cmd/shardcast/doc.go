@@ -10,6 +10,12 @@
 // hand (keyring, catalog, engine, HTTP router), starts the listeners, prints
 // the URLs and, on SIGINT or SIGTERM, shuts down in reverse order.
 //
+// Safe by default: with no credentials configured, listener addresses
+// without a host (":8080") bind 127.0.0.1 and an explicit host that reaches
+// beyond the machine is refused at start, unless --insecure-open says to
+// bind as asked (with a warning). One awsapi.Auth, built from the
+// configured keys, authorizes the APIs, the plain HLS URLs and RTSP.
+//
 // # Caveats
 //
 // This is the only package that reads flags, the environment or files

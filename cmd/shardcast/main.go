@@ -117,6 +117,12 @@ type server struct {
 	pprofLn        net.Listener
 	pprof          *http.Server
 	errc           chan error
+
+	// loopback: no credentials are configured, so the listeners were
+	// given loopback addresses. bound holds each listener's address by
+	// setting name once it listens.
+	loopback bool
+	bound    map[string]string
 }
 
 // listenError is a listener that could not be opened, named by its flag.
@@ -150,7 +156,9 @@ func listen(name, network, addr string) (net.Listener, error) {
 
 // newServer opens the store and builds the handlers; nothing listens yet.
 func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
-	s = &server{cfg: cfg, log: log, errc: make(chan error, 1)}
+	// Without credentials, listeners bind loopback unless --insecure-open.
+	loopback := cfg.loopbackDefaults()
+	s = &server{cfg: cfg, log: log, errc: make(chan error, 1), loopback: loopback, bound: map[string]string{}}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -238,24 +246,34 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		AutoCreateRetentionHours: cfg.Video.AutoCreateRetentionHours, Logger: log,
 		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration,
 			PartDuration: cfg.Video.PartDuration}})
+	// One Auth decides for every protocol: the signed APIs, the plain HLS
+	// and player URLs, and RTSP.
+	auth := &awsapi.Auth{Keys: cfg.authKeys()}
 	s.rtsp = &rtsp.Server{Address: cfg.RTSP, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Logger: log,
-		Listen: func(network, addr string) (net.Listener, error) { return listen("rtsp", network, addr) },
+		Guard: auth,
+		Listen: func(network, addr string) (net.Listener, error) {
+			ln, err := listen("rtsp", network, addr)
+			if err == nil {
+				s.bound["rtsp"] = ln.Addr().String()
+			}
+			return ln, err
+		},
 		ListenPacket: func(network, addr string) (net.PacketConn, error) {
+			name := "rtsp-udp-rtp"
+			if addr == cfg.RTSPUDPRTCP {
+				name = "rtsp-udp-rtcp"
+			}
 			pc, err := net.ListenPacket(network, addr)
 			if err != nil {
-				name := "rtsp-udp-rtp"
-				if addr == cfg.RTSPUDPRTCP {
-					name = "rtsp-udp-rtcp"
-				}
 				return nil, &listenError{name: name, addr: addr, err: err}
 			}
+			s.bound[name] = pc.LocalAddr().String()
 			return pc, nil
 		}}
 	s.sources = &rtsp.Sources{Manager: s.ingest, Logger: log}
 	if dataDir != "" {
 		s.sources.StateFile = filepath.Join(dataDir, "sources.json")
 	}
-	auth := &awsapi.Auth{Keys: cfg.authKeys()}
 	s.handler = web.NewRouter(web.Config{
 		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.HTTPBodyTimeout, BodyBudget: cfg.HTTPBodyBudget,
 		Version: version, Auth: auth,
@@ -319,6 +337,13 @@ func (s *server) Start() error {
 		return err
 	}
 	s.ln = ln
+	s.bound["http"] = ln.Addr().String()
+	switch {
+	case s.loopback:
+		s.log.Info("no credentials configured: listening on loopback only; set --access-key-id and --secret-access-key to serve other machines (or --insecure-open to serve them without credentials)")
+	case len(s.cfg.authKeys()) == 0:
+		s.log.Warn("--insecure-open: no credentials configured and listening where asked: anyone who can reach this server can publish, read and delete every stream")
+	}
 	if err := s.rtsp.Start(); err != nil {
 		return err
 	}
@@ -385,6 +410,14 @@ func (s *server) printURLs(w io.Writer) {
 	fmt.Fprintf(w, "  Live HLS     %s/hls/<stream>/index.m3u8   (ffplay, hls.js, Safari)\n", s.URL())
 	fmt.Fprintf(w, "  Player       %s/play/<stream>\n", s.URL())
 	fmt.Fprintf(w, "  Health       %s/healthz\n", s.URL())
+	switch {
+	case s.loopback:
+		fmt.Fprintln(w, "  Access       loopback only: no credentials configured (--access-key-id/--secret-access-key to serve the network)")
+	case len(s.cfg.authKeys()) == 0:
+		fmt.Fprintln(w, "  Access       OPEN to anyone who can reach it (--insecure-open, no credentials)")
+	default:
+		fmt.Fprintln(w, "  Access       credentials required: SigV4 for the APIs; RTSP and HLS as user key id, password secret (or presigned HLS URLs)")
+	}
 }
 
 // hostPort names a listener address as a client would dial it.

@@ -16,6 +16,11 @@
 // # Caveats
 //
 // The server does not serve RTSP playback (DESCRIBE and PLAY answer 404);
-// read streams over HLS or GetMedia. Formats other than the four above are
+// read streams over HLS or GetMedia. With a Guard that has credentials,
+// ANNOUNCE (publishing, to existing and new streams alike) and DESCRIBE
+// need RTSP Basic or Digest credentials (user the access key id, password
+// the secret): without them the answer is a 401 offering both, with wrong
+// ones a 401 and a closed connection. Pull sources are clients and are not
+// affected. Formats other than the four above are
 // ignored; a publisher offering none of them is refused with 415.
 package rtsp

@@ -11,6 +11,8 @@ import (
 
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
+	"github.com/bluenviron/gortsplib/v4/pkg/headers"
+	"github.com/bluenviron/gortsplib/v4/pkg/liberrors"
 
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest"
@@ -28,11 +30,68 @@ type Server struct {
 	// (default net.Listen and net.ListenPacket).
 	Listen       func(network, address string) (net.Listener, error)
 	ListenPacket func(network, address string) (net.PacketConn, error)
+	// Guard decides who may publish and read; nil lets everyone in.
+	Guard Guard
 
 	srv  *gortsplib.Server
 	ln   net.Listener
 	mu   sync.Mutex
 	pubs map[*gortsplib.ServerSession]*publisher
+}
+
+// Actions the server asks its Guard about, named as IAM names them (and as
+// web/awsapi does).
+const (
+	ActionPublish = "kinesisvideo:PutMedia"
+	ActionRead    = "kinesisvideo:GetMedia"
+)
+
+// Guard is the server's view of the credentials and of the one decision on
+// who may do what (web/awsapi's Auth is one).
+type Guard interface {
+	// Open reports that no credentials are configured: nothing is checked.
+	Open() bool
+	// Secret returns the secret key of an access key id: RTSP Basic and
+	// Digest authentication use the key id as user and the secret as
+	// password.
+	Secret(keyID string) (string, bool)
+	// Authorize decides whether who (a verified key id, "" for anonymous)
+	// may do action on resource (a stream name).
+	Authorize(who, action, resource string) error
+}
+
+// authorize checks the credentials of req (RTSP Basic or Digest) and asks
+// the guard whether they may do action on stream. It returns nil when they
+// may, else the 401 to answer with gortsplib's authentication error: a
+// request without credentials is then challenged (WWW-Authenticate offers
+// Basic and Digest), one with wrong credentials gets the 401 and the
+// connection is closed.
+func (s *Server) authorize(conn *gortsplib.ServerConn, req *base.Request, action, stream string) (*base.Response, error) {
+	if s.Guard == nil || s.Guard.Open() {
+		return nil, nil
+	}
+	var h headers.Authorization
+	user, offered := "-", false
+	if h.Unmarshal(req.Header["Authorization"]) == nil && h.Username != "" {
+		user, offered = h.Username, true
+	}
+	secret, known := s.Guard.Secret(user)
+	who := ""
+	// VerifyCredentials is called even without credentials: it makes the
+	// connection's Digest nonce, which the challenge carries.
+	if ok := conn.VerifyCredentials(req, user, secret); ok && known {
+		who = user
+	}
+	if err := s.Guard.Authorize(who, action, stream); err != nil {
+		remote := conn.NetConn().RemoteAddr().String()
+		if offered {
+			s.Logger.Warn("rtsp: credentials refused", "stream", stream, "action", action, "user", user, "remote", remote)
+		} else {
+			s.Logger.Debug("rtsp: credentials asked for", "stream", stream, "action", action, "remote", remote)
+		}
+		return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
+	}
+	return nil, nil
 }
 
 type publisher struct {
@@ -115,6 +174,9 @@ func (s *Server) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
 
 // OnDescribe refuses playback: shardcast serves HLS and GetMedia instead.
 func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	if res, err := s.authorize(ctx.Conn, ctx.Request, ActionRead, pathStream(ctx.Path)); res != nil {
+		return res, nil, err
+	}
 	s.Logger.Info("rtsp: playback refused (use HLS or GetMedia)", "path", ctx.Path, "remote", ctx.Conn.NetConn().RemoteAddr().String())
 	return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
 }
@@ -126,6 +188,9 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 	refuse := func(code base.StatusCode, reason string, args ...any) (*base.Response, error) {
 		s.Logger.Warn("rtsp: publish refused", append([]any{"stream", name, "remote", remote, "reason", reason}, args...)...)
 		return &base.Response{StatusCode: code}, fmt.Errorf("%s", reason)
+	}
+	if res, err := s.authorize(ctx.Conn, ctx.Request, ActionPublish, name); res != nil {
+		return res, err
 	}
 	if err := fragments.CheckStreamName(name); err != nil {
 		return refuse(base.StatusBadRequest, "the path is not a stream name", "err", err)
@@ -155,7 +220,11 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response
 	_, ok := s.pubs[ctx.Session]
 	s.mu.Unlock()
 	if !ok {
-		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil // a reader: no RTSP playback
+		// A reader: no RTSP playback, but strangers are not told even that.
+		if res, err := s.authorize(ctx.Conn, ctx.Request, ActionRead, pathStream(ctx.Path)); res != nil {
+			return res, nil, err
+		}
+		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
 	}
 	return &base.Response{StatusCode: base.StatusOK}, nil, nil
 }

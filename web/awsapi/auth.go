@@ -216,6 +216,9 @@ func (a *Auth) Check(r *http.Request, body []byte) error {
 	if err != nil || subtle.ConstantTimeCompare([]byte(want.signature), []byte(sig.signature)) != 1 {
 		return errSignature
 	}
+	if err := a.Authorize(sig.accessKey, apiAction(r), "*"); err != nil {
+		return &APIError{Type: "AccessDeniedException", Status: http.StatusBadRequest, Message: err.Error()}
+	}
 	return nil
 }
 

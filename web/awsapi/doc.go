@@ -20,6 +20,14 @@
 // ReadSigned checks what needs no body (a known key, a fresh date) before it
 // reads the body, so an unknown client cannot make the server receive one.
 //
+// Authorize is the one decision on who (a verified access key id, or
+// anonymous) may do what (an IAM-style action) to which stream; the signed
+// APIs, the plain HLS and player URLs (AllowReader: HTTP Basic with the key
+// id and secret, or a SigV4 presigned query) and the RTSP server (through
+// its Guard interface, Basic and Digest) all ask it. With no keys it allows
+// everything; with keys, anonymous requests are refused and every key may
+// do everything (per-key policies grow there).
+//
 // # Caveats
 //
 // Only the JSON protocols are spoken (awsJson1.1 with X-Amz-Target, and
