@@ -59,6 +59,10 @@ type SourcesAPI interface {
 	Delete(stream string) error
 }
 
+// playerSession is how long the presigned playlist of a player page opened
+// with Basic credentials stays valid.
+const playerSession = 12 * time.Hour
+
 // NewRouter returns the HTTP handler of the server.
 func NewRouter(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
@@ -131,10 +135,18 @@ func NewRouter(cfg Config) http.Handler {
 				return
 			}
 			playlist := "/hls/" + stream + "/index.m3u8"
-			if _, _, basic := req.BasicAuth(); who != "" && !basic {
-				// Opened with a presigned URL: the player gets a presigned
-				// playlist of the same key and expiry.
-				u, err := cfg.Auth.PresignAlike(req, who, playlist)
+			if who != "" {
+				// The player gets a presigned playlist, so that what it fetches
+				// (status, playlist, segments, parts) carries the signature: the
+				// same key and expiry as a presigned page, or, for a page opened
+				// with Basic credentials, playerSession from now.
+				var u string
+				var err error
+				if _, _, basic := req.BasicAuth(); basic {
+					u, err = cfg.Auth.Presign(req, who, playlist, time.Now().UTC(), playerSession)
+				} else {
+					u, err = cfg.Auth.PresignAlike(req, who, playlist)
+				}
 				if err != nil {
 					awsapi.WriteError(w, req, log, nil, awsapi.RESTJSON, err)
 					return

@@ -32,8 +32,10 @@ var playPage = template.Must(template.New("play").Parse(`<!doctype html>
 // an embedding page (window.parent) as {stream, state}, and the start of
 // playback as {stream, event: "playing"}. A presigned playlist's query
 // authorizes status.json too.
-const url = {{.Playlist}}, q = url.includes("?") ? url.slice(url.indexOf("?")) : "";
-const base = "/hls/" + encodeURIComponent({{.Stream}}) + "/";
+// URLs are made from location.origin: a page opened with credentials in
+// its URL would otherwise resolve them into URLs that fetch() refuses.
+const url = location.origin + {{.Playlist}}, q = url.includes("?") ? url.slice(url.indexOf("?")) : "";
+const base = location.origin + "/hls/" + encodeURIComponent({{.Stream}}) + "/";
 const v = document.getElementById("v"), s = document.getElementById("s");
 document.getElementById("u").textContent = url.split("?")[0];
 let hls = null, state = "";

@@ -214,20 +214,30 @@ func (a *Auth) verifyPresigned(r *http.Request, path string) (string, error) {
 // as r's own presigned query, which has been verified (AllowReader): a
 // page opened with a presigned URL can hand its player a URL of its own.
 func (a *Auth) PresignAlike(r *http.Request, keyID, path string) (string, error) {
-	secret, ok := a.Secret(keyID)
-	if !ok {
-		return "", fmt.Errorf("presign: %w", ErrUnauthenticated)
-	}
 	q := r.URL.Query()
 	when, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
 	if err != nil {
 		return "", fmt.Errorf("presign: %w", err)
 	}
+	expires, err := strconv.Atoi(q.Get("X-Amz-Expires"))
+	if err != nil {
+		return "", fmt.Errorf("presign: %w", err)
+	}
+	return a.Presign(r, keyID, path, when, time.Duration(expires)*time.Second)
+}
+
+// Presign makes a presigned URL (path and query) of path on r's host with
+// the key keyID, signed at when and valid for expires.
+func (a *Auth) Presign(r *http.Request, keyID, path string, when time.Time, expires time.Duration) (string, error) {
+	secret, ok := a.Secret(keyID)
+	if !ok {
+		return "", fmt.Errorf("presign: %w", ErrUnauthenticated)
+	}
 	c, err := http.NewRequest(http.MethodGet, "http://placeholder/", nil)
 	if err != nil {
 		return "", err
 	}
-	c.URL.Path, c.URL.RawQuery = path, "X-Amz-Expires="+url.QueryEscape(q.Get("X-Amz-Expires"))
+	c.URL.Path, c.URL.RawQuery = path, "X-Amz-Expires="+strconv.Itoa(int(expires/time.Second))
 	c.URL.Host, c.Host = r.Host, r.Host
 	u, _, err := v4.NewSigner().PresignHTTP(r.Context(), aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret},
 		c, "UNSIGNED-PAYLOAD", "kinesisvideo", "us-east-1", when)
