@@ -104,46 +104,9 @@ func (s *Service) HLS(ctx context.Context, name string, q url.Values) (*Resource
 
 // master lists the session's one media playlist with its codecs.
 func (s *Service) master(ctx context.Context, st *fragments.Stream, sess session, u uris) (*Resource, error) {
-	var initSeg []byte
-	var bandwidth int64
-	if sess.Mode == ModeLive {
-		// The publisher may have just started: wait for its first part.
-		v, _, err := waitLive(ctx, st, s.cfg.BlockTimeout, func(v fragments.LiveView) bool { return len(v.Parts) > 0 || len(v.Recent) > 0 })
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case len(v.Parts) > 0:
-			initSeg = v.Parts[0].Init
-		case len(v.Recent) > 0:
-			f, _, err := st.Fragment(v.Recent[len(v.Recent)-1].Seq)
-			if err != nil {
-				return nil, err
-			}
-			initSeg = f.Init
-		}
-		if n := len(v.Recent); n > 0 && v.Recent[n-1].Duration > 0 {
-			bandwidth = v.Recent[n-1].Size * 8 * int64(time.Second) / int64(v.Recent[n-1].Duration)
-		}
-	} else {
-		got, _, err := st.Select(sess.selector(), 1)
-		if err != nil {
-			return nil, err
-		}
-		if len(got) == 0 {
-			return nil, notFound("No fragments found in the stream for the streaming request.")
-		}
-		f, _, err := st.Fragment(got[0].Seq)
-		if err != nil {
-			return nil, err
-		}
-		initSeg = f.Init
-		if got[0].Duration > 0 {
-			bandwidth = got[0].Size * 8 * int64(time.Second) / int64(got[0].Duration)
-		}
-	}
-	if initSeg == nil {
-		return nil, notFound("No fragments found in the stream for the streaming request.")
+	initSeg, bandwidth, err := s.sessionStart(ctx, st, sess)
+	if err != nil {
+		return nil, err
 	}
 	init, err := parseInit(initSeg)
 	if err != nil {
@@ -268,33 +231,55 @@ func (s *Service) replayPlaylist(st *fragments.Stream, sess session, u uris) (*R
 // shardcast's playlists add: a LIVE session's newest one (waiting for a
 // publisher that has just started), another session's first fragment's.
 func (s *Service) sessionInit(ctx context.Context, st *fragments.Stream, sess session) (*Resource, error) {
+	initSeg, _, err := s.sessionStart(ctx, st, sess)
+	if err != nil {
+		return nil, err
+	}
+	return &Resource{ContentType: typeMP4, Body: initSeg}, nil
+}
+
+// sessionStart returns the init segment a session starts with, and the
+// bandwidth of its fragment: for LIVE the newest (waiting for a publisher
+// that has just started), otherwise the first fragment of the range.
+func (s *Service) sessionStart(ctx context.Context, st *fragments.Stream, sess session) ([]byte, int64, error) {
+	noFragments := notFound("No fragments found in the stream for the streaming request.")
+	bandwidth := func(f fragments.FragmentInfo) int64 {
+		if f.Duration <= 0 {
+			return 0
+		}
+		return f.Size * 8 * int64(time.Second) / int64(f.Duration)
+	}
 	if sess.Mode == ModeLive {
 		v, _, err := waitLive(ctx, st, s.cfg.BlockTimeout, func(v fragments.LiveView) bool { return len(v.Parts) > 0 || len(v.Recent) > 0 })
 		if err != nil {
-			return nil, err
+			return nil, 0, err
+		}
+		var bw int64
+		if n := len(v.Recent); n > 0 {
+			bw = bandwidth(v.Recent[n-1])
 		}
 		if n := len(v.Parts); n > 0 {
-			return &Resource{ContentType: typeMP4, Body: v.Parts[n-1].Init}, nil
+			return v.Parts[n-1].Init, bw, nil // the parts of the open fragment share one
 		}
 		if n := len(v.Recent); n > 0 {
 			f, _, err := st.Fragment(v.Recent[n-1].Seq)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
-			return &Resource{ContentType: typeMP4, Body: f.Init}, nil
+			return f.Init, bw, nil
 		}
-		return nil, notFound("No fragments found in the stream for the streaming request.")
+		return nil, 0, noFragments
 	}
 	got, _, err := st.Select(sess.selector(), 1)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(got) == 0 {
-		return nil, notFound("No fragments found in the stream for the streaming request.")
+		return nil, 0, noFragments
 	}
 	f, _, err := st.Fragment(got[0].Seq)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return &Resource{ContentType: typeMP4, Body: f.Init}, nil
+	return f.Init, bandwidth(got[0]), nil
 }
