@@ -397,12 +397,7 @@ func TestPlayerPageWithCredentialsChromium(t *testing.T) {
 		"basic":     strings.Replace(srv.URL(), "http://", "http://"+testCreds.AccessKeyID+":"+testCreds.SecretAccessKey+"@", 1) + "/play/cam",
 		"presigned": presign(t, srv.URL()+"/play/cam", testCreds, "kinesisvideo"),
 	} {
-		browser := exec.Command("chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-			"--autoplay-policy=no-user-gesture-required", "--user-data-dir="+t.TempDir(), u)
-		if err := browser.Start(); err != nil {
-			t.Fatal(err)
-		}
+		_, stop := startChromium(t, u)
 		// Either way the player is handed a presigned playlist, so what it
 		// fetches carries the signature.
 		mu.Lock()
@@ -417,14 +412,12 @@ func TestPlayerPageWithCredentialsChromium(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				browser.Process.Kill()
-				browser.Wait()
+				stop()
 				t.Fatalf("%s: the player fetched %d media resources in 60 s (%s)", kind, n, all)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		browser.Process.Kill()
-		browser.Wait()
+		stop()
 	}
 	mu.Lock()
 	defer mu.Unlock()

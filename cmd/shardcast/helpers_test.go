@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -242,4 +243,23 @@ func (p *proc) stop(t testing.TB) {
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("shardcast exit: %v\n%s", err, p.stderrText())
 	}
+}
+
+// startChromium opens url in headless Chromium, with the flags this closed
+// network needs and autoplay allowed; its output goes to logs. stop ends it,
+// as the test's end does.
+func startChromium(t testing.TB, url string) (logs *strings.Builder, stop func()) {
+	t.Helper()
+	browser := exec.Command("chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+		"--autoplay-policy=no-user-gesture-required", "--user-data-dir="+t.TempDir(), url)
+	logs = new(strings.Builder)
+	browser.Stdout, browser.Stderr = logs, logs
+	if err := browser.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() { once.Do(func() { browser.Process.Kill(); browser.Wait() }) }
+	t.Cleanup(stop)
+	return logs, stop
 }

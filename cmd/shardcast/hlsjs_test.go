@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -100,15 +99,7 @@ func TestHLSJSChromium(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	browser := exec.Command("chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--autoplay-policy=no-user-gesture-required", "--user-data-dir="+t.TempDir(), page.URL+"/")
-	var logs strings.Builder
-	browser.Stdout, browser.Stderr = &logs, &logs
-	if err := browser.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { browser.Process.Kill(); browser.Wait() }()
+	logs, _ := startChromium(t, page.URL+"/")
 
 	var res hlsjsResult
 	select {

@@ -234,15 +234,7 @@ func TestPlayPageOfflineAndBack(t *testing.T) {
 		}
 	}))
 	defer page.Close()
-	browser := exec.Command("chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--autoplay-policy=no-user-gesture-required", "--user-data-dir="+t.TempDir(), page.URL+"/")
-	var logs strings.Builder
-	browser.Stdout, browser.Stderr = &logs, &logs
-	if err := browser.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { browser.Process.Kill(); browser.Wait() }()
+	logs, _ := startChromium(t, page.URL+"/")
 
 	var seen []string
 	await := func(what string, match func(message) bool) {

@@ -203,15 +203,7 @@ func TestJSSDKBrowserCORS(t *testing.T) {
 	if strings.TrimPrefix(page.URL, "http://") == strings.TrimPrefix(srv.URL(), "http://") {
 		t.Fatal("page and API share an origin")
 	}
-	browser := exec.Command("chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--user-data-dir="+t.TempDir(), page.URL+"/")
-	var logs strings.Builder
-	browser.Stdout, browser.Stderr = &logs, &logs
-	if err := browser.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { browser.Process.Kill(); browser.Wait() }()
+	logs, _ := startChromium(t, page.URL+"/")
 	var res putGetResult
 	select {
 	case res = <-results:
