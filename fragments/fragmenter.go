@@ -41,6 +41,11 @@ type Options struct {
 	OnPart func(*Part)
 	// RequestKeyframe, when set, asks the publisher for a keyframe.
 	RequestKeyframe func()
+	// OnUnit, when set, receives every access unit the fragmenter accepts
+	// (the stored video track and the audio tracks), as it arrives; codec
+	// is a copy of the track's parameters with each video keyframe, else
+	// nil. The unit's data must not be modified.
+	OnUnit func(u Unit, codec codecs.Codec)
 	// Now reports arrival times (default time.Now).
 	Now func() time.Time
 	// TimelineStart is where this session's decode times begin on the
@@ -228,6 +233,9 @@ func (f *Fragmenter) addAudio(t *trackState, s *sample) {
 		return // out of order or duplicate: drop
 	}
 	t.lastDTS, t.haveLast = s.dts, true
+	if f.opts.OnUnit != nil {
+		f.opts.OnUnit(Unit{Track: t.id - 1, PTS: s.dts, DTS: s.dts, Random: true, Data: s.Payload, Arrival: s.arrival, Producer: s.ntp}, nil)
+	}
 	accept := f.partStart
 	if len(f.pending) > 0 {
 		accept = f.pending[0].startNs
@@ -348,6 +356,14 @@ func (f *Fragmenter) writeVideo(t *trackState, s *sample, random bool) error {
 		}
 	}
 	t.samples = append(t.samples, s)
+	if f.opts.OnUnit != nil {
+		var c codecs.Codec
+		if random {
+			c = copyCodec(t.Codec)
+		}
+		f.opts.OnUnit(Unit{Track: t.id - 1, PTS: s.dts + int64(s.PTSOffset), DTS: s.dts, Random: random, Data: s.Payload,
+			Arrival: s.arrival, Producer: s.ntp}, c)
+	}
 	return f.flushPending(false, startNs)
 }
 

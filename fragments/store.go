@@ -83,6 +83,7 @@ type Stream struct {
 
 	publisher atomic.Pointer[string] // id of the publishing session, if any
 	live      live
+	feed      unitFeed // access units of the current publisher, for live readers
 	held      held // fragments a full disk kept from being stored
 }
 

@@ -155,6 +155,7 @@ func (m *Manager) Start(req Request) (*Session, error) {
 	opts := m.cfg.Fragments
 	opts.RequestKeyframe = req.RequestKeyframe
 	opts.OnPart = st.AddPart // live readers see parts before the fragment is stored
+	opts.OnUnit = st.AddUnit // and units as they arrive
 	// Continue the stream's decode times where its stored media ends.
 	if opts.TimelineStart, err = st.TimelineEnd(); err != nil {
 		s.log.Warn("ingest: decode times restart at 0: the newest fragment cannot be read", "err", err)
@@ -165,6 +166,7 @@ func (m *Manager) Start(req Request) (*Session, error) {
 		release()
 		return nil, err
 	}
+	st.StartUnits(req.Tracks)
 	m.mu.Lock()
 	m.sessions[id] = s
 	m.mu.Unlock()
@@ -252,6 +254,7 @@ func (s *Session) run() {
 				}
 				break
 			}
+			s.stream.StopUnits()
 			if err := s.frag.Flush(); err != nil {
 				s.log.Warn("ingest: store last fragment", "err", err)
 			}
