@@ -546,3 +546,31 @@ func (f *Fragmenter) Flush() error {
 	}
 	return f.flushPending(true, 0)
 }
+
+// Gap tells the fragmenter that video was lost on the way (a frame with a
+// missing packet, which the protocol dropped): the open fragment ends with
+// the last intact frame, video is dropped until the next keyframe (which
+// the protocol should ask for), and the fragment that starts there is
+// marked a discontinuity. Frames after a loss reference what was lost, so
+// storing them would store a corrupt picture.
+func (f *Fragmenter) Gap() error {
+	v := f.video
+	if v == nil || !v.ready {
+		return nil
+	}
+	v.ready = false
+	f.discontNxt = true
+	if f.cur == nil {
+		return nil
+	}
+	end := f.partStart
+	if n := len(v.samples); n > 0 {
+		step := int64(v.ClockRate) / 25
+		if n > 1 {
+			step = v.samples[n-1].dts - v.samples[n-2].dts
+		}
+		end = v.ns(v.samples[n-1].dts + step)
+	}
+	f.queuePart(end, f.opts.Now(), true)
+	return f.flushPending(false, end)
+}

@@ -107,6 +107,9 @@ const (
 	kindH265
 	kindAAC
 	kindOpus
+	kindVP9
+	kindAV1
+	kindGap
 )
 
 type unit struct {
@@ -238,6 +241,30 @@ func (s *Session) WriteOpus(track int, at Timing, pts int64, packets [][]byte) {
 	s.enqueue(unit{kind: kindOpus, track: track, at: at, pts: pts, data: append([][]byte(nil), packets...)})
 }
 
+// WriteVP9 queues a VP9 frame.
+func (s *Session) WriteVP9(track int, at Timing, pts int64, frame []byte) {
+	s.enqueue(unit{kind: kindVP9, track: track, at: at, pts: pts, data: [][]byte{frame}})
+}
+
+// WriteAV1 queues an AV1 temporal unit (its OBUs).
+func (s *Session) WriteAV1(track int, at Timing, pts int64, obus [][]byte) {
+	s.enqueue(unit{kind: kindAV1, track: track, at: at, pts: pts, data: append([][]byte(nil), obus...)})
+}
+
+// Gap reports that video was lost on the way (the protocol dropped a frame
+// with a missing packet): the stream waits for the next keyframe, which the
+// protocol should ask for, and marks a discontinuity there (see
+// fragments.Fragmenter.Gap). It is queued in order with the media.
+func (s *Session) Gap() {
+	s.units.Add(1)
+	select {
+	case s.queue <- unit{kind: kindGap}:
+	case <-s.done:
+	default:
+		s.dropped.Add(1)
+	}
+}
+
 func (s *Session) run() {
 	for {
 		select {
@@ -271,6 +298,12 @@ func (s *Session) run() {
 }
 
 func (s *Session) feed(u unit) {
+	if u.kind == kindGap {
+		if err := s.frag.Gap(); err != nil {
+			s.log.Debug("ingest: gap", "err", err)
+		}
+		return
+	}
 	if u.track < 0 || u.track >= len(s.req.Tracks) {
 		s.log.Debug("ingest: media unit refused", "err", fmt.Errorf("no track %d", u.track))
 		return
@@ -290,6 +323,10 @@ func (s *Session) feed(u unit) {
 		err = s.frag.WriteMPEG4Audio(u.track, producer, u.pts, u.data)
 	case kindOpus:
 		err = s.frag.WriteOpus(u.track, producer, u.pts, u.data)
+	case kindVP9:
+		err = s.frag.WriteVP9(u.track, producer, u.pts, u.data[0])
+	case kindAV1:
+		err = s.frag.WriteAV1(u.track, producer, u.pts, u.data)
 	}
 	if err != nil {
 		s.log.Debug("ingest: media unit refused", "err", err)
