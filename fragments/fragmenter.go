@@ -3,8 +3,10 @@ package fragments
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
@@ -12,9 +14,11 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 )
 
-// Track is one elementary stream of a publisher.
+// Track is one elementary stream of a publisher. Video parameters may be
+// left empty: they are taken from the stream's keyframes (for VP9 and AV1,
+// which browsers announce without any, on the fragmenter's own copy).
 type Track struct {
-	Codec     codecs.Codec // *codecs.H264, *codecs.H265, *codecs.MPEG4Audio or *codecs.Opus
+	Codec     codecs.Codec // *codecs.H264, *codecs.H265, *codecs.VP9, *codecs.AV1, *codecs.MPEG4Audio or *codecs.Opus
 	ClockRate int          // ticks per second of the timestamps given for this track
 }
 
@@ -121,6 +125,8 @@ type trackState struct {
 	haveLast  bool
 	nominal   int64 // duration of a sample when no next one is known (audio)
 	paramsNew bool  // codec parameters changed: the next fragment needs a new init
+
+	av1Seq *av1.SequenceHeader // parsed Codec.SequenceHeader of an AV1 track
 }
 
 // Fragmenter cuts access units into fragments. It is not safe for
@@ -202,6 +208,19 @@ func NewFragmenter(tracks []Track, opts Options, emit func(*Fragment) error) (*F
 		case *codecs.H265:
 			ts.video = true
 			c.VPS, c.SPS, c.PPS = clone(c.VPS), clone(c.SPS), clone(c.PPS)
+		case *codecs.VP9:
+			v := *c
+			ts.video, ts.Codec = true, &v
+		case *codecs.AV1:
+			v := codecs.AV1{SequenceHeader: clone(c.SequenceHeader)}
+			ts.video, ts.Codec = true, &v
+			if len(v.SequenceHeader) > 0 {
+				var sh av1.SequenceHeader
+				if err := sh.Unmarshal(v.SequenceHeader); err != nil {
+					return nil, fmt.Errorf("fragments: track %d: AV1 sequence header: %w", i+1, err)
+				}
+				ts.av1Seq = &sh
+			}
 		case *codecs.MPEG4Audio:
 			ts.ready, ts.nominal = true, 1024
 		case *codecs.Opus:
@@ -253,6 +272,11 @@ func (f *Fragmenter) afterAudio(now time.Time) error {
 		if f.video.ready {
 			return f.flushPending(false, 0)
 		}
+		// Parts that video ended (a loss, Gap) are complete once audio
+		// has passed them, while video waits for its next keyframe.
+		if err := f.flushPending(false, 0); err != nil {
+			return err
+		}
 		// No decodable video yet: keep audio bounded.
 		for _, t := range f.tracks {
 			if !t.video && len(t.samples) > 0 && t.ns(t.samples[len(t.samples)-1].dts-t.samples[0].dts) > int64(f.opts.MaxDuration) {
@@ -297,14 +321,20 @@ func (f *Fragmenter) openFragment(startNs int64, ntp time.Time) error {
 	}
 	f.cur = &openFrag{startNs: startNs, ntp: ntp, init: f.init, disc: f.discontNxt}
 	f.discontNxt = false
+	// Audio that came before the first fragment cannot be placed, nor,
+	// after a loss (Gap), audio between the end of the last part and the
+	// keyframe video resumes at: fragments keep every track within them.
+	from := f.partStart
 	if !f.started {
 		f.started, f.startNs = true, startNs
-		// Audio that came before the first fragment cannot be placed.
+		from = math.MinInt64
+	}
+	if startNs > from {
 		for _, t := range f.tracks {
 			if !t.video {
 				kept := t.samples[:0]
 				for _, s := range t.samples {
-					if t.ns(s.dts) >= startNs {
+					if ns := t.ns(s.dts); ns < from || ns >= startNs {
 						kept = append(kept, s)
 					}
 				}

@@ -18,6 +18,10 @@ func describe(tracks []fragments.Track) []string {
 			out = append(out, "H264")
 		case *codecs.H265:
 			out = append(out, "H265")
+		case *codecs.VP9:
+			out = append(out, "VP9")
+		case *codecs.AV1:
+			out = append(out, "AV1")
 		case *codecs.MPEG4Audio:
 			out = append(out, fmt.Sprintf("AAC/%dHz/%dch", c.Config.SampleRate, aacChannels(c.Config.ChannelConfig)))
 		case *codecs.Opus:
@@ -38,6 +42,10 @@ func mediaType(tracks []fragments.Track) string {
 			types = append(types, "video/h264")
 		case *codecs.H265:
 			types = append(types, "video/h265")
+		case *codecs.VP9:
+			types = append(types, "video/vp9")
+		case *codecs.AV1:
+			types = append(types, "video/av1")
 		case *codecs.MPEG4Audio:
 			types = append(types, "audio/aac")
 		case *codecs.Opus:
