@@ -141,6 +141,19 @@ func (s *Service) StartHLS(in HLSInput) (string, error) {
 			return "", notFound("No fragments found in the stream for the streaming request.")
 		}
 	}
+	// MPEG-TS carries H.264 and H.265 only: a VP9 or AV1 stream is refused
+	// now when its codec is known without waiting (else by the playlist).
+	if v := st.Live(); sess.Container == ContainerTS && (sess.Mode != ModeLive || len(v.Parts) > 0 || len(v.Recent) > 0) {
+		if initSeg, _, err := s.sessionStart(context.Background(), st, sess); err == nil {
+			init, err := parseInit(initSeg)
+			if err == nil {
+				err = checkTS(init)
+			}
+			if err != nil {
+				return "", err
+			}
+		}
+	}
 	sess.Created, sess.Expires = now.UnixNano(), now.Add(time.Duration(expires)*time.Second).UnixNano()
 	return "hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=" + sealSession(s.cfg.Key, sess), nil
 }

@@ -2,10 +2,12 @@ package playback
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 
 	"github.com/bluenviron/gohlslib/v2/pkg/codecparams"
 	hlscodecs "github.com/bluenviron/gohlslib/v2/pkg/codecs"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
@@ -34,7 +36,7 @@ type sample struct {
 
 func (t *track) video() bool {
 	switch t.Codec.(type) {
-	case *codecs.H264, *codecs.H265:
+	case *codecs.H264, *codecs.H265, *codecs.VP9, *codecs.AV1:
 		return true
 	}
 	return false
@@ -98,6 +100,20 @@ func codecString(c codecs.Codec) string {
 		return codecparams.Marshal(&hlscodecs.H264{SPS: c.SPS, PPS: c.PPS})
 	case *codecs.H265:
 		return codecparams.Marshal(&hlscodecs.H265{VPS: c.VPS, SPS: c.SPS, PPS: c.PPS})
+	case *codecs.VP9:
+		// vp09.PP.LL.DD: profile, level, bit depth.
+		return fmt.Sprintf("vp09.%02d.%02d.%02d", c.Profile, vp9Level(c.Width, c.Height), c.BitDepth)
+	case *codecs.AV1:
+		// av01.P.LLT.DD: profile, level and tier, bit depth.
+		var sh av1.SequenceHeader
+		if sh.Unmarshal(c.SequenceHeader) != nil {
+			return ""
+		}
+		tier := "M"
+		if sh.SeqTier[0] {
+			tier = "H"
+		}
+		return fmt.Sprintf("av01.%d.%02d%s.%02d", sh.SeqProfile, sh.SeqLevelIdx[0], tier, sh.ColorConfig.BitDepth)
 	case *codecs.MPEG4Audio:
 		return codecparams.Marshal(&hlscodecs.MPEG4Audio{Config: c.Config})
 	case *codecs.Opus:
@@ -119,19 +135,64 @@ func resolution(c codecs.Codec) (int, int) {
 		if sps.Unmarshal(c.SPS) == nil {
 			return sps.Width(), sps.Height()
 		}
+	case *codecs.VP9:
+		return c.Width, c.Height
+	case *codecs.AV1:
+		var sh av1.SequenceHeader
+		if sh.Unmarshal(c.SequenceHeader) == nil {
+			return sh.Width(), sh.Height()
+		}
 	}
 	return 0, 0
 }
 
+// vp9Level is the lowest VP9 level (times ten) whose largest picture holds
+// width x height; the frame rate is not known from the codec parameters.
+func vp9Level(width, height int) int {
+	levels := []struct{ level, maxPicture int }{
+		{10, 36864}, {11, 73728}, {20, 122880}, {21, 245760}, {30, 552960}, {31, 983040},
+		{40, 2228224}, {50, 8912896}, {60, 35651584},
+	}
+	for _, l := range levels {
+		if width*height <= l.maxPicture {
+			return l.level
+		}
+	}
+	return 62
+}
+
 // checkPlayable refuses init segments HLS and MP4 players cannot take: the
-// first track must be H.264 or H.265 video or AAC audio, as KVS requires.
+// first track must be H.264, H.265, VP9 or AV1 video, or AAC or Opus audio
+// (KVS itself takes H.264, H.265 and AAC; fMP4 carries what WebRTC brings).
 func checkPlayable(init *fmp4.Init) error {
 	if len(init.Tracks) == 0 {
 		return errorf(ErrMissingCodecPrivateData, "The stream's fragments have no tracks.")
 	}
 	switch init.Tracks[0].Codec.(type) {
-	case *codecs.H264, *codecs.H265, *codecs.MPEG4Audio:
+	case *codecs.H264, *codecs.H265, *codecs.VP9, *codecs.AV1, *codecs.MPEG4Audio, *codecs.Opus:
 		return nil
 	}
 	return errorf(ErrUnsupportedMediaType, "The stream's first track has codec %T, which cannot be played back over HLS or MP4.", init.Tracks[0].Codec)
+}
+
+// checkTS refuses init segments with a track MPEG-TS cannot carry: VP9 and
+// AV1 video, which only fragmented MP4 sessions play.
+func checkTS(init *fmp4.Init) error {
+	for _, t := range init.Tracks {
+		if name := codecName(t.Codec); name != "" {
+			return errorf(ErrUnsupportedMediaType, "The stream's video is %s, which MPEG-TS cannot carry: use ContainerFormat FRAGMENTED_MP4.", name)
+		}
+	}
+	return nil
+}
+
+// codecName names the video codecs MPEG-TS cannot carry, else "".
+func codecName(c codecs.Codec) string {
+	switch c.(type) {
+	case *codecs.VP9:
+		return "VP9"
+	case *codecs.AV1:
+		return "AV1"
+	}
+	return ""
 }

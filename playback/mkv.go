@@ -145,6 +145,20 @@ func mkvTrackEntries(initSeg []byte) ([]webm.TrackEntry, error) {
 			}
 			w, h := resolution(c)
 			e.Video = &webm.Video{PixelWidth: uint64(w), PixelHeight: uint64(h)}
+		case *codecs.VP9, *codecs.AV1:
+			// VP9 needs no CodecPrivate; AV1's is the av1C record.
+			e.Name, e.TrackType, e.CodecID = "video", 1, "V_VP9"
+			if _, ok := c.(*codecs.AV1); ok {
+				e.CodecID = "V_AV1"
+				if i < len(private) {
+					e.CodecPrivate = private[i]
+				}
+				if len(e.CodecPrivate) == 0 {
+					return nil, errorf(ErrMissingCodecPrivateData, "The AV1 track of the fragment has no codec configuration.")
+				}
+			}
+			w, h := resolution(c)
+			e.Video = &webm.Video{PixelWidth: uint64(w), PixelHeight: uint64(h)}
 		case *codecs.MPEG4Audio:
 			asc, err := c.Config.Marshal()
 			if err != nil {
@@ -173,7 +187,8 @@ func mkvTrackEntries(initSeg []byte) ([]webm.TrackEntry, error) {
 }
 
 // sampleEntryConfigs returns, per trak of an init segment, the payload of
-// its sample entry's avcC or hvcC box (the Matroska CodecPrivate), or nil.
+// its sample entry's avcC, hvcC or av1C box (the Matroska CodecPrivate), or
+// nil.
 func sampleEntryConfigs(initSeg []byte) ([][]byte, error) {
 	r := bytes.NewReader(initSeg)
 	traks, err := amp4.ExtractBox(r, nil, amp4.BoxPath{amp4.BoxTypeMoov(), amp4.BoxTypeTrak()})
@@ -182,7 +197,7 @@ func sampleEntryConfigs(initSeg []byte) ([][]byte, error) {
 	}
 	out := make([][]byte, len(traks))
 	for i, trak := range traks {
-		for _, cfg := range []amp4.BoxType{amp4.BoxTypeAvcC(), amp4.BoxTypeHvcC()} {
+		for _, cfg := range []amp4.BoxType{amp4.BoxTypeAvcC(), amp4.BoxTypeHvcC(), amp4.BoxTypeAv1C()} {
 			boxes, err := amp4.ExtractBox(r, trak, amp4.BoxPath{amp4.BoxTypeMdia(), amp4.BoxTypeMinf(), amp4.BoxTypeStbl(),
 				amp4.BoxTypeStsd(), amp4.BoxTypeAny(), cfg})
 			if err != nil || len(boxes) == 0 {

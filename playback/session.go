@@ -115,6 +115,11 @@ func (s *Service) master(ctx context.Context, st *fragments.Stream, sess session
 	if err := checkPlayable(init); err != nil {
 		return nil, err
 	}
+	if sess.Container == ContainerTS {
+		if err := checkTS(init); err != nil {
+			return nil, err
+		}
+	}
 	var names []string
 	w, h := 0, 0
 	for _, t := range init.Tracks {

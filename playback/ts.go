@@ -21,6 +21,11 @@ func toTS(f *fragments.Fragment) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, t := range tracks {
+		if name := codecName(t.Codec); name != "" {
+			return nil, errorf(ErrUnsupportedMediaType, "The fragment's video is %s, which MPEG-TS cannot carry: use ContainerFormat FRAGMENTED_MP4.", name)
+		}
+	}
 	var buf bytes.Buffer
 	w := &mpegts.Writer{W: &buf}
 	var used []*track
