@@ -85,6 +85,9 @@ type Session struct {
 
 	units, dropped, fragCount, bytes atomic.Int64
 	lastNumber                       atomic.Pointer[string]
+	// lost is set when a full queue dropped video (or a Gap): the next
+	// unit queued carries the gap, so no frame after the loss is stored.
+	lost atomic.Bool
 
 	lmu       sync.Mutex
 	latencies []time.Duration // ring of recent commit latencies
@@ -118,6 +121,7 @@ type unit struct {
 	at    Timing
 	pts   int64
 	data  [][]byte
+	gap   bool // video was lost before this unit
 }
 
 // Start begins a session for req.
@@ -195,10 +199,14 @@ func (s *Session) enqueue(u unit) {
 			u.data[i] = append([]byte(nil), b...)
 		}
 	}
+	u.gap = s.lost.Swap(false)
 	select {
 	case s.queue <- u:
 	case <-s.done:
 	default:
+		if u.gap || u.kind == kindH264 || u.kind == kindH265 || u.kind == kindVP9 || u.kind == kindAV1 {
+			s.lost.Store(true)
+		}
 		if s.dropped.Add(1)%1000 == 1 {
 			s.log.Warn("ingest: queue full, dropping media", "dropped", s.dropped.Load())
 		}
@@ -261,6 +269,7 @@ func (s *Session) Gap() {
 	case s.queue <- unit{kind: kindGap}:
 	case <-s.done:
 	default:
+		s.lost.Store(true)
 		s.dropped.Add(1)
 	}
 }
@@ -298,6 +307,14 @@ func (s *Session) run() {
 }
 
 func (s *Session) feed(u unit) {
+	if u.gap {
+		if err := s.frag.Gap(); err != nil {
+			s.log.Debug("ingest: gap", "err", err)
+		}
+		if s.req.RequestKeyframe != nil {
+			s.req.RequestKeyframe()
+		}
+	}
 	if u.kind == kindGap {
 		if err := s.frag.Gap(); err != nil {
 			s.log.Debug("ingest: gap", "err", err)
