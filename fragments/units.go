@@ -24,8 +24,9 @@ type Unit struct {
 	// parameter sets in band), and every audio unit.
 	Random bool
 	// Data is the unit, which readers must not modify: H.264 and H.265 in
-	// AVCC form (each NAL unit behind a 4-byte length), VP9 a frame, AV1 a
-	// temporal unit of OBUs, AAC one access unit, Opus one packet.
+	// AVCC form (each NAL unit behind a 4-byte length), VP9 a frame
+	// (superframes whole), AV1 a temporal unit of OBUs each with its size
+	// field and no temporal delimiter, AAC one access unit, Opus one packet.
 	Data     []byte
 	Arrival  time.Time // when it reached the server
 	Producer time.Time // the producer's wall-clock time of it
