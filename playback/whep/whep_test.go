@@ -686,4 +686,3 @@ func onlyVP8(offer string) string {
 	}
 	return strings.Join(out, "\r\n")
 }
-
