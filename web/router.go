@@ -155,6 +155,14 @@ func NewRouter(cfg Config) http.Handler {
 			}
 			playHandler(w, stream, playlist)
 		})
+		// The publishing page follows the player's rules; the WHIP
+		// endpoint it posts to checks its own token.
+		r.Get("/publish/{stream}", func(w http.ResponseWriter, req *http.Request) {
+			stream := chi.URLParam(req, "stream")
+			if _, ok := cfg.Auth.AllowReader(w, req, stream, ""); ok {
+				publishHandler(w, stream)
+			}
+		})
 	}
 	admin := func(fn func(w http.ResponseWriter, req *http.Request, body []byte) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {
