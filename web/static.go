@@ -207,6 +207,8 @@ async function start() {
   await conn.setRemoteDescription({type: "answer", sdp: body});
 }
 b.onclick = () => stop("stopped by you");
+// An embedding page may stop the publisher: postMessage({cmd: "stop"}).
+window.addEventListener("message", (e) => { if (e.data && e.data.cmd === "stop") stop("stopped by the embedding page"); });
 window.addEventListener("pagehide", () => stop("page left"));
 start().catch((e) => { stop(); say("error", e.message); });
 </script></body></html>
