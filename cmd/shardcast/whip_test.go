@@ -385,6 +385,16 @@ func decodeClean(t *testing.T, frags []*fragments.Fragment) {
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Fatalf("ffmpeg decoding the stored fragments: %v\n%s", err, out)
 	}
+	// A frame dropped in the middle of a GOP leaves the frames after it
+	// without their reference: H.264 decoders notice the gap in frame_num
+	// (said at debug level) and show a damaged picture.
+	out, err = exec.Command("ffmpeg", "-v", "debug", "-i", path, "-f", "null", "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v", err)
+	}
+	if n := bytes.Count(out, []byte("Frame num gap")); n > 0 {
+		t.Fatalf("the stored video misses frames that later frames reference (%d frame_num gaps)", n)
+	}
 }
 
 // storedFragments reads every fragment of a stream.

@@ -531,4 +531,3 @@ func answerFrag(answer string) (string, error) {
 	}
 	return b.String(), nil
 }
-
