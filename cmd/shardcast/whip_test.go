@@ -64,9 +64,10 @@ var whipClip = sync.OnceValues(func() ([][]byte, error) {
 // whipOpts shapes a pion WHIP publisher.
 type whipOpts struct {
 	token   string
-	trickle bool    // offer without candidates, then PATCH them
-	tcpOnly bool    // ICE over TCP only
-	drop    float64 // share of RTP packets lost on the way (NACK off, so none come back)
+	trickle bool     // offer without candidates, then PATCH them
+	tcpOnly bool     // ICE over TCP only
+	drop    float64  // share of RTP packets lost on the way (NACK off, so none come back)
+	clip    [][]byte // Annex-B access units to send (default whipClip)
 }
 
 // whipClient is a pion publisher replaying whipClip at 25 fps.
@@ -290,9 +291,12 @@ func (c *whipClient) publish(stream string) *http.Response {
 // send replays the clip at 25 fps for d, from a keyframe.
 func (c *whipClient) send(d time.Duration) {
 	c.t.Helper()
-	aus, err := whipClip()
-	if err != nil {
-		c.t.Fatal(err)
+	aus := c.opts.clip
+	if aus == nil {
+		var err error
+		if aus, err = whipClip(); err != nil {
+			c.t.Fatal(err)
+		}
 	}
 	tick := time.NewTicker(40 * time.Millisecond)
 	defer tick.Stop()

@@ -518,7 +518,9 @@ func answerFrag(answer string) (string, error) {
 	ufrag, pwd := iceCreds(&d)
 	var b strings.Builder
 	fmt.Fprintf(&b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", ufrag, pwd)
-	for _, md := range d.MediaDescriptions {
+	// One bundle: the first section carries the candidates.
+	if len(d.MediaDescriptions) > 0 {
+		md := d.MediaDescriptions[0]
 		mid, _ := md.Attribute("mid")
 		fmt.Fprintf(&b, "m=%s 9 %s %s\r\na=mid:%s\r\n", md.MediaName.Media, strings.Join(md.MediaName.Protos, "/"), strings.Join(md.MediaName.Formats, " "), mid)
 		for _, a := range md.Attributes {
@@ -527,7 +529,6 @@ func answerFrag(answer string) (string, error) {
 			}
 		}
 		b.WriteString("a=end-of-candidates\r\n")
-		break // one bundle: the first section carries the candidates
 	}
 	return b.String(), nil
 }
