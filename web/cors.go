@@ -10,8 +10,9 @@ import (
 // Authorization header and never rely on cookies, so the answer is the same
 // for every origin: "*" is safe here, and no credentialed mode is offered.
 
-// corsAllowMethods are the methods the APIs (and the admin endpoints) use.
-const corsAllowMethods = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
+// corsAllowMethods are the methods the APIs (and the admin endpoints) use;
+// PATCH is WHIP/WHEP trickle ICE.
+const corsAllowMethods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 // corsAllowHeaders is what a preflight that names no headers is allowed:
 // the headers the AWS SDKs for JavaScript send.

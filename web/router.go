@@ -50,6 +50,19 @@ type Config struct {
 	RotateMasterKey func(keyRef string) (int, error)
 	// Version is shown on the landing page.
 	Version string
+	// WebRTC serves WHIP and WHEP (/whip/{stream}, /whep/{stream} and
+	// their session resources); nil when the server has none.
+	WebRTC WebRTCRoutes
+}
+
+// WebRTCRoutes is the WHIP/WHEP resource layer (ingest/webrtc.Handler).
+type WebRTCRoutes interface {
+	// ServeOffer answers POST and OPTIONS on /{kind}/{stream}.
+	ServeOffer(w http.ResponseWriter, r *http.Request, kind, stream string)
+	// ServeResource answers PATCH, DELETE and OPTIONS on /{kind}/{stream}/{session}.
+	ServeResource(w http.ResponseWriter, r *http.Request, kind, stream, session string)
+	// LinkHeaders are the ICE servers as Link header values.
+	LinkHeaders() []string
 }
 
 // SourcesAPI is the admin view of RTSP pull sources.
@@ -105,6 +118,20 @@ func NewRouter(cfg Config) http.Handler {
 			next.ServeHTTP(sw, req)
 		})
 	})
+	if cfg.WebRTC != nil {
+		// CORS preflights of WHIP and WHEP are answered by withCORS; they
+		// list the ICE servers too (RFC 9725 4.4).
+		r.Use(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				if req.Method == http.MethodOptions && (strings.HasPrefix(req.URL.Path, "/whip/") || strings.HasPrefix(req.URL.Path, "/whep/")) {
+					for _, l := range cfg.WebRTC.LinkHeaders() {
+						w.Header().Add("Link", l)
+					}
+				}
+				next.ServeHTTP(w, req)
+			})
+		})
+	}
 	r.Use(withCORS)
 	r.Post("/", func(w http.ResponseWriter, req *http.Request) {
 		target := req.Header.Get("X-Amz-Target")
@@ -208,6 +235,21 @@ func NewRouter(cfg Config) http.Handler {
 			}
 			return cfg.Sources.List(), nil
 		}))
+	}
+	if cfg.WebRTC != nil {
+		for _, kind := range []string{"whip", "whep"} {
+			offer := func(w http.ResponseWriter, req *http.Request) {
+				cfg.WebRTC.ServeOffer(w, req, kind, chi.URLParam(req, "stream"))
+			}
+			res := func(w http.ResponseWriter, req *http.Request) {
+				cfg.WebRTC.ServeResource(w, req, kind, chi.URLParam(req, "stream"), chi.URLParam(req, "session"))
+			}
+			r.Post("/"+kind+"/{stream}", offer)
+			r.Options("/"+kind+"/{stream}", offer)
+			r.Patch("/"+kind+"/{stream}/{session}", res)
+			r.Delete("/"+kind+"/{stream}/{session}", res)
+			r.Options("/"+kind+"/{stream}/{session}", res)
+		}
 	}
 	r.Handle("/static/*", staticHandler())
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -36,10 +36,10 @@ func TestDefaultStartListensOnLoopbackOnly(t *testing.T) {
 	rtp, rtcp := freeUDPPair(t)
 	cfg := defaultConfig()
 	cfg.DataDir = t.TempDir()
-	cfg.HTTP, cfg.RTSP = ":0", ":0"
+	cfg.HTTP, cfg.RTSP, cfg.WebRTC = ":0", ":0", ":0"
 	cfg.RTSPUDPRTP, cfg.RTSPUDPRTCP = fmt.Sprintf(":%d", rtp), fmt.Sprintf(":%d", rtcp)
 	srv := startServer(t, cfg)
-	for _, name := range []string{"http", "rtsp", "rtsp-udp-rtp", "rtsp-udp-rtcp"} {
+	for _, name := range []string{"http", "rtsp", "rtsp-udp-rtp", "rtsp-udp-rtcp", "webrtc", "webrtc-tcp"} {
 		addr, ok := srv.bound[name]
 		if !ok {
 			t.Fatalf("%s did not listen: %v", name, srv.bound)

@@ -14,7 +14,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest/rtsp"
+	"github.com/shardcast/shardcast/ingest/webrtc"
 )
 
 // Config is the whole server configuration.
@@ -30,7 +32,11 @@ type Config struct {
 	// PublicURL is the base URL clients reach the HTTP listener at, as
 	// GetDataEndpoint returns it; empty derives it from each request.
 	PublicURL string `yaml:"public_url"`
-	WebRTC    string `yaml:"webrtc"`
+	// WebRTC is the ICE address of WHIP and WHEP, UDP and TCP on one port.
+	// YAML gives it as webrtc: ADDR, or as webrtc: {address: ADDR, ...}
+	// beside the other WebRTC options (WebRTCOpts).
+	WebRTC     string        `yaml:"-"`
+	WebRTCOpts WebRTCOptions `yaml:"webrtc"`
 	// Pprof, when set, serves net/http/pprof on this address (keep it private).
 	Pprof     string `yaml:"pprof"`
 	LogLevel  string `yaml:"log_level"`
@@ -83,6 +89,48 @@ type Config struct {
 	HTTPBodyBudget  int64         `yaml:"http_body_budget"`
 }
 
+// WebRTCOptions are the WHIP/WHEP settings beyond the address.
+type WebRTCOptions struct {
+	Address string `yaml:"address"`
+	// Hosts are extra addresses (IPs or names) offered as ICE host
+	// candidates: a NAT's public address, a container's host.
+	Hosts []string `yaml:"hosts"`
+	// ICEServers are STUN/TURN servers handed to clients.
+	ICEServers []webrtc.ICEServer `yaml:"ice_servers"`
+	// Token is a bearer token every WHIP/WHEP request must carry; Tokens
+	// gives streams their own (and wins over Token for them).
+	Token  string            `yaml:"token"`
+	Tokens map[string]string `yaml:"tokens"`
+	// MaxBitrate caps what a publisher sends, bits per second.
+	MaxBitrate int64 `yaml:"max_bitrate"`
+	// KeyframeInterval is how often publishers are asked for a keyframe.
+	KeyframeInterval time.Duration `yaml:"keyframe_interval"`
+}
+
+// UnmarshalYAML takes webrtc: as an address alone or as the whole section.
+func (o *WebRTCOptions) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&o.Address)
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: webrtc must be an address or a mapping", n.Line)
+	}
+	known := map[string]bool{"address": true, "hosts": true, "ice_servers": true, "token": true, "tokens": true,
+		"max_bitrate": true, "keyframe_interval": true}
+	for i := 0; i < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; !known[k] {
+			return fmt.Errorf("line %d: field %s not found in webrtc", n.Content[i].Line, k)
+		}
+	}
+	type plain WebRTCOptions
+	p := plain(*o)
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*o = WebRTCOptions(p)
+	return nil
+}
+
 func defaultConfig() Config {
 	var c Config
 	c.DataDir = "./data"
@@ -90,6 +138,8 @@ func defaultConfig() Config {
 	c.HTTP = ":8080"
 	c.RTSP = ":8554"
 	c.WebRTC = ":8189"
+	c.WebRTCOpts.MaxBitrate = webrtc.DefaultMaxBitrate
+	c.WebRTCOpts.KeyframeInterval = webrtc.DefaultKeyframeInterval
 	c.RTSPUDPRTP = ":8000"
 	c.RTSPUDPRTCP = ":8001"
 	c.Video.AutoCreate = true
@@ -158,6 +208,28 @@ func settings() []setting {
 		{"http", "address of the APIs, HLS, WHIP and the UI (default :8080)", str(func(c *Config) *string { return &c.HTTP })},
 		{"rtsp", "address of the RTSP server (default :8554)", str(func(c *Config) *string { return &c.RTSP })},
 		{"webrtc", "address of WebRTC ICE over UDP and TCP (default :8189)", str(func(c *Config) *string { return &c.WebRTC })},
+		{"webrtc-hosts", "comma-separated IPs or host names to offer WebRTC clients besides this machine's own addresses (a NAT's public IP, a container's host)", func(c *Config, v string) error {
+			c.WebRTCOpts.Hosts = splitList(v)
+			return nil
+		}},
+		{"webrtc-ice-servers", "comma-separated STUN/TURN URLs handed to WebRTC clients (stun:host:port; TURN credentials go in the config file)", func(c *Config, v string) error {
+			c.WebRTCOpts.ICEServers = nil
+			for _, u := range splitList(v) {
+				c.WebRTCOpts.ICEServers = append(c.WebRTCOpts.ICEServers, webrtc.ICEServer{URL: u})
+			}
+			return nil
+		}},
+		{"webrtc-token", "bearer token that WHIP publishers and WHEP viewers must send (Authorization: Bearer); per-stream tokens go in the config file", str(func(c *Config) *string { return &c.WebRTCOpts.Token })},
+		{"webrtc-max-bitrate", "cap on what a WHIP publisher sends, bits per second, e.g. 8000000 or 8M (default 8M)", func(c *Config, v string) error {
+			n, err := parseBitrate(v)
+			c.WebRTCOpts.MaxBitrate = n
+			return err
+		}},
+		{"webrtc-keyframe-interval", "how often WHIP publishers are asked for a keyframe (default 2s)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.WebRTCOpts.KeyframeInterval = d
+			return err
+		}},
 		{"rtsp-udp-rtp", "RTP port of RTSP publishers over UDP, even (default :8000; empty disables UDP)", str(func(c *Config) *string { return &c.RTSPUDPRTP })},
 		{"rtsp-udp-rtcp", "RTCP port, the RTP port + 1 (default :8001)", str(func(c *Config) *string { return &c.RTSPUDPRTCP })},
 		{"public-url", "base URL that GetDataEndpoint returns (default: derived from each request)", str(func(c *Config) *string { return &c.PublicURL })},
@@ -260,6 +332,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+		if cfg.WebRTCOpts.Address != "" {
+			cfg.WebRTC = cfg.WebRTCOpts.Address
 		}
 	}
 	for _, s := range all {
@@ -371,6 +446,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, c.WebRTCOpts.validate()...)
 	k := c.Kinesis
 	if k.ShardLimit < 1 || k.OnDemandStreamCountLimit < 1 {
 		errs = append(errs, errors.New("kinesis shard_limit and on_demand_stream_count_limit must be positive"))
@@ -382,6 +458,66 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("kinesis segment_max_bytes %d is below 64 KiB", k.SegmentMaxBytes))
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks the WebRTC options (host names are resolved at start).
+func (o *WebRTCOptions) validate() []error {
+	var errs []error
+	for _, h := range o.Hosts {
+		if h == "" || strings.ContainsAny(h, " /:[]") && net.ParseIP(h) == nil {
+			errs = append(errs, fmt.Errorf("webrtc host %q: want an IP address or a host name (no port: the ICE port is the webrtc address's)", h))
+		}
+	}
+	for _, s := range o.ICEServers {
+		if err := webrtc.ValidateICEServer(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.MaxBitrate < 100_000 || o.MaxBitrate > 1_000_000_000 {
+		errs = append(errs, fmt.Errorf("webrtc max_bitrate %d: need 100000 (100 kbit/s) to 1000000000 (1 Gbit/s)", o.MaxBitrate))
+	}
+	if o.KeyframeInterval < 500*time.Millisecond || o.KeyframeInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("webrtc keyframe_interval %v: need 500ms to 1m", o.KeyframeInterval))
+	}
+	if strings.ContainsAny(o.Token, " \t\r\n") {
+		errs = append(errs, errors.New("webrtc token must not contain spaces"))
+	}
+	for stream, tok := range o.Tokens {
+		if err := fragments.CheckStreamName(stream); err != nil {
+			errs = append(errs, fmt.Errorf("webrtc tokens: %q is not a stream name: %w", stream, err))
+		}
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+			errs = append(errs, fmt.Errorf("webrtc tokens: the token of %q must be non-empty, without spaces", stream))
+		}
+	}
+	return errs
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// parseBitrate reads bits per second: a number, or one with k or M.
+func parseBitrate(v string) (int64, error) {
+	mult := 1.0
+	switch {
+	case strings.HasSuffix(v, "k"), strings.HasSuffix(v, "K"):
+		mult, v = 1e3, v[:len(v)-1]
+	case strings.HasSuffix(v, "M"):
+		mult, v = 1e6, v[:len(v)-1]
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 {
+		return 0, fmt.Errorf("want bits per second such as 8000000 or 8M")
+	}
+	return int64(f * mult), nil
 }
 
 // exposed are the listeners that serve streams, by setting name: safe

@@ -33,6 +33,7 @@ func testConfig(t *testing.T) Config {
 	cfg.HTTP = "127.0.0.1:0"
 	cfg.RTSP = "127.0.0.1:0"
 	cfg.RTSPUDPRTP, cfg.RTSPUDPRTCP = "", ""
+	cfg.WebRTC = "127.0.0.1:0"
 	return cfg
 }
 
@@ -158,7 +159,7 @@ func startBuilt(t testing.TB, build func() (string, error), args ...string) *pro
 		t.Fatalf("build shardcast: %v", err)
 	}
 	cmd := exec.Command(bin, append([]string{"--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtsp-udp-rtp", "", "--rtsp-udp-rtcp", "",
-		"--log-level", "warn"}, args...)...)
+		"--webrtc", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	p := &proc{cmd: cmd, stderr: &bytes.Buffer{}}
 	cmd.Stderr = lockedWriter{p}

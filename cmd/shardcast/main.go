@@ -25,6 +25,7 @@ import (
 	"github.com/shardcast/shardcast/index"
 	"github.com/shardcast/shardcast/ingest"
 	"github.com/shardcast/shardcast/ingest/rtsp"
+	"github.com/shardcast/shardcast/ingest/webrtc"
 	"github.com/shardcast/shardcast/playback"
 	"github.com/shardcast/shardcast/web"
 	"github.com/shardcast/shardcast/web/awsapi"
@@ -109,6 +110,11 @@ type server struct {
 	rtsp     *rtsp.Server
 	sources  *rtsp.Sources
 	handler  http.Handler
+	// WebRTC: the transport opens its sockets in Start; whip serves WHIP
+	// and WHEP resources over it.
+	auth      *awsapi.Auth
+	transport *webrtc.Transport
+	whip      *webrtc.Handler
 
 	ln             net.Listener
 	http           *http.Server
@@ -249,6 +255,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	// One Auth decides for every protocol: the signed APIs, the plain HLS
 	// and player URLs, and RTSP.
 	auth := &awsapi.Auth{Keys: cfg.authKeys()}
+	s.auth = auth
 	s.rtsp = &rtsp.Server{Address: cfg.RTSP, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Logger: log,
 		Guard: auth,
 		Listen: func(network, addr string) (net.Listener, error) {
@@ -290,6 +297,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		},
 		Sources:         sourcesAPI{s.sources},
 		RotateMasterKey: s.rotateMasterKey,
+		WebRTC:          webrtcRoutes{s},
 	})
 	return s, nil
 }
@@ -328,6 +336,57 @@ func (a sourcesAPI) Put(stream string, body []byte) error {
 
 func (a sourcesAPI) Delete(stream string) error { return a.s.Delete(stream) }
 
+// webrtcRoutes hands WHIP and WHEP requests to the handler Start made.
+type webrtcRoutes struct{ s *server }
+
+func (r webrtcRoutes) ServeOffer(w http.ResponseWriter, req *http.Request, kind, stream string) {
+	r.s.whip.ServeOffer(w, req, kind, stream)
+}
+
+func (r webrtcRoutes) ServeResource(w http.ResponseWriter, req *http.Request, kind, stream, session string) {
+	r.s.whip.ServeResource(w, req, kind, stream, session)
+}
+
+func (r webrtcRoutes) LinkHeaders() []string { return r.s.whip.LinkHeaders() }
+
+// startWebRTC opens the ICE sockets and makes the WHIP/WHEP handler.
+func (s *server) startWebRTC() error {
+	o := s.cfg.WebRTCOpts
+	t, err := webrtc.NewTransport(webrtc.Config{Address: s.cfg.WebRTC, Hosts: o.Hosts, ICEServers: o.ICEServers,
+		MaxBitrate: o.MaxBitrate, KeyframeInterval: o.KeyframeInterval, Logger: s.log,
+		Listen: func(network, addr string) (net.Listener, error) {
+			ln, err := listen("webrtc", network, addr)
+			if err == nil {
+				s.bound["webrtc-tcp"] = ln.Addr().String()
+			}
+			return ln, err
+		},
+		ListenPacket: func(network, addr string) (net.PacketConn, error) {
+			pc, err := net.ListenPacket(network, addr)
+			if err != nil {
+				return nil, &listenError{name: "webrtc", addr: addr, err: err}
+			}
+			s.bound["webrtc"] = pc.LocalAddr().String()
+			return pc, nil
+		}})
+	if err != nil {
+		var le *listenError
+		if errors.As(err, &le) {
+			return le
+		}
+		return err
+	}
+	s.transport = t
+	auth := s.auth
+	s.whip = webrtc.NewHandler(webrtc.HandlerConfig{Transport: t, Manager: s.ingest, Logger: s.log,
+		Access: &webrtc.Access{Token: o.Token, StreamTokens: o.Tokens,
+			Fallback: func(w http.ResponseWriter, r *http.Request, action, stream string) bool {
+				_, ok := auth.Allow(w, r, action, stream)
+				return ok
+			}}})
+	return nil
+}
+
 // Start opens every listener, then serves in the background. When one
 // cannot be opened it returns a *listenError; Close then closes those that
 // were.
@@ -345,6 +404,9 @@ func (s *server) Start() error {
 		s.log.Warn("--insecure-open: no credentials configured and listening where asked: anyone who can reach this server can publish, read and delete every stream")
 	}
 	if err := s.rtsp.Start(); err != nil {
+		return err
+	}
+	if err := s.startWebRTC(); err != nil {
 		return err
 	}
 	if s.cfg.Pprof != "" {
@@ -407,6 +469,10 @@ func (s *server) printURLs(w io.Writer) {
 	fmt.Fprintf(w, "  Kinesis API  %s/   (aws --endpoint-url %s kinesis list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  Video API    %s/   (aws --endpoint-url %s kinesisvideo list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  RTSP ingest  rtsp://%s/<stream>\n", hostPort(s.rtsp.Addr()))
+	if s.transport != nil {
+		fmt.Fprintf(w, "  WHIP ingest  %s/whip/<stream>   (ICE %s udp+tcp)\n", s.URL(), hostPort(s.transport.UDPAddr()))
+		fmt.Fprintf(w, "  WHEP live    %s/whep/<stream>\n", s.URL())
+	}
 	fmt.Fprintf(w, "  Live HLS     %s/hls/<stream>/index.m3u8   (ffplay, hls.js, Safari)\n", s.URL())
 	fmt.Fprintf(w, "  Player       %s/play/<stream>\n", s.URL())
 	fmt.Fprintf(w, "  Health       %s/healthz\n", s.URL())
@@ -443,6 +509,12 @@ func (s *server) Close() error {
 	}
 	if s.rtsp != nil {
 		s.rtsp.Close()
+	}
+	if s.whip != nil {
+		s.whip.Close()
+	}
+	if s.transport != nil {
+		s.transport.Close()
 	}
 	if s.ingest != nil {
 		s.ingest.Close()

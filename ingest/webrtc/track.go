@@ -1,0 +1,379 @@
+package webrtc
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v4/pkg/format"
+	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpav1"
+	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph265"
+	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpvp9"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/vp9"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
+	"github.com/shardcast/shardcast/ingest"
+)
+
+// Reordering: a hole in the sequence numbers waits this long (or until
+// this many packets are held behind it) for a retransmission before it
+// counts as lost.
+const (
+	reorderSize    = 512 // ring slots; a power of two
+	reorderMaxHeld = 384
+	reorderMaxWait = 250 * time.Millisecond
+)
+
+// reorder puts a track's packets back in sequence order. Holes wait for
+// NACK retransmissions; a hole that is not filled in time is reported as
+// lost, in order with the packets.
+type reorder struct {
+	started  bool
+	next     uint16 // the sequence number expected next
+	ring     [reorderSize]*rtp.Packet
+	at       [reorderSize]time.Time
+	held     int
+	holeFrom time.Time // when the packets now held behind the hole arrived (the first of them)
+}
+
+// push takes a packet and hands on, in order, what can go: packets
+// (emit) and losses (lost, with the count of missing packets).
+func (r *reorder) push(pkt *rtp.Packet, now time.Time, emit func(*rtp.Packet), lost func(n int)) {
+	if !r.started {
+		r.started, r.next = true, pkt.SequenceNumber
+	}
+	d := int16(pkt.SequenceNumber - r.next)
+	switch {
+	case d < 0:
+		if d < -reorderSize {
+			// Far behind: the sender restarted its sequence. Start over.
+			r.flush(emit, lost)
+			r.next = pkt.SequenceNumber
+			break
+		}
+		return // a duplicate, or a retransmission too late
+	case d >= reorderSize:
+		// Far ahead: everything held goes, the rest is lost.
+		r.flush(emit, lost)
+		lost(int(uint16(pkt.SequenceNumber - r.next)))
+		r.next = pkt.SequenceNumber
+	}
+	i := pkt.SequenceNumber % reorderSize
+	if r.ring[i] != nil {
+		return // duplicate
+	}
+	if pkt.SequenceNumber != r.next && r.held == 0 {
+		r.holeFrom = now
+	}
+	r.ring[i], r.at[i] = pkt, now
+	r.held++
+	r.drain(emit)
+	for r.held > 0 && (r.held > reorderMaxHeld || now.Sub(r.holeFrom) > reorderMaxWait) {
+		r.skip(emit, lost)
+	}
+}
+
+// drain hands on the packets that follow in sequence.
+func (r *reorder) drain(emit func(*rtp.Packet)) {
+	for {
+		i := r.next % reorderSize
+		p := r.ring[i]
+		if p == nil {
+			return
+		}
+		r.ring[i] = nil
+		r.held--
+		r.next++
+		emit(p)
+	}
+}
+
+// skip gives up on the hole at next: it is lost, what follows goes on.
+func (r *reorder) skip(emit func(*rtp.Packet), lost func(int)) {
+	n := 0
+	for r.ring[r.next%reorderSize] == nil {
+		r.next++
+		n++
+	}
+	lost(n)
+	r.drain(emit)
+	if r.held > 0 {
+		// The next hole: its wait starts with the first packet behind it.
+		for k := uint16(1); k < reorderSize; k++ {
+			if i := (r.next + k) % reorderSize; r.ring[i] != nil {
+				r.holeFrom = r.at[i]
+				break
+			}
+		}
+	}
+}
+
+// flush hands on everything held, holes counted as lost.
+func (r *reorder) flush(emit func(*rtp.Packet), lost func(int)) {
+	for r.held > 0 {
+		r.skip(emit, lost)
+	}
+}
+
+// timeline places the tracks of a session on one presentation timeline:
+// zero is the arrival of the session's first packet, and each track's
+// first packet sits at its own arrival.
+type timeline struct {
+	mu sync.Mutex
+	t0 time.Time
+}
+
+func (tl *timeline) offset(now time.Time, rate int) int64 {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	if tl.t0.IsZero() {
+		tl.t0 = now
+	}
+	d := now.Sub(tl.t0)
+	return int64(d/time.Second)*int64(rate) + int64(d%time.Second)*int64(rate)/int64(time.Second)
+}
+
+// inTrack is the receiving side of one published track.
+type inTrack struct {
+	p     plan
+	rate  int
+	sess  *ingest.Session
+	tl    *timeline
+	order reorder
+
+	// RTP timestamps unwrapped onto the session's timeline.
+	tsSet  bool
+	tsLast uint32
+	tsAbs  int64 // unwrapped timestamp of tsLast
+	origin int64 // timeline ticks of the track's first timestamp, minus it
+
+	report atomic.Pointer[senderReport]
+
+	// Video loss handling: after a loss, packets of the damaged frames are
+	// dropped, and units until the next keyframe.
+	decode   func(*rtp.Packet) (any, error)
+	reset    func()
+	waitKey  bool
+	skipping bool
+	skipTS   [2]uint32
+	skipN    int
+	lastTS   uint32
+
+	// Hooks of the session.
+	onLoss  func() // video lost: ask for a keyframe
+	onError func(error)
+
+	units, lostPackets, droppedFrames atomic.Int64
+}
+
+// senderReport is the sender's wall clock at an RTP timestamp (RTCP SR).
+type senderReport struct {
+	ssrc uint32
+	ntp  time.Time
+	rtp  uint32
+}
+
+// ntpTime decodes an RTCP NTP timestamp (RFC 3550 4: seconds since 1900
+// and a binary fraction).
+func ntpTime(v uint64) time.Time {
+	const epochDelta = 2208988800
+	return time.Unix(int64(v>>32)-epochDelta, int64((v&0xffffffff)*1e9>>32))
+}
+
+func (t *inTrack) onRTCP(pkts []rtcp.Packet) {
+	for _, p := range pkts {
+		if sr, ok := p.(*rtcp.SenderReport); ok {
+			t.report.Store(&senderReport{ssrc: sr.SSRC, ntp: ntpTime(sr.NTPTime), rtp: sr.RTPTime})
+		}
+	}
+}
+
+func (t *inTrack) reported(ssrc, ts uint32) time.Time {
+	r := t.report.Load()
+	if r == nil || r.ssrc != ssrc {
+		return time.Time{}
+	}
+	ticks := int64(int32(ts - r.rtp))
+	return r.ntp.Add(time.Duration(ticks/int64(t.rate))*time.Second + time.Duration(ticks%int64(t.rate)*int64(time.Second)/int64(t.rate)))
+}
+
+// newInTrack makes the receiver of an accepted m-line.
+func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onError func(error)) (*inTrack, error) {
+	t := &inTrack{p: p, rate: 90000, sess: sess, tl: tl, onLoss: onLoss, onError: onError}
+	var mk func() (func(*rtp.Packet) (any, error), error)
+	switch p.codec {
+	case codecH264:
+		mk = func() (func(*rtp.Packet) (any, error), error) {
+			d, err := (&format.H264{PayloadTyp: p.pt, PacketizationMode: 1}).CreateDecoder()
+			if err != nil {
+				return nil, err
+			}
+			return func(pkt *rtp.Packet) (any, error) { return d.Decode(pkt) }, nil
+		}
+	case codecH265:
+		mk = func() (func(*rtp.Packet) (any, error), error) {
+			d, err := (&format.H265{PayloadTyp: p.pt}).CreateDecoder()
+			if err != nil {
+				return nil, err
+			}
+			return func(pkt *rtp.Packet) (any, error) { return d.Decode(pkt) }, nil
+		}
+	case codecVP9:
+		mk = func() (func(*rtp.Packet) (any, error), error) {
+			d, err := (&format.VP9{PayloadTyp: p.pt}).CreateDecoder()
+			if err != nil {
+				return nil, err
+			}
+			return func(pkt *rtp.Packet) (any, error) { return d.Decode(pkt) }, nil
+		}
+	case codecAV1:
+		mk = func() (func(*rtp.Packet) (any, error), error) {
+			d, err := (&format.AV1{PayloadTyp: p.pt}).CreateDecoder()
+			if err != nil {
+				return nil, err
+			}
+			return func(pkt *rtp.Packet) (any, error) { return d.Decode(pkt) }, nil
+		}
+	case codecOpus:
+		t.rate = 48000
+		// One packet is one unit.
+		t.decode = func(pkt *rtp.Packet) (any, error) { return pkt.Payload, nil }
+		t.reset = func() {}
+		return t, nil
+	}
+	dec, err := mk()
+	if err != nil {
+		return nil, err
+	}
+	t.decode = dec
+	t.reset = func() {
+		if d, err := mk(); err == nil {
+			t.decode = d
+		}
+	}
+	t.waitKey = true // a stream starts at a keyframe
+	return t, nil
+}
+
+// push takes a packet as it arrived.
+func (t *inTrack) push(pkt *rtp.Packet, now time.Time) {
+	t.order.push(pkt, now, func(p *rtp.Packet) { t.handle(p, now) }, t.lost)
+}
+
+// lost accounts missing packets: for video the damaged frames are dropped
+// and the stream waits for a keyframe.
+func (t *inTrack) lost(n int) {
+	t.lostPackets.Add(int64(n))
+	if !t.p.codec.video() {
+		return
+	}
+	t.damage()
+}
+
+// damage drops the frame in progress and what follows up to a keyframe.
+func (t *inTrack) damage() {
+	t.reset()
+	t.skipping, t.skipTS[0], t.skipN = true, t.lastTS, 1
+	if !t.waitKey {
+		t.waitKey = true
+		t.droppedFrames.Add(1)
+		t.sess.Gap()
+	}
+	t.onLoss()
+}
+
+// quiet are decoder errors that only mean "more packets needed".
+var quiet = []error{rtph264.ErrMorePacketsNeeded, rtph264.ErrNonStartingPacketAndNoPrevious,
+	rtph265.ErrMorePacketsNeeded, rtph265.ErrNonStartingPacketAndNoPrevious,
+	rtpvp9.ErrMorePacketsNeeded, rtpvp9.ErrNonStartingPacketAndNoPrevious,
+	rtpav1.ErrMorePacketsNeeded, rtpav1.ErrNonStartingPacketAndNoPrevious}
+
+// handle decodes an in-order packet and writes complete units.
+func (t *inTrack) handle(pkt *rtp.Packet, now time.Time) {
+	ts := t.unwrap(pkt.Timestamp, now)
+	if t.skipping {
+		// After a loss: the frame being received and the first frame after
+		// the hole may both miss packets; drop until a timestamp that is
+		// neither (the start of a whole frame).
+		if t.skipN == 1 && pkt.Timestamp != t.skipTS[0] {
+			t.skipTS[1], t.skipN = pkt.Timestamp, 2
+		}
+		if pkt.Timestamp == t.skipTS[0] || (t.skipN == 2 && pkt.Timestamp == t.skipTS[1]) {
+			t.lastTS = pkt.Timestamp
+			return
+		}
+		t.skipping = false
+	}
+	t.lastTS = pkt.Timestamp
+	if len(pkt.Payload) == 0 {
+		return // padding (bandwidth probing)
+	}
+	unit, err := t.decode(pkt)
+	if err != nil {
+		for _, q := range quiet {
+			if errors.Is(err, q) {
+				return
+			}
+		}
+		t.onError(err)
+		if t.p.codec.video() {
+			t.damage()
+		}
+		return
+	}
+	at := ingest.Timing{Arrival: now, Reported: t.reported(pkt.SSRC, pkt.Timestamp)}
+	pts := ts
+	switch u := unit.(type) {
+	case [][]byte:
+		switch t.p.codec {
+		case codecH264:
+			if t.waitKey && !h264.IsRandomAccess(u) {
+				return
+			}
+			t.waitKey = false
+			t.sess.WriteH264(t.p.track, at, pts, u)
+		case codecH265:
+			if t.waitKey && !h265.IsRandomAccess(u) {
+				return
+			}
+			t.waitKey = false
+			t.sess.WriteH265(t.p.track, at, pts, u)
+		case codecAV1:
+			if t.waitKey && !av1.IsRandomAccess2(u) {
+				return
+			}
+			t.waitKey = false
+			t.sess.WriteAV1(t.p.track, at, pts, u)
+		}
+	case []byte:
+		switch t.p.codec {
+		case codecVP9:
+			if t.waitKey && !vp9.IsRandomAccess(u) {
+				return
+			}
+			t.waitKey = false
+			t.sess.WriteVP9(t.p.track, at, pts, u)
+		case codecOpus:
+			t.sess.WriteOpus(t.p.track, at, pts, [][]byte{u})
+		}
+	}
+	t.units.Add(1)
+}
+
+// unwrap places an RTP timestamp on the session's timeline.
+func (t *inTrack) unwrap(ts uint32, now time.Time) int64 {
+	if !t.tsSet {
+		t.tsSet, t.tsLast, t.tsAbs = true, ts, int64(ts)
+		t.origin = t.tl.offset(now, t.rate) - int64(ts)
+	} else {
+		t.tsAbs += int64(int32(ts - t.tsLast))
+		t.tsLast = ts
+	}
+	return t.tsAbs + t.origin
+}
