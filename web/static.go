@@ -185,7 +185,9 @@ async function start() {
       if (want.length === 0) throw new Error("this browser cannot send " + codec);
       // The chosen codec first (H.264 with packetization-mode=1 first of its kind), the rest after.
       want.sort((a, b) => ((b.sdpFmtpLine || "").includes("packetization-mode=1") ? 1 : 0) - ((a.sdpFmtpLine || "").includes("packetization-mode=1") ? 1 : 0));
-      tr.setCodecPreferences(want.concat(all.filter((c) => !want.includes(c))));
+      // A codec named in ?codec= is the only one offered (the server
+      // prefers H.264 when offered several); by default H.264 comes first.
+      tr.setCodecPreferences(params.get("codec") ? want : want.concat(all.filter((c) => !want.includes(c))));
     }
   }
   conn.addEventListener("connectionstatechange", () => {

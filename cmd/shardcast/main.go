@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	pionwebrtc "github.com/pion/webrtc/v4"
+
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/fsutil"
@@ -27,6 +29,7 @@ import (
 	"github.com/shardcast/shardcast/ingest/rtsp"
 	"github.com/shardcast/shardcast/ingest/webrtc"
 	"github.com/shardcast/shardcast/playback"
+	"github.com/shardcast/shardcast/playback/whep"
 	"github.com/shardcast/shardcast/web"
 	"github.com/shardcast/shardcast/web/awsapi"
 	"github.com/shardcast/shardcast/web/kinesis"
@@ -115,6 +118,7 @@ type server struct {
 	auth      *awsapi.Auth
 	transport *webrtc.Transport
 	whip      *webrtc.Handler
+	viewers   *whep.Server
 
 	ln             net.Listener
 	http           *http.Server
@@ -378,10 +382,21 @@ func (s *server) startWebRTC() error {
 	}
 	s.transport = t
 	auth := s.auth
+	s.viewers = whep.New(whep.Config{Store: s.video, Logger: s.log})
+	viewers := s.viewers
 	s.whip = webrtc.NewHandler(webrtc.HandlerConfig{Transport: t, Manager: s.ingest, Logger: s.log,
+		Play: func(ctx context.Context, api *pionwebrtc.API, stream, offer string) (webrtc.Viewer, string, error) {
+			return viewers.Play(ctx, api, stream, offer)
+		},
 		Access: &webrtc.Access{Token: o.Token, StreamTokens: o.Tokens,
 			Fallback: func(w http.ResponseWriter, r *http.Request, action, stream string) bool {
-				_, ok := auth.Allow(w, r, action, stream)
+				// A viewer may carry the presigned query of the stream's
+				// playlist (the player page hands its own on).
+				signed := ""
+				if action == awsapi.ActionRead {
+					signed = "/hls/" + stream + "/index.m3u8"
+				}
+				_, ok := auth.Allow(w, r, action, stream, signed)
 				return ok
 			}}})
 	return nil
@@ -512,6 +527,9 @@ func (s *server) Close() error {
 	}
 	if s.whip != nil {
 		s.whip.Close()
+	}
+	if s.viewers != nil {
+		s.viewers.Close()
 	}
 	if s.transport != nil {
 		s.transport.Close()

@@ -377,13 +377,13 @@ func TestWHEPClientHelper(t *testing.T) {
 }
 
 // startChromiumFlags is startChromium with extra flags.
-func startChromiumFlags(t testing.TB, url string, extra ...string) *strings.Builder {
+func startChromiumFlags(t testing.TB, url string, extra ...string) *syncBuffer {
 	t.Helper()
 	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 		"--autoplay-policy=no-user-gesture-required", "--user-data-dir=" + t.TempDir()}, extra...)
 	browser := exec.Command("chromium", append(args, url)...)
-	logs := new(strings.Builder)
+	logs := new(syncBuffer)
 	browser.Stdout, browser.Stderr = logs, logs
 	if err := browser.Start(); err != nil {
 		t.Fatal(err)

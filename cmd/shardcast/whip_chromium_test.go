@@ -140,7 +140,8 @@ func TestWHIPChromium(t *testing.T) {
 				t.Errorf("read back %d frames in %.2f s: %.1f fps, the camera sends 25", frames, seconds, fps)
 			}
 			if msg, err := exec.Command("ffmpeg", "-v", "error", "-i", hls, "-f", "null", "-").CombinedOutput(); err != nil || len(msg) > 0 {
-				t.Errorf("decoding the stored %s: %v\n%s", codec, err, msg)
+				pk, _ := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts,dts,duration,flags,size", "-of", "csv=p=0", hls).Output()
+				t.Errorf("decoding the stored %s: %v\n%s\npackets:\n%s", codec, err, msg, pk)
 			}
 		})
 	}

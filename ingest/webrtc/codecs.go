@@ -235,6 +235,19 @@ func kindOf(media string, c offered) codecKind {
 func keepOnly(md *sdp.MediaDescription, pt uint8) {
 	keep := strconv.Itoa(int(pt))
 	md.MediaName.Formats = []string{keep}
+	// FID groups name the RTX (and FEC) streams that go with the formats
+	// removed: the group and the SSRCs it repairs with go too, or the
+	// m-line would announce two streams (which pion takes for Plan B).
+	repair := map[string]bool{}
+	for _, a := range md.Attributes {
+		if a.Key == "ssrc-group" {
+			if f := strings.Fields(a.Value); len(f) > 2 {
+				for _, ssrc := range f[2:] {
+					repair[ssrc] = true
+				}
+			}
+		}
+	}
 	attrs := md.Attributes[:0]
 	for _, a := range md.Attributes {
 		switch a.Key {
@@ -243,7 +256,11 @@ func keepOnly(md *sdp.MediaDescription, pt uint8) {
 				continue
 			}
 		case "ssrc-group":
-			continue // FID groups name RTX streams, which are gone
+			continue
+		case "ssrc":
+			if ssrc, _, _ := strings.Cut(a.Value, " "); repair[ssrc] {
+				continue
+			}
 		}
 		attrs = append(attrs, a)
 	}

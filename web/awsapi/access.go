@@ -90,24 +90,7 @@ const Realm = "shardcast"
 // WWW-Authenticate: Basic and returns "", false; otherwise it returns the
 // verified key id ("" when nothing is configured).
 func (a *Auth) AllowReader(w http.ResponseWriter, r *http.Request, resource, signedPath string) (string, bool) {
-	if a.Open() {
-		return "", true
-	}
-	who, err := a.readerIdentity(r, signedPath)
-	if err == nil {
-		err = a.Authorize(who, ActionRead, resource)
-	}
-	if err == nil {
-		return who, true
-	}
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`", charset="UTF-8"`)
-	msg := "Credentials are required: HTTP Basic (user: access key id, password: secret access key) or a presigned URL."
-	var ae *APIError
-	if errors.As(err, &ae) {
-		msg = ae.Message
-	}
-	WriteError(w, r, nil, nil, RESTJSON, &APIError{Type: "NotAuthorizedException", Status: http.StatusUnauthorized, Message: msg})
-	return "", false
+	return a.Allow(w, r, ActionRead, resource, signedPath)
 }
 
 // readerIdentity verifies the credentials r carries: HTTP Basic, or a

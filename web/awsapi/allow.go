@@ -5,17 +5,21 @@ import (
 	"net/http"
 )
 
-// Allow is AllowReader for any action (ActionPublish for WHIP, ActionRead
-// for WHEP): with credentials configured, r needs HTTP Basic (user the
-// access key id, password the secret) or a presigned query over its own
-// path. When refused it has written a 401 with WWW-Authenticate: Basic and
-// returns "", false; otherwise it returns the verified key id ("" when
-// nothing is configured).
-func (a *Auth) Allow(w http.ResponseWriter, r *http.Request, action, resource string) (string, bool) {
+// Allow lets a caller do action on resource through the URLs that are not
+// signed API calls: the plain HLS URLs and player page (ActionRead, by way
+// of AllowReader), WHIP publishing (ActionPublish) and WHEP viewing. With
+// credentials configured it needs HTTP Basic (user the access key id,
+// password the secret) or a SigV4 presigned query, verified over the
+// request's path or else over signedPath (a stream's playlist, whose
+// presigned parameters the player hands on); only the query's X-Amz-*
+// parameters are covered. When refused it has written a 401 with
+// WWW-Authenticate: Basic and returns "", false; otherwise it returns the
+// verified key id ("" when nothing is configured).
+func (a *Auth) Allow(w http.ResponseWriter, r *http.Request, action, resource, signedPath string) (string, bool) {
 	if a.Open() {
 		return "", true
 	}
-	who, err := a.readerIdentity(r, "")
+	who, err := a.readerIdentity(r, signedPath)
 	if err == nil {
 		err = a.Authorize(who, action, resource)
 	}
