@@ -84,7 +84,7 @@ type Stream struct {
 	publisher atomic.Pointer[string] // id of the publishing session, if any
 	live      live
 	feed      unitFeed // access units of the current publisher, for live readers
-	held      held // fragments a full disk kept from being stored
+	held      held     // fragments a full disk kept from being stored
 }
 
 type logRef struct{ shard.Log }
