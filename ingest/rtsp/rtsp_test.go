@@ -75,7 +75,7 @@ func newRig(t *testing.T) *rig {
 	m := ingest.NewManager(ingest.Config{Store: st, AutoCreate: true, AutoCreateRetentionHours: 24, Logger: testLogger(t)})
 	rtp, rtcp := freeUDPPair(t)
 	srv := &Server{Address: "127.0.0.1:0", UDPRTPAddress: fmt.Sprintf("127.0.0.1:%d", rtp), UDPRTCPAddress: fmt.Sprintf("127.0.0.1:%d", rtcp),
-		Manager: m, Logger: testLogger(t)}
+		Manager: m, Store: st, Logger: testLogger(t)}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
