@@ -36,12 +36,11 @@ import (
 
 // Re-serve limits.
 const (
-	// writeQueue is each reader session's queue of packets (a power of
-	// two); it holds the cached keyframe interval and then some.
-	writeQueue = 4096
-	// cacheMax bounds the packets kept since the latest keyframe; past
-	// it, a new reader waits for the next keyframe.
-	cacheMax = writeQueue / 2
+	// defaultReaderQueue is each reader session's queue of packets (a
+	// power of two); it holds the cached keyframe interval and then some.
+	// The packets kept since the latest keyframe are bounded by half of
+	// it; past that, a new reader waits for the next keyframe.
+	defaultReaderQueue = 4096
 	// subscribeWait bounds how long DESCRIBE waits for a publisher that
 	// has not sent its first keyframe yet.
 	subscribeWait = 10 * time.Second
@@ -320,7 +319,7 @@ func (s *Server) send(ls *liveStream, u fragments.Unit) {
 		ls.cache = ls.cache[:0] // audio only: no cache needed
 	}
 	if ls.cacheOK && ls.key >= 0 {
-		if len(ls.cache)+len(pkts) > cacheMax {
+		if len(ls.cache)+len(pkts) > s.ReaderQueue/2 {
 			ls.cache, ls.cacheOK = nil, false
 		} else {
 			for _, p := range pkts {

@@ -1,10 +1,13 @@
 package rtsp
 
 import (
+	"context"
 	"errors"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,15 +34,22 @@ type player struct {
 	packets  int
 	aus      [][][]byte
 	firstSeq uint16
+	lastSeq  uint16
+	gaps     int  // jumps in the video's sequence numbers
+	afterGap bool // no access unit since the latest gap
+	badStart int  // access units after a gap that were no keyframe
 }
 
-func play(t *testing.T, url string, transport gortsplib.Transport) (*player, error) {
+func play(t *testing.T, url string, transport gortsplib.Transport, opts ...func(*gortsplib.Client)) (*player, error) {
 	t.Helper()
 	u, err := base.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &player{c: &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Transport: &transport}}
+	for _, o := range opts {
+		o(p.c)
+	}
 	if err := p.c.Start2(); err != nil {
 		return nil, err
 	}
@@ -76,15 +86,23 @@ func play(t *testing.T, url string, transport gortsplib.Transport) (*player, err
 		defer p.mu.Unlock()
 		if p.packets == 0 {
 			p.firstSeq = pkt.SequenceNumber
+		} else if pkt.SequenceNumber != p.lastSeq+1 {
+			p.gaps++
+			p.afterGap = true
 		}
+		p.lastSeq = pkt.SequenceNumber
 		p.packets++
 		au, err := dec.Decode(pkt)
 		if err != nil {
-			if !errors.Is(err, rtph264.ErrMorePacketsNeeded) {
+			if !errors.Is(err, rtph264.ErrMorePacketsNeeded) && !p.afterGap {
 				t.Errorf("depacketize: %v", err)
 			}
 			return
 		}
+		if p.afterGap && !h264.IsRandomAccess(au) {
+			p.badStart++
+		}
+		p.afterGap = false
 		p.aus = append(p.aus, au)
 	})
 	if _, err := p.c.Play(nil); err != nil {
@@ -185,5 +203,102 @@ func TestReserveGortsplibReaders(t *testing.T) {
 			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// smallBuffers gives accepted connections a small send buffer.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(8192)
+	}
+	return c, err
+}
+
+// slowConn reads at most 1 KiB every 100 ms: a reader on a thin link.
+type slowConn struct{ net.Conn }
+
+func (c slowConn) Read(b []byte) (int, error) {
+	time.Sleep(100 * time.Millisecond)
+	return c.Conn.Read(b[:min(len(b), 1024)])
+}
+
+// A reader slower than the stream (10 KiB/s for about 40) never holds
+// back the publisher or another reader: it loses packets when its queue
+// is full and resumes at a keyframe, so it never gets a frame with a hole,
+// while the other reader gets every packet and the publisher loses no unit.
+func TestReserveSlowReader(t *testing.T) {
+	r := newRig(t, func(s *Server) {
+		s.ReaderQueue = 64
+		// Small socket buffers: a slow reader's queue fills within seconds.
+		s.Listen = func(network, address string) (net.Listener, error) {
+			ln, err := net.Listen(network, address)
+			return smallBuffers{ln}, err
+		}
+	})
+	url := "rtsp://" + r.server.Addr() + "/cam"
+	published := make(chan struct{})
+	go func() {
+		defer close(published)
+		ffmpegPublish(t, url, 10, "tcp", "h264")
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(r.manager.Sessions()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no publisher")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fast, err := play(t, url, gortsplib.TransportTCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.c.Close()
+	thin := func(c *gortsplib.Client) {
+		d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			// A small receive window: the server's socket fills soon.
+			return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		}}
+		c.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, network, address)
+			if err != nil {
+				return nil, err
+			}
+			return slowConn{conn}, nil
+		}
+		c.ReadTimeout = 30 * time.Second
+	}
+	slow, err := play(t, url, gortsplib.TransportTCP, thin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.c.Close()
+
+	// Near the end of the publish, the publisher has lost nothing.
+	time.Sleep(7 * time.Second)
+	for _, s := range r.manager.Sessions() {
+		if s.DroppedUnits != 0 {
+			t.Errorf("the publisher lost %d units", s.DroppedUnits)
+		}
+	}
+	<-published
+	for _, p := range []*player{fast, slow} {
+		p.c.Wait() //nolint:errcheck // ends when the publisher leaves
+	}
+	fast.mu.Lock()
+	defer fast.mu.Unlock()
+	slow.mu.Lock()
+	defer slow.mu.Unlock()
+	t.Logf("fast reader: %d access units, %d gaps; slow reader: %d access units, %d gaps", len(fast.aus), fast.gaps, len(slow.aus), slow.gaps)
+	if fast.gaps != 0 || len(fast.aus) < 200 {
+		t.Errorf("the fast reader got %d access units with %d gaps, want all of 10 s at 25 fps and no gap", len(fast.aus), fast.gaps)
+	}
+	if slow.gaps == 0 {
+		t.Error("the slow reader never fell behind: the test did not test")
+	}
+	if slow.badStart != 0 {
+		t.Errorf("the slow reader resumed %d times at a frame that is no keyframe", slow.badStart)
 	}
 }

@@ -25,8 +25,12 @@ type Server struct {
 	UDPRTPAddress  string // with UDPRTCPAddress, enables UDP transport (ports must be even and even+1)
 	UDPRTCPAddress string
 	ReadTimeout    time.Duration // a publisher silent this long is dropped (default 10s)
-	Manager        *ingest.Manager
-	Logger         *slog.Logger
+	// ReaderQueue is the packets queued for each reader, a power of two
+	// (default 4096): a reader that falls this far behind skips to the
+	// next keyframe.
+	ReaderQueue int
+	Manager     *ingest.Manager
+	Logger      *slog.Logger
 	// Listen and ListenPacket open the TCP listener and the UDP sockets
 	// (default net.Listen and net.ListenPacket).
 	Listen       func(network, address string) (net.Listener, error)
@@ -119,6 +123,9 @@ func (s *Server) Start() error {
 	if s.ReadTimeout <= 0 {
 		s.ReadTimeout = 10 * time.Second
 	}
+	if s.ReaderQueue <= 0 {
+		s.ReaderQueue = defaultReaderQueue
+	}
 	s.pubs = map[*gortsplib.ServerSession]*publisher{}
 	s.lives = map[string]*liveStream{}
 	s.readers = map[*gortsplib.ServerSession]*liveStream{}
@@ -141,7 +148,7 @@ func (s *Server) Start() error {
 		UDPReadBufferSize: 1 << 20,
 		// A reader's queue takes the packets since the latest keyframe at
 		// once when it starts (reserve.go).
-		WriteQueueSize: writeQueue,
+		WriteQueueSize: s.ReaderQueue,
 		Listen: func(network, address string) (net.Listener, error) {
 			ln, err := listen(network, address)
 			s.ln = ln
