@@ -262,9 +262,9 @@ func BenchmarkLLHLSLatency(b *testing.B) {
 // readers at once read rtsp://host/<stream> over TCP with low-latency
 // options and decode the burnt-in capture clock of every frame. One sets
 // up the video only (g2g_*, as a video consumer such as an ML reader
-// does), the other audio and video as ffmpeg does by default (av_g2g_*):
-// ffmpeg itself delays video by about a frame more when it also receives
-// audio.
+// does), the other audio and video as ffmpeg does by default (av_g2g_*).
+// The ffmpeg 5.1 command line shows video about a frame later when its
+// input also carries audio; libavformat read directly (OpenCV) does not.
 func BenchmarkRTSPReserveLatency(b *testing.B) {
 	seconds := 20
 	if v, _ := strconv.Atoi(os.Getenv("BENCH_SECONDS")); v > 0 {
