@@ -181,7 +181,7 @@ func TestRTSPNeedsCredentials(t *testing.T) {
 		t.Errorf("DESCRIBE with a wrong password: %q, want 401", status)
 	}
 	if status, _ := rtspRequest(t, addr, "DESCRIBE", "cam", basic(testCreds.AccessKeyID, testCreds.SecretAccessKey)); !strings.Contains(status, " 404 ") {
-		t.Errorf("DESCRIBE with Basic credentials: %q, want 404 (authorized; no RTSP playback)", status)
+		t.Errorf("DESCRIBE with Basic credentials: %q, want 404 (authorized; no such stream)", status)
 	}
 
 	// ffmpeg without credentials, and with a wrong password: refused, and

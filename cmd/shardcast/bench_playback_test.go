@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -251,6 +254,96 @@ func BenchmarkLLHLSLatency(b *testing.B) {
 		b.ReportMetric(float64(len(listing)), "listings")
 		b.ReportMetric(0, "ns/op")
 	}
+}
+
+// BenchmarkRTSPReserveLatency publishes a barcode camera (RTSP, 1 s GOP,
+// AAC audio) into the shardcast binary and measures, for BENCH_SECONDS
+// (default 20), glass-to-glass through the live RTSP re-serve: two ffmpeg
+// readers at once read rtsp://host/<stream> over TCP with low-latency
+// options and decode the burnt-in capture clock of every frame. One sets
+// up the video only (g2g_*, as a video consumer such as an ML reader
+// does), the other audio and video as ffmpeg does by default (av_g2g_*).
+// The ffmpeg 5.1 command line shows video about a frame later when its
+// input also carries audio; libavformat read directly (OpenCV) does not.
+func BenchmarkRTSPReserveLatency(b *testing.B) {
+	seconds := 20
+	if v, _ := strconv.Atoi(os.Getenv("BENCH_SECONDS")); v > 0 {
+		seconds = v
+	}
+	need(b, "ffmpeg")
+	for i := 0; i < b.N; i++ {
+		rtspAddr := freeTCP(b)
+		startBuilt(b, benchBinary, "--data-dir", b.TempDir(), "--rtsp", rtspAddr)
+		const stream = "latency"
+		url := "rtsp://" + rtspAddr + "/" + stream
+		cam := barcodeCamera(url, seconds+8)
+		if out, err := cam.StderrPipe(); err == nil {
+			go io.Copy(io.Discard, out)
+		}
+		if err := cam.Start(); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for !rtspLive(rtspAddr, stream) {
+			if time.Now().After(deadline) {
+				b.Fatal("the stream did not go live")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds)*time.Second)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		var g2g, av []float64
+		var errs [2]bytes.Buffer
+		for k, media := range []string{"video", "video+audio"} {
+			dec := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-loglevel", "error", "-fflags", "nobuffer", "-flags", "low_delay",
+				"-probesize", "32", "-analyzeduration", "0", "-rtsp_transport", "tcp", "-allowed_media_types", media, "-i", url, "-map", "0:v",
+				"-vf", "crop=640:16:0:8,scale=32:1:flags=area,format=gray", "-f", "rawvideo", "pipe:1")
+			dec.Stderr = &errs[k]
+			stdout, _ := dec.StdoutPipe()
+			if err := dec.Start(); err != nil {
+				b.Fatal(err)
+			}
+			out := &g2g
+			if k == 1 {
+				out = &av
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				readBarcodes(stdout, 3*time.Second, out, &mu)
+				dec.Wait()
+			}()
+		}
+		wg.Wait()
+		cancel()
+		cam.Process.Kill()
+		cam.Wait()
+		if len(g2g) == 0 || len(av) == 0 {
+			b.Fatalf("measured %d and %d frames: %s %s", len(g2g), len(av), errs[0].String(), errs[1].String())
+		}
+		sort.Float64s(g2g)
+		sort.Float64s(av)
+		b.ReportMetric(g2g[len(g2g)/2], "g2g_p50_ms")
+		b.ReportMetric(g2g[len(g2g)*95/100], "g2g_p95_ms")
+		b.ReportMetric(av[len(av)/2], "av_g2g_p50_ms")
+		b.ReportMetric(av[len(av)*95/100], "av_g2g_p95_ms")
+		b.ReportMetric(float64(len(g2g)), "frames")
+		b.ReportMetric(0, "ns/op")
+	}
+}
+
+// rtspLive reports whether DESCRIBE of stream answers 200.
+func rtspLive(addr, stream string) bool {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	fmt.Fprintf(conn, "DESCRIBE rtsp://%s/%s RTSP/1.0\r\nCSeq: 1\r\n\r\n", addr, stream)
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	return err == nil && strings.Contains(status, " 200 ")
 }
 
 func httpGet(u string) ([]byte, int, error) {

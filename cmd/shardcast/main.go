@@ -260,7 +260,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	// and player URLs, and RTSP.
 	auth := &awsapi.Auth{Keys: cfg.authKeys()}
 	s.auth = auth
-	s.rtsp = &rtsp.Server{Address: cfg.RTSP, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Logger: log,
+	s.rtsp = &rtsp.Server{Address: cfg.RTSP, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Store: s.video, Logger: log,
 		Guard: auth,
 		Listen: func(network, addr string) (net.Listener, error) {
 			ln, err := listen("rtsp", network, addr)
@@ -484,8 +484,9 @@ func (s *server) printURLs(w io.Writer) {
 	fmt.Fprintf(w, "  Kinesis API  %s/   (aws --endpoint-url %s kinesis list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  Video API    %s/   (aws --endpoint-url %s kinesisvideo list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  RTSP ingest  rtsp://%s/<stream>\n", hostPort(s.rtsp.Addr()))
+	fmt.Fprintf(w, "  RTSP live    rtsp://%s/<stream>   (ffplay, VLC, OpenCV: the live edge)\n", hostPort(s.rtsp.Addr()))
 	if s.transport != nil {
-		fmt.Fprintf(w, "  WHIP ingest  %s/whip/<stream>   (ICE %s udp+tcp)\n", s.URL(), hostPort(s.transport.UDPAddr()))
+		fmt.Fprintf(w, "  WHIP ingest  %s/whip/<stream>   (ICE %s udp+tcp; a browser: %s/publish/<stream>)\n", s.URL(), hostPort(s.transport.UDPAddr()), s.URL())
 		fmt.Fprintf(w, "  WHEP live    %s/whep/<stream>\n", s.URL())
 	}
 	fmt.Fprintf(w, "  Live HLS     %s/hls/<stream>/index.m3u8   (ffplay, hls.js, Safari)\n", s.URL())

@@ -57,7 +57,7 @@ func freeUDPPair(t *testing.T) (int, int) {
 	return 0, 0
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T, opts ...func(*Server)) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	kr, err := envelope.OpenFile(filepath.Join(dir, "keyring.json"))
@@ -75,7 +75,10 @@ func newRig(t *testing.T) *rig {
 	m := ingest.NewManager(ingest.Config{Store: st, AutoCreate: true, AutoCreateRetentionHours: 24, Logger: testLogger(t)})
 	rtp, rtcp := freeUDPPair(t)
 	srv := &Server{Address: "127.0.0.1:0", UDPRTPAddress: fmt.Sprintf("127.0.0.1:%d", rtp), UDPRTCPAddress: fmt.Sprintf("127.0.0.1:%d", rtcp),
-		Manager: m, Logger: testLogger(t)}
+		Manager: m, Store: st, Logger: testLogger(t)}
+	for _, o := range opts {
+		o(srv)
+	}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package rtsp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,25 +19,38 @@ import (
 	"github.com/shardcast/shardcast/ingest"
 )
 
-// Server accepts RTSP publishers.
+// Server accepts RTSP publishers, and readers of the streams' live media.
 type Server struct {
 	Address        string // TCP address, e.g. ":8554"
 	UDPRTPAddress  string // with UDPRTCPAddress, enables UDP transport (ports must be even and even+1)
 	UDPRTCPAddress string
 	ReadTimeout    time.Duration // a publisher silent this long is dropped (default 10s)
-	Manager        *ingest.Manager
-	Logger         *slog.Logger
+	// ReaderQueue is the packets queued for each reader, a power of two
+	// (default 4096): a reader that falls this far behind skips to the
+	// next keyframe.
+	ReaderQueue int
+	Manager     *ingest.Manager
+	Logger      *slog.Logger
 	// Listen and ListenPacket open the TCP listener and the UDP sockets
 	// (default net.Listen and net.ListenPacket).
 	Listen       func(network, address string) (net.Listener, error)
 	ListenPacket func(network, address string) (net.PacketConn, error)
 	// Guard decides who may publish and read; nil lets everyone in.
 	Guard Guard
+	// Store holds the video streams whose live media readers play
+	// (reserve.go); nil refuses every reader with 404.
+	Store *fragments.Store
 
-	srv  *gortsplib.Server
-	ln   net.Listener
-	mu   sync.Mutex
-	pubs map[*gortsplib.ServerSession]*publisher
+	srv     *gortsplib.Server
+	ln      net.Listener
+	ctx     context.Context // ends when the server closes
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // the live streams' goroutines
+	mu      sync.Mutex
+	pubs    map[*gortsplib.ServerSession]*publisher
+	lives   map[string]*liveStream                   // by stream name
+	readers map[*gortsplib.ServerSession]*liveStream // reader sessions
+	closed  bool
 }
 
 // Actions the server asks its Guard about, named as IAM names them (and as
@@ -109,7 +123,13 @@ func (s *Server) Start() error {
 	if s.ReadTimeout <= 0 {
 		s.ReadTimeout = 10 * time.Second
 	}
+	if s.ReaderQueue <= 0 {
+		s.ReaderQueue = defaultReaderQueue
+	}
 	s.pubs = map[*gortsplib.ServerSession]*publisher{}
+	s.lives = map[string]*liveStream{}
+	s.readers = map[*gortsplib.ServerSession]*liveStream{}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	listen, listenPacket := s.Listen, s.ListenPacket
 	if listen == nil {
 		listen = net.Listen
@@ -126,6 +146,9 @@ func (s *Server) Start() error {
 		WriteTimeout:   s.ReadTimeout,
 		// Keyframes arrive as bursts of datagrams: give the UDP sockets room.
 		UDPReadBufferSize: 1 << 20,
+		// A reader's queue takes the packets since the latest keyframe at
+		// once when it starts (reserve.go).
+		WriteQueueSize: s.ReaderQueue,
 		Listen: func(network, address string) (net.Listener, error) {
 			ln, err := listen(network, address)
 			s.ln = ln
@@ -136,6 +159,7 @@ func (s *Server) Start() error {
 	// A server that failed to start has closed what it opened, and must not
 	// be closed again.
 	if err := srv.Start(); err != nil {
+		s.cancel()
 		return fmt.Errorf("rtsp: %w", err)
 	}
 	s.srv = srv
@@ -146,11 +170,16 @@ func (s *Server) Start() error {
 // Addr is the bound TCP address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Close stops the server; publishers' last fragments are stored.
+// Close stops the server; publishers' last fragments are stored, readers
+// are disconnected.
 func (s *Server) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
 	if s.srv != nil {
 		s.srv.Close()
 	}
+	s.closeLive()
 	s.mu.Lock()
 	pubs := s.pubs
 	s.pubs = map[*gortsplib.ServerSession]*publisher{}
@@ -170,15 +199,6 @@ func (s *Server) OnConnOpen(ctx *gortsplib.ServerHandlerOnConnOpenCtx) {
 // OnConnClose logs connections.
 func (s *Server) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
 	s.Logger.Debug("rtsp: connection closed", "remote", ctx.Conn.NetConn().RemoteAddr().String(), "reason", ctx.Error)
-}
-
-// OnDescribe refuses playback: shardcast serves HLS and GetMedia instead.
-func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	if res, err := s.authorize(ctx.Conn, ctx.Request, ActionRead, pathStream(ctx.Path)); res != nil {
-		return res, nil, err
-	}
-	s.Logger.Info("rtsp: playback refused (use HLS or GetMedia)", "path", ctx.Path, "remote", ctx.Conn.NetConn().RemoteAddr().String())
-	return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
 }
 
 // OnAnnounce starts a publisher session for the path's stream.
@@ -214,17 +234,13 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
-// OnSetup accepts the publisher's transports.
+// OnSetup accepts the publisher's transports, and sets up readers.
 func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
 	s.mu.Lock()
 	_, ok := s.pubs[ctx.Session]
 	s.mu.Unlock()
 	if !ok {
-		// A reader: no RTSP playback, but strangers are not told even that.
-		if res, err := s.authorize(ctx.Conn, ctx.Request, ActionRead, pathStream(ctx.Path)); res != nil {
-			return res, nil, err
-		}
-		return &base.Response{StatusCode: base.StatusNotFound}, nil, nil
+		return s.setupReader(ctx)
 	}
 	return &base.Response{StatusCode: base.StatusOK}, nil, nil
 }
@@ -258,7 +274,8 @@ func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Respon
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
-// OnSessionClose ends the publisher's session, storing its last fragment.
+// OnSessionClose ends the publisher's session, storing its last fragment,
+// or a reader's.
 func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 	s.mu.Lock()
 	p := s.pubs[ctx.Session]
@@ -267,7 +284,9 @@ func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 	if p != nil {
 		s.Logger.Info("rtsp: publisher left", "stream", p.stream, "reason", ctx.Error)
 		p.sess.Close()
+		return
 	}
+	s.readerLeft(ctx.Session, ctx.Error)
 }
 
 // OnPacketsLost counts losses (UDP).
