@@ -27,6 +27,32 @@ func TestThreeSourcesThreeWaysOut(t *testing.T) {
 	srv := videoServer(t, false, nil)
 	rtspAddr := srv.rtsp.Addr()
 
+	// 3. A camera the server pulls from (a relay standing in for it),
+	// first: its port is chosen before anything else opens sockets.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	camAddr := ln.Addr().String()
+	ln.Close()
+	startRelay(t, camAddr)
+	feed := noBFramesCamera(t, "rtsp://"+camAddr+"/feed", 60)
+	if err := feed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { feed.Process.Kill(); feed.Wait() })
+	req, _ := http.NewRequest("PUT", srv.URL()+"/admin/v1/sources/three-pull", strings.NewReader(fmt.Sprintf(`{"url":"rtsp://%s/feed","transport":"tcp"}`, camAddr)))
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT source: %d %s", resp.StatusCode, b)
+	}
+
 	// 1. A camera pushing RTSP.
 	cam := noBFramesCamera(t, "rtsp://"+rtspAddr+"/three-rtsp", 60)
 	if err := cam.Start(); err != nil {
@@ -52,31 +78,6 @@ func TestThreeSourcesThreeWaysOut(t *testing.T) {
 		}
 	}()
 	defer func() { close(stop); wg.Wait() }()
-
-	// 3. A camera the server pulls from (a relay standing in for it).
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	camAddr := ln.Addr().String()
-	ln.Close()
-	startRelay(t, camAddr)
-	feed := noBFramesCamera(t, "rtsp://"+camAddr+"/feed", 60)
-	if err := feed.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { feed.Process.Kill(); feed.Wait() })
-	req, _ := http.NewRequest("PUT", srv.URL()+"/admin/v1/sources/three-pull", strings.NewReader(fmt.Sprintf(`{"url":"rtsp://%s/feed","transport":"tcp"}`, camAddr)))
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("PUT source: %d %s", resp.StatusCode, b)
-	}
 
 	streams := []string{"three-rtsp", "three-whip", "three-pull"}
 	// Each stream has stored fragments (so its live playlist has segments).
@@ -128,7 +129,10 @@ func TestThreeSourcesThreeWaysOut(t *testing.T) {
 				t.Fatalf("WHEP: %d frames, first a keyframe %v, %v", frames, firstKey, sinkErr)
 			}
 			file := filepath.Join(t.TempDir(), "whep.h264")
-			if err := os.WriteFile(file, []byte(sink.String()), 0o644); err != nil {
+			// The client ends each frame with an access unit delimiter (so a
+			// live decoder shows it at once); the last one starts no frame.
+			annexB := strings.TrimSuffix(sink.String(), string(aud))
+			if err := os.WriteFile(file, []byte(annexB), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			decodes(t, "WHEP", "-f", "h264", "-i", file)
