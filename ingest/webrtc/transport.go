@@ -7,11 +7,13 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+	"golang.org/x/sys/unix"
 )
 
 // ICEServer is a STUN or TURN server handed to clients.
@@ -109,6 +111,7 @@ func NewTransport(cfg Config) (t *Transport, err error) {
 	if t.udp, err = cfg.ListenPacket("udp", cfg.Address); err != nil {
 		return nil, fmt.Errorf("webrtc: %w", err)
 	}
+	t.growReadBuffer()
 	// ICE-TCP on the same port number as UDP (an address with port 0 gets
 	// the UDP socket's port).
 	host, _, _ := net.SplitHostPort(cfg.Address)
@@ -151,6 +154,48 @@ func NewTransport(cfg Config) (t *Transport, err error) {
 	t.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir))
 	t.log.Info("webrtc listening", "udp", t.udp.LocalAddr().String(), "tcp", t.tcp.Addr().String(), "hosts", strings.Join(external, ","))
 	return t, nil
+}
+
+// udpReadBuffer is the kernel receive buffer asked for the ICE UDP
+// socket. Every session's media arrives on that one socket, and the
+// default buffer (about 200 KiB) holds only tens of milliseconds of a few
+// publishers: a keyframe burst, or a moment when the reading goroutine is
+// not scheduled, overflows it. Each packet lost there costs a NACK, a
+// retransmission and a wait in the reorder buffer, or a dropped frame.
+const udpReadBuffer = 8 << 20
+
+// growReadBuffer enlarges the UDP socket's receive buffer. The kernel caps
+// SO_RCVBUF at net.core.rmem_max; with CAP_NET_ADMIN, SO_RCVBUFFORCE goes
+// past the cap. A smaller buffer than asked for is logged with the fix.
+func (t *Transport) growReadBuffer() {
+	sc, ok := t.udp.(interface {
+		SyscallConn() (syscall.RawConn, error)
+	})
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	got := 0
+	rc.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, udpReadBuffer) != nil {
+			return
+		}
+		// Linux reports (and allots) twice the size asked for.
+		if got, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF); got < 2*udpReadBuffer {
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, udpReadBuffer) == nil {
+				got, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF)
+			}
+		}
+	})
+	if got > 0 && got < 2*udpReadBuffer {
+		t.log.Info("webrtc: the UDP receive buffer is smaller than asked for; with many publishers packets may be lost (raise it with sysctl net.core.rmem_max=8388608)",
+			"buffer_kib", got/2/1024, "asked_kib", udpReadBuffer/1024)
+	} else {
+		t.log.Debug("webrtc: UDP receive buffer", "kib", got/2/1024)
+	}
 }
 
 // API is the pion API every WHIP and WHEP session uses.
