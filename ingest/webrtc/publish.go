@@ -216,12 +216,20 @@ func (p *publisher) startTrack(pl plan, track *webrtc.TrackRemote, recv *webrtc.
 	go func() {
 		defer p.wg.Done()
 		for {
-			pkt, _, err := track.ReadRTP()
+			// Read into a packet of the track's own (reused), not ReadRTP,
+			// which allocates a buffer and a packet each time.
+			pkt := it.newPacket()
+			n, _, err := track.Read(pkt.buf[:])
 			if err != nil {
 				p.fail()
 				return
 			}
-			it.push(pkt, time.Now())
+			if err := pkt.Unmarshal(pkt.buf[:n]); err != nil {
+				it.release(pkt)
+				continue
+			}
+			pkt.at = time.Now()
+			it.pushPacket(pkt)
 		}
 	}()
 }

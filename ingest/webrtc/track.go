@@ -30,24 +30,39 @@ const (
 	reorderMaxWait = 250 * time.Millisecond
 )
 
+// packet is a received RTP packet in a buffer of its own. A track reuses
+// its packets once nothing refers to them any more (see inTrack.pending):
+// at a few hundred packets a second per stream, a fresh buffer for each
+// was the largest part of what a WHIP session allocated.
+type packet struct {
+	rtp.Packet
+	at     time.Time // arrival
+	pooled bool      // buf is the packet's own, and it may be reused
+	buf    [packetSize]byte
+}
+
+// packetSize holds any RTP packet pion hands on (its receive MTU is 1460).
+const packetSize = 1500
+
 // reorder puts a track's packets back in sequence order. Holes wait for
 // NACK retransmissions; a hole that is not filled in time is reported as
 // lost, in order with the packets.
 type reorder struct {
 	started  bool
 	next     uint16 // the sequence number expected next
-	ring     [reorderSize]*rtp.Packet
-	at       [reorderSize]time.Time
+	ring     [reorderSize]*packet
 	held     int
 	holeFrom time.Time // when the packets now held behind the hole arrived (the first of them)
 }
 
 // push takes a packet and hands on, in order, what can go: packets
-// (emit) and losses (lost, with the count of missing packets).
-func (r *reorder) push(pkt *rtp.Packet, now time.Time, emit func(*rtp.Packet), lost func(n int)) {
+// (emit), losses (lost, with the count of missing packets), and packets
+// not wanted (drop: duplicates and late retransmissions).
+func (r *reorder) push(pkt *packet, emit, drop func(*packet), lost func(n int)) {
 	if !r.started {
 		r.started, r.next = true, pkt.SequenceNumber
 	}
+	now := pkt.at
 	d := int16(pkt.SequenceNumber - r.next)
 	switch {
 	case d < 0:
@@ -57,7 +72,8 @@ func (r *reorder) push(pkt *rtp.Packet, now time.Time, emit func(*rtp.Packet), l
 			r.next = pkt.SequenceNumber
 			break
 		}
-		return // a duplicate, or a retransmission too late
+		drop(pkt) // a duplicate, or a retransmission too late
+		return
 	case d >= reorderSize:
 		// Far ahead: everything held goes, the rest is lost.
 		r.flush(emit, lost)
@@ -66,12 +82,13 @@ func (r *reorder) push(pkt *rtp.Packet, now time.Time, emit func(*rtp.Packet), l
 	}
 	i := pkt.SequenceNumber % reorderSize
 	if r.ring[i] != nil {
-		return // duplicate
+		drop(pkt) // duplicate
+		return
 	}
 	if pkt.SequenceNumber != r.next && r.held == 0 {
 		r.holeFrom = now
 	}
-	r.ring[i], r.at[i] = pkt, now
+	r.ring[i] = pkt
 	r.held++
 	r.drain(emit)
 	for r.held > 0 && (r.held > reorderMaxHeld || now.Sub(r.holeFrom) > reorderMaxWait) {
@@ -80,7 +97,7 @@ func (r *reorder) push(pkt *rtp.Packet, now time.Time, emit func(*rtp.Packet), l
 }
 
 // drain hands on the packets that follow in sequence.
-func (r *reorder) drain(emit func(*rtp.Packet)) {
+func (r *reorder) drain(emit func(*packet)) {
 	for {
 		i := r.next % reorderSize
 		p := r.ring[i]
@@ -95,7 +112,7 @@ func (r *reorder) drain(emit func(*rtp.Packet)) {
 }
 
 // skip gives up on the hole at next: it is lost, what follows goes on.
-func (r *reorder) skip(emit func(*rtp.Packet), lost func(int)) {
+func (r *reorder) skip(emit func(*packet), lost func(int)) {
 	n := 0
 	for r.ring[r.next%reorderSize] == nil {
 		r.next++
@@ -106,8 +123,8 @@ func (r *reorder) skip(emit func(*rtp.Packet), lost func(int)) {
 	if r.held > 0 {
 		// The next hole: its wait starts with the first packet behind it.
 		for k := uint16(1); k < reorderSize; k++ {
-			if i := (r.next + k) % reorderSize; r.ring[i] != nil {
-				r.holeFrom = r.at[i]
+			if p := r.ring[(r.next+k)%reorderSize]; p != nil {
+				r.holeFrom = p.at
 				break
 			}
 		}
@@ -115,7 +132,7 @@ func (r *reorder) skip(emit func(*rtp.Packet), lost func(int)) {
 }
 
 // flush hands on everything held, holes counted as lost.
-func (r *reorder) flush(emit func(*rtp.Packet), lost func(int)) {
+func (r *reorder) flush(emit func(*packet), lost func(int)) {
 	for r.held > 0 {
 		r.skip(emit, lost)
 	}
@@ -169,6 +186,18 @@ type inTrack struct {
 	onLoss  func() // video lost: ask for a keyframe
 	onError func(error)
 
+	// Packet reuse. pending are the packets given to the decoder since the
+	// last unit it returned: it may still hold slices of their payloads
+	// (fragments of a NALU, the NALUs of an access unit not yet complete).
+	// Once a unit is out (the session copies what it is given), only the
+	// packet that completed it may still be referred to: the decoders
+	// split access units at a new timestamp and keep that packet's NALUs
+	// for the next unit. So the others go back to free. Only the track's
+	// reading goroutine touches these.
+	free, pending  []*packet
+	emitFn, dropFn func(*packet)
+	lostFn         func(int)
+
 	units, lostPackets, droppedFrames atomic.Int64
 }
 
@@ -206,6 +235,7 @@ func (t *inTrack) reported(ssrc, ts uint32) time.Time {
 // newInTrack makes the receiver of an accepted m-line.
 func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onError func(error)) (*inTrack, error) {
 	t := &inTrack{p: p, rate: 90000, sess: sess, tl: tl, onLoss: onLoss, onError: onError}
+	t.emitFn, t.dropFn, t.lostFn = t.handle, t.release, t.lost
 	var mk func() (func(*rtp.Packet) (any, error), error)
 	switch p.codec {
 	case codecH264:
@@ -261,9 +291,54 @@ func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onErr
 	return t, nil
 }
 
-// push takes a packet as it arrived.
-func (t *inTrack) push(pkt *rtp.Packet, now time.Time) {
-	t.order.push(pkt, now, func(p *rtp.Packet) { t.handle(p, now) }, t.lost)
+// Bounds of packet reuse: packets kept for reuse (a keyframe of a few
+// hundred packets is mostly allocated afresh), and packets the decoder may
+// still refer to (beyond that they are left to the garbage collector).
+const (
+	maxFreePackets    = 128
+	maxPendingPackets = 2048
+)
+
+// newPacket is an empty packet for the reader to fill.
+func (t *inTrack) newPacket() *packet {
+	if n := len(t.free); n > 0 {
+		p := t.free[n-1]
+		t.free[n-1] = nil
+		t.free = t.free[:n-1]
+		return p
+	}
+	return &packet{pooled: true}
+}
+
+// release takes back a packet nothing refers to.
+func (t *inTrack) release(p *packet) {
+	if p.pooled && len(t.free) < maxFreePackets {
+		p.Payload = nil
+		t.free = append(t.free, p)
+	}
+}
+
+// keep notes a packet the decoder may refer to.
+func (t *inTrack) keep(p *packet) {
+	if len(t.pending) >= maxPendingPackets {
+		clear(t.pending) // not reused: the garbage collector frees them
+		t.pending = t.pending[:0]
+	}
+	t.pending = append(t.pending, p)
+}
+
+// releasePending takes back every packet the decoder held.
+func (t *inTrack) releasePending() {
+	for i, p := range t.pending {
+		t.release(p)
+		t.pending[i] = nil
+	}
+	t.pending = t.pending[:0]
+}
+
+// pushPacket takes a packet as it arrived (its at set); the track owns it.
+func (t *inTrack) pushPacket(p *packet) {
+	t.order.push(p, t.emitFn, t.dropFn, t.lostFn)
 }
 
 // lost accounts missing packets: for video the damaged frames are dropped
@@ -279,6 +354,7 @@ func (t *inTrack) lost(n int) {
 // damage drops the frame in progress and what follows up to a keyframe.
 func (t *inTrack) damage() {
 	t.reset()
+	t.releasePending() // the new decoder refers to nothing
 	t.skipping, t.skipTS[0], t.skipN = true, t.lastTS, 1
 	if !t.waitKey {
 		t.waitKey = true
@@ -295,7 +371,8 @@ var quiet = []error{rtph264.ErrMorePacketsNeeded, rtph264.ErrNonStartingPacketAn
 	rtpav1.ErrMorePacketsNeeded, rtpav1.ErrNonStartingPacketAndNoPrevious}
 
 // handle decodes an in-order packet and writes complete units.
-func (t *inTrack) handle(pkt *rtp.Packet, now time.Time) {
+func (t *inTrack) handle(p *packet) {
+	pkt, now := &p.Packet, p.at
 	ts := t.unwrap(pkt.Timestamp, now)
 	if t.skipping {
 		// After a loss: the frame being received and the first frame after
@@ -306,18 +383,21 @@ func (t *inTrack) handle(pkt *rtp.Packet, now time.Time) {
 		}
 		if pkt.Timestamp == t.skipTS[0] || (t.skipN == 2 && pkt.Timestamp == t.skipTS[1]) {
 			t.lastTS = pkt.Timestamp
+			t.release(p)
 			return
 		}
 		t.skipping = false
 	}
 	t.lastTS = pkt.Timestamp
 	if len(pkt.Payload) == 0 {
+		t.release(p)
 		return // padding (bandwidth probing)
 	}
 	unit, err := t.decode(pkt)
 	if err != nil {
 		for _, q := range quiet {
 			if errors.Is(err, q) {
+				t.keep(p)
 				return
 			}
 		}
@@ -325,8 +405,18 @@ func (t *inTrack) handle(pkt *rtp.Packet, now time.Time) {
 		if t.p.codec.video() {
 			t.damage()
 		}
+		t.release(p) // a new decoder (of audio: none) refers to nothing
 		return
 	}
+	t.write(unit, pkt, ts, now)
+	// The session copied the unit: of the packets the decoder was given,
+	// only this one may still be referred to.
+	t.releasePending()
+	t.keep(p)
+}
+
+// write hands a decoded unit to the session, from the first keyframe on.
+func (t *inTrack) write(unit any, pkt *rtp.Packet, ts int64, now time.Time) {
 	at := ingest.Timing{Arrival: now, Reported: t.reported(pkt.SSRC, pkt.Timestamp)}
 	pts := ts
 	switch u := unit.(type) {
