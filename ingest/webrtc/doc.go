@@ -9,7 +9,8 @@
 // addresses to advertise beside the machine's own (a NAT's public address,
 // a container's host), the STUN/TURN servers handed to clients, the codecs
 // (H.264, H.265, VP9, AV1 video; Opus audio) and the interceptors (NACK,
-// receiver and sender reports, transport-wide congestion control).
+// receiver and sender reports, transport-wide congestion control), and it
+// asks the kernel for an 8 MiB receive buffer on the shared UDP socket.
 //
 // A Handler serves the resources: POST /whip/{stream} (an SDP offer, answered
 // 201 with the complete answer, host candidates gathered up front, a
@@ -35,14 +36,24 @@
 //
 // # Time
 //
-// The tracks of a session share one presentation timeline: each track's
-// first packet is placed by its arrival. Producer time comes from the
-// sender's RTCP sender reports (ingest.Timing.Reported).
+// The tracks of a session share one presentation timeline. Each track's
+// first packet is placed by its arrival; once the sender's RTCP sender
+// reports (RTP time to the sender's wall clock, per track) are in for the
+// reference track (the first video track) and another track, that track
+// is shifted so that what was captured at the same moment plays at the
+// same time: browsers stamp audio and video with unrelated RTP bases and
+// start them apart. Before the reports (a browser's first audio report
+// comes seconds in), arrival stands. The reference track never moves; an
+// audio track moves at its next packet (a gap forward, or the audio that
+// would overlap dropped going back), another video track at a keyframe.
+// Later reports move a track again only when they disagree by 10 ms or
+// more, and a shift over 3 s is refused as clocks that do not agree.
+// Producer time comes from the sender reports too (ingest.Timing.Reported).
 //
 // # Caveats
 //
-// A/V alignment is by arrival of each track's first packet, not by the
-// sender reports (those set producer time only). A session whose ICE or
+// Until sender reports arrive, A/V alignment is by arrival of each track's
+// first packet; a sender that sends none stays there. A session whose ICE or
 // DTLS fails, or stays disconnected past the disconnect timeout, ends and
 // frees everything.
 package webrtc

@@ -78,6 +78,7 @@ func (h *Handler) startPublisher(ctx context.Context, stream, remote string, off
 	p := &publisher{stream: stream, sess: sess, plans: plans, cfg: t.cfg,
 		log:  h.log.With("stream", stream, "remote", remote),
 		kick: make(chan struct{}, 1), failed: make(chan struct{}), done: make(chan struct{}), stop: make(chan struct{})}
+	p.tl.ref = referenceTrack(plans)
 	setKeyframe(p.requestKeyframe)
 	pc, err := t.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -184,6 +185,7 @@ func (p *publisher) startTrack(pl plan, track *webrtc.TrackRemote, recv *webrtc.
 		p.log.Warn("webrtc: track refused", "codec", pl.codec.String(), "err", err)
 		return
 	}
+	it.log = p.log
 	p.mu.Lock()
 	select {
 	case <-p.stop:

@@ -2,6 +2,7 @@ package webrtc
 
 import (
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,12 +139,40 @@ func (r *reorder) flush(emit func(*packet), lost func(int)) {
 	}
 }
 
-// timeline places the tracks of a session on one presentation timeline:
-// zero is the arrival of the session's first packet, and each track's
-// first packet sits at its own arrival.
+// timeline places the tracks of a session on one presentation timeline.
+// Zero is the arrival of the session's first packet, and each track's
+// first packet sits at its own arrival: the fallback placement.
+//
+// Senders stamp audio and video with unrelated RTP timestamp bases, and
+// their first packets may leave at different moments from when the media
+// in them was captured (browsers start audio and video pipelines apart).
+// The RTCP sender reports map each track's RTP clock to the sender's one
+// wall clock, and that is what lines the tracks up: once the reference
+// track (the first video track, else the first track) and another track
+// each have a sender report, the other track is shifted so that media
+// captured at the same wall-clock moment gets the same presentation time.
+// The reference track is never moved; see inTrack.align for how a shift
+// is applied to a track that is already running.
 type timeline struct {
-	mu sync.Mutex
-	t0 time.Time
+	mu  sync.Mutex
+	t0  time.Time
+	ref int // the track the others are aligned to
+
+	// refOffset is the reference track's timeline minus the sender's wall
+	// clock, in nanoseconds, from its latest sender report (nil before).
+	refOffset atomic.Pointer[int64]
+}
+
+// referenceTrack is the track a session's other tracks are aligned to:
+// the first video track (moving video can only wait for a keyframe, audio
+// can move at any packet), else the first.
+func referenceTrack(plans []plan) int {
+	for _, p := range plans {
+		if p.codec.video() {
+			return p.track
+		}
+	}
+	return 0
 }
 
 func (tl *timeline) offset(now time.Time, rate int) int64 {
@@ -171,6 +200,21 @@ type inTrack struct {
 	origin int64 // timeline ticks of the track's first timestamp, minus it
 
 	report atomic.Pointer[senderReport]
+
+	// Alignment by sender reports (see timeline and align). shift is added
+	// to the track's timestamps (ticks); want is the shift the latest
+	// reports ask for, applied at the next unit that may take it.
+	ssrc         uint32
+	shift, want  int64
+	wantSet      bool
+	aligned      bool          // a shift from sender reports was applied
+	usedReport   *senderReport // the reports the latest want came from
+	usedRef      *int64
+	published    *senderReport // the reference track: its report last published
+	started      bool          // a unit was handed on
+	lastPTS      int64         // of the latest unit handed on
+	alignRefused bool          // an implausible shift was logged
+	log          *slog.Logger  // the session's (nil: none)
 
 	// Video loss handling: after a loss, packets of the damaged frames are
 	// dropped, and units until the next keyframe.
@@ -417,43 +461,138 @@ func (t *inTrack) handle(p *packet) {
 
 // write hands a decoded unit to the session, from the first keyframe on.
 func (t *inTrack) write(unit any, pkt *rtp.Packet, ts int64, now time.Time) {
+	var au [][]byte
+	var frame []byte
+	random := true // every audio unit is
+	switch t.p.codec {
+	case codecH264:
+		au = unit.([][]byte)
+		random = h264.IsRandomAccess(au)
+	case codecH265:
+		au = unit.([][]byte)
+		random = h265.IsRandomAccess(au)
+	case codecAV1:
+		au = unit.([][]byte)
+		random = av1.IsRandomAccess2(au)
+	case codecVP9:
+		frame = unit.([]byte)
+		random = vp9.IsRandomAccess(frame)
+	case codecOpus:
+		frame = unit.([]byte)
+	}
+	if t.waitKey && !random {
+		return
+	}
+	t.waitKey = false
+	t.ssrc = pkt.SSRC
+	t.align(ts, random)
+	pts := ts + t.shift
+	if t.started && pts <= t.lastPTS && !t.p.codec.video() {
+		// The track was moved back by an alignment: what would overlap
+		// the audio already handed on is dropped.
+		return
+	}
+	t.started, t.lastPTS = true, pts
 	at := ingest.Timing{Arrival: now, Reported: t.reported(pkt.SSRC, pkt.Timestamp)}
-	pts := ts
-	switch u := unit.(type) {
-	case [][]byte:
-		switch t.p.codec {
-		case codecH264:
-			if t.waitKey && !h264.IsRandomAccess(u) {
-				return
-			}
-			t.waitKey = false
-			t.sess.WriteH264(t.p.track, at, pts, u)
-		case codecH265:
-			if t.waitKey && !h265.IsRandomAccess(u) {
-				return
-			}
-			t.waitKey = false
-			t.sess.WriteH265(t.p.track, at, pts, u)
-		case codecAV1:
-			if t.waitKey && !av1.IsRandomAccess2(u) {
-				return
-			}
-			t.waitKey = false
-			t.sess.WriteAV1(t.p.track, at, pts, u)
-		}
-	case []byte:
-		switch t.p.codec {
-		case codecVP9:
-			if t.waitKey && !vp9.IsRandomAccess(u) {
-				return
-			}
-			t.waitKey = false
-			t.sess.WriteVP9(t.p.track, at, pts, u)
-		case codecOpus:
-			t.sess.WriteOpus(t.p.track, at, pts, [][]byte{u})
-		}
+	switch t.p.codec {
+	case codecH264:
+		t.sess.WriteH264(t.p.track, at, pts, au)
+	case codecH265:
+		t.sess.WriteH265(t.p.track, at, pts, au)
+	case codecAV1:
+		t.sess.WriteAV1(t.p.track, at, pts, au)
+	case codecVP9:
+		t.sess.WriteVP9(t.p.track, at, pts, frame)
+	case codecOpus:
+		t.sess.WriteOpus(t.p.track, at, pts, [][]byte{frame})
 	}
 	t.units.Add(1)
+}
+
+// Alignment limits. A shift is applied again only when the reports move
+// it by alignTolerance or more (report jitter and slow clock drift cause
+// no glitches), and a shift over alignMax means the sender's clocks do
+// not agree: arrival stays.
+const (
+	alignTolerance = 10 * time.Millisecond
+	alignMax       = 3 * time.Second
+)
+
+// align keeps the track on the reference track's wall clock. The
+// reference track publishes its offset from the sender's clock at each
+// new sender report; another track, with a report of its own, works out
+// the shift that gives it the same offset (want). A shift is applied:
+//
+//   - before the track handed on any unit: at once;
+//   - audio (every unit a random access point): at the next unit. A shift
+//     forward leaves a gap; a shift back drops the units that would
+//     overlap what was handed on (write), so presentation times never go
+//     back;
+//   - video: at the next keyframe, and only if the keyframe then still
+//     comes after the last frame handed on (else at a later keyframe), so
+//     no frame is dropped and none is given a time before its
+//     predecessor.
+func (t *inTrack) align(ts int64, random bool) {
+	if t.p.track == t.tl.ref {
+		if r := t.report.Load(); r != nil && r != t.published {
+			if off, ok := t.clockOffset(r); ok {
+				t.published = r
+				t.tl.refOffset.Store(&off)
+			}
+		}
+		return
+	}
+	r, ref := t.report.Load(), t.tl.refOffset.Load()
+	if r != nil && ref != nil && (r != t.usedReport || ref != t.usedRef) {
+		t.usedReport, t.usedRef = r, ref
+		if off, ok := t.clockOffset(r); ok {
+			d := time.Duration(*ref - off)
+			want := durationTicks(d, t.rate)
+			switch {
+			case d > alignMax || d < -alignMax:
+				if !t.alignRefused && t.log != nil {
+					t.log.Info("webrtc: sender reports put the tracks too far apart; tracks stay placed by arrival", "track", t.p.track, "shift", d)
+				}
+				t.alignRefused = true
+			case !t.aligned || abs(want-t.shift) >= durationTicks(alignTolerance, t.rate):
+				t.want, t.wantSet = want, true
+			}
+		}
+	}
+	if !t.wantSet {
+		return
+	}
+	if t.started && t.p.codec.video() && (!random || ts+t.want <= t.lastPTS) {
+		return // at a later keyframe
+	}
+	if t.log != nil {
+		t.log.Debug("webrtc: track aligned by sender reports", "track", t.p.track,
+			"shift", time.Duration(t.want-t.shift)*time.Second/time.Duration(t.rate))
+	}
+	t.shift, t.wantSet, t.aligned = t.want, false, true
+}
+
+// clockOffset is the track's timeline (before its shift) minus the
+// sender's wall clock at a sender report, in nanoseconds.
+func (t *inTrack) clockOffset(r *senderReport) (int64, bool) {
+	if !t.tsSet || r.ssrc != t.ssrc {
+		return 0, false
+	}
+	ticks := t.tsAbs + int64(int32(r.rtp-t.tsLast)) + t.origin
+	rate := int64(t.rate)
+	ns := ticks/rate*int64(time.Second) + ticks%rate*int64(time.Second)/rate
+	return ns - r.ntp.UnixNano(), true
+}
+
+func durationTicks(d time.Duration, rate int) int64 {
+	return int64(d/time.Second)*int64(rate) + int64(d%time.Second)*int64(rate)/int64(time.Second)
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // unwrap places an RTP timestamp on the session's timeline.
