@@ -204,7 +204,8 @@ func (p *publisher) startTrack(pl plan, track *webrtc.TrackRemote, recv *webrtc.
 		p.requestKeyframe()
 	}
 	// RTCP must be read for the interceptors to work; sender reports give
-	// producer time.
+	// producer time and line the tracks up.
+	ssrc := uint32(track.SSRC())
 	go func() {
 		defer p.wg.Done()
 		for {
@@ -212,7 +213,7 @@ func (p *publisher) startTrack(pl plan, track *webrtc.TrackRemote, recv *webrtc.
 			if err != nil {
 				return
 			}
-			it.onRTCP(pkts)
+			it.onRTCP(pkts, ssrc)
 		}
 	}()
 	go func() {

@@ -259,9 +259,11 @@ func ntpTime(v uint64) time.Time {
 	return time.Unix(int64(v>>32)-epochDelta, int64((v&0xffffffff)*1e9>>32))
 }
 
-func (t *inTrack) onRTCP(pkts []rtcp.Packet) {
+// onRTCP takes the sender reports of the track's media SSRC (mediaSSRC,
+// when known: a report on a repair stream would replace it otherwise).
+func (t *inTrack) onRTCP(pkts []rtcp.Packet, mediaSSRC uint32) {
 	for _, p := range pkts {
-		if sr, ok := p.(*rtcp.SenderReport); ok {
+		if sr, ok := p.(*rtcp.SenderReport); ok && (mediaSSRC == 0 || sr.SSRC == mediaSSRC) {
 			t.report.Store(&senderReport{ssrc: sr.SSRC, ntp: ntpTime(sr.NTPTime), rtp: sr.RTPTime})
 		}
 	}
