@@ -278,6 +278,15 @@ func (t *inTrack) reported(ssrc, ts uint32) time.Time {
 	return r.ntp.Add(time.Duration(ticks/int64(t.rate))*time.Second + time.Duration(ticks%int64(t.rate)*int64(time.Second)/int64(t.rate)))
 }
 
+// unitOrError makes a decoder's answer an interface that is nil without a
+// unit (a nil slice in an interface is not).
+func unitOrError[U [][]byte | []byte](u U, err error) (any, error) {
+	if err != nil || u == nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 // newInTrack makes the receiver of an accepted m-line.
 func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onError func(error)) (*inTrack, error) {
 	t := &inTrack{p: p, rate: 90000, sess: sess, tl: tl, onLoss: onLoss, onError: onError}
@@ -285,12 +294,16 @@ func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onErr
 	var mk func() (func(*rtp.Packet) (any, error), error)
 	switch p.codec {
 	case codecH264:
+		// Our own depacketizer: no allocation per NAL unit (h264.go).
 		mk = func() (func(*rtp.Packet) (any, error), error) {
-			d, err := (&format.H264{PayloadTyp: p.pt, PacketizationMode: 1}).CreateDecoder()
-			if err != nil {
-				return nil, err
-			}
-			return func(pkt *rtp.Packet) (any, error) { return d.Decode(pkt) }, nil
+			d := newH264Unpacker()
+			return func(pkt *rtp.Packet) (any, error) {
+				au, err := d.Decode(pkt)
+				if au == nil {
+					return nil, err
+				}
+				return au, err
+			}, nil
 		}
 	case codecH265:
 		mk = func() (func(*rtp.Packet) (any, error), error) {
@@ -298,7 +311,7 @@ func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onErr
 			if err != nil {
 				return nil, err
 			}
-			return func(pkt *rtp.Packet) (any, error) { return d.Decode(pkt) }, nil
+			return func(pkt *rtp.Packet) (any, error) { return unitOrError(d.Decode(pkt)) }, nil
 		}
 	case codecVP9:
 		mk = func() (func(*rtp.Packet) (any, error), error) {
@@ -306,7 +319,7 @@ func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onErr
 			if err != nil {
 				return nil, err
 			}
-			return func(pkt *rtp.Packet) (any, error) { return d.Decode(pkt) }, nil
+			return func(pkt *rtp.Packet) (any, error) { return unitOrError(d.Decode(pkt)) }, nil
 		}
 	case codecAV1:
 		mk = func() (func(*rtp.Packet) (any, error), error) {
@@ -314,7 +327,7 @@ func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onErr
 			if err != nil {
 				return nil, err
 			}
-			return func(pkt *rtp.Packet) (any, error) { return d.Decode(pkt) }, nil
+			return func(pkt *rtp.Packet) (any, error) { return unitOrError(d.Decode(pkt)) }, nil
 		}
 	case codecOpus:
 		t.rate = 48000
@@ -441,6 +454,12 @@ func (t *inTrack) handle(p *packet) {
 	}
 	unit, err := t.decode(pkt)
 	if err != nil {
+		if unit != nil {
+			// A unit that this packet's new timestamp completed, with an
+			// error on the packet itself (the H.264 depacketizer only).
+			t.write(unit, pkt, ts, now)
+			t.releasePending()
+		}
 		for _, q := range quiet {
 			if errors.Is(err, q) {
 				t.keep(p)
@@ -452,6 +471,10 @@ func (t *inTrack) handle(p *packet) {
 			t.damage()
 		}
 		t.release(p) // a new decoder (of audio: none) refers to nothing
+		return
+	}
+	if unit == nil {
+		t.keep(p)
 		return
 	}
 	t.write(unit, pkt, ts, now)
