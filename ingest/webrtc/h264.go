@@ -24,10 +24,10 @@ import (
 // packets needed" and "a fragment without its start".
 type h264Unpacker struct {
 	bufs  [2]h264AU
-	cur   int  // the buffer of the access unit being gathered
-	fu    int  // offset in the buffer of the fragmented NAL unit in progress; -1 when none
+	cur   int    // the buffer of the access unit being gathered
+	fu    int    // offset in the buffer of the fragmented NAL unit in progress; -1 when none
 	fuSeq uint16 // sequence number the next fragment must have
-	began bool // a packet that starts a NAL unit was seen
+	began bool   // a packet that starts a NAL unit was seen
 }
 
 // h264AU is an access unit being gathered: its NAL units back to back in
