@@ -117,6 +117,15 @@ func TestWHIPICERestart(t *testing.T) {
 	frag.WriteString("a=end-of-candidates\r\n")
 	before := storedCount(t, srv, stream)
 
+	// Half a restart (a new ufrag, no password) and a fragment that is not
+	// SDP are refused, and change nothing: the ETag still holds.
+	half := fmt.Sprintf("a=ice-ufrag:%s\r\nm=video 9 UDP/TLS/RTP/SAVPF 102\r\na=mid:0\r\n", mine.ufrag)
+	for _, bad := range []string{half, "this is not a fragment\r\n"} {
+		if r, b := c.request("PATCH", srv.URL()+c.location, "application/trickle-ice-sdpfrag", bad, "If-Match", c.etag); r.StatusCode != http.StatusBadRequest {
+			t.Errorf("PATCH %q: %d %s, want 400", bad, r.StatusCode, b)
+		}
+	}
+
 	resp, body := c.request("PATCH", srv.URL()+c.location, "application/trickle-ice-sdpfrag", frag.String(), "If-Match", c.etag)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("ICE restart PATCH: %d %s", resp.StatusCode, body)
