@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -247,14 +246,15 @@ func (p *proc) stop(t testing.TB) {
 }
 
 // startChromium opens url in headless Chromium, with the flags this closed
-// network needs and autoplay allowed; its output goes to logs. stop ends it,
-// as the test's end does.
-func startChromium(t testing.TB, url string) (logs *strings.Builder, stop func()) {
+// network needs, autoplay allowed, and extra (a fake camera, loopback
+// WebRTC); its output goes to logs. stop ends it, as the test's end does.
+func startChromium(t testing.TB, url string, extra ...string) (logs *syncBuffer, stop func()) {
 	t.Helper()
-	browser := exec.Command("chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--autoplay-policy=no-user-gesture-required", "--user-data-dir="+t.TempDir(), url)
-	logs = new(strings.Builder)
+		"--autoplay-policy=no-user-gesture-required", "--user-data-dir=" + t.TempDir()}, extra...)
+	browser := exec.Command("chromium", append(args, url)...)
+	logs = new(syncBuffer)
 	browser.Stdout, browser.Stderr = logs, logs
 	if err := browser.Start(); err != nil {
 		t.Fatal(err)

@@ -103,6 +103,11 @@ func TestThreeSourcesThreeWaysOut(t *testing.T) {
 			decodes(t, "HLS", "-i", srv.URL()+"/hls/"+s+"/index.m3u8", "-frames:v", "25")
 			// RTSP re-serve, over TCP, from the live edge.
 			decodes(t, "RTSP", "-rtsp_transport", "tcp", "-i", "rtsp://"+rtspAddr+"/"+s, "-frames:v", "25")
+			if s == "three-whip" {
+				// OpenCV reads the re-serve of the WHIP publisher as it
+				// reads a camera.
+				opencvReads(t, "rtsp://"+rtspAddr+"/"+s, 30, 320, 240)
+			}
 			// WHEP: a pion viewer; its Annex-B goes to ffmpeg.
 			var sink syncBuffer
 			c, err := dialWHEP(context.Background(), srv.URL()+"/whep/"+s, "", &sink)
@@ -151,5 +156,30 @@ func decodes(t *testing.T, what string, input ...string) {
 	out, err := exec.CommandContext(ctx, "ffmpeg", args...).CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Errorf("%s: ffmpeg %v: %v\n%s", what, input, err, out)
+	}
+}
+
+// opencvReads has OpenCV (python3-opencv, its FFmpeg backend) open url
+// with cv2.VideoCapture and decode frames of width x height.
+func opencvReads(t *testing.T, url string, frames, width, height int) {
+	t.Helper()
+	const script = `
+import sys, cv2
+want = int(sys.argv[2])
+c = cv2.VideoCapture(sys.argv[1])
+if not c.isOpened():
+    sys.exit("cv2.VideoCapture could not open " + sys.argv[1])
+n, shape = 0, None
+while n < want:
+    ok, f = c.read()
+    if not ok:
+        break
+    n, shape = n + 1, f.shape
+c.release()
+print(n, shape[1] if shape else 0, shape[0] if shape else 0)
+`
+	out, err := runWithin(exec.Command("/usr/bin/python3", "-c", script, url, fmt.Sprint(frames)), 60*time.Second)
+	if want := fmt.Sprintf("%d %d %d", frames, width, height); err != nil || !strings.HasSuffix(strings.TrimSpace(out), want) {
+		t.Errorf("OpenCV reading %s: %v\n%s\nwant the last line %q (frames, width, height)", url, err, out, want)
 	}
 }

@@ -24,8 +24,6 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
-
-	"github.com/shardcast/shardcast/playback/whep"
 )
 
 // whepClient is a WHEP viewer for tests and benchmarks: a pion
@@ -231,61 +229,6 @@ func (c *whepClient) Close() error {
 	return err
 }
 
-// testWHEPHandler is the least WHEP endpoint over whep.Server: POST offer,
-// 201 answer; DELETE ends the viewer. It checks the client helper until
-// the server's own /whep endpoint (ingest/webrtc) is in.
-func testWHEPHandler(t testing.TB, w *whep.Server, api *webrtc.API) http.Handler {
-	var mu sync.Mutex
-	viewers := map[string]whep.Viewer{}
-	n := 0
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, v := range viewers {
-			v.Close()
-		}
-	})
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodPost:
-			stream := strings.TrimPrefix(r.URL.Path, "/whep/")
-			offer, _ := io.ReadAll(r.Body)
-			v, answer, err := w.Play(r.Context(), api, stream, string(offer))
-			if err != nil {
-				status := http.StatusInternalServerError
-				var hs interface{ HTTPStatus() int }
-				if errors.As(err, &hs) {
-					status = hs.HTTPStatus()
-				}
-				http.Error(rw, err.Error(), status)
-				return
-			}
-			mu.Lock()
-			n++
-			id := strconv.Itoa(n)
-			viewers[id] = v
-			mu.Unlock()
-			rw.Header().Set("Content-Type", "application/sdp")
-			rw.Header().Set("Location", "/whep/"+stream+"/session/"+id)
-			rw.WriteHeader(http.StatusCreated)
-			io.WriteString(rw, answer)
-		case http.MethodDelete:
-			id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-			mu.Lock()
-			v := viewers[id]
-			delete(viewers, id)
-			mu.Unlock()
-			if v == nil {
-				http.NotFound(rw, r)
-				return
-			}
-			v.Close()
-		default:
-			http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
-		}
-	})
-}
-
 // noBFramesCamera publishes a 320x240 25 fps test pattern in constrained
 // baseline H.264 (no B-frames: browsers play WebRTC video in decode
 // order) with AAC audio, for seconds.
@@ -298,10 +241,10 @@ func noBFramesCamera(t testing.TB, url string, seconds int) *exec.Cmd {
 		"-f", "rtsp", "-rtsp_transport", "tcp", url)
 }
 
-// TestWHEPClientHelper checks the WHEP client helper against whep.Server
-// behind the in-test endpoint: an RTSP camera (main profile, B-frames, AAC)
-// is received over WebRTC from its latest keyframe, and ffmpeg decodes
-// what the client wrote without a complaint.
+// TestWHEPClientHelper checks the WHEP client helper against the server's
+// /whep endpoint: an RTSP camera (main profile, B-frames, AAC) is received
+// over WebRTC from its latest keyframe, ffmpeg decodes what the client
+// wrote without a complaint, and AAC is not sent.
 func TestWHEPClientHelper(t *testing.T) {
 	srv := videoServer(t, false, nil)
 	const stream = "whepcam"
@@ -310,14 +253,6 @@ func TestWHEPClientHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cam.Process.Kill(); cam.Wait() })
-	api, err := whepClientAPI() // stands in for the server's shared API
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := whep.New(whep.Config{Store: srv.video})
-	defer w.Close()
-	endpoint := httptest.NewServer(testWHEPHandler(t, w, api))
-	defer endpoint.Close()
 
 	// The camera's first keyframe, then a viewer.
 	var c *whepClient
@@ -325,7 +260,8 @@ func TestWHEPClientHelper(t *testing.T) {
 	var annexB bytes.Buffer
 	var sink syncBuffer
 	for {
-		c, err = dialWHEP(context.Background(), endpoint.URL+"/whep/"+stream, "", &sink)
+		var err error
+		c, err = dialWHEP(context.Background(), srv.URL()+"/whep/"+stream, "", &sink)
 		if err == nil {
 			break
 		}
@@ -371,25 +307,9 @@ func TestWHEPClientHelper(t *testing.T) {
 	if audio != 0 {
 		t.Errorf("%d audio packets from an AAC camera", audio)
 	}
-	if n := w.Viewers(); n != 0 {
+	if n := srv.viewers.Viewers(); n != 0 {
 		t.Errorf("%d viewers after DELETE", n)
 	}
-}
-
-// startChromiumFlags is startChromium with extra flags.
-func startChromiumFlags(t testing.TB, url string, extra ...string) *syncBuffer {
-	t.Helper()
-	args := append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--autoplay-policy=no-user-gesture-required", "--user-data-dir=" + t.TempDir()}, extra...)
-	browser := exec.Command("chromium", append(args, url)...)
-	logs := new(syncBuffer)
-	browser.Stdout, browser.Stderr = logs, logs
-	if err := browser.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { browser.Process.Kill(); browser.Wait() })
-	return logs
 }
 
 // TestWHEPPlayPageChromium: the /play page in headless Chromium plays a
@@ -434,7 +354,7 @@ func TestWHEPPlayPageChromium(t *testing.T) {
 		}
 	}))
 	defer page.Close()
-	logs := startChromiumFlags(t, page.URL+"/", "--allow-loopback-in-peer-connection")
+	logs, _ := startChromium(t, page.URL+"/", "--allow-loopback-in-peer-connection")
 
 	var seen []string
 	var first, last message

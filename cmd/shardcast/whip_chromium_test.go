@@ -67,7 +67,7 @@ func TestWHIPChromium(t *testing.T) {
 				}
 			}))
 			defer page.Close()
-			logs := startChromiumFlags(t, page.URL+"/", "--use-fake-device-for-media-stream=fps=25", "--use-fake-ui-for-media-stream",
+			logs, _ := startChromium(t, page.URL+"/", "--use-fake-device-for-media-stream=fps=25", "--use-fake-ui-for-media-stream",
 				"--allow-loopback-in-peer-connection")
 
 			var started, stopped time.Time

@@ -80,6 +80,7 @@ type whipClient struct {
 	location string
 	etag     string
 	plis     atomic.Int64
+	remb     atomic.Int64 // the latest bitrate cap the server sent (REMB), bit/s
 	dropped  atomic.Int64
 	frames   atomic.Int64
 	stop     chan struct{}
@@ -165,6 +166,9 @@ func newWHIPClient(t testing.TB, base string, o whipOpts) *whipClient {
 			for _, p := range pkts {
 				if _, ok := p.(*rtcp.PictureLossIndication); ok {
 					c.plis.Add(1)
+				}
+				if r, ok := p.(*rtcp.ReceiverEstimatedMaximumBitrate); ok {
+					c.remb.Store(int64(r.Bitrate))
 				}
 			}
 		}
@@ -427,10 +431,16 @@ func storedFragments(t *testing.T, srv *testServer, stream string) []*fragments.
 // stream is stored whole.
 func TestWHIPTrickle(t *testing.T) {
 	need(t, "ffmpeg")
-	srv := startServer(t, testConfig(t))
+	cfg := testConfig(t)
+	cfg.WebRTCOpts.MaxBitrate = 1_500_000
+	srv := startServer(t, cfg)
 	c := newWHIPClient(t, srv.URL(), whipOpts{trickle: true})
 	c.publish("trickle")
 	c.send(4 * time.Second)
+	// The configured cap reaches the publisher as REMB.
+	if got := c.remb.Load(); got != 1_500_000 {
+		t.Errorf("REMB asks for %d bit/s, want the configured 1500000", got)
+	}
 	c.end()
 	waitIdle(t, srv)
 	frags := checkFragments(t, srv, "trickle", 4, 1)

@@ -21,10 +21,10 @@
 // feed (fragments.Stream.SubscribeUnits): the access units of the current
 // publisher as they arrive, never from disk and never waiting for a part
 // or a fragment. Per stream and publisher session one goroutine
-// packetizes each unit once with gortsplib's encoders (H.264, H.265, VP9,
-// AV1, AAC, Opus; RTP timestamps from the units' presentation times, RTCP
-// sender reports from their producer time) for one shared ServerStream,
-// and hands the packets to every reader. A reader starts with the packets
+// packetizes each unit once with playback/rtpout (gortsplib's encoders:
+// H.264, H.265, VP9, AV1, AAC, Opus; RTP timestamps from the units'
+// presentation times, RTCP sender reports from their producer time) for
+// one shared ServerStream, and hands the packets to every reader. A reader starts with the packets
 // since the latest keyframe, so its first picture comes at once, whenever
 // it joins; one too slow for its write queue skips to the next keyframe
 // and holds back nobody. When the publisher leaves, its readers are

@@ -10,10 +10,12 @@ import (
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/base"
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
+	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/shardcast/shardcast/fragments"
+	"github.com/shardcast/shardcast/playback/rtpout"
 )
 
 // The live re-serve: rtsp://host:8554/<stream> with DESCRIBE, SETUP and
@@ -47,6 +49,37 @@ const (
 	// reportEvery is the period of RTCP sender reports to readers.
 	reportEvery = time.Second
 )
+
+// Payload types of the re-served medias (each media has one format).
+const (
+	videoPayloadType = 96
+	audioPayloadType = 97
+)
+
+// outTrack is one re-served track: its media in the stream's description
+// and the packetizer of its units (gortsplib's encoders, with the
+// encoders' default payload size, and a random RTP timestamp base).
+type outTrack struct {
+	media *description.Media
+	pk    *rtpout.Packetizer
+}
+
+// outTrackOf maps a track of the unit feed to a media and its packetizer;
+// false for codecs the re-serve does not carry.
+func outTrackOf(t fragments.Track) (*outTrack, bool, error) {
+	typ, pt := description.MediaTypeAudio, uint8(audioPayloadType)
+	if t.Codec != nil && t.Codec.IsVideo() {
+		typ, pt = description.MediaTypeVideo, videoPayloadType
+	}
+	pk, err := rtpout.New(t, pt, 0)
+	if errors.Is(err, rtpout.ErrUnsupported) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return &outTrack{media: &description.Media{Type: typ, Formats: []format.Format{pk.Format()}}, pk: pk}, true, nil
+}
 
 // liveStream is the re-serve of one publisher session of a stream.
 type liveStream struct {
@@ -287,7 +320,7 @@ func (s *Server) send(ls *liveStream, u fragments.Unit) {
 		return
 	}
 	o := ls.tracks[u.Track]
-	pkts, err := o.packets(u)
+	pkts, err := o.pk.Packets(u.Data, u.PTS)
 	if err != nil {
 		s.Logger.Debug("rtsp: packetize", "stream", ls.name, "track", u.Track, "err", err)
 		return
@@ -302,9 +335,9 @@ func (s *Server) send(ls *liveStream, u fragments.Unit) {
 		if at.IsZero() {
 			at = u.Arrival
 		}
-		ls.anchor = at.Add(-mediaTime(u.PTS, o.rate))
+		ls.anchor = at.Add(-mediaTime(u.PTS, o.pk.ClockRate()))
 	}
-	if at := ls.anchor.Add(mediaTime(u.PTS, o.rate)); at.After(ls.latest) {
+	if at := ls.anchor.Add(mediaTime(u.PTS, o.pk.ClockRate())); at.After(ls.latest) {
 		ls.latest = at
 	}
 	l := &ls.last[u.Track]
@@ -386,8 +419,9 @@ func (ls *liveStream) senderReportsLocked() map[*description.Media]*rtcp.SenderR
 		if o == nil {
 			continue
 		}
-		ticks := int64(d/time.Second)*o.rate + int64(d%time.Second)*o.rate/int64(time.Second)
-		out[o.media] = &rtcp.SenderReport{SSRC: ls.ssrc[o.media], NTPTime: ntpTime(ls.latest), RTPTime: o.timestamp(ticks),
+		rate := o.pk.ClockRate()
+		ticks := int64(d/time.Second)*rate + int64(d%time.Second)*rate/int64(time.Second)
+		out[o.media] = &rtcp.SenderReport{SSRC: ls.ssrc[o.media], NTPTime: ntpTime(ls.latest), RTPTime: o.pk.Timestamp(ticks),
 			PacketCount: ls.last[i].packets, OctetCount: ls.last[i].octets}
 	}
 	return out

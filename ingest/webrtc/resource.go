@@ -210,7 +210,13 @@ func (h *Handler) ServeOffer(w http.ResponseWriter, r *http.Request, kind, strea
 	h.mu.Unlock()
 	go h.watch(res)
 	w.Header().Set("Content-Type", "application/sdp")
-	w.Header().Set("Location", "/"+kind+"/"+stream+"/"+res.id)
+	loc := "/" + kind + "/" + stream + "/" + res.id
+	if r.URL.RawQuery != "" {
+		// Credentials in the query (a presigned one) authorize the
+		// session's PATCH and DELETE too.
+		loc += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", loc)
 	w.Header().Set("ETag", res.etag)
 	w.WriteHeader(http.StatusCreated)
 	io.WriteString(w, answer)

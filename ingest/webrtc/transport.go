@@ -12,6 +12,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/sys/unix"
 )
@@ -261,6 +262,10 @@ func checkICEServer(s ICEServer) error {
 	}
 	if strings.ContainsAny(s.URL, "<> \t\"") {
 		return fmt.Errorf("webrtc: ICE server %q: bad characters", s.URL)
+	}
+	// Host, port and query (RFC 7064, 7065) as clients will read them.
+	if u, err := stun.ParseURI(s.URL); err != nil || u.Port < 1 || u.Port > 65535 {
+		return fmt.Errorf("webrtc: ICE server %q: want %s:host[:port] with a port of 1-65535 (and ?transport=udp|tcp for TURN only)", s.URL, scheme)
 	}
 	return nil
 }

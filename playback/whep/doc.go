@@ -8,7 +8,9 @@
 // the viewer's offer and gets back the viewer and the complete SDP answer.
 //
 // Video is sent as stored: H.264, H.265, VP9 or AV1, in the payload type
-// the viewer offered for that codec. Opus audio passes through; AAC audio
+// the viewer offered for that codec, packetized by playback/rtpout (the
+// RTSP re-serve's packetizer) to payloads of at most 1100 bytes, below
+// pion's 1200-byte SRTP MTU. Opus audio passes through; AAC audio
 // (from RTSP cameras) is not sent, as there is no well-kept pure-Go AAC
 // decoder and Opus encoder to transcode it with, so such a viewer gets
 // video only.

@@ -2,8 +2,6 @@ package whep
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,19 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpav1"
-	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
-	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph265"
-	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpsimpleaudio"
-	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpvp9"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/shardcast/shardcast/fragments"
+	"github.com/shardcast/shardcast/playback/rtpout"
 )
 
 // payloadMax is the RTP payload size we packetize to: below pion's 1200
@@ -42,75 +33,27 @@ const rejoinPoll = 250 * time.Millisecond
 // sender is one outgoing track: the stored codec, its packetizer and the
 // pion track it writes RTP to.
 type sender struct {
-	cap    webrtc.RTPCodecCapability
-	codec  codecs.Codec
-	clock  int64
-	base   uint32 // RTP timestamp of output time 0
-	track  *webrtc.TrackLocalStaticRTP
-	rtp    *webrtc.RTPSender
-	encode func([]byte) ([]*rtp.Packet, error)
+	cap   webrtc.RTPCodecCapability
+	codec codecs.Codec
+	pk    *rtpout.Packetizer // RTP timestamps: its random base plus output time
+	track *webrtc.TrackLocalStaticRTP
+	rtp   *webrtc.RTPSender
 
 	lastOut int64 // output time of the last unit sent, ns
 	sent    bool
 }
 
 func newSender(pc *webrtc.PeerConnection, o offered, t fragments.Track, stream string) (*sender, error) {
-	s := &sender{cap: o.capability(), codec: t.Codec, clock: int64(t.ClockRate)}
-	var b [4]byte
-	rand.Read(b[:])
-	s.base = binary.BigEndian.Uint32(b[:])
-	var err error
 	switch t.Codec.(type) {
-	case *codecs.H264:
-		e := &rtph264.Encoder{PayloadType: o.pt, PacketizationMode: 1, PayloadMaxSize: payloadMax}
-		err = e.Init()
-		s.encode = func(b []byte) ([]*rtp.Packet, error) {
-			var au h264.AVCC
-			if err := au.Unmarshal(b); err != nil {
-				return nil, err
-			}
-			return e.Encode(au)
-		}
-	case *codecs.H265:
-		e := &rtph265.Encoder{PayloadType: o.pt, PayloadMaxSize: payloadMax}
-		err = e.Init()
-		s.encode = func(b []byte) ([]*rtp.Packet, error) {
-			var au h264.AVCC // the same 4-byte length framing
-			if err := au.Unmarshal(b); err != nil {
-				return nil, err
-			}
-			return e.Encode(au)
-		}
-	case *codecs.VP9:
-		e := &rtpvp9.Encoder{PayloadType: o.pt, PayloadMaxSize: payloadMax}
-		err = e.Init()
-		s.encode = e.Encode
-	case *codecs.AV1:
-		e := &rtpav1.Encoder{PayloadType: o.pt, PayloadMaxSize: payloadMax}
-		err = e.Init()
-		s.encode = func(b []byte) ([]*rtp.Packet, error) {
-			var bs av1.Bitstream
-			if err := bs.Unmarshal(b); err != nil {
-				return nil, err
-			}
-			return e.Encode(bs)
-		}
-	case *codecs.Opus:
-		e := &rtpsimpleaudio.Encoder{PayloadType: o.pt, PayloadMaxSize: payloadMax}
-		err = e.Init()
-		s.encode = func(b []byte) ([]*rtp.Packet, error) {
-			p, err := e.Encode(b)
-			if err != nil {
-				return nil, err
-			}
-			return []*rtp.Packet{p}, nil
-		}
+	case *codecs.H264, *codecs.H265, *codecs.VP9, *codecs.AV1, *codecs.Opus: // what browsers decode: no AAC
 	default:
 		return nil, fmt.Errorf("whep: cannot send %T", t.Codec)
 	}
+	pk, err := rtpout.New(t, o.pt, payloadMax)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("whep: %w", err)
 	}
+	s := &sender{cap: o.capability(), codec: t.Codec, pk: pk}
 	kind := "video"
 	if o.kind == "audio" {
 		kind = "audio"
@@ -137,13 +80,11 @@ func (s *sender) negotiable() bool {
 
 // write sends one unit at output time out (ns on the viewer's clock).
 func (s *sender) write(data []byte, out int64) error {
-	pkts, err := s.encode(data)
+	pkts, err := s.pk.Packets(data, toTicks(out, s.pk.ClockRate()))
 	if err != nil {
 		return err
 	}
-	ts := s.base + uint32(toTicks(out, s.clock))
 	for _, p := range pkts {
-		p.Timestamp = ts
 		if err := s.track.WriteRTP(p); err != nil {
 			return err
 		}
@@ -408,7 +349,7 @@ func (v *viewer) send(u fragments.Unit) {
 	if v.needKey {
 		return // audio waits for the picture
 	}
-	media := toNs(u.PTS, s.clock)
+	media := toNs(u.PTS, s.pk.ClockRate())
 	var out int64
 	switch {
 	case cached && isLead:

@@ -509,7 +509,7 @@ func TestH264AndOpus(t *testing.T) {
 		vpts = append(vpts, int64(loops*100+k)*3600)
 		vts = append(vts, cl.videoTS[i])
 	}
-	vo := offsets(vts, vpts, vw.video.base, 90000)
+	vo := offsets(vts, vpts, vw.video.pk.Timestamp(0), 90000)
 	// The cached units come first, drawn together; then the live ones.
 	live := vo[len(vo)-1]
 	nLive := 0
@@ -526,7 +526,7 @@ func TestH264AndOpus(t *testing.T) {
 		// Undo the loop: the published PTS of this packet may be a later
 		// repeat; take the repeat nearest the live offset.
 		loop := int64(len(c.opus)) * 960
-		base := toNs(int64(cl.opusTS[i]-vw.audio.base), 48000) - live
+		base := toNs(int64(cl.opusTS[i]-vw.audio.pk.Timestamp(0)), 48000) - live
 		ticks := toTicks(base, 48000)
 		at += (ticks - at) / loop * loop
 		for at+loop/2 < ticks {
@@ -535,7 +535,7 @@ func TestH264AndOpus(t *testing.T) {
 		for at-loop/2 > ticks {
 			at -= loop
 		}
-		off := toNs(int64(cl.opusTS[i]-vw.audio.base), 48000) - toNs(at, 48000)
+		off := toNs(int64(cl.opusTS[i]-vw.audio.pk.Timestamp(0)), 48000) - toNs(at, 48000)
 		if abs(off-live) > int64(50*time.Microsecond) {
 			t.Fatalf("Opus packet %d: RTP-to-media offset %v, video's %v: the tracks are not on one clock", i, time.Duration(off), time.Duration(live))
 		}
