@@ -103,23 +103,17 @@ func NewTransport(cfg Config) (t *Transport, err error) {
 	if err != nil {
 		return nil, err
 	}
-	t = &Transport{cfg: cfg, log: cfg.Logger}
+	tr := &Transport{cfg: cfg, log: cfg.Logger}
 	defer func() {
 		if err != nil {
-			t.Close()
+			tr.Close()
 		}
 	}()
-	if t.udp, err = cfg.ListenPacket("udp", cfg.Address); err != nil {
-		return nil, fmt.Errorf("webrtc: %w", err)
+	if err = tr.listen(); err != nil {
+		return nil, err
 	}
+	t = tr
 	t.growReadBuffer()
-	// ICE-TCP on the same port number as UDP (an address with port 0 gets
-	// the UDP socket's port).
-	host, _, _ := net.SplitHostPort(cfg.Address)
-	port := t.udp.LocalAddr().(*net.UDPAddr).Port
-	if t.tcp, err = cfg.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(port))); err != nil {
-		return nil, fmt.Errorf("webrtc: %w", err)
-	}
 	lf := &loggerFactory{log: cfg.Logger}
 	t.umux = webrtc.NewICEUDPMux(lf.NewLogger("ice-udp"), t.udp)
 	t.tmux = webrtc.NewICETCPMux(lf.NewLogger("ice-tcp"), t.tcp, 8)
@@ -155,6 +149,35 @@ func NewTransport(cfg Config) (t *Transport, err error) {
 	t.api = webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir))
 	t.log.Info("webrtc listening", "udp", t.udp.LocalAddr().String(), "tcp", t.tcp.Addr().String(), "hosts", strings.Join(external, ","))
 	return t, nil
+}
+
+// listen opens the UDP socket and, on the same port number, the ICE-TCP
+// listener. An address with port 0 takes the UDP socket's port for TCP
+// too; when another program holds that TCP port, both are opened again on
+// another one (a few times).
+func (t *Transport) listen() error {
+	host, portStr, err := net.SplitHostPort(t.cfg.Address)
+	if err != nil {
+		return fmt.Errorf("webrtc: address %q: %w", t.cfg.Address, err)
+	}
+	tries := 1
+	if portStr == "0" {
+		tries = 8
+	}
+	for i := 0; ; i++ {
+		if t.udp, err = t.cfg.ListenPacket("udp", t.cfg.Address); err != nil {
+			return fmt.Errorf("webrtc: %w", err)
+		}
+		port := t.udp.LocalAddr().(*net.UDPAddr).Port
+		if t.tcp, err = t.cfg.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(port))); err == nil {
+			return nil
+		}
+		t.udp.Close()
+		t.udp = nil
+		if i+1 >= tries {
+			return fmt.Errorf("webrtc: %w", err)
+		}
+	}
 }
 
 // udpReadBuffer is the kernel receive buffer asked for the ICE UDP

@@ -1,6 +1,7 @@
 package webrtc
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -207,5 +208,47 @@ func TestValidateICEServer(t *testing.T) {
 	// The transport refuses to start with one.
 	if _, err := NewTransport(Config{Address: "127.0.0.1:0", ICEServers: []ICEServer{{URL: "turn:x"}}}); err == nil {
 		t.Error("NewTransport took a TURN server without credentials")
+	}
+}
+
+// TestListenTCPPortTaken: ICE-TCP goes on the UDP socket's port number.
+// When another program holds that TCP port, a transport asked for any port
+// (":0") opens both again elsewhere; one asked for a fixed port fails with
+// an error, cleanly.
+func TestListenTCPPortTaken(t *testing.T) {
+	refused := 0
+	listen := func(network, addr string) (net.Listener, error) {
+		if refused < 2 {
+			refused++
+			return nil, &net.OpError{Op: "listen", Net: network, Err: errors.New("address already in use")}
+		}
+		return net.Listen(network, addr)
+	}
+	tr, err := NewTransport(Config{Address: "127.0.0.1:0", Listen: listen})
+	if err != nil {
+		t.Fatalf("any port: %v", err)
+	}
+	defer tr.Close()
+	_, udpPort, _ := net.SplitHostPort(tr.UDPAddr())
+	_, tcpPort, _ := net.SplitHostPort(tr.TCPAddr())
+	if refused != 2 || udpPort != tcpPort {
+		t.Errorf("after %d refusals: UDP %s, TCP %s", refused, tr.UDPAddr(), tr.TCPAddr())
+	}
+
+	fixed := tr.UDPAddr() // a port whose UDP side is taken now
+	probe, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := probe.LocalAddr().String()
+	probe.Close()
+	always := func(network, addr string) (net.Listener, error) {
+		return nil, &net.OpError{Op: "listen", Net: network, Err: errors.New("address already in use")}
+	}
+	if _, err := NewTransport(Config{Address: free, Listen: always}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("a fixed port whose TCP side is taken: %v", err)
+	}
+	if _, err := NewTransport(Config{Address: fixed}); err == nil {
+		t.Errorf("a fixed port whose UDP side is taken: no error")
 	}
 }
