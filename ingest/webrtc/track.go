@@ -13,7 +13,6 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph265"
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpvp9"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/vp9"
 	"github.com/pion/rtcp"
@@ -294,7 +293,8 @@ func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onErr
 	var mk func() (func(*rtp.Packet) (any, error), error)
 	switch p.codec {
 	case codecH264:
-		// Our own depacketizer: no allocation per NAL unit (h264.go).
+		// Our own depacketizer: access units in AVCC form, in buffers
+		// the session takes over (h264.go).
 		mk = func() (func(*rtp.Packet) (any, error), error) {
 			d := newH264Unpacker()
 			return func(pkt *rtp.Packet) (any, error) {
@@ -491,8 +491,8 @@ func (t *inTrack) write(unit any, pkt *rtp.Packet, ts int64, now time.Time) {
 	random := true // every audio unit is
 	switch t.p.codec {
 	case codecH264:
-		au = unit.([][]byte)
-		random = h264.IsRandomAccess(au)
+		frame = unit.([]byte) // AVCC, ours to hand over
+		random = avccRandomAccess(frame)
 	case codecH265:
 		au = unit.([][]byte)
 		random = h265.IsRandomAccess(au)
@@ -521,7 +521,7 @@ func (t *inTrack) write(unit any, pkt *rtp.Packet, ts int64, now time.Time) {
 	at := ingest.Timing{Arrival: now, Reported: t.reported(pkt.SSRC, pkt.Timestamp)}
 	switch t.p.codec {
 	case codecH264:
-		t.sess.WriteH264(t.p.track, at, pts, au)
+		t.sess.WriteH264AVCC(t.p.track, at, pts, frame)
 	case codecH265:
 		t.sess.WriteH265(t.p.track, at, pts, au)
 	case codecAV1:
