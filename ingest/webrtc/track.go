@@ -232,11 +232,13 @@ type inTrack struct {
 	// Packet reuse. pending are the packets given to the decoder since the
 	// last unit it returned: it may still hold slices of their payloads
 	// (fragments of a NALU, the NALUs of an access unit not yet complete).
-	// Once a unit is out (the session copies what it is given), only the
-	// packet that completed it may still be referred to: the decoders
-	// split access units at a new timestamp and keep that packet's NALUs
-	// for the next unit. So the others go back to free. Only the track's
-	// reading goroutine touches these.
+	// (The H.264 depacketizer copies every payload into the unit it
+	// gathers and holds none; the others may.) Once a unit is out (the
+	// session copies what it is given, or keeps the H.264 unit's own
+	// buffer), only the packet that completed it may still be referred
+	// to: the decoders split access units at a new timestamp and keep that
+	// packet's NALUs for the next unit. So the others go back to free.
+	// Only the track's reading goroutine touches these.
 	free, pending  []*packet
 	emitFn, dropFn func(*packet)
 	lostFn         func(int)
@@ -478,7 +480,8 @@ func (t *inTrack) handle(p *packet) {
 		return
 	}
 	t.write(unit, pkt, ts, now)
-	// The session copied the unit: of the packets the decoder was given,
+	// The session has the unit (a copy, or for H.264 the unit's own
+	// buffer): of the packets the decoder was given,
 	// only this one may still be referred to.
 	t.releasePending()
 	t.keep(p)

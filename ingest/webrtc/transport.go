@@ -64,6 +64,9 @@ type Transport struct {
 	closeOnce sync.Once
 }
 
+// maxPortTries bounds the ports tried for an address with port 0.
+const maxPortTries = 5
+
 // Defaults.
 const (
 	DefaultAddress          = ":8189"
@@ -104,22 +107,31 @@ func NewTransport(cfg Config) (t *Transport, err error) {
 		return nil, err
 	}
 	t = &Transport{cfg: cfg, log: cfg.Logger}
+	opened := t // t is nil when an error is returned
 	defer func() {
 		if err != nil {
-			t.Close()
+			opened.Close()
 		}
 	}()
-	if t.udp, err = cfg.ListenPacket("udp", cfg.Address); err != nil {
-		return nil, fmt.Errorf("webrtc: %w", err)
+	// ICE-TCP on the same port number as UDP. An address with port 0 gets
+	// the UDP socket's port, which a TCP socket elsewhere may hold: then
+	// another port is tried.
+	host, port, _ := net.SplitHostPort(cfg.Address)
+	for try := 1; ; try++ {
+		if t.udp, err = cfg.ListenPacket("udp", cfg.Address); err != nil {
+			return nil, fmt.Errorf("webrtc: %w", err)
+		}
+		udpPort := t.udp.LocalAddr().(*net.UDPAddr).Port
+		if t.tcp, err = cfg.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(udpPort))); err == nil {
+			break
+		}
+		if port != "0" || try == maxPortTries || !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("webrtc: %w", err)
+		}
+		t.udp.Close()
+		t.udp = nil
 	}
 	t.growReadBuffer()
-	// ICE-TCP on the same port number as UDP (an address with port 0 gets
-	// the UDP socket's port).
-	host, _, _ := net.SplitHostPort(cfg.Address)
-	port := t.udp.LocalAddr().(*net.UDPAddr).Port
-	if t.tcp, err = cfg.Listen("tcp", net.JoinHostPort(host, fmt.Sprint(port))); err != nil {
-		return nil, fmt.Errorf("webrtc: %w", err)
-	}
 	lf := &loggerFactory{log: cfg.Logger}
 	t.umux = webrtc.NewICEUDPMux(lf.NewLogger("ice-udp"), t.udp)
 	t.tmux = webrtc.NewICETCPMux(lf.NewLogger("ice-tcp"), t.tcp, 8)

@@ -1,10 +1,12 @@
 package webrtc
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -207,5 +209,38 @@ func TestValidateICEServer(t *testing.T) {
 	// The transport refuses to start with one.
 	if _, err := NewTransport(Config{Address: "127.0.0.1:0", ICEServers: []ICEServer{{URL: "turn:x"}}}); err == nil {
 		t.Error("NewTransport took a TURN server without credentials")
+	}
+}
+
+// An ICE port whose TCP side is taken is a clear error (it panicked);
+// with port 0 another port is tried.
+func TestTransportPortTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	if _, err := NewTransport(Config{Address: addr}); err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("ICE on %s with its TCP port taken: %v", addr, err)
+	}
+	// Port 0: the first port's TCP side is taken (as another process
+	// might hold it), the second is free.
+	tries := 0
+	tr, err := NewTransport(Config{Address: "127.0.0.1:0", Listen: func(network, address string) (net.Listener, error) {
+		tries++
+		if tries == 1 {
+			return nil, &net.OpError{Op: "listen", Net: network, Err: syscall.EADDRINUSE}
+		}
+		return net.Listen(network, address)
+	}})
+	if err != nil {
+		t.Fatalf("port 0 with a taken TCP port first: %v", err)
+	}
+	defer tr.Close()
+	_, up, _ := net.SplitHostPort(tr.UDPAddr())
+	_, tp, _ := net.SplitHostPort(tr.TCPAddr())
+	if tries != 2 || up != tp {
+		t.Fatalf("%d tries; UDP %s, TCP %s", tries, tr.UDPAddr(), tr.TCPAddr())
 	}
 }
