@@ -30,12 +30,17 @@ type h264Unpacker struct {
 	fu    int    // offset in buf of the length of the fragmented NAL unit in progress; -1 when none
 	fuSeq uint16 // sequence number the next fragment must have
 	began bool   // a packet that starts a NAL unit was seen
-	hint  int    // capacity for the next access unit's buffer
+
+	// Buffer sizes: hint for a new access unit, from the last one that
+	// fitted its buffer (the common frame) with a quarter more; big for a
+	// unit that outgrows it, from the largest recent ones that did
+	// (keyframes), so that it moves once. grew says the unit being
+	// gathered moved.
+	hint, big int
+	grew      bool
 }
 
-// Room in a new access unit's buffer: the last unit's size and a quarter
-// more, and at least minAUBuffer; a unit that outgrows its buffer doubles
-// it.
+// minAUBuffer is the least room a new access unit's buffer is given.
 const minAUBuffer = 4096
 
 func newH264Unpacker() *h264Unpacker { return &h264Unpacker{fu: -1, hint: minAUBuffer} }
@@ -45,7 +50,12 @@ func (d *h264Unpacker) room(n int) {
 	if cap(d.buf)-len(d.buf) >= n {
 		return
 	}
-	b := make([]byte, len(d.buf), max(d.hint, 2*cap(d.buf), len(d.buf)+n))
+	size := max(d.hint, len(d.buf)+n)
+	if d.buf != nil {
+		size = max(size, 2*cap(d.buf), d.big)
+		d.grew = true
+	}
+	b := make([]byte, len(d.buf), size)
 	copy(b, d.buf)
 	d.buf = b
 }
@@ -170,8 +180,12 @@ func (d *h264Unpacker) Decode(pkt *rtp.Packet) ([]byte, error) {
 // starts a new one.
 func (d *h264Unpacker) finish() []byte {
 	out := d.buf[:len(d.buf):len(d.buf)]
-	d.hint = max(minAUBuffer, len(out)+len(out)/4)
-	d.buf, d.nalus, d.fu = nil, 0, -1
+	if d.grew {
+		d.big = max(len(out)+len(out)/8, d.big-d.big/8) // a smaller unit that outgrew lowers it slowly
+	} else {
+		d.hint = max(minAUBuffer, len(out)+len(out)/4)
+	}
+	d.buf, d.nalus, d.fu, d.grew = nil, 0, -1, false
 	return out
 }
 
