@@ -122,6 +122,7 @@ type unit struct {
 	pts   int64
 	data  [][]byte
 	gap   bool // video was lost before this unit
+	owned bool // data is the session's already (WriteH264AVCC): no copy
 }
 
 // Start begins a session for req.
@@ -190,10 +191,13 @@ func newID() string {
 
 func (s *Session) enqueue(u unit) {
 	s.units.Add(1)
-	if u.kind == kindH264 || u.kind == kindH265 {
+	switch {
+	case u.owned:
+		// Given to the session: stored as it is.
+	case u.kind == kindH264 || u.kind == kindH265:
 		// One copy, straight into the AVCC form the fMP4 sample stores.
 		u.data = [][]byte{avcc(u.data)}
-	} else {
+	default:
 		// Copy: protocol stacks reuse their packet buffers after the callback.
 		for i, b := range u.data {
 			u.data[i] = append([]byte(nil), b...)
@@ -232,6 +236,13 @@ func avcc(nalus [][]byte) []byte {
 // tracks; at says when the unit arrived and what the sender's clock said.
 func (s *Session) WriteH264(track int, at Timing, pts int64, au [][]byte) {
 	s.enqueue(unit{kind: kindH264, track: track, at: at, pts: pts, data: append([][]byte(nil), au...)})
+}
+
+// WriteH264AVCC queues an H.264 access unit in AVCC form: each NAL unit
+// behind its length in 4 bytes, big-endian. The session takes buf over and
+// stores it without copying: the caller must neither change nor reuse it.
+func (s *Session) WriteH264AVCC(track int, at Timing, pts int64, buf []byte) {
+	s.enqueue(unit{kind: kindH264, track: track, at: at, pts: pts, data: [][]byte{buf}, owned: true})
 }
 
 // WriteH265 queues an H.265 access unit.

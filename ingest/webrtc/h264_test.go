@@ -2,11 +2,14 @@ package webrtc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 )
@@ -74,6 +77,8 @@ func TestH264UnpackerMatchesGortsplib(t *testing.T) {
 		// Without markers, a unit ends at the next timestamp: ours hands it
 		// on at the packet that brings it, gortsplib's when that packet's
 		// NAL unit is whole; so the units are compared, not the packets.
+		// The units are kept as handed over and compared at the end: each
+		// is the caller's, untouched by the units after it.
 		var wantAUs, gotAUs [][]byte
 		join := func(au [][]byte) []byte {
 			var b []byte
@@ -92,8 +97,18 @@ func TestH264UnpackerMatchesGortsplib(t *testing.T) {
 				wantAUs = append(wantAUs, join(wa))
 			}
 			if ga != nil {
-				gotAUs = append(gotAUs, join(ga))
+				gotAUs = append(gotAUs, ga)
 			}
+		}
+		for i := range gotAUs {
+			au, err := avccNALUs(gotAUs[i])
+			if err != nil {
+				t.Fatalf("mtu %d: access unit %d: %v", mtu, i, err)
+			}
+			if avccRandomAccess(gotAUs[i]) != h264.IsRandomAccess(au) {
+				t.Fatalf("mtu %d: access unit %d: random access %v, want %v", mtu, i, avccRandomAccess(gotAUs[i]), h264.IsRandomAccess(au))
+			}
+			gotAUs[i] = join(au)
 		}
 		for i := range min(len(wantAUs), len(gotAUs)) {
 			if !bytes.Equal(gotAUs[i], wantAUs[i]) {
@@ -159,4 +174,21 @@ func TestH264UnpackerLoss(t *testing.T) {
 	if units != 2 || errs != 1 {
 		t.Fatalf("%d access units and %d errors after losing a fragment of one of 3, want 2 and 1", units, errs)
 	}
+}
+
+// avccNALUs splits an AVCC access unit into its NAL units.
+func avccNALUs(b []byte) ([][]byte, error) {
+	var out [][]byte
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return nil, errors.New("truncated length")
+		}
+		n := int(binary.BigEndian.Uint32(b))
+		if n == 0 || n > len(b)-4 {
+			return nil, fmt.Errorf("NAL unit length %d of %d bytes left", n, len(b)-4)
+		}
+		out = append(out, b[4:4+n])
+		b = b[4+n:]
+	}
+	return out, nil
 }

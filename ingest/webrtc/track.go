@@ -13,7 +13,6 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph265"
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtpvp9"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/vp9"
 	"github.com/pion/rtcp"
@@ -233,11 +232,13 @@ type inTrack struct {
 	// Packet reuse. pending are the packets given to the decoder since the
 	// last unit it returned: it may still hold slices of their payloads
 	// (fragments of a NALU, the NALUs of an access unit not yet complete).
-	// Once a unit is out (the session copies what it is given), only the
-	// packet that completed it may still be referred to: the decoders
-	// split access units at a new timestamp and keep that packet's NALUs
-	// for the next unit. So the others go back to free. Only the track's
-	// reading goroutine touches these.
+	// (The H.264 depacketizer copies every payload into the unit it
+	// gathers and holds none; the others may.) Once a unit is out (the
+	// session copies what it is given, or keeps the H.264 unit's own
+	// buffer), only the packet that completed it may still be referred
+	// to: the decoders split access units at a new timestamp and keep that
+	// packet's NALUs for the next unit. So the others go back to free.
+	// Only the track's reading goroutine touches these.
 	free, pending  []*packet
 	emitFn, dropFn func(*packet)
 	lostFn         func(int)
@@ -294,7 +295,8 @@ func newInTrack(p plan, sess *ingest.Session, tl *timeline, onLoss func(), onErr
 	var mk func() (func(*rtp.Packet) (any, error), error)
 	switch p.codec {
 	case codecH264:
-		// Our own depacketizer: no allocation per NAL unit (h264.go).
+		// Our own depacketizer: access units in AVCC form, in buffers
+		// the session takes over (h264.go).
 		mk = func() (func(*rtp.Packet) (any, error), error) {
 			d := newH264Unpacker()
 			return func(pkt *rtp.Packet) (any, error) {
@@ -478,7 +480,8 @@ func (t *inTrack) handle(p *packet) {
 		return
 	}
 	t.write(unit, pkt, ts, now)
-	// The session copied the unit: of the packets the decoder was given,
+	// The session has the unit (a copy, or for H.264 the unit's own
+	// buffer): of the packets the decoder was given,
 	// only this one may still be referred to.
 	t.releasePending()
 	t.keep(p)
@@ -491,8 +494,8 @@ func (t *inTrack) write(unit any, pkt *rtp.Packet, ts int64, now time.Time) {
 	random := true // every audio unit is
 	switch t.p.codec {
 	case codecH264:
-		au = unit.([][]byte)
-		random = h264.IsRandomAccess(au)
+		frame = unit.([]byte) // AVCC, ours to hand over
+		random = avccRandomAccess(frame)
 	case codecH265:
 		au = unit.([][]byte)
 		random = h265.IsRandomAccess(au)
@@ -521,7 +524,7 @@ func (t *inTrack) write(unit any, pkt *rtp.Packet, ts int64, now time.Time) {
 	at := ingest.Timing{Arrival: now, Reported: t.reported(pkt.SSRC, pkt.Timestamp)}
 	switch t.p.codec {
 	case codecH264:
-		t.sess.WriteH264(t.p.track, at, pts, au)
+		t.sess.WriteH264AVCC(t.p.track, at, pts, frame)
 	case codecH265:
 		t.sess.WriteH265(t.p.track, at, pts, au)
 	case codecAV1:

@@ -137,6 +137,7 @@ func NewTransport(cfg Config) (t *Transport, err error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
+	ir.Add(reuseAttributesFactory{}) // first: the innermost reader (attrs.go)
 	if err := webrtc.ConfigureNack(me, ir); err != nil {
 		return nil, err
 	}
