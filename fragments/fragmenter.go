@@ -146,7 +146,6 @@ type Fragmenter struct {
 	partStart  int64     // timeline start of the open part, ns
 	asked      bool      // a keyframe was requested for the open fragment
 	discontNxt bool
-	lastSize   int // bytes of the last fragment emitted: the next one's buffer is sized from it
 
 	// pending are parts whose video is complete, waiting for every audio
 	// track to pass their end: audio often arrives a little after the video
@@ -160,12 +159,9 @@ type openFrag struct {
 	ntp     time.Time
 	init    []byte
 	disc    bool
-	// buf is the fragment's data: its parts are marshalled one after the
-	// other into it, each handed on as a slice of it (OnPart), and the
-	// fragment is buf itself, so the parts are not copied again.
-	buf    []byte
-	parts  []PartInfo
-	tracks []TrackInfo
+	chunks  [][]byte
+	parts   []PartInfo
+	tracks  []TrackInfo
 }
 
 // pendingPart is a part whose end is known.
@@ -500,11 +496,9 @@ func (f *Fragmenter) buildPart(p *pendingPart) error {
 	}
 	if len(part.Tracks) > 0 {
 		f.seq++
-		fr.reserve(partSize(&part), f.lastSize)
-		start := len(fr.buf)
-		fr.buf = appendPart(fr.buf, &part)
-		data := fr.buf[start:len(fr.buf):len(fr.buf)]
+		data := marshalPart(&part)
 		info := PartInfo{Size: len(data), Duration: time.Duration(p.endNs - p.startNs), Independent: independent}
+		fr.chunks = append(fr.chunks, data)
 		fr.parts = append(fr.parts, info)
 		if f.opts.OnPart != nil {
 			f.opts.OnPart(&Part{Index: len(fr.parts) - 1, PartInfo: info, Data: data, Init: fr.init,
@@ -514,8 +508,17 @@ func (f *Fragmenter) buildPart(p *pendingPart) error {
 	if !p.last || len(fr.parts) == 0 {
 		return nil
 	}
-	data := fr.buf[:len(fr.buf):len(fr.buf)]
-	f.lastSize = len(data)
+	data := fr.chunks[0]
+	if len(fr.chunks) > 1 {
+		n := 0
+		for _, c := range fr.chunks {
+			n += len(c)
+		}
+		data = make([]byte, 0, n)
+		for _, c := range fr.chunks {
+			data = append(data, c...)
+		}
+	}
 	parts := fr.parts
 	if len(parts) == 1 {
 		parts = nil
@@ -524,24 +527,6 @@ func (f *Fragmenter) buildPart(p *pendingPart) error {
 		Init: fr.init, Data: data, Parts: parts, ProducerTime: fr.ntp, Duration: time.Duration(p.endNs - fr.startNs),
 		Discontinuity: fr.disc, Tracks: fr.tracks, Arrival: p.arrival,
 	})
-}
-
-// reserve makes room in the fragment's buffer for a part of n bytes. The
-// first part sizes the buffer for the whole fragment, guessed from the size
-// of the one before (last, 0 for none) with a quarter to spare; a fragment
-// that outgrows it moves to a buffer twice the size (the parts handed on
-// keep the old one, which they alone then refer to).
-func (fr *openFrag) reserve(n, last int) {
-	if cap(fr.buf)-len(fr.buf) >= n {
-		return
-	}
-	size := max(len(fr.buf)+n, 2*cap(fr.buf))
-	if fr.buf == nil {
-		size = max(n, last+last/4)
-	}
-	b := make([]byte, len(fr.buf), size)
-	copy(b, fr.buf)
-	fr.buf = b
 }
 
 // addTrack accounts a part's track in its fragment's summary.

@@ -2,7 +2,6 @@ package fragments
 
 import (
 	"encoding/binary"
-	"slices"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 )
@@ -14,14 +13,45 @@ import (
 // buffers; at a fragment a second per camera that was the largest cost of
 // ingest. TestMarshalPartMatchesMediacommon holds the two byte-identical.
 func marshalPart(p *fmp4.Part) []byte {
-	return appendPart(nil, p)
-}
-
-// appendPart is marshalPart onto the end of dst. dst grows (a new array)
-// only when its capacity is short of partSize(p).
-func appendPart(dst []byte, p *fmp4.Part) []byte {
-	moofSize, data := partLayout(p)
-	b := slices.Grow(dst, moofSize+8+data)
+	const (
+		trunDataOffset = 0x01
+		trunDuration   = 0x100
+		trunSize       = 0x200
+		trunFlags      = 0x400
+		trunCTO        = 0x800
+		nonSync        = 1 << 16
+	)
+	trunFlagsOf := func(t *fmp4.PartTrack) uint32 {
+		f := uint32(trunDataOffset | trunDuration | trunSize)
+		for _, s := range t.Samples {
+			if s.IsNonSyncSample {
+				f |= trunFlags
+			}
+			if s.PTSOffset != 0 {
+				f |= trunCTO
+			}
+		}
+		return f
+	}
+	entrySize := func(f uint32) int {
+		n := 8
+		if f&trunFlags != 0 {
+			n += 4
+		}
+		if f&trunCTO != 0 {
+			n += 4
+		}
+		return n
+	}
+	moofSize := 8 + 16
+	data := 0
+	for _, t := range p.Tracks {
+		moofSize += 8 + 16 + 20 + 20 + len(t.Samples)*entrySize(trunFlagsOf(t))
+		for _, s := range t.Samples {
+			data += len(s.Payload)
+		}
+	}
+	b := make([]byte, 0, moofSize+8+data)
 	box := func(size int, typ string) {
 		b = binary.BigEndian.AppendUint32(b, uint32(size))
 		b = append(b, typ...)
@@ -33,7 +63,7 @@ func appendPart(dst []byte, p *fmp4.Part) []byte {
 	offset := moofSize + 8 // first byte of the mdat payload, from the moof start
 	for _, t := range p.Tracks {
 		f := trunFlagsOf(t)
-		trunSize := 20 + len(t.Samples)*trunEntrySize(f)
+		trunSize := 20 + len(t.Samples)*entrySize(f)
 		box(8+16+20+trunSize, "traf")
 		box(16, "tfhd")
 		b = binary.BigEndian.AppendUint32(b, 0x020000) // default-base-is-moof
@@ -48,7 +78,7 @@ func appendPart(dst []byte, p *fmp4.Part) []byte {
 		for _, s := range t.Samples {
 			b = binary.BigEndian.AppendUint32(b, s.Duration)
 			b = binary.BigEndian.AppendUint32(b, uint32(len(s.Payload)))
-			if f&trunSampleFlags != 0 {
+			if f&trunFlags != 0 {
 				var sf uint32
 				if s.IsNonSyncSample {
 					sf = nonSync
@@ -68,60 +98,4 @@ func appendPart(dst []byte, p *fmp4.Part) []byte {
 		}
 	}
 	return b
-}
-
-// trun flags (ISO/IEC 14496-12 8.8.8) and the sample flag of a non-sync
-// sample.
-const (
-	trunDataOffset  = 0x01
-	trunDuration    = 0x100
-	trunSampleSize  = 0x200
-	trunSampleFlags = 0x400
-	trunCTO         = 0x800
-	nonSync         = 1 << 16
-)
-
-// trunFlagsOf is the flags of a track's trun: sample flags and composition
-// offsets only when some sample needs them.
-func trunFlagsOf(t *fmp4.PartTrack) uint32 {
-	f := uint32(trunDataOffset | trunDuration | trunSampleSize)
-	for _, s := range t.Samples {
-		if s.IsNonSyncSample {
-			f |= trunSampleFlags
-		}
-		if s.PTSOffset != 0 {
-			f |= trunCTO
-		}
-	}
-	return f
-}
-
-// trunEntrySize is the size of one trun sample entry with flags f.
-func trunEntrySize(f uint32) int {
-	n := 8
-	if f&trunSampleFlags != 0 {
-		n += 4
-	}
-	if f&trunCTO != 0 {
-		n += 4
-	}
-	return n
-}
-
-// partLayout is the size of a part's moof and of its mdat payload.
-func partLayout(p *fmp4.Part) (moofSize, data int) {
-	moofSize = 8 + 16
-	for _, t := range p.Tracks {
-		moofSize += 8 + 16 + 20 + 20 + len(t.Samples)*trunEntrySize(trunFlagsOf(t))
-		for _, s := range t.Samples {
-			data += len(s.Payload)
-		}
-	}
-	return moofSize, data
-}
-
-// partSize is the marshalled size of a part.
-func partSize(p *fmp4.Part) int {
-	moof, data := partLayout(p)
-	return moof + 8 + data
 }
