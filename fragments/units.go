@@ -57,20 +57,20 @@ const (
 // unitFeed is a stream's unit feed.
 type unitFeed struct {
 	mu     sync.Mutex
-	epoch  uint64        // publisher sessions so far
-	on     bool          // a publisher is connected
-	tracks []Track       // codecs of the publisher, parameters from its latest keyframe
-	gop    []Unit        // units since the latest video keyframe (or recent audio), while caching
-	gopLen int           // bytes in gop
+	epoch  uint64  // publisher sessions so far
+	on     bool    // a publisher is connected
+	tracks []Track // codecs of the publisher, parameters from its latest keyframe
+	gop    []Unit  // units since the latest video keyframe (or recent audio), while caching
+	gopLen int     // bytes in gop
 	// caching says whether the GOP in progress is kept: decided at each
 	// keyframe, true while there are readers or warmUntil is ahead.
 	caching   bool
 	warmUntil time.Time
-	keyframe  func() // asks the publisher for a keyframe; nil when it cannot
-	ready  bool          // a keyframe (or, audio only, a unit) was seen
-	wake   chan struct{} // closed when ready or the publisher changes
-	subs   map[*UnitSubscription]struct{}
-	video  int // index of the video track whose keyframes start the cache; -1 when audio only
+	keyframe  func()        // asks the publisher for a keyframe; nil when it cannot
+	ready     bool          // a keyframe (or, audio only, a unit) was seen
+	wake      chan struct{} // closed when ready or the publisher changes
+	subs      map[*UnitSubscription]struct{}
+	video     int // index of the video track whose keyframes start the cache; -1 when audio only
 }
 
 // UnitSubscription is a reader of a stream's unit feed.
