@@ -12,12 +12,8 @@ import (
 
 // The unit feed: the access units of the current publisher, handed to live
 // readers (WHEP, RTSP re-serve) as they arrive, without waiting for a part
-// or a fragment. While the stream is watched (a reader now, or one within
-// warmFor) it keeps the units since the latest keyframe, so a reader that
-// joins starts with a picture at once. A stream nobody watches keeps none
-// (a GOP of a 2 Mbit/s camera is half a megabyte, for each of perhaps
-// hundreds of recorded cameras): its first reader starts at the next
-// keyframe, which the publisher is asked for when its protocol can.
+// or a fragment. It keeps the units since the latest keyframe, so a reader
+// that joins starts with a picture at once.
 
 // Unit is one access unit of a live stream as the fragmenter accepted it.
 type Unit struct {
@@ -49,28 +45,20 @@ const (
 	gopMaxUnits  = 2048
 	gopMaxBytes  = 16 << 20
 	waitKeyframe = 15 * time.Second
-	// warmFor is how long after its last reader joined a stream keeps
-	// caching the units since the latest keyframe.
-	warmFor = 10 * time.Minute
 )
 
 // unitFeed is a stream's unit feed.
 type unitFeed struct {
 	mu     sync.Mutex
-	epoch  uint64  // publisher sessions so far
-	on     bool    // a publisher is connected
-	tracks []Track // codecs of the publisher, parameters from its latest keyframe
-	gop    []Unit  // units since the latest video keyframe (or recent audio), while caching
-	gopLen int     // bytes in gop
-	// caching says whether the GOP in progress is kept: decided at each
-	// keyframe, true while there are readers or warmUntil is ahead.
-	caching   bool
-	warmUntil time.Time
-	keyframe  func()        // asks the publisher for a keyframe; nil when it cannot
-	ready     bool          // a keyframe (or, audio only, a unit) was seen
-	wake      chan struct{} // closed when ready or the publisher changes
-	subs      map[*UnitSubscription]struct{}
-	video     int // index of the video track whose keyframes start the cache; -1 when audio only
+	epoch  uint64        // publisher sessions so far
+	on     bool          // a publisher is connected
+	tracks []Track       // codecs of the publisher, parameters from its latest keyframe
+	gop    []Unit        // units since the latest video keyframe (or recent audio)
+	gopLen int           // bytes in gop
+	ready  bool          // a keyframe (or, audio only, a unit) was seen
+	wake   chan struct{} // closed when ready or the publisher changes
+	subs   map[*UnitSubscription]struct{}
+	video  int // index of the video track whose keyframes start the cache; -1 when audio only
 }
 
 // UnitSubscription is a reader of a stream's unit feed.
@@ -87,7 +75,6 @@ type UnitSubscription struct {
 	done    chan struct{}
 	closeMu sync.Once
 	skip    bool // dropping units until the next keyframe (run under feed.mu)
-	cold    bool // skipping because nothing was cached, not because it read slowly
 	dropped atomic.Int64
 }
 
@@ -113,15 +100,13 @@ func (s *UnitSubscription) Close() {
 func (s *UnitSubscription) end() { s.closeMu.Do(func() { close(s.done) }) }
 
 // start begins a publisher session with its tracks (codec parameters may
-// come with the first keyframe); keyframe, when not nil, asks the
-// publisher for one.
-func (f *unitFeed) start(tracks []Track, keyframe func()) {
+// come with the first keyframe).
+func (f *unitFeed) start(tracks []Track) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.endLocked()
 	f.epoch++
 	f.on = true
-	f.keyframe = keyframe
 	f.tracks = make([]Track, len(tracks))
 	f.video = -1
 	for i, t := range tracks {
@@ -145,8 +130,8 @@ func (f *unitFeed) endLocked() {
 		s.end()
 	}
 	f.subs = nil
-	f.gop, f.gopLen, f.ready, f.caching = nil, 0, false, false
-	f.tracks, f.keyframe = nil, nil
+	f.gop, f.gopLen, f.ready = nil, 0, false
+	f.tracks = nil
 	if f.wake != nil {
 		close(f.wake)
 		f.wake = nil
@@ -167,8 +152,7 @@ func (f *unitFeed) add(u Unit, codec codecs.Codec) {
 	}
 	switch {
 	case key && f.video >= 0:
-		f.gop, f.gopLen = nil, 0
-		f.caching = len(f.subs) > 0 || time.Now().Before(f.warmUntil)
+		f.gop, f.gopLen = f.gop[:0:0], 0
 		if !f.ready {
 			f.ready = true
 			if f.wake != nil {
@@ -177,7 +161,7 @@ func (f *unitFeed) add(u Unit, codec codecs.Codec) {
 			}
 		}
 	case !f.ready && f.video < 0:
-		f.ready, f.caching = true, true // audio only: about a second, little memory
+		f.ready = true
 		if f.wake != nil {
 			close(f.wake)
 			f.wake = nil
@@ -193,19 +177,17 @@ func (f *unitFeed) add(u Unit, codec codecs.Codec) {
 			f.gopLen += len(g.Data)
 		}
 	}
-	if f.caching && len(f.gop) < gopMaxUnits && f.gopLen+len(u.Data) <= gopMaxBytes {
+	if len(f.gop) < gopMaxUnits && f.gopLen+len(u.Data) <= gopMaxBytes {
 		f.gop = append(f.gop, u)
 		f.gopLen += len(u.Data)
 	}
 	for s := range f.subs {
 		if s.skip {
 			if !key {
-				if !s.cold {
-					s.dropped.Add(1)
-				}
+				s.dropped.Add(1)
 				continue
 			}
-			s.skip, s.cold = false, false
+			s.skip = false
 		}
 		select {
 		case s.c <- u:
@@ -231,12 +213,6 @@ func (f *unitFeed) subscribe(ctx context.Context) (*UnitSubscription, error) {
 		}
 		if f.ready {
 			s := &UnitSubscription{f: f, Epoch: f.epoch, c: make(chan Unit, unitQueue+len(f.gop)), done: make(chan struct{})}
-			f.warmUntil = time.Now().Add(warmFor)
-			var ask func()
-			if !f.caching {
-				// Nothing cached: start at the next keyframe, asked for now.
-				s.skip, s.cold, ask = true, true, f.keyframe
-			}
 			s.Tracks = make([]Track, len(f.tracks))
 			for i, t := range f.tracks {
 				s.Tracks[i] = Track{Codec: copyCodec(t.Codec), ClockRate: t.ClockRate}
@@ -249,9 +225,6 @@ func (f *unitFeed) subscribe(ctx context.Context) (*UnitSubscription, error) {
 			}
 			f.subs[s] = struct{}{}
 			f.mu.Unlock()
-			if ask != nil {
-				ask()
-			}
 			return s, nil
 		}
 		if f.wake == nil {
@@ -278,10 +251,8 @@ func (st *Stream) SubscribeUnits(ctx context.Context) (*UnitSubscription, error)
 }
 
 // StartUnits begins the unit feed of a publisher session with its tracks;
-// the ingest session calls it when it takes the publisher slot, with a
-// function asking the publisher for a keyframe when the protocol can (nil
-// otherwise), for a first reader that finds nothing cached.
-func (st *Stream) StartUnits(tracks []Track, keyframe func()) { st.feed.start(tracks, keyframe) }
+// the ingest session calls it when it takes the publisher slot.
+func (st *Stream) StartUnits(tracks []Track) { st.feed.start(tracks) }
 
 // StopUnits ends the unit feed of the publisher session.
 func (st *Stream) StopUnits() { st.feed.stop() }

@@ -174,7 +174,7 @@ func (m *Manager) Start(req Request) (*Session, error) {
 		release()
 		return nil, err
 	}
-	st.StartUnits(req.Tracks, req.RequestKeyframe)
+	st.StartUnits(req.Tracks)
 	m.mu.Lock()
 	m.sessions[id] = s
 	m.mu.Unlock()

@@ -120,8 +120,7 @@ type liveReader struct {
 	remote  string
 	medias  map[*description.Media]bool // the medias it set up
 	playing bool
-	waitKey bool  // it lost packets, or joined with nothing cached: nothing until the next keyframe
-	needSR  bool  // it has had no sender report yet (it played before any unit came)
+	waitKey bool  // it lost packets: nothing until the next keyframe
 	dropped int64 // packets it could not take
 	losses  int64 // times it fell behind
 }
@@ -371,16 +370,6 @@ func (s *Server) send(ls *liveStream, u fragments.Unit) {
 			}
 			r.waitKey = false
 		}
-		if r.needSR {
-			// It played before any unit came: sender reports before its
-			// first packets, as for every other reader.
-			r.needSR = false
-			for m, sr := range ls.senderReportsLocked() {
-				if r.medias[m] {
-					ss.WritePacketRTCP(m, sr) //nolint:errcheck // as for packets: the writer takes it or the session is gone
-				}
-			}
-		}
 		if !r.medias[o.media] {
 			continue
 		}
@@ -527,9 +516,7 @@ func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, 
 	// The session's writer holds these until the answer has gone: sender
 	// reports first, so that a player times the very first packets as
 	// it will all others, then the packets since the latest keyframe.
-	srs := ls.senderReportsLocked()
-	r.needSR = srs == nil
-	for m, sr := range srs {
+	for m, sr := range ls.senderReportsLocked() {
 		if r.medias[m] {
 			ctx.Session.WritePacketRTCP(m, sr) //nolint:errcheck // as for packets: the writer takes it or the session is gone
 		}
