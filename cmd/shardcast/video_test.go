@@ -37,7 +37,11 @@ func checkFragments(t *testing.T, srv *testServer, stream string, seconds int, t
 			t.Fatalf("fragment numbers not contiguous: %s after %s", *f.FragmentNumber, *prev.FragmentNumber)
 		}
 		if f.ProducerTimestamp.Before(*prev.ProducerTimestamp) || f.ServerTimestamp.Before(*prev.ServerTimestamp) {
-			t.Fatalf("fragment %d timestamps go backwards", i)
+			var dump strings.Builder
+			for j, g := range listed {
+				fmt.Fprintf(&dump, "%d: producer %s server %s %d ms\n", j, g.ProducerTimestamp.Format("15:04:05.000"), g.ServerTimestamp.Format("15:04:05.000"), g.FragmentLengthInMilliseconds)
+			}
+			t.Fatalf("fragment %d timestamps go backwards:\n%s", i, dump.String())
 		}
 		if f.FragmentSizeInBytes <= 0 {
 			t.Fatalf("fragment %d has size %d", i, f.FragmentSizeInBytes)
