@@ -1,6 +1,10 @@
 package ingest
 
-import "time"
+import (
+	"time"
+
+	"github.com/pion/rtcp"
+)
 
 // Timing is what a protocol knows of when a unit was made and received.
 type Timing struct {
@@ -66,4 +70,48 @@ func earlier(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// SenderReport is what an RTCP sender report says (RFC 3550 6.4.1): the
+// sender's wall clock at an RTP timestamp of one of its streams. Every RTP
+// front end (RTSP, WebRTC) reads producer time from it.
+type SenderReport struct {
+	SSRC uint32
+	NTP  time.Time // the sender's wall clock
+	RTP  uint32    // at this RTP timestamp
+}
+
+// ReportOf decodes an RTCP sender report.
+func ReportOf(sr *rtcp.SenderReport) *SenderReport {
+	return &SenderReport{SSRC: sr.SSRC, NTP: NTPTime(sr.NTPTime), RTP: sr.RTPTime}
+}
+
+// TimeOf is the sender's wall-clock time of RTP timestamp ts of a stream
+// clocked at rate; zero when r is nil or of another stream. RTP timestamps
+// wrap: the nearer way round is taken.
+func (r *SenderReport) TimeOf(ssrc, ts uint32, rate int64) time.Time {
+	if r == nil || r.SSRC != ssrc || rate <= 0 {
+		return time.Time{}
+	}
+	ticks := int64(int32(ts - r.RTP))
+	return r.NTP.Add(time.Duration(ticks/rate)*time.Second + time.Duration(ticks%rate*int64(time.Second)/rate))
+}
+
+// unixToNTP is the seconds from 1900 (NTP's epoch) to 1970.
+const unixToNTP = 2208988800
+
+// NTPTime decodes a 64-bit NTP timestamp (RFC 3550 4: seconds since 1900,
+// then a binary fraction of a second). gortsplib's own PacketNTP reads the
+// low half as nanoseconds, which puts a standard sender (ffmpeg) up to
+// 3.3 s late.
+func NTPTime(v uint64) time.Time {
+	return time.Unix(int64(v>>32)-unixToNTP, int64((v&0xffffffff)*1e9>>32))
+}
+
+// NTPStamp encodes t as a 64-bit NTP timestamp.
+func NTPStamp(t time.Time) uint64 {
+	ns := t.UnixNano()
+	sec := uint64(ns/1e9) + unixToNTP
+	frac := uint64(ns%1e9) << 32 / 1e9
+	return sec<<32 | frac
 }

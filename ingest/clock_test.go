@@ -115,3 +115,16 @@ func TestClockSlowMediaFollowed(t *testing.T) {
 		t.Errorf("after 2 minutes, stamps lag arrival by %v", lag)
 	}
 }
+
+// Sender reports carry NTP time with a binary fraction (RFC 3550), as
+// ffmpeg writes it: 0x80000000 is half a second; encoding goes back.
+func TestNTPTime(t *testing.T) {
+	want := time.Date(2030, 6, 1, 12, 0, 0, 500_000_000, time.UTC)
+	v := uint64(want.Unix()+2208988800)<<32 | 0x80000000
+	if got := NTPTime(v); !got.Equal(want) {
+		t.Fatalf("NTPTime = %v, want %v", got.UTC(), want)
+	}
+	if got := NTPStamp(want); got != v {
+		t.Fatalf("NTPStamp = %#x, want %#x", got, v)
+	}
+}

@@ -66,11 +66,6 @@ func frameNumber(avcc []byte) (int, bool) {
 	return 0, false
 }
 
-// ntpTimestamp is t as an RTCP NTP timestamp.
-func ntpTimestamp(t time.Time) uint64 {
-	return uint64(t.Unix()+2208988800)<<32 | uint64(t.Nanosecond())<<32/1e9
-}
-
 // avPublisher is a pion WHIP publisher of H.264 video and Opus audio with
 // RTP timestamp bases of its choosing and its own sender reports: they say
 // that audio packet k was captured skew after video frame k/2.
@@ -176,10 +171,10 @@ func (p *avPublisher) send(t *testing.T, clip [][]byte, d, skew time.Duration) {
 		}
 		var srs []rtcp.Packet
 		if at >= 500*time.Millisecond && (n-25)%50 == 0 {
-			srs = append(srs, &rtcp.SenderReport{SSRC: p.videoSSRC, NTPTime: ntpTimestamp(t0.Add(at)), RTPTime: avVideoBase + uint32(n*1800)})
+			srs = append(srs, &rtcp.SenderReport{SSRC: p.videoSSRC, NTPTime: ntpTime(t0.Add(at)), RTPTime: avVideoBase + uint32(n*1800)})
 		}
 		if at >= 2*time.Second && (n-100)%50 == 0 {
-			srs = append(srs, &rtcp.SenderReport{SSRC: p.audioSSRC, NTPTime: ntpTimestamp(t0.Add(skew + at)), RTPTime: avAudioBase + uint32(n*960)})
+			srs = append(srs, &rtcp.SenderReport{SSRC: p.audioSSRC, NTPTime: ntpTime(t0.Add(skew + at)), RTPTime: avAudioBase + uint32(n*960)})
 		}
 		if len(srs) > 0 {
 			if err := p.pc.WriteRTCP(srs); err != nil {

@@ -30,45 +30,20 @@ type binding struct {
 	media  *description.Media
 	format format.Format
 	track  int
-	report atomic.Pointer[senderReport] // the sender's latest RTCP sender report
-}
-
-// senderReport is what an RTCP sender report says: the sender's wall
-// clock at an RTP timestamp of its stream.
-type senderReport struct {
-	ssrc uint32
-	ntp  time.Time
-	rtp  uint32
-}
-
-// ntpToTime decodes the 64-bit NTP timestamp of a sender report (RFC 3550
-// 6.4.1: seconds since 1900, then a binary fraction of a second).
-// gortsplib's own PacketNTP reads the low half as nanoseconds instead,
-// which puts a standard sender (ffmpeg) up to 3.3 s late.
-func ntpToTime(v uint64) time.Time {
-	const unixToNTP = 2208988800 // seconds from 1900 to 1970
-	sec := int64(v>>32) - unixToNTP
-	frac := int64((v & 0xffffffff) * 1e9 >> 32)
-	return time.Unix(sec, frac)
+	report atomic.Pointer[ingest.SenderReport] // the sender's latest RTCP sender report
 }
 
 // onRTCP keeps the sender reports of the binding's media.
 func (b *binding) onRTCP(pkt rtcp.Packet) {
 	if sr, ok := pkt.(*rtcp.SenderReport); ok {
-		b.report.Store(&senderReport{ssrc: sr.SSRC, ntp: ntpToTime(sr.NTPTime), rtp: sr.RTPTime})
+		b.report.Store(ingest.ReportOf(sr))
 	}
 }
 
 // reported is the sender's wall-clock time of an RTP packet, from its
 // latest sender report (zero before one came).
 func (b *binding) reported(pkt *rtp.Packet) time.Time {
-	r := b.report.Load()
-	if r == nil || r.ssrc != pkt.SSRC {
-		return time.Time{}
-	}
-	ticks := int64(int32(pkt.Timestamp - r.rtp)) // RTP timestamps wrap: the nearer way round
-	rate := int64(b.format.ClockRate())
-	return r.ntp.Add(time.Duration(ticks/rate)*time.Second + time.Duration(ticks%rate*int64(time.Second)/rate))
+	return b.report.Load().TimeOf(pkt.SSRC, pkt.Timestamp, int64(b.format.ClockRate()))
 }
 
 // bind picks, per media, the first format shardcast can store.

@@ -9,16 +9,6 @@ import (
 	"github.com/pion/rtp"
 )
 
-// Sender reports carry NTP time with a binary fraction (RFC 3550), as
-// ffmpeg writes it: 0x80000000 is half a second.
-func TestNTPToTime(t *testing.T) {
-	want := time.Date(2030, 6, 1, 12, 0, 0, 500_000_000, time.UTC)
-	v := uint64(want.Unix()+2208988800)<<32 | 0x80000000
-	if got := ntpToTime(v); !got.Equal(want) {
-		t.Fatalf("ntpToTime = %v, want %v", got.UTC(), want)
-	}
-}
-
 // A packet's reported time counts from the latest sender report of its
 // SSRC, in the format's clock, across RTP timestamp wrap-around.
 func TestReportedTime(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/shardcast/shardcast/fragments"
+	"github.com/shardcast/shardcast/ingest"
 	"github.com/shardcast/shardcast/playback/rtpout"
 )
 
@@ -421,7 +422,7 @@ func (ls *liveStream) senderReportsLocked() map[*description.Media]*rtcp.SenderR
 		}
 		rate := o.pk.ClockRate()
 		ticks := int64(d/time.Second)*rate + int64(d%time.Second)*rate/int64(time.Second)
-		out[o.media] = &rtcp.SenderReport{SSRC: ls.ssrc[o.media], NTPTime: ntpTime(ls.latest), RTPTime: o.pk.Timestamp(ticks),
+		out[o.media] = &rtcp.SenderReport{SSRC: ls.ssrc[o.media], NTPTime: ingest.NTPStamp(ls.latest), RTPTime: o.pk.Timestamp(ticks),
 			PacketCount: ls.last[i].packets, OctetCount: ls.last[i].octets}
 	}
 	return out
@@ -430,16 +431,6 @@ func (ls *liveStream) senderReportsLocked() map[*description.Media]*rtcp.SenderR
 // mediaTime converts ticks of a clock of rate to a duration.
 func mediaTime(ticks, rate int64) time.Duration {
 	return time.Duration(ticks/rate)*time.Second + time.Duration(ticks%rate*int64(time.Second)/rate)
-}
-
-// ntpTime encodes a time as a 64-bit NTP timestamp (RFC 3550 4: seconds
-// since 1900, then a binary fraction of a second).
-func ntpTime(t time.Time) uint64 {
-	const unixToNTP = 2208988800
-	ns := t.UnixNano()
-	sec := uint64(ns/1e9) + unixToNTP
-	frac := uint64(ns%1e9) << 32 / 1e9
-	return sec<<32 | frac
 }
 
 // OnDescribe answers readers with the live stream's description.

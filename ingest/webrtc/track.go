@@ -198,7 +198,7 @@ type inTrack struct {
 	tsAbs  int64 // unwrapped timestamp of tsLast
 	origin int64 // timeline ticks of the track's first timestamp, minus it
 
-	report atomic.Pointer[senderReport]
+	report atomic.Pointer[ingest.SenderReport]
 
 	// Alignment by sender reports (see timeline and align). shift is added
 	// to the track's timestamps (ticks); want is the shift the latest
@@ -206,14 +206,14 @@ type inTrack struct {
 	ssrc         uint32
 	shift, want  int64
 	wantSet      bool
-	aligned      bool          // a shift from sender reports was applied
-	usedReport   *senderReport // the reports the latest want came from
+	aligned      bool                 // a shift from sender reports was applied
+	usedReport   *ingest.SenderReport // the reports the latest want came from
 	usedRef      *int64
-	published    *senderReport // the reference track: its report last published
-	started      bool          // a unit was handed on
-	lastPTS      int64         // of the latest unit handed on
-	alignRefused bool          // an implausible shift was logged
-	log          *slog.Logger  // the session's (nil: none)
+	published    *ingest.SenderReport // the reference track: its report last published
+	started      bool                 // a unit was handed on
+	lastPTS      int64                // of the latest unit handed on
+	alignRefused bool                 // an implausible shift was logged
+	log          *slog.Logger         // the session's (nil: none)
 
 	// Video loss handling: after a loss, packets of the damaged frames are
 	// dropped, and units until the next keyframe.
@@ -246,37 +246,18 @@ type inTrack struct {
 	units, lostPackets, droppedFrames atomic.Int64
 }
 
-// senderReport is the sender's wall clock at an RTP timestamp (RTCP SR).
-type senderReport struct {
-	ssrc uint32
-	ntp  time.Time
-	rtp  uint32
-}
-
-// ntpTime decodes an RTCP NTP timestamp (RFC 3550 4: seconds since 1900
-// and a binary fraction).
-func ntpTime(v uint64) time.Time {
-	const epochDelta = 2208988800
-	return time.Unix(int64(v>>32)-epochDelta, int64((v&0xffffffff)*1e9>>32))
-}
-
 // onRTCP takes the sender reports of the track's media SSRC (mediaSSRC,
 // when known: a report on a repair stream would replace it otherwise).
 func (t *inTrack) onRTCP(pkts []rtcp.Packet, mediaSSRC uint32) {
 	for _, p := range pkts {
 		if sr, ok := p.(*rtcp.SenderReport); ok && (mediaSSRC == 0 || sr.SSRC == mediaSSRC) {
-			t.report.Store(&senderReport{ssrc: sr.SSRC, ntp: ntpTime(sr.NTPTime), rtp: sr.RTPTime})
+			t.report.Store(ingest.ReportOf(sr))
 		}
 	}
 }
 
 func (t *inTrack) reported(ssrc, ts uint32) time.Time {
-	r := t.report.Load()
-	if r == nil || r.ssrc != ssrc {
-		return time.Time{}
-	}
-	ticks := int64(int32(ts - r.rtp))
-	return r.ntp.Add(time.Duration(ticks/int64(t.rate))*time.Second + time.Duration(ticks%int64(t.rate)*int64(time.Second)/int64(t.rate)))
+	return t.report.Load().TimeOf(ssrc, ts, int64(t.rate))
 }
 
 // unitOrError makes a decoder's answer an interface that is nil without a
@@ -602,14 +583,14 @@ func (t *inTrack) align(ts int64, random bool) {
 
 // clockOffset is the track's timeline (before its shift) minus the
 // sender's wall clock at a sender report, in nanoseconds.
-func (t *inTrack) clockOffset(r *senderReport) (int64, bool) {
-	if !t.tsSet || r.ssrc != t.ssrc {
+func (t *inTrack) clockOffset(r *ingest.SenderReport) (int64, bool) {
+	if !t.tsSet || r.SSRC != t.ssrc {
 		return 0, false
 	}
-	ticks := t.tsAbs + int64(int32(r.rtp-t.tsLast)) + t.origin
+	ticks := t.tsAbs + int64(int32(r.RTP-t.tsLast)) + t.origin
 	rate := int64(t.rate)
 	ns := ticks/rate*int64(time.Second) + ticks%rate*int64(time.Second)/rate
-	return ns - r.ntp.UnixNano(), true
+	return ns - r.NTP.UnixNano(), true
 }
 
 func durationTicks(d time.Duration, rate int) int64 {
