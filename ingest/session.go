@@ -17,6 +17,13 @@ import (
 	"github.com/shardcast/shardcast/fragments"
 )
 
+// Actions a front end asks its access check about for a publisher and a
+// reader of live media, named as IAM names them (as web/awsapi does).
+const (
+	ActionPublish = "kinesisvideo:PutMedia"
+	ActionRead    = "kinesisvideo:GetMedia"
+)
+
 // Errors of Start; check them with errors.Is.
 var (
 	ErrNoStream = errors.New("ingest: no such video stream")

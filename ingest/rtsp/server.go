@@ -53,11 +53,10 @@ type Server struct {
 	closed  bool
 }
 
-// Actions the server asks its Guard about, named as IAM names them (and as
-// web/awsapi does).
+// The actions the server asks its Guard about.
 const (
-	ActionPublish = "kinesisvideo:PutMedia"
-	ActionRead    = "kinesisvideo:GetMedia"
+	ActionPublish = ingest.ActionPublish
+	ActionRead    = ingest.ActionRead
 )
 
 // Guard is the server's view of the credentials and of the one decision on

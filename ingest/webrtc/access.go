@@ -4,13 +4,14 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+
+	"github.com/shardcast/shardcast/ingest"
 )
 
-// Actions Access decides on, named as IAM names them (as web/awsapi and
-// ingest/rtsp do).
+// The actions Access decides on.
 const (
-	ActionPublish = "kinesisvideo:PutMedia"
-	ActionRead    = "kinesisvideo:GetMedia"
+	ActionPublish = ingest.ActionPublish
+	ActionRead    = ingest.ActionRead
 )
 
 // Access decides who may publish (WHIP) and read (WHEP), in one place.
