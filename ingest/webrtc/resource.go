@@ -132,11 +132,7 @@ func (h *Handler) ServeOffer(w http.ResponseWriter, r *http.Request, kind, strea
 		httpError(w, http.StatusMethodNotAllowed, "POST an SDP offer (Content-Type: application/sdp)")
 		return
 	}
-	action := ActionPublish
-	if kind == KindWHEP {
-		action = ActionRead
-	}
-	if !h.cfg.Access.Allow(w, r, action, stream) {
+	if !h.allow(w, r, kind, stream) {
 		return
 	}
 	if kind == KindWHEP && h.cfg.Play == nil {
@@ -267,6 +263,16 @@ func (h *Handler) publish(r *http.Request, stream string, desc *sdp.SessionDescr
 	return p, answer, nil
 }
 
+// allow is the access check of a request on a stream: publishing for
+// WHIP, reading for WHEP.
+func (h *Handler) allow(w http.ResponseWriter, r *http.Request, kind, stream string) bool {
+	action := ActionPublish
+	if kind == KindWHEP {
+		action = ActionRead
+	}
+	return h.cfg.Access.Allow(w, r, action, stream)
+}
+
 // ServeResource serves the session resource /{kind}/{stream}/{id}: PATCH
 // (trickle ICE, ICE restart), DELETE, OPTIONS.
 func (h *Handler) ServeResource(w http.ResponseWriter, r *http.Request, kind, stream, id string) {
@@ -276,11 +282,7 @@ func (h *Handler) ServeResource(w http.ResponseWriter, r *http.Request, kind, st
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	action := ActionPublish
-	if kind == KindWHEP {
-		action = ActionRead
-	}
-	if !h.cfg.Access.Allow(w, r, action, stream) {
+	if !h.allow(w, r, kind, stream) {
 		return
 	}
 	h.mu.Lock()
