@@ -395,10 +395,6 @@ func (s *server) startWebRTC() error {
 				signed := ""
 				if action == awsapi.ActionRead {
 					signed = "/hls/" + stream + "/index.m3u8"
-					// That query was presigned for a GET of the playlist;
-					// the POST, PATCH and DELETE of WHEP carry it as is.
-					r = r.Clone(r.Context())
-					r.Method = http.MethodGet
 				}
 				_, ok := auth.Allow(w, r, action, stream, signed)
 				return ok

@@ -105,8 +105,16 @@ func (a *Auth) readerIdentity(r *http.Request, signedPath string) (string, error
 	}
 	if r.URL.Query().Has("X-Amz-Signature") || r.URL.Query().Has("X-Amz-Algorithm") {
 		who, err := a.verifyPresigned(r, r.URL.Path)
-		if err != nil && signedPath != "" && signedPath != r.URL.Path {
-			if w2, err2 := a.verifyPresigned(r, signedPath); err2 == nil {
+		if err != nil && signedPath != "" && (signedPath != r.URL.Path || r.Method != http.MethodGet) {
+			// signedPath is a playlist, presigned for a GET: a request of
+			// another path or method (WHEP's POST, PATCH and DELETE) that
+			// carries its query is checked as that GET.
+			get := r
+			if r.Method != http.MethodGet {
+				get = r.Clone(r.Context())
+				get.Method = http.MethodGet
+			}
+			if w2, err2 := a.verifyPresigned(get, signedPath); err2 == nil {
 				return w2, nil
 			}
 		}
