@@ -1,6 +1,7 @@
 package datastreams
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -91,7 +92,7 @@ type shardRT struct {
 	info       index.Shard
 	start, end hashKey
 	createdSec int64
-	log        shard.Log
+	log        *shard.SealedLog
 	limits     *shardLimits
 }
 
@@ -365,7 +366,7 @@ func (e *Engine) closeStreams() {
 // that is not past the retention period.
 func (e *Engine) trimHorizon(s *shardRT, meta *index.Stream) (uint64, error) {
 	cutoff := e.cfg.Now().Add(-time.Duration(meta.RetentionHours) * time.Hour).UnixNano()
-	return s.log.SeekTime(cutoff)
+	return s.log.SeekTime(context.TODO(), cutoff)
 }
 
 // StorageStats sums the counters of every durable shard log.
@@ -375,7 +376,7 @@ func (e *Engine) StorageStats() shard.Stats {
 	defer e.mu.RUnlock()
 	for _, st := range e.streams {
 		for _, s := range st.state.Load().shards {
-			if fl, ok := s.log.(*shard.FileLog); ok {
+			if fl, ok := s.log.Log.(*shard.FileLog); ok {
 				x := fl.Stats()
 				total.Commits += x.Commits
 				total.Records += x.Records

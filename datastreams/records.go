@@ -303,7 +303,7 @@ func (e *Engine) GetShardIterator(ref StreamRef, shardIDArg, typ, startSeq strin
 		if ts.After(now) {
 			return "", errorf(ErrInvalidArgument, "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ts.UnixMilli(), now.UnixMilli())
 		}
-		if pos, err = s.log.SeekTime(ts.UnixNano()); err != nil {
+		if pos, err = s.log.SeekTime(context.TODO(), ts.UnixNano()); err != nil {
 			return "", fmt.Errorf("%w: %w", ErrInternal, err)
 		}
 	default:
@@ -378,7 +378,7 @@ func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
 	}
 	pos := it.seq
 	before := s.log.Bounds()
-	recs, err := s.log.Read(pos, limit, MaxGetRecordsBytes)
+	recs, err := s.log.Read(context.TODO(), pos, limit, MaxGetRecordsBytes)
 	if err != nil {
 		return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
 	}
@@ -398,11 +398,11 @@ func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
 	cutoff := now.Add(-time.Duration(state.meta.RetentionHours) * time.Hour).UnixNano()
 	if len(recs) > 0 && recs[0].Time < cutoff {
 		// Skip what is past retention but not yet dropped from disk.
-		h, err := s.log.SeekTime(cutoff)
+		h, err := s.log.SeekTime(context.TODO(), cutoff)
 		if err != nil {
 			return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
 		}
-		if recs, err = s.log.Read(max(pos, h), limit, MaxGetRecordsBytes); err != nil {
+		if recs, err = s.log.Read(context.TODO(), max(pos, h), limit, MaxGetRecordsBytes); err != nil {
 			return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package fragments
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -157,7 +158,7 @@ func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq ui
 	case ServerTimestamp:
 		from := afterSeq + 1
 		if afterSeq == 0 {
-			if from, err = st.log.Load().SeekTime(start); err != nil {
+			if from, err = st.log.Load().SeekTime(context.TODO(), start); err != nil {
 				return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
 			}
 		}
@@ -228,7 +229,7 @@ func (st *Stream) Read(from uint64, max int) ([]*Fragment, []FragmentInfo, error
 }
 
 func (st *Stream) readLog(from uint64, max int) ([]*Fragment, []FragmentInfo, error) {
-	recs, err := st.log.Load().Read(from, max, 64<<20)
+	recs, err := st.log.Load().Read(context.TODO(), from, max, 64<<20)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInternal, err)
 	}

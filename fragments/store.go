@@ -87,7 +87,7 @@ type Stream struct {
 	held      held     // fragments a full disk kept from being stored
 }
 
-type logRef struct{ shard.Log }
+type logRef struct{ *shard.SealedLog }
 
 // videoExtra is what a video stream keeps beyond the generic definition.
 type videoExtra struct {
@@ -243,7 +243,7 @@ func (s *Store) reindex(st *Stream) error {
 	failed := false // after a failed write, the rest waits in the indexer: no holes
 	for _, g := range gaps {
 		for from := g.from; from < g.to; {
-			recs, err := l.Read(from, int(min(64, g.to-from)), 64<<20)
+			recs, err := l.Read(context.TODO(), from, int(min(64, g.to-from)), 64<<20)
 			if err != nil {
 				return fmt.Errorf("fragments: reindex %s: %w", m.Name, err)
 			}

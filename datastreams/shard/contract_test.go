@@ -71,7 +71,7 @@ func (h *harness) open() Log {
 		l = NewMem(h.keys, h.clock.now, 0)
 	}
 	if h.im.keyed {
-		l.SetKey(1)
+		l.(interface{ SetKey(uint32) }).SetKey(1)
 	}
 	h.log = l
 	return l
@@ -128,7 +128,7 @@ func TestContractAppendRead(t *testing.T) {
 		if b := l.Bounds(); b.First != 1 || b.Next != 1 {
 			t.Fatalf("empty bounds %+v", b)
 		}
-		if recs, err := l.Read(1, 10, 1<<20); err != nil || len(recs) != 0 {
+		if recs, err := l.Read(context.Background(), 1, 10, 1<<20); err != nil || len(recs) != 0 {
 			t.Fatalf("read empty: %v %d", err, len(recs))
 		}
 		res, err := l.Append(context.Background(), []Entry{entry(0), entry(1), entry(2)})
@@ -139,7 +139,7 @@ func TestContractAppendRead(t *testing.T) {
 		if b := l.Bounds(); b.First != 1 || b.Next != 301 {
 			t.Fatalf("bounds %+v", b)
 		}
-		recs, err := l.Read(1, 1000, 1<<30)
+		recs, err := l.Read(context.Background(), 1, 1000, 1<<30)
 		if err != nil || len(recs) != 300 {
 			t.Fatalf("read: %v, %d records", err, len(recs))
 		}
@@ -155,13 +155,13 @@ func TestContractAppendRead(t *testing.T) {
 		}
 		// From the middle, and across segments for the file log.
 		for _, from := range []uint64{2, 77, 150, 299, 300} {
-			recs, err := l.Read(from, 1000, 1<<30)
+			recs, err := l.Read(context.Background(), from, 1000, 1<<30)
 			if err != nil || len(recs) != int(301-from) {
 				t.Fatalf("read from %d: %v, %d", from, err, len(recs))
 			}
 			checkRecords(t, recs, from, int(from-1))
 		}
-		if recs, _ := l.Read(301, 10, 1<<20); len(recs) != 0 {
+		if recs, _ := l.Read(context.Background(), 301, 10, 1<<20); len(recs) != 0 {
 			t.Fatalf("read past end returned %d", len(recs))
 		}
 	})
@@ -170,16 +170,16 @@ func TestContractAppendRead(t *testing.T) {
 func TestContractReadLimits(t *testing.T) {
 	contract(t, func(t *testing.T, h *harness) {
 		appendN(t, h.log, 0, 50, 50)
-		recs, _ := h.log.Read(1, 7, 1<<20)
+		recs, _ := h.log.Read(context.Background(), 1, 7, 1<<20)
 		if len(recs) != 7 {
 			t.Fatalf("max records: got %d", len(recs))
 		}
 		// entry(i) is len("pk-i") + 10+i bytes; the first three are 14+15+16 = 45.
-		recs, _ = h.log.Read(1, 100, 45)
+		recs, _ = h.log.Read(context.Background(), 1, 100, 45)
 		if len(recs) != 3 {
 			t.Fatalf("max bytes 45: got %d records", len(recs))
 		}
-		recs, _ = h.log.Read(1, 100, 1)
+		recs, _ = h.log.Read(context.Background(), 1, 100, 1)
 		if len(recs) != 1 {
 			t.Fatalf("a record over maxBytes must still be returned alone, got %d", len(recs))
 		}
@@ -198,19 +198,19 @@ func TestContractSeekTime(t *testing.T) {
 			h.clock.add(time.Second)
 		}
 		for i, ts := range times {
-			seq, err := h.log.SeekTime(ts)
+			seq, err := h.log.SeekTime(context.Background(), ts)
 			if err != nil || seq != uint64(2*i+1) {
 				t.Fatalf("seek %d: got %d %v, want %d", i, seq, err, 2*i+1)
 			}
-			seq, _ = h.log.SeekTime(ts - 1)
+			seq, _ = h.log.SeekTime(context.Background(), ts-1)
 			if seq != uint64(2*i+1) {
 				t.Fatalf("seek just before batch %d: got %d", i, seq)
 			}
 		}
-		if seq, _ := h.log.SeekTime(0); seq != 1 {
+		if seq, _ := h.log.SeekTime(context.Background(), 0); seq != 1 {
 			t.Fatalf("seek 0: %d", seq)
 		}
-		if seq, _ := h.log.SeekTime(times[len(times)-1] + 1); seq != 81 {
+		if seq, _ := h.log.SeekTime(context.Background(), times[len(times)-1]+1); seq != 81 {
 			t.Fatalf("seek after last: %d, want 81", seq)
 		}
 	})
@@ -222,7 +222,7 @@ func TestContractNotify(t *testing.T) {
 		got := make(chan []Record)
 		go func() {
 			<-ch
-			recs, _ := h.log.Read(1, 10, 1<<20)
+			recs, _ := h.log.Read(context.Background(), 1, 10, 1<<20)
 			got <- recs
 		}()
 		appendN(t, h.log, 0, 1, 1)
@@ -250,7 +250,7 @@ func TestContractConcurrent(t *testing.T) {
 			next := uint64(1)
 			for {
 				ch := h.log.Notify()
-				recs, err := h.log.Read(next, 100, 1<<20)
+				recs, err := h.log.Read(context.Background(), next, 100, 1<<20)
 				if err != nil {
 					readErr.Store(err)
 					return
@@ -297,7 +297,7 @@ func TestContractConcurrent(t *testing.T) {
 		if err, _ := readErr.Load().(error); err != nil {
 			t.Fatal(err)
 		}
-		recs, err := h.log.Read(1, writers*per+10, 1<<30)
+		recs, err := h.log.Read(context.Background(), 1, writers*per+10, 1<<30)
 		if err != nil || len(recs) != writers*per {
 			t.Fatalf("read %d records, err %v", len(recs), err)
 		}
@@ -324,7 +324,7 @@ func TestContractTrim(t *testing.T) {
 		if n <= 0 || n > 50 || b.First != uint64(n)+1 || b.Next != 101 {
 			t.Fatalf("trim removed %d, bounds %+v", n, b)
 		}
-		recs, _ := h.log.Read(1, 1000, 1<<30)
+		recs, _ := h.log.Read(context.Background(), 1, 1000, 1<<30)
 		if len(recs) != 100-n || recs[0].Seq != b.First {
 			t.Fatalf("after trim read %d from %d", len(recs), recs[0].Seq)
 		}
@@ -341,7 +341,7 @@ func TestContractTrim(t *testing.T) {
 		if err != nil || res.FirstSeq != 101 {
 			t.Fatalf("append after full trim: %+v %v", res, err)
 		}
-		recs, _ = h.log.Read(1, 10, 1<<20)
+		recs, _ = h.log.Read(context.Background(), 1, 10, 1<<20)
 		if len(recs) != 1 || recs[0].Seq != 101 {
 			t.Fatalf("read after full trim: %+v", recs)
 		}
@@ -351,11 +351,11 @@ func TestContractTrim(t *testing.T) {
 func TestContractKeyChange(t *testing.T) {
 	contract(t, func(t *testing.T, h *harness) {
 		appendN(t, h.log, 0, 10, 5)
-		h.log.SetKey(2)
+		h.log.(interface{ SetKey(uint32) }).SetKey(2)
 		appendN(t, h.log, 10, 10, 5)
-		h.log.SetKey(0)
+		h.log.(interface{ SetKey(uint32) }).SetKey(0)
 		appendN(t, h.log, 20, 10, 5)
-		recs, err := h.log.Read(1, 100, 1<<20)
+		recs, err := h.log.Read(context.Background(), 1, 100, 1<<20)
 		if err != nil || len(recs) != 30 {
 			t.Fatalf("read: %d %v", len(recs), err)
 		}
@@ -463,16 +463,16 @@ func TestContractSkipTo(t *testing.T) {
 		}
 		// A read across the gap passes from the last record before it to
 		// the first after it.
-		recs, err := h.log.Read(1, 100, 1<<20)
+		recs, err := h.log.Read(context.Background(), 1, 100, 1<<20)
 		if err != nil || len(recs) != 7 {
 			t.Fatalf("read across the gap: %d records, %v", len(recs), err)
 		}
 		checkRecords(t, recs[:5], 1, 0)
 		checkRecords(t, recs[5:], 1000, 5)
-		if recs, _ := h.log.Read(6, 100, 1<<20); len(recs) != 2 || recs[0].Seq != 1000 {
+		if recs, _ := h.log.Read(context.Background(), 6, 100, 1<<20); len(recs) != 2 || recs[0].Seq != 1000 {
 			t.Fatalf("read from inside the gap: %+v", recs)
 		}
-		if seq, _ := h.log.SeekTime(h.clock.unix()); seq != 1000 {
+		if seq, _ := h.log.SeekTime(context.Background(), h.clock.unix()); seq != 1000 {
 			t.Fatalf("seek to the newest time: %d", seq)
 		}
 		if !h.im.file {
@@ -484,7 +484,7 @@ func TestContractSkipTo(t *testing.T) {
 		if b := l.Bounds(); b.Next != 1002 {
 			t.Fatalf("after reopen bounds %+v", b)
 		}
-		if recs, _ := l.Read(1, 100, 1<<20); len(recs) != 7 {
+		if recs, _ := l.Read(context.Background(), 1, 100, 1<<20); len(recs) != 7 {
 			t.Fatalf("after reopen read %d records", len(recs))
 		}
 	})

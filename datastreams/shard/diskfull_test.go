@@ -122,7 +122,7 @@ func TestDiskFullRecovers(t *testing.T) {
 			t.Fatalf("sequence numbers %d then %d: a failed append took a number", acked[i-1], acked[i])
 		}
 	}
-	recs, err := l.Read(acked[0], len(acked)+10, 64<<20)
+	recs, err := l.Read(context.Background(), acked[0], len(acked)+10, 64<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestDiskFullRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l2.Close()
-	recs, err = l2.Read(acked[0], len(acked)+10, 64<<20)
+	recs, err = l2.Read(context.Background(), acked[0], len(acked)+10, 64<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ func FuzzRecover(f *testing.F) {
 		}
 		defer l.Close()
 		b := l.Bounds()
-		recs, err := l.Read(1, 1<<20, 1<<30)
+		recs, err := l.Read(context.Background(), 1, 1<<20, 1<<30)
 		if err != nil {
 			t.Fatalf("read after recovery: %v", err)
 		}

@@ -79,10 +79,10 @@ type Log interface {
 	// Read returns up to max committed records with Seq >= from whose meta
 	// plus data fit in maxBytes (at least one record when any is available).
 	// A from below the first retained record reads from the first one.
-	Read(from uint64, max, maxBytes int) ([]Record, error)
+	Read(ctx context.Context, from uint64, max, maxBytes int) ([]Record, error)
 	// SeekTime returns the sequence number of the first record with Time >= t,
 	// or Bounds().Next when there is none.
-	SeekTime(t int64) (uint64, error)
+	SeekTime(ctx context.Context, t int64) (uint64, error)
 	// Bounds returns the readable extent.
 	Bounds() Bounds
 	// SkipTo makes the next record's sequence number at least seq, durably:
@@ -90,8 +90,6 @@ type Log interface {
 	SkipTo(ctx context.Context, seq uint64) error
 	// Notify returns a channel closed at the next commit (or at Close).
 	Notify() <-chan struct{}
-	// SetKey makes later appends seal with key version ver (0 = plaintext).
-	SetKey(ver uint32)
 	// Damaged lists the stretches known to be unreadable, in sequence order.
 	Damaged() []Damage
 	// TrimBefore drops whole stored units whose records are all older than t

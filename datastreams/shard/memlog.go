@@ -126,7 +126,7 @@ func (m *MemLog) Append(ctx context.Context, entries []Entry) (Appended, error) 
 }
 
 // Read returns stored records from sequence from on.
-func (m *MemLog) Read(from uint64, max, maxBytes int) ([]Record, error) {
+func (m *MemLog) Read(ctx context.Context, from uint64, max, maxBytes int) ([]Record, error) {
 	m.mu.Lock() // opening may fill the cipher cache
 	defer m.mu.Unlock()
 	if from < m.first {
@@ -167,7 +167,7 @@ func (m *MemLog) Read(from uint64, max, maxBytes int) ([]Record, error) {
 }
 
 // SeekTime returns the first sequence number whose time is >= t.
-func (m *MemLog) SeekTime(t int64) (uint64, error) {
+func (m *MemLog) SeekTime(ctx context.Context, t int64) (uint64, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	i := sort.Search(len(m.recs), func(i int) bool { return m.recs[i].time >= t })

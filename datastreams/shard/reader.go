@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,7 +11,7 @@ import (
 
 // Read returns committed records from sequence from on. Damaged records are
 // passed over: the result jumps from the record before them to the one after.
-func (l *FileLog) Read(from uint64, max, maxBytes int) ([]Record, error) {
+func (l *FileLog) Read(ctx context.Context, from uint64, max, maxBytes int) ([]Record, error) {
 	b := l.Bounds()
 	if from < b.First {
 		from = b.First
@@ -166,7 +167,7 @@ func (l *FileLog) Damaged() []Damage {
 }
 
 // SeekTime returns the first sequence number whose time is >= t.
-func (l *FileLog) SeekTime(t int64) (uint64, error) {
+func (l *FileLog) SeekTime(ctx context.Context, t int64) (uint64, error) {
 	b := l.Bounds()
 	segs := *l.segs.Load()
 	for _, s := range segs {

@@ -106,7 +106,7 @@ func TestReopenContinues(t *testing.T) {
 		t.Fatalf("bounds after reopen %+v", b)
 	}
 	appendN(t, l, 100, 50, 10)
-	recs, err := l.Read(1, 1000, 1<<30)
+	recs, err := l.Read(context.Background(), 1, 1000, 1<<30)
 	if err != nil || len(recs) != 150 {
 		t.Fatalf("read %d, %v", len(recs), err)
 	}
@@ -159,7 +159,7 @@ func TestCrashTornTail(t *testing.T) {
 		if b.Next <= 60 {
 			t.Fatalf("cut at %d: next %d, but 60 records were acknowledged", cut, b.Next)
 		}
-		recs, err := l.Read(1, 1000, 1<<30)
+		recs, err := l.Read(context.Background(), 1, 1000, 1<<30)
 		if err != nil || len(recs) != int(kept) {
 			t.Fatalf("cut at %d: read %d, %v", cut, len(recs), err)
 		}
@@ -172,7 +172,7 @@ func TestCrashTornTail(t *testing.T) {
 		}
 		l.Close()
 		l = openFile(t, dir, keys)
-		recs, _ = l.Read(1, 1000, 1<<30)
+		recs, _ = l.Read(context.Background(), 1, 1000, 1<<30)
 		if len(recs) != int(kept)+1 {
 			t.Fatalf("cut at %d: after second reopen %d records", cut, len(recs))
 		}
@@ -224,7 +224,7 @@ func TestCrashGarbageTail(t *testing.T) {
 	if b := l.Bounds(); b.Next < 21 {
 		t.Fatalf("bounds %+v", b)
 	}
-	recs, _ := l.Read(1, 100, 1<<20)
+	recs, _ := l.Read(context.Background(), 1, 100, 1<<20)
 	if len(recs) != 20 {
 		t.Fatalf("%d records, want 20", len(recs))
 	}
@@ -263,12 +263,12 @@ func TestSegmentIndex(t *testing.T) {
 	check := func() {
 		t.Helper()
 		l := openIndexed(t, dir, nil, idx)
-		recs, err := l.Read(40, 1000, 1<<30)
+		recs, err := l.Read(context.Background(), 40, 1000, 1<<30)
 		if err != nil || len(recs) != 41 {
 			t.Fatalf("read %d %v", len(recs), err)
 		}
 		checkRecords(t, recs, 40, 39)
-		if seq, _ := l.SeekTime(0); seq != 1 {
+		if seq, _ := l.SeekTime(context.Background(), 0); seq != 1 {
 			t.Fatalf("seek %d", seq)
 		}
 		l.Close()
@@ -344,7 +344,7 @@ func recordsOf(t *testing.T, seg []byte) []recAt {
 // readAll reads every record of a log and fails on an error.
 func readAll(t *testing.T, l Log) []Record {
 	t.Helper()
-	recs, err := l.Read(1, 1<<20, 1<<30)
+	recs, err := l.Read(context.Background(), 1, 1<<20, 1<<30)
 	if err != nil {
 		t.Fatalf("read: %v", err)
 	}
@@ -428,7 +428,7 @@ func TestDamagedRecordLosesOnlyItself(t *testing.T) {
 					t.Fatalf("no skip counted")
 				}
 				// Reading from inside the damage starts at the next good record.
-				from, err := l.Read(c.rec.seq, 1, 1<<20)
+				from, err := l.Read(context.Background(), c.rec.seq, 1, 1<<20)
 				if err != nil || len(from) != 1 || from[0].Seq != c.rec.seq+1 {
 					t.Fatalf("read from the damaged record: %+v %v", from, err)
 				}
@@ -533,7 +533,7 @@ func TestSeekTimeOverDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	seq, err := l.SeekTime(r.time - 1)
+	seq, err := l.SeekTime(context.Background(), r.time-1)
 	if err != nil || seq != recs[3].seq {
 		t.Fatalf("seek: %d %v, want %d", seq, err, recs[3].seq)
 	}

@@ -230,10 +230,10 @@ type LogOptions struct {
 
 // OpenLog opens the shard log name of a stream. keys returns the stream's
 // current data keys (the stream's definition changes over time).
-func (d *Dir) OpenLog(st Stream, name string, keys func() []index.DataKey, o LogOptions) (shard.Log, error) {
+func (d *Dir) OpenLog(st Stream, name string, keys func() []index.DataKey, o LogOptions) (*shard.SealedLog, error) {
 	src := d.KeySource(st.Meta.ID, keys)
 	if st.Path == "" || o.Memory {
-		return shard.NewMem(src, d.cfg.Now, o.FirstSeq), nil
+		return shard.Seal(shard.NewMem(src, d.cfg.Now, o.FirstSeq), src, st.Meta.ID+"/"+name), nil
 	}
 	l, err := shard.Open(shard.Options{
 		Dir:             filepath.Join(st.Path, name),
@@ -249,7 +249,7 @@ func (d *Dir) OpenLog(st Stream, name string, keys func() []index.DataKey, o Log
 	if err != nil {
 		return nil, fmt.Errorf("streamdir: stream %s: %w", st.Meta.Name, err)
 	}
-	return l, nil
+	return shard.Seal(l, src, st.Meta.ID+"/"+name), nil
 }
 
 // RemoveLog deletes a closed log's files and time index.
