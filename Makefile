@@ -4,7 +4,8 @@ GO ?= go
 # GStreamer as cameras, ffprobe to check what shardcast stores, Chromium
 # running hls.js as a browser viewer, OpenCV (Debian's python3-opencv) as a
 # program reading the live HLS URL, boto3, and the AWS SDK for JavaScript
-# v3 under node and (bundled by esbuild) in Chromium.
+# v3 under node and (bundled by esbuild) in Chromium; Debian's nats-server
+# for the JetStream store.
 AWS := /usr/bin/aws
 # The JavaScript SDK tests' npm project (pinned in its package-lock.json);
 # boto3 is Debian's python3-boto3, run by /usr/bin/python3.
@@ -29,6 +30,7 @@ deps:
 	command -v gst-launch-1.0 >/dev/null || missing="$$missing gstreamer1.0-tools"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing="$$missing nats-server"; \
 	/usr/bin/python3 -c 'import cv2' 2>/dev/null || missing="$$missing python3-opencv"; \
 	/usr/bin/python3 -c 'import boto3' 2>/dev/null || missing="$$missing python3-boto3"; \
 	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
@@ -45,7 +47,8 @@ deps:
 	fi; \
 	[ -d $(JSCLIENT)/node_modules ] || (cd $(JSCLIENT) && npm ci --no-audit --no-fund) || exit 1; \
 	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1; chromium --version 2>/dev/null; \
-	node --version; /usr/bin/python3 -c 'import boto3; print("boto3", boto3.__version__)'
+	node --version; /usr/bin/python3 -c 'import boto3; print("boto3", boto3.__version__)'; \
+	$$(command -v nats-server || echo /usr/sbin/nats-server) --version
 
 vet:
 	$(GO) vet ./...
@@ -53,8 +56,11 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
+# The end-to-end suite runs twice: on the file store, then on NATS
+# JetStream (Debian's nats-server, started by the tests as a real process).
 unit:
 	$(GO) test -race -timeout 20m ./...
+	SHARDCAST_TEST_STORAGE=nats $(GO) test -race -timeout 20m ./cmd/shardcast/
 
 # make bench: the figures quoted in the README. The server runs as its own
 # process (optimized build, fsync on); the AWS SDK for Go is the client.

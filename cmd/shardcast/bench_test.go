@@ -22,18 +22,25 @@ import (
 // benchServer runs the optimized shardcast binary as its own process with
 // durable storage (fsync on), as a user would; the Go SDK client runs in the
 // benchmark's process.
-func benchServer(b *testing.B) *proc {
+func benchServer(b *testing.B, storage string) *proc {
 	b.Helper()
-	args := []string{"--data-dir", b.TempDir()}
+	args := []string{"--data-dir", b.TempDir(), "--storage", storage}
 	if a := os.Getenv("BENCH_PPROF"); a != "" {
 		args = append(args, "--pprof", a)
-	}
-	if s := os.Getenv("BENCH_STORAGE"); s != "" {
-		args = append(args, "--storage", s)
 	}
 	p := startBuilt(b, benchBinary, args...)
 	b.Cleanup(func() { p.stop(b) })
 	return p
+}
+
+// benchStorages are the backends the storage benchmarks compare, side by
+// side: BENCH_STORAGES, a comma-separated list (default "file,nats"; the
+// JetStream runs use Debian's nats-server, one process, file storage).
+func benchStorages() []string {
+	if s := os.Getenv("BENCH_STORAGES"); s != "" {
+		return strings.Split(s, ",")
+	}
+	return []string{"file", "nats"}
 }
 
 // procCPU is the CPU time (user + system) a process has used so far.
@@ -64,61 +71,67 @@ func batch(n, size, salt int) []types.PutRecordsRequestEntry {
 }
 
 // BenchmarkPutRecords measures PutRecords throughput through the Go SDK over
-// loopback: 500 records a call, 4 shards, fsync on, several clients at once.
+// loopback: 500 records a call, 4 shards, fsync on, several clients at once,
+// on each backend of benchStorages.
 func BenchmarkPutRecords(b *testing.B) {
-	for _, size := range []int{100, 1024} {
-		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
-			srv := benchServer(b)
-			c := benchClient(srv.url)
-			createStream(b, c, "bench", 4)
-			clients := 64
-			if v, _ := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); v > 0 {
-				clients = v
-			}
-			var latMu sync.Mutex
-			var lats []time.Duration
-			var calls atomic.Int64
-			calls.Store(int64(b.N))
-			b.ResetTimer()
-			start, cpu0, scpu0 := time.Now(), cpuTime(), procCPU(b, srv.cmd.Process.Pid)
-			var wg sync.WaitGroup
-			for w := 0; w < clients; w++ {
-				wg.Add(1)
-				go func(w int) {
-					defer wg.Done()
-					entries := batch(500, size, w)
-					for calls.Add(-1) >= 0 {
-						t0 := time.Now()
-						out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: entries})
-						latMu.Lock()
-						lats = append(lats, time.Since(t0))
-						latMu.Unlock()
-						if err != nil || *out.FailedRecordCount != 0 {
-							b.Errorf("put: %v", err)
-							return
-						}
-					}
-				}(w)
-			}
-			wg.Wait()
-			secs := time.Since(start).Seconds()
-			b.ReportMetric((procCPU(b, srv.cmd.Process.Pid)-scpu0).Seconds()/secs, "server_cores")
-			b.ReportMetric((cpuTime()-cpu0).Seconds()/secs, "client_cores")
-			sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
-			b.ReportMetric(float64(lats[len(lats)/2].Microseconds())/1e3, "call_p50_ms")
-			recs := float64(b.N * 500)
-			b.ReportMetric(recs/secs, "records/s")
-			b.ReportMetric(recs*float64(size)/secs/1e6, "MB/s")
-			b.ReportMetric(0, "ns/op")
-		})
+	for _, storage := range benchStorages() {
+		for _, size := range []int{100, 1024} {
+			b.Run(fmt.Sprintf("%s/%dB", storage, size), func(b *testing.B) { benchPutRecords(b, storage, size) })
+		}
 	}
+}
+
+func benchPutRecords(b *testing.B, storage string, size int) {
+	srv := benchServer(b, storage)
+	c := benchClient(srv.url)
+	createStream(b, c, "bench", 4)
+	clients := 64
+	if v, _ := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); v > 0 {
+		clients = v
+	}
+	var latMu sync.Mutex
+	var lats []time.Duration
+	var calls atomic.Int64
+	calls.Store(int64(b.N))
+	b.ResetTimer()
+	start, cpu0, scpu0 := time.Now(), cpuTime(), procCPU(b, srv.cmd.Process.Pid)
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			entries := batch(500, size, w)
+			for calls.Add(-1) >= 0 {
+				t0 := time.Now()
+				out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: entries})
+				latMu.Lock()
+				lats = append(lats, time.Since(t0))
+				latMu.Unlock()
+				if err != nil || *out.FailedRecordCount != 0 {
+					b.Errorf("put: %v", err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	b.ReportMetric((procCPU(b, srv.cmd.Process.Pid)-scpu0).Seconds()/secs, "server_cores")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/secs, "client_cores")
+	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+	b.ReportMetric(float64(lats[len(lats)/2].Microseconds())/1e3, "call_p50_ms")
+	recs := float64(b.N * 500)
+	b.ReportMetric(recs/secs, "records/s")
+	b.ReportMetric(recs*float64(size)/secs/1e6, "MB/s")
+	b.ReportMetric(0, "ns/op")
+
 }
 
 // BenchmarkGetRecords measures reading through the Go SDK: four readers,
 // one per shard, each draining its shard with GetRecords (up to 10000
 // records a call) from TRIM_HORIZON.
 func BenchmarkGetRecords(b *testing.B) {
-	srv := benchServer(b)
+	srv := benchServer(b, "file")
 	c := benchClient(srv.url)
 	const shards, size = 4, 1024
 	createStream(b, c, "read", shards)
@@ -171,7 +184,7 @@ func BenchmarkGetRecords(b *testing.B) {
 // BenchmarkPutToVisible measures the time from a PutRecord call until a
 // reader polling GetRecords in a loop sees the record.
 func BenchmarkPutToVisible(b *testing.B) {
-	srv := benchServer(b)
+	srv := benchServer(b, "file")
 	c := benchClient(srv.url)
 	createStream(b, c, "lat", 1)
 	it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("lat"), ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeLatest})

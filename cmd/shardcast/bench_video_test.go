@@ -130,7 +130,8 @@ func procRSS(b *testing.B, pid int) int64 {
 // BenchmarkRTSPIngest runs BENCH_STREAMS (default 100) RTSP publishers of a
 // 2 Mbit/s 720p H.264 stream into the shardcast binary (fsync on, every
 // fragment encrypted) for BENCH_SECONDS (default 30) and reports the
-// server's CPU and memory per stream and its fragment commit latency.
+// server's CPU and memory per stream and its fragment commit latency, on
+// each backend of benchStorages.
 func BenchmarkRTSPIngest(b *testing.B) {
 	streams, seconds := 100, 30
 	if v, _ := strconv.Atoi(os.Getenv("BENCH_STREAMS")); v > 0 {
@@ -140,9 +141,15 @@ func BenchmarkRTSPIngest(b *testing.B) {
 		seconds = v
 	}
 	aus, sps, pps := encodeOnce(b, 10)
+	for _, storage := range benchStorages() {
+		b.Run(storage, func(b *testing.B) { benchRTSPIngest(b, storage, streams, seconds, aus, sps, pps) })
+	}
+}
+
+func benchRTSPIngest(b *testing.B, storage string, streams, seconds int, aus [][][]byte, sps, pps []byte) {
 	for i := 0; i < b.N; i++ {
 		rtspAddr := freeTCP(b)
-		args := []string{"--data-dir", b.TempDir(), "--rtsp", rtspAddr, "--rtsp-udp-rtp", "", "--rtsp-udp-rtcp", ""}
+		args := []string{"--data-dir", b.TempDir(), "--storage", storage, "--rtsp", rtspAddr, "--rtsp-udp-rtp", "", "--rtsp-udp-rtcp", ""}
 		if a := os.Getenv("BENCH_PPROF"); a != "" {
 			args = append(args, "--pprof", a)
 		}

@@ -97,7 +97,7 @@ func onlyLogDir(t *testing.T, root string) string {
 func TestDamagedDataRecord(t *testing.T) {
 	for _, keepCatalog := range []bool{true, false} {
 		t.Run(fmt.Sprintf("catalog=%v", keepCatalog), func(t *testing.T) {
-			cfg := testConfig(t)
+			cfg := fileConfig(t)
 			cfg.Kinesis.SegmentMaxBytes = 64 << 10
 			srv := startServer(t, cfg)
 			c := client(srv.URL(), testCreds)

@@ -213,7 +213,7 @@ func putRecords(c *kinesis.Client, stream string, n, size int) (*kinesis.PutReco
 // also after a restart.
 func TestDiskFull(t *testing.T) {
 	mnt := mountTmpfs(t, 64<<20)
-	cfg := testConfig(t)
+	cfg := fileConfig(t)
 	cfg.DataDir = filepath.Join(mnt, "data")
 	cfg.Kinesis.SegmentMaxBytes = 64 << 10 // small segments: rolls (new files) happen while full
 	srv := startServer(t, cfg)
@@ -392,7 +392,7 @@ func TestDiskFull(t *testing.T) {
 // free space is back above it; newer video and data streams are kept.
 func TestDiskReserve(t *testing.T) {
 	mnt := mountTmpfs(t, 32<<20)
-	cfg := testConfig(t)
+	cfg := fileConfig(t)
 	cfg.DataDir = filepath.Join(mnt, "data")
 	cfg.Kinesis.SegmentMaxBytes = 64 << 10
 	cfg.Video.DiskReserve = "4MiB"

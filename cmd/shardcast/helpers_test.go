@@ -33,6 +33,20 @@ func testConfig(t *testing.T) Config {
 	cfg.RTSP = "127.0.0.1:0"
 	cfg.RTSPUDPRTP, cfg.RTSPUDPRTCP = "", ""
 	cfg.WebRTC = "127.0.0.1:0"
+	if storageUnderTest() == "nats" {
+		cfg.Storage = "nats"
+		cfg.NATS.URL = natsURL(t)
+		cfg.NATS.Prefix = natsPrefix(cfg.DataDir)
+	}
+	return cfg
+}
+
+// fileConfig is testConfig on the file store, for the tests of what that
+// store does with its files (damage, a full disk, the catalog cache); the
+// JetStream store has its own.
+func fileConfig(t *testing.T) Config {
+	cfg := testConfig(t)
+	cfg.Storage = "file"
 	return cfg
 }
 
@@ -157,6 +171,7 @@ func startBuilt(t testing.TB, build func() (string, error), args ...string) *pro
 	if err != nil {
 		t.Fatalf("build shardcast: %v", err)
 	}
+	args = natsArgs(t, args)
 	cmd := exec.Command(bin, append([]string{"--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtsp-udp-rtp", "", "--rtsp-udp-rtcp", "",
 		"--webrtc", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 	stdout, _ := cmd.StdoutPipe()

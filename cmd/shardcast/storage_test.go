@@ -76,7 +76,7 @@ func readAll(t *testing.T, c *kinesis.Client, stream string) []types.Record {
 // file under the data directory.
 func TestEncryptionAtRest(t *testing.T) {
 	dir := t.TempDir()
-	p := startBinary(t, "--data-dir", dir)
+	p := startBinary(t, "--data-dir", dir, "--storage", "file")
 	c := client(p.url, testCreds)
 	createStream(t, c, "vault", 2)
 	if _, err := c.StartStreamEncryption(ctx, &kinesis.StartStreamEncryptionInput{StreamName: aws.String("vault"),
@@ -130,7 +130,7 @@ func TestEncryptionAtRest(t *testing.T) {
 // TestCatalogRebuild deletes the bbolt catalog and restarts: streams, their
 // settings and their records come back from the stream directories.
 func TestCatalogRebuild(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := fileConfig(t)
 	srv := startServer(t, cfg)
 	c := client(srv.URL(), testCreds)
 	createStream(t, c, "a", 2)
@@ -176,7 +176,7 @@ func TestCatalogRebuild(t *testing.T) {
 // endpoint: data keys are re-wrapped, records are not rewritten, and
 // everything stays readable across a restart.
 func TestMasterKeyRotation(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := fileConfig(t)
 	srv := startServer(t, cfg)
 	c := client(srv.URL(), testCreds)
 	createStream(t, c, "rot", 1)
@@ -232,7 +232,7 @@ func segmentBytes(t *testing.T, dir string) []byte {
 }
 
 func TestMemoryStorage(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := fileConfig(t)
 	cfg.Storage = "memory"
 	srv := startServer(t, cfg)
 	c := client(srv.URL(), testCreds)
