@@ -19,10 +19,20 @@ import (
 	"github.com/shardcast/shardcast/ingest/webrtc"
 )
 
+// NATSOptions configure the NATS JetStream store: shard logs in JetStream
+// streams, stream definitions and keys in a key-value bucket.
+type NATSOptions struct {
+	URL      string `yaml:"url"`      // nats://host:port, comma-separated for a cluster
+	Replicas int    `yaml:"replicas"` // JetStream replicas of each stream and bucket (default 1)
+	Prefix   string `yaml:"prefix"`   // names shardcast's streams and buckets (default shardcast)
+}
+
 // Config is the whole server configuration.
 type Config struct {
 	DataDir string `yaml:"data_dir"`
-	Storage string `yaml:"storage"` // "file" or "memory"
+	Storage string `yaml:"storage"` // "file", "memory" or "nats"
+	// NATS is the JetStream backend of --storage nats.
+	NATS NATSOptions `yaml:"nats"`
 	HTTP    string `yaml:"http"`
 	RTSP    string `yaml:"rtsp"`
 	// RTSPUDPRTP and RTSPUDPRTCP are the server's RTP/RTCP ports for
@@ -204,7 +214,10 @@ func settings() []setting {
 	}
 	return []setting{
 		{"data-dir", "directory of the embedded store (default ./data)", str(func(c *Config) *string { return &c.DataDir })},
-		{"storage", `"file" (durable, in --data-dir) or "memory" (nothing persists)`, str(func(c *Config) *string { return &c.Storage })},
+		{"storage", `"file" (durable, in --data-dir), "memory" (nothing persists) or "nats" (NATS JetStream at --nats-url; --data-dir keeps node-local caches)`, str(func(c *Config) *string { return &c.Storage })},
+		{"nats-url", "NATS server URL(s) of --storage nats (nats://host:4222, comma-separated)", str(func(c *Config) *string { return &c.NATS.URL })},
+		{"nats-replicas", "JetStream replicas of each shard stream and bucket (default 1)", num(func(c *Config) *int { return &c.NATS.Replicas })},
+		{"nats-prefix", "prefix of shardcast's JetStream streams and buckets (default shardcast)", str(func(c *Config) *string { return &c.NATS.Prefix })},
 		{"http", "address of the APIs, HLS, WHIP and the UI (default :8080)", str(func(c *Config) *string { return &c.HTTP })},
 		{"rtsp", "address of the RTSP server (default :8554)", str(func(c *Config) *string { return &c.RTSP })},
 		{"webrtc", "address of WebRTC ICE over UDP and TCP (default :8189)", str(func(c *Config) *string { return &c.WebRTC })},
@@ -366,11 +379,23 @@ func lookupEnv(getenv func(string) string, name string) (string, bool) {
 // Validate checks the configuration as a whole.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.Storage != "file" && c.Storage != "memory" {
-		errs = append(errs, fmt.Errorf("storage must be file or memory, not %q", c.Storage))
+	switch c.Storage {
+	case "file", "memory":
+	case "nats":
+		if c.NATS.URL == "" {
+			errs = append(errs, errors.New("nats.url (--nats-url) must be set for nats storage"))
+		}
+		if c.NATS.Replicas < 0 || c.NATS.Replicas > 5 {
+			errs = append(errs, fmt.Errorf("nats.replicas must be between 1 and 5, not %d", c.NATS.Replicas))
+		}
+		if c.NATS.Prefix != "" && !validNATSPrefix(c.NATS.Prefix) {
+			errs = append(errs, fmt.Errorf("nats.prefix %q: use letters, digits, - and _ only", c.NATS.Prefix))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("storage must be file, memory or nats, not %q", c.Storage))
 	}
-	if c.Storage == "file" && c.DataDir == "" {
-		errs = append(errs, errors.New("data_dir must be set for file storage"))
+	if (c.Storage == "file" || c.Storage == "nats") && c.DataDir == "" {
+		errs = append(errs, fmt.Errorf("data_dir must be set for %s storage", c.Storage))
 	}
 	addrs := map[string]string{"http": c.HTTP, "rtsp": c.RTSP, "webrtc": c.WebRTC}
 	if (c.RTSPUDPRTP == "") != (c.RTSPUDPRTCP == "") {
@@ -607,4 +632,17 @@ func parseDiskReserve(v string) (bytes int64, percent float64, err error) {
 		return 0, 0, bad
 	}
 	return int64(f * mult), 0, nil
+}
+
+// validNATSPrefix reports whether p can name JetStream streams and buckets.
+func validNATSPrefix(p string) bool {
+	if len(p) > 32 {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

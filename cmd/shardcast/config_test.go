@@ -61,7 +61,7 @@ func TestConfigRejects(t *testing.T) {
 		want string
 	}{
 		{[]string{"--http", "nonsense"}, nil, "http address"},
-		{[]string{"--storage", "tape"}, nil, "storage must be file or memory"},
+		{[]string{"--storage", "tape"}, nil, "storage must be file, memory or nats"},
 		{[]string{"--log-level", "loud"}, nil, "log_level"},
 		{[]string{"--account-id", "12"}, nil, "account_id must be 12 digits"},
 		{[]string{"--access-key-id", "AKID"}, nil, "go together"},
