@@ -29,6 +29,7 @@ var (
 	ErrNoStream = errors.New("ingest: no such video stream")
 	ErrBusy     = errors.New("ingest: the stream already has a publisher")
 	ErrNoTracks = errors.New("ingest: no supported track")
+	ErrClosed   = errors.New("ingest: the manager is closed")
 )
 
 // Config configures a Manager.
@@ -141,7 +142,7 @@ func (m *Manager) Start(req Request) (*Session, error) {
 	closed := m.closed
 	m.mu.Unlock()
 	if closed {
-		return nil, errors.New("ingest: shutting down")
+		return nil, ErrClosed
 	}
 	st, err := m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
 	if errors.Is(err, fragments.ErrResourceNotFound) && m.cfg.AutoCreate {
@@ -182,7 +183,16 @@ func (m *Manager) Start(req Request) (*Session, error) {
 		return nil, err
 	}
 	st.StartUnits(req.Tracks)
+	// Register under the lock that Close takes: a Close that came after
+	// the check above either finds the session here and ends it, or has
+	// already marked the manager closed and the session is given up.
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		st.StopUnits()
+		release()
+		return nil, ErrClosed
+	}
 	m.sessions[id] = s
 	m.mu.Unlock()
 	go s.run()

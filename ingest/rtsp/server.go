@@ -224,6 +224,8 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 		return refuse(base.StatusNotFound, "no such stream, and creating streams on publish is off")
 	case errors.Is(err, ingest.ErrBusy):
 		return refuse(base.StatusBadRequest, "the stream already has a publisher")
+	case errors.Is(err, ingest.ErrClosed):
+		return refuse(base.StatusServiceUnavailable, "the server is shutting down")
 	case err != nil:
 		return refuse(base.StatusInternalServerError, "cannot start the session", "err", err)
 	}

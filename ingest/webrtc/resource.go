@@ -249,6 +249,8 @@ func (h *Handler) publish(r *http.Request, stream string, desc *sdp.SessionDescr
 		return nil, "", &statusError{code: http.StatusConflict, msg: "the stream " + stream + " already has a publisher"}
 	case errors.Is(err, ingest.ErrNoStream):
 		return nil, "", &statusError{code: http.StatusNotFound, msg: "no stream " + stream + ", and creating streams on publish is off"}
+	case errors.Is(err, ingest.ErrClosed):
+		return nil, "", &statusError{code: http.StatusServiceUnavailable, msg: "the server is shutting down"}
 	case errors.Is(err, fragments.ErrUnsupportedCodec):
 		return nil, "", &statusError{code: http.StatusNotAcceptable, msg: "the stream cannot store what was offered (" + err.Error() + "); accepted are " + Accepted}
 	case err != nil:
