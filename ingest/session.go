@@ -32,9 +32,16 @@ var (
 	ErrClosed   = errors.New("ingest: the manager is closed")
 )
 
+// Streams finds, and on first publish creates, the video streams that
+// sessions feed (*fragments.Store is one).
+type Streams interface {
+	Lookup(ref fragments.StreamRef) (*fragments.Stream, error)
+	CreateStream(in fragments.CreateInput) (string, error)
+}
+
 // Config configures a Manager.
 type Config struct {
-	Store *fragments.Store
+	Store Streams
 	// AutoCreate creates a missing stream on first publish.
 	AutoCreate bool
 	// AutoCreateRetentionHours is the retention of auto-created streams.

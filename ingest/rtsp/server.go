@@ -19,6 +19,12 @@ import (
 	"github.com/shardcast/shardcast/ingest"
 )
 
+// Streams finds the video streams whose live media readers play
+// (*fragments.Store is one).
+type Streams interface {
+	Lookup(ref fragments.StreamRef) (*fragments.Stream, error)
+}
+
 // Server accepts RTSP publishers, and readers of the streams' live media.
 type Server struct {
 	Address        string // TCP address, e.g. ":8554"
@@ -39,7 +45,7 @@ type Server struct {
 	Guard Guard
 	// Store holds the video streams whose live media readers play
 	// (reserve.go); nil refuses every reader with 404.
-	Store *fragments.Store
+	Store Streams
 
 	srv     *gortsplib.Server
 	ln      net.Listener
