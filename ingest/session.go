@@ -28,7 +28,7 @@ const (
 var (
 	ErrNoStream = errors.New("ingest: no such video stream")
 	ErrBusy     = errors.New("ingest: the stream already has a publisher")
-	ErrNoTracks = errors.New("ingest: no supported track")
+	errNoTracks = errors.New("ingest: no supported track")
 	ErrClosed   = errors.New("ingest: the manager is closed")
 )
 
@@ -143,7 +143,7 @@ type unit struct {
 // Start begins a session for req.
 func (m *Manager) Start(req Request) (*Session, error) {
 	if len(req.Tracks) == 0 {
-		return nil, ErrNoTracks
+		return nil, errNoTracks
 	}
 	m.mu.Lock()
 	closed := m.closed

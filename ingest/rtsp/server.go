@@ -59,12 +59,6 @@ type Server struct {
 	closed  bool
 }
 
-// The actions the server asks its Guard about.
-const (
-	ActionPublish = ingest.ActionPublish
-	ActionRead    = ingest.ActionRead
-)
-
 // Guard is the server's view of the credentials and of the one decision on
 // who may do what (web/awsapi's Auth is one).
 type Guard interface {
@@ -214,7 +208,7 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 		s.Logger.Warn("rtsp: publish refused", append([]any{"stream", name, "remote", remote, "reason", reason}, args...)...)
 		return &base.Response{StatusCode: code}, fmt.Errorf("%s", reason)
 	}
-	if res, err := s.authorize(ctx.Conn, ctx.Request, ActionPublish, name); res != nil {
+	if res, err := s.authorize(ctx.Conn, ctx.Request, ingest.ActionPublish, name); res != nil {
 		return res, err
 	}
 	if err := fragments.CheckStreamName(name); err != nil {

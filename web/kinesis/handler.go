@@ -17,8 +17,8 @@ import (
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
-// TargetPrefix prefixes every Kinesis X-Amz-Target.
-const TargetPrefix = "Kinesis_20131202."
+// targetPrefix prefixes every Kinesis X-Amz-Target.
+const targetPrefix = "Kinesis_20131202."
 
 // errorTable maps engine errors to Kinesis wire errors.
 var errorTable = awsapi.ErrorTable{
@@ -111,21 +111,12 @@ func New(engine Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
 	return h
 }
 
-// Operations returns the names of the operations the handler implements.
-func (h *Handler) Operations() []string {
-	out := make([]string, 0, len(h.ops))
-	for op := range h.ops {
-		out = append(out, op)
-	}
-	return out
-}
-
 // ServeHTTP handles one POST with a Kinesis_20131202.* target.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// AWS sends x-amz-id-2 (an opaque id of the serving host) beside
 	// x-amzn-RequestId on every answer.
 	w.Header().Set("X-Amz-Id-2", hostID())
-	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	if !h.contentTypeOK(w, r) {
 		return
 	}
