@@ -105,16 +105,16 @@ func Open(cfg Config) (*Engine, error) {
 		cfg.Region = "us-east-1"
 	}
 	if cfg.ShardLimit <= 0 {
-		cfg.ShardLimit = 500
+		cfg.ShardLimit = DefaultShardLimit
 	}
 	if cfg.OnDemandStreamCountLimit <= 0 {
-		cfg.OnDemandStreamCountLimit = 50
+		cfg.OnDemandStreamCountLimit = DefaultOnDemandStreamCountLimit
 	}
 	if cfg.IteratorTTL <= 0 {
-		cfg.IteratorTTL = 5 * time.Minute
+		cfg.IteratorTTL = DefaultIteratorTTL
 	}
 	if cfg.RetentionCheck <= 0 {
-		cfg.RetentionCheck = time.Minute
+		cfg.RetentionCheck = DefaultRetentionCheck
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -181,7 +181,7 @@ const maxAudioLag = int64(time.Second)
 // finished fragment, in order.
 func NewFragmenter(tracks []Track, opts Options, emit func(*Fragment) error) (*Fragmenter, error) {
 	if opts.MaxDuration <= 0 {
-		opts.MaxDuration = 10 * time.Second
+		opts.MaxDuration = DefaultMaxDuration
 	}
 	if opts.AudioDuration <= 0 {
 		opts.AudioDuration = 2 * time.Second

@@ -111,16 +111,16 @@ func Open(cfg Config) (*Store, error) {
 		cfg.Region = "us-east-1"
 	}
 	if cfg.StreamLimit <= 0 {
-		cfg.StreamLimit = 10000
+		cfg.StreamLimit = DefaultStreamLimit
 	}
 	if cfg.RetentionCheck <= 0 {
-		cfg.RetentionCheck = time.Minute
+		cfg.RetentionCheck = DefaultRetentionCheck
 	}
 	if cfg.LiveBuffer <= 0 {
-		cfg.LiveBuffer = 5 * time.Minute
+		cfg.LiveBuffer = DefaultLiveBuffer
 	}
 	if cfg.ReserveCheck <= 0 {
-		cfg.ReserveCheck = 10 * time.Second
+		cfg.ReserveCheck = DefaultReserveCheck
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

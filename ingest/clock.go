@@ -83,7 +83,7 @@ type SenderReport struct {
 
 // ReportOf decodes an RTCP sender report.
 func ReportOf(sr *rtcp.SenderReport) *SenderReport {
-	return &SenderReport{SSRC: sr.SSRC, NTP: NTPTime(sr.NTPTime), RTP: sr.RTPTime}
+	return &SenderReport{SSRC: sr.SSRC, NTP: ntpTime(sr.NTPTime), RTP: sr.RTPTime}
 }
 
 // TimeOf is the sender's wall-clock time of RTP timestamp ts of a stream
@@ -100,11 +100,11 @@ func (r *SenderReport) TimeOf(ssrc, ts uint32, rate int64) time.Time {
 // unixToNTP is the seconds from 1900 (NTP's epoch) to 1970.
 const unixToNTP = 2208988800
 
-// NTPTime decodes a 64-bit NTP timestamp (RFC 3550 4: seconds since 1900,
+// ntpTime decodes a 64-bit NTP timestamp (RFC 3550 4: seconds since 1900,
 // then a binary fraction of a second). gortsplib's own PacketNTP reads the
 // low half as nanoseconds, which puts a standard sender (ffmpeg) up to
 // 3.3 s late.
-func NTPTime(v uint64) time.Time {
+func ntpTime(v uint64) time.Time {
 	return time.Unix(int64(v>>32)-unixToNTP, int64((v&0xffffffff)*1e9>>32))
 }
 

@@ -121,8 +121,8 @@ func TestClockSlowMediaFollowed(t *testing.T) {
 func TestNTPTime(t *testing.T) {
 	want := time.Date(2030, 6, 1, 12, 0, 0, 500_000_000, time.UTC)
 	v := uint64(want.Unix()+2208988800)<<32 | 0x80000000
-	if got := NTPTime(v); !got.Equal(want) {
-		t.Fatalf("NTPTime = %v, want %v", got.UTC(), want)
+	if got := ntpTime(v); !got.Equal(want) {
+		t.Fatalf("ntpTime = %v, want %v", got.UTC(), want)
 	}
 	if got := NTPStamp(want); got != v {
 		t.Fatalf("NTPStamp = %#x, want %#x", got, v)

@@ -28,12 +28,20 @@ const (
 var (
 	ErrNoStream = errors.New("ingest: no such video stream")
 	ErrBusy     = errors.New("ingest: the stream already has a publisher")
-	ErrNoTracks = errors.New("ingest: no supported track")
+	errNoTracks = errors.New("ingest: no supported track")
+	ErrClosed   = errors.New("ingest: the manager is closed")
 )
+
+// Streams finds, and on first publish creates, the video streams that
+// sessions feed (*fragments.Store is one).
+type Streams interface {
+	Lookup(ref fragments.StreamRef) (*fragments.Stream, error)
+	CreateStream(in fragments.CreateInput) (string, error)
+}
 
 // Config configures a Manager.
 type Config struct {
-	Store *fragments.Store
+	Store Streams
 	// AutoCreate creates a missing stream on first publish.
 	AutoCreate bool
 	// AutoCreateRetentionHours is the retention of auto-created streams.
@@ -135,13 +143,13 @@ type unit struct {
 // Start begins a session for req.
 func (m *Manager) Start(req Request) (*Session, error) {
 	if len(req.Tracks) == 0 {
-		return nil, ErrNoTracks
+		return nil, errNoTracks
 	}
 	m.mu.Lock()
 	closed := m.closed
 	m.mu.Unlock()
 	if closed {
-		return nil, errors.New("ingest: shutting down")
+		return nil, ErrClosed
 	}
 	st, err := m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
 	if errors.Is(err, fragments.ErrResourceNotFound) && m.cfg.AutoCreate {
@@ -182,7 +190,16 @@ func (m *Manager) Start(req Request) (*Session, error) {
 		return nil, err
 	}
 	st.StartUnits(req.Tracks)
+	// Register under the lock that Close takes: a Close that came after
+	// the check above either finds the session here and ends it, or has
+	// already marked the manager closed and the session is given up.
 	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		st.StopUnits()
+		release()
+		return nil, ErrClosed
+	}
 	m.sessions[id] = s
 	m.mu.Unlock()
 	go s.run()

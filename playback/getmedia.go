@@ -18,8 +18,8 @@ const (
 	StartProducerTimestamp = "PRODUCER_TIMESTAMP"
 	StartContinuationToken = "CONTINUATION_TOKEN"
 
-	// MediaContentType is the content type of GetMedia answers, as KVS sends it.
-	MediaContentType = "video/webm"
+	// mediaContentType is the content type of GetMedia answers, as KVS sends it.
+	mediaContentType = "video/webm"
 
 	maxFragmentList = 1000
 )
@@ -138,7 +138,7 @@ func (s *Service) GetMediaForFragmentList(ref fragments.StreamRef, numbers []str
 }
 
 // ContentType is the answer's content type.
-func (m *MediaStream) ContentType() string { return MediaContentType }
+func (m *MediaStream) ContentType() string { return mediaContentType }
 
 // Run writes the chunks, calling flush after each. GetMedia follows the
 // stream until ctx ends, or until it has caught up and no publisher has

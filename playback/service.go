@@ -7,9 +7,16 @@ import (
 	"github.com/shardcast/shardcast/fragments"
 )
 
+// Streams finds the video streams playback reads (*fragments.Store is
+// one).
+type Streams interface {
+	Lookup(ref fragments.StreamRef) (*fragments.Stream, error)
+	LookupID(id string) (*fragments.Stream, error)
+}
+
 // Config configures a Service.
 type Config struct {
-	Store *fragments.Store
+	Store Streams
 	// Key seals HLS session tokens (HMAC-SHA256). Keep it across restarts
 	// so that sessions survive them.
 	Key []byte

@@ -76,16 +76,24 @@ type SourcesAPI interface {
 // with Basic credentials stays valid.
 const playerSession = 12 * time.Hour
 
+// Defaults of Config, applied by NewRouter to fields left zero;
+// cmd/shardcast shows and sets the same values.
+const (
+	DefaultMaxBodyBytes = 12 << 20
+	DefaultBodyTimeout  = time.Minute
+	DefaultBodyBudget   = 256 << 20
+)
+
 // NewRouter returns the HTTP handler of the server.
 func NewRouter(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 12 << 20
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.BodyTimeout <= 0 {
-		cfg.BodyTimeout = time.Minute
+		cfg.BodyTimeout = DefaultBodyTimeout
 	}
 	if cfg.BodyBudget <= 0 {
-		cfg.BodyBudget = 256 << 20
+		cfg.BodyBudget = DefaultBodyBudget
 	}
 	if cfg.BodyBudgetWait <= 0 {
 		cfg.BodyBudgetWait = 2 * time.Second

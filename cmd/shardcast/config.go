@@ -14,9 +14,12 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest/rtsp"
 	"github.com/shardcast/shardcast/ingest/webrtc"
+	"github.com/shardcast/shardcast/web"
 )
 
 // NATSOptions configure the NATS JetStream store: shard logs in JetStream
@@ -83,6 +86,11 @@ type Config struct {
 		DiskReserve string `yaml:"disk_reserve"`
 		// DiskReserveCheck is how often free space is checked (default 10s).
 		DiskReserveCheck time.Duration `yaml:"disk_reserve_check"`
+		// SegmentMaxBytes sizes the segments of video shards, the unit
+		// that retention drops; RetentionCheck is how often expired video
+		// is dropped. Both apart from the Kinesis settings of the same names.
+		SegmentMaxBytes int64         `yaml:"segment_max_bytes"`
+		RetentionCheck  time.Duration `yaml:"retention_check"`
 	} `yaml:"video"`
 	Kinesis struct {
 		ShardLimit               int           `yaml:"shard_limit"`
@@ -141,37 +149,81 @@ func (o *WebRTCOptions) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// The defaults that belong to the server as a whole; the others are the
+// exported defaults of the packages that apply them. defaultConfig and the
+// usage strings both read them.
+const (
+	defaultDataDir                  = "./data"
+	defaultStorage                  = "file"
+	defaultHTTP                     = ":8080"
+	defaultRTSP                     = ":8554"
+	defaultRTSPUDPRTP               = ":8000"
+	defaultRTSPUDPRTCP              = ":8001"
+	defaultAutoCreateRetentionHours = 24
+	defaultPartDuration             = 200 * time.Millisecond
+	defaultLogLevel                 = "info"
+	defaultLogFormat                = "text"
+	defaultAccountID                = "000000000000"
+	defaultRegion                   = "us-east-1"
+)
+
 func defaultConfig() Config {
 	var c Config
-	c.DataDir = "./data"
-	c.Storage = "file"
-	c.HTTP = ":8080"
-	c.RTSP = ":8554"
-	c.WebRTC = ":8189"
+	c.DataDir = defaultDataDir
+	c.Storage = defaultStorage
+	c.HTTP = defaultHTTP
+	c.RTSP = defaultRTSP
+	c.WebRTC = webrtc.DefaultAddress
 	c.WebRTCOpts.MaxBitrate = webrtc.DefaultMaxBitrate
 	c.WebRTCOpts.KeyframeInterval = webrtc.DefaultKeyframeInterval
-	c.RTSPUDPRTP = ":8000"
-	c.RTSPUDPRTCP = ":8001"
+	c.RTSPUDPRTP = defaultRTSPUDPRTP
+	c.RTSPUDPRTCP = defaultRTSPUDPRTCP
 	c.Video.AutoCreate = true
-	c.Video.AutoCreateRetentionHours = 24
-	c.Video.FragmentMaxDuration = 10 * time.Second
-	c.Video.PartDuration = 200 * time.Millisecond
-	c.Video.StreamLimit = 10000
-	c.Video.LiveBuffer = 5 * time.Minute
-	c.Video.DiskReserveCheck = 10 * time.Second
-	c.LogLevel = "info"
-	c.LogFormat = "text"
-	c.AccountID = "000000000000"
-	c.Region = "us-east-1"
-	c.MaxBodyBytes = 12 << 20
-	c.HTTPBodyTimeout = time.Minute
-	c.HTTPBodyBudget = 256 << 20
-	c.Kinesis.ShardLimit = 500
-	c.Kinesis.OnDemandStreamCountLimit = 50
-	c.Kinesis.IteratorTTL = 5 * time.Minute
-	c.Kinesis.RetentionCheck = time.Minute
-	c.Kinesis.SegmentMaxBytes = 64 << 20
+	c.Video.AutoCreateRetentionHours = defaultAutoCreateRetentionHours
+	c.Video.FragmentMaxDuration = fragments.DefaultMaxDuration
+	c.Video.PartDuration = defaultPartDuration
+	c.Video.StreamLimit = fragments.DefaultStreamLimit
+	c.Video.LiveBuffer = fragments.DefaultLiveBuffer
+	c.Video.DiskReserveCheck = fragments.DefaultReserveCheck
+	c.Video.SegmentMaxBytes = shard.DefaultSegmentMaxBytes
+	c.Video.RetentionCheck = fragments.DefaultRetentionCheck
+	c.LogLevel = defaultLogLevel
+	c.LogFormat = defaultLogFormat
+	c.AccountID = defaultAccountID
+	c.Region = defaultRegion
+	c.MaxBodyBytes = web.DefaultMaxBodyBytes
+	c.HTTPBodyTimeout = web.DefaultBodyTimeout
+	c.HTTPBodyBudget = web.DefaultBodyBudget
+	c.Kinesis.ShardLimit = datastreams.DefaultShardLimit
+	c.Kinesis.OnDemandStreamCountLimit = datastreams.DefaultOnDemandStreamCountLimit
+	c.Kinesis.IteratorTTL = datastreams.DefaultIteratorTTL
+	c.Kinesis.RetentionCheck = datastreams.DefaultRetentionCheck
+	c.Kinesis.SegmentMaxBytes = shard.DefaultSegmentMaxBytes
 	return c
+}
+
+// durationText writes a default duration as a user would type it: 1m,
+// not 1m0s.
+func durationText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// bitrateText writes a default bitrate as parseBitrate reads it: 8M.
+func bitrateText(n int64) string {
+	switch {
+	case n%1_000_000 == 0:
+		return strconv.FormatInt(n/1_000_000, 10) + "M"
+	case n%1000 == 0:
+		return strconv.FormatInt(n/1000, 10) + "k"
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // errHelp reports that -h was asked for and usage was printed.
@@ -213,14 +265,14 @@ func settings() []setting {
 		}
 	}
 	return []setting{
-		{"data-dir", "directory of the embedded store (default ./data)", str(func(c *Config) *string { return &c.DataDir })},
+		{"data-dir", "directory of the embedded store (default " + defaultDataDir + ")", str(func(c *Config) *string { return &c.DataDir })},
 		{"storage", `"file" (durable, in --data-dir), "memory" (nothing persists) or "nats" (NATS JetStream at --nats-url; --data-dir keeps node-local caches)`, str(func(c *Config) *string { return &c.Storage })},
 		{"nats-url", "NATS server URL(s) of --storage nats (nats://host:4222, comma-separated)", str(func(c *Config) *string { return &c.NATS.URL })},
 		{"nats-replicas", "JetStream replicas of each shard stream and bucket (default 1)", num(func(c *Config) *int { return &c.NATS.Replicas })},
 		{"nats-prefix", "prefix of shardcast's JetStream streams and buckets (default shardcast)", str(func(c *Config) *string { return &c.NATS.Prefix })},
-		{"http", "address of the APIs, HLS, WHIP and the UI (default :8080)", str(func(c *Config) *string { return &c.HTTP })},
-		{"rtsp", "address of the RTSP server (default :8554)", str(func(c *Config) *string { return &c.RTSP })},
-		{"webrtc", "address of WebRTC ICE over UDP and TCP (default :8189)", str(func(c *Config) *string { return &c.WebRTC })},
+		{"http", "address of the APIs, HLS, WHIP and the UI (default " + defaultHTTP + ")", str(func(c *Config) *string { return &c.HTTP })},
+		{"rtsp", "address of the RTSP server (default " + defaultRTSP + ")", str(func(c *Config) *string { return &c.RTSP })},
+		{"webrtc", "address of WebRTC ICE over UDP and TCP (default " + webrtc.DefaultAddress + ")", str(func(c *Config) *string { return &c.WebRTC })},
 		{"webrtc-hosts", "comma-separated IPs or host names to offer WebRTC clients besides this machine's own addresses (a NAT's public IP, a container's host)", func(c *Config, v string) error {
 			c.WebRTCOpts.Hosts = splitList(v)
 			return nil
@@ -233,48 +285,58 @@ func settings() []setting {
 			return nil
 		}},
 		{"webrtc-token", "bearer token that WHIP publishers and WHEP viewers must send (Authorization: Bearer); per-stream tokens go in the config file", str(func(c *Config) *string { return &c.WebRTCOpts.Token })},
-		{"webrtc-max-bitrate", "cap on what a WHIP publisher sends, bits per second, e.g. 8000000 or 8M (default 8M)", func(c *Config, v string) error {
+		{"webrtc-max-bitrate", "cap on what a WHIP publisher sends, bits per second, e.g. 8000000 or 8M (default " + bitrateText(webrtc.DefaultMaxBitrate) + ")", func(c *Config, v string) error {
 			n, err := parseBitrate(v)
 			c.WebRTCOpts.MaxBitrate = n
 			return err
 		}},
-		{"webrtc-keyframe-interval", "how often WHIP publishers are asked for a keyframe (default 2s)", func(c *Config, v string) error {
+		{"webrtc-keyframe-interval", "how often WHIP publishers are asked for a keyframe (default " + durationText(webrtc.DefaultKeyframeInterval) + ")", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			c.WebRTCOpts.KeyframeInterval = d
 			return err
 		}},
-		{"rtsp-udp-rtp", "RTP port of RTSP publishers over UDP, even (default :8000; empty disables UDP)", str(func(c *Config) *string { return &c.RTSPUDPRTP })},
-		{"rtsp-udp-rtcp", "RTCP port, the RTP port + 1 (default :8001)", str(func(c *Config) *string { return &c.RTSPUDPRTCP })},
+		{"rtsp-udp-rtp", "RTP port of RTSP publishers over UDP, even (default " + defaultRTSPUDPRTP + "; empty disables UDP)", str(func(c *Config) *string { return &c.RTSPUDPRTP })},
+		{"rtsp-udp-rtcp", "RTCP port, the RTP port + 1 (default " + defaultRTSPUDPRTCP + ")", str(func(c *Config) *string { return &c.RTSPUDPRTCP })},
 		{"public-url", "base URL that GetDataEndpoint returns (default: derived from each request)", str(func(c *Config) *string { return &c.PublicURL })},
-		{"video-auto-create", "create a video stream when a camera first publishes to it (true/false)", func(c *Config, v string) error {
+		{"video-auto-create", "create a video stream when a camera first publishes to it (true/false; default true)", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Video.AutoCreate = b
 			return err
 		}},
-		{"video-part-duration", "length of low-latency HLS parts, e.g. 200ms (0: one part per fragment)", func(c *Config, v string) error {
+		{"video-part-duration", "length of low-latency HLS parts, e.g. 200ms (0: one part per fragment; default " + durationText(defaultPartDuration) + ")", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			c.Video.PartDuration = d
 			return err
 		}},
+		{"video-segment-max-bytes", "size of a video shard's segments, the unit that video retention drops, at least 64 KiB (default " + strconv.Itoa(shard.DefaultSegmentMaxBytes) + ", " + strconv.Itoa(shard.DefaultSegmentMaxBytes>>20) + " MiB)", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			c.Video.SegmentMaxBytes = n
+			return err
+		}},
+		{"video-retention-check", "how often video past its retention is dropped, at least 1s (default " + durationText(fragments.DefaultRetentionCheck) + ")", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Video.RetentionCheck = d
+			return err
+		}},
 		{"video-disk-reserve", `free space to keep on the data directory's file system by deleting the oldest video, e.g. "5%" or "10GiB" (default: off)`,
 			str(func(c *Config) *string { return &c.Video.DiskReserve })},
-		{"http-body-timeout", "time a request body may take to arrive before the connection is cut (default 1m)", func(c *Config, v string) error {
+		{"http-body-timeout", "time a request body may take to arrive before the connection is cut (default " + durationText(web.DefaultBodyTimeout) + ")", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			c.HTTPBodyTimeout = d
 			return err
 		}},
-		{"http-body-budget", "bytes of request bodies held in memory at once, server wide (default 268435456, 256 MiB)", func(c *Config, v string) error {
+		{"http-body-budget", fmt.Sprintf("bytes of request bodies held in memory at once, server wide (default %d, %d MiB)", web.DefaultBodyBudget, web.DefaultBodyBudget>>20), func(c *Config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)
 			c.HTTPBodyBudget = n
 			return err
 		}},
 		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
-		{"log-level", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
-		{"log-format", "text or json", str(func(c *Config) *string { return &c.LogFormat })},
-		{"account-id", "12-digit account id shown in ARNs", str(func(c *Config) *string { return &c.AccountID })},
-		{"region", "region shown in ARNs", str(func(c *Config) *string { return &c.Region })},
+		{"log-level", "debug, info, warn or error (default " + defaultLogLevel + ")", str(func(c *Config) *string { return &c.LogLevel })},
+		{"log-format", "text or json (default " + defaultLogFormat + ")", str(func(c *Config) *string { return &c.LogFormat })},
+		{"account-id", "12-digit account id shown in ARNs (default " + defaultAccountID + ")", str(func(c *Config) *string { return &c.AccountID })},
+		{"region", "region shown in ARNs (default " + defaultRegion + ")", str(func(c *Config) *string { return &c.Region })},
 		{"master-key", "master key (32 bytes, base64 or hex) instead of the keyring file", str(func(c *Config) *string { return &c.MasterKey })},
-		{"shard-limit", "open shards allowed per account (default 500)", num(func(c *Config) *int { return &c.Kinesis.ShardLimit })},
+		{"shard-limit", "open shards allowed per account (default " + strconv.Itoa(datastreams.DefaultShardLimit) + ")", num(func(c *Config) *int { return &c.Kinesis.ShardLimit })},
 		{"enforce-limits", "enforce per-shard throughput limits as AWS does (true/false)", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Kinesis.EnforceLimits = b
@@ -462,6 +524,12 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := parseDiskReserve(v.DiskReserve); err != nil {
 		errs = append(errs, err)
+	}
+	if v.RetentionCheck < time.Second {
+		errs = append(errs, fmt.Errorf("video retention_check %v is below 1s", v.RetentionCheck))
+	}
+	if v.SegmentMaxBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("video segment_max_bytes %d is below 64 KiB", v.SegmentMaxBytes))
 	}
 	if v.DiskReserveCheck < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("video disk_reserve_check %v is below 100ms", v.DiskReserveCheck))

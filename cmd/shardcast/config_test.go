@@ -112,3 +112,36 @@ func TestConfigBodyLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigVideoStorage: video has its own segment size and retention
+// check, set by YAML, the environment and flags, validated like the
+// Kinesis ones, and not taken from the kinesis section.
+func TestConfigVideoStorage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shardcast.yaml")
+	os.WriteFile(path, []byte("video:\n  segment_max_bytes: 1048576\n  retention_check: 30s\nkinesis:\n  segment_max_bytes: 2097152\n  retention_check: 2m\n"), 0o644)
+	cfg, err := loadConfig(nil, env(nil), io.Discard)
+	if err != nil || cfg.Video.SegmentMaxBytes != 64<<20 || cfg.Video.RetentionCheck != time.Minute {
+		t.Fatalf("defaults: %d %v %v", cfg.Video.SegmentMaxBytes, cfg.Video.RetentionCheck, err)
+	}
+	cfg, err = loadConfig([]string{"--config", path}, env(nil), io.Discard)
+	if err != nil || cfg.Video.SegmentMaxBytes != 1<<20 || cfg.Video.RetentionCheck != 30*time.Second ||
+		cfg.Kinesis.SegmentMaxBytes != 2<<20 || cfg.Kinesis.RetentionCheck != 2*time.Minute {
+		t.Fatalf("yaml: video %d %v, kinesis %d %v: %v", cfg.Video.SegmentMaxBytes, cfg.Video.RetentionCheck,
+			cfg.Kinesis.SegmentMaxBytes, cfg.Kinesis.RetentionCheck, err)
+	}
+	cfg, err = loadConfig([]string{"--config", path, "--video-retention-check", "5s"},
+		env(map[string]string{"SHARDCAST_VIDEO_SEGMENT_MAX_BYTES": "131072"}), io.Discard)
+	if err != nil || cfg.Video.SegmentMaxBytes != 128<<10 || cfg.Video.RetentionCheck != 5*time.Second || cfg.Kinesis.SegmentMaxBytes != 2<<20 {
+		t.Fatalf("flag and env: %d %v %v", cfg.Video.SegmentMaxBytes, cfg.Video.RetentionCheck, err)
+	}
+	for args, want := range map[string]string{
+		"--video-segment-max-bytes=1000": "video segment_max_bytes 1000 is below 64 KiB",
+		"--video-segment-max-bytes=big":  "--video-segment-max-bytes",
+		"--video-retention-check=10ms":   "video retention_check 10ms is below 1s",
+		"--video-retention-check=often":  "--video-retention-check",
+	} {
+		if _, err := loadConfig([]string{args}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", args, err, want)
+		}
+	}
+}

@@ -216,6 +216,7 @@ func TestDiskFull(t *testing.T) {
 	cfg := fileConfig(t)
 	cfg.DataDir = filepath.Join(mnt, "data")
 	cfg.Kinesis.SegmentMaxBytes = 64 << 10 // small segments: rolls (new files) happen while full
+	cfg.Video.SegmentMaxBytes = 64 << 10
 	srv := startServer(t, cfg)
 	c := client(srv.URL(), testCreds)
 	createStream(t, c, "writer", 1)
@@ -395,6 +396,7 @@ func TestDiskReserve(t *testing.T) {
 	cfg := fileConfig(t)
 	cfg.DataDir = filepath.Join(mnt, "data")
 	cfg.Kinesis.SegmentMaxBytes = 64 << 10
+	cfg.Video.SegmentMaxBytes = 64 << 10
 	cfg.Video.DiskReserve = "4MiB"
 	cfg.Video.DiskReserveCheck = 100 * time.Millisecond
 	srv := startServer(t, cfg)

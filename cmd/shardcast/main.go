@@ -226,7 +226,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		return s, err
 	}
 	vcfg := fragments.Config{Keyring: s.keyring, Account: cfg.AccountID, Region: cfg.Region, StreamLimit: cfg.Video.StreamLimit,
-		SegmentMaxBytes: cfg.Kinesis.SegmentMaxBytes, RetentionCheck: cfg.Kinesis.RetentionCheck, LiveBuffer: cfg.Video.LiveBuffer, Logger: log,
+		SegmentMaxBytes: cfg.Video.SegmentMaxBytes, RetentionCheck: cfg.Video.RetentionCheck, LiveBuffer: cfg.Video.LiveBuffer, Logger: log,
 		ReserveBytes: reserveBytes, ReservePercent: reservePct, ReserveCheck: cfg.Video.DiskReserveCheck}
 	if dataDir != "" {
 		vcfg.Dir, vcfg.Catalog = filepath.Join(dataDir, "video"), s.catalog

@@ -33,7 +33,7 @@ func (o *Options) defaults() {
 		o.Name = o.Dir
 	}
 	if o.SegmentMaxBytes <= 0 {
-		o.SegmentMaxBytes = 64 << 20
+		o.SegmentMaxBytes = DefaultSegmentMaxBytes
 	}
 	if o.SegmentMaxAge <= 0 {
 		o.SegmentMaxAge = time.Hour

@@ -436,7 +436,7 @@ func mediaTime(ticks, rate int64) time.Duration {
 // OnDescribe answers readers with the live stream's description.
 func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
 	name := pathStream(ctx.Path)
-	if res, err := s.authorize(ctx.Conn, ctx.Request, ActionRead, name); res != nil {
+	if res, err := s.authorize(ctx.Conn, ctx.Request, ingest.ActionRead, name); res != nil {
 		return res, nil, err
 	}
 	ls, res, err := s.live(name, ctx.Conn.NetConn().RemoteAddr().String())
@@ -450,7 +450,7 @@ func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Re
 // from the live stream its first SETUP found.
 func (s *Server) setupReader(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
 	name := pathStream(ctx.Path)
-	if res, err := s.authorize(ctx.Conn, ctx.Request, ActionRead, name); res != nil {
+	if res, err := s.authorize(ctx.Conn, ctx.Request, ingest.ActionRead, name); res != nil {
 		return res, nil, err
 	}
 	s.mu.Lock()

@@ -19,6 +19,12 @@ import (
 	"github.com/shardcast/shardcast/ingest"
 )
 
+// Streams finds the video streams whose live media readers play
+// (*fragments.Store is one).
+type Streams interface {
+	Lookup(ref fragments.StreamRef) (*fragments.Stream, error)
+}
+
 // Server accepts RTSP publishers, and readers of the streams' live media.
 type Server struct {
 	Address        string // TCP address, e.g. ":8554"
@@ -39,7 +45,7 @@ type Server struct {
 	Guard Guard
 	// Store holds the video streams whose live media readers play
 	// (reserve.go); nil refuses every reader with 404.
-	Store *fragments.Store
+	Store Streams
 
 	srv     *gortsplib.Server
 	ln      net.Listener
@@ -52,12 +58,6 @@ type Server struct {
 	readers map[*gortsplib.ServerSession]*liveStream // reader sessions
 	closed  bool
 }
-
-// The actions the server asks its Guard about.
-const (
-	ActionPublish = ingest.ActionPublish
-	ActionRead    = ingest.ActionRead
-)
 
 // Guard is the server's view of the credentials and of the one decision on
 // who may do what (web/awsapi's Auth is one).
@@ -208,7 +208,7 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 		s.Logger.Warn("rtsp: publish refused", append([]any{"stream", name, "remote", remote, "reason", reason}, args...)...)
 		return &base.Response{StatusCode: code}, fmt.Errorf("%s", reason)
 	}
-	if res, err := s.authorize(ctx.Conn, ctx.Request, ActionPublish, name); res != nil {
+	if res, err := s.authorize(ctx.Conn, ctx.Request, ingest.ActionPublish, name); res != nil {
 		return res, err
 	}
 	if err := fragments.CheckStreamName(name); err != nil {
@@ -224,6 +224,8 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 		return refuse(base.StatusNotFound, "no such stream, and creating streams on publish is off")
 	case errors.Is(err, ingest.ErrBusy):
 		return refuse(base.StatusBadRequest, "the stream already has a publisher")
+	case errors.Is(err, ingest.ErrClosed):
+		return refuse(base.StatusServiceUnavailable, "the server is shutting down")
 	case err != nil:
 		return refuse(base.StatusInternalServerError, "cannot start the session", "err", err)
 	}

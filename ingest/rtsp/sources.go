@@ -14,8 +14,8 @@ import (
 	"github.com/shardcast/shardcast/ingest"
 )
 
-// ErrUnknownSource is returned for a stream that has no source.
-var ErrUnknownSource = errors.New("rtsp: no source for that stream")
+// errUnknownSource is returned for a stream that has no source.
+var errUnknownSource = errors.New("rtsp: no source for that stream")
 
 // Sources runs the pull sources of a server. Sources come from the
 // configuration file (fixed) or from the admin API (kept in StateFile so
@@ -99,7 +99,7 @@ func (m *Sources) Delete(stream string) error {
 	s := m.sources[stream]
 	if s == nil {
 		m.mu.Unlock()
-		return ErrUnknownSource
+		return errUnknownSource
 	}
 	if !s.Status().Persistent {
 		m.mu.Unlock()

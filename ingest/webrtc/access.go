@@ -4,14 +4,6 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
-
-	"github.com/shardcast/shardcast/ingest"
-)
-
-// The actions Access decides on.
-const (
-	ActionPublish = ingest.ActionPublish
-	ActionRead    = ingest.ActionRead
 )
 
 // Access decides who may publish (WHIP) and read (WHEP), in one place.

@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/shardcast/shardcast/ingest"
 )
 
 func TestAccess(t *testing.T) {
@@ -44,7 +46,7 @@ func TestAccess(t *testing.T) {
 				r.Header.Set("Authorization", c.auth)
 			}
 			r.Header.Set("X-Test-Credentials", c.creds)
-			if got := a.Allow(w, r, ActionPublish, c.stream); got != c.allow {
+			if got := a.Allow(w, r, ingest.ActionPublish, c.stream); got != c.allow {
 				t.Fatalf("Allow = %v, want %v", got, c.allow)
 			}
 			if len(calls) > 0 {
@@ -73,8 +75,8 @@ func TestAccess(t *testing.T) {
 		r := httptest.NewRequest("POST", "/whep/cam", nil)
 		r.Header.Set("X-Test-Credentials", creds)
 		r.Header.Set("Authorization", "Bearer anything")
-		got := open.Allow(w, r, ActionRead, "cam")
-		if got != (creds == "ok") || len(calls) != 1 || calls[0] != (call{ActionRead, "cam"}) {
+		got := open.Allow(w, r, ingest.ActionRead, "cam")
+		if got != (creds == "ok") || len(calls) != 1 || calls[0] != (call{ingest.ActionRead, "cam"}) {
 			t.Errorf("credentials %q: Allow = %v, fallback calls %v", creds, got, calls)
 		}
 		if !got && (w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") != `Basic realm="fallback"`) {
@@ -82,7 +84,7 @@ func TestAccess(t *testing.T) {
 		}
 	}
 	// Neither a token nor a fallback: everyone.
-	if !(&Access{}).Allow(httptest.NewRecorder(), httptest.NewRequest("POST", "/whip/x", nil), ActionPublish, "x") {
+	if !(&Access{}).Allow(httptest.NewRecorder(), httptest.NewRequest("POST", "/whip/x", nil), ingest.ActionPublish, "x") {
 		t.Error("an Access with nothing configured refused")
 	}
 }

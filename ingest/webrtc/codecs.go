@@ -13,8 +13,8 @@ import (
 	"github.com/shardcast/shardcast/fragments"
 )
 
-// Accepted names what a publisher may send, for error messages.
-const Accepted = "H264, H265, VP9, AV1 video; Opus audio"
+// accepted names what a publisher may send, for error messages.
+const accepted = "H264, H265, VP9, AV1 video; Opus audio"
 
 // registerCodecs puts the codecs shardcast stores (and WHEP sends) into a
 // media engine. Payload types are only defaults: an offer's numbers win.
@@ -124,7 +124,7 @@ func choose(desc *sdp.SessionDescription) ([]plan, []fragments.Track, error) {
 				for _, c := range list {
 					names = append(names, c.name)
 				}
-				return nil, nil, fmt.Errorf("%w in video m-line %d (offered %s): accepted are %s", errNoCodec, i, strings.Join(uniq(names), ", "), Accepted)
+				return nil, nil, fmt.Errorf("%w in video m-line %d (offered %s): accepted are %s", errNoCodec, i, strings.Join(uniq(names), ", "), accepted)
 			}
 			continue // audio we cannot store: not received
 		}
@@ -135,7 +135,7 @@ func choose(desc *sdp.SessionDescription) ([]plan, []fragments.Track, error) {
 		keepOnly(md, c.pt)
 	}
 	if len(plans) == 0 {
-		return nil, nil, fmt.Errorf("%w: the offer has no audio or video to store; accepted are %s", errNoCodec, Accepted)
+		return nil, nil, fmt.Errorf("%w: the offer has no audio or video to store; accepted are %s", errNoCodec, accepted)
 	}
 	return plans, tracks, nil
 }

@@ -318,7 +318,7 @@ func answerWithPion(t *testing.T, desc *sdp.SessionDescription, codec codecKind,
 		t.Fatal(err)
 	}
 	tr := testTransport(t, Config{})
-	pc, err := tr.API().NewPeerConnection(webrtc.Configuration{})
+	pc, err := tr.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,8 +372,8 @@ func TestChooseRefuses(t *testing.T) {
 			if !errors.Is(err, errNoCodec) {
 				t.Fatalf("choose: %v, want errNoCodec", err)
 			}
-			if !strings.Contains(err.Error(), Accepted) || !strings.Contains(err.Error(), c.says) {
-				t.Errorf("the error %q should name what was offered (%s) and what is accepted (%s)", err, c.says, Accepted)
+			if !strings.Contains(err.Error(), accepted) || !strings.Contains(err.Error(), c.says) {
+				t.Errorf("the error %q should name what was offered (%s) and what is accepted (%s)", err, c.says, accepted)
 			}
 		})
 	}

@@ -54,7 +54,7 @@ func newTestEndpoint(t *testing.T, cfg Config, access *Access) *testEndpoint {
 	tr := testTransport(t, cfg)
 	h := NewHandler(HandlerConfig{Transport: tr, Manager: m, Access: access})
 	mux := http.NewServeMux()
-	for _, kind := range []string{KindWHIP, KindWHEP} {
+	for _, kind := range []string{kindWHIP, kindWHEP} {
 		mux.HandleFunc("/"+kind+"/{stream}", func(w http.ResponseWriter, r *http.Request) {
 			h.ServeOffer(w, r, kind, r.PathValue("stream"))
 		})

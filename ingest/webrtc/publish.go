@@ -145,7 +145,7 @@ func negotiate(ctx context.Context, pc *webrtc.PeerConnection, offer string) (st
 	answer, err := pc.CreateAnswer(nil)
 	if err != nil {
 		if errors.Is(err, webrtc.ErrSenderWithNoCodecs) {
-			return "", &statusError{code: 406, msg: "no acceptable codec; accepted are " + Accepted}
+			return "", &statusError{code: 406, msg: "no acceptable codec; accepted are " + accepted}
 		}
 		return "", &statusError{code: 400, msg: "cannot answer the offer: " + err.Error()}
 	}

@@ -38,8 +38,8 @@ type PlayFunc func(ctx context.Context, api *webrtc.API, stream, offer string) (
 
 // Kinds of resource.
 const (
-	KindWHIP = "whip"
-	KindWHEP = "whep"
+	kindWHIP = "whip"
+	kindWHEP = "whep"
 )
 
 // HandlerConfig wires a Handler.
@@ -108,14 +108,14 @@ func (h *Handler) common(w http.ResponseWriter) {
 	hd := w.Header()
 	hd.Set("Access-Control-Expose-Headers", exposed)
 	hd.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
-	for _, l := range h.cfg.Transport.LinkHeaders() {
+	for _, l := range h.cfg.Transport.linkHeaders() {
 		hd.Add("Link", l)
 	}
 }
 
 // LinkHeaders are the ICE servers as Link header values, for answers made
 // elsewhere (CORS preflights).
-func (h *Handler) LinkHeaders() []string { return h.cfg.Transport.LinkHeaders() }
+func (h *Handler) LinkHeaders() []string { return h.cfg.Transport.linkHeaders() }
 
 // ServeOffer serves /whip/{stream} and /whep/{stream}: POST an offer,
 // OPTIONS for the ICE servers.
@@ -135,7 +135,7 @@ func (h *Handler) ServeOffer(w http.ResponseWriter, r *http.Request, kind, strea
 	if !h.allow(w, r, kind, stream) {
 		return
 	}
-	if kind == KindWHEP && h.cfg.Play == nil {
+	if kind == kindWHEP && h.cfg.Play == nil {
 		httpError(w, http.StatusNotImplemented, "WHEP playback is not available in this build")
 		return
 	}
@@ -174,7 +174,7 @@ func (h *Handler) ServeOffer(w http.ResponseWriter, r *http.Request, kind, strea
 	}
 	var s Viewer
 	var answer string
-	if kind == KindWHIP {
+	if kind == kindWHIP {
 		s, answer, err = h.publish(r, stream, &desc)
 	} else {
 		s, answer, err = h.cfg.Play(r.Context(), h.cfg.Transport.api, stream, string(body))
@@ -249,8 +249,10 @@ func (h *Handler) publish(r *http.Request, stream string, desc *sdp.SessionDescr
 		return nil, "", &statusError{code: http.StatusConflict, msg: "the stream " + stream + " already has a publisher"}
 	case errors.Is(err, ingest.ErrNoStream):
 		return nil, "", &statusError{code: http.StatusNotFound, msg: "no stream " + stream + ", and creating streams on publish is off"}
+	case errors.Is(err, ingest.ErrClosed):
+		return nil, "", &statusError{code: http.StatusServiceUnavailable, msg: "the server is shutting down"}
 	case errors.Is(err, fragments.ErrUnsupportedCodec):
-		return nil, "", &statusError{code: http.StatusNotAcceptable, msg: "the stream cannot store what was offered (" + err.Error() + "); accepted are " + Accepted}
+		return nil, "", &statusError{code: http.StatusNotAcceptable, msg: "the stream cannot store what was offered (" + err.Error() + "); accepted are " + accepted}
 	case err != nil:
 		return nil, "", fmt.Errorf("webrtc: start session: %w", err)
 	}
@@ -266,9 +268,9 @@ func (h *Handler) publish(r *http.Request, stream string, desc *sdp.SessionDescr
 // allow is the access check of a request on a stream: publishing for
 // WHIP, reading for WHEP.
 func (h *Handler) allow(w http.ResponseWriter, r *http.Request, kind, stream string) bool {
-	action := ActionPublish
-	if kind == KindWHEP {
-		action = ActionRead
+	action := ingest.ActionPublish
+	if kind == kindWHEP {
+		action = ingest.ActionRead
 	}
 	return h.cfg.Access.Allow(w, r, action, stream)
 }

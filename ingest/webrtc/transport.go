@@ -223,17 +223,11 @@ func (t *Transport) growReadBuffer() {
 	}
 }
 
-// API is the pion API every WHIP and WHEP session uses.
-func (t *Transport) API() *webrtc.API { return t.api }
-
-// UDPAddr and TCPAddr are the bound ICE addresses.
+// UDPAddr and tcpAddr are the bound ICE addresses.
 func (t *Transport) UDPAddr() string { return t.udp.LocalAddr().String() }
 
-// TCPAddr is the bound ICE-TCP address.
-func (t *Transport) TCPAddr() string { return t.tcp.Addr().String() }
-
-// MaxBitrate is the cap on what a publisher sends, bits per second.
-func (t *Transport) MaxBitrate() int64 { return t.cfg.MaxBitrate }
+// tcpAddr is the bound ICE-TCP address.
+func (t *Transport) tcpAddr() string { return t.tcp.Addr().String() }
 
 // Close closes the sockets; sessions must have been closed before.
 func (t *Transport) Close() error {
@@ -252,8 +246,8 @@ func (t *Transport) Close() error {
 	return nil
 }
 
-// LinkHeaders are the ICE servers as RFC 9725 Link header values.
-func (t *Transport) LinkHeaders() []string {
+// linkHeaders are the ICE servers as RFC 9725 Link header values.
+func (t *Transport) linkHeaders() []string {
 	out := make([]string, 0, len(t.cfg.ICEServers))
 	for _, s := range t.cfg.ICEServers {
 		v := "<" + s.URL + `>; rel="ice-server"`

@@ -74,7 +74,7 @@ func post(t *testing.T, url, offer string, hdr ...string) (*http.Response, strin
 func TestHostsInAnswer(t *testing.T) {
 	e := newTestEndpoint(t, Config{Hosts: []string{"192.0.2.10", " ", "192.0.2.10"}}, nil)
 	_, port, _ := net.SplitHostPort(e.tr.UDPAddr())
-	if _, tcpPort, _ := net.SplitHostPort(e.tr.TCPAddr()); tcpPort != port {
+	if _, tcpPort, _ := net.SplitHostPort(e.tr.tcpAddr()); tcpPort != port {
 		t.Fatalf("ICE-TCP on port %s, UDP on %s: want the same", tcpPort, port)
 	}
 	_, offer := offerer(t)
@@ -230,9 +230,9 @@ func TestListenTCPPortTaken(t *testing.T) {
 	}
 	defer tr.Close()
 	_, udpPort, _ := net.SplitHostPort(tr.UDPAddr())
-	_, tcpPort, _ := net.SplitHostPort(tr.TCPAddr())
+	_, tcpPort, _ := net.SplitHostPort(tr.tcpAddr())
 	if refused != 2 || udpPort != tcpPort {
-		t.Errorf("after %d refusals: UDP %s, TCP %s", refused, tr.UDPAddr(), tr.TCPAddr())
+		t.Errorf("after %d refusals: UDP %s, TCP %s", refused, tr.UDPAddr(), tr.tcpAddr())
 	}
 
 	fixed := tr.UDPAddr() // a port whose UDP side is taken now

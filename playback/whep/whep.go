@@ -16,9 +16,14 @@ import (
 	"github.com/shardcast/shardcast/fragments"
 )
 
+// Streams finds the video streams viewers play (*fragments.Store is one).
+type Streams interface {
+	Lookup(ref fragments.StreamRef) (*fragments.Stream, error)
+}
+
 // Config configures a Server.
 type Config struct {
-	Store  *fragments.Store
+	Store  Streams
 	Logger *slog.Logger
 	// ICEServers are given to each viewer's PeerConnection (STUN/TURN).
 	ICEServers []webrtc.ICEServer

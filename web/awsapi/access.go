@@ -23,13 +23,9 @@ const (
 	ActionRead = "kinesisvideo:GetMedia"
 )
 
-var (
-	// ErrUnauthenticated is a request that needs credentials and brought
-	// none, or ones that did not verify.
-	ErrUnauthenticated = errors.New("credentials required")
-	// ErrAccessDenied is a known principal that may not do what it asked.
-	ErrAccessDenied = errors.New("access denied")
-)
+// errUnauthenticated is a request that needs credentials and brought
+// none, or ones that did not verify.
+var errUnauthenticated = errors.New("credentials required")
 
 // Open reports whether no credentials are configured: then nothing is
 // verified and every request is allowed.
@@ -51,14 +47,14 @@ func (a *Auth) Secret(keyID string) (string, bool) {
 // names none yet). Every protocol asks it: the signed APIs, RTSP and the
 // plain HLS and player URLs. With no credentials configured everything is
 // allowed; with credentials, anonymous requests are refused with
-// ErrUnauthenticated and every configured key may do everything (per-key
+// errUnauthenticated and every configured key may do everything (per-key
 // policies can grow here).
 func (a *Auth) Authorize(who, action, resource string) error {
 	if a.Open() {
 		return nil
 	}
 	if _, ok := a.Secret(who); !ok {
-		return fmt.Errorf("%s on %s: %w", action, resource, ErrUnauthenticated)
+		return fmt.Errorf("%s on %s: %w", action, resource, errUnauthenticated)
 	}
 	return nil
 }
@@ -76,8 +72,8 @@ func apiAction(r *http.Request) string {
 	return "shardcast:" + r.Method + " " + r.URL.Path
 }
 
-// Realm is the protection space named in WWW-Authenticate.
-const Realm = "shardcast"
+// realm is the protection space named in WWW-Authenticate.
+const realm = "shardcast"
 
 // AllowReader lets a reader of resource through the URLs that are not
 // signed API calls (plain HLS, the player page): with credentials
@@ -222,7 +218,7 @@ func (a *Auth) PresignAlike(r *http.Request, keyID, path string) (string, error)
 func (a *Auth) Presign(r *http.Request, keyID, path string, when time.Time, expires time.Duration) (string, error) {
 	secret, ok := a.Secret(keyID)
 	if !ok {
-		return "", fmt.Errorf("presign: %w", ErrUnauthenticated)
+		return "", fmt.Errorf("presign: %w", errUnauthenticated)
 	}
 	c, err := http.NewRequest(http.MethodGet, "http://placeholder/", nil)
 	if err != nil {

@@ -24,10 +24,10 @@ func TestAuthorize(t *testing.T) {
 		t.Errorf("nil Auth: %v", err)
 	}
 	a := &Auth{Keys: map[string]string{"AKID": "secret"}}
-	if err := a.Authorize("", ActionPublish, "cam"); !errors.Is(err, ErrUnauthenticated) {
+	if err := a.Authorize("", ActionPublish, "cam"); !errors.Is(err, errUnauthenticated) {
 		t.Errorf("anonymous with keys: %v", err)
 	}
-	if err := a.Authorize("OTHER", ActionRead, "cam"); !errors.Is(err, ErrUnauthenticated) {
+	if err := a.Authorize("OTHER", ActionRead, "cam"); !errors.Is(err, errUnauthenticated) {
 		t.Errorf("unknown key: %v", err)
 	}
 	if err := a.Authorize("AKID", ActionRead, "cam"); err != nil {

@@ -26,7 +26,7 @@ func (a *Auth) Allow(w http.ResponseWriter, r *http.Request, action, resource, s
 	if err == nil {
 		return who, true
 	}
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`", charset="UTF-8"`)
+	w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`", charset="UTF-8"`)
 	msg := "Credentials are required: HTTP Basic (user: access key id, password: secret access key) or a presigned URL."
 	var ae *APIError
 	if errors.As(err, &ae) {

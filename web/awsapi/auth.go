@@ -256,7 +256,7 @@ func ReadBody(r *http.Request) (body []byte, release func(), err error) {
 			case errors.As(rerr, &ae):
 				return nil, func() {}, ae
 			}
-			return nil, func() {}, SerializationError("could not read the request body")
+			return nil, func() {}, serializationError("could not read the request body")
 		}
 	}
 	return buf, func() {

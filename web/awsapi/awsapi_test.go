@@ -123,7 +123,7 @@ func TestWriteError(t *testing.T) {
 		body, kind string
 	}{
 		{fmtErr{sentinel, "Stream x not found."}, 400, `{"__type":"ResourceNotFoundException","message":"Stream x not found."}`, "ResourceNotFoundException"},
-		{SerializationError("bad"), 400, `{"Message":"bad","__type":"SerializationException"}`, "SerializationException"},
+		{serializationError("bad"), 400, `{"Message":"bad","__type":"SerializationException"}`, "SerializationException"},
 		{errors.New("disk on fire"), 500, `{"__type":"InternalFailure"}`, "InternalFailure"},
 	} {
 		w := httptest.NewRecorder()

@@ -20,7 +20,7 @@ type APIError struct {
 func (e *APIError) Error() string { return e.Type + ": " + e.Message }
 
 // Protocol-level errors.
-func SerializationError(msg string) *APIError {
+func serializationError(msg string) *APIError {
 	return &APIError{Type: "SerializationException", Message: msg, Status: http.StatusBadRequest, CapitalMessage: true}
 }
 

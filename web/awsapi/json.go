@@ -59,37 +59,37 @@ func serializationMessage(err error) *APIError {
 	var tse *timestampError
 	switch {
 	case errors.As(err, &be):
-		return SerializationError(be.Error())
+		return serializationError(be.Error())
 	case errors.As(err, &tse):
-		return SerializationError(tse.Error())
+		return serializationError(tse.Error())
 	case errors.As(err, &te):
 		switch te.Value {
 		case "array":
 			if te.Type.Kind() == reflect.Slice {
 				break
 			}
-			return SerializationError("Start of list found where not expected")
+			return serializationError("Start of list found where not expected")
 		case "object":
-			return SerializationError("Start of structure or map found where not expected.")
+			return serializationError("Start of structure or map found where not expected.")
 		}
 		switch te.Type.Kind() {
 		case reflect.Slice:
-			return SerializationError("Expected list or null")
+			return serializationError("Expected list or null")
 		case reflect.Map:
-			return SerializationError("Expected map or null")
+			return serializationError("Expected map or null")
 		case reflect.Struct:
-			return SerializationError("Expected null")
+			return serializationError("Expected null")
 		}
 		from := map[string]string{"string": "java.lang.String", "bool": "java.lang.Boolean",
 			"number": "com.amazon.coral.value.json.numbers.TruncatingBigNumber"}[te.Value]
 		if from == "" {
 			from = "java.lang.Object"
 		}
-		return SerializationError(fmt.Sprintf("class %s can not be converted to %s", from, javaName(te.Type)))
+		return serializationError(fmt.Sprintf("class %s can not be converted to %s", from, javaName(te.Type)))
 	case errors.As(err, &se):
-		return SerializationError("Malformed JSON: " + se.Error())
+		return serializationError("Malformed JSON: " + se.Error())
 	}
-	return SerializationError(err.Error())
+	return serializationError(err.Error())
 }
 
 // WriteJSON writes v as a 200 response of the given content type.

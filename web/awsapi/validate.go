@@ -105,11 +105,11 @@ func (v *Validator) Len(path string, n int, value string, min, max int) {
 func (v *Validator) Custom(value, path, constraint string) { v.add(quote(value), path, constraint) }
 
 // Err returns the ValidationException, or nil when nothing failed.
-func (v *Validator) Err() error { return v.ErrAs("ValidationException") }
+func (v *Validator) Err() error { return v.errAs("ValidationException") }
 
-// ErrAs returns the failures as an error of the given type (KVS reports
+// errAs returns the failures as an error of the given type (KVS reports
 // them as InvalidArgumentException), or nil when nothing failed.
-func (v *Validator) ErrAs(typ string) error {
+func (v *Validator) errAs(typ string) error {
 	if len(v.errs) == 0 {
 		return nil
 	}
@@ -144,5 +144,5 @@ func Decode[T any, PT interface {
 	}
 	var v Validator
 	in.Check(&v)
-	return (*T)(in), v.ErrAs(errType)
+	return (*T)(in), v.errAs(errType)
 }

@@ -2,6 +2,7 @@ package kinesis
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -10,13 +11,14 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
-// TargetPrefix prefixes every Kinesis X-Amz-Target.
-const TargetPrefix = "Kinesis_20131202."
+// targetPrefix prefixes every Kinesis X-Amz-Target.
+const targetPrefix = "Kinesis_20131202."
 
 // errorTable maps engine errors to Kinesis wire errors.
 var errorTable = awsapi.ErrorTable{
@@ -35,9 +37,34 @@ var errorTable = awsapi.ErrorTable{
 	{Err: datastreams.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
+// Engine is what the handler calls of the Kinesis Data Streams engine
+// (*datastreams.Engine is one): the operations, already named in the
+// engine's terms, that the handler decodes requests for.
+type Engine interface {
+	CreateStream(in datastreams.CreateStreamInput) error
+	DeleteStream(ref datastreams.StreamRef) error
+	DescribeStream(ref datastreams.StreamRef, limit int, exclusiveStart string) (datastreams.StreamDescription, error)
+	DescribeStreamSummary(ref datastreams.StreamRef) (datastreams.StreamDescription, error)
+	ListStreams(limit int, exclusiveStart, nextToken string) (list []datastreams.StreamSummary, more bool, token string, err error)
+	ListShards(in datastreams.ListShardsInput) ([]datastreams.ShardInfo, string, error)
+	DescribeLimits() datastreams.Limits
+	SetRetention(ref datastreams.StreamRef, hours int, increase bool) error
+	AddTags(ref datastreams.StreamRef, tags map[string]string) error
+	RemoveTags(ref datastreams.StreamRef, keys []string) error
+	ListTags(ref datastreams.StreamRef, exclusiveStart string, limit int) ([]datastreams.Tag, bool, error)
+	StartEncryption(ref datastreams.StreamRef, encType, keyRef string) error
+	StopEncryption(ref datastreams.StreamRef, encType, keyRef string) error
+	CheckPut(ref datastreams.StreamRef, entries []datastreams.PutEntry) error
+	PutRecord(ctx context.Context, ref datastreams.StreamRef, en datastreams.PutEntry, sequenceNumberForOrdering string) (datastreams.PutResult, bool, error)
+	PutRecords(ctx context.Context, ref datastreams.StreamRef, entries []datastreams.PutEntry) (datastreams.PutOutput, error)
+	GetShardIterator(ref datastreams.StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error)
+	CheckIterator(iter string) error
+	GetRecords(iter string, limit int) (datastreams.GetRecordsOutput, error)
+}
+
 // Handler serves Kinesis API requests.
 type Handler struct {
-	engine *datastreams.Engine
+	engine Engine
 	auth   *awsapi.Auth
 	log    *slog.Logger
 	ops    map[string]func(*http.Request, []byte) (any, error)
@@ -56,7 +83,7 @@ var unsupported = []string{
 }
 
 // New returns a handler over engine.
-func New(engine *datastreams.Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
+func New(engine Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
 	h := &Handler{engine: engine, auth: auth, log: log}
 	h.ops = map[string]func(*http.Request, []byte) (any, error){
 		"CreateStream":                  h.createStream,
@@ -84,21 +111,12 @@ func New(engine *datastreams.Engine, auth *awsapi.Auth, log *slog.Logger) *Handl
 	return h
 }
 
-// Operations returns the names of the operations the handler implements.
-func (h *Handler) Operations() []string {
-	out := make([]string, 0, len(h.ops))
-	for op := range h.ops {
-		out = append(out, op)
-	}
-	return out
-}
-
 // ServeHTTP handles one POST with a Kinesis_20131202.* target.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// AWS sends x-amz-id-2 (an opaque id of the serving host) beside
 	// x-amzn-RequestId on every answer.
 	w.Header().Set("X-Amz-Id-2", hostID())
-	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	if !h.contentTypeOK(w, r) {
 		return
 	}

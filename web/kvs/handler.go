@@ -29,9 +29,18 @@ var errorTable = awsapi.ErrorTable{
 	{Err: fragments.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
+// Streams is what the handler calls of the video store (*fragments.Store
+// is one): the stream control operations and the lookup of a stream.
+type Streams interface {
+	CreateStream(in fragments.CreateInput) (string, error)
+	DeleteStream(ref fragments.StreamRef, version string) error
+	ListStreams(max int, token, prefix string) ([]fragments.Info, string, error)
+	Lookup(ref fragments.StreamRef) (*fragments.Stream, error)
+}
+
 // Config wires the handler.
 type Config struct {
-	Store    *fragments.Store
+	Store    Streams
 	Playback *playback.Service
 	Auth     *awsapi.Auth
 	Logger   *slog.Logger
