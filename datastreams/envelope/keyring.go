@@ -52,7 +52,7 @@ type DataKey struct {
 
 // Keyring holds master keys. It is safe for concurrent use.
 type Keyring struct {
-	name string              // where it is kept, for messages
+	name string             // where it is kept, for messages
 	save func([]byte) error // persists the keyring; nil for a static keyring
 
 	mu   sync.RWMutex

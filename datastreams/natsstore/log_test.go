@@ -516,3 +516,75 @@ func testLogsRemove(t *testing.T, e *env) {
 		t.Fatalf("reopened after remove: %+v", b)
 	}
 }
+
+// TestProcess runs the same checks against Debian's nats-server as a real
+// process (2.9 there: nothing newer may be relied on), then kills it with
+// SIGKILL and starts it again over the same directory: every acked record,
+// the numbering and a full trim's position survive.
+func TestProcess(t *testing.T) {
+	dir := t.TempDir()
+	p := startProcess(t, dir, 0)
+	runLogTests(t, p.URL)
+
+	e := &env{t: t, url: p.URL, prefix: "crash", clock: newClock()}
+	c := e.conn()
+	l, err := c.Store().Open(bg, testID, shard.LogOptions{FirstSeq: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, 0, 20, 5)
+	e.clock.add(time.Hour)
+	if n, err := l.TrimBefore(e.clock.unix()); n != 20 || err != nil {
+		t.Fatalf("full trim: %d %v", n, err)
+	}
+	emptied := shard.LogID{Stream: "emptied", Shard: "0"}
+	l2, err := c.Store().Open(bg, emptied, shard.LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l2, 0, 7, 7)
+	if err := l2.SkipTo(bg, 300); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, 20, 30, 10) // 30..59 acked
+	left := shard.LogID{Stream: "left-empty", Shard: "0"}
+	l3, err := c.Store().Open(bg, left, shard.LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l3, 0, 4, 4)
+	e.clock.add(time.Hour)
+	if n, err := l3.TrimBefore(e.clock.unix()); n != 4 || err != nil {
+		t.Fatalf("full trim: %d %v", n, err)
+	}
+	p.kill()
+	l.Close()
+	l2.Close()
+	l3.Close()
+	c.Close()
+
+	startProcess(t, dir, p.port)
+	c = e.conn()
+	l = e.open(c, testID, shard.LogOptions{})
+	if b := l.Bounds(); b.First != 30 || b.Next != 60 {
+		t.Fatalf("after kill -9 bounds %+v, want 30..59", b)
+	}
+	recs, err := l.Read(bg, 1, 100, 1<<20)
+	if err != nil || len(recs) != 30 {
+		t.Fatalf("after kill -9 read %d %v", len(recs), err)
+	}
+	checkRecords(t, recs, 30, 20)
+	l2 = e.open(c, emptied, shard.LogOptions{})
+	if b := l2.Bounds(); b.First != 1 || b.Next != 300 {
+		t.Fatalf("skip after kill -9: %+v", b)
+	}
+	l3 = e.open(c, left, shard.LogOptions{})
+	if b := l3.Bounds(); b.First != 5 || b.Next != 5 {
+		t.Fatalf("emptied log after kill -9: %+v", b)
+	}
+	info, err := c.js.Stream(bg, c.streamName(left))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("emptied stream after kill -9: JetStream state %+v", info.CachedInfo().State)
+}
