@@ -52,7 +52,8 @@ type DataKey struct {
 
 // Keyring holds master keys. It is safe for concurrent use.
 type Keyring struct {
-	path string // "" for a static keyring
+	name string             // where it is kept, for messages
+	save func([]byte) error // persists the keyring; nil for a static keyring
 
 	mu   sync.RWMutex
 	file keyringFile
@@ -80,10 +81,50 @@ type keyVersion struct {
 // OpenFile opens the keyring at path, creating it with one default master key
 // (aliased DefaultAlias) when it does not exist yet.
 func OpenFile(path string) (*Keyring, error) {
-	k := &Keyring{path: path}
 	b, err := os.ReadFile(path)
+	exists := true
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		exists = false
+	case err != nil:
+		return nil, fmt.Errorf("envelope: read keyring: %w", err)
+	}
+	save := func(b []byte) error { return fsutil.WriteFileAtomic(path, b, keyringPerms) }
+	return openBlob(path, b, exists, save)
+}
+
+// OpenStored opens a keyring kept by the caller as one blob: load returns
+// it (nil or empty when none is stored yet) and save replaces it. A
+// keyring that does not exist yet is created with one default master key
+// (aliased DefaultAlias) and saved. When that first save fails (another
+// server saved one first), the keyring is loaded once more and the stored
+// one wins.
+func OpenStored(load func() ([]byte, error), save func([]byte) error) (*Keyring, error) {
+	b, err := load()
+	if err != nil {
+		return nil, fmt.Errorf("envelope: load keyring: %w", err)
+	}
+	wrapped := func(b []byte) error {
+		if err := save(b); err != nil {
+			return fmt.Errorf("envelope: save keyring: %w", err)
+		}
+		return nil
+	}
+	k, err := openBlob("(stored)", b, len(b) != 0, wrapped)
+	if err == nil || len(b) != 0 {
+		return k, err
+	}
+	if b, lerr := load(); lerr == nil && len(b) != 0 {
+		return openBlob("(stored)", b, true, wrapped)
+	}
+	return nil, err
+}
+
+// openBlob parses a keyring blob, or creates and saves a new keyring when
+// none exists yet. name says where it is kept.
+func openBlob(name string, b []byte, exists bool, save func([]byte) error) (*Keyring, error) {
+	k := &Keyring{name: name, save: save}
+	if !exists {
 		mk, err := newMasterKey(nil)
 		if err != nil {
 			return nil, err
@@ -94,25 +135,23 @@ func OpenFile(path string) (*Keyring, error) {
 			return nil, err
 		}
 		return k, nil
-	case err != nil:
-		return nil, fmt.Errorf("envelope: read keyring: %w", err)
 	}
 	if err := json.Unmarshal(b, &k.file); err != nil {
-		return nil, fmt.Errorf("envelope: parse keyring %s: %w", path, err)
+		return nil, fmt.Errorf("envelope: parse keyring %s: %w", name, err)
 	}
 	if k.file.Version != keyringVer {
-		return nil, fmt.Errorf("envelope: keyring %s has version %d, want %d", path, k.file.Version, keyringVer)
+		return nil, fmt.Errorf("envelope: keyring %s has version %d, want %d", name, k.file.Version, keyringVer)
 	}
 	if k.find(k.file.Default) == nil {
-		return nil, fmt.Errorf("envelope: keyring %s: default key %q missing", path, k.file.Default)
+		return nil, fmt.Errorf("envelope: keyring %s: default key %q missing", name, k.file.Default)
 	}
 	for _, mk := range k.file.Keys {
 		if len(mk.Versions) == 0 {
-			return nil, fmt.Errorf("envelope: keyring %s: key %s has no versions", path, mk.ID)
+			return nil, fmt.Errorf("envelope: keyring %s: key %s has no versions", name, mk.ID)
 		}
 		for _, v := range mk.Versions {
 			if len(v.Material) != keySize {
-				return nil, fmt.Errorf("envelope: keyring %s: key %s version %d is %d bytes, want %d", path, mk.ID, v.Version, len(v.Material), keySize)
+				return nil, fmt.Errorf("envelope: keyring %s: key %s version %d is %d bytes, want %d", name, mk.ID, v.Version, len(v.Material), keySize)
 			}
 		}
 	}
@@ -182,7 +221,7 @@ func (k *Keyring) Aliases(id string) []string {
 func (k *Keyring) CreateKey(aliases ...string) (string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.path == "" {
+	if k.save == nil {
 		return "", ErrStatic
 	}
 	for _, a := range aliases {
@@ -251,7 +290,7 @@ func (k *Keyring) Decrypt(wrapped []byte) (plaintext []byte, keyID string, err e
 func (k *Keyring) Rotate(ref string) (version uint32, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.path == "" {
+	if k.save == nil {
 		return 0, ErrStatic
 	}
 	mk := k.resolveLocked(ref)
@@ -333,13 +372,14 @@ func (k *Keyring) resolveLocked(ref string) *masterKey {
 	return k.find(ref)
 }
 
-// saveLocked writes the keyring atomically: tmp file, fsync, rename, fsync dir.
+// saveLocked hands the whole keyring to its store (for a file: tmp file,
+// fsync, rename, fsync dir).
 func (k *Keyring) saveLocked() error {
 	b, err := json.MarshalIndent(&k.file, "", "  ")
 	if err != nil {
 		return fmt.Errorf("envelope: encode keyring: %w", err)
 	}
-	return fsutil.WriteFileAtomic(k.path, b, keyringPerms)
+	return k.save(b)
 }
 
 func newMasterKey(aliases []string) (*masterKey, error) {

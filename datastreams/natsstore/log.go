@@ -1,0 +1,626 @@
+package natsstore
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/shardcast/shardcast/datastreams/shard"
+)
+
+// Headers every record carries.
+const (
+	hdrSeq  = "Shardcast-Seq"  // our sequence number, decimal
+	hdrTime = "Shardcast-Time" // our server time, unix nanoseconds, decimal
+	// hdrOverhead bounds the headers' share of a message, for the
+	// max_payload check.
+	hdrOverhead = 256
+	// readWindow is how many direct gets one Read keeps in flight.
+	readWindow = 64
+	// opTimeout bounds the calls made without a caller's context (trims,
+	// close).
+	opTimeout = 30 * time.Second
+)
+
+// jsLog is one shard log kept in a JetStream stream.
+type jsLog struct {
+	c       *Conn
+	id      shard.LogID
+	name    string // JetStream stream
+	subject string
+	key     string // bucket key of its state
+	stream  jetstream.Stream
+	cc      jetstream.ConsumeContext
+
+	appendMu sync.Mutex // one batch (or SkipTo, trim) at a time
+
+	mu      sync.Mutex
+	st      logState
+	firstJS uint64 // JetStream sequence of the first record; lastJS+1 when empty
+	lastJS  uint64
+	first   uint64 // our numbers: Bounds
+	next    uint64
+	lastT   int64
+	stale   bool // an append failed: resync before the next one
+	reload  bool // a record disagreed with st: reload it before mapping
+	closed  bool
+	notify  chan struct{}
+}
+
+var _ shard.Log = (*jsLog)(nil)
+
+func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) (*jsLog, error) {
+	l := &jsLog{c: c, id: id, name: c.streamName(id), subject: c.subject(id), key: stateKey(id), notify: make(chan struct{})}
+	s, err := c.js.Stream(ctx, l.name)
+	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		// A new log: its numbering goes to the bucket before the stream
+		// exists, so a crash in between cannot lose FirstSeq.
+		var st logState
+		if o.FirstSeq > 1 {
+			st = st.skip(1, o.FirstSeq)
+		}
+		if err := l.saveState(ctx, st); err != nil {
+			return nil, err
+		}
+		s, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:              l.name,
+			Description:       "shardcast shard log " + id.String(),
+			Subjects:          []string{l.subject},
+			Storage:           jetstream.FileStorage,
+			Replicas:          c.cfg.Replicas,
+			Retention:         jetstream.LimitsPolicy,
+			Discard:           jetstream.DiscardNew,
+			MaxMsgs:           -1,
+			MaxBytes:          -1,
+			MaxMsgsPerSubject: -1,
+			MaxMsgSize:        -1,
+			AllowDirect:       true,
+			DenyDelete:        true,
+		})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			s, err = c.js.Stream(ctx, l.name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("natsstore: create stream %s: %w", l.name, err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("natsstore: open stream %s: %w", l.name, err)
+	}
+	l.stream = s
+	st, err := l.loadState(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.st = st
+	if err := l.resync(ctx); err != nil {
+		return nil, err
+	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   l.lastJS + 1,
+		HeadersOnly:   true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: watch stream %s: %w", l.name, err)
+	}
+	cc, err := cons.Consume(l.stored, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		c.log.Debug("natsstore: notification consumer", "log", id.String(), "err", err)
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: watch stream %s: %w", l.name, err)
+	}
+	l.cc = cc
+	return l, nil
+}
+
+func (l *jsLog) loadState(ctx context.Context) (logState, error) {
+	var st logState
+	e, err := l.c.kv.Get(ctx, l.key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("natsstore: load state of %s: %w", l.id, err)
+	}
+	if err := json.Unmarshal(e.Value(), &st); err != nil {
+		return st, fmt.Errorf("%w: state of %s: %v", shard.ErrCorrupt, l.id, err)
+	}
+	return st, nil
+}
+
+func (l *jsLog) saveState(ctx context.Context, st logState) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("natsstore: encode state of %s: %w", l.id, err)
+	}
+	if _, err := l.c.kv.Put(ctx, l.key, b); err != nil {
+		return fmt.Errorf("natsstore: save state of %s: %w", l.id, err)
+	}
+	return nil
+}
+
+// resync reads the stream's extent and its last record and sets the
+// bounds from them. The caller holds appendMu (or owns l alone).
+func (l *jsLog) resync(ctx context.Context) error {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("natsstore: stream %s: %w", l.name, err)
+	}
+	firstJS, lastJS := info.State.FirstSeq, info.State.LastSeq
+	if info.State.Msgs == 0 {
+		firstJS = lastJS + 1
+	}
+	var lastSeq uint64
+	var lastT int64
+	if info.State.Msgs > 0 {
+		m, err := l.stream.GetMsg(ctx, lastJS)
+		if err != nil {
+			return fmt.Errorf("natsstore: last record of %s: %w", l.id, err)
+		}
+		if lastSeq, lastT, err = recordHeader(m.Header); err != nil {
+			return fmt.Errorf("natsstore: record %d of %s: %w", lastJS, l.id, err)
+		}
+	}
+	l.mu.Lock()
+	st := l.st
+	l.mu.Unlock()
+	if l.reloadNeeded() {
+		if st, err = l.loadState(ctx); err != nil {
+			return err
+		}
+	}
+	fixed := st
+	switch {
+	case info.State.Msgs > 0 && st.ourSeq(lastJS) != lastSeq:
+		// The record says otherwise: trust what clients were told.
+		l.c.log.Warn("natsstore: numbering state disagrees with the last record; following the record", "log", l.id.String(), "js", lastJS, "state", st.ourSeq(lastJS), "record", lastSeq)
+		if lastSeq > st.ourSeq(lastJS) {
+			fixed = st.skip(lastJS, lastSeq)
+		}
+	case info.State.Msgs == 0 && len(st.Breaks) > 0 && st.Breaks[len(st.Breaks)-1].JS > lastJS+1:
+		// The server's numbering went back (its state was lost):
+		// continue after the highest number ever given.
+		b := st.Breaks[len(st.Breaks)-1]
+		l.c.log.Warn("natsstore: stream numbering went back; continuing after the last known number", "log", l.id.String(), "js", lastJS)
+		fixed = logState{Breaks: []brk{{JS: lastJS + 1, Off: max(b.JS+b.Off, st.Floor) - (lastJS + 1)}}, Floor: st.Floor}
+	}
+	if next := fixed.ourSeq(lastJS + 1); next < fixed.Floor {
+		fixed = fixed.skip(lastJS+1, fixed.Floor)
+	}
+	if len(fixed.Breaks) != len(st.Breaks) || fixed.ourSeq(lastJS+1) != st.ourSeq(lastJS+1) {
+		if err := l.saveState(ctx, fixed); err != nil {
+			return err
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.st = fixed
+	l.firstJS, l.lastJS = firstJS, lastJS
+	l.next = max(l.next, fixed.ourSeq(lastJS+1))
+	if info.State.Msgs > 0 {
+		l.first = fixed.ourSeq(firstJS)
+		l.lastT = max(l.lastT, lastT)
+	} else {
+		l.first = l.next
+	}
+	l.stale, l.reload = false, false
+	return nil
+}
+
+func (l *jsLog) reloadNeeded() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reload
+}
+
+func recordHeader(h nats.Header) (seq uint64, t int64, err error) {
+	seq, err1 := strconv.ParseUint(headerValue(h, hdrSeq), 10, 64)
+	t, err2 := strconv.ParseInt(headerValue(h, hdrTime), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("%w: record without shardcast headers", shard.ErrCorrupt)
+	}
+	return seq, t, nil
+}
+
+func headerValue(h nats.Header, k string) string {
+	if v := h[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// stored is told of every record JetStream stores in the stream, whoever
+// published it: it keeps the bounds current and wakes tailing readers.
+func (l *jsLog) stored(m jetstream.Msg) {
+	md, err := m.Metadata()
+	if err != nil {
+		return
+	}
+	seq, t, err := recordHeader(m.Headers())
+	if err != nil {
+		return
+	}
+	js := md.Sequence.Stream
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	if l.st.ourSeq(js) != seq {
+		l.reload = true // another process skipped: reload the state before mapping
+	}
+	if js <= l.lastJS {
+		return // our own append already counted it
+	}
+	if l.first == l.next {
+		l.firstJS, l.first = js, seq
+	}
+	l.lastJS = js
+	l.next = max(l.next, seq+1)
+	l.lastT = max(l.lastT, t)
+	l.wakeLocked()
+}
+
+func (l *jsLog) wakeLocked() {
+	close(l.notify)
+	l.notify = make(chan struct{})
+}
+
+func frame(e shard.Entry) []byte {
+	b := make([]byte, 0, binary.MaxVarintLen32+len(e.Meta)+len(e.Data))
+	b = binary.AppendUvarint(b, uint64(len(e.Meta)))
+	b = append(b, e.Meta...)
+	return append(b, e.Data...)
+}
+
+func unframe(b []byte) (meta, data []byte, err error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return nil, nil, fmt.Errorf("%w: bad record framing", shard.ErrCorrupt)
+	}
+	b = b[k:]
+	return b[:n:n], b[n:], nil
+}
+
+// Append publishes the batch asynchronously, every message expecting the
+// JetStream sequence before it, and returns once JetStream acked them all.
+func (l *jsLog) Append(ctx context.Context, entries []shard.Entry) (shard.Appended, error) {
+	if err := ctx.Err(); err != nil {
+		return shard.Appended{}, err
+	}
+	maxPayload := l.c.nc.MaxPayload()
+	for _, e := range entries {
+		n := len(e.Meta) + len(e.Data)
+		if n > shard.MaxRecordSize {
+			return shard.Appended{}, fmt.Errorf("%w: %d bytes", shard.ErrTooLarge, n)
+		}
+		if int64(n+binary.MaxVarintLen32+hdrOverhead) > maxPayload {
+			return shard.Appended{}, fmt.Errorf("%w: %d bytes; the NATS server's max_payload is %d", shard.ErrTooLarge, n, maxPayload)
+		}
+	}
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	l.mu.Lock()
+	closed, stale := l.closed, l.stale || l.reload
+	l.mu.Unlock()
+	if closed {
+		return shard.Appended{}, shard.ErrClosed
+	}
+	if stale {
+		if err := l.resync(ctx); err != nil {
+			return shard.Appended{}, err
+		}
+	}
+	l.mu.Lock()
+	baseJS, firstSeq := l.lastJS, l.next
+	now := max(l.c.cfg.Now().UnixNano(), l.lastT)
+	l.mu.Unlock()
+	res := shard.Appended{FirstSeq: firstSeq, Time: now}
+	if len(entries) == 0 {
+		return res, nil
+	}
+	ts := strconv.FormatInt(now, 10)
+	futs := make([]jetstream.PubAckFuture, 0, len(entries))
+	var err error
+	for i, e := range entries {
+		m := &nats.Msg{Subject: l.subject, Data: frame(e), Header: nats.Header{
+			hdrSeq:  []string{strconv.FormatUint(firstSeq+uint64(i), 10)},
+			hdrTime: []string{ts},
+		}}
+		f, perr := l.c.js.PublishMsgAsync(m, jetstream.WithExpectStream(l.name), jetstream.WithExpectLastSequence(baseJS+uint64(i)))
+		if perr != nil {
+			err = perr
+			break
+		}
+		futs = append(futs, f)
+	}
+	acked := 0
+	for i := 0; err == nil && i < len(futs); i++ {
+		select {
+		case ack := <-futs[i].Ok():
+			if ack.Sequence != baseJS+1+uint64(i) {
+				err = fmt.Errorf("stored at JetStream sequence %d, expected %d", ack.Sequence, baseJS+1+uint64(i))
+			} else {
+				acked++
+			}
+		case perr := <-futs[i].Err():
+			err = perr
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if acked > 0 {
+		if l.first == l.next && l.lastJS == baseJS {
+			l.firstJS, l.first = baseJS+1, firstSeq
+		}
+		l.lastJS = max(l.lastJS, baseJS+uint64(acked))
+		if firstSeq+uint64(acked) > l.next {
+			l.next = firstSeq + uint64(acked)
+			l.lastT = max(l.lastT, now)
+			l.wakeLocked()
+		}
+	}
+	if err != nil {
+		l.stale = true
+		return shard.Appended{}, fmt.Errorf("natsstore: append to %s (%d of %d records stored): %w", l.id, acked, len(entries), err)
+	}
+	return res, nil
+}
+
+// Read fetches records with direct gets, readWindow at a time.
+func (l *jsLog) Read(ctx context.Context, from uint64, max, maxBytes int) ([]shard.Record, error) {
+	reload := l.reloadNeeded()
+	for attempt := 0; ; attempt++ {
+		if reload {
+			// Another process moved the numbering: reload it.
+			st, err := l.loadState(ctx)
+			if err != nil {
+				return nil, err
+			}
+			l.mu.Lock()
+			l.st, l.reload = st, false
+			l.mu.Unlock()
+		}
+		recs, mismatch, err := l.read(ctx, from, max, maxBytes)
+		if err != nil || !mismatch || attempt > 0 {
+			return recs, err
+		}
+		reload = true
+	}
+}
+
+func (l *jsLog) read(ctx context.Context, from uint64, max, maxBytes int) (out []shard.Record, mismatch bool, err error) {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, false, shard.ErrClosed
+	}
+	st, firstJS, lastJS := l.st, l.firstJS, l.lastJS
+	l.mu.Unlock()
+	cur := st.jsSeq(from)
+	if cur < firstJS {
+		cur = firstJS
+	}
+	total := 0
+	for cur <= lastJS && len(out) < max {
+		n := min(uint64(max-len(out)), lastJS-cur+1, readWindow)
+		msgs := make([]*jetstream.RawStreamMsg, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { msgs[i], errs[i] = l.stream.GetMsg(ctx, cur+i) })
+		}
+		wg.Wait()
+		for i := range n {
+			if errors.Is(errs[i], jetstream.ErrMsgNotFound) {
+				continue // trimmed meanwhile
+			}
+			if errs[i] != nil {
+				return out, mismatch, fmt.Errorf("natsstore: read %s at %d: %w", l.id, cur+i, errs[i])
+			}
+			seq, t, err := recordHeader(msgs[i].Header)
+			if err != nil {
+				return out, mismatch, err
+			}
+			if seq != st.ourSeq(cur+i) {
+				mismatch = true
+			}
+			if seq < from {
+				continue
+			}
+			meta, data, err := unframe(msgs[i].Data)
+			if err != nil {
+				return out, mismatch, err
+			}
+			sz := len(meta) + len(data)
+			if len(out) > 0 && total+sz > maxBytes {
+				return out, mismatch, nil
+			}
+			total += sz
+			out = append(out, shard.Record{Seq: seq, Time: t, Meta: meta, Data: data})
+			if total >= maxBytes || len(out) >= max {
+				return out, mismatch, nil
+			}
+		}
+		cur += n
+	}
+	return out, mismatch, nil
+}
+
+// seekJS returns the first JetStream sequence in firstJS..lastJS whose
+// record's time is >= t, lastJS+1 when none, and that record's number.
+// Records trimmed meanwhile count as older than t.
+func (l *jsLog) seekJS(ctx context.Context, t int64, firstJS, lastJS uint64) (uint64, uint64, error) {
+	lo, hi := firstJS, lastJS+1
+	var seq uint64
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		m, err := l.stream.GetMsg(ctx, mid)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			lo = mid + 1
+			continue
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("natsstore: seek %s at %d: %w", l.id, mid, err)
+		}
+		s, mt, err := recordHeader(m.Header)
+		if err != nil {
+			return 0, 0, err
+		}
+		if mt >= t {
+			hi, seq = mid, s
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, seq, nil
+}
+
+// SeekTime binary-searches the records' time headers with direct gets.
+func (l *jsLog) SeekTime(ctx context.Context, t int64) (uint64, error) {
+	l.mu.Lock()
+	firstJS, lastJS, next, closed := l.firstJS, l.lastJS, l.next, l.closed
+	l.mu.Unlock()
+	if closed {
+		return 0, shard.ErrClosed
+	}
+	js, seq, err := l.seekJS(ctx, t, firstJS, lastJS)
+	if err != nil {
+		return 0, err
+	}
+	if js > lastJS {
+		return next, nil
+	}
+	return seq, nil
+}
+
+// Bounds returns the readable extent as this process last saw it.
+func (l *jsLog) Bounds() shard.Bounds {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return shard.Bounds{First: l.first, Next: l.next, LastTime: l.lastT}
+}
+
+// SkipTo records a break in the bucket before it returns.
+func (l *jsLog) SkipTo(ctx context.Context, seq uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	l.mu.Lock()
+	closed, stale := l.closed, l.stale || l.reload
+	l.mu.Unlock()
+	if closed {
+		return shard.ErrClosed
+	}
+	if stale {
+		if err := l.resync(ctx); err != nil {
+			return err
+		}
+	}
+	l.mu.Lock()
+	next, lastJS, st := l.next, l.lastJS, l.st
+	l.mu.Unlock()
+	if seq <= next {
+		return nil
+	}
+	st = st.skip(lastJS+1, seq)
+	if err := l.saveState(ctx, st); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.first == l.next {
+		l.first = seq
+	}
+	l.st, l.next = st, seq
+	return nil
+}
+
+// Notify returns a channel closed at the next stored record.
+func (l *jsLog) Notify() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.notify
+}
+
+// Damaged returns nothing: JetStream checksums and repairs its own storage.
+func (l *jsLog) Damaged() []shard.Damage { return nil }
+
+// TrimBefore purges the records older than t, record by record: JetStream
+// purges up to a sequence, so the cut is exact.
+func (l *jsLog) TrimBefore(t int64) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	l.mu.Lock()
+	closed, firstJS, lastJS, next, st := l.closed, l.firstJS, l.lastJS, l.next, l.st
+	l.mu.Unlock()
+	if closed {
+		return 0, shard.ErrClosed
+	}
+	if firstJS > lastJS {
+		return 0, nil
+	}
+	keep, _, err := l.seekJS(ctx, t, firstJS, lastJS)
+	if err != nil || keep <= firstJS {
+		return 0, err
+	}
+	if keep > lastJS && st.Floor < next {
+		// Emptying the log: keep the position in the bucket too.
+		st.Floor = next
+		if err := l.saveState(ctx, st); err != nil {
+			return 0, err
+		}
+		l.mu.Lock()
+		l.st.Floor = next
+		l.mu.Unlock()
+	}
+	if err := l.stream.Purge(ctx, jetstream.WithPurgeSequence(keep)); err != nil {
+		return 0, fmt.Errorf("natsstore: trim %s: %w", l.id, err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.firstJS = max(l.firstJS, keep)
+	if l.firstJS > l.lastJS {
+		l.first = l.next
+	} else {
+		l.first = l.st.ourSeq(l.firstJS)
+	}
+	return int(keep - firstJS), nil
+}
+
+// Close waits for a batch in flight, stops the notifications and wakes
+// tailing readers.
+func (l *jsLog) Close() error {
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.notify) // left closed: tailing readers see the end at once
+	l.mu.Unlock()
+	l.cc.Stop()
+	select {
+	case <-l.cc.Closed():
+	case <-time.After(opTimeout):
+		l.c.log.Warn("natsstore: notification consumer did not stop", "log", l.id.String())
+	}
+	return nil
+}
