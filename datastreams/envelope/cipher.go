@@ -2,60 +2,75 @@ package envelope
 
 import (
 	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"sync"
 )
 
-// SaltSize is the size of the per-segment salt given to NewCipher.
-const SaltSize = 16
+// NonceSize is the size of a record nonce.
+const NonceSize = 12
 
 // Overhead is the number of bytes Seal adds to a plaintext.
 const Overhead = 16
 
-// Cipher seals records of one segment: AES-256-GCM under a subkey derived
-// from the data key and the segment's salt, with the record's sequence
-// number as the nonce. It is safe for concurrent use.
+// Cipher seals records with one data key: AES-256-GCM keyed by the data key
+// itself, with a nonce that the caller supplies and never repeats under the
+// key (see Nonces). It is safe for concurrent use.
 type Cipher struct {
 	aead cipher.AEAD
 }
 
-// NewCipher derives the segment subkey from dataKey and salt.
-func NewCipher(dataKey, salt []byte) (*Cipher, error) {
+// NewCipher returns the record cipher of dataKey.
+func NewCipher(dataKey []byte) (*Cipher, error) {
 	if len(dataKey) != keySize {
 		return nil, fmt.Errorf("envelope: data key must be %d bytes, got %d", keySize, len(dataKey))
 	}
-	if len(salt) != SaltSize {
-		return nil, fmt.Errorf("envelope: salt must be %d bytes, got %d", SaltSize, len(salt))
-	}
-	sub, err := hkdf.Key(sha256.New, dataKey, salt, "shardcast segment record key v1", keySize)
-	if err != nil {
-		return nil, fmt.Errorf("envelope: derive subkey: %w", err)
-	}
-	aead, err := newGCM(sub)
+	aead, err := newGCM(dataKey)
 	if err != nil {
 		return nil, err
 	}
 	return &Cipher{aead: aead}, nil
 }
 
-func nonce(seq uint64) []byte {
-	var n [12]byte
-	binary.BigEndian.PutUint64(n[4:], seq)
-	return n[:]
+// Seal appends the sealed plaintext to dst. plaintext may be dst's spare
+// capacity exactly (plaintext[:0] as dst seals in place).
+func (c *Cipher) Seal(dst, nonce, plaintext, aad []byte) []byte {
+	return c.aead.Seal(dst, nonce, plaintext, aad)
 }
 
-// Seal appends the sealed plaintext to dst. seq must be unique per Cipher.
-func (c *Cipher) Seal(dst []byte, seq uint64, plaintext, aad []byte) []byte {
-	return c.aead.Seal(dst, nonce(seq), plaintext, aad)
-}
-
-// Open appends the opened ciphertext to dst, or fails if it was altered.
-func (c *Cipher) Open(dst []byte, seq uint64, ciphertext, aad []byte) ([]byte, error) {
-	out, err := c.aead.Open(dst, nonce(seq), ciphertext, aad)
+// Open appends the opened ciphertext to dst (ciphertext[:0] opens in
+// place), or fails if the ciphertext, nonce or aad was altered.
+func (c *Cipher) Open(dst, nonce, ciphertext, aad []byte) ([]byte, error) {
+	out, err := c.aead.Open(dst, nonce, ciphertext, aad)
 	if err != nil {
-		return nil, fmt.Errorf("envelope: open record %d: %w", seq, err)
+		return nil, fmt.Errorf("envelope: open record: %w", err)
 	}
 	return out, nil
+}
+
+// Nonces hands out GCM nonces for one writer: a random 8-byte prefix,
+// chosen at the first nonce and again every 2^32 nonces, followed by a
+// 4-byte counter. Nonces of one Nonces never repeat; two writers sharing a
+// key repeat one only if they draw the same 64-bit prefix. It is safe for
+// concurrent use; the zero value is ready.
+type Nonces struct {
+	mu     sync.Mutex
+	prefix [8]byte
+	ctr    uint32
+}
+
+// Append appends n nonces of NonceSize bytes each to dst.
+func (g *Nonces) Append(dst []byte, n int) []byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for range n {
+		if g.ctr == 0 { // the first nonce, or the counter went round
+			rand.Read(g.prefix[:]) // never fails (crypto/rand panics rather)
+		}
+		dst = append(dst, g.prefix[:]...)
+		dst = binary.BigEndian.AppendUint32(dst, g.ctr)
+		g.ctr++
+	}
+	return dst
 }

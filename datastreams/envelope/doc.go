@@ -16,10 +16,13 @@
 // key can instead be supplied as raw material (NewStatic), in which case the
 // keyring lives in memory only and cannot rotate.
 //
-// Records are sealed with a Cipher: AES-256-GCM under a subkey derived by HKDF
-// from the data key and a per-segment random salt. The nonce is the record's
-// sequence number, which the shard writer never reuses inside one segment,
-// so (subkey, nonce) pairs are unique without storing a nonce per record.
+// Records are sealed with a Cipher: AES-256-GCM keyed by the data key, with
+// a 12-byte nonce stored beside each record. Nonces come from a Nonces: a
+// random 8-byte prefix per writer (re-drawn every 2^32 records) and a 4-byte
+// counter, so they are unique without knowing where the record will land
+// (package shard's SealedLog seals above any store, before the store numbers
+// the record). Many writers share one data key (every shard of a stream);
+// a repeated nonce needs two of them to draw the same 64-bit prefix.
 //
 // # Caveats
 //

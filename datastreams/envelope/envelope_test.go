@@ -114,29 +114,56 @@ func TestStaticKeyring(t *testing.T) {
 
 func TestCipher(t *testing.T) {
 	key := bytes.Repeat([]byte{1}, 32)
-	salt := bytes.Repeat([]byte{2}, SaltSize)
-	c, err := NewCipher(key, salt)
+	c, err := NewCipher(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ct := c.Seal(nil, 42, []byte("hello"), []byte("hdr"))
+	var g Nonces
+	nonces := g.Append(nil, 2)
+	n1, n2 := nonces[:NonceSize], nonces[NonceSize:]
+	if bytes.Equal(n1, n2) || !bytes.Equal(n1[:8], n2[:8]) {
+		t.Fatalf("nonces %x %x: want one prefix and distinct counters", n1, n2)
+	}
+	ct := c.Seal(nil, n1, []byte("hello"), []byte("aad"))
 	if len(ct) != 5+Overhead {
 		t.Fatalf("sealed length %d", len(ct))
 	}
-	if pt, err := c.Open(nil, 42, ct, []byte("hdr")); err != nil || string(pt) != "hello" {
+	if pt, err := c.Open(nil, n1, ct, []byte("aad")); err != nil || string(pt) != "hello" {
 		t.Fatalf("open: %q %v", pt, err)
 	}
 	for _, bad := range []struct {
-		seq uint64
-		aad string
-	}{{43, "hdr"}, {42, "HDR"}} {
-		if _, err := c.Open(nil, bad.seq, ct, []byte(bad.aad)); err == nil {
-			t.Fatalf("opened with seq %d aad %q", bad.seq, bad.aad)
+		nonce []byte
+		aad   string
+	}{{n2, "aad"}, {n1, "AAD"}} {
+		if _, err := c.Open(nil, bad.nonce, ct, []byte(bad.aad)); err == nil {
+			t.Fatalf("opened with nonce %x aad %q", bad.nonce, bad.aad)
 		}
 	}
-	other, _ := NewCipher(key, bytes.Repeat([]byte{3}, SaltSize))
-	if _, err := other.Open(nil, 42, ct, []byte("hdr")); err == nil {
-		t.Fatal("another segment's salt opened the record")
+	other, _ := NewCipher(bytes.Repeat([]byte{3}, 32))
+	if _, err := other.Open(nil, n1, ct, []byte("aad")); err == nil {
+		t.Fatal("another key opened the record")
+	}
+	if _, err := NewCipher(key[:16]); err == nil {
+		t.Fatal("a 16-byte data key was accepted")
+	}
+	// In place, both ways.
+	buf := make([]byte, 5, 5+Overhead)
+	copy(buf, "world")
+	sealed := c.Seal(buf[:0], n2, buf, nil)
+	if opened, err := c.Open(sealed[:0], n2, sealed, nil); err != nil || string(opened) != "world" {
+		t.Fatalf("in place: %q %v", opened, err)
+	}
+}
+
+// TestNoncesNewPrefixAfterWrap: when the counter goes round, the prefix is
+// drawn again, so no nonce repeats.
+func TestNoncesNewPrefixAfterWrap(t *testing.T) {
+	var g Nonces
+	first := g.Append(nil, 1)
+	g.ctr = 0 // as after 2^32 nonces
+	again := g.Append(nil, 1)
+	if bytes.Equal(first, again) {
+		t.Fatalf("nonce %x repeated after the counter wrapped", first)
 	}
 }
 

@@ -55,14 +55,24 @@ func SyncDir(dir string) error {
 // LoadOrCreateSecret returns the 32-byte secret kept in path, creating it
 // (random, mode 0600, written atomically) when the file does not exist.
 func LoadOrCreateSecret(path string) ([]byte, error) {
+	return LoadOrCreateSecretSize(path, 32)
+}
+
+// LoadOrCreateSecretSize returns the secret of size bytes kept in path,
+// creating it (random, mode 0600, written atomically) when the file does
+// not exist or does not hold size bytes.
+func LoadOrCreateSecretSize(path string, size int) ([]byte, error) {
+	if size <= 0 {
+		return nil, fmt.Errorf("secret %s: size %d", path, size)
+	}
 	b, err := os.ReadFile(path)
-	if err == nil && len(b) == 32 {
+	if err == nil && len(b) == size {
 		return b, nil
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	b = make([]byte, 32)
+	b = make([]byte, size)
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("random secret: %w", err)
 	}

@@ -11,15 +11,16 @@
 // SeekTime finds the first record at or after a time; Notify returns a channel
 // that is closed on the next commit, for readers that tail the log.
 //
-// Two implementations share one contract (contract_test.go): MemLog, for
-// tests and ephemeral servers, and FileLog, the durable one:
+// A Store holds logs by LogID (stream id, shard id); cmd chooses one. Every
+// store passes the same contract, package shardtest. MemStore keeps logs in
+// memory (MemLog), for tests and ephemeral servers; the file store
+// (package streamdir) keeps each as a FileLog, the durable one:
 //
 //   - The log is a directory of segment files named %020d.seg after their first
 //     sequence number. Each starts with a 64-byte header (magic, format
-//     version, first sequence, data-key version, salt, CRC32C) followed by
-//     records: length | seq | time | meta length | body | CRC32C, where body is
-//     meta followed by data, sealed with AES-256-GCM when the segment has a
-//     data key (see package envelope).
+//     version 2, first sequence, creation time, CRC32C) followed by
+//     records: length | seq | time | meta length | meta | data | CRC32C.
+//     Meta and data are stored as given: sealing is SealedLog's, above.
 //   - One writer goroutine owns the active segment. Appends queue to it; it
 //     takes everything queued, writes it with one write, fsyncs once (group
 //     commit), publishes the new committed end and answers every caller.
@@ -49,6 +50,23 @@
 //     skipped lie between segments, as after a crash, and readers pass
 //     over them.
 //
+// # Sealing
+//
+// SealedLog wraps any Log and seals records at rest with a stream's data key,
+// so every store gets the same encryption. Each record it writes is tagged in
+// the first byte of the inner meta: 0 is plaintext (the meta follows, the data
+// is passed through uncopied); 1 is sealed (u32 key version and a 12-byte
+// nonce follow, and the inner data is AES-256-GCM of u32 meta length | meta |
+// data, keyed by the data key itself, with the log's id as additional data).
+// Nonces are a random 8-byte prefix per SealedLog, drawn again every 2^32
+// records, and a counter, so they are unique without knowing the sequence
+// number the store will give. The additional data binds a record to its log:
+// copied into another log, it does not open. Reordering records within a
+// log, or dropping some, is not detected by the sealing: the inner log's
+// sequence numbers and checksums guard the order. A record that does not
+// open is passed over by readers, as damage is, and listed by Damaged; a key
+// version that cannot be resolved fails the read (ErrNoKey).
+//
 // # Caveats
 //
 // A full disk fails an append with ErrDiskFull (naming the segment file)
@@ -56,8 +74,10 @@
 // usable and appends succeed once space returns. A failed fsync, in
 // contrast, fails the log until it is reopened.
 //
-// Records are never rewritten, so a change of data key (SetKey) applies to
-// records appended after it; it rolls to a new segment. Sequence numbers
+// Records are never rewritten, so a change of data key (SealedLog.SetKey)
+// applies to records appended after it. Segments of format version 1 (which
+// sealed inside the segment) are refused with ErrFormat: there is no
+// migration. Sequence numbers
 // start at 1 and never go backwards, even when retention empties the log:
 // the newest segment file is kept (possibly empty) to remember the position.
 package shard

@@ -19,7 +19,6 @@ type Options struct {
 	Dir             string        // the log's directory, created if missing
 	Name            string        // the log's key in Index (default: Dir)
 	Index           SegmentIndex  // persists sealed segments' sparse indexes; nil scans every segment at open
-	Keys            KeySource     // resolves data-key versions; nil for a log that is never keyed
 	SegmentMaxBytes int64         // roll to a new segment past this size (default 64 MiB)
 	SegmentMaxAge   time.Duration // roll to a new segment once the active one is this old (default 1h)
 	FirstSeq        uint64        // the first sequence number of a log that has never been written (default 1)
@@ -57,9 +56,8 @@ func (o *Options) defaults() {
 type FileLog struct {
 	opts Options
 
-	segs   atomic.Pointer[[]*segment] // replaced, never modified, by the writer
-	tail   atomic.Pointer[Bounds]
-	keyVer atomic.Uint32
+	segs atomic.Pointer[[]*segment] // replaced, never modified, by the writer
+	tail atomic.Pointer[Bounds]
 
 	reqs  chan *appendReq
 	trims chan *trimReq
@@ -82,7 +80,6 @@ type FileLog struct {
 
 	// Owned by the writer goroutine.
 	active      *segment
-	sealer      sealer
 	lastIndexed int64
 	buf         []byte
 	failed      error
@@ -375,15 +372,12 @@ func (l *FileLog) broadcast() {
 	l.nmu.Unlock()
 }
 
-// SetKey makes later appends seal with data-key version ver (0 = plaintext).
-func (l *FileLog) SetKey(ver uint32) { l.keyVer.Store(ver) }
-
 // Append stores entries durably and reports their position.
 func (l *FileLog) Append(ctx context.Context, entries []Entry) (Appended, error) {
 	size := 0
 	for _, e := range entries {
 		n := len(e.Meta) + len(e.Data)
-		if n > MaxRecordSize {
+		if n > MaxStoredSize {
 			return Appended{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, n)
 		}
 		size += n

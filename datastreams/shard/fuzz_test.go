@@ -15,7 +15,7 @@ func FuzzRecover(f *testing.F) {
 	seed := func(n int) []byte {
 		var b []byte
 		for i := 0; i < n; i++ {
-			b = appendRecord(b, uint64(i+1), int64(i), entry(i), nil)
+			b = appendRecord(b, uint64(i+1), int64(i), entry(i))
 		}
 		return b
 	}

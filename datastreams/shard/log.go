@@ -16,10 +16,20 @@ var (
 	// failed append was kept and the log stays usable: appends succeed
 	// again once space is freed.
 	ErrDiskFull = errors.New("shard: disk full")
+	// ErrFormat: stored data is whole but of a format this build does not
+	// read (a segment of an older version). Nothing is changed.
+	ErrFormat = errors.New("shard: unsupported storage format")
 )
 
-// MaxRecordSize bounds one record's meta plus data.
+// MaxRecordSize bounds one record's meta plus data, as a producer gives them.
 const MaxRecordSize = 64 << 20
+
+// SealOverhead is the most bytes SealedLog adds to an entry's meta plus data.
+const SealOverhead = sealedMetaSize + sealedLenSize + gcmTagSize
+
+// MaxStoredSize bounds the meta plus data of an entry that a store is given:
+// a record of MaxRecordSize once sealed. Every store accepts entries up to it.
+const MaxStoredSize = MaxRecordSize + SealOverhead
 
 // Entry is what a producer appends: meta is small (a partition key, fragment
 // timestamps), data is the payload. Both are opaque to the log.
@@ -32,7 +42,7 @@ type Entry struct {
 type Record struct {
 	Seq    uint64
 	Time   int64  // server time, unix nanoseconds; never decreases along the log
-	KeyVer uint32 // data-key version it was sealed with; 0 when stored in plaintext
+	KeyVer uint32 // data-key version it was sealed with (set by SealedLog); 0 when stored in plaintext
 	Meta   []byte
 	Data   []byte
 }
@@ -55,7 +65,9 @@ type Bounds struct {
 // Damage is a stretch of a log that cannot be read back: bytes
 // Offset..End of a segment file, holding records FromSeq..ToSeq (none when
 // ToSeq < FromSeq, as when only framing was hit). Readers pass over it: a
-// Read jumps from the record before it to the record after it.
+// Read jumps from the record before it to the record after it. Damage
+// found above the store (a record SealedLog cannot authenticate) names no
+// file; Offset and End are then 0.
 type Damage struct {
 	File    string `json:"file"`
 	Offset  int64  `json:"offset"`
@@ -68,8 +80,8 @@ type Damage struct {
 // Lost reports whether the damage took records with it.
 func (d Damage) Lost() bool { return d.ToSeq >= d.FromSeq }
 
-// KeySource returns the data key of a version (1, 2, ...). Logs call it when
-// they open a segment sealed with that version.
+// KeySource returns the data key of a version (1, 2, ...). SealedLog calls
+// it the first time it seals or opens a record with that version.
 type KeySource func(version uint32) ([]byte, error)
 
 // Log is one shard's append-only log. All methods are safe for concurrent use.
@@ -79,6 +91,8 @@ type Log interface {
 	// Read returns up to max committed records with Seq >= from whose meta
 	// plus data fit in maxBytes (at least one record when any is available).
 	// A from below the first retained record reads from the first one.
+	// The records' memory is the caller's: a log never aliases it to what
+	// it keeps or hands out again (SealedLog opens records in place).
 	Read(ctx context.Context, from uint64, max, maxBytes int) ([]Record, error)
 	// SeekTime returns the sequence number of the first record with Time >= t,
 	// or Bounds().Next when there is none.

@@ -2,211 +2,222 @@ package shard
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/shardcast/shardcast/datastreams/envelope"
 )
 
-// MemLog is a Log held in memory: nothing survives Close. It seals records
-// like FileLog does, so keyed logs behave the same, and serves tests and
-// servers started without a data directory.
+// MemLog is a Log held in memory. It stores entries as given (sealing is
+// SealedLog's) and serves tests and servers started without a data
+// directory. A MemLog made by NewMem is dropped with its last reference;
+// one opened from a MemStore keeps its records in the store after Close.
 type MemLog struct {
-	keys KeySource
-	now  func() time.Time
+	d      *memData
+	mu     sync.RWMutex // guards closed
+	closed bool
+}
 
-	mu      sync.RWMutex
-	recs    []memRec
-	first   uint64 // sequence number of recs[0], or the next one when empty
-	next    uint64 // the next record's sequence number
-	lastT   int64
-	keyVer  uint32
-	ciphers map[uint32]*envelope.Cipher
-	salt    []byte
-	closed  bool
-	notify  chan struct{}
+// memData is the content of one in-memory log, shared by the MemLogs that
+// open it one after another.
+type memData struct {
+	now func() time.Time
+
+	mu     sync.RWMutex
+	recs   []memRec
+	first  uint64 // sequence number of recs[0], or the next one when empty
+	next   uint64 // the next record's sequence number
+	lastT  int64
+	notify chan struct{}
 }
 
 type memRec struct {
-	seq     uint64
-	time    int64
-	keyVer  uint32
-	metaLen int
-	body    []byte // meta||data, sealed when keyVer != 0
-	hdr     []byte // the record's AAD when sealed
+	seq  uint64
+	time int64
+	meta []byte
+	data []byte
 }
 
 var _ Log = (*MemLog)(nil)
 
-// Damaged returns nothing: memory is not damaged the way disks are.
-func (m *MemLog) Damaged() []Damage { return nil }
-
 // NewMem returns an empty in-memory log whose first record will be
 // firstSeq (0 means 1). now may be nil (time.Now).
-func NewMem(keys KeySource, now func() time.Time, firstSeq uint64) *MemLog {
+func NewMem(now func() time.Time, firstSeq uint64) *MemLog {
+	return &MemLog{d: newMemData(now, firstSeq)}
+}
+
+func newMemData(now func() time.Time, firstSeq uint64) *memData {
 	if now == nil {
 		now = time.Now
 	}
 	if firstSeq == 0 {
 		firstSeq = 1
 	}
-	salt := make([]byte, envelope.SaltSize)
-	rand.Read(salt)
-	return &MemLog{keys: keys, now: now, first: firstSeq, next: firstSeq, notify: make(chan struct{}), ciphers: map[uint32]*envelope.Cipher{}, salt: salt}
+	return &memData{now: now, first: firstSeq, next: firstSeq, notify: make(chan struct{})}
 }
 
-func (m *MemLog) cipher(ver uint32) (*envelope.Cipher, error) {
-	if c := m.ciphers[ver]; c != nil {
-		return c, nil
-	}
-	if m.keys == nil {
-		return nil, fmt.Errorf("%w: no key source for version %d", ErrNoKey, ver)
-	}
-	k, err := m.keys(ver)
-	if err != nil {
-		return nil, fmt.Errorf("%w: version %d: %w", ErrNoKey, ver, err)
-	}
-	c, err := envelope.NewCipher(k, m.salt)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNoKey, err)
-	}
-	m.ciphers[ver] = c
-	return c, nil
+// wake closes the current notify channel; the caller holds d.mu.
+func (d *memData) wake() {
+	close(d.notify)
+	d.notify = make(chan struct{})
 }
+
+func (m *MemLog) isClosed() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.closed
+}
+
+// Damaged returns nothing: memory is not damaged the way disks are.
+func (m *MemLog) Damaged() []Damage { return nil }
 
 // Append stores entries and reports their position.
 func (m *MemLog) Append(ctx context.Context, entries []Entry) (Appended, error) {
 	if err := ctx.Err(); err != nil {
 		return Appended{}, err
 	}
+	size := 0
 	for _, e := range entries {
-		if n := len(e.Meta) + len(e.Data); n > MaxRecordSize {
+		n := len(e.Meta) + len(e.Data)
+		if n > MaxStoredSize {
 			return Appended{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, n)
 		}
+		size += n
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	// Copy outside the lock: the caller may reuse its buffers.
+	arena := make([]byte, 0, size)
+	recs := make([]memRec, len(entries))
+	for i, e := range entries {
+		start := len(arena)
+		arena = append(arena, e.Meta...)
+		arena = append(arena, e.Data...)
+		ml := len(e.Meta)
+		recs[i] = memRec{meta: arena[start : start+ml : start+ml], data: arena[start+ml : len(arena) : len(arena)]}
+	}
+	m.mu.RLock() // held so that Close waits for the append
+	defer m.mu.RUnlock()
 	if m.closed {
 		return Appended{}, ErrClosed
 	}
-	now := m.now().UnixNano()
-	if now < m.lastT {
-		now = m.lastT
+	d := m.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now().UnixNano()
+	if now < d.lastT {
+		now = d.lastT
 	}
-	next := m.next
-	var c *envelope.Cipher
-	if m.keyVer != 0 {
-		var err error
-		if c, err = m.cipher(m.keyVer); err != nil {
-			return Appended{}, err
-		}
+	if len(entries) == 0 {
+		return Appended{FirstSeq: d.next, Time: d.lastT}, nil
 	}
-	res := Appended{FirstSeq: next, Time: now}
-	for _, e := range entries {
-		r := memRec{seq: next, time: now, keyVer: m.keyVer, metaLen: len(e.Meta)}
-		if c != nil {
-			enc := appendRecord(nil, next, now, e, c)
-			r.hdr, r.body = enc[:recHeaderSize], enc[recHeaderSize:len(enc)-recTrailer]
-		} else {
-			r.body = append(append([]byte(nil), e.Meta...), e.Data...)
-		}
-		m.recs = append(m.recs, r)
-		next++
+	res := Appended{FirstSeq: d.next, Time: now}
+	for i := range recs {
+		recs[i].seq, recs[i].time = d.next, now
+		d.next++
 	}
-	m.next = next
-	if len(entries) > 0 {
-		m.lastT = now
-		close(m.notify)
-		m.notify = make(chan struct{})
-	}
+	d.recs = append(d.recs, recs...)
+	d.lastT = now
+	d.wake()
 	return res, nil
 }
 
-// Read returns stored records from sequence from on.
+// Read returns stored records from sequence from on, copied.
 func (m *MemLog) Read(ctx context.Context, from uint64, max, maxBytes int) ([]Record, error) {
-	m.mu.Lock() // opening may fill the cipher cache
-	defer m.mu.Unlock()
-	if from < m.first {
-		from = m.first
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	var out []Record
-	total := 0
+	if m.isClosed() {
+		return nil, ErrClosed
+	}
+	d := m.d
+	d.mu.RLock()
+	if from < d.first {
+		from = d.first
+	}
 	// Numbers may have been skipped (SkipTo): find from by search.
-	start := sort.Search(len(m.recs), func(i int) bool { return m.recs[i].seq >= from })
-	for i := start; i < len(m.recs) && len(out) < max; i++ {
-		r := m.recs[i]
-		rec := Record{Seq: r.seq, Time: r.time, KeyVer: r.keyVer}
-		metaLen := r.metaLen
-		body := r.body
-		if r.keyVer != 0 {
-			c, err := m.cipher(r.keyVer)
-			if err != nil {
-				return out, err
-			}
-			if body, err = c.Open(nil, r.seq, body, r.hdr); err != nil {
-				return out, fmt.Errorf("%w: %v", ErrCorrupt, err)
-			}
-		} else {
-			body = append([]byte(nil), body...)
-		}
-		rec.Meta, rec.Data = body[:metaLen:metaLen], body[metaLen:]
-		sz := len(body)
-		if len(out) > 0 && total+sz > maxBytes {
+	start := sort.Search(len(d.recs), func(i int) bool { return d.recs[i].seq >= from })
+	end, total := start, 0
+	for end < len(d.recs) && end-start < max {
+		sz := len(d.recs[end].meta) + len(d.recs[end].data)
+		if end > start && total+sz > maxBytes {
 			break
 		}
 		total += sz
-		out = append(out, rec)
+		end++
 		if total >= maxBytes {
 			break
 		}
+	}
+	picked := d.recs[start:end:end]
+	d.mu.RUnlock()
+	if len(picked) == 0 {
+		return nil, nil
+	}
+	// Stored records are never changed, so they are copied unlocked.
+	out := make([]Record, len(picked))
+	arena := make([]byte, 0, total)
+	for i, r := range picked {
+		s := len(arena)
+		arena = append(arena, r.meta...)
+		arena = append(arena, r.data...)
+		ml := len(r.meta)
+		out[i] = Record{Seq: r.seq, Time: r.time, Meta: arena[s : s+ml : s+ml], Data: arena[s+ml : len(arena) : len(arena)]}
 	}
 	return out, nil
 }
 
 // SeekTime returns the first sequence number whose time is >= t.
 func (m *MemLog) SeekTime(ctx context.Context, t int64) (uint64, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	i := sort.Search(len(m.recs), func(i int) bool { return m.recs[i].time >= t })
-	if i == len(m.recs) {
-		return m.next, nil
+	if m.isClosed() {
+		return 0, ErrClosed
 	}
-	return m.recs[i].seq, nil
+	d := m.d
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	i := sort.Search(len(d.recs), func(i int) bool { return d.recs[i].time >= t })
+	if i == len(d.recs) {
+		return d.next, nil
+	}
+	return d.recs[i].seq, nil
 }
 
 // Bounds returns the readable extent.
 func (m *MemLog) Bounds() Bounds {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return Bounds{First: m.first, Next: m.next, LastTime: m.lastT}
+	d := m.d
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return Bounds{First: d.first, Next: d.next, LastTime: d.lastT}
 }
 
-// Notify returns a channel closed at the next append.
+// Notify returns a channel closed at the next append (or at Close).
 func (m *MemLog) Notify() <-chan struct{} {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.notify
+	if m.closed {
+		return closedChan
+	}
+	m.d.mu.RLock()
+	defer m.d.mu.RUnlock()
+	return m.d.notify
 }
 
-// SetKey makes later appends seal with data-key version ver (0 = plaintext).
-func (m *MemLog) SetKey(ver uint32) {
-	m.mu.Lock()
-	m.keyVer = ver
-	m.mu.Unlock()
-}
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // TrimBefore drops records older than t. A MemLog trims record by record.
 func (m *MemLog) TrimBefore(t int64) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	i := sort.Search(len(m.recs), func(i int) bool { return m.recs[i].time >= t })
-	m.recs = append([]memRec(nil), m.recs[i:]...)
-	m.first = m.next
-	if len(m.recs) > 0 {
-		m.first = m.recs[0].seq
+	if m.isClosed() {
+		return 0, ErrClosed
+	}
+	d := m.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i := sort.Search(len(d.recs), func(i int) bool { return d.recs[i].time >= t })
+	if i == 0 {
+		return 0, nil
+	}
+	d.recs = append([]memRec(nil), d.recs[i:]...)
+	d.first = d.next
+	if len(d.recs) > 0 {
+		d.first = d.recs[0].seq
 	}
 	return i, nil
 }
@@ -216,27 +227,33 @@ func (m *MemLog) SkipTo(ctx context.Context, seq uint64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	if m.closed {
 		return ErrClosed
 	}
-	if seq > m.next {
-		if len(m.recs) == 0 {
-			m.first = seq
+	d := m.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if seq > d.next {
+		if len(d.recs) == 0 {
+			d.first = seq
 		}
-		m.next = seq
+		d.next = seq
 	}
 	return nil
 }
 
-// Close drops the records and wakes tailing readers.
+// Close stops this MemLog and wakes its tailing readers; the records stay
+// with whoever holds the log's data (a MemStore).
 func (m *MemLog) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.closed {
 		m.closed = true
-		close(m.notify) // left closed: tailing readers see the end at once
+		m.d.mu.Lock()
+		m.d.wake() // readers of this log find it closed; others wake for nothing
+		m.d.mu.Unlock()
 	}
 	return nil
 }

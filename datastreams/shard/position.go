@@ -26,7 +26,9 @@ import (
 const (
 	positionName  = "position"
 	positionMagic = "SHRDPOS\x00"
-	slotSize      = 32
+	// positionVersion is the position file's format, apart from segments'.
+	positionVersion = 1
+	slotSize        = 32
 	// reserveStep is how many numbers one move of the mark covers.
 	reserveStep = 1 << 16
 )
@@ -95,7 +97,7 @@ func readPosition(dir string) (uint64, error) {
 }
 
 func parseSlot(b []byte) (gen uint32, mark uint64, ok bool) {
-	if string(b[:8]) != positionMagic || binary.BigEndian.Uint16(b[8:]) != formatVersion {
+	if string(b[:8]) != positionMagic || binary.BigEndian.Uint16(b[8:]) != positionVersion {
 		return 0, 0, false
 	}
 	if crc32.Checksum(b[:28], castagnoli) != binary.BigEndian.Uint32(b[28:]) {
@@ -110,7 +112,7 @@ func (p *position) set(mark uint64) error {
 	slot := int(gen % 2)
 	b := make([]byte, slotSize)
 	copy(b, positionMagic)
-	binary.BigEndian.PutUint16(b[8:], formatVersion)
+	binary.BigEndian.PutUint16(b[8:], positionVersion)
 	binary.BigEndian.PutUint16(b[10:], uint16(slot))
 	binary.BigEndian.PutUint32(b[12:], gen)
 	binary.BigEndian.PutUint64(b[16:], mark)

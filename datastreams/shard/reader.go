@@ -51,10 +51,6 @@ func (l *FileLog) readSegment(s *segment, from uint64, max, maxBytes int, next u
 	if lastSeq == 0 || lastSeq < from {
 		return false, nil
 	}
-	sl, err := s.sealer(l.opts.Keys)
-	if err != nil {
-		return true, err
-	}
 	w := window{f: s.f, size: size}
 	at := s.seekSeq(from)
 	off, expect := at.off, at.seq
@@ -85,9 +81,9 @@ func (l *FileLog) readSegment(s *segment, from uint64, max, maxBytes int, next u
 		if v.seq >= next {
 			return true, nil
 		}
-		rec, err := v.open(sl, s.hdr.KeyVer)
+		rec, err := v.open()
 		if err != nil {
-			// Whole and checksummed but not authentic: skip the record.
+			// Whole and checksummed but not well formed: skip the record.
 			d := damage{off: off, end: off + int64(v.size), from: v.seq, to: v.seq, reason: err.Error()}
 			if s.addDamage(d) {
 				l.reportDamage(s, d)

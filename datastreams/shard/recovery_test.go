@@ -53,14 +53,14 @@ func (x *mapIndex) len() int {
 	return len(x.m)
 }
 
-func openFile(t *testing.T, dir string, keys KeySource) *FileLog {
+func openFile(t *testing.T, dir string) *FileLog {
 	t.Helper()
-	return openIndexed(t, dir, keys, nil)
+	return openIndexed(t, dir, nil)
 }
 
-func openIndexed(t *testing.T, dir string, keys KeySource, idx SegmentIndex) *FileLog {
+func openIndexed(t *testing.T, dir string, idx SegmentIndex) *FileLog {
 	t.Helper()
-	l, err := Open(Options{Dir: dir, Keys: keys, SegmentMaxBytes: 2 << 10, Index: idx})
+	l, err := Open(Options{Dir: dir, SegmentMaxBytes: 2 << 10, Index: idx})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -93,15 +93,12 @@ func copyDir(t *testing.T, src string) string {
 
 func TestReopenContinues(t *testing.T) {
 	dir := t.TempDir()
-	keys := testKeys(t)
-	l := openFile(t, dir, keys)
-	l.SetKey(1)
+	l := openFile(t, dir)
 	appendN(t, l, 0, 100, 9)
 	l.Close()
 	before := segFiles(t, dir)
 
-	l = openFile(t, dir, keys)
-	l.SetKey(1)
+	l = openFile(t, dir)
 	if b := l.Bounds(); b.First != 1 || b.Next != 101 {
 		t.Fatalf("bounds after reopen %+v", b)
 	}
@@ -131,9 +128,7 @@ func contains(list []string, s string) bool {
 // of offset and checks that recovery keeps exactly the whole records before the cut.
 func TestCrashTornTail(t *testing.T) {
 	src := t.TempDir()
-	keys := testKeys(t)
-	l := openFile(t, src, keys)
-	l.SetKey(1)
+	l := openFile(t, src)
 	appendN(t, l, 0, 60, 3)
 	snap := copyDir(t, src) // the writer is still running: a crash image
 	l.Close()
@@ -151,7 +146,7 @@ func TestCrashTornTail(t *testing.T) {
 		dir := copyDir(t, snap)
 		os.WriteFile(filepath.Join(dir, filepath.Base(last)), full[:cut], 0o644)
 		whole := wholeRecords(t, full, cut)
-		l := openFile(t, dir, keys)
+		l := openFile(t, dir)
 		b := l.Bounds()
 		kept := firstOfLast - 1 + uint64(whole)
 		// Numbering resumes above every number handed out before the crash,
@@ -165,13 +160,12 @@ func TestCrashTornTail(t *testing.T) {
 		}
 		checkRecords(t, recs, 1, 0)
 		// New appends continue above the mark and survive another reopen.
-		l.SetKey(1)
 		res, err := l.Append(context.Background(), []Entry{entry(int(kept))})
 		if err != nil || res.FirstSeq != b.Next {
 			t.Fatalf("cut at %d: append %+v %v, want seq %d", cut, res, err, b.Next)
 		}
 		l.Close()
-		l = openFile(t, dir, keys)
+		l = openFile(t, dir)
 		recs, _ = l.Read(context.Background(), 1, 1000, 1<<30)
 		if len(recs) != int(kept)+1 {
 			t.Fatalf("cut at %d: after second reopen %d records", cut, len(recs))
@@ -210,7 +204,7 @@ func wholeRecords(t *testing.T, seg []byte, cut int) int {
 
 func TestCrashGarbageTail(t *testing.T) {
 	dir := t.TempDir()
-	l := openFile(t, dir, nil)
+	l := openFile(t, dir)
 	appendN(t, l, 0, 20, 4)
 	snap := copyDir(t, dir)
 	l.Close()
@@ -220,7 +214,7 @@ func TestCrashGarbageTail(t *testing.T) {
 	f.Write(bytes.Repeat([]byte{0}, 100)) // a preallocated, never-written tail
 	f.Write([]byte{0, 0, 0, 40, 1, 2, 3})
 	f.Close()
-	l = openFile(t, snap, nil)
+	l = openFile(t, snap)
 	if b := l.Bounds(); b.Next < 21 {
 		t.Fatalf("bounds %+v", b)
 	}
@@ -233,12 +227,12 @@ func TestCrashGarbageTail(t *testing.T) {
 
 func TestCrashHalfCreatedSegment(t *testing.T) {
 	dir := t.TempDir()
-	l := openFile(t, dir, nil)
+	l := openFile(t, dir)
 	appendN(t, l, 0, 20, 4)
 	l.Close()
 	// A segment whose header never reached the disk.
 	os.WriteFile(filepath.Join(dir, segName(21)), []byte("SHRD"), 0o644)
-	l = openFile(t, dir, nil)
+	l = openFile(t, dir)
 	if b := l.Bounds(); b.Next != 21 {
 		t.Fatalf("bounds %+v", b)
 	}
@@ -253,7 +247,7 @@ func TestCrashHalfCreatedSegment(t *testing.T) {
 func TestSegmentIndex(t *testing.T) {
 	dir := t.TempDir()
 	idx := newMapIndex()
-	l := openIndexed(t, dir, nil, idx)
+	l := openIndexed(t, dir, idx)
 	appendN(t, l, 0, 80, 4)
 	l.Close()
 	segs := len(segFiles(t, dir))
@@ -262,7 +256,7 @@ func TestSegmentIndex(t *testing.T) {
 	}
 	check := func() {
 		t.Helper()
-		l := openIndexed(t, dir, nil, idx)
+		l := openIndexed(t, dir, idx)
 		recs, err := l.Read(context.Background(), 40, 1000, 1<<30)
 		if err != nil || len(recs) != 41 {
 			t.Fatalf("read %d %v", len(recs), err)
@@ -284,13 +278,13 @@ func TestSegmentIndex(t *testing.T) {
 	check()
 	// So is a lost index.
 	lost := newMapIndex()
-	l = openIndexed(t, dir, nil, lost)
+	l = openIndexed(t, dir, lost)
 	if lost.len() != segs {
 		t.Fatalf("rebuilt %d of %d indexes", lost.len(), segs)
 	}
 	l.Close()
 	// Retention drops the indexes of the segments it deletes.
-	l = openIndexed(t, dir, nil, idx)
+	l = openIndexed(t, dir, idx)
 	l.TrimBefore(1 << 62)
 	l.Close()
 	if idx.len() != 0 {
@@ -311,7 +305,7 @@ func TestTrimAllSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	l = openFile(t, dir, nil)
+	l = openFile(t, dir)
 	if b := l.Bounds(); b.First != 31 || b.Next != 31 {
 		t.Fatalf("sequence position lost after trim + reopen: %+v", b)
 	}
@@ -361,10 +355,8 @@ func readAll(t *testing.T, l Log) []Record {
 // segment index (the catalog), and checks that exactly that record is lost,
 // that readers pass over it, and that the damage is reported.
 func TestDamagedRecordLosesOnlyItself(t *testing.T) {
-	keys := testKeys(t)
 	src := t.TempDir()
-	l := openFile(t, src, keys)
-	l.SetKey(1)
+	l := openFile(t, src)
 	appendN(t, l, 0, 80, 4)
 	l.Close()
 	segs := segFiles(t, src)
@@ -397,7 +389,7 @@ func TestDamagedRecordLosesOnlyItself(t *testing.T) {
 				if indexed {
 					// The catalog holds the segment indexes from before the damage.
 					mi := newMapIndex()
-					l := openIndexed(t, dir, keys, mi)
+					l := openIndexed(t, dir, mi)
 					l.Close()
 					idx = mi
 				}
@@ -406,7 +398,7 @@ func TestDamagedRecordLosesOnlyItself(t *testing.T) {
 					b[c.rec.off+c.at+k] ^= 0x5a
 				}
 				os.WriteFile(filepath.Join(dir, filepath.Base(victimFile)), b, 0o644)
-				l := openIndexed(t, dir, keys, idx)
+				l := openIndexed(t, dir, idx)
 				got := readAll(t, l)
 				if len(got) != 79 {
 					t.Fatalf("%d records readable, want 79", len(got))
@@ -441,7 +433,7 @@ func TestDamagedRecordLosesOnlyItself(t *testing.T) {
 					t.Fatalf("append %+v %v", res, err)
 				}
 				l.Close()
-				l = openIndexed(t, dir, keys, idx)
+				l = openIndexed(t, dir, idx)
 				if d := l.Damaged(); len(d) != 1 || d[0].FromSeq != c.rec.seq {
 					t.Fatalf("after reopen damage is %+v", d)
 				}
@@ -458,7 +450,7 @@ func TestDamagedRecordLosesOnlyItself(t *testing.T) {
 // reported lost, and every other segment is still served.
 func TestDamagedSegmentHeader(t *testing.T) {
 	dir := t.TempDir()
-	l := openFile(t, dir, nil)
+	l := openFile(t, dir)
 	appendN(t, l, 0, 80, 4)
 	l.Close()
 	segs := segFiles(t, dir)
@@ -466,7 +458,7 @@ func TestDamagedSegmentHeader(t *testing.T) {
 	recs := recordsOf(t, b)
 	b[3] ^= 0xff
 	os.WriteFile(segs[1], b, 0o644)
-	l = openFile(t, dir, nil)
+	l = openFile(t, dir)
 	got := readAll(t, l)
 	if len(got) != 80-len(recs) {
 		t.Fatalf("%d records readable, want %d", len(got), 80-len(recs))
@@ -482,7 +474,7 @@ func TestDamagedSegmentHeader(t *testing.T) {
 // every number handed out before.
 func TestNumbersNeverGoBackwards(t *testing.T) {
 	dir := t.TempDir()
-	l := openFile(t, dir, nil)
+	l := openFile(t, dir)
 	appendN(t, l, 0, 50, 5)
 	snap := copyDir(t, dir) // a crash image: no clean close
 	l.Close()
@@ -492,7 +484,7 @@ func TestNumbersNeverGoBackwards(t *testing.T) {
 	}
 	b, _ := os.ReadFile(segs[0])
 	os.WriteFile(segs[0], b[:headerSize+len(b[headerSize:])/2], 0o644)
-	l = openFile(t, snap, nil)
+	l = openFile(t, snap)
 	res, err := l.Append(context.Background(), []Entry{entry(50)})
 	if err != nil {
 		t.Fatal(err)
@@ -502,7 +494,7 @@ func TestNumbersNeverGoBackwards(t *testing.T) {
 	}
 	l.Close()
 	// A clean close leaves no gap.
-	l = openFile(t, snap, nil)
+	l = openFile(t, snap)
 	if res2, err := l.Append(context.Background(), []Entry{entry(51)}); err != nil || res2.FirstSeq != res.FirstSeq+1 {
 		t.Fatalf("after a clean close: %+v %v, want %d", res2, err, res.FirstSeq+1)
 	}
@@ -552,7 +544,7 @@ func mustRead(t *testing.T, path string, off int) []byte {
 // segment is not taken for empty (and removed), and only that record is lost.
 func TestDamagedOnlyRecordOfSegment(t *testing.T) {
 	dir := t.TempDir()
-	l := openFile(t, dir, nil)
+	l := openFile(t, dir)
 	for i := range 5 {
 		if _, err := l.Append(context.Background(), []Entry{{Meta: []byte("m"), Data: bytes.Repeat([]byte{byte(i)}, 3000)}}); err != nil {
 			t.Fatal(err)
@@ -566,7 +558,7 @@ func TestDamagedOnlyRecordOfSegment(t *testing.T) {
 	b, _ := os.ReadFile(segs[2])
 	b[len(b)/2] ^= 1
 	os.WriteFile(segs[2], b, 0o644)
-	l = openFile(t, dir, nil)
+	l = openFile(t, dir)
 	if got := readAll(t, l); len(got) != 4 || got[2].Seq != 4 {
 		t.Fatalf("read %d records", len(got))
 	}

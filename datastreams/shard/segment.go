@@ -7,15 +7,12 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/shardcast/shardcast/datastreams/envelope"
 )
 
 // indexEvery is the spacing, in bytes, of sparse index entries.
@@ -44,10 +41,6 @@ type segment struct {
 	damaged []damage // sorted by offset; found by scanning or by readers
 
 	alloc int64 // bytes reserved with preallocate; owned by the writer
-
-	cipherOnce sync.Once
-	cipher     sealer
-	cipherErr  error
 }
 
 func segName(first uint64) string { return fmt.Sprintf("%020d.seg", first) }
@@ -138,34 +131,11 @@ func (s *segment) addCommitted(entries []idxEntry, lastSeq uint64, lastT, size i
 	s.mu.Unlock()
 }
 
-func (s *segment) sealer(keys KeySource) (sealer, error) {
-	if s.hdr.KeyVer == 0 {
-		return nil, nil
-	}
-	s.cipherOnce.Do(func() {
-		if keys == nil {
-			s.cipherErr = fmt.Errorf("%w: segment %s needs key version %d and the log has no key source", ErrNoKey, filepath.Base(s.path), s.hdr.KeyVer)
-			return
-		}
-		key, err := keys(s.hdr.KeyVer)
-		if err != nil {
-			s.cipherErr = fmt.Errorf("%w: version %d: %w", ErrNoKey, s.hdr.KeyVer, err)
-			return
-		}
-		c, err := envelope.NewCipher(key, s.hdr.Salt[:])
-		if err != nil {
-			s.cipherErr = fmt.Errorf("%w: %w", ErrNoKey, err)
-			return
-		}
-		s.cipher = c
-	})
-	return s.cipher, s.cipherErr
-}
-
 // openSegmentFile opens the segment file that should start at sequence
 // first and reads its header. A header that is damaged or names another
 // first sequence is an ErrCorrupt error (the file is then closed, size
-// still given); any other error is a failure to read the file.
+// still given); a segment of another format version is ErrFormat, naming
+// the file; any other error is a failure to read the file.
 func openSegmentFile(path string, first uint64, flag int) (*os.File, int64, segHeader, error) {
 	f, err := os.OpenFile(path, flag, 0)
 	if err != nil {
@@ -179,6 +149,9 @@ func openSegmentFile(path string, first uint64, flag int) (*os.File, int64, segH
 	hb := make([]byte, headerSize)
 	n, _ := f.ReadAt(hb, 0)
 	hdr, err := parseHeader(hb[:n])
+	if errors.Is(err, ErrFormat) {
+		err = fmt.Errorf("segment %s: %w", path, err)
+	}
 	if err == nil && hdr.FirstSeq != first {
 		err = fmt.Errorf("%w: header says first sequence %d", ErrCorrupt, hdr.FirstSeq)
 	}
@@ -287,7 +260,7 @@ func resync(w *window, from int64, minSeq uint64, minTime int64) (int64, recView
 			return 0, recView{}, false
 		}
 		total := int64(binary.BigEndian.Uint32(hb))
-		if total < recOverhead || total > MaxRecordSize+recOverhead+sealOverhead || p+total > w.size {
+		if total < recOverhead || total > maxRecordTotal || p+total > w.size {
 			continue
 		}
 		seq := binary.BigEndian.Uint64(hb[4:])
@@ -370,7 +343,7 @@ func (w *window) record(off int64) (recView, error) {
 		return recView{}, err
 	}
 	total := int(binary.BigEndian.Uint32(b))
-	if total < recOverhead || total > MaxRecordSize+recOverhead+sealOverhead {
+	if total < recOverhead || total > maxRecordTotal {
 		return recView{}, fmt.Errorf("%w: record length %d at offset %d", ErrCorrupt, total, off)
 	}
 	if b, err = w.at(off, total); err != nil {

@@ -1,7 +1,6 @@
 package shard
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -73,7 +72,7 @@ func (l *FileLog) commit(batch []*appendReq) {
 	}
 	size, count := 0, 0
 	for _, r := range batch {
-		size += r.size + len(r.entries)*(recOverhead+sealOverhead)
+		size += r.size + len(r.entries)*recOverhead
 		count += len(r.entries)
 	}
 	// Move the high-water mark ahead before handing out numbers past it.
@@ -100,7 +99,7 @@ func (l *FileLog) commit(batch []*appendReq) {
 				idx = append(idx, idxEntry{seq: seq, time: now, off: off})
 				l.lastIndexed = off
 			}
-			buf = appendRecord(buf, seq, now, e, l.sealer)
+			buf = appendRecord(buf, seq, now, e)
 			seq++
 		}
 	}
@@ -175,17 +174,16 @@ func writeError(op, path string, err error) error {
 }
 
 // maybeRoll makes sure there is an active segment fit for a batch of size
-// bytes written at time now with the current key.
+// bytes written at time now.
 func (l *FileLog) maybeRoll(now, size int64, next uint64) error {
-	ver := l.keyVer.Load()
 	if s := l.active; s != nil {
 		full := s.size > headerSize && s.size+size > l.opts.SegmentMaxBytes
 		old := s.size > headerSize && now-s.hdr.Created >= int64(l.opts.SegmentMaxAge)
-		if !full && !old && s.hdr.KeyVer == ver {
+		if !full && !old {
 			return nil
 		}
 	}
-	return l.roll(now, next, ver)
+	return l.roll(now, next)
 }
 
 // seal ends writing to a segment: the preallocated space after its last
@@ -205,23 +203,13 @@ func (l *FileLog) seal(s *segment) {
 }
 
 // roll seals the active segment and starts a new one at sequence next.
-func (l *FileLog) roll(now int64, next uint64, ver uint32) error {
+func (l *FileLog) roll(now int64, next uint64) error {
 	segs := append([]*segment(nil), *l.segs.Load()...)
 	if l.active != nil {
 		l.seal(l.active)
 	}
-	hdr := segHeader{KeyVer: ver, FirstSeq: next, Created: now}
-	if _, err := rand.Read(hdr.Salt[:]); err != nil {
-		return fmt.Errorf("shard: salt: %w", err)
-	}
+	hdr := segHeader{FirstSeq: next, Created: now}
 	s := &segment{path: filepath.Join(l.opts.Dir, segName(next)), hdr: hdr, size: headerSize}
-	var sl sealer
-	if ver != 0 {
-		var err error
-		if sl, err = s.sealer(l.opts.Keys); err != nil {
-			return err
-		}
-	}
 	// Write the header to a temporary file and rename it into place, so an
 	// empty segment already holding this name (it keeps the position when
 	// retention emptied the log) is replaced atomically.
@@ -254,7 +242,7 @@ func (l *FileLog) roll(now int64, next uint64, ver uint32) error {
 	}
 	segs = append(segs, s)
 	l.publish(segs)
-	l.active, l.sealer, l.lastIndexed = s, sl, -indexEvery
+	l.active, l.lastIndexed = s, -indexEvery
 	return nil
 }
 
@@ -278,7 +266,7 @@ func (l *FileLog) skip(seq uint64) error {
 	if now < tail.LastTime {
 		now = tail.LastTime
 	}
-	if err := l.roll(now, seq, l.keyVer.Load()); err != nil {
+	if err := l.roll(now, seq); err != nil {
 		return err
 	}
 	if b := l.Bounds(); b.Next < seq {
@@ -308,7 +296,7 @@ func (l *FileLog) trim(before int64) (int, error) {
 	if drop == len(segs) {
 		// Everything expired: keep the position in a fresh empty segment.
 		b := l.Bounds()
-		if err := l.roll(l.opts.Now().UnixNano(), b.Next, l.keyVer.Load()); err != nil {
+		if err := l.roll(l.opts.Now().UnixNano(), b.Next); err != nil {
 			return 0, err
 		}
 		segs = *l.segs.Load()

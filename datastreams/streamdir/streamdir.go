@@ -233,13 +233,12 @@ type LogOptions struct {
 func (d *Dir) OpenLog(st Stream, name string, keys func() []index.DataKey, o LogOptions) (*shard.SealedLog, error) {
 	src := d.KeySource(st.Meta.ID, keys)
 	if st.Path == "" || o.Memory {
-		return shard.Seal(shard.NewMem(src, d.cfg.Now, o.FirstSeq), src, st.Meta.ID+"/"+name), nil
+		return shard.Seal(shard.NewMem(d.cfg.Now, o.FirstSeq), src, st.Meta.ID+"/"+name), nil
 	}
 	l, err := shard.Open(shard.Options{
 		Dir:             filepath.Join(st.Path, name),
 		Name:            st.Meta.ID + "/" + name,
 		Index:           d.cfg.Catalog,
-		Keys:            src,
 		SegmentMaxBytes: o.SegmentMaxBytes,
 		SegmentMaxAge:   o.SegmentMaxAge,
 		FirstSeq:        o.FirstSeq,
