@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -38,6 +40,7 @@ func (k *catalog) Load(ctx context.Context, kind string) ([]*index.Stream, error
 				return nil, fmt.Errorf("natsstore: load %s definitions: watch ended", kind)
 			}
 			if e == nil { // all current values seen
+				slices.SortFunc(out, func(a, b *index.Stream) int { return strings.Compare(a.Name, b.Name) })
 				return out, nil
 			}
 			s := new(index.Stream)
@@ -80,10 +83,14 @@ func (k *catalog) Put(ctx context.Context, s *index.Stream) error {
 		return fmt.Errorf("natsstore: read definition %s/%s: %w", s.Kind, s.Name, err)
 	}
 	var cur struct {
-		Version int64 `json:"version"`
+		ID      string `json:"id"`
+		Version int64  `json:"version"`
 	}
 	if err := json.Unmarshal(e.Value(), &cur); err != nil {
 		return fmt.Errorf("natsstore: definition %s: %w", key, err)
+	}
+	if cur.ID != s.ID {
+		return fmt.Errorf("%w: %s/%s is another incarnation (id %s, not %s)", registry.ErrConflict, s.Kind, s.Name, cur.ID, s.ID)
 	}
 	if cur.Version != s.Version-1 {
 		return fmt.Errorf("%w: %s/%s is at version %d, not %d", registry.ErrConflict, s.Kind, s.Name, cur.Version, s.Version-1)

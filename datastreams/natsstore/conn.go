@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -47,6 +48,9 @@ type Conn struct {
 	kv     jetstream.KeyValue
 	bucket string
 	log    *slog.Logger
+
+	omu  sync.Mutex
+	open map[shard.LogID]bool // logs open in this process: a log is open once at a time
 }
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
@@ -119,6 +123,26 @@ func (c *Conn) init(ctx context.Context) error {
 
 // Store returns the shard store over this connection.
 func (c *Conn) Store() shard.Store { return &store{c: c} }
+
+// claim marks id open in this process, or fails if it already is.
+func (c *Conn) claim(id shard.LogID) error {
+	c.omu.Lock()
+	defer c.omu.Unlock()
+	if c.open == nil {
+		c.open = map[shard.LogID]bool{}
+	}
+	if c.open[id] {
+		return fmt.Errorf("natsstore: log %s is already open", id)
+	}
+	c.open[id] = true
+	return nil
+}
+
+func (c *Conn) release(id shard.LogID) {
+	c.omu.Lock()
+	defer c.omu.Unlock()
+	delete(c.open, id)
+}
 
 // Catalog returns the catalog of stream definitions over this connection.
 func (c *Conn) Catalog() registry.Catalog { return &catalog{c: c} }

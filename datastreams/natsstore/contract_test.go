@@ -1,9 +1,7 @@
-//go:build contract
+package natsstore
 
 // The exported contract suites of package shard (shardtest) run against
-// JetStream here. The build tag is dropped once shardtest is merged.
-
-package natsstore
+// JetStream here: an embedded nats-server, one prefix per test.
 
 import (
 	"fmt"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -22,7 +23,27 @@ func (s *store) Open(ctx context.Context, id shard.LogID, o shard.LogOptions) (s
 	if id.Stream == "" || id.Shard == "" {
 		return nil, fmt.Errorf("natsstore: log id %q has an empty part", id.String())
 	}
-	return s.c.openLog(ctx, id, o)
+	if err := s.c.claim(id); err != nil {
+		return nil, err
+	}
+	l, err := s.c.openLog(ctx, id, o)
+	if err != nil {
+		s.c.release(id)
+		return nil, err
+	}
+	return &openLog{Log: l, release: sync.OnceFunc(func() { s.c.release(id) })}, nil
+}
+
+// openLog releases its claim on the log id when it is closed.
+type openLog struct {
+	shard.Log
+	release func()
+}
+
+func (l *openLog) Close() error {
+	err := l.Log.Close()
+	l.release()
+	return err
 }
 
 // Logs lists the streams named with this server's prefix.
