@@ -3,8 +3,8 @@ package natsstore
 import (
 	"fmt"
 	"sync"
-	"syscall"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,6 +21,11 @@ import (
 const (
 	hdrSeq  = "Shardcast-Seq"  // our sequence number, decimal
 	hdrTime = "Shardcast-Time" // our server time, unix nanoseconds, decimal
+	// hdrMax bounds the header bytes of a record's message: the NATS/1.0
+	// line, our two headers and JetStream's expected last sequence (each
+	// "Key: value\r\n" with a value of at most 20 digits) and the closing
+	// blank line.
+	hdrMax = len("NATS/1.0\r\n") + len(hdrSeq+hdrTime+jetstream.ExpectedLastSeqHeader) + 3*(2+20+2) + 2
 	// readWindow is how many direct gets one Read keeps in flight.
 	readWindow = 64
 	// opTimeout bounds the calls made without a caller's context (trims,
@@ -36,7 +42,6 @@ type jsLog struct {
 	key     string // bucket key of its state
 	stream  jetstream.Stream
 	cc      jetstream.ConsumeContext
-	hdrSize int // the most header bytes a record's message carries
 
 	// The writer (run) owns the fields below appendMu's.
 	reqs   chan *appendReq // unbuffered: taken only by the writer
@@ -45,7 +50,7 @@ type jsLog struct {
 	inbox  string          // reply subjects of the writer's rounds: inbox.<round>
 	ackSub *nats.Subscription
 	acks   chan *nats.Msg // JetStream's answers to the writer's publishes
-	round  uint64
+	rounds atomic.Uint64 // rounds published so far
 	w      roundState
 
 	appendMu sync.Mutex // one round (or SkipTo, trim) at a time
@@ -68,7 +73,7 @@ var _ shard.Log = (*jsLog)(nil)
 func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) (*jsLog, error) {
 	l := &jsLog{c: c, id: id, name: c.streamName(id), subject: c.subject(id), key: stateKey(id), notify: make(chan struct{}),
 		reqs: make(chan *appendReq), quit: make(chan struct{}), wdone: make(chan struct{})}
-	l.hdrSize = headerSize(l.name)
+	l.w.stream = l.name
 	l.w.ackPrefix = fmt.Appendf(nil, `{"stream":%q,"seq":`, l.name)
 	s, err := c.js.Stream(ctx, l.name)
 	switch {
@@ -138,16 +143,6 @@ func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) 
 	}
 	go l.run()
 	return l, nil
-}
-
-// headerSize bounds the header bytes of a record's message on stream name:
-// the NATS/1.0 line, our two headers and JetStream's two expectations with
-// numbers of 20 digits, and the closing blank line.
-func headerSize(name string) int {
-	const num = 20
-	line := func(k string, v int) int { return len(k) + 2 + v + 2 }
-	return len("NATS/1.0\r\n") + line(hdrSeq, num) + line(hdrTime, num) +
-		line(jetstream.ExpectedStreamHeader, len(name)) + line(jetstream.ExpectedLastSeqHeader, num) + 2
 }
 
 func (l *jsLog) loadState(ctx context.Context) (logState, error) {
@@ -326,7 +321,7 @@ func (l *jsLog) Append(ctx context.Context, entries []shard.Entry) (shard.Append
 		if n > shard.MaxRecordSize {
 			return shard.Appended{}, fmt.Errorf("%w: %d bytes", shard.ErrTooLarge, n)
 		}
-		if int64(n+binary.MaxVarintLen32+l.hdrSize) > maxPayload {
+		if int64(n+binary.MaxVarintLen32+hdrMax) > maxPayload {
 			return shard.Appended{}, fmt.Errorf("%w: %d bytes do not fit the NATS server's max_payload of %d bytes with framing and headers; raise it in the nats-server configuration (max_payload: 8MB)", shard.ErrTooLarge, n, maxPayload)
 		}
 		size += n

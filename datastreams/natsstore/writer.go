@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,6 +25,9 @@ const (
 	// writer also reads them while it publishes, so a round of any size
 	// fits.
 	ackBuffer = 2 * maxRoundRecords
+	// closeGrace is how long Close lets a round in flight wait for
+	// JetStream's answers before failing it with shard.ErrClosed.
+	closeGrace = 5 * time.Second
 )
 
 // appendReq is one Append waiting for the writer.
@@ -172,9 +176,8 @@ func (l *jsLog) commit(round []*appendReq) {
 // records, from the first, JetStream stored, and the error that stopped
 // the others.
 func (l *jsLog) publish(ctx context.Context, round []*appendReq, baseJS, firstSeq uint64, now int64, total int) (int, error) {
-	l.round++
 	w := &l.w
-	w.reply = l.inbox + "." + strconv.FormatUint(l.round, 10)
+	w.reply = l.inbox + "." + strconv.FormatUint(l.rounds.Add(1), 10)
 	w.base, w.err = baseJS, nil
 	if cap(w.stored) < total {
 		w.stored = make([]bool, total)
@@ -185,12 +188,13 @@ func (l *jsLog) publish(ctx context.Context, round []*appendReq, baseJS, firstSe
 	w.answered = 0
 
 	// One message and one header map serve the whole round: the client
-	// copies them into its buffer when publishing.
+	// copies them into its buffer when publishing. The subject belongs to
+	// the log's stream alone (JetStream refuses overlapping subjects), and
+	// the acknowledgement names the stream, so no Nats-Expected-Stream.
 	seqv, lastv := []string{""}, []string{""}
 	m := &nats.Msg{Subject: l.subject, Reply: w.reply, Header: nats.Header{
 		hdrSeq:                          seqv,
 		hdrTime:                         {strconv.FormatInt(now, 10)},
-		jetstream.ExpectedStreamHeader:  {l.name},
 		jetstream.ExpectedLastSeqHeader: lastv,
 	}}
 	sent := 0
@@ -221,13 +225,25 @@ publishing:
 	if cap(w.buf) > maxKeptFrame {
 		w.buf = nil
 	}
+	quit := l.quit
+	var grace <-chan time.Time
 	for w.answered < sent {
 		select {
 		case a := <-l.acks:
 			w.take(a)
+		case <-quit:
+			// Close waits for the answers a while, not for a server that
+			// stopped answering.
+			quit = nil
+			t := time.NewTimer(closeGrace)
+			defer t.Stop()
+			grace = t.C
+		case <-grace:
+			w.fail(fmt.Errorf("%w before JetStream answered %d of %d records (they may be stored)", shard.ErrClosed, sent-w.answered, sent))
+			sent = w.answered // stop waiting
 		case <-ctx.Done():
 			w.fail(fmt.Errorf("%d of %d acknowledgements missing: %w", sent-w.answered, sent, ctx.Err()))
-			sent = w.answered // stop waiting
+			sent = w.answered
 		}
 	}
 	acked := 0
@@ -251,7 +267,8 @@ type roundState struct {
 	answered int    // answers received
 	err      error  // the first failure
 	buf      []byte // framing buffer
-	// ackPrefix starts a successful acknowledgement from the log's stream.
+	stream   string // the log's JetStream stream
+	// ackPrefix starts a successful acknowledgement from that stream.
 	ackPrefix []byte
 }
 
@@ -290,6 +307,10 @@ func (w *roundState) take(m *nats.Msg) {
 	}
 	if a.Error != nil {
 		w.fail(a.Error)
+		return
+	}
+	if !ok && a.Stream != w.stream {
+		w.fail(fmt.Errorf("stored in JetStream stream %q, not %q", a.Stream, w.stream))
 		return
 	}
 	if a.Seq <= w.base || a.Seq > w.base+uint64(len(w.stored)) {
