@@ -50,7 +50,7 @@ type jsLog struct {
 	inbox  string          // reply subjects of the writer's rounds: inbox.<round>
 	ackSub *nats.Subscription
 	acks   chan *nats.Msg // JetStream's answers to the writer's publishes
-	rounds atomic.Uint64 // rounds published so far
+	rounds atomic.Uint64  // rounds published so far
 	w      roundState
 
 	appendMu sync.Mutex // one round (or SkipTo, trim) at a time
