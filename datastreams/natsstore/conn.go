@@ -22,6 +22,12 @@ import (
 // no prefix.
 const DefaultPrefix = "shardcast"
 
+// minMaxPayload is the server max_payload below which Connect warns: a
+// 1 MiB Kinesis record with its partition key, the sealing overhead, our
+// framing and headers is a little over 1 MiB, and video fragments are
+// larger.
+const minMaxPayload = 2 << 20
+
 // Config says where JetStream is and how to use it.
 type Config struct {
 	// URL is the NATS server to connect to (nats://host:4222); several may
@@ -85,6 +91,10 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, fmt.Errorf("natsstore: connect %s: %w", cfg.URL, err)
 	}
 	c := &Conn{cfg: cfg, nc: nc, bucket: cfg.Prefix + "_meta", log: lg.With("backend", "nats")}
+	if mp := nc.MaxPayload(); mp < minMaxPayload {
+		c.log.Warn("natsstore: the NATS server's max_payload is below 2 MiB: records (a Kinesis record may hold 1 MiB of data plus its partition key, framing and headers) and video fragments larger than it will fail; raise it in the nats-server configuration, e.g. max_payload: 8MB",
+			"max_payload", mp)
+	}
 	if err := c.init(ctx); err != nil {
 		nc.Close()
 		return nil, err

@@ -31,17 +31,30 @@
 // the next number into the state (a floor), so even a server that lost its
 // own numbering could not make ours go back.
 //
-// Append publishes the batch asynchronously, every message expecting the
-// JetStream sequence before it (Nats-Expected-Last-Sequence), and returns
-// once JetStream acknowledged all of them: a batch in flight is the group
-// commit, batches of one log are serialized in a process so numbering is a
-// function of the JetStream sequence, and a message published to the
-// log's subject by anyone else makes ours fail rather than be misnumbered.
-// A batch is not atomic (JetStream 2.9 has no atomic batch publish): a
+// Appends are group-committed as in the file store: one writer per open
+// log takes every Append queued while its previous round was in flight
+// and publishes them all in one round (up to 4096 records or 8 MiB; a
+// larger batch goes alone), asynchronously, on the connection with a reply
+// subject of the round's own; it then waits for JetStream's
+// acknowledgement of every message and answers each caller with its own
+// first number (the records of a round share one time). Every message
+// expects the JetStream sequence before it (Nats-Expected-Last-Sequence),
+// so numbering stays a function of the JetStream sequence, a message
+// published to the log's subject by anyone else makes ours fail rather
+// than be misnumbered, and what a round stores is always a prefix of it.
+// The acknowledgement names the stream, which is checked (no
+// Nats-Expected-Stream header: the subject belongs to that stream alone).
+// A failed round fails every caller whose records were not all stored, and
+// the next round resynchronizes from the stream first. A caller whose
+// context ends before its round goes out publishes nothing; one whose
+// context ends while the round is in flight gets the context's error, and
+// its records may still be stored. Close lets the round in flight finish
+// (waiting at most 5 seconds for answers, after which its callers get
+// shard.ErrClosed) and answers batches still queued with shard.ErrClosed.
+// A round is not atomic (JetStream 2.9 has no atomic batch publish): a
 // failed Append may leave a prefix of its batch stored, which readers see
 // with its numbers like any record, as Kinesis may store a record whose
-// PutRecords response was lost; the next Append resynchronizes from the
-// stream first. The server acknowledges a message once it is written to
+// PutRecords response was lost. The server acknowledges a message once it is written to
 // its files (and to a quorum of replicas); it syncs them to disk every
 // sync_interval (2 minutes by default), so a kill of shardcast or of
 // nats-server loses nothing acknowledged, while a power loss on a single
@@ -78,9 +91,12 @@
 // keyring (envelope.OpenStored over KeyringBlob, also compare-and-set).
 // Deletes leave a purge marker in the bucket.
 //
-// Records, with their headers, must fit the server's max_payload (1 MiB by
-// default; raise it in nats-server.conf for larger records or video
-// fragments): larger ones fail with shard.ErrTooLarge.
+// Records, with their framing and headers (under 100 bytes), must fit the
+// server's max_payload, 1 MiB by default: a Kinesis record of 1 MiB of data
+// plus its partition key and the sealing overhead does not, nor do large
+// video fragments. Connect warns when max_payload is below 2 MiB, and a
+// record over it fails with shard.ErrTooLarge; both name the setting to
+// raise in the server configuration (max_payload: 8MB).
 //
 // Everything used works on nats-server 2.9 (Debian's) and later.
 package natsstore

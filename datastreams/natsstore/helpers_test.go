@@ -18,17 +18,25 @@ import (
 // returned function (also done at cleanup).
 func embedded(t testing.TB, dir string, port int) (url string, stop func()) {
 	t.Helper()
+	return embeddedWith(t, dir, port, func(*server.Options) {})
+}
+
+// embeddedWith is embedded with the server options changed by set.
+func embeddedWith(t testing.TB, dir string, port int, set func(*server.Options)) (url string, stop func()) {
+	t.Helper()
 	if port == 0 {
 		port = -1
 	}
-	s, err := server.NewServer(&server.Options{
+	o := &server.Options{
 		Host:      "127.0.0.1",
 		Port:      port,
 		JetStream: true,
 		StoreDir:  dir,
 		NoLog:     true,
 		NoSigs:    true,
-	})
+	}
+	set(o)
+	s, err := server.NewServer(o)
 	if err != nil {
 		t.Fatalf("embedded nats-server: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,9 +21,11 @@ import (
 const (
 	hdrSeq  = "Shardcast-Seq"  // our sequence number, decimal
 	hdrTime = "Shardcast-Time" // our server time, unix nanoseconds, decimal
-	// hdrOverhead bounds the headers' share of a message, for the
-	// max_payload check.
-	hdrOverhead = 256
+	// hdrMax bounds the header bytes of a record's message: the NATS/1.0
+	// line, our two headers and JetStream's expected last sequence (each
+	// "Key: value\r\n" with a value of at most 20 digits) and the closing
+	// blank line.
+	hdrMax = len("NATS/1.0\r\n") + len(hdrSeq+hdrTime+jetstream.ExpectedLastSeqHeader) + 3*(2+20+2) + 2
 	// readWindow is how many direct gets one Read keeps in flight.
 	readWindow = 64
 	// opTimeout bounds the calls made without a caller's context (trims,
@@ -40,7 +43,17 @@ type jsLog struct {
 	stream  jetstream.Stream
 	cc      jetstream.ConsumeContext
 
-	appendMu sync.Mutex // one batch (or SkipTo, trim) at a time
+	// The writer (run) owns the fields below appendMu's.
+	reqs   chan *appendReq // unbuffered: taken only by the writer
+	quit   chan struct{}   // closed by Close: the writer stops
+	wdone  chan struct{}   // closed when the writer stopped
+	inbox  string          // reply subjects of the writer's rounds: inbox.<round>
+	ackSub *nats.Subscription
+	acks   chan *nats.Msg // JetStream's answers to the writer's publishes
+	rounds atomic.Uint64  // rounds published so far
+	w      roundState
+
+	appendMu sync.Mutex // one round (or SkipTo, trim) at a time
 
 	mu      sync.Mutex
 	st      logState
@@ -58,7 +71,10 @@ type jsLog struct {
 var _ shard.Log = (*jsLog)(nil)
 
 func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) (*jsLog, error) {
-	l := &jsLog{c: c, id: id, name: c.streamName(id), subject: c.subject(id), key: stateKey(id), notify: make(chan struct{})}
+	l := &jsLog{c: c, id: id, name: c.streamName(id), subject: c.subject(id), key: stateKey(id), notify: make(chan struct{}),
+		reqs: make(chan *appendReq), quit: make(chan struct{}), wdone: make(chan struct{})}
+	l.w.stream = l.name
+	l.w.ackPrefix = fmt.Appendf(nil, `{"stream":%q,"seq":`, l.name)
 	s, err := c.js.Stream(ctx, l.name)
 	switch {
 	case errors.Is(err, jetstream.ErrStreamNotFound):
@@ -119,6 +135,13 @@ func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) 
 		return nil, fmt.Errorf("natsstore: watch stream %s: %w", l.name, err)
 	}
 	l.cc = cc
+	l.inbox = c.nc.NewInbox()
+	l.acks = make(chan *nats.Msg, ackBuffer)
+	if l.ackSub, err = c.nc.ChanSubscribe(l.inbox+".*", l.acks); err != nil {
+		l.stopConsumer()
+		return nil, fmt.Errorf("natsstore: subscribe to acknowledgements of %s: %w", l.name, err)
+	}
+	go l.run()
 	return l, nil
 }
 
@@ -275,13 +298,6 @@ func (l *jsLog) wakeLocked() {
 	l.notify = make(chan struct{})
 }
 
-func frame(e shard.Entry) []byte {
-	b := make([]byte, 0, binary.MaxVarintLen32+len(e.Meta)+len(e.Data))
-	b = binary.AppendUvarint(b, uint64(len(e.Meta)))
-	b = append(b, e.Meta...)
-	return append(b, e.Data...)
-}
-
 func unframe(b []byte) (meta, data []byte, err error) {
 	n, k := binary.Uvarint(b)
 	if k <= 0 || uint64(len(b)-k) < n {
@@ -291,91 +307,51 @@ func unframe(b []byte) (meta, data []byte, err error) {
 	return b[:n:n], b[n:], nil
 }
 
-// Append publishes the batch asynchronously, every message expecting the
-// JetStream sequence before it, and returns once JetStream acked them all.
+// Append hands the batch to the log's writer, which publishes it with the
+// other batches queued meanwhile, and returns once JetStream acknowledged
+// all of its records.
 func (l *jsLog) Append(ctx context.Context, entries []shard.Entry) (shard.Appended, error) {
 	if err := ctx.Err(); err != nil {
 		return shard.Appended{}, err
 	}
 	maxPayload := l.c.nc.MaxPayload()
+	size := 0
 	for _, e := range entries {
 		n := len(e.Meta) + len(e.Data)
 		if n > shard.MaxRecordSize {
 			return shard.Appended{}, fmt.Errorf("%w: %d bytes", shard.ErrTooLarge, n)
 		}
-		if int64(n+binary.MaxVarintLen32+hdrOverhead) > maxPayload {
-			return shard.Appended{}, fmt.Errorf("%w: %d bytes; the NATS server's max_payload is %d", shard.ErrTooLarge, n, maxPayload)
+		if int64(n+binary.MaxVarintLen32+hdrMax) > maxPayload {
+			return shard.Appended{}, fmt.Errorf("%w: %d bytes do not fit the NATS server's max_payload of %d bytes with framing and headers; raise it in the nats-server configuration (max_payload: 8MB)", shard.ErrTooLarge, n, maxPayload)
 		}
+		size += n
 	}
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
 	l.mu.Lock()
-	closed, stale := l.closed, l.stale || l.reload
+	closed := l.closed
 	l.mu.Unlock()
 	if closed {
 		return shard.Appended{}, shard.ErrClosed
 	}
-	if stale {
-		if err := l.resync(ctx); err != nil {
-			return shard.Appended{}, err
-		}
-	}
-	l.mu.Lock()
-	baseJS, firstSeq := l.lastJS, l.next
-	now := max(l.c.cfg.Now().UnixNano(), l.lastT)
-	l.mu.Unlock()
-	res := shard.Appended{FirstSeq: firstSeq, Time: now}
 	if len(entries) == 0 {
-		return res, nil
+		b := l.Bounds()
+		return shard.Appended{FirstSeq: b.Next, Time: max(l.c.cfg.Now().UnixNano(), b.LastTime)}, nil
 	}
-	ts := strconv.FormatInt(now, 10)
-	futs := make([]jetstream.PubAckFuture, 0, len(entries))
-	var err error
-	for i, e := range entries {
-		m := &nats.Msg{Subject: l.subject, Data: frame(e), Header: nats.Header{
-			hdrSeq:  []string{strconv.FormatUint(firstSeq+uint64(i), 10)},
-			hdrTime: []string{ts},
-		}}
-		f, perr := l.c.js.PublishMsgAsync(m, jetstream.WithExpectStream(l.name), jetstream.WithExpectLastSequence(baseJS+uint64(i)))
-		if perr != nil {
-			err = perr
-			break
-		}
-		futs = append(futs, f)
+	r := &appendReq{ctx: ctx, entries: entries, size: size, done: make(chan struct{})}
+	select {
+	case l.reqs <- r:
+	case <-l.quit:
+		return shard.Appended{}, shard.ErrClosed
+	case <-ctx.Done():
+		return shard.Appended{}, ctx.Err()
 	}
-	acked := 0
-	for i := 0; err == nil && i < len(futs); i++ {
-		select {
-		case ack := <-futs[i].Ok():
-			if ack.Sequence != baseJS+1+uint64(i) {
-				err = fmt.Errorf("stored at JetStream sequence %d, expected %d", ack.Sequence, baseJS+1+uint64(i))
-			} else {
-				acked++
-			}
-		case perr := <-futs[i].Err():
-			err = perr
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
+	select {
+	case <-r.done:
+		return r.res, r.err
+	case <-ctx.Done():
+		// The round goes on without this caller: its records may still
+		// be stored, as a failed Append's may.
+		return shard.Appended{}, ctx.Err()
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if acked > 0 {
-		if l.first == l.next && l.lastJS == baseJS {
-			l.firstJS, l.first = baseJS+1, firstSeq
-		}
-		l.lastJS = max(l.lastJS, baseJS+uint64(acked))
-		if firstSeq+uint64(acked) > l.next {
-			l.next = firstSeq + uint64(acked)
-			l.lastT = max(l.lastT, now)
-			l.wakeLocked()
-		}
-	}
-	if err != nil {
-		l.stale = true
-		return shard.Appended{}, fmt.Errorf("natsstore: append to %s (%d of %d records stored): %w", l.id, acked, len(entries), err)
-	}
-	return res, nil
 }
 
 // Read fetches records with direct gets, readWindow at a time.
@@ -603,24 +579,37 @@ func (l *jsLog) TrimBefore(t int64) (int, error) {
 	return int(keep - firstJS), nil
 }
 
-// Close waits for a batch in flight, stops the notifications and wakes
-// tailing readers.
+// Close stops the writer once the round in flight is answered (batches
+// still queued get ErrClosed), waits for a SkipTo or trim in flight, stops
+// the notifications and wakes tailing readers.
 func (l *jsLog) Close() error {
-	l.appendMu.Lock()
-	defer l.appendMu.Unlock()
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
 		return nil
 	}
 	l.closed = true
+	l.mu.Unlock()
+	close(l.quit)
+	<-l.wdone
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	l.mu.Lock()
 	close(l.notify) // left closed: tailing readers see the end at once
 	l.mu.Unlock()
+	if err := l.ackSub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		l.c.log.Debug("natsstore: unsubscribe acknowledgements", "log", l.id.String(), "err", err)
+	}
+	l.stopConsumer()
+	return nil
+}
+
+// stopConsumer stops the notification consumer and waits for it.
+func (l *jsLog) stopConsumer() {
 	l.cc.Stop()
 	select {
 	case <-l.cc.Closed():
 	case <-time.After(opTimeout):
 		l.c.log.Warn("natsstore: notification consumer did not stop", "log", l.id.String())
 	}
-	return nil
 }
