@@ -601,6 +601,7 @@ func (l *jsLog) Close() error {
 		l.c.log.Debug("natsstore: unsubscribe acknowledgements", "log", l.id.String(), "err", err)
 	}
 	l.stopConsumer()
+	l.c.release(l.id)
 	return nil
 }
 

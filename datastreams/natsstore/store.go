@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -31,19 +30,7 @@ func (s *store) Open(ctx context.Context, id shard.LogID, o shard.LogOptions) (s
 		s.c.release(id)
 		return nil, err
 	}
-	return &openLog{Log: l, release: sync.OnceFunc(func() { s.c.release(id) })}, nil
-}
-
-// openLog releases its claim on the log id when it is closed.
-type openLog struct {
-	shard.Log
-	release func()
-}
-
-func (l *openLog) Close() error {
-	err := l.Log.Close()
-	l.release()
-	return err
+	return l, nil
 }
 
 // Logs lists the streams named with this server's prefix.
