@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
 )
@@ -33,10 +34,10 @@ func (s *Store) CreateStream(in CreateInput) (string, error) {
 		return "", err
 	}
 	if in.RetentionHours < 0 || in.RetentionHours > MaxRetentionHours {
-		return "", errorf(ErrInvalidArgument, "DataRetentionInHours must be between 0 and %d.", MaxRetentionHours)
+		return "", errorf(registry.ErrInvalidArgument, "DataRetentionInHours must be between 0 and %d.", MaxRetentionHours)
 	}
 	if len(in.Tags) > MaxTags {
-		return "", errorf(ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
+		return "", errorf(registry.ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
 	}
 	kms := in.KmsKeyID
 	if kms == "" {
@@ -45,17 +46,17 @@ func (s *Store) CreateStream(in CreateInput) (string, error) {
 	keyID, err := s.cfg.Keyring.Resolve(kms)
 	if err != nil {
 		if errors.Is(err, envelope.ErrKeyNotFound) {
-			return "", errorf(ErrKMSNotFound, "KMS key %s is not found.", kms)
+			return "", errorf(registry.ErrKMSNotFound, "KMS key %s is not found.", kms)
 		}
-		return "", fmt.Errorf("%w: %w", ErrInternal, err)
+		return "", fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.streams[in.Name]; ok {
-		return "", errorf(ErrResourceInUse, "The stream %s already exists.", in.Name)
+		return "", errorf(registry.ErrResourceInUse, "The stream %s already exists.", in.Name)
 	}
 	if len(s.streams) >= s.cfg.StreamLimit {
-		return "", errorf(ErrStreamLimit, "The account has reached its limit of %d streams.", s.cfg.StreamLimit)
+		return "", errorf(registry.ErrStreamLimit, "The account has reached its limit of %d streams.", s.cfg.StreamLimit)
 	}
 	now := s.cfg.Now().UTC()
 	extra, _ := json.Marshal(videoExtra{DeviceName: in.DeviceName, MediaType: in.MediaType, KmsKeyID: kms})
@@ -64,7 +65,7 @@ func (s *Store) CreateStream(in CreateInput) (string, error) {
 		Shards: []index.Shard{{ID: logName, Created: now, StartHash: "0", EndHash: "0"}}}
 	ver, err := s.sd.NewDataKey(meta, keyID)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInternal, err)
+		return "", fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	meta.Encryption = index.Encryption{Type: "KMS", KeyID: kms, KeyVersion: ver}
 	created, err := s.sd.Create(meta)
@@ -99,7 +100,7 @@ func (s *Store) ListStreams(max int, token, prefix string) ([]Info, string, erro
 	if token != "" {
 		var err error
 		if after, err = decodeNameToken(token); err != nil {
-			return nil, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+			return nil, "", errorf(registry.ErrInvalidArgument, "Invalid NextToken.")
 		}
 	}
 	if max <= 0 {
@@ -135,7 +136,7 @@ func (st *Stream) update(version string, fn func(m *index.Stream) error) error {
 	}
 	old := st.meta.Load()
 	if version != "" && version != strconv.FormatInt(old.Version, 10) {
-		return errorf(ErrVersionMismatch, "The stream version %s is not the latest version.", version)
+		return errorf(registry.ErrVersionMismatch, "The stream version %s is not the latest version.", version)
 	}
 	m := old.Clone()
 	if err := fn(m); err != nil {
@@ -159,7 +160,7 @@ func (s *Store) DeleteStream(ref StreamRef, version string) error {
 	defer st.mu.Unlock()
 	m := st.meta.Load()
 	if version != "" && version != strconv.FormatInt(m.Version, 10) {
-		return errorf(ErrVersionMismatch, "The stream version %s is not the latest version.", version)
+		return errorf(registry.ErrVersionMismatch, "The stream version %s is not the latest version.", version)
 	}
 	if s.byName(m.Name) != st {
 		return notFound()
@@ -207,7 +208,7 @@ func (st *Stream) UpdateRetention(version string, delta int) error {
 	err := st.update(version, func(m *index.Stream) error {
 		from, to = m.RetentionHours, m.RetentionHours+delta
 		if to < 0 || to > MaxRetentionHours {
-			return errorf(ErrInvalidArgument, "The resulting data retention %d hours is outside 0 to %d hours.", to, MaxRetentionHours)
+			return errorf(registry.ErrInvalidArgument, "The resulting data retention %d hours is outside 0 to %d hours.", to, MaxRetentionHours)
 		}
 		m.RetentionHours = to
 		return nil
@@ -247,7 +248,7 @@ func (st *Stream) AddTags(tags map[string]string) error {
 			}
 		}
 		if n > MaxTags {
-			return errorf(ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
+			return errorf(registry.ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
 		}
 		if m.Tags == nil {
 			m.Tags = map[string]string{}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -92,15 +93,15 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 	if token != "" {
 		s, at, as, err := decodeListToken(token)
 		if err != nil {
-			return nil, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+			return nil, "", errorf(registry.ErrInvalidArgument, "Invalid NextToken.")
 		}
 		sel, afterTime, afterSeq = &s, at, as
 	}
 	if sel == nil {
-		return nil, "", errorf(ErrInvalidArgument, "FragmentSelector is required when NextToken is not given.")
+		return nil, "", errorf(registry.ErrInvalidArgument, "FragmentSelector is required when NextToken is not given.")
 	}
 	if sel.End.Before(sel.Start) {
-		return nil, "", errorf(ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
+		return nil, "", errorf(registry.ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
 	}
 	if max <= 0 || max > 1000 {
 		max = 1000
@@ -122,7 +123,7 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 // callers listing thousands render only what they need.
 func (st *Stream) Select(sel Selector, max int) ([]FragmentInfo, bool, error) {
 	if sel.End.Before(sel.Start) {
-		return nil, false, errorf(ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
+		return nil, false, errorf(registry.ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
 	}
 	return st.selectFrom(sel, max, 0, 0, false)
 }
@@ -159,7 +160,7 @@ func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq ui
 		from := afterSeq + 1
 		if afterSeq == 0 {
 			if from, err = st.log.Load().SeekTime(context.TODO(), start); err != nil {
-				return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
+				return nil, false, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 			}
 		}
 		err = st.s.idx.FragmentsFrom(m.ID, max64(from, first), func(f index.FragmentInfo) bool {
@@ -176,10 +177,10 @@ func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq ui
 			return collect(f)
 		})
 	default:
-		return nil, false, errorf(ErrInvalidArgument, "Unknown FragmentSelectorType %s.", sel.Type)
+		return nil, false, errorf(registry.ErrInvalidArgument, "Unknown FragmentSelectorType %s.", sel.Type)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
+		return nil, false, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	return out, more, nil
 }
@@ -194,7 +195,7 @@ func (st *Stream) From(from uint64, max int) ([]FragmentInfo, error) {
 		return len(out) < max
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInternal, err)
+		return nil, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	return out, nil
 }
@@ -231,14 +232,14 @@ func (st *Stream) Read(from uint64, max int) ([]*Fragment, []FragmentInfo, error
 func (st *Stream) readLog(from uint64, max int) ([]*Fragment, []FragmentInfo, error) {
 	recs, err := st.log.Load().Read(context.TODO(), from, max, 64<<20)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInternal, err)
+		return nil, nil, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	frags := make([]*Fragment, 0, len(recs))
 	infos := make([]FragmentInfo, 0, len(recs))
 	for _, r := range recs {
 		f := &Fragment{Data: r.Data}
 		if err := decodeMeta(r.Meta, f); err != nil {
-			return nil, nil, fmt.Errorf("%w: fragment %d: %w", ErrInternal, r.Seq, err)
+			return nil, nil, fmt.Errorf("%w: fragment %d: %w", registry.ErrInternal, r.Seq, err)
 		}
 		frags = append(frags, f)
 		infos = append(infos, FragmentInfo{Number: st.FragmentNumber(r.Seq), Seq: r.Seq, Size: int64(len(r.Data)),

@@ -14,6 +14,7 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/ratelog"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
@@ -350,18 +351,18 @@ func (s *Store) arn(name string, created time.Time) string {
 // Lookup returns the stream a reference names.
 func (s *Store) Lookup(ref StreamRef) (*Stream, error) {
 	if ref.Name != "" && ref.ARN != "" {
-		return nil, errorf(ErrInvalidArgument, "Specify either StreamName or StreamARN, not both.")
+		return nil, errorf(registry.ErrInvalidArgument, "Specify either StreamName or StreamARN, not both.")
 	}
 	name := ref.Name
 	if ref.ARN != "" {
 		parts := strings.SplitN(ref.ARN, ":", 6)
 		if len(parts) != 6 || parts[2] != "kinesisvideo" || !strings.HasPrefix(parts[5], "stream/") {
-			return nil, errorf(ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
+			return nil, errorf(registry.ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
 		}
 		rest := strings.TrimPrefix(parts[5], "stream/")
 		i := strings.LastIndexByte(rest, '/')
 		if i < 0 {
-			return nil, errorf(ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
+			return nil, errorf(registry.ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
 		}
 		name = rest[:i]
 		st := s.byName(name)
@@ -371,7 +372,7 @@ func (s *Store) Lookup(ref StreamRef) (*Stream, error) {
 		return st, nil
 	}
 	if name == "" {
-		return nil, errorf(ErrInvalidArgument, "StreamName or StreamARN must be specified.")
+		return nil, errorf(registry.ErrInvalidArgument, "StreamName or StreamARN must be specified.")
 	}
 	if st := s.byName(name); st != nil {
 		return st, nil
@@ -497,7 +498,7 @@ func (st *Stream) appendLocked(ctx context.Context, f *Fragment) (Stored, error)
 	}
 	if err != nil {
 		st.dropParts()
-		return Stored{}, fmt.Errorf("%w: %w", ErrInternal, err)
+		return Stored{}, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	durable := time.Now()
 	info := infoOf(res.FirstSeq, res.Time, f, len(f.Data))
@@ -596,7 +597,7 @@ func (s *Store) RewrapDataKeys(keyID string) (int, error) {
 			n += c
 			return err
 		})
-		if err != nil && !errors.Is(err, ErrResourceNotFound) {
+		if err != nil && !errors.Is(err, registry.ErrResourceNotFound) {
 			return n, err
 		}
 	}
@@ -627,10 +628,10 @@ func (st *Stream) Fragment(seq uint64) (*Fragment, FragmentInfo, error) {
 	}
 	if len(frags) == 0 || infos[0].Seq != seq {
 		if st.damagedAt(seq) {
-			return nil, FragmentInfo{}, errorf(ErrDamaged, "Fragment %s of stream %s is damaged in storage and cannot be read.",
+			return nil, FragmentInfo{}, errorf(registry.ErrDamaged, "Fragment %s of stream %s is damaged in storage and cannot be read.",
 				st.FragmentNumber(seq), st.meta.Load().Name)
 		}
-		return nil, FragmentInfo{}, errorf(ErrResourceNotFound, "Fragment %s was not found.", st.FragmentNumber(seq))
+		return nil, FragmentInfo{}, errorf(registry.ErrResourceNotFound, "Fragment %s was not found.", st.FragmentNumber(seq))
 	}
 	return frags[0], infos[0], nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/ratelog"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -144,16 +145,16 @@ func (m *Manager) Start(req Request) (*Session, error) {
 		return nil, errors.New("ingest: shutting down")
 	}
 	st, err := m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
-	if errors.Is(err, fragments.ErrResourceNotFound) && m.cfg.AutoCreate {
+	if errors.Is(err, registry.ErrResourceNotFound) && m.cfg.AutoCreate {
 		_, err = m.cfg.Store.CreateStream(fragments.CreateInput{Name: req.Stream, RetentionHours: m.cfg.AutoCreateRetentionHours, MediaType: mediaType(req.Tracks)})
-		if errors.Is(err, fragments.ErrResourceInUse) {
+		if errors.Is(err, registry.ErrResourceInUse) {
 			err = nil // another publisher created it first
 		}
 		if err == nil {
 			st, err = m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
 		}
 	}
-	if errors.Is(err, fragments.ErrResourceNotFound) {
+	if errors.Is(err, registry.ErrResourceNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNoStream, req.Stream)
 	}
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/pmp4"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -47,7 +48,7 @@ func (s *Service) GetClip(in ClipInput, w io.Writer) error {
 		return invalid("The timestamp range must not exceed 24 hours.")
 	}
 	if st.Info().RetentionHours == 0 {
-		return errorf(fragments.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
+		return errorf(registry.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
 	}
 	got, _, err := st.Select(fragments.Selector{Type: in.SelectorType, Start: *in.Start, End: *in.End}, clipMaxFragments)
 	if err != nil {

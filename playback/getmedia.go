@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -171,7 +172,7 @@ func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error 
 				return err
 			}
 			f, info, err := m.st.Fragment(seq)
-			if errors.Is(err, fragments.ErrDamaged) {
+			if errors.Is(err, registry.ErrDamaged) {
 				err = damaged(seq)
 			} else if err == nil {
 				err = send(f, info)

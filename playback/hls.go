@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -123,7 +124,7 @@ func (s *Service) StartHLS(in HLSInput) (string, error) {
 		}
 	}
 	if st.Info().RetentionHours == 0 {
-		return "", errorf(fragments.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
+		return "", errorf(registry.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
 	}
 	// There must be something to play.
 	switch sess.Mode {

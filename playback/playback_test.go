@@ -18,6 +18,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
 )
@@ -276,7 +277,7 @@ func TestOnDemandDiscontinuityModes(t *testing.T) {
 		"container":       {ContainerFormat: "WEBM"},
 	} {
 		in.Stream = fragments.StreamRef{Name: "cam"}
-		if _, err := s.StartHLS(in); !errors.Is(err, fragments.ErrInvalidArgument) {
+		if _, err := s.StartHLS(in); !errors.Is(err, registry.ErrInvalidArgument) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
@@ -20,19 +21,19 @@ const TargetPrefix = "Kinesis_20131202."
 
 // errorTable maps engine errors to Kinesis wire errors.
 var errorTable = awsapi.ErrorTable{
-	{Err: datastreams.ErrResourceNotFound, Type: "ResourceNotFoundException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrResourceInUse, Type: "ResourceInUseException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrInvalidArgument, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrValidation, Type: "ValidationException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrLimitExceeded, Type: "LimitExceededException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrThroughputExceeded, Type: "ProvisionedThroughputExceededException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrExpiredIterator, Type: "ExpiredIteratorException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrExpiredNextToken, Type: "ExpiredNextTokenException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrKMSNotFound, Type: "KMSNotFoundException", Status: http.StatusBadRequest},
+	{Err: registry.ErrResourceNotFound, Type: "ResourceNotFoundException", Status: http.StatusBadRequest},
+	{Err: registry.ErrResourceInUse, Type: "ResourceInUseException", Status: http.StatusBadRequest},
+	{Err: registry.ErrInvalidArgument, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
+	{Err: registry.ErrValidation, Type: "ValidationException", Status: http.StatusBadRequest},
+	{Err: registry.ErrLimitExceeded, Type: "LimitExceededException", Status: http.StatusBadRequest},
+	{Err: registry.ErrThroughputExceeded, Type: "ProvisionedThroughputExceededException", Status: http.StatusBadRequest},
+	{Err: registry.ErrExpiredIterator, Type: "ExpiredIteratorException", Status: http.StatusBadRequest},
+	{Err: registry.ErrExpiredNextToken, Type: "ExpiredNextTokenException", Status: http.StatusBadRequest},
+	{Err: registry.ErrKMSNotFound, Type: "KMSNotFoundException", Status: http.StatusBadRequest},
 	// A full disk: 503, which the AWS SDKs and CLI retry, with a message
 	// saying so.
-	{Err: datastreams.ErrUnavailable, Type: "ServiceUnavailable", Status: http.StatusServiceUnavailable, Public: true},
-	{Err: datastreams.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
+	{Err: registry.ErrUnavailable, Type: "ServiceUnavailable", Status: http.StatusServiceUnavailable, Public: true},
+	{Err: registry.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
 // Handler serves Kinesis API requests.
