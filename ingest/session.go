@@ -173,7 +173,7 @@ func (m *Manager) Start(req Request) (*Session, error) {
 	opts.OnPart = st.AddPart // live readers see parts before the fragment is stored
 	opts.OnUnit = st.AddUnit // and units as they arrive
 	// Continue the stream's decode times where its stored media ends.
-	if opts.TimelineStart, err = st.TimelineEnd(); err != nil {
+	if opts.TimelineStart, err = st.TimelineEnd(context.TODO()); err != nil { // TODO(issue 10): Start takes no context yet
 		s.log.Warn("ingest: decode times restart at 0: the newest fragment cannot be read", "err", err)
 		opts.TimelineStart = 0
 	}

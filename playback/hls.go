@@ -134,7 +134,7 @@ func (s *Service) StartHLS(in HLSInput) (string, error) {
 			return "", notFound("No fragments found in the stream for the streaming request.")
 		}
 	default:
-		got, _, err := st.Select(sess.selector(), 1)
+		got, _, err := st.Select(context.TODO(), sess.selector(), 1) // TODO(issue 10): StartHLS takes no context yet
 		if err != nil {
 			return "", err
 		}
@@ -583,7 +583,7 @@ func (s *Service) initOf(ctx context.Context, st *fragments.Stream, seq uint64) 
 	if seq == v.Next {
 		return &Resource{ContentType: typeMP4, Body: v.Parts[0].Init}, nil
 	}
-	f, _, err := st.Fragment(seq)
+	f, _, err := st.Fragment(ctx, seq)
 	if err != nil {
 		return nil, err
 	}
@@ -596,7 +596,7 @@ func (s *Service) segmentOf(ctx context.Context, st *fragments.Stream, seq uint6
 	if _, err := s.waitStored(ctx, st, seq, -1); err != nil {
 		return nil, err
 	}
-	f, _, err := st.Fragment(seq)
+	f, _, err := st.Fragment(ctx, seq)
 	return f, err
 }
 
@@ -610,7 +610,7 @@ func (s *Service) partOf(ctx context.Context, st *fragments.Stream, seq uint64, 
 	if seq == v.Next {
 		return &Resource{ContentType: typeMP4, Body: v.Parts[k].Data}, nil
 	}
-	f, _, err := st.Fragment(seq)
+	f, _, err := st.Fragment(ctx, seq)
 	if err != nil {
 		return nil, err
 	}

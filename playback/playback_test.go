@@ -19,6 +19,7 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/registry"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
 )
@@ -41,7 +42,8 @@ func openStore(t testing.TB) *fragments.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := fragments.Open(fragments.Config{Dir: filepath.Join(dir, "video"), Catalog: cat, Keyring: kr})
+	st, err := fragments.Open(fragments.Config{Catalog: streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat}),
+		Store: streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat}), Index: cat, Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +303,7 @@ func BenchmarkOnDemandPlaylist24h(b *testing.B) {
 			var size int
 			t0 := time.Now()
 			for i := 0; i < b.N; i++ {
-				res, err := s.onDemandPlaylist(st, sess, u)
+				res, err := s.onDemandPlaylist(context.Background(), st, sess, u)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -216,20 +216,32 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 			}
 		}
 	}
-	if dataDir != "" {
-		if s.catalog, err = index.Open(filepath.Join(dataDir, "catalog.db")); err != nil {
-			return s, err
-		}
-		ecfg.Dir, ecfg.Catalog = filepath.Join(dataDir, "kinesis"), s.catalog
-	}
-	if s.engine, err = datastreams.Open(ecfg); err != nil {
-		return s, err
-	}
 	vcfg := fragments.Config{Keyring: s.keyring, Account: cfg.AccountID, Region: cfg.Region, StreamLimit: cfg.Video.StreamLimit,
 		SegmentMaxBytes: cfg.Kinesis.SegmentMaxBytes, RetentionCheck: cfg.Kinesis.RetentionCheck, LiveBuffer: cfg.Video.LiveBuffer, Logger: log,
 		ReserveBytes: reserveBytes, ReservePercent: reservePct, ReserveCheck: cfg.Video.DiskReserveCheck}
-	if dataDir != "" {
-		vcfg.Dir, vcfg.Catalog = filepath.Join(dataDir, "video"), s.catalog
+	// The storage backend: each kind of stream gets its own catalog view
+	// and its own log store. Retention-0 video always buffers in memory.
+	// TODO(issue 10): the streamdir constructors are the transitional ones
+	// until the shard-core part lands; --storage nats is wired by the lead.
+	vcfg.MemStore = streamdir.NewMemStore(nil)
+	switch {
+	case dataDir != "":
+		if s.catalog, err = index.Open(filepath.Join(dataDir, "catalog.db")); err != nil {
+			return s, err
+		}
+		kdir, vdir := filepath.Join(dataDir, "kinesis"), filepath.Join(dataDir, "video")
+		ecfg.Catalog = streamdir.NewCatalog(streamdir.CatalogConfig{Root: kdir, Mirror: s.catalog, Logger: log})
+		ecfg.Store = streamdir.NewStore(streamdir.StoreConfig{Root: kdir, Index: s.catalog, Logger: log})
+		vcfg.Catalog = streamdir.NewCatalog(streamdir.CatalogConfig{Root: vdir, Mirror: s.catalog, Logger: log})
+		vcfg.Store = streamdir.NewStore(streamdir.StoreConfig{Root: vdir, Index: s.catalog, Logger: log})
+		vcfg.Index, vcfg.ReserveDir = s.catalog, vdir
+	default:
+		cat := streamdir.NewMemCatalog()
+		ecfg.Catalog, ecfg.Store = cat, streamdir.NewMemStore(nil)
+		vcfg.Catalog, vcfg.Store = cat, streamdir.NewMemStore(nil)
+	}
+	if s.engine, err = datastreams.Open(ecfg); err != nil {
+		return s, err
 	}
 	if s.video, err = fragments.Open(vcfg); err != nil {
 		return s, err

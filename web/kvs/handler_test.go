@@ -10,6 +10,7 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/registry"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/playback"
 	"github.com/shardcast/shardcast/web/awsapi"
@@ -23,7 +24,7 @@ func newHandler(t *testing.T) *Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := fragments.Open(fragments.Config{Keyring: kr})
+	store, err := fragments.Open(fragments.Config{Catalog: streamdir.NewMemCatalog(), Store: streamdir.NewMemStore(nil), Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
 	}
