@@ -518,9 +518,6 @@ func (st *Stream) appendLocked(ctx context.Context, f *Fragment) (Stored, error)
 	return Stored{Seq: res.FirstSeq, Number: st.FragmentNumber(res.FirstSeq), ServerTime: time.Unix(0, res.Time), Durable: durable}, nil
 }
 
-// Log returns the stream's shard log, for readers.
-func (st *Stream) Log() shard.Log { return st.log.Load().Log }
-
 // AcquirePublisher makes session the stream's only publisher; release gives
 // the slot back. ok is false while another session publishes.
 func (st *Stream) AcquirePublisher(session string) (release func(), ok bool) {
