@@ -7,7 +7,7 @@ import (
 	"github.com/shardcast/shardcast/datastreams/registry"
 )
 
-// Errors of the playback APIs beyond those of package fragments (whose
+// Errors of the playback APIs beyond the registry's kinds (whose
 // ErrInvalidArgument, ErrResourceNotFound and ErrNoDataRetention are used
 // as well); check with errors.Is. web/kvs maps them to KVS error codes.
 var (
