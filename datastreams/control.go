@@ -1,8 +1,11 @@
 package datastreams
 
 import (
+	"context"
 	"errors"
+	"fmt"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -15,53 +18,47 @@ const (
 	EncryptionKMS   = "KMS"
 )
 
-// errUnchanged tells update that fn changed nothing worth persisting.
-var errUnchanged = errors.New("unchanged")
-
-// update applies fn to a copy of the stream's definition under the stream's
-// lock, persists it and publishes it. fn may refuse with an error.
-func (e *Engine) update(ref StreamRef, needActive bool, fn func(meta *index.Stream) error) (*streamState, error) {
+// update applies fn to a copy of the stream's definition, persists it and
+// publishes it (registry.Stream.Update). fn may refuse with an error, or
+// return registry.ErrUnchanged.
+func (e *Engine) update(ctx context.Context, ref StreamRef, needActive bool, fn func(meta *index.Stream) error) (*streamState, error) {
 	st, name, err := e.resolve(ref)
 	if err != nil {
 		return nil, err
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if e.lookup(name) != st {
+	_, err = st.Update(ctx, func(m *index.Stream) error {
+		if needActive && m.Status != StatusActive {
+			return e.notActive(name, m.Status)
+		}
+		return fn(m)
+	})
+	if errors.Is(err, registry.ErrGone) {
 		return nil, e.streamNotFound(name)
 	}
-	old := st.state.Load()
-	if needActive && old.meta.Status != StatusActive {
-		return nil, e.notActive(name, old.meta.Status)
-	}
-	meta := old.meta.Clone()
-	if err := fn(meta); errors.Is(err, errUnchanged) {
-		return old, nil
-	} else if err != nil {
+	if err != nil {
+		var re *registry.Error
+		if !errors.As(err, &re) {
+			err = fmt.Errorf("%w: %w", registry.ErrInternal, err)
+		}
 		return nil, err
 	}
-	if err := e.persist(st, meta); err != nil {
-		return nil, err
-	}
-	next := &streamState{meta: meta, shards: old.shards, open: old.open}
-	st.state.Store(next)
-	return next, nil
+	return stateOf(st), nil
 }
 
 // SetRetention changes the retention period. increase says which API was
 // called: IncreaseStreamRetentionPeriod may not shorten it, Decrease may
 // not lengthen it.
 func (e *Engine) SetRetention(ref StreamRef, hours int, increase bool) error {
-	_, err := e.update(ref, true, func(m *index.Stream) error {
+	_, err := e.update(context.Background(), ref, true, func(m *index.Stream) error {
 		switch {
 		case hours < MinRetentionHours:
-			return errorf(ErrInvalidArgument, "Minimum allowed retention period is %d hours. Requested retention period (%d hours) is too short.", MinRetentionHours, hours)
+			return errorf(registry.ErrInvalidArgument, "Minimum allowed retention period is %d hours. Requested retention period (%d hours) is too short.", MinRetentionHours, hours)
 		case hours > MaxRetentionHours:
-			return errorf(ErrInvalidArgument, "Maximum allowed retention period is %d hours. Requested retention period (%d hours) is too long.", MaxRetentionHours, hours)
+			return errorf(registry.ErrInvalidArgument, "Maximum allowed retention period is %d hours. Requested retention period (%d hours) is too long.", MaxRetentionHours, hours)
 		case increase && hours < m.RetentionHours:
-			return errorf(ErrInvalidArgument, "Requested retention period (%d hours) for stream %s can not be shorter than existing retention period (%d hours). Use DecreaseRetentionPeriod API.", hours, m.Name, m.RetentionHours)
+			return errorf(registry.ErrInvalidArgument, "Requested retention period (%d hours) for stream %s can not be shorter than existing retention period (%d hours). Use DecreaseRetentionPeriod API.", hours, m.Name, m.RetentionHours)
 		case !increase && hours > m.RetentionHours:
-			return errorf(ErrInvalidArgument, "Requested retention period (%d hours) for stream %s can not be longer than existing retention period (%d hours). Use IncreaseRetentionPeriod API.", hours, m.Name, m.RetentionHours)
+			return errorf(registry.ErrInvalidArgument, "Requested retention period (%d hours) for stream %s can not be longer than existing retention period (%d hours). Use IncreaseRetentionPeriod API.", hours, m.Name, m.RetentionHours)
 		}
 		m.RetentionHours = hours
 		return nil
@@ -79,8 +76,6 @@ type Limits struct {
 
 // DescribeLimits reports the account's shard and stream limits and usage.
 func (e *Engine) DescribeLimits() Limits {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	open, onDemand := e.countsLocked()
+	open, onDemand := e.counts()
 	return Limits{ShardLimit: e.cfg.ShardLimit, OpenShardCount: open, OnDemandStreamCount: onDemand, OnDemandStreamCountLimit: e.cfg.OnDemandStreamCountLimit}
 }

@@ -1,11 +1,13 @@
 package datastreams
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -14,20 +16,20 @@ import (
 // is the default key).
 func (e *Engine) StartEncryption(ref StreamRef, encType, keyRef string) error {
 	if encType != EncryptionKMS {
-		return errorf(ErrInvalidArgument, "KMS is the only valid EncryptionType for this request.")
+		return errorf(registry.ErrInvalidArgument, "KMS is the only valid EncryptionType for this request.")
 	}
 	keyID, err := e.cfg.Keyring.Resolve(keyRef)
 	if err != nil {
 		return e.kmsNotFound(keyRef, err)
 	}
-	state, err := e.update(ref, true, func(m *index.Stream) error {
+	state, err := e.update(context.Background(), ref, true, func(m *index.Stream) error {
 		if m.Encryption.Type == EncryptionKMS && m.Encryption.KeyVersion != 0 {
 			if cur := m.DataKeys[len(m.DataKeys)-1]; cur.KeyID == keyID {
 				m.Encryption.KeyID = keyRef
 				return nil // same master key: keep the data key
 			}
 		}
-		ver, err := e.sd.NewDataKey(m, keyID)
+		ver, err := e.reg.NewDataKey(m, keyID)
 		if err != nil {
 			return e.kmsNotFound(keyRef, err)
 		}
@@ -46,24 +48,24 @@ func (e *Engine) StartEncryption(ref StreamRef, encType, keyRef string) error {
 
 func (e *Engine) kmsNotFound(keyRef string, err error) error {
 	if !errors.Is(err, envelope.ErrKeyNotFound) {
-		return fmt.Errorf("%w: %w", ErrInternal, err)
+		return fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	if strings.HasPrefix(keyRef, "alias/") {
-		return errorf(ErrKMSNotFound, "Alias arn:aws:kms:%s:%s:%s is not found.", e.cfg.Region, e.cfg.Account, keyRef)
+		return errorf(registry.ErrKMSNotFound, "Alias arn:aws:kms:%s:%s:%s is not found.", e.cfg.Region, e.cfg.Account, keyRef)
 	}
-	return errorf(ErrKMSNotFound, "Key '%s' does not exist", keyRef)
+	return errorf(registry.ErrKMSNotFound, "Key '%s' does not exist", keyRef)
 }
 
 // StopEncryption makes new records of the stream stored in plaintext.
 // Records already sealed stay sealed and readable.
 func (e *Engine) StopEncryption(ref StreamRef, encType, keyRef string) error {
 	if encType != EncryptionKMS {
-		return errorf(ErrInvalidArgument, "KMS is the only valid EncryptionType for this request.")
+		return errorf(registry.ErrInvalidArgument, "KMS is the only valid EncryptionType for this request.")
 	}
 	if _, err := e.cfg.Keyring.Resolve(keyRef); err != nil {
 		return e.kmsNotFound(keyRef, err)
 	}
-	state, err := e.update(ref, true, func(m *index.Stream) error {
+	state, err := e.update(context.Background(), ref, true, func(m *index.Stream) error {
 		m.Encryption = index.Encryption{Type: EncryptionNone}
 		return nil
 	})
@@ -85,25 +87,9 @@ func (e *Engine) RewrapDataKeys(keyRef string) (int, error) {
 	if err != nil {
 		return 0, e.kmsNotFound(keyRef, err)
 	}
-	e.mu.RLock()
-	var refs []StreamRef
-	for name := range e.streams {
-		refs = append(refs, StreamRef{Name: name})
-	}
-	e.mu.RUnlock()
-	n := 0
-	for _, ref := range refs {
-		_, err := e.update(ref, false, func(m *index.Stream) error {
-			changed, err := e.sd.Rewrap(m, keyID)
-			n += changed
-			if err == nil && changed == 0 {
-				return errUnchanged
-			}
-			return err
-		})
-		if err != nil && !errors.Is(err, ErrResourceNotFound) {
-			return n, err
-		}
+	n, err := e.reg.Rewrap(context.Background(), keyID)
+	if err != nil {
+		return n, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	return n, nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/registry"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -59,7 +61,17 @@ func (v *env) open(mutate func(*Config)) {
 	if err != nil {
 		v.t.Fatal(err)
 	}
-	cfg := Config{Dir: filepath.Join(v.dir, "kinesis"), Catalog: cat, Keyring: v.kr, Now: v.clock.Now, RetentionCheck: time.Hour}
+	root := filepath.Join(v.dir, "kinesis")
+	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: root, Mirror: cat})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: root, Index: cat, Now: v.clock.Now})
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	cfg := Config{Catalog: vcat, Store: vstore,
+		Keyring: v.kr, Now: v.clock.Now, RetentionCheck: time.Hour}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -97,11 +109,11 @@ func (v *env) reissue(s string) string {
 
 func (v *env) read(stream, shard, typ string) []string {
 	v.t.Helper()
-	it, err := v.e.GetShardIterator(StreamRef{Name: stream}, shard, typ, "", nil)
+	it, err := v.e.GetShardIterator(context.Background(), StreamRef{Name: stream}, shard, typ, "", nil)
 	if err != nil {
 		v.t.Fatal(err)
 	}
-	out, err := v.e.GetRecords(it, 0)
+	out, err := v.e.GetRecords(context.Background(), it, 0)
 	if err != nil {
 		v.t.Fatal(err)
 	}
@@ -127,7 +139,7 @@ func TestRetentionHidesThenDropsRecords(t *testing.T) {
 	if got := v.read("r", "shardId-000000000000", TrimHorizon); len(got) != 35 {
 		t.Fatalf("within retention: %d records", len(got))
 	}
-	before, _ := v.e.GetShardIterator(StreamRef{Name: "r"}, "shardId-000000000000", TrimHorizon, "", nil)
+	before, _ := v.e.GetShardIterator(context.Background(), StreamRef{Name: "r"}, "shardId-000000000000", TrimHorizon, "", nil)
 	// Five hours later the old ones are past 24 h: hidden at once...
 	v.clock.Add(5 * time.Hour)
 	got := v.read("r", "shardId-000000000000", TrimHorizon)
@@ -136,7 +148,7 @@ func TestRetentionHidesThenDropsRecords(t *testing.T) {
 	}
 	// ...also from an iterator taken before they expired (it is fresh
 	// enough: the clock moved, but within the engine's test it is reissued).
-	if out, err := v.e.GetRecords(v.reissue(before), 0); err != nil || len(out.Records) != 5 {
+	if out, err := v.e.GetRecords(context.Background(), v.reissue(before), 0); err != nil || len(out.Records) != 5 {
 		t.Fatalf("old position: %v %v", out.Records, err)
 	}
 	// The retention pass drops their segments from disk.
@@ -164,17 +176,17 @@ func TestRetentionHidesThenDropsRecords(t *testing.T) {
 func TestIteratorExpiryAndTampering(t *testing.T) {
 	v := newEnv(t, nil)
 	v.e.CreateStream(CreateStreamInput{Name: "s", ShardCount: 2})
-	it, err := v.e.GetShardIterator(StreamRef{Name: "s"}, "shardId-000000000001", TrimHorizon, "", nil)
+	it, err := v.e.GetShardIterator(context.Background(), StreamRef{Name: "s"}, "shardId-000000000001", TrimHorizon, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.clock.Add(4*time.Minute + 59*time.Second)
-	if _, err := v.e.GetRecords(it, 10); err != nil {
+	if _, err := v.e.GetRecords(context.Background(), it, 10); err != nil {
 		t.Fatalf("iterator used within five minutes: %v", err)
 	}
 	v.clock.Add(2 * time.Second)
-	_, err = v.e.GetRecords(it, 10)
-	if !errors.Is(err, ErrExpiredIterator) {
+	_, err = v.e.GetRecords(context.Background(), it, 10)
+	if !errors.Is(err, registry.ErrExpiredIterator) {
 		t.Fatalf("after five minutes: %v", err)
 	}
 	want := "Iterator expired. The iterator was created at time Sun Mar 01 12:00:00 UTC 2026 while right now it is Sun Mar 01 12:05:01 UTC 2026 which is further in the future than the tolerated delay of 300000 milliseconds."
@@ -184,16 +196,16 @@ func TestIteratorExpiryAndTampering(t *testing.T) {
 	// An iterator from another installation (another key) is refused.
 	other := newEnv(t, nil)
 	other.e.CreateStream(CreateStreamInput{Name: "s", ShardCount: 2})
-	foreign, _ := other.e.GetShardIterator(StreamRef{Name: "s"}, "shardId-000000000001", TrimHorizon, "", nil)
-	if _, err := v.e.GetRecords(foreign, 10); !errors.Is(err, ErrInvalidArgument) {
+	foreign, _ := other.e.GetShardIterator(context.Background(), StreamRef{Name: "s"}, "shardId-000000000001", TrimHorizon, "", nil)
+	if _, err := v.e.GetRecords(context.Background(), foreign, 10); !errors.Is(err, registry.ErrInvalidArgument) {
 		t.Fatalf("foreign iterator: %v", err)
 	}
 	// A stream deleted and created again under the same name does not
 	// accept the old incarnation's iterators.
-	it, _ = v.e.GetShardIterator(StreamRef{Name: "s"}, "shardId-000000000000", Latest, "", nil)
+	it, _ = v.e.GetShardIterator(context.Background(), StreamRef{Name: "s"}, "shardId-000000000000", Latest, "", nil)
 	v.e.DeleteStream(StreamRef{Name: "s"})
 	v.e.CreateStream(CreateStreamInput{Name: "s", ShardCount: 2})
-	if _, err := v.e.GetRecords(it, 10); !errors.Is(err, ErrResourceNotFound) {
+	if _, err := v.e.GetRecords(context.Background(), it, 10); !errors.Is(err, registry.ErrResourceNotFound) {
 		t.Fatalf("old incarnation: %v", err)
 	}
 }
@@ -232,22 +244,22 @@ func TestTokensAreCanonical(t *testing.T) {
 		if name != "s" {
 			v.e.CreateStream(CreateStreamInput{Name: name, ShardCount: 1})
 		}
-		it, err := v.e.GetShardIterator(StreamRef{Name: name}, "shardId-000000000000", TrimHorizon, "", nil)
+		it, err := v.e.GetShardIterator(context.Background(), StreamRef{Name: name}, "shardId-000000000000", TrimHorizon, "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := v.e.GetRecords(it, 10); err != nil {
+		if _, err := v.e.GetRecords(context.Background(), it, 10); err != nil {
 			t.Fatalf("issued iterator: %v", err)
 		}
-		if _, err := v.e.GetRecords(`"`+it+`"`, 10); err != nil {
+		if _, err := v.e.GetRecords(context.Background(), `"`+it+`"`, 10); err != nil {
 			t.Fatalf("quoted iterator: %v", err)
 		}
 		bad, unused := respellings(it, stdAlphabet)
 		seenUnused[unused] = true
 		bad = append(bad, `"`+it, it+`"`, `""`+it+`""`)
 		for _, b := range bad {
-			_, err := v.e.GetRecords(b, 10)
-			if !errors.Is(err, ErrInvalidArgument) || err.Error() != "Invalid ShardIterator." {
+			_, err := v.e.GetRecords(context.Background(), b, 10)
+			if !errors.Is(err, registry.ErrInvalidArgument) || err.Error() != "Invalid ShardIterator." {
 				t.Fatalf("iterator %q respelled as %q: %v", it, b, err)
 			}
 		}
@@ -261,7 +273,7 @@ func TestTokensAreCanonical(t *testing.T) {
 	}
 	bad, _ := respellings(token, urlAlphabet)
 	for _, b := range bad {
-		if _, _, err := v.e.ListShards(ListShardsInput{NextToken: b}); !errors.Is(err, ErrInvalidArgument) {
+		if _, _, err := v.e.ListShards(ListShardsInput{NextToken: b}); !errors.Is(err, registry.ErrInvalidArgument) {
 			t.Fatalf("list token %q respelled as %q: %v", token, b, err)
 		}
 	}
@@ -310,7 +322,7 @@ func TestLimitsAreEnforcedWhenAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Failed == 0 || out.Failed == 500 || out.Results[499].ErrorCode != "ProvisionedThroughputExceededException" ||
+	if out.Failed == 0 || out.Failed == 500 || out.Results[499].ErrorKind != registry.ErrThroughputExceeded ||
 		out.Results[499].ErrorMessage != "Rate exceeded for shard shardId-000000000000 in stream l under account 000000000000." {
 		t.Fatalf("failed %d, last %+v", out.Failed, out.Results[499])
 	}
@@ -320,13 +332,13 @@ func TestLimitsAreEnforcedWhenAsked(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Five reads a second.
-	it, _ := v.e.GetShardIterator(StreamRef{Name: "l"}, "0", Latest, "", nil)
+	it, _ := v.e.GetShardIterator(context.Background(), StreamRef{Name: "l"}, "0", Latest, "", nil)
 	for i := 0; i < 5; i++ {
-		if _, err := v.e.GetRecords(it, 1); err != nil {
+		if _, err := v.e.GetRecords(context.Background(), it, 1); err != nil {
 			t.Fatalf("read %d: %v", i, err)
 		}
 	}
-	if _, err := v.e.GetRecords(it, 1); !errors.Is(err, ErrThroughputExceeded) {
+	if _, err := v.e.GetRecords(context.Background(), it, 1); !errors.Is(err, registry.ErrThroughputExceeded) {
 		t.Fatalf("sixth read in a second: %v", err)
 	}
 }
@@ -341,11 +353,11 @@ func TestEngineReopenKeepsEverything(t *testing.T) {
 	if err != nil || d.EncryptionType != EncryptionKMS || len(d.Shards) != 3 {
 		t.Fatalf("after reopen: %+v %v", d, err)
 	}
-	it, err := v.e.GetShardIterator(StreamRef{Name: "p"}, first.ShardID, AtSequenceNumber, first.SequenceNumber, nil)
+	it, err := v.e.GetShardIterator(context.Background(), StreamRef{Name: "p"}, first.ShardID, AtSequenceNumber, first.SequenceNumber, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := v.e.GetRecords(it, 0)
+	out, err := v.e.GetRecords(context.Background(), it, 0)
 	if err != nil || len(out.Records) != 1 || string(out.Records[0].Data) != "sealed" || !out.Records[0].Encrypted ||
 		out.Records[0].SequenceNumber != first.SequenceNumber || out.Records[0].PartitionKey != "key" {
 		t.Fatalf("record after reopen: %+v %v", out, err)
@@ -355,7 +367,7 @@ func TestEngineReopenKeepsEverything(t *testing.T) {
 	if second.SequenceNumber <= first.SequenceNumber {
 		t.Fatalf("sequence went backwards: %s after %s", second.SequenceNumber, first.SequenceNumber)
 	}
-	if _, err := v.e.DescribeStream(StreamRef{ARN: "arn:aws:kinesis:eu-west-1:000000000000:stream/p"}, 0, ""); !errors.Is(err, ErrResourceNotFound) {
+	if _, err := v.e.DescribeStream(StreamRef{ARN: "arn:aws:kinesis:eu-west-1:000000000000:stream/p"}, 0, ""); !errors.Is(err, registry.ErrResourceNotFound) {
 		t.Fatalf("ARN of another region: %v", err)
 	}
 }
@@ -372,7 +384,7 @@ func TestListShardsTokenExpires(t *testing.T) {
 		t.Fatalf("second page: %v %v", next, err)
 	}
 	v.clock.Add(6 * time.Minute)
-	if _, _, err := v.e.ListShards(ListShardsInput{NextToken: token}); !errors.Is(err, ErrExpiredNextToken) {
+	if _, _, err := v.e.ListShards(ListShardsInput{NextToken: token}); !errors.Is(err, registry.ErrExpiredNextToken) {
 		t.Fatalf("old token: %v", err)
 	}
 }
@@ -384,12 +396,12 @@ func TestMillisBehindLatest(t *testing.T) {
 	v.clock.Add(time.Minute)
 	v.put("m", "k", "b")
 	v.clock.Add(time.Minute)
-	it, _ := v.e.GetShardIterator(StreamRef{Name: "m"}, "0", TrimHorizon, "", nil)
-	out, _ := v.e.GetRecords(it, 1)
+	it, _ := v.e.GetShardIterator(context.Background(), StreamRef{Name: "m"}, "0", TrimHorizon, "", nil)
+	out, _ := v.e.GetRecords(context.Background(), it, 1)
 	if out.MillisBehindLatest != 120000 {
 		t.Fatalf("one of two read: %d ms behind", out.MillisBehindLatest)
 	}
-	out, _ = v.e.GetRecords(out.NextShardIterator, 1)
+	out, _ = v.e.GetRecords(context.Background(), out.NextShardIterator, 1)
 	if out.MillisBehindLatest != 0 {
 		t.Fatalf("caught up: %d ms behind", out.MillisBehindLatest)
 	}

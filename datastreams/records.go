@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/datastreams/seqnum"
 	"github.com/shardcast/shardcast/datastreams/shard"
 )
@@ -21,11 +22,13 @@ type PutEntry struct {
 }
 
 // PutResult is one record's outcome: a shard and sequence number, or an
-// error code and message (a partial failure).
+// error kind and message (a partial failure). The kind is
+// registry.ErrThroughputExceeded or registry.ErrInternal; the HTTP layer
+// names it.
 type PutResult struct {
 	ShardID        string
 	SequenceNumber string
-	ErrorCode      string
+	ErrorKind      error
 	ErrorMessage   string
 }
 
@@ -48,7 +51,7 @@ func (e *Engine) writable(ref StreamRef) (*streamState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return st.state.Load(), nil
+	return stateOf(st), nil
 }
 
 // routeEntry checks one record against the stream and returns the position
@@ -61,14 +64,14 @@ func (s *streamState) routeEntry(i int, en PutEntry, limit int) (int, error) {
 	if en.ExplicitHashKey != "" {
 		var ok bool
 		if k, ok = parseHashKey(en.ExplicitHashKey); !ok {
-			return 0, errorf(ErrInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", en.ExplicitHashKey)
+			return 0, errorf(registry.ErrInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", en.ExplicitHashKey)
 		}
 	} else {
 		k = partitionHash(en.PartitionKey)
 	}
 	pos := s.route(k)
 	if pos < 0 {
-		return 0, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", ErrInternal, k, s.meta.Name)
+		return 0, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", registry.ErrInternal, k, s.meta.Name)
 	}
 	return pos, nil
 }
@@ -135,7 +138,7 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 		}
 		s := state.open[pos]
 		if !s.limits.admitWrite(len(en.Data) + len(en.PartitionKey)) {
-			out.Results[i] = PutResult{ErrorCode: "ProvisionedThroughputExceededException",
+			out.Results[i] = PutResult{ErrorKind: registry.ErrThroughputExceeded,
 				ErrorMessage: fmt.Sprintf("Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, m.Name, e.cfg.Account)}
 			out.Failed++
 			continue
@@ -205,12 +208,12 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 					return PutOutput{}, e.streamNotFound(m.Name)
 				}
 				if full {
-					return PutOutput{}, &Error{Kind: ErrUnavailable, Message: msg}
+					return PutOutput{}, &registry.Error{Kind: registry.ErrUnavailable, Message: msg}
 				}
-				return PutOutput{}, fmt.Errorf("%w: %w", ErrInternal, g.err)
+				return PutOutput{}, fmt.Errorf("%w: %w", registry.ErrInternal, g.err)
 			}
 			for _, i := range g.idx {
-				out.Results[i] = PutResult{ErrorCode: "InternalFailure", ErrorMessage: msg}
+				out.Results[i] = PutResult{ErrorKind: registry.ErrInternal, ErrorMessage: msg}
 				out.Failed++
 			}
 			continue
@@ -240,7 +243,7 @@ func (e *Engine) resolveShard(state *streamState, id string) (*shardRT, error) {
 	}
 	n, err := strconv.ParseUint(digits, 10, 31)
 	if err != nil || digits == "" {
-		return nil, errorf(ErrResourceNotFound, "Could not find shard %s in stream %s under account %s.", id, state.meta.Name, e.cfg.Account)
+		return nil, errorf(registry.ErrResourceNotFound, "Could not find shard %s in stream %s under account %s.", id, state.meta.Name, e.cfg.Account)
 	}
 	for _, s := range state.shards {
 		if s.info.Index == int(n) {
@@ -251,15 +254,15 @@ func (e *Engine) resolveShard(state *streamState, id string) (*shardRT, error) {
 }
 
 // GetShardIterator returns an iterator at a position of a shard.
-func (e *Engine) GetShardIterator(ref StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error) {
+func (e *Engine) GetShardIterator(ctx context.Context, ref StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error) {
 	st, name, err := e.resolve(ref)
 	if err != nil {
-		if errors.Is(err, ErrResourceNotFound) && name != "" {
+		if errors.Is(err, registry.ErrResourceNotFound) && name != "" {
 			return "", e.shardNotFound(shardIDArg, name)
 		}
 		return "", err
 	}
-	state := st.state.Load()
+	state := stateOf(st)
 	s, err := e.resolveShard(state, shardIDArg)
 	if err != nil {
 		return "", err
@@ -269,18 +272,18 @@ func (e *Engine) GetShardIterator(ref StreamRef, shardIDArg, typ, startSeq strin
 	switch typ {
 	case AtSequenceNumber, AfterSequenceNumber:
 		if startSeq == "" {
-			return "", errorf(ErrInvalidArgument, either, typ, "no StartingSequenceNumber")
+			return "", errorf(registry.ErrInvalidArgument, either, typ, "no StartingSequenceNumber")
 		}
 		n, err := seqnum.Check(startSeq)
 		if err != nil {
-			return "", errorf(ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", startSeq, s.info.ID, name, e.cfg.Account)
+			return "", errorf(registry.ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", startSeq, s.info.ID, name, e.cfg.Account)
 		}
 		if n.ShardIndex != uint32(s.info.Index) {
-			return "", errorf(ErrInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardID(int(n.ShardIndex)), s.info.ID)
+			return "", errorf(registry.ErrInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardID(int(n.ShardIndex)), s.info.ID)
 		}
 		p, err := seqnum.Parse(startSeq)
 		if err != nil || p.ShardCreated != s.createdSec {
-			return "", errorf(ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", startSeq, s.info.ID, name, e.cfg.Account)
+			return "", errorf(registry.ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", startSeq, s.info.ID, name, e.cfg.Account)
 		}
 		pos = p.Counter
 		if typ == AfterSequenceNumber {
@@ -288,26 +291,26 @@ func (e *Engine) GetShardIterator(ref StreamRef, shardIDArg, typ, startSeq strin
 		}
 	case TrimHorizon, Latest:
 		if startSeq != "" {
-			return "", errorf(ErrInvalidArgument, either, typ, "also a StartingSequenceNumber")
+			return "", errorf(registry.ErrInvalidArgument, either, typ, "also a StartingSequenceNumber")
 		}
 		if typ == Latest {
 			pos = s.log.Bounds().Next
-		} else if pos, err = e.trimHorizon(s, state.meta); err != nil {
-			return "", fmt.Errorf("%w: %w", ErrInternal, err)
+		} else if pos, err = e.trimHorizon(ctx, s, state.meta); err != nil {
+			return "", fmt.Errorf("%w: %w", registry.ErrInternal, err)
 		}
 	case AtTimestamp:
 		if ts == nil {
-			return "", errorf(ErrInvalidArgument, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+			return "", errorf(registry.ErrInvalidArgument, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
 		now := e.cfg.Now()
 		if ts.After(now) {
-			return "", errorf(ErrInvalidArgument, "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ts.UnixMilli(), now.UnixMilli())
+			return "", errorf(registry.ErrInvalidArgument, "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ts.UnixMilli(), now.UnixMilli())
 		}
-		if pos, err = s.log.SeekTime(context.TODO(), ts.UnixNano()); err != nil {
-			return "", fmt.Errorf("%w: %w", ErrInternal, err)
+		if pos, err = s.log.SeekTime(ctx, ts.UnixNano()); err != nil {
+			return "", fmt.Errorf("%w: %w", registry.ErrInternal, err)
 		}
 	default:
-		return "", errorf(ErrInvalidArgument, "Unknown ShardIteratorType %s.", typ)
+		return "", errorf(registry.ErrInvalidArgument, "Unknown ShardIteratorType %s.", typ)
 	}
 	return e.encodeIterator(iterator{issued: e.cfg.Now(), created: state.meta.Created.UnixNano(), shard: uint32(s.info.Index), seq: pos, stream: name}), nil
 }
@@ -337,17 +340,17 @@ const javaDate = "Mon Jan 02 15:04:05 UTC 2006"
 func (e *Engine) openIterator(iter string, now time.Time) (iterator, *streamState, *shardRT, error) {
 	it, err := e.decodeIterator(iter)
 	if err != nil {
-		return it, nil, nil, errorf(ErrInvalidArgument, "Invalid ShardIterator.")
+		return it, nil, nil, errorf(registry.ErrInvalidArgument, "Invalid ShardIterator.")
 	}
 	if now.Sub(it.issued) > e.cfg.IteratorTTL {
-		return it, nil, nil, errorf(ErrExpiredIterator, "Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
+		return it, nil, nil, errorf(registry.ErrExpiredIterator, "Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
 			it.issued.UTC().Format(javaDate), now.UTC().Format(javaDate), e.cfg.IteratorTTL.Milliseconds())
 	}
 	st := e.lookup(it.stream)
-	if st == nil || st.state.Load().meta.Created.UnixNano() != it.created {
+	if st == nil || stateOf(st).meta.Created.UnixNano() != it.created {
 		return it, nil, nil, e.shardNotFound(shardID(int(it.shard)), it.stream)
 	}
-	state := st.state.Load()
+	state := stateOf(st)
 	for _, s := range state.shards {
 		if s.info.Index == int(it.shard) {
 			return it, state, s, nil
@@ -364,23 +367,23 @@ func (e *Engine) CheckIterator(iter string) error {
 }
 
 // GetRecords reads up to limit records (and at most 10 MiB) at an iterator.
-func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
+func (e *Engine) GetRecords(ctx context.Context, iter string, limit int) (GetRecordsOutput, error) {
 	now := e.cfg.Now()
 	it, state, s, err := e.openIterator(iter, now)
 	if err != nil {
 		return GetRecordsOutput{}, err
 	}
 	if !s.limits.admitRead() {
-		return GetRecordsOutput{}, errorf(ErrThroughputExceeded, "Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, it.stream, e.cfg.Account)
+		return GetRecordsOutput{}, errorf(registry.ErrThroughputExceeded, "Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, it.stream, e.cfg.Account)
 	}
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
 	pos := it.seq
 	before := s.log.Bounds()
-	recs, err := s.log.Read(context.TODO(), pos, limit, MaxGetRecordsBytes)
+	recs, err := s.log.Read(ctx, pos, limit, MaxGetRecordsBytes)
 	if err != nil {
-		return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
+		return GetRecordsOutput{}, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	if len(recs) == 0 && pos >= before.First && pos < before.Next {
 		// Nothing readable between the iterator and the end that was
@@ -398,12 +401,12 @@ func (e *Engine) GetRecords(iter string, limit int) (GetRecordsOutput, error) {
 	cutoff := now.Add(-time.Duration(state.meta.RetentionHours) * time.Hour).UnixNano()
 	if len(recs) > 0 && recs[0].Time < cutoff {
 		// Skip what is past retention but not yet dropped from disk.
-		h, err := s.log.SeekTime(context.TODO(), cutoff)
+		h, err := s.log.SeekTime(ctx, cutoff)
 		if err != nil {
-			return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
+			return GetRecordsOutput{}, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 		}
-		if recs, err = s.log.Read(context.TODO(), max(pos, h), limit, MaxGetRecordsBytes); err != nil {
-			return GetRecordsOutput{}, fmt.Errorf("%w: %w", ErrInternal, err)
+		if recs, err = s.log.Read(ctx, max(pos, h), limit, MaxGetRecordsBytes); err != nil {
+			return GetRecordsOutput{}, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 		}
 	}
 	out := GetRecordsOutput{Records: make([]Record, 0, len(recs))}
@@ -448,11 +451,11 @@ func (e *Engine) PutRecord(ctx context.Context, ref StreamRef, en PutEntry, sequ
 		return PutResult{}, false, err
 	}
 	r := out.Results[0]
-	if r.ErrorCode == "ProvisionedThroughputExceededException" {
-		return PutResult{}, false, errorf(ErrThroughputExceeded, "%s", r.ErrorMessage)
+	if r.ErrorKind == registry.ErrThroughputExceeded {
+		return PutResult{}, false, errorf(registry.ErrThroughputExceeded, "%s", r.ErrorMessage)
 	}
-	if r.ErrorCode != "" {
-		return PutResult{}, false, fmt.Errorf("%w: %s", ErrInternal, r.ErrorMessage)
+	if r.ErrorKind != nil {
+		return PutResult{}, false, fmt.Errorf("%w: %s", registry.ErrInternal, r.ErrorMessage)
 	}
 	return r, out.Encrypted, nil
 }
@@ -465,7 +468,7 @@ func (e *Engine) orderAfter(ctx context.Context, ref StreamRef, en PutEntry, giv
 		if ref.ARN != "" {
 			name, _ = e.nameFromARN(ref.ARN)
 		}
-		return errorf(ErrInvalidArgument, "ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", given, name, e.cfg.Account)
+		return errorf(registry.ErrInvalidArgument, "ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", given, name, e.cfg.Account)
 	}
 	n, err := seqnum.Check(given)
 	if err != nil || n.Arrival*1000 > e.cfg.Now().UnixMilli() {
@@ -491,9 +494,9 @@ func (e *Engine) orderAfter(ctx context.Context, ref StreamRef, en PutEntry, giv
 	case counter > s.log.Bounds().Next:
 		if err := s.log.SkipTo(ctx, counter); err != nil {
 			if errors.Is(err, shard.ErrDiskFull) {
-				return &Error{Kind: ErrUnavailable, Message: diskFullMessage(err)}
+				return &registry.Error{Kind: registry.ErrUnavailable, Message: diskFullMessage(err)}
 			}
-			return fmt.Errorf("%w: %w", ErrInternal, err)
+			return fmt.Errorf("%w: %w", registry.ErrInternal, err)
 		}
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shardcast/shardcast/datastreams/registry"
 )
 
 // ShardFilter selects shards in ListShards.
@@ -38,33 +40,33 @@ func (e *Engine) ListShards(in ListShardsInput) ([]ShardInfo, string, error) {
 			{in.StreamCreationTimestamp != nil, "StreamCreationTimestamp"},
 		} {
 			if c.set {
-				return nil, "", errorf(ErrInvalidArgument, "NextToken and %s cannot be provided together.", c.name)
+				return nil, "", errorf(registry.ErrInvalidArgument, "NextToken and %s cannot be provided together.", c.name)
 			}
 		}
 		t, err := e.decodeToken(in.NextToken)
 		if err != nil || t.created == 0 {
-			return nil, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+			return nil, "", errorf(registry.ErrInvalidArgument, "Invalid NextToken.")
 		}
 		if e.cfg.Now().Sub(t.issued) > listTokenTTL {
-			return nil, "", errorf(ErrExpiredNextToken, "The requested token has expired.")
+			return nil, "", errorf(registry.ErrExpiredNextToken, "The requested token has expired.")
 		}
 		name, after, filter, ok := parseShardsToken(t.payload)
 		if !ok {
-			return nil, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+			return nil, "", errorf(registry.ErrInvalidArgument, "Invalid NextToken.")
 		}
 		in.Stream, in.ExclusiveStartShardID, in.Filter = StreamRef{Name: name}, after, filter
 		st := e.lookup(name)
-		if st == nil || st.state.Load().meta.Created.UnixNano() != t.created {
+		if st == nil || stateOf(st).meta.Created.UnixNano() != t.created {
 			return nil, "", e.streamNotFound(name)
 		}
 	} else if in.Stream.Name == "" && in.Stream.ARN == "" {
-		return nil, "", errorf(ErrInvalidArgument, "Either NextToken or StreamName should be provided.")
+		return nil, "", errorf(registry.ErrInvalidArgument, "Either NextToken or StreamName should be provided.")
 	}
 	st, _, err := e.resolve(in.Stream)
 	if err != nil {
 		return nil, "", err
 	}
-	state := st.state.Load()
+	state := stateOf(st)
 	if in.StreamCreationTimestamp != nil && !in.StreamCreationTimestamp.Equal(state.meta.Created.Truncate(time.Millisecond)) &&
 		in.StreamCreationTimestamp.Unix() != state.meta.Created.Unix() {
 		return nil, "", e.streamNotFound(state.meta.Name)
@@ -118,12 +120,12 @@ func (e *Engine) shardFilter(state *streamState, f *ShardFilter) (func(*shardRT)
 		return func(s *shardRT) bool { return s.info.Closed.IsZero() }, nil
 	case "AFTER_SHARD_ID":
 		if f.ShardID == "" {
-			return nil, errorf(ErrInvalidArgument, "ShardId must be specified when ShardFilter type is AFTER_SHARD_ID.")
+			return nil, errorf(registry.ErrInvalidArgument, "ShardId must be specified when ShardFilter type is AFTER_SHARD_ID.")
 		}
 		return func(s *shardRT) bool { return s.info.ID > f.ShardID && notExpired(s) }, nil
 	case "AT_TIMESTAMP", "FROM_TIMESTAMP":
 		if f.Timestamp == nil {
-			return nil, errorf(ErrInvalidArgument, "Timestamp must be specified when ShardFilter type is %s.", f.Type)
+			return nil, errorf(registry.ErrInvalidArgument, "Timestamp must be specified when ShardFilter type is %s.", f.Type)
 		}
 		ts := *f.Timestamp
 		if ts.Before(state.meta.Created) {
@@ -134,7 +136,7 @@ func (e *Engine) shardFilter(state *streamState, f *ShardFilter) (func(*shardRT)
 		}
 		return func(s *shardRT) bool { return openAt(s, ts) || s.info.Created.After(ts) }, nil
 	}
-	return nil, errorf(ErrInvalidArgument, "Unknown ShardFilter type %s.", f.Type)
+	return nil, errorf(registry.ErrInvalidArgument, "Unknown ShardFilter type %s.", f.Type)
 }
 
 func shardsToken(stream, after string, f *ShardFilter) string {

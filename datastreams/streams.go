@@ -1,12 +1,13 @@
 package datastreams
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"sort"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/datastreams/seqnum"
-	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -36,7 +37,7 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 		}
 	case ModeProvisioned:
 		if shards == 0 {
-			return errorf(ErrInvalidArgument, "ShardCount must be specified for a stream in PROVISIONED mode.")
+			return errorf(registry.ErrInvalidArgument, "ShardCount must be specified for a stream in PROVISIONED mode.")
 		}
 	}
 	if in.MaxRecordSizeKiB == 0 {
@@ -46,26 +47,11 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 		return err
 	}
 
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, ok := e.streams[in.Name]; ok {
-		return errorf(ErrResourceInUse, "Stream %s under account %s already exists.", in.Name, e.cfg.Account)
-	}
-	open, onDemand := e.countsLocked()
-	if open+shards > e.cfg.ShardLimit {
-		return errorf(ErrLimitExceeded, "This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
-			e.cfg.Account, e.cfg.Region, open, e.cfg.ShardLimit, shards)
-	}
-	if mode == ModeOnDemand && onDemand+1 > e.cfg.OnDemandStreamCountLimit {
-		return errorf(ErrLimitExceeded, "This request would exceed the on-demand stream limit for the account %s in %s. Limit: %d.",
-			e.cfg.Account, e.cfg.Region, e.cfg.OnDemandStreamCountLimit)
-	}
-
 	now := e.cfg.Now().UTC()
 	// Shards are created a moment before the stream, as AWS numbers show.
 	shardCreated := now.Add(-2 * time.Second).Truncate(time.Second)
 	meta := &index.Stream{
-		Kind: index.KindData, Name: in.Name, ID: streamdir.NewID(), ARN: e.arn(in.Name),
+		Kind: index.KindData, Name: in.Name, ARN: e.arn(in.Name),
 		Created: now, Status: StatusActive, Mode: mode,
 		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: in.MaxRecordSizeKiB,
 		Encryption: index.Encryption{Type: EncryptionNone}, NextShardIndex: shards,
@@ -81,27 +67,38 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 			ID: shardID(i), Index: i, StartHash: r[0].String(), EndHash: r[1].String(), Created: shardCreated,
 		})
 	}
-	created, err := e.sd.Create(meta)
-	if err != nil {
-		return fmt.Errorf("datastreams: %w", err)
+	_, err := e.reg.Create(context.Background(), meta, func() error {
+		open, onDemand := e.counts()
+		if open+shards > e.cfg.ShardLimit {
+			return errorf(registry.ErrLimitExceeded, "This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
+				e.cfg.Account, e.cfg.Region, open, e.cfg.ShardLimit, shards)
+		}
+		if mode == ModeOnDemand && onDemand+1 > e.cfg.OnDemandStreamCountLimit {
+			return errorf(registry.ErrLimitExceeded, "This request would exceed the on-demand stream limit for the account %s in %s. Limit: %d.",
+				e.cfg.Account, e.cfg.Region, e.cfg.OnDemandStreamCountLimit)
+		}
+		return nil
+	})
+	if errors.Is(err, registry.ErrExists) {
+		return errorf(registry.ErrResourceInUse, "Stream %s under account %s already exists.", in.Name, e.cfg.Account)
 	}
-	st := &stream{dir: created.Path}
-	state, err := e.openShards(st, meta)
 	if err != nil {
-		return err
+		var re *registry.Error
+		if errors.As(err, &re) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
-	st.state.Store(state)
-	e.streams[in.Name] = st
 	e.cfg.Logger.Info("datastreams: stream created", "stream", in.Name, "shards", shards, "mode", mode)
 	return nil
 }
 
 func shardID(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
-// countsLocked returns the open shards and ON_DEMAND streams of the account.
-func (e *Engine) countsLocked() (openShards, onDemand int) {
-	for _, st := range e.streams {
-		s := st.state.Load()
+// counts returns the open shards and ON_DEMAND streams of the account.
+func (e *Engine) counts() (openShards, onDemand int) {
+	for _, st := range e.reg.All() {
+		s := stateOf(st)
 		openShards += len(s.open)
 		if s.meta.Mode == ModeOnDemand {
 			onDemand++
@@ -116,28 +113,15 @@ func (e *Engine) DeleteStream(ref StreamRef) error {
 	if err != nil {
 		return err
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	e.mu.RLock()
-	listed := e.streams[name] == st
-	e.mu.RUnlock()
-	if !listed {
+	// A delete that failed leaves the stream listed (its logs closed), so
+	// that a retry finds and finishes it.
+	err = e.reg.Delete(context.Background(), st, nil)
+	if errors.Is(err, registry.ErrGone) {
 		return e.streamNotFound(name)
 	}
-	state := st.state.Load()
-	for _, s := range state.shards {
-		s.log.Close()
+	if err != nil {
+		return fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
-	// The stream stays listed until its files are gone, so that a delete
-	// that failed (its logs are closed by then) is found and finished by a retry.
-	if err := e.sd.Delete(streamdir.Stream{Meta: state.meta, Path: st.dir}); err != nil {
-		return fmt.Errorf("datastreams: %w", err)
-	}
-	e.mu.Lock()
-	if e.streams[name] == st {
-		delete(e.streams, name)
-	}
-	e.mu.Unlock()
 	e.cfg.Logger.Info("datastreams: stream deleted", "stream", name)
 	return nil
 }
@@ -198,7 +182,7 @@ func (e *Engine) DescribeStream(ref StreamRef, limit int, exclusiveStart string)
 	if err != nil {
 		return StreamDescription{}, err
 	}
-	state := st.state.Load()
+	state := stateOf(st)
 	d := describe(state)
 	if limit <= 0 || limit > 100 {
 		limit = 100
@@ -222,7 +206,7 @@ func (e *Engine) DescribeStreamSummary(ref StreamRef) (StreamDescription, error)
 	if err != nil {
 		return StreamDescription{}, err
 	}
-	return describe(st.state.Load()), nil
+	return describe(stateOf(st)), nil
 }
 
 // StreamSummary is one entry of ListStreams.
@@ -240,31 +224,28 @@ func (e *Engine) ListStreams(limit int, exclusiveStart, nextToken string) (list 
 	if nextToken != "" {
 		t, err := e.decodeToken(nextToken)
 		if err != nil || t.created != 0 {
-			return nil, false, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+			return nil, false, "", errorf(registry.ErrInvalidArgument, "Invalid NextToken.")
 		}
 		exclusiveStart = t.payload
 	}
 	if limit <= 0 {
 		limit = 100
 	}
-	e.mu.RLock()
-	names := make([]string, 0, len(e.streams))
-	for n := range e.streams {
-		if n > exclusiveStart {
-			names = append(names, n)
+	var names []*stream
+	for _, st := range e.reg.All() {
+		if st.Def().Name > exclusiveStart {
+			names = append(names, st)
 		}
 	}
-	sort.Strings(names)
 	if len(names) > limit {
 		names, more = names[:limit], true
 	}
-	for _, n := range names {
-		m := e.streams[n].state.Load().meta
+	for _, st := range names {
+		m := st.Def()
 		list = append(list, StreamSummary{Name: m.Name, ARN: m.ARN, Status: m.Status, Mode: m.Mode, Created: m.Created})
 	}
-	e.mu.RUnlock()
 	if more {
-		token = e.encodeToken(listToken{issued: e.cfg.Now(), payload: names[len(names)-1]})
+		token = e.encodeToken(listToken{issued: e.cfg.Now(), payload: list[len(list)-1].Name})
 	}
 	return list, more, token, nil
 }

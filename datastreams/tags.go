@@ -1,10 +1,12 @@
 package datastreams
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"unicode"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -21,7 +23,7 @@ func (e *Engine) checkTags(stream string, tags map[string]string, existing map[s
 	}
 	for k, v := range tags {
 		if !valid(k) || !valid(v) {
-			return errorf(ErrInvalidArgument, "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - %% @ :.")
+			return errorf(registry.ErrInvalidArgument, "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - %% @ :.")
 		}
 	}
 	for k, v := range tags {
@@ -30,7 +32,7 @@ func (e *Engine) checkTags(stream string, tags map[string]string, existing map[s
 			if op == "remove" {
 				verb = "remove tags from"
 			}
-			return errorf(ErrInvalidArgument, "Failed to %s stream %s under account %s because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.", verb, stream, e.cfg.Account)
+			return errorf(registry.ErrInvalidArgument, "Failed to %s stream %s under account %s because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.", verb, stream, e.cfg.Account)
 		}
 	}
 	if op == "add" {
@@ -41,7 +43,7 @@ func (e *Engine) checkTags(stream string, tags map[string]string, existing map[s
 			}
 		}
 		if n > MaxTagsPerStream {
-			return errorf(ErrInvalidArgument, "Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.", stream, e.cfg.Account, MaxTagsPerStream)
+			return errorf(registry.ErrInvalidArgument, "Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.", stream, e.cfg.Account, MaxTagsPerStream)
 		}
 	}
 	return nil
@@ -49,7 +51,7 @@ func (e *Engine) checkTags(stream string, tags map[string]string, existing map[s
 
 // AddTags adds or overwrites tags.
 func (e *Engine) AddTags(ref StreamRef, tags map[string]string) error {
-	_, err := e.update(ref, true, func(m *index.Stream) error {
+	_, err := e.update(context.Background(), ref, true, func(m *index.Stream) error {
 		if err := e.checkTags(m.Name, tags, m.Tags, "add"); err != nil {
 			return err
 		}
@@ -66,7 +68,7 @@ func (e *Engine) AddTags(ref StreamRef, tags map[string]string) error {
 
 // RemoveTags removes tags; absent keys are ignored.
 func (e *Engine) RemoveTags(ref StreamRef, keys []string) error {
-	_, err := e.update(ref, true, func(m *index.Stream) error {
+	_, err := e.update(context.Background(), ref, true, func(m *index.Stream) error {
 		asMap := map[string]string{}
 		for _, k := range keys {
 			asMap[k] = ""
@@ -91,7 +93,7 @@ func (e *Engine) ListTags(ref StreamRef, exclusiveStart string, limit int) ([]Ta
 	if err != nil {
 		return nil, false, err
 	}
-	m := st.state.Load().meta
+	m := stateOf(st).meta
 	keys := make([]string, 0, len(m.Tags))
 	for k := range m.Tags {
 		if k > exclusiveStart {

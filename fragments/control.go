@@ -1,15 +1,15 @@
 package fragments
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
-	"github.com/shardcast/shardcast/datastreams/streamdir"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -33,10 +33,10 @@ func (s *Store) CreateStream(in CreateInput) (string, error) {
 		return "", err
 	}
 	if in.RetentionHours < 0 || in.RetentionHours > MaxRetentionHours {
-		return "", errorf(ErrInvalidArgument, "DataRetentionInHours must be between 0 and %d.", MaxRetentionHours)
+		return "", errorf(registry.ErrInvalidArgument, "DataRetentionInHours must be between 0 and %d.", MaxRetentionHours)
 	}
 	if len(in.Tags) > MaxTags {
-		return "", errorf(ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
+		return "", errorf(registry.ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
 	}
 	kms := in.KmsKeyID
 	if kms == "" {
@@ -45,40 +45,43 @@ func (s *Store) CreateStream(in CreateInput) (string, error) {
 	keyID, err := s.cfg.Keyring.Resolve(kms)
 	if err != nil {
 		if errors.Is(err, envelope.ErrKeyNotFound) {
-			return "", errorf(ErrKMSNotFound, "KMS key %s is not found.", kms)
+			return "", errorf(registry.ErrKMSNotFound, "KMS key %s is not found.", kms)
 		}
-		return "", fmt.Errorf("%w: %w", ErrInternal, err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.streams[in.Name]; ok {
-		return "", errorf(ErrResourceInUse, "The stream %s already exists.", in.Name)
-	}
-	if len(s.streams) >= s.cfg.StreamLimit {
-		return "", errorf(ErrStreamLimit, "The account has reached its limit of %d streams.", s.cfg.StreamLimit)
+		return "", fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	now := s.cfg.Now().UTC()
 	extra, _ := json.Marshal(videoExtra{DeviceName: in.DeviceName, MediaType: in.MediaType, KmsKeyID: kms})
-	meta := &index.Stream{Kind: index.KindVideo, Name: in.Name, ID: streamdir.NewID(), ARN: s.arn(in.Name, now), Created: now,
+	meta := &index.Stream{Kind: index.KindVideo, Name: in.Name, ARN: s.arn(in.Name, now), Created: now,
 		Status: "ACTIVE", RetentionHours: in.RetentionHours, Extra: extra, Tags: copyTags(in.Tags),
 		Shards: []index.Shard{{ID: logName, Created: now, StartHash: "0", EndHash: "0"}}}
-	ver, err := s.sd.NewDataKey(meta, keyID)
+	ver, err := s.reg.NewDataKey(meta, keyID)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", ErrInternal, err)
+		return "", fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	meta.Encryption = index.Encryption{Type: "KMS", KeyID: kms, KeyVersion: ver}
-	created, err := s.sd.Create(meta)
+	_, err = s.reg.Create(context.Background(), meta, func() error {
+		if len(s.reg.All()) >= s.cfg.StreamLimit {
+			return errorf(registry.ErrStreamLimit, "The account has reached its limit of %d streams.", s.cfg.StreamLimit)
+		}
+		return nil
+	})
+	if errors.Is(err, registry.ErrExists) {
+		return "", errorf(registry.ErrResourceInUse, "The stream %s already exists.", in.Name)
+	}
 	if err != nil {
-		return "", fmt.Errorf("fragments: %w", err)
+		return "", internal(err)
 	}
-	st := &Stream{s: s, path: created.Path}
-	st.meta.Store(meta)
-	if err := st.openLog(0); err != nil {
-		return "", err
-	}
-	s.streams[in.Name] = st
 	s.cfg.Logger.Info("fragments: video stream created", "stream", in.Name, "retention_hours", in.RetentionHours)
 	return meta.ARN, nil
+}
+
+// internal passes a *registry.Error on and makes anything else an internal failure.
+func internal(err error) error {
+	var re *registry.Error
+	if errors.As(err, &re) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", registry.ErrInternal, err)
 }
 
 func copyTags(t map[string]string) map[string]string {
@@ -99,52 +102,44 @@ func (s *Store) ListStreams(max int, token, prefix string) ([]Info, string, erro
 	if token != "" {
 		var err error
 		if after, err = decodeNameToken(token); err != nil {
-			return nil, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+			return nil, "", errorf(registry.ErrInvalidArgument, "Invalid NextToken.")
 		}
 	}
 	if max <= 0 {
 		max = 10000
 	}
-	s.mu.RLock()
-	var names []string
-	for n := range s.streams {
-		if n > after && strings.HasPrefix(n, prefix) {
-			names = append(names, n)
+	var list []*Stream
+	for _, st := range s.all() {
+		if n := st.def().Name; n > after && strings.HasPrefix(n, prefix) {
+			list = append(list, st)
 		}
 	}
-	sort.Strings(names)
 	next := ""
-	if len(names) > max {
-		names, next = names[:max], encodeNameToken(names[max-1])
+	if len(list) > max {
+		list, next = list[:max], encodeNameToken(list[max-1].def().Name)
 	}
-	out := make([]Info, 0, len(names))
-	for _, n := range names {
-		out = append(out, s.streams[n].Info())
+	out := make([]Info, 0, len(list))
+	for _, st := range list {
+		out = append(out, st.Info())
 	}
-	s.mu.RUnlock()
 	return out, next, nil
 }
 
 // update applies fn to a copy of the stream's definition, checking the
 // version the caller saw when given, and persists it.
 func (st *Stream) update(version string, fn func(m *index.Stream) error) error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.s.byName(st.meta.Load().Name) != st {
+	_, err := st.entry.Update(context.Background(), func(m *index.Stream) error {
+		if version != "" && version != strconv.FormatInt(m.Version, 10) {
+			return errorf(registry.ErrVersionMismatch, "The stream version %s is not the latest version.", version)
+		}
+		return fn(m)
+	})
+	if errors.Is(err, registry.ErrGone) {
 		return notFound()
 	}
-	old := st.meta.Load()
-	if version != "" && version != strconv.FormatInt(old.Version, 10) {
-		return errorf(ErrVersionMismatch, "The stream version %s is not the latest version.", version)
+	if err != nil {
+		return internal(err)
 	}
-	m := old.Clone()
-	if err := fn(m); err != nil {
-		return err
-	}
-	if err := st.s.sd.Save(st.path, m); err != nil {
-		return fmt.Errorf("fragments: %w", err)
-	}
-	st.meta.Store(m)
 	return nil
 }
 
@@ -155,32 +150,26 @@ func (s *Store) DeleteStream(ref StreamRef, version string) error {
 	if err != nil {
 		return err
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	m := st.meta.Load()
-	if version != "" && version != strconv.FormatInt(m.Version, 10) {
-		return errorf(ErrVersionMismatch, "The stream version %s is not the latest version.", version)
-	}
-	if s.byName(m.Name) != st {
+	// A delete that failed leaves the stream listed (its log closed), so
+	// that a retry finds and finishes it.
+	err = s.reg.Delete(context.Background(), st.entry, func(m *index.Stream) error {
+		if version != "" && version != strconv.FormatInt(m.Version, 10) {
+			return errorf(registry.ErrVersionMismatch, "The stream version %s is not the latest version.", version)
+		}
+		st.dropHeld()
+		s.ix.drop(m.ID)
+		if mi, ok := s.idx.(*memIndex); ok {
+			mi.drop(m.ID)
+		}
+		return nil
+	})
+	if errors.Is(err, registry.ErrGone) {
 		return notFound()
 	}
-	st.log.Load().Close()
-	st.dropHeld()
-	s.ix.drop(m.ID)
-	if mi, ok := s.idx.(*memIndex); ok {
-		mi.drop(m.ID)
+	if err != nil {
+		return internal(err)
 	}
-	// The stream stays listed until its files are gone, so that a delete
-	// that failed is found and finished by a retry.
-	if err := s.sd.Delete(streamdir.Stream{Meta: m, Path: st.path}); err != nil {
-		return fmt.Errorf("fragments: %w", err)
-	}
-	s.mu.Lock()
-	if s.streams[m.Name] == st {
-		delete(s.streams, m.Name)
-	}
-	s.mu.Unlock()
-	s.cfg.Logger.Info("fragments: video stream deleted", "stream", m.Name)
+	s.cfg.Logger.Info("fragments: video stream deleted", "stream", st.def().Name)
 	return nil
 }
 
@@ -207,7 +196,7 @@ func (st *Stream) UpdateRetention(version string, delta int) error {
 	err := st.update(version, func(m *index.Stream) error {
 		from, to = m.RetentionHours, m.RetentionHours+delta
 		if to < 0 || to > MaxRetentionHours {
-			return errorf(ErrInvalidArgument, "The resulting data retention %d hours is outside 0 to %d hours.", to, MaxRetentionHours)
+			return errorf(registry.ErrInvalidArgument, "The resulting data retention %d hours is outside 0 to %d hours.", to, MaxRetentionHours)
 		}
 		m.RetentionHours = to
 		return nil
@@ -218,23 +207,30 @@ func (st *Stream) UpdateRetention(version string, delta int) error {
 		}
 		return err
 	}
-	// Switch between the durable log and the memory buffer.
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	old := st.log.Load()
-	next := old.Bounds().Next
-	old.Close()
-	if to == 0 {
-		if err := st.s.sd.RemoveLog(streamdir.Stream{Meta: st.meta.Load(), Path: st.path}, logName); err != nil {
+	// Switch between the durable log and the memory buffer (when no later
+	// update switched back meanwhile).
+	err = st.entry.Exclusive(func(m *index.Stream) error {
+		ctx := context.Background()
+		old := st.log.Load()
+		if old.memory == (m.RetentionHours == 0) {
+			return nil
+		}
+		next := old.Bounds().Next
+		old.Close()
+		if err := st.entry.RemoveLog(ctx, logName, old.memory); err != nil {
 			return err
 		}
+		if err := st.openLog(ctx, next); err != nil {
+			return err
+		}
+		st.s.ix.flush()
+		st.s.idx.TrimFragments(m.ID, next)
+		return nil
+	})
+	if errors.Is(err, registry.ErrGone) {
+		return notFound()
 	}
-	if err := st.openLog(next); err != nil {
-		return err
-	}
-	st.s.ix.flush()
-	st.s.idx.TrimFragments(st.meta.Load().ID, next)
-	return nil
+	return err
 }
 
 // AddTags adds or replaces tags.
@@ -247,7 +243,7 @@ func (st *Stream) AddTags(tags map[string]string) error {
 			}
 		}
 		if n > MaxTags {
-			return errorf(ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
+			return errorf(registry.ErrTagsLimit, "The request would exceed the maximum of %d tags per stream.", MaxTags)
 		}
 		if m.Tags == nil {
 			m.Tags = map[string]string{}

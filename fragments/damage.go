@@ -8,12 +8,10 @@ import (
 // Damaged returns the damage known in the video streams' logs, keyed by
 // stream name; streams without damage are left out.
 func (s *Store) Damaged() map[string][]shard.Damage {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	out := map[string][]shard.Damage{}
-	for name, st := range s.streams {
+	for _, st := range s.all() {
 		if d := st.log.Load().Damaged(); len(d) > 0 {
-			out[name] = d
+			out[st.def().Name] = d
 		}
 	}
 	return out
@@ -45,7 +43,7 @@ func (st *Stream) DamagedIn(from, to uint64) []uint64 {
 		lo, hi := max(from, d.FromSeq), min(to-1, d.ToSeq)
 		n := len(out)
 		st.s.ix.flush()
-		st.s.idx.FragmentsFrom(st.meta.Load().ID, lo, func(f index.FragmentInfo) bool {
+		st.s.idx.FragmentsFrom(st.def().ID, lo, func(f index.FragmentInfo) bool {
 			if f.Seq > hi || len(out) >= maxDamagedPerCall {
 				return false
 			}

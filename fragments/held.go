@@ -145,14 +145,14 @@ func (st *Stream) writeHeldLocked(ctx context.Context) error {
 		}
 		h.mu.Unlock()
 		if err != nil {
-			st.s.cfg.Logger.Error("fragments: store a held fragment", "stream", st.meta.Load().Name, "err", err)
+			st.s.cfg.Logger.Error("fragments: store a held fragment", "stream", st.def().Name, "err", err)
 			continue
 		}
 		if res.FirstSeq != hf.seq {
-			st.s.cfg.Logger.Warn("fragments: held fragment stored under another number", "stream", st.meta.Load().Name,
+			st.s.cfg.Logger.Warn("fragments: held fragment stored under another number", "stream", st.def().Name,
 				"held_as", hf.seq, "stored_as", res.FirstSeq)
 		}
-		st.s.ix.add(st.meta.Load().ID, infoOf(res.FirstSeq, res.Time, hf.f, len(hf.f.Data)))
+		st.s.ix.add(st.def().ID, infoOf(res.FirstSeq, res.Time, hf.f, len(hf.f.Data)))
 	}
 }
 
@@ -189,14 +189,12 @@ func (st *Stream) dropHeld() {
 
 // writeHeld stores what every stream holds, when the disk has room.
 func (s *Store) writeHeld() {
-	s.mu.RLock()
 	var list []*Stream
-	for _, st := range s.streams {
+	for _, st := range s.all() {
 		if st.held.n.Load() > 0 {
 			list = append(list, st)
 		}
 	}
-	s.mu.RUnlock()
 	for _, st := range list {
 		st.held.wmu.Lock()
 		if err := st.writeHeldLocked(context.Background()); err == nil {

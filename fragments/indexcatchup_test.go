@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
 )
 
 // failingIndex is the real catalog with writes that fail while fail is set,
 // as bbolt's do when the disk is full.
 type failingIndex struct {
-	timeIndex
+	TimeIndex
 	fail atomic.Bool
 }
 
@@ -26,14 +27,14 @@ func (f *failingIndex) PutFragments(stream string, infos []index.FragmentInfo) e
 	if f.fail.Load() {
 		return errNoSpace
 	}
-	return f.timeIndex.PutFragments(stream, infos)
+	return f.TimeIndex.PutFragments(stream, infos)
 }
 
 func (f *failingIndex) PutFragmentBatch(batch map[string][]index.FragmentInfo) error {
 	if f.fail.Load() {
 		return errNoSpace
 	}
-	return f.timeIndex.PutFragmentBatch(batch)
+	return f.TimeIndex.PutFragmentBatch(batch)
 }
 
 func openTestStore(t *testing.T, dir string) (*Store, *index.Catalog) {
@@ -46,7 +47,15 @@ func openTestStore(t *testing.T, dir string) (*Store, *index.Catalog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(Config{Dir: filepath.Join(dir, "video"), Catalog: cat, Keyring: kr})
+	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +72,7 @@ func appendFragment(t *testing.T, st *Stream, i int) {
 
 func listedSeqs(t *testing.T, st *Stream) []uint64 {
 	t.Helper()
-	infos, _, err := st.Select(Selector{Type: ServerTimestamp, Start: time.Unix(0, 0), End: time.Now().Add(time.Hour)}, 1000)
+	infos, _, err := st.Select(context.Background(), Selector{Type: ServerTimestamp, Start: time.Unix(0, 0), End: time.Now().Add(time.Hour)}, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +108,7 @@ func TestIndexCatchesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi := &failingIndex{timeIndex: s.idx}
+	fi := &failingIndex{TimeIndex: s.idx}
 	s.idx, s.ix.idx = fi, fi
 	for i := range 3 {
 		appendFragment(t, st, i)

@@ -17,7 +17,7 @@ import (
 // some point; a crash loses only entries that reindex rebuilds from the
 // fragments at the next start.
 type indexer struct {
-	idx timeIndex
+	idx TimeIndex
 
 	fmu     sync.Mutex // one flush at a time: a reader's flush returns after any running one
 	mu      sync.Mutex

@@ -9,6 +9,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/index"
 )
 
@@ -86,26 +87,26 @@ func decodeNameToken(s string) (string, error) {
 // ListFragments returns up to max fragments that sel picks, continuing
 // after a previous page when token is set (then sel is taken from it). The
 // fragments come in time order.
-func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]FragmentInfo, string, error) {
+func (st *Stream) ListFragments(ctx context.Context, sel *Selector, max int, token string) ([]FragmentInfo, string, error) {
 	var afterTime int64
 	var afterSeq uint64
 	if token != "" {
 		s, at, as, err := decodeListToken(token)
 		if err != nil {
-			return nil, "", errorf(ErrInvalidArgument, "Invalid NextToken.")
+			return nil, "", errorf(registry.ErrInvalidArgument, "Invalid NextToken.")
 		}
 		sel, afterTime, afterSeq = &s, at, as
 	}
 	if sel == nil {
-		return nil, "", errorf(ErrInvalidArgument, "FragmentSelector is required when NextToken is not given.")
+		return nil, "", errorf(registry.ErrInvalidArgument, "FragmentSelector is required when NextToken is not given.")
 	}
 	if sel.End.Before(sel.Start) {
-		return nil, "", errorf(ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
+		return nil, "", errorf(registry.ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
 	}
 	if max <= 0 || max > 1000 {
 		max = 1000
 	}
-	out, more, err := st.selectFrom(*sel, max, afterTime, afterSeq, true)
+	out, more, err := st.selectFrom(ctx, *sel, max, afterTime, afterSeq, true)
 	if err != nil {
 		return nil, "", err
 	}
@@ -120,17 +121,17 @@ func (st *Stream) ListFragments(sel *Selector, max int, token string) ([]Fragmen
 // Select returns up to max fragments that sel picks, in time order, and
 // whether more follow. It leaves Number empty (FragmentNumber makes it):
 // callers listing thousands render only what they need.
-func (st *Stream) Select(sel Selector, max int) ([]FragmentInfo, bool, error) {
+func (st *Stream) Select(ctx context.Context, sel Selector, max int) ([]FragmentInfo, bool, error) {
 	if sel.End.Before(sel.Start) {
-		return nil, false, errorf(ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
+		return nil, false, errorf(registry.ErrInvalidArgument, "The EndTimestamp must be later than the StartTimestamp.")
 	}
-	return st.selectFrom(sel, max, 0, 0, false)
+	return st.selectFrom(ctx, sel, max, 0, 0, false)
 }
 
 // selectFrom returns up to max fragments of sel that come after the
 // fragment (afterTime, afterSeq) when afterSeq is set.
-func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq uint64, numbers bool) ([]FragmentInfo, bool, error) {
-	m := st.meta.Load()
+func (st *Stream) selectFrom(ctx context.Context, sel Selector, max int, afterTime int64, afterSeq uint64, numbers bool) ([]FragmentInfo, bool, error) {
+	m := st.def()
 	st.s.flushIndex()
 	// The APIs carry timestamps in milliseconds: a range ends at the end of
 	// its last millisecond, so a fragment's own timestamp, sent back, selects it.
@@ -158,8 +159,8 @@ func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq ui
 	case ServerTimestamp:
 		from := afterSeq + 1
 		if afterSeq == 0 {
-			if from, err = st.log.Load().SeekTime(context.TODO(), start); err != nil {
-				return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
+			if from, err = st.log.Load().SeekTime(ctx, start); err != nil {
+				return nil, false, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 			}
 		}
 		err = st.s.idx.FragmentsFrom(m.ID, max64(from, first), func(f index.FragmentInfo) bool {
@@ -176,25 +177,25 @@ func (st *Stream) selectFrom(sel Selector, max int, afterTime int64, afterSeq ui
 			return collect(f)
 		})
 	default:
-		return nil, false, errorf(ErrInvalidArgument, "Unknown FragmentSelectorType %s.", sel.Type)
+		return nil, false, errorf(registry.ErrInvalidArgument, "Unknown FragmentSelectorType %s.", sel.Type)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("%w: %w", ErrInternal, err)
+		return nil, false, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	return out, more, nil
 }
 
 // From returns up to max stored fragments from sequence number from on, as
 // the index knows them.
-func (st *Stream) From(from uint64, max int) ([]FragmentInfo, error) {
+func (st *Stream) From(ctx context.Context, from uint64, max int) ([]FragmentInfo, error) {
 	st.s.flushIndex()
 	var out []FragmentInfo
-	err := st.s.idx.FragmentsFrom(st.meta.Load().ID, max64(from, st.log.Load().Bounds().First), func(f index.FragmentInfo) bool {
+	err := st.s.idx.FragmentsFrom(st.def().ID, max64(from, st.log.Load().Bounds().First), func(f index.FragmentInfo) bool {
 		out = append(out, st.infoFrom(f))
 		return len(out) < max
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInternal, err)
+		return nil, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	return out, nil
 }
@@ -208,8 +209,8 @@ func max64(a, b uint64) uint64 {
 
 // Read returns up to max stored fragments from sequence number from on,
 // followed by those held in memory while the disk is full.
-func (st *Stream) Read(from uint64, max int) ([]*Fragment, []FragmentInfo, error) {
-	frags, infos, err := st.readLog(from, max)
+func (st *Stream) Read(ctx context.Context, from uint64, max int) ([]*Fragment, []FragmentInfo, error) {
+	frags, infos, err := st.readLog(ctx, from, max)
 	if err != nil || len(frags) == max || st.held.n.Load() == 0 {
 		return frags, infos, err
 	}
@@ -219,7 +220,7 @@ func (st *Stream) Read(from uint64, max int) ([]*Fragment, []FragmentInfo, error
 	hf, hi := st.heldFrom(from, max-len(frags))
 	if len(hi) == 0 || hi[0].Seq != from {
 		// The ones asked for were stored meanwhile: read them from the log.
-		more, moreInfos, err := st.readLog(from, max-len(frags))
+		more, moreInfos, err := st.readLog(ctx, from, max-len(frags))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -228,17 +229,17 @@ func (st *Stream) Read(from uint64, max int) ([]*Fragment, []FragmentInfo, error
 	return append(frags, hf...), append(infos, hi...), nil
 }
 
-func (st *Stream) readLog(from uint64, max int) ([]*Fragment, []FragmentInfo, error) {
-	recs, err := st.log.Load().Read(context.TODO(), from, max, 64<<20)
+func (st *Stream) readLog(ctx context.Context, from uint64, max int) ([]*Fragment, []FragmentInfo, error) {
+	recs, err := st.log.Load().Read(ctx, from, max, 64<<20)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInternal, err)
+		return nil, nil, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	frags := make([]*Fragment, 0, len(recs))
 	infos := make([]FragmentInfo, 0, len(recs))
 	for _, r := range recs {
 		f := &Fragment{Data: r.Data}
 		if err := decodeMeta(r.Meta, f); err != nil {
-			return nil, nil, fmt.Errorf("%w: fragment %d: %w", ErrInternal, r.Seq, err)
+			return nil, nil, fmt.Errorf("%w: fragment %d: %w", registry.ErrInternal, r.Seq, err)
 		}
 		frags = append(frags, f)
 		infos = append(infos, FragmentInfo{Number: st.FragmentNumber(r.Seq), Seq: r.Seq, Size: int64(len(r.Data)),

@@ -1,6 +1,7 @@
 package fragments
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -54,7 +55,7 @@ func (st *Stream) Live() LiveView {
 	l.mu.Lock()
 	if !l.loaded {
 		l.mu.Unlock()
-		seed, err := st.From(b.Next-min(b.Next, recentMax), recentMax)
+		seed, err := st.From(context.Background(), b.Next-min(b.Next, recentMax), recentMax)
 		l.mu.Lock()
 		if err == nil && !l.loaded {
 			l.loaded = true

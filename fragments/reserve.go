@@ -24,7 +24,7 @@ type segmentLister interface {
 
 // reserveOn says whether a disk reserve is configured.
 func (s *Store) reserveOn() bool {
-	return s.cfg.Dir != "" && (s.cfg.ReserveBytes > 0 || s.cfg.ReservePercent > 0)
+	return s.cfg.ReserveDir != "" && (s.cfg.ReserveBytes > 0 || s.cfg.ReservePercent > 0)
 }
 
 // CheckReserve asks for a check of the disk reserve now (an append met a
@@ -57,8 +57,8 @@ func (s *Store) reserveLoop() {
 // system and the reserve to keep.
 func (s *Store) freeSpace() (free, reserve int64, err error) {
 	var fs unix.Statfs_t
-	if err := unix.Statfs(s.cfg.Dir, &fs); err != nil {
-		return 0, 0, fmt.Errorf("fragments: free space of %s: %w", s.cfg.Dir, err)
+	if err := unix.Statfs(s.cfg.ReserveDir, &fs); err != nil {
+		return 0, 0, fmt.Errorf("fragments: free space of %s: %w", s.cfg.ReserveDir, err)
 	}
 	free = int64(fs.Bavail) * int64(fs.Bsize)
 	total := int64(fs.Blocks) * int64(fs.Bsize)
@@ -91,7 +91,7 @@ func (s *Store) EnforceReserve() int {
 			}
 			return deleted
 		}
-		m := st.meta.Load()
+		m := st.def()
 		l := st.log.Load()
 		n, err := l.TrimBefore(seg.LastTime + 1)
 		if err != nil && !errors.Is(err, shard.ErrClosed) {
@@ -115,11 +115,9 @@ func (s *Store) EnforceReserve() int {
 // oldestSegment finds, across every durable video stream, the sealed
 // segment whose newest fragment is the oldest.
 func (s *Store) oldestSegment() (*Stream, shard.SegmentInfo) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	var best *Stream
 	var seg shard.SegmentInfo
-	for _, st := range s.streams {
+	for _, st := range s.all() {
 		sl, ok := st.log.Load().Log.(segmentLister)
 		if !ok {
 			continue // in memory

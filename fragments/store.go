@@ -14,15 +14,22 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/ratelog"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/datastreams/shard"
-	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/index"
 )
 
 // Config configures a Store.
 type Config struct {
-	Dir     string // directory of the video streams; "" keeps everything in memory
-	Catalog *index.Catalog
+	// Catalog keeps the stream definitions and Store the fragment logs (cmd
+	// chooses them). Store belongs to the video store: logs in it of no
+	// video stream are removed at Open. MemStore, when set, holds the live
+	// buffers of streams with retention 0, which never reach the disk.
+	Catalog  registry.Catalog
+	Store    shard.Store
+	MemStore shard.Store
+	// Index is the fragment time index; nil keeps it in memory.
+	Index   TimeIndex
 	Keyring *envelope.Keyring
 	Account string
 	Region  string
@@ -33,10 +40,11 @@ type Config struct {
 	// LiveBuffer is how much a stream with retention 0 keeps, in memory only,
 	// for live readers (default 5 minutes, as KVS).
 	LiveBuffer time.Duration
-	// The disk reserve (reserve.go): while free space on Dir's file system
+	// The disk reserve (reserve.go): while free space on ReserveDir's file system
 	// is below ReserveBytes or ReservePercent of its size (the larger), the
 	// oldest video is deleted. Both 0: off. ReserveCheck is how often free
 	// space is checked (default 10s).
+	ReserveDir     string
 	ReserveBytes   int64
 	ReservePercent float64
 	ReserveCheck   time.Duration
@@ -53,20 +61,18 @@ const (
 	defaultKMSAlias   = "aws/kinesisvideo"
 )
 
-// Store runs the video streams of one server: their definitions and their
-// fragments, each stream's fragments being the records of one shard log.
+// Store runs the video streams of one server: the KVS rules over the
+// registry of video streams, each stream's fragments being the records of
+// one shard log.
 type Store struct {
 	cfg Config
-	sd  *streamdir.Dir
-	idx timeIndex
+	reg *registry.Registry[*Stream]
+	idx TimeIndex
 	ix  *indexer // write-behind of idx
 
 	ixLog      ratelog.Limiter // failed index writes, logged at a bounded rate
 	reserveLog ratelog.Limiter // a reserve that cannot be kept
 	reserveC   chan struct{}
-
-	mu      sync.RWMutex
-	streams map[string]*Stream
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -74,12 +80,9 @@ type Store struct {
 
 // Stream is a live video stream.
 type Stream struct {
-	s    *Store
-	path string
-
-	mu   sync.Mutex // serializes control-plane changes and log swaps
-	meta atomic.Pointer[index.Stream]
-	log  atomic.Pointer[logRef]
+	s     *Store
+	entry *registry.Stream[*Stream]
+	log   atomic.Pointer[logRef]
 
 	publisher atomic.Pointer[string] // id of the publishing session, if any
 	live      live
@@ -87,7 +90,14 @@ type Stream struct {
 	held      held     // fragments a full disk kept from being stored
 }
 
-type logRef struct{ *shard.SealedLog }
+// logRef is the stream's current log; memory says it is a live buffer.
+type logRef struct {
+	*shard.SealedLog
+	memory bool
+}
+
+// def returns the stream's current definition.
+func (st *Stream) def() *index.Stream { return st.entry.Def() }
 
 // videoExtra is what a video stream keeps beyond the generic definition.
 type videoExtra struct {
@@ -102,7 +112,7 @@ func extraOf(m *index.Stream) videoExtra {
 	return x
 }
 
-// Open loads every video stream under cfg.Dir.
+// Open loads every video stream of the catalog.
 func Open(cfg Config) (*Store, error) {
 	if cfg.Account == "" {
 		cfg.Account = "000000000000"
@@ -112,9 +122,6 @@ func Open(cfg Config) (*Store, error) {
 	}
 	if cfg.StreamLimit <= 0 {
 		cfg.StreamLimit = DefaultStreamLimit
-	}
-	if cfg.RetentionCheck <= 0 {
-		cfg.RetentionCheck = DefaultRetentionCheck
 	}
 	if cfg.LiveBuffer <= 0 {
 		cfg.LiveBuffer = DefaultLiveBuffer
@@ -128,39 +135,66 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	sd, loaded, err := streamdir.Open(streamdir.Config{Root: cfg.Dir, Kind: index.KindVideo, Catalog: cfg.Catalog,
-		Keyring: cfg.Keyring, Now: cfg.Now, Logger: cfg.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("fragments: %w", err)
+	if cfg.Catalog == nil || cfg.Store == nil {
+		return nil, errors.New("fragments: a catalog and a store are required")
 	}
-	s := &Store{cfg: cfg, sd: sd, streams: map[string]*Stream{}, stop: make(chan struct{}), reserveC: make(chan struct{}, 1)}
-	if cfg.Dir != "" {
-		s.idx = cfg.Catalog
-	} else {
+	s := &Store{cfg: cfg, idx: cfg.Index, stop: make(chan struct{}), reserveC: make(chan struct{}, 1)}
+	if s.idx == nil {
 		s.idx = newMemIndex()
 	}
 	s.ix = &indexer{idx: s.idx}
-	for _, l := range loaded {
-		st := &Stream{s: s, path: l.Path}
-		st.meta.Store(l.Meta)
-		if err := st.openLog(0); err != nil {
-			s.closeAll()
-			return nil, err
-		}
-		if err := s.reindex(st); err != nil {
-			s.closeAll()
-			return nil, err
-		}
-		s.streams[l.Meta.Name] = st
+	reg, err := registry.Open(context.Background(), registry.Config[*Stream]{
+		Kind: index.KindVideo, Catalog: cfg.Catalog, Store: cfg.Store, Memory: cfg.MemStore, Keyring: cfg.Keyring,
+		RetentionCheck: cfg.RetentionCheck, Now: cfg.Now, Logger: cfg.Logger,
+		Hooks: registry.Hooks[*Stream]{
+			Open:      s.openStream,
+			Close:     func(e *registry.Stream[*Stream]) { e.Runtime().log.Load().Close() },
+			Retention: func(_ context.Context, e *registry.Stream[*Stream]) { s.enforce(e.Runtime()) },
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fragments: %w", err)
 	}
-	s.wg.Add(2)
-	go s.retentionLoop()
+	s.reg = reg
+	s.wg.Add(1)
 	go s.indexLoop()
 	if s.reserveOn() {
 		s.wg.Add(1)
 		go s.reserveLoop()
 	}
 	return s, nil
+}
+
+// openStream opens a stream's log and catches its time index up: the
+// registry's Open hook.
+func (s *Store) openStream(ctx context.Context, e *registry.Stream[*Stream]) (*Stream, error) {
+	st := &Stream{s: s, entry: e}
+	if err := st.openLog(ctx, 0); err != nil {
+		return nil, err
+	}
+	if err := s.reindex(ctx, st); err != nil {
+		st.log.Load().Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// byName returns the stream called name, or nil.
+func (s *Store) byName(name string) *Stream {
+	if e := s.reg.Get(name); e != nil {
+		return e.Runtime()
+	}
+	return nil
+}
+
+// all returns every stream, in name order.
+func (s *Store) all() []*Stream {
+	list := s.reg.All()
+	out := make([]*Stream, len(list))
+	for i, e := range list {
+		out[i] = e.Runtime()
+	}
+	return out
 }
 
 // flushIndex writes the pending index entries for a reader. A failure (a
@@ -196,19 +230,17 @@ func (s *Store) indexLoop() {
 // openLog opens the stream's log for its retention: a durable log, or an
 // in-memory buffer when retention is 0. firstSeq continues numbering across
 // a switch between the two.
-func (st *Stream) openLog(firstSeq uint64) error {
-	m := st.meta.Load()
-	keys := func() []index.DataKey { return st.meta.Load().DataKeys }
+func (st *Stream) openLog(ctx context.Context, firstSeq uint64) error {
+	m := st.def()
 	hours := m.RetentionHours
 	age := time.Duration(hours) * time.Hour / 24
-	l, err := st.s.sd.OpenLog(streamdir.Stream{Meta: m, Path: st.path}, logName, keys, streamdir.LogOptions{
-		SegmentMaxBytes: st.s.cfg.SegmentMaxBytes, SegmentMaxAge: max(age, time.Minute), FirstSeq: firstSeq, Memory: hours == 0,
-	})
+	l, err := st.entry.OpenLog(ctx, logName, shard.LogOptions{
+		SegmentMaxBytes: st.s.cfg.SegmentMaxBytes, SegmentMaxAge: max(age, time.Minute), FirstSeq: firstSeq,
+	}, hours == 0)
 	if err != nil {
 		return fmt.Errorf("fragments: %w", err)
 	}
-	l.SetKey(m.Encryption.KeyVersion)
-	st.log.Store(&logRef{l})
+	st.log.Store(&logRef{SealedLog: l, memory: hours == 0})
 	return nil
 }
 
@@ -216,8 +248,8 @@ func (st *Stream) openLog(firstSeq uint64) error {
 // after the last index update before a crash or while the index could not
 // be written (a full disk), all of them when the catalog was lost, and any
 // hole that an earlier version left by writing a later batch past a failed one.
-func (s *Store) reindex(st *Stream) error {
-	m := st.meta.Load()
+func (s *Store) reindex(ctx context.Context, st *Stream) error {
+	m := st.def()
 	l := st.log.Load()
 	b := l.Bounds()
 	type gap struct{ from, to uint64 } // [from, to)
@@ -243,7 +275,7 @@ func (s *Store) reindex(st *Stream) error {
 	failed := false // after a failed write, the rest waits in the indexer: no holes
 	for _, g := range gaps {
 		for from := g.from; from < g.to; {
-			recs, err := l.Read(context.TODO(), from, int(min(64, g.to-from)), 64<<20)
+			recs, err := l.Read(ctx, from, int(min(64, g.to-from)), 64<<20)
 			if err != nil {
 				return fmt.Errorf("fragments: reindex %s: %w", m.Name, err)
 			}
@@ -294,11 +326,9 @@ func infoOf(seq uint64, server int64, f *Fragment, size int) index.FragmentInfo 
 
 // IDs returns the ids of the store's streams.
 func (s *Store) IDs() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ids := make([]string, 0, len(s.streams))
-	for _, st := range s.streams {
-		ids = append(ids, st.meta.Load().ID)
+	var ids []string
+	for _, st := range s.all() {
+		ids = append(ids, st.ID())
 	}
 	return ids
 }
@@ -313,28 +343,15 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.wg.Wait()
 	s.writeHeld()
-	s.mu.RLock()
-	for _, st := range s.streams {
+	for _, st := range s.all() {
 		if h := st.Held(); h.Held > 0 {
 			s.cfg.Logger.Error("fragments: closing with fragments held in memory that the disk refused: they are lost",
-				"stream", st.meta.Load().Name, "fragments", h.Held, "bytes", h.HeldBytes, "err", h.Err)
+				"stream", st.def().Name, "fragments", h.Held, "bytes", h.HeldBytes, "err", h.Err)
 		}
 	}
-	s.mu.RUnlock()
 	err := s.ix.flush()
-	s.closeAll()
+	s.reg.Close()
 	return err
-}
-
-func (s *Store) closeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, st := range s.streams {
-		if l := st.log.Load(); l != nil {
-			l.Close()
-		}
-	}
-	s.streams = map[string]*Stream{}
 }
 
 // StreamRef names a stream by name or ARN.
@@ -350,39 +367,32 @@ func (s *Store) arn(name string, created time.Time) string {
 // Lookup returns the stream a reference names.
 func (s *Store) Lookup(ref StreamRef) (*Stream, error) {
 	if ref.Name != "" && ref.ARN != "" {
-		return nil, errorf(ErrInvalidArgument, "Specify either StreamName or StreamARN, not both.")
+		return nil, errorf(registry.ErrInvalidArgument, "Specify either StreamName or StreamARN, not both.")
 	}
 	name := ref.Name
 	if ref.ARN != "" {
 		parts := strings.SplitN(ref.ARN, ":", 6)
 		if len(parts) != 6 || parts[2] != "kinesisvideo" || !strings.HasPrefix(parts[5], "stream/") {
-			return nil, errorf(ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
+			return nil, errorf(registry.ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
 		}
 		rest := strings.TrimPrefix(parts[5], "stream/")
 		i := strings.LastIndexByte(rest, '/')
 		if i < 0 {
-			return nil, errorf(ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
+			return nil, errorf(registry.ErrInvalidArgument, "Invalid ARN %s.", ref.ARN)
 		}
-		name = rest[:i]
-		st := s.byName(name)
-		if st == nil || st.meta.Load().ARN != ref.ARN {
+		e := s.reg.ByARN(ref.ARN)
+		if e == nil || e.Def().Name != rest[:i] {
 			return nil, notFound()
 		}
-		return st, nil
+		return e.Runtime(), nil
 	}
 	if name == "" {
-		return nil, errorf(ErrInvalidArgument, "StreamName or StreamARN must be specified.")
+		return nil, errorf(registry.ErrInvalidArgument, "StreamName or StreamARN must be specified.")
 	}
 	if st := s.byName(name); st != nil {
 		return st, nil
 	}
 	return nil, notFound()
-}
-
-func (s *Store) byName(name string) *Stream {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.streams[name]
 }
 
 // Info describes a stream as DescribeStream does.
@@ -402,7 +412,7 @@ type Info struct {
 
 // Info returns the stream's description.
 func (st *Stream) Info() Info {
-	m := st.meta.Load()
+	m := st.def()
 	x := extraOf(m)
 	return Info{Name: m.Name, ARN: m.ARN, DeviceName: x.DeviceName, MediaType: x.MediaType, KmsKeyID: x.KmsKeyID,
 		Version: strconv.FormatInt(m.Version, 10), Status: m.Status, Created: m.Created, RetentionHours: m.RetentionHours, Tags: m.Tags}
@@ -420,7 +430,7 @@ func (st *Stream) FragmentNumber(seq uint64) string {
 func (st *Stream) AppendFragmentNumber(b []byte, seq uint64) []byte {
 	n := len(b)
 	b = append(b, make([]byte, 47)...)
-	putDigits(b[n:n+13], uint64(st.meta.Load().Created.UnixMilli()))
+	putDigits(b[n:n+13], uint64(st.def().Created.UnixMilli()))
 	putDigits(b[n+13:], seq)
 	return b
 }
@@ -437,7 +447,7 @@ func putDigits(dst []byte, v uint64) {
 // ParseFragmentNumber returns the sequence number a fragment number of
 // this stream holds.
 func (st *Stream) ParseFragmentNumber(n string) (uint64, bool) {
-	prefix := fmt.Sprintf("%013d", st.meta.Load().Created.UnixMilli())
+	prefix := fmt.Sprintf("%013d", st.def().Created.UnixMilli())
 	if len(n) != 47 || !strings.HasPrefix(n, prefix) {
 		return 0, false
 	}
@@ -484,7 +494,7 @@ func (st *Stream) appendLocked(ctx context.Context, f *Fragment) (Stored, error)
 	var err error
 	for try := 0; try < 2; try++ {
 		res, err = st.log.Load().Append(ctx, entry)
-		if !errors.Is(err, shard.ErrClosed) || st.s.byName(st.meta.Load().Name) != st {
+		if !errors.Is(err, shard.ErrClosed) || st.s.byName(st.def().Name) != st {
 			break // a retention switch closed the log: append to the new one
 		}
 	}
@@ -497,19 +507,16 @@ func (st *Stream) appendLocked(ctx context.Context, f *Fragment) (Stored, error)
 	}
 	if err != nil {
 		st.dropParts()
-		return Stored{}, fmt.Errorf("%w: %w", ErrInternal, err)
+		return Stored{}, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	durable := time.Now()
 	info := infoOf(res.FirstSeq, res.Time, f, len(f.Data))
-	st.s.ix.add(st.meta.Load().ID, info)
+	st.s.ix.add(st.def().ID, info)
 	li := st.infoFrom(info)
 	li.Parts = PartsOf(f)
 	st.committed(li)
 	return Stored{Seq: res.FirstSeq, Number: st.FragmentNumber(res.FirstSeq), ServerTime: time.Unix(0, res.Time), Durable: durable}, nil
 }
-
-// Log returns the stream's shard log, for readers.
-func (st *Stream) Log() shard.Log { return st.log.Load().Log }
 
 // AcquirePublisher makes session the stream's only publisher; release gives
 // the slot back. ok is false while another session publishes.
@@ -534,37 +541,12 @@ func (st *Stream) Publisher() string {
 	return ""
 }
 
-// retentionLoop drops expired fragments.
-func (s *Store) retentionLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.RetentionCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			s.EnforceRetention()
-		}
-	}
-}
-
 // EnforceRetention drops every stream's fragments past retention (for
 // retention 0, past the live buffer). It runs periodically on its own.
-func (s *Store) EnforceRetention() {
-	s.mu.RLock()
-	list := make([]*Stream, 0, len(s.streams))
-	for _, st := range s.streams {
-		list = append(list, st)
-	}
-	s.mu.RUnlock()
-	for _, st := range list {
-		s.enforce(st)
-	}
-}
+func (s *Store) EnforceRetention() { s.reg.EnforceRetention(context.Background()) }
 
 func (s *Store) enforce(st *Stream) {
-	m := st.meta.Load()
+	m := st.def()
 	keep := time.Duration(m.RetentionHours) * time.Hour
 	if keep == 0 {
 		keep = s.cfg.LiveBuffer
@@ -583,54 +565,37 @@ func (s *Store) enforce(st *Stream) {
 // RewrapDataKeys moves the data keys the master key keyID wraps onto its
 // newest version, for every stream.
 func (s *Store) RewrapDataKeys(keyID string) (int, error) {
-	s.mu.RLock()
-	list := make([]*Stream, 0, len(s.streams))
-	for _, st := range s.streams {
-		list = append(list, st)
-	}
-	s.mu.RUnlock()
-	n := 0
-	for _, st := range list {
-		err := st.update("", func(m *index.Stream) error {
-			c, err := s.sd.Rewrap(m, keyID)
-			n += c
-			return err
-		})
-		if err != nil && !errors.Is(err, ErrResourceNotFound) {
-			return n, err
-		}
+	n, err := s.reg.Rewrap(context.Background(), keyID)
+	if err != nil {
+		return n, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
 	return n, nil
 }
 
 // ID returns the stream's incarnation id: a deleted and recreated stream of
 // the same name has another.
-func (st *Stream) ID() string { return st.meta.Load().ID }
+func (st *Stream) ID() string { return st.def().ID }
 
 // LookupID returns the stream whose incarnation id is id.
 func (s *Store) LookupID(id string) (*Stream, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, st := range s.streams {
-		if st.meta.Load().ID == id {
-			return st, nil
-		}
+	if e := s.reg.ByID(id); e != nil {
+		return e.Runtime(), nil
 	}
 	return nil, notFound()
 }
 
 // Fragment returns the stored fragment with sequence number seq.
-func (st *Stream) Fragment(seq uint64) (*Fragment, FragmentInfo, error) {
-	frags, infos, err := st.Read(seq, 1)
+func (st *Stream) Fragment(ctx context.Context, seq uint64) (*Fragment, FragmentInfo, error) {
+	frags, infos, err := st.Read(ctx, seq, 1)
 	if err != nil {
 		return nil, FragmentInfo{}, err
 	}
 	if len(frags) == 0 || infos[0].Seq != seq {
 		if st.damagedAt(seq) {
-			return nil, FragmentInfo{}, errorf(ErrDamaged, "Fragment %s of stream %s is damaged in storage and cannot be read.",
-				st.FragmentNumber(seq), st.meta.Load().Name)
+			return nil, FragmentInfo{}, errorf(registry.ErrDamaged, "Fragment %s of stream %s is damaged in storage and cannot be read.",
+				st.FragmentNumber(seq), st.def().Name)
 		}
-		return nil, FragmentInfo{}, errorf(ErrResourceNotFound, "Fragment %s was not found.", st.FragmentNumber(seq))
+		return nil, FragmentInfo{}, errorf(registry.ErrResourceNotFound, "Fragment %s was not found.", st.FragmentNumber(seq))
 	}
 	return frags[0], infos[0], nil
 }

@@ -7,9 +7,10 @@ import (
 	"github.com/shardcast/shardcast/index"
 )
 
-// timeIndex keeps, per stream, where each fragment is in time. The catalog
-// implements it on bbolt; memIndex serves servers without a data directory.
-type timeIndex interface {
+// TimeIndex keeps, per stream, where each fragment is in time. The bbolt
+// catalog (*index.Catalog) implements it for durable servers; without one
+// the store keeps it in memory.
+type TimeIndex interface {
 	PutFragments(stream string, infos []index.FragmentInfo) error
 	PutFragmentBatch(batch map[string][]index.FragmentInfo) error
 	LastFragment(stream string) (uint64, bool)
@@ -18,9 +19,9 @@ type timeIndex interface {
 	TrimFragments(stream string, below uint64) error
 }
 
-var _ timeIndex = (*index.Catalog)(nil)
+var _ TimeIndex = (*index.Catalog)(nil)
 
-// memIndex is a timeIndex in memory.
+// memIndex is a TimeIndex in memory.
 type memIndex struct {
 	mu sync.RWMutex
 	m  map[string][]index.FragmentInfo // ordered by Seq

@@ -2,6 +2,7 @@ package fragments
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"time"
 
@@ -14,12 +15,12 @@ import (
 // fragment. A new publisher session starts its decode times there
 // (Options.TimelineStart), so that the stream's fragments keep one
 // increasing timeline across sessions and restarts.
-func (st *Stream) TimelineEnd() (time.Duration, error) {
+func (st *Stream) TimelineEnd(ctx context.Context) (time.Duration, error) {
 	seq, ok := st.newest()
 	if !ok {
 		return 0, nil
 	}
-	f, _, err := st.Fragment(seq)
+	f, _, err := st.Fragment(ctx, seq)
 	if err != nil {
 		return 0, fmt.Errorf("fragments: timeline end: %w", err)
 	}
@@ -68,7 +69,7 @@ func (st *Stream) newest() (uint64, bool) {
 		return 0, false
 	}
 	st.s.ix.flush()
-	seq, ok := st.s.idx.LastFragment(st.meta.Load().ID)
+	seq, ok := st.s.idx.LastFragment(st.def().ID)
 	if !ok || seq < first {
 		return 0, false
 	}

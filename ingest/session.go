@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/ratelog"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -152,16 +153,16 @@ func (m *Manager) Start(req Request) (*Session, error) {
 		return nil, ErrClosed
 	}
 	st, err := m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
-	if errors.Is(err, fragments.ErrResourceNotFound) && m.cfg.AutoCreate {
+	if errors.Is(err, registry.ErrResourceNotFound) && m.cfg.AutoCreate {
 		_, err = m.cfg.Store.CreateStream(fragments.CreateInput{Name: req.Stream, RetentionHours: m.cfg.AutoCreateRetentionHours, MediaType: mediaType(req.Tracks)})
-		if errors.Is(err, fragments.ErrResourceInUse) {
+		if errors.Is(err, registry.ErrResourceInUse) {
 			err = nil // another publisher created it first
 		}
 		if err == nil {
 			st, err = m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
 		}
 	}
-	if errors.Is(err, fragments.ErrResourceNotFound) {
+	if errors.Is(err, registry.ErrResourceNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNoStream, req.Stream)
 	}
 	if err != nil {
@@ -180,7 +181,7 @@ func (m *Manager) Start(req Request) (*Session, error) {
 	opts.OnPart = st.AddPart // live readers see parts before the fragment is stored
 	opts.OnUnit = st.AddUnit // and units as they arrive
 	// Continue the stream's decode times where its stored media ends.
-	if opts.TimelineStart, err = st.TimelineEnd(); err != nil {
+	if opts.TimelineStart, err = st.TimelineEnd(context.TODO()); err != nil { // TODO(issue 10): Start takes no context yet
 		s.log.Warn("ingest: decode times restart at 0: the newest fragment cannot be read", "err", err)
 		opts.TimelineStart = 0
 	}

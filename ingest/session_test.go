@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"encoding/binary"
 	"math"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
 )
@@ -47,7 +49,15 @@ func TestQueueOverflowIsALoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := fragments.Open(fragments.Config{Dir: filepath.Join(dir, "video"), Catalog: cat, Keyring: kr})
+	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,12 +94,12 @@ func TestQueueOverflowIsALoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _, err := st.Select(fragments.Selector{Type: fragments.ServerTimestamp, Start: time.Unix(0, 0), End: time.Unix(0, math.MaxInt64)}, 1000)
+	got, _, err := st.Select(context.Background(), fragments.Selector{Type: fragments.ServerTimestamp, Start: time.Unix(0, 0), End: time.Unix(0, math.MaxInt64)}, 1000)
 	if err != nil || len(got) == 0 {
 		t.Fatalf("%d fragments: %v", len(got), err)
 	}
 	for _, info := range got {
-		fr, _, err := st.Fragment(info.Seq)
+		fr, _, err := st.Fragment(context.Background(), info.Seq)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,12 +2,14 @@ package playback
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/pmp4"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -29,7 +31,7 @@ type ClipInput struct {
 // GetClip writes one progressive MP4 of the fragments that start within the
 // range: at most the first 200 fragments or 100 MB of media, and only as far
 // as the codec configuration of the first stays the same.
-func (s *Service) GetClip(in ClipInput, w io.Writer) error {
+func (s *Service) GetClip(ctx context.Context, in ClipInput, w io.Writer) error {
 	st, err := s.cfg.Store.Lookup(in.Stream)
 	if err != nil {
 		return err
@@ -47,9 +49,9 @@ func (s *Service) GetClip(in ClipInput, w io.Writer) error {
 		return invalid("The timestamp range must not exceed 24 hours.")
 	}
 	if st.Info().RetentionHours == 0 {
-		return errorf(fragments.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
+		return errorf(registry.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
 	}
-	got, _, err := st.Select(fragments.Selector{Type: in.SelectorType, Start: *in.Start, End: *in.End}, clipMaxFragments)
+	got, _, err := st.Select(ctx, fragments.Selector{Type: in.SelectorType, Start: *in.Start, End: *in.End}, clipMaxFragments)
 	if err != nil {
 		return err
 	}
@@ -65,7 +67,7 @@ func (s *Service) GetClip(in ClipInput, w io.Writer) error {
 	shift := map[int]int32{}   // presentation offset of each track's first sample
 	size := 0
 	for _, info := range got {
-		f, _, err := st.Fragment(info.Seq)
+		f, _, err := st.Fragment(ctx, info.Seq)
 		if err != nil {
 			return err
 		}

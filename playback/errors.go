@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/shardcast/shardcast/fragments"
+	"github.com/shardcast/shardcast/datastreams/registry"
 )
 
-// Errors of the playback APIs beyond those of package fragments (whose
+// Errors of the playback APIs beyond the registry's kinds (whose
 // ErrInvalidArgument, ErrResourceNotFound and ErrNoDataRetention are used
 // as well); check with errors.Is. web/kvs maps them to KVS error codes.
 var (
@@ -18,15 +18,15 @@ var (
 )
 
 // errorf makes an error of a kind with a message for the client; it is a
-// fragments.Error, the same shape the store's errors have.
+// registry.Error, the same shape the store's errors have.
 func errorf(kind error, format string, args ...any) error {
-	return &fragments.Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+	return &registry.Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
 func invalid(format string, args ...any) error {
-	return errorf(fragments.ErrInvalidArgument, format, args...)
+	return errorf(registry.ErrInvalidArgument, format, args...)
 }
 
 func notFound(format string, args ...any) error {
-	return errorf(fragments.ErrResourceNotFound, format, args...)
+	return errorf(registry.ErrResourceNotFound, format, args...)
 }

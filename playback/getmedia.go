@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -82,7 +83,8 @@ func (s *Service) GetMedia(in MediaInput) (*MediaStream, error) {
 		if in.StartTimestamp == nil {
 			return nil, invalid("StartTimestamp is required for StartSelectorType %s.", in.StartType)
 		}
-		m.from, err = s.containing(st, in.StartType == StartProducerTimestamp, *in.StartTimestamp)
+		m.from, err = s.containing(context.TODO(), st, // TODO(issue 10): GetMedia takes no context yet
+			in.StartType == StartProducerTimestamp, *in.StartTimestamp)
 		if err != nil {
 			return nil, err
 		}
@@ -94,12 +96,12 @@ func (s *Service) GetMedia(in MediaInput) (*MediaStream, error) {
 
 // containing returns the fragment whose time span holds t, or the first
 // one after t.
-func (s *Service) containing(st *fragments.Stream, producer bool, t time.Time) (uint64, error) {
+func (s *Service) containing(ctx context.Context, st *fragments.Stream, producer bool, t time.Time) (uint64, error) {
 	sel := fragments.Selector{Type: fragments.ServerTimestamp, Start: t.Add(-time.Minute), End: t.Add(24 * time.Hour)}
 	if producer {
 		sel.Type = fragments.ProducerTimestamp
 	}
-	got, _, err := st.Select(sel, 256)
+	got, _, err := st.Select(ctx, sel, 256)
 	if err != nil {
 		return 0, err
 	}
@@ -170,8 +172,8 @@ func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			f, info, err := m.st.Fragment(seq)
-			if errors.Is(err, fragments.ErrDamaged) {
+			f, info, err := m.st.Fragment(ctx, seq)
+			if errors.Is(err, registry.ErrDamaged) {
 				err = damaged(seq)
 			} else if err == nil {
 				err = send(f, info)
@@ -195,7 +197,7 @@ func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error 
 			// Read from seq on: past retention it starts at the oldest
 			// fragment; numbers that hold nothing readable (lost to damage,
 			// or skipped after a crash) are passed over.
-			frags, infos, err := m.st.Read(seq, 1)
+			frags, infos, err := m.st.Read(ctx, seq, 1)
 			if err != nil {
 				return err
 			}

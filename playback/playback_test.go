@@ -18,6 +18,8 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/registry"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
 )
@@ -40,7 +42,15 @@ func openStore(t testing.TB) *fragments.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := fragments.Open(fragments.Config{Dir: filepath.Join(dir, "video"), Catalog: cat, Keyring: kr})
+	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +286,7 @@ func TestOnDemandDiscontinuityModes(t *testing.T) {
 		"container":       {ContainerFormat: "WEBM"},
 	} {
 		in.Stream = fragments.StreamRef{Name: "cam"}
-		if _, err := s.StartHLS(in); !errors.Is(err, fragments.ErrInvalidArgument) {
+		if _, err := s.StartHLS(in); !errors.Is(err, registry.ErrInvalidArgument) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -300,7 +310,7 @@ func BenchmarkOnDemandPlaylist24h(b *testing.B) {
 			var size int
 			t0 := time.Now()
 			for i := 0; i < b.N; i++ {
-				res, err := s.onDemandPlaylist(st, sess, u)
+				res, err := s.onDemandPlaylist(context.Background(), st, sess, u)
 				if err != nil {
 					b.Fatal(err)
 				}

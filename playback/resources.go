@@ -33,7 +33,7 @@ func (s *Service) initOf(ctx context.Context, st *fragments.Stream, seq uint64) 
 	if seq == v.Next {
 		return &Resource{ContentType: typeMP4, Body: v.Parts[0].Init}, nil
 	}
-	f, _, err := st.Fragment(seq)
+	f, _, err := st.Fragment(ctx, seq)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (s *Service) segmentOf(ctx context.Context, st *fragments.Stream, seq uint6
 	if _, err := s.waitStored(ctx, st, seq, -1); err != nil {
 		return nil, err
 	}
-	f, _, err := st.Fragment(seq)
+	f, _, err := st.Fragment(ctx, seq)
 	return f, err
 }
 
@@ -60,7 +60,7 @@ func (s *Service) partOf(ctx context.Context, st *fragments.Stream, seq uint64, 
 	if seq == v.Next {
 		return &Resource{ContentType: typeMP4, Body: v.Parts[k].Data}, nil
 	}
-	f, _, err := st.Fragment(seq)
+	f, _, err := st.Fragment(ctx, seq)
 	if err != nil {
 		return nil, err
 	}

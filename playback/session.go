@@ -44,9 +44,9 @@ func (s *Service) HLS(ctx context.Context, name string, q url.Values) (*Resource
 		case ModeLive:
 			return s.livePlaylist(ctx, st, u, liveOptions{max: sess.Max, ts: ts, producer: sess.Producer, showTime: sess.ShowTime, disc: sess.Disc}, q)
 		case ModeReplay:
-			return s.replayPlaylist(st, sess, u)
+			return s.replayPlaylist(ctx, st, sess, u)
 		default:
-			return s.onDemandPlaylist(st, sess, u)
+			return s.onDemandPlaylist(ctx, st, sess, u)
 		}
 	case "getMP4InitFragment.mp4":
 		if ts {
@@ -194,8 +194,8 @@ func entries(all []fragments.FragmentInfo, from int, sess session, p *playlist) 
 }
 
 // onDemandPlaylist lists the fragments of the session's range, ENDLIST'ed.
-func (s *Service) onDemandPlaylist(st *fragments.Stream, sess session, u uris) (*Resource, error) {
-	got, _, err := st.Select(sess.selector(), sess.Max)
+func (s *Service) onDemandPlaylist(ctx context.Context, st *fragments.Stream, sess session, u uris) (*Resource, error) {
+	got, _, err := st.Select(ctx, sess.selector(), sess.Max)
 	if err != nil {
 		return nil, err
 	}
@@ -210,8 +210,8 @@ func (s *Service) onDemandPlaylist(st *fragments.Stream, sess session, u uris) (
 // replayPlaylist plays the range from its start as if live: a fragment is
 // listed once the fragments before it have had time to play since the
 // session began.
-func (s *Service) replayPlaylist(st *fragments.Stream, sess session, u uris) (*Resource, error) {
-	got, more, err := st.Select(sess.selector(), math.MaxInt32)
+func (s *Service) replayPlaylist(ctx context.Context, st *fragments.Stream, sess session, u uris) (*Resource, error) {
+	got, more, err := st.Select(ctx, sess.selector(), math.MaxInt32)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func (s *Service) sessionStart(ctx context.Context, st *fragments.Stream, sess s
 			return v.Parts[n-1].Init, bw, nil // the parts of the open fragment share one
 		}
 		if n := len(v.Recent); n > 0 {
-			f, _, err := st.Fragment(v.Recent[n-1].Seq)
+			f, _, err := st.Fragment(ctx, v.Recent[n-1].Seq)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -275,14 +275,14 @@ func (s *Service) sessionStart(ctx context.Context, st *fragments.Stream, sess s
 		}
 		return nil, 0, noFragments
 	}
-	got, _, err := st.Select(sess.selector(), 1)
+	got, _, err := st.Select(ctx, sess.selector(), 1)
 	if err != nil {
 		return nil, 0, err
 	}
 	if len(got) == 0 {
 		return nil, 0, noFragments
 	}
-	f, _, err := st.Fragment(got[0].Seq)
+	f, _, err := st.Fragment(ctx, got[0].Seq)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -124,7 +125,7 @@ func (s *Service) StartHLS(in HLSInput) (string, error) {
 		}
 	}
 	if st.Info().RetentionHours == 0 {
-		return "", errorf(fragments.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
+		return "", errorf(registry.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
 	}
 	// There must be something to play.
 	switch sess.Mode {
@@ -134,7 +135,7 @@ func (s *Service) StartHLS(in HLSInput) (string, error) {
 			return "", notFound("No fragments found in the stream for the streaming request.")
 		}
 	default:
-		got, _, err := st.Select(sess.selector(), 1)
+		got, _, err := st.Select(context.TODO(), sess.selector(), 1)
 		if err != nil {
 			return "", err
 		}

@@ -44,7 +44,7 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	var cat *index.Catalog
 	catPath := filepath.Join(dir, "catalog.db")
 	if _, err := os.Stat(catPath); os.IsNotExist(err) {
-		note("catalog.db is missing: the next start rebuilds it from the manifests and logs")
+		note("catalog.db is missing: the next start rebuilds it from the definitions and logs")
 	} else {
 		if cat, err = index.OpenReadOnly(catPath); err != nil {
 			fmt.Fprintf(stderr, "shardcast check: %v (is a server running on %s? stop it first)\n", err, dir)
@@ -61,7 +61,7 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 
 	records, segments, streams := int64(0), 0, 0
 	for _, k := range []struct{ sub, kind string }{{"kinesis", index.KindData}, {"video", index.KindVideo}} {
-		reps, err := streamdir.Check(filepath.Join(dir, k.sub), k.kind, cat)
+		reps, err := streamdir.Check(filepath.Join(dir, "streams"), filepath.Join(dir, k.sub), k.kind, cat)
 		if err != nil {
 			fmt.Fprintln(stderr, "shardcast check:", err)
 			return 2
@@ -71,6 +71,9 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 			name := r.Name
 			if name == "" {
 				name = "(unknown name)"
+			}
+			if r.Name == "" && r.ID != "" {
+				name = "id " + r.ID
 			}
 			where := fmt.Sprintf("%s stream %s (%s)", k.kind, name, r.Dir)
 			for _, d := range r.Damaged {

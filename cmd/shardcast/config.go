@@ -36,8 +36,8 @@ type Config struct {
 	Storage string `yaml:"storage"` // "file", "memory" or "nats"
 	// NATS is the JetStream backend of --storage nats.
 	NATS NATSOptions `yaml:"nats"`
-	HTTP    string `yaml:"http"`
-	RTSP    string `yaml:"rtsp"`
+	HTTP string      `yaml:"http"`
+	RTSP string      `yaml:"rtsp"`
 	// RTSPUDPRTP and RTSPUDPRTCP are the server's RTP/RTCP ports for
 	// publishers using UDP (an even port and the next); empty disables UDP.
 	RTSPUDPRTP  string `yaml:"rtsp_udp_rtp"`

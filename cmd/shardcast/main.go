@@ -21,7 +21,9 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/datastreams/envelope"
-	"github.com/shardcast/shardcast/datastreams/fsutil"
+	"github.com/shardcast/shardcast/datastreams/natsstore"
+	"github.com/shardcast/shardcast/datastreams/registry"
+	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
@@ -105,7 +107,8 @@ type server struct {
 	cfg      Config
 	log      *slog.Logger
 	keyring  *envelope.Keyring
-	catalog  *index.Catalog
+	catalog  *index.Catalog  // node-local: segment and fragment time indexes
+	nats     *natsstore.Conn // --storage nats
 	engine   *datastreams.Engine
 	video    *fragments.Store
 	playback *playback.Service
@@ -174,12 +177,47 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 			s.Close()
 		}
 	}()
-	dataDir := ""
-	if cfg.Storage == "file" {
-		dataDir = cfg.DataDir
-		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+	// The storage backend: one catalog of stream definitions and secrets,
+	// and a shard store for each kind of stream (a view of one store on
+	// JetStream). The bbolt catalog is node-local: the file store's
+	// segment index and, on every durable backend, the fragment time index.
+	ctx := context.Background()
+	var (
+		cat                 registry.Catalog
+		dataStore, vidStore shard.Store
+		reserveDir          string
+	)
+	switch cfg.Storage {
+	case "file", "nats":
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 			return s, fmt.Errorf("data dir: %w", err)
 		}
+		if s.catalog, err = index.Open(filepath.Join(cfg.DataDir, "catalog.db")); err != nil {
+			return s, err
+		}
+	}
+	switch cfg.Storage {
+	case "file":
+		if cat, err = streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(cfg.DataDir, "streams"), Mirror: s.catalog, Logger: log}); err != nil {
+			return s, err
+		}
+		kdir, vdir := filepath.Join(cfg.DataDir, "kinesis"), filepath.Join(cfg.DataDir, "video")
+		if dataStore, err = streamdir.NewStore(streamdir.StoreConfig{Root: kdir, Index: s.catalog, Logger: log}); err != nil {
+			return s, err
+		}
+		if vidStore, err = streamdir.NewStore(streamdir.StoreConfig{Root: vdir, Index: s.catalog, Logger: log}); err != nil {
+			return s, err
+		}
+		reserveDir = vdir
+	case "nats":
+		if s.nats, err = natsstore.Connect(ctx, natsstore.Config{URL: cfg.NATS.URL, Replicas: cfg.NATS.Replicas, Prefix: cfg.NATS.Prefix, Logger: log}); err != nil {
+			return s, err
+		}
+		cat = s.nats.Catalog()
+		dataStore, vidStore = shard.Prefixed(s.nats.Store(), "kinesis-"), shard.Prefixed(s.nats.Store(), "video-")
+	default:
+		cat = registry.NewMemCatalog()
+		dataStore, vidStore = shard.NewMemStore(nil), shard.NewMemStore(nil)
 	}
 	switch {
 	case cfg.MasterKey != "":
@@ -190,14 +228,20 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		if s.keyring, err = envelope.NewStatic(key); err != nil {
 			return s, err
 		}
-	case dataDir == "":
+	case cfg.Storage == "file":
+		if s.keyring, err = envelope.OpenFile(filepath.Join(cfg.DataDir, "keyring.json")); err != nil {
+			return s, err
+		}
+	case cfg.Storage == "nats":
+		// Every server on this NATS unwraps the same data keys.
+		load, save := s.nats.KeyringBlob()
+		if s.keyring, err = envelope.OpenStored(load, save); err != nil {
+			return s, err
+		}
+	default:
 		key := make([]byte, 32)
 		rand.Read(key)
 		s.keyring, _ = envelope.NewStatic(key)
-	default:
-		if s.keyring, err = envelope.OpenFile(filepath.Join(dataDir, "keyring.json")); err != nil {
-			return s, err
-		}
 	}
 	ecfg := datastreams.Config{
 		Keyring: s.keyring, Account: cfg.AccountID, Region: cfg.Region,
@@ -216,20 +260,17 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 			}
 		}
 	}
-	if dataDir != "" {
-		if s.catalog, err = index.Open(filepath.Join(dataDir, "catalog.db")); err != nil {
-			return s, err
-		}
-		ecfg.Dir, ecfg.Catalog = filepath.Join(dataDir, "kinesis"), s.catalog
-	}
-	if s.engine, err = datastreams.Open(ecfg); err != nil {
-		return s, err
-	}
 	vcfg := fragments.Config{Keyring: s.keyring, Account: cfg.AccountID, Region: cfg.Region, StreamLimit: cfg.Video.StreamLimit,
 		SegmentMaxBytes: cfg.Video.SegmentMaxBytes, RetentionCheck: cfg.Video.RetentionCheck, LiveBuffer: cfg.Video.LiveBuffer, Logger: log,
 		ReserveBytes: reserveBytes, ReservePercent: reservePct, ReserveCheck: cfg.Video.DiskReserveCheck}
-	if dataDir != "" {
-		vcfg.Dir, vcfg.Catalog = filepath.Join(dataDir, "video"), s.catalog
+	ecfg.Catalog, ecfg.Store = cat, dataStore
+	vcfg.Catalog, vcfg.Store, vcfg.MemStore = cat, vidStore, shard.NewMemStore(nil)
+	if s.catalog != nil {
+		vcfg.Index = s.catalog
+	}
+	vcfg.ReserveDir = reserveDir
+	if s.engine, err = datastreams.Open(ecfg); err != nil {
+		return s, err
 	}
 	if s.video, err = fragments.Open(vcfg); err != nil {
 		return s, err
@@ -241,15 +282,11 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if err := streamdir.Prune(s.catalog, ids); err != nil {
 		return s, err
 	}
-	// HLS session tokens are sealed with a key kept in the data directory,
-	// so sessions survive restarts.
-	playKey := make([]byte, 32)
-	if dataDir != "" {
-		if playKey, err = fsutil.LoadOrCreateSecret(filepath.Join(dataDir, "playback.key")); err != nil {
-			return s, fmt.Errorf("playback key: %w", err)
-		}
-	} else if _, err := rand.Read(playKey); err != nil {
-		return s, err
+	// HLS session tokens are sealed with a key the catalog keeps, so
+	// sessions survive restarts (and work on every server of a NATS).
+	playKey, err := cat.Secret(ctx, "playback", 32)
+	if err != nil {
+		return s, fmt.Errorf("playback key: %w", err)
 	}
 	s.playback = playback.New(playback.Config{Store: s.video, Key: playKey, Logger: log})
 	s.ingest = ingest.NewManager(ingest.Config{Store: s.video, AutoCreate: cfg.Video.AutoCreate,
@@ -282,8 +319,8 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 			return pc, nil
 		}}
 	s.sources = &rtsp.Sources{Manager: s.ingest, Logger: log}
-	if dataDir != "" {
-		s.sources.StateFile = filepath.Join(dataDir, "sources.json")
+	if cfg.Storage != "memory" {
+		s.sources.StateFile = filepath.Join(cfg.DataDir, "sources.json")
 	}
 	s.handler = web.NewRouter(web.Config{
 		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.HTTPBodyTimeout, BodyBudget: cfg.HTTPBodyBudget,
@@ -555,6 +592,9 @@ func (s *server) Close() error {
 	}
 	if s.catalog != nil {
 		errs = append(errs, s.catalog.Close())
+	}
+	if s.nats != nil {
+		s.nats.Close()
 	}
 	return errors.Join(errs...)
 }

@@ -113,8 +113,8 @@ func TestPublishRules(t *testing.T) {
 	runCamera(t, ffmpegCamera(t, url+"/live-only", 3, "tcp", "h264"))
 	waitIdle(t, srv)
 	st, _ := srv.video.Lookup(fragments.StreamRef{Name: "live-only"})
-	if b := st.Log().Bounds(); b.Next-b.First < 2 {
-		t.Fatalf("live buffer holds %d fragments", b.Next-b.First)
+	if first, next := st.Bounds(); next-first < 2 {
+		t.Fatalf("live buffer holds %d fragments", next-first)
 	}
 	segs, _ := filepath.Glob(filepath.Join(srv.dir, "video", "*", "fragments", "*.seg"))
 	owners := map[string]bool{}
@@ -166,8 +166,8 @@ func TestPullSource(t *testing.T) {
 		if err != nil {
 			return 0
 		}
-		b := st.Log().Bounds()
-		return b.Next - b.First
+		first, next := st.Bounds()
+		return next - first
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()

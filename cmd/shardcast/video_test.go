@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -59,7 +60,7 @@ func checkFragments(t *testing.T, srv *testServer, stream string, seconds int, t
 	if err != nil {
 		t.Fatal(err)
 	}
-	frags, _, err := st.Read(seqOf(t, *listed[0].FragmentNumber), len(listed))
+	frags, _, err := st.Read(context.Background(), seqOf(t, *listed[0].FragmentNumber), len(listed))
 	if err != nil || len(frags) != len(listed) {
 		t.Fatalf("read %d fragments: %v", len(frags), err)
 	}

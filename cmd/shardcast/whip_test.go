@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -412,7 +413,7 @@ func storedFragments(t *testing.T, srv *testServer, stream string) []*fragments.
 	if err != nil {
 		t.Fatal(err)
 	}
-	frags, _, err := st.Read(0, 10000)
+	frags, _, err := st.Read(context.Background(), 0, 10000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package streamdir
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,64 +13,75 @@ import (
 	"github.com/shardcast/shardcast/index"
 )
 
-// StreamReport is what Check found in one stream directory.
+// StreamReport is what Check found of one stream: its definition and its
+// shard logs, or logs that no definition holds.
 type StreamReport struct {
 	Kind string
-	Name string // "" when the manifest is unreadable
+	Name string // "" for logs of no stream, or an unreadable definition
 	ID   string
-	Dir  string
+	Dir  string // the directory of its logs
 	Logs []shard.LogReport
 	// Damaged lists findings that lose data beyond the logs' own damage
-	// (an unreadable manifest); Notes lose nothing.
+	// (an unreadable definition); Notes lose nothing.
 	Damaged []string
 	Notes   []string
 }
 
-// Check reads every stream of a kind under root, as Open would, but changes
-// nothing: manifests, the catalog entries that mirror them (cat may be nil),
-// and every shard log (shard.CheckLog).
-func Check(root, kind string, cat *index.Catalog) ([]StreamReport, error) {
-	des, err := os.ReadDir(root)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
+// Check reads the definitions of a kind in the file catalog at catalogRoot
+// and the logs in the file store at logsRoot, as NewCatalog, NewStore and
+// the registry would, but changes nothing: each definition, the bbolt entry
+// that mirrors it (mirror may be nil), and every shard log (shard.CheckLog).
+func Check(catalogRoot, logsRoot, kind string, mirror *index.Catalog) ([]StreamReport, error) {
+	var out []StreamReport
+	byID := map[string]int{}
+	defDir := filepath.Join(catalogRoot, kind)
+	des, err := os.ReadDir(defDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("streamdir: %w", err)
 	}
-	var out []StreamReport
 	for _, de := range des {
-		if !de.IsDir() {
+		if de.IsDir() || !strings.HasSuffix(de.Name(), ".json") && !strings.Contains(de.Name(), ".tmp") {
 			continue
 		}
-		path := filepath.Join(root, de.Name())
-		rep := StreamReport{Kind: kind, ID: de.Name(), Dir: path}
-		if strings.HasSuffix(de.Name(), deletedSuffix) {
-			rep.Notes = append(rep.Notes, "a deleted stream whose files are removed at the next start")
+		path := filepath.Join(defDir, de.Name())
+		if strings.HasPrefix(de.Name(), ".") {
+			out = append(out, StreamReport{Kind: kind, Dir: path, Notes: []string{"a definition write that did not finish, removed at the next start"}})
+			continue
+		}
+		rep := StreamReport{Kind: kind}
+		def, err := readDef(path)
+		if err != nil {
+			rep.Dir = path
+			rep.Damaged = append(rep.Damaged, fmt.Sprintf("definition %s is unreadable: %v", path, err))
 			out = append(out, rep)
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(path, manifestName))
-		switch {
-		case os.IsNotExist(err):
-			rep.Notes = append(rep.Notes, "no manifest: a create that did not finish, removed at the next start")
-			out = append(out, rep)
-			continue
-		case err != nil:
-			return out, fmt.Errorf("streamdir: %w", err)
-		}
-		meta := new(index.Stream)
-		if err := json.Unmarshal(b, meta); err != nil {
-			rep.Damaged = append(rep.Damaged, fmt.Sprintf("manifest %s is unreadable: %v", manifestName, err))
-		} else {
-			rep.Name, rep.ID = meta.Name, meta.ID
-			if cat != nil {
-				got, err := cat.Stream(kind, meta.Name)
-				if err != nil || !reflect.DeepEqual(normalize(got), normalize(meta)) {
-					rep.Notes = append(rep.Notes, "the catalog entry differs from the manifest; the next start rewrites it")
-				}
+		rep.Name, rep.ID, rep.Dir = def.Name, def.ID, filepath.Join(logsRoot, def.ID)
+		if mirror != nil {
+			got, err := mirror.Stream(kind, def.Name)
+			if err != nil || !reflect.DeepEqual(normalize(got), normalize(def)) {
+				rep.Notes = append(rep.Notes, "the catalog entry differs from the definition; the next start rewrites it")
 			}
 		}
-		logs, err := os.ReadDir(path)
+		byID[def.ID] = len(out)
+		out = append(out, rep)
+	}
+	streams, err := os.ReadDir(logsRoot)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return out, fmt.Errorf("streamdir: %w", err)
+	}
+	for _, sd := range streams {
+		if !sd.IsDir() {
+			continue
+		}
+		dir := filepath.Join(logsRoot, sd.Name())
+		i, ok := byID[sd.Name()]
+		if !ok {
+			out = append(out, StreamReport{Kind: kind, ID: sd.Name(), Dir: dir,
+				Notes: []string{"logs of no stream (a create or delete that did not finish), removed at the next start"}})
+			continue
+		}
+		logs, err := os.ReadDir(dir)
 		if err != nil {
 			return out, fmt.Errorf("streamdir: %w", err)
 		}
@@ -77,23 +89,27 @@ func Check(root, kind string, cat *index.Catalog) ([]StreamReport, error) {
 			if !l.IsDir() {
 				continue
 			}
+			if strings.HasSuffix(l.Name(), deletedSuffix) {
+				out[i].Notes = append(out[i].Notes, fmt.Sprintf("log %s: a removal that did not finish, completed at the next start", l.Name()))
+				continue
+			}
 			var idx shard.SegmentIndex
-			if cat != nil {
-				idx = cat
+			if mirror != nil {
+				idx = mirror
 			}
-			lr, err := shard.CheckLog(filepath.Join(path, l.Name()), idx, rep.ID+"/"+l.Name())
+			id := shard.LogID{Stream: sd.Name(), Shard: l.Name()}
+			lr, err := shard.CheckLog(filepath.Join(dir, l.Name()), idx, id.String())
 			if err != nil {
-				return out, fmt.Errorf("streamdir: %s: %w", rep.Name, err)
+				return out, fmt.Errorf("streamdir: %s: %w", out[i].Name, err)
 			}
-			rep.Logs = append(rep.Logs, lr)
+			out[i].Logs = append(out[i].Logs, lr)
 		}
-		out = append(out, rep)
 	}
 	return out, nil
 }
 
 // normalize renders a definition the way the catalog stores it, so that a
-// manifest and its catalog entry compare equal when they hold the same.
+// definition and its catalog entry compare equal when they hold the same.
 func normalize(m *index.Stream) any {
 	if m == nil {
 		return nil

@@ -1,33 +1,28 @@
-// Package streamdir keeps the streams of one kind (data or video) on disk:
-// a directory per stream holding its manifest and its shard logs, mirrored
-// in the bbolt catalog. Both engines (datastreams and fragments) build on it,
-// so that durability, encryption and recovery of stream definitions are
-// written once.
+// Package streamdir is the file backend of the registry's two seams: Store
+// (a shard.Store) and Catalog (a registry.Catalog), chosen by cmd for
+// --storage file, and Check, the read-only fsck of both.
 //
 // # Basics
 //
-// Create makes the stream's directory and writes its manifest (stream.json,
-// atomically) before the catalog entry; Save rewrites both, manifest first;
-// Delete renames the directory aside, drops the catalog entry and the
-// stream's time index, then removes the files. Open finishes what a crash
-// interrupted (half-deleted or half-created directories), loads every
-// manifest and reconciles the catalog and the time index with them.
+// Store keeps each shard log in Root/<stream id>/<shard id>/ as a
+// shard.FileLog, with the bbolt catalog as the node-local cache of segment
+// indexes (keyed by the LogID). Remove renames a log aside (the commit
+// point), then removes its files and its cached indexes, so it works on a
+// full disk, and NewStore finishes a removal a crash interrupted. A log is
+// open at most once at a time.
 //
-// OpenLog opens one of a stream's shard logs with the stream's data keys:
-// versions are unwrapped by the keyring on first use and cached.
-//
-// Store and Catalog are the file backends of the registry's seams
-// (shard.Store and registry.Catalog). Store keeps each shard log in
-// Root/<stream id>/<shard id>/ as a shard.FileLog, with the bbolt catalog as
-// the node-local cache of segment indexes; Remove renames a log aside (the
-// commit point), then removes its files and its cached indexes, so it works
-// on a full disk, and NewStore finishes a removal a crash interrupted.
 // Catalog keeps one JSON definition per stream in Root/<kind>/<name>.json,
-// replaced atomically, as the truth, and the bbolt catalog as a mirror
-// reconciled with it at NewCatalog; secrets live in Root/secrets/.
+// replaced atomically (temporary file, fsync, rename, fsync of the
+// directory), as the truth: a create that did not finish leaves nothing and
+// a delete is committed by one unlink. The bbolt catalog mirrors the
+// definitions, written after them and reconciled with them by NewCatalog.
+// Secrets live in Root/secrets/<name>.key (0600).
+//
+// Prune drops segment-index entries of logs no stream holds any more.
 //
 // # Caveats
 //
-// A Dir with an empty Root keeps nothing on disk: logs live in memory and
-// the catalog is not used.
+// A definition names its stream's logs only by the stream id; logs whose id
+// no definition holds (a crash between a definition's removal and its logs')
+// are removed by the registry at its next start.
 package streamdir

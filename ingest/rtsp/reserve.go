@@ -14,6 +14,7 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest"
 	"github.com/shardcast/shardcast/playback/rtpout"
@@ -170,7 +171,7 @@ func (s *Server) live(name, remote string) (*liveStream, *base.Response, error) 
 		return refuse(notFound("Not Found"), errors.New("the path is not a stream name"))
 	}
 	st, err := s.Store.Lookup(fragments.StreamRef{Name: name})
-	if errors.Is(err, fragments.ErrResourceNotFound) {
+	if errors.Is(err, registry.ErrResourceNotFound) {
 		return refuse(notFound("Not Found"), errors.New("no such stream"))
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package rtsp
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
 	"github.com/shardcast/shardcast/ingest"
@@ -68,7 +70,15 @@ func newRig(t *testing.T, opts ...func(*Server)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := fragments.Open(fragments.Config{Dir: filepath.Join(dir, "video"), Catalog: cat, Keyring: kr, Logger: testLogger(t)})
+	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +132,7 @@ func TestFFmpegPublish(t *testing.T) {
 			for len(r.manager.Sessions()) > 0 && time.Now().Before(deadline) {
 				time.Sleep(50 * time.Millisecond)
 			}
-			frags, infos, err := st.Read(1, 100)
+			frags, infos, err := st.Read(context.Background(), 1, 100)
 			if err != nil {
 				t.Fatal(err)
 			}

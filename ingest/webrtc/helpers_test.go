@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
 	"github.com/shardcast/shardcast/ingest"
@@ -46,7 +47,15 @@ func newTestEndpoint(t *testing.T, cfg Config, access *Access) *testEndpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := fragments.Open(fragments.Config{Dir: filepath.Join(dir, "video"), Catalog: cat, Keyring: kr})
+	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
 	}

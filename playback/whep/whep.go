@@ -13,6 +13,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 )
 
@@ -157,7 +158,7 @@ func (s *Server) Play(ctx context.Context, api *webrtc.API, stream, offer string
 	}()
 
 	st, err := s.cfg.Store.Lookup(fragments.StreamRef{Name: stream})
-	if errors.Is(err, fragments.ErrResourceNotFound) {
+	if errors.Is(err, registry.ErrResourceNotFound) {
 		return nil, "", errorf(http.StatusNotFound, err, "no video stream %q", stream)
 	}
 	if err != nil {

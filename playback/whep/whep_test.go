@@ -23,6 +23,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
 	"github.com/shardcast/shardcast/ingest"
@@ -51,7 +52,15 @@ func newRig(t *testing.T, cfg Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := fragments.Open(fragments.Config{Dir: filepath.Join(dir, "video"), Catalog: cat, Keyring: kr, Logger: testLogger()})
+	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr, Logger: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

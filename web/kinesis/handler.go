@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
@@ -22,19 +23,19 @@ const targetPrefix = "Kinesis_20131202."
 
 // errorTable maps engine errors to Kinesis wire errors.
 var errorTable = awsapi.ErrorTable{
-	{Err: datastreams.ErrResourceNotFound, Type: "ResourceNotFoundException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrResourceInUse, Type: "ResourceInUseException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrInvalidArgument, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrValidation, Type: "ValidationException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrLimitExceeded, Type: "LimitExceededException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrThroughputExceeded, Type: "ProvisionedThroughputExceededException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrExpiredIterator, Type: "ExpiredIteratorException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrExpiredNextToken, Type: "ExpiredNextTokenException", Status: http.StatusBadRequest},
-	{Err: datastreams.ErrKMSNotFound, Type: "KMSNotFoundException", Status: http.StatusBadRequest},
+	{Err: registry.ErrResourceNotFound, Type: "ResourceNotFoundException", Status: http.StatusBadRequest},
+	{Err: registry.ErrResourceInUse, Type: "ResourceInUseException", Status: http.StatusBadRequest},
+	{Err: registry.ErrInvalidArgument, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
+	{Err: registry.ErrValidation, Type: "ValidationException", Status: http.StatusBadRequest},
+	{Err: registry.ErrLimitExceeded, Type: "LimitExceededException", Status: http.StatusBadRequest},
+	{Err: registry.ErrThroughputExceeded, Type: "ProvisionedThroughputExceededException", Status: http.StatusBadRequest},
+	{Err: registry.ErrExpiredIterator, Type: "ExpiredIteratorException", Status: http.StatusBadRequest},
+	{Err: registry.ErrExpiredNextToken, Type: "ExpiredNextTokenException", Status: http.StatusBadRequest},
+	{Err: registry.ErrKMSNotFound, Type: "KMSNotFoundException", Status: http.StatusBadRequest},
 	// A full disk: 503, which the AWS SDKs and CLI retry, with a message
 	// saying so.
-	{Err: datastreams.ErrUnavailable, Type: "ServiceUnavailable", Status: http.StatusServiceUnavailable, Public: true},
-	{Err: datastreams.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
+	{Err: registry.ErrUnavailable, Type: "ServiceUnavailable", Status: http.StatusServiceUnavailable, Public: true},
+	{Err: registry.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
 // Engine is what the handler calls of the Kinesis Data Streams engine
@@ -57,9 +58,9 @@ type Engine interface {
 	CheckPut(ref datastreams.StreamRef, entries []datastreams.PutEntry) error
 	PutRecord(ctx context.Context, ref datastreams.StreamRef, en datastreams.PutEntry, sequenceNumberForOrdering string) (datastreams.PutResult, bool, error)
 	PutRecords(ctx context.Context, ref datastreams.StreamRef, entries []datastreams.PutEntry) (datastreams.PutOutput, error)
-	GetShardIterator(ref datastreams.StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error)
+	GetShardIterator(ctx context.Context, ref datastreams.StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error)
 	CheckIterator(iter string) error
-	GetRecords(iter string, limit int) (datastreams.GetRecordsOutput, error)
+	GetRecords(ctx context.Context, iter string, limit int) (datastreams.GetRecordsOutput, error)
 }
 
 // Handler serves Kinesis API requests.

@@ -166,6 +166,15 @@ func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
 	return encodePutRecords(out), nil
 }
 
+// putErrorCode names the kind of a record that PutRecords failed, as the
+// error table names the same kind for a whole request.
+func putErrorCode(kind error) string {
+	if m := errorTable.Lookup(kind); m != nil {
+		return m.Type
+	}
+	return "InternalFailure"
+}
+
 // encodePutRecords writes the PutRecords answer by hand: it is on the hot path.
 func encodePutRecords(out datastreams.PutOutput) rawJSON {
 	b := make([]byte, 0, 64+len(out.Results)*110)
@@ -176,9 +185,9 @@ func encodePutRecords(out datastreams.PutOutput) rawJSON {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if r.ErrorCode != "" {
+		if r.ErrorKind != nil {
 			b = append(b, `{"ErrorCode":`...)
-			b = appendString(b, r.ErrorCode)
+			b = appendString(b, putErrorCode(r.ErrorKind))
 			b = append(b, `,"ErrorMessage":`...)
 			b = appendString(b, r.ErrorMessage)
 		} else {
@@ -256,7 +265,7 @@ func (h *Handler) getShardIterator(r *http.Request, body []byte) (any, error) {
 	if in.Timestamp != nil {
 		ts = &in.Timestamp.Time
 	}
-	it, err := h.engine.GetShardIterator(in.ref(), *in.ShardID, *in.ShardIteratorType, deref(in.StartingSequenceNumber), ts)
+	it, err := h.engine.GetShardIterator(r.Context(), in.ref(), *in.ShardID, *in.ShardIteratorType, deref(in.StartingSequenceNumber), ts)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +303,7 @@ func (h *Handler) getRecords(r *http.Request, body []byte) (any, error) {
 		}
 		return nil, errDryRun
 	}
-	out, err := h.engine.GetRecords(*in.ShardIterator, deref(in.Limit))
+	out, err := h.engine.GetRecords(r.Context(), *in.ShardIterator, deref(in.Limit))
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func (h *Handler) listFragments(r *http.Request, body []byte) (any, error) {
 	if s := in.FragmentSelector; s != nil {
 		sel = &fragments.Selector{Type: *s.FragmentSelectorType, Start: s.TimestampRange.StartTimestamp.Time, End: s.TimestampRange.EndTimestamp.Time}
 	}
-	list, next, err := st.ListFragments(sel, deref(in.MaxResults), deref(in.NextToken))
+	list, next, err := st.ListFragments(r.Context(), sel, deref(in.MaxResults), deref(in.NextToken))
 	if err != nil {
 		return nil, err
 	}

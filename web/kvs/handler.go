@@ -5,28 +5,29 @@ import (
 	"net/http"
 	"regexp"
 
+	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/playback"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
 var errorTable = awsapi.ErrorTable{
-	{Err: fragments.ErrResourceNotFound, Type: "ResourceNotFoundException", Status: http.StatusNotFound},
+	{Err: registry.ErrResourceNotFound, Type: "ResourceNotFoundException", Status: http.StatusNotFound},
 	// A fragment lost to damaged storage will not come back: not found, with
 	// a message that says why.
-	{Err: fragments.ErrDamaged, Type: "ResourceNotFoundException", Status: http.StatusNotFound},
-	{Err: fragments.ErrResourceInUse, Type: "ResourceInUseException", Status: http.StatusBadRequest},
-	{Err: fragments.ErrInvalidArgument, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
-	{Err: fragments.ErrVersionMismatch, Type: "VersionMismatchException", Status: http.StatusBadRequest},
-	{Err: fragments.ErrTagsLimit, Type: "TagsPerResourceExceededLimitException", Status: http.StatusBadRequest},
-	{Err: fragments.ErrStreamLimit, Type: "AccountStreamLimitExceededException", Status: http.StatusBadRequest},
-	{Err: fragments.ErrKMSNotFound, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
-	{Err: fragments.ErrNoDataRetention, Type: "NoDataRetentionException", Status: http.StatusBadRequest},
+	{Err: registry.ErrDamaged, Type: "ResourceNotFoundException", Status: http.StatusNotFound},
+	{Err: registry.ErrResourceInUse, Type: "ResourceInUseException", Status: http.StatusBadRequest},
+	{Err: registry.ErrInvalidArgument, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
+	{Err: registry.ErrVersionMismatch, Type: "VersionMismatchException", Status: http.StatusBadRequest},
+	{Err: registry.ErrTagsLimit, Type: "TagsPerResourceExceededLimitException", Status: http.StatusBadRequest},
+	{Err: registry.ErrStreamLimit, Type: "AccountStreamLimitExceededException", Status: http.StatusBadRequest},
+	{Err: registry.ErrKMSNotFound, Type: "InvalidArgumentException", Status: http.StatusBadRequest},
+	{Err: registry.ErrNoDataRetention, Type: "NoDataRetentionException", Status: http.StatusBadRequest},
 	{Err: playback.ErrNotAuthorized, Type: "NotAuthorizedException", Status: http.StatusForbidden},
 	{Err: playback.ErrUnsupportedMediaType, Type: "UnsupportedStreamMediaTypeException", Status: http.StatusBadRequest},
 	{Err: playback.ErrMissingCodecPrivateData, Type: "MissingCodecPrivateDataException", Status: http.StatusBadRequest},
 	{Err: playback.ErrInvalidMediaFrame, Type: "InvalidMediaFrameException", Status: http.StatusBadRequest},
-	{Err: fragments.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
+	{Err: registry.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
 // Streams is what the handler calls of the video store (*fragments.Store

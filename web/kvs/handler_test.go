@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/registry"
+	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/playback"
 	"github.com/shardcast/shardcast/web/awsapi"
@@ -22,7 +24,7 @@ func newHandler(t *testing.T) *Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := fragments.Open(fragments.Config{Keyring: kr})
+	store, err := fragments.Open(fragments.Config{Catalog: registry.NewMemCatalog(), Store: shard.NewMemStore(nil), Keyring: kr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,12 +81,12 @@ func TestErrorTable(t *testing.T) {
 		typ    string
 		status int
 	}{
-		{fragments.ErrDamaged, "ResourceNotFoundException", 404},
-		{fragments.ErrResourceInUse, "ResourceInUseException", 400},
-		{fragments.ErrNoDataRetention, "NoDataRetentionException", 400},
+		{registry.ErrDamaged, "ResourceNotFoundException", 404},
+		{registry.ErrResourceInUse, "ResourceInUseException", 400},
+		{registry.ErrNoDataRetention, "NoDataRetentionException", 400},
 		{playback.ErrNotAuthorized, "NotAuthorizedException", 403},
 	} {
-		err := &fragments.Error{Kind: c.kind, Message: "message for " + c.typ}
+		err := &registry.Error{Kind: c.kind, Message: "message for " + c.typ}
 		w := httptest.NewRecorder()
 		awsapi.WriteError(w, httptest.NewRequest(http.MethodPost, "/getClip", nil), nil, errorTable, awsapi.RESTJSON, err)
 		var out map[string]any

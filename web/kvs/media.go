@@ -203,7 +203,7 @@ func (h *Handler) getClip(w http.ResponseWriter, r *http.Request, body []byte) e
 	s := in.ClipFragmentSelector
 	req := playback.ClipInput{Stream: in.ref(), SelectorType: *s.FragmentSelectorType,
 		Start: &s.TimestampRange.StartTimestamp.Time, End: &s.TimestampRange.EndTimestamp.Time}
-	h.stream(w, r, playback.ClipContentType, func(cw *countingWriter, _ func()) error { return h.cfg.Playback.GetClip(req, cw) })
+	h.stream(w, r, playback.ClipContentType, func(cw *countingWriter, _ func()) error { return h.cfg.Playback.GetClip(r.Context(), req, cw) })
 	return nil
 }
 
