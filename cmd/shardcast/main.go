@@ -104,18 +104,20 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // server is every part of a running shardcast, built in dependency order
 // and closed in reverse.
 type server struct {
-	cfg      Config
-	log      *slog.Logger
-	keyring  *envelope.Keyring
-	catalog  *index.Catalog  // node-local: segment and fragment time indexes
-	nats     *natsstore.Conn // --storage nats
-	engine   *datastreams.Engine
-	video    *fragments.Store
-	playback *playback.Service
-	ingest   *ingest.Manager
-	rtsp     *rtsp.Server
-	sources  *rtsp.Sources
-	handler  http.Handler
+	cfg     Config
+	log     *slog.Logger
+	keyring *envelope.Keyring
+	catalog *index.Catalog  // node-local: segment and fragment time indexes
+	nats    *natsstore.Conn // --storage nats
+	// dataStore and videoStore hold the shard logs of each kind.
+	dataStore, videoStore shard.Store
+	engine                *datastreams.Engine
+	video                 *fragments.Store
+	playback              *playback.Service
+	ingest                *ingest.Manager
+	rtsp                  *rtsp.Server
+	sources               *rtsp.Sources
+	handler               http.Handler
 	// WebRTC: the transport opens its sockets in Start; whip serves WHIP
 	// and WHEP resources over it.
 	auth      *awsapi.Auth
@@ -263,6 +265,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	vcfg := fragments.Config{Keyring: s.keyring, Account: cfg.AccountID, Region: cfg.Region, StreamLimit: cfg.Video.StreamLimit,
 		SegmentMaxBytes: cfg.Video.SegmentMaxBytes, RetentionCheck: cfg.Video.RetentionCheck, LiveBuffer: cfg.Video.LiveBuffer, Logger: log,
 		ReserveBytes: reserveBytes, ReservePercent: reservePct, ReserveCheck: cfg.Video.DiskReserveCheck}
+	s.dataStore, s.videoStore = dataStore, vidStore
 	ecfg.Catalog, ecfg.Store = cat, dataStore
 	vcfg.Catalog, vcfg.Store, vcfg.MemStore = cat, vidStore, shard.NewMemStore(nil)
 	if s.catalog != nil {
@@ -589,6 +592,11 @@ func (s *server) Close() error {
 	}
 	if s.video != nil {
 		errs = append(errs, s.video.Close())
+	}
+	for _, st := range []shard.Store{s.dataStore, s.videoStore} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
 	if s.catalog != nil {
 		errs = append(errs, s.catalog.Close())

@@ -79,7 +79,14 @@ func startNATSServer() (*natsProc, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	cmd := exec.Command(bin, "-js", "-sd", filepath.Join(dir, "js"), "-a", "127.0.0.1", "-p", fmt.Sprint(port))
+	// A Kinesis record may hold 1 MiB of data beside its partition key: the
+	// server's max_payload must exceed nats-server's default of 1 MiB, as
+	// README tells users.
+	conf := filepath.Join(dir, "nats.conf")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, "listen: 127.0.0.1:%d\nmax_payload: 8MB\njetstream {\n  store_dir: %q\n}\n", port, filepath.Join(dir, "js")), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-c", conf)
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
