@@ -105,7 +105,7 @@ func TestEncryptionAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	manifests, _ := filepath.Glob(filepath.Join(dir, "kinesis", "*", "stream.json"))
+	manifests, _ := filepath.Glob(filepath.Join(dir, "streams", "data", "*.json"))
 	if len(manifests) != 1 {
 		t.Fatalf("manifests: %v", manifests)
 	}
@@ -183,7 +183,7 @@ func TestMasterKeyRotation(t *testing.T) {
 	c.StartStreamEncryption(ctx, &kinesis.StartStreamEncryptionInput{StreamName: aws.String("rot"), EncryptionType: types.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")})
 	c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("rot"), PartitionKey: aws.String("k"), Data: []byte("sealed before rotation")})
 	manifest := func() index.Stream {
-		m, _ := filepath.Glob(filepath.Join(cfg.DataDir, "kinesis", "*", "stream.json"))
+		m, _ := filepath.Glob(filepath.Join(cfg.DataDir, "streams", "data", "*.json"))
 		var s index.Stream
 		b, _ := os.ReadFile(m[0])
 		json.Unmarshal(b, &s)
