@@ -181,7 +181,12 @@ func (m *Manager) Start(req Request) (*Session, error) {
 	opts.OnPart = st.AddPart // live readers see parts before the fragment is stored
 	opts.OnUnit = st.AddUnit // and units as they arrive
 	// Continue the stream's decode times where its stored media ends.
-	if opts.TimelineStart, err = st.TimelineEnd(context.TODO()); err != nil { // TODO(issue 10): Start takes no context yet
+	// A short read of the stored timeline's end, bounded on its own: the
+	// session outlives whatever request started it.
+	tctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	opts.TimelineStart, err = st.TimelineEnd(tctx)
+	cancel()
+	if err != nil {
 		s.log.Warn("ingest: decode times restart at 0: the newest fragment cannot be read", "err", err)
 		opts.TimelineStart = 0
 	}

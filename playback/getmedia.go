@@ -45,7 +45,7 @@ type MediaStream struct {
 }
 
 // GetMedia resolves a GetMedia start selector.
-func (s *Service) GetMedia(in MediaInput) (*MediaStream, error) {
+func (s *Service) GetMedia(ctx context.Context, in MediaInput) (*MediaStream, error) {
 	st, err := s.cfg.Store.Lookup(in.Stream)
 	if err != nil {
 		return nil, err
@@ -83,7 +83,7 @@ func (s *Service) GetMedia(in MediaInput) (*MediaStream, error) {
 		if in.StartTimestamp == nil {
 			return nil, invalid("StartTimestamp is required for StartSelectorType %s.", in.StartType)
 		}
-		m.from, err = s.containing(context.TODO(), st, // TODO(issue 10): GetMedia takes no context yet
+		m.from, err = s.containing(ctx, st,
 			in.StartType == StartProducerTimestamp, *in.StartTimestamp)
 		if err != nil {
 			return nil, err

@@ -188,7 +188,7 @@ func TestSessionTokenWithLineBreaks(t *testing.T) {
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	s, st := newService(t, "cam", func() time.Time { return now })
 	fill(t, st, 3, now.Add(-time.Hour), 0, 1)
-	path, err := s.StartHLS(HLSInput{Stream: fragments.StreamRef{Name: "cam"}, PlaybackMode: ModeOnDemand, SelectorType: fragments.ProducerTimestamp,
+	path, err := s.StartHLS(context.Background(), HLSInput{Stream: fragments.StreamRef{Name: "cam"}, PlaybackMode: ModeOnDemand, SelectorType: fragments.ProducerTimestamp,
 		Start: ptr(now.Add(-2 * time.Hour)), End: ptr(now), Expires: 300})
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +208,7 @@ func TestSessionExpires(t *testing.T) {
 	clock := func() time.Time { return now }
 	s, st := newService(t, "cam", clock)
 	fill(t, st, 10, now.Add(-time.Hour), 0, 1)
-	path, err := s.StartHLS(HLSInput{Stream: fragments.StreamRef{Name: "cam"}, PlaybackMode: ModeOnDemand, SelectorType: fragments.ProducerTimestamp,
+	path, err := s.StartHLS(context.Background(), HLSInput{Stream: fragments.StreamRef{Name: "cam"}, PlaybackMode: ModeOnDemand, SelectorType: fragments.ProducerTimestamp,
 		Start: ptr(now.Add(-2 * time.Hour)), End: ptr(now), Expires: 300})
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +235,7 @@ func TestOnDemandDiscontinuityModes(t *testing.T) {
 		mode  string
 		discs int
 	}{{DiscontinuityAlways, 10}, {DiscontinuityNever, 0}, {DiscontinuityOn, 2}} {
-		path, err := s.StartHLS(HLSInput{Stream: fragments.StreamRef{Name: "cam"}, PlaybackMode: ModeOnDemand, SelectorType: fragments.ProducerTimestamp,
+		path, err := s.StartHLS(context.Background(), HLSInput{Stream: fragments.StreamRef{Name: "cam"}, PlaybackMode: ModeOnDemand, SelectorType: fragments.ProducerTimestamp,
 			Start: ptr(start), End: ptr(now), Discontinuity: tc.mode, DisplayTimestamp: "ALWAYS"})
 		if err != nil {
 			t.Fatal(err)
@@ -267,7 +267,7 @@ func TestOnDemandDiscontinuityModes(t *testing.T) {
 		}
 	}
 	// A range picks exactly the fragments that start in it.
-	path, err := s.StartHLS(HLSInput{Stream: fragments.StreamRef{Name: "cam"}, PlaybackMode: ModeOnDemand, SelectorType: fragments.ProducerTimestamp,
+	path, err := s.StartHLS(context.Background(), HLSInput{Stream: fragments.StreamRef{Name: "cam"}, PlaybackMode: ModeOnDemand, SelectorType: fragments.ProducerTimestamp,
 		Start: ptr(start.Add(2 * time.Second)), End: ptr(start.Add(8 * time.Second))})
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +286,7 @@ func TestOnDemandDiscontinuityModes(t *testing.T) {
 		"container":       {ContainerFormat: "WEBM"},
 	} {
 		in.Stream = fragments.StreamRef{Name: "cam"}
-		if _, err := s.StartHLS(in); !errors.Is(err, registry.ErrInvalidArgument) {
+		if _, err := s.StartHLS(context.Background(), in); !errors.Is(err, registry.ErrInvalidArgument) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

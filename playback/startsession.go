@@ -38,7 +38,7 @@ const (
 
 // StartHLS checks a session request and returns the path and query of its
 // master playlist, relative to the server's base URL.
-func (s *Service) StartHLS(in HLSInput) (string, error) {
+func (s *Service) StartHLS(ctx context.Context, in HLSInput) (string, error) {
 	st, err := s.cfg.Store.Lookup(in.Stream)
 	if err != nil {
 		return "", err
@@ -135,7 +135,7 @@ func (s *Service) StartHLS(in HLSInput) (string, error) {
 			return "", notFound("No fragments found in the stream for the streaming request.")
 		}
 	default:
-		got, _, err := st.Select(context.TODO(), sess.selector(), 1)
+		got, _, err := st.Select(ctx, sess.selector(), 1)
 		if err != nil {
 			return "", err
 		}

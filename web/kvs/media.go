@@ -60,7 +60,7 @@ func (h *Handler) getHLSStreamingSessionURL(r *http.Request, body []byte) (any, 
 			}
 		}
 	}
-	path, err := h.cfg.Playback.StartHLS(req)
+	path, err := h.cfg.Playback.StartHLS(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (h *Handler) getMedia(w http.ResponseWriter, r *http.Request, body []byte) 
 	if s.StartTimestamp != nil {
 		req.StartTimestamp = &s.StartTimestamp.Time
 	}
-	m, err := h.cfg.Playback.GetMedia(req)
+	m, err := h.cfg.Playback.GetMedia(r.Context(), req)
 	if err != nil {
 		return err
 	}
