@@ -328,12 +328,6 @@ func (k *Keyring) Rewrap(wrapped []byte) ([]byte, bool, error) {
 	return out, err == nil, err
 }
 
-// WrappedKeyID returns the master key id named inside a wrapped blob.
-func WrappedKeyID(wrapped []byte) (string, error) {
-	id, _, err := parseWrapped(wrapped)
-	return id, err
-}
-
 func (k *Keyring) find(id string) *masterKey {
 	for _, mk := range k.file.Keys {
 		if mk.ID == id {
