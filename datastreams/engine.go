@@ -298,20 +298,3 @@ func (e *Engine) trimHorizon(ctx context.Context, s *shardRT, meta *index.Stream
 	cutoff := e.cfg.Now().Add(-time.Duration(meta.RetentionHours) * time.Hour).UnixNano()
 	return s.log.SeekTime(ctx, cutoff)
 }
-
-// StorageStats sums the counters of every durable shard log.
-func (e *Engine) StorageStats() shard.Stats {
-	var total shard.Stats
-	for _, st := range e.reg.All() {
-		for _, s := range st.Runtime().shards {
-			if fl, ok := s.log.Log.(*shard.FileLog); ok {
-				x := fl.Stats()
-				total.Commits += x.Commits
-				total.Records += x.Records
-				total.Bytes += x.Bytes
-				total.SyncTime += x.SyncTime
-			}
-		}
-	}
-	return total
-}

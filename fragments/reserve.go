@@ -49,7 +49,7 @@ func (s *Store) reserveLoop() {
 		case <-t.C:
 		case <-s.reserveC:
 		}
-		s.EnforceReserve()
+		s.enforceReserve()
 	}
 }
 
@@ -66,10 +66,10 @@ func (s *Store) freeSpace() (free, reserve int64, err error) {
 	return free, reserve, nil
 }
 
-// EnforceReserve deletes the oldest video segments while free space is
+// enforceReserve deletes the oldest video segments while free space is
 // below the reserve, and reports how many it deleted. It runs on its own
 // when a reserve is configured.
-func (s *Store) EnforceReserve() int {
+func (s *Store) enforceReserve() int {
 	if !s.reserveOn() {
 		return 0
 	}

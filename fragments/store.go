@@ -533,14 +533,6 @@ func (st *Stream) AcquirePublisher(session string) (release func(), ok bool) {
 	}, true
 }
 
-// Publisher returns the id of the publishing session, or "".
-func (st *Stream) Publisher() string {
-	if p := st.publisher.Load(); p != nil {
-		return *p
-	}
-	return ""
-}
-
 // EnforceRetention drops every stream's fragments past retention (for
 // retention 0, past the live buffer). It runs periodically on its own.
 func (s *Store) EnforceRetention() { s.reg.EnforceRetention(context.Background()) }

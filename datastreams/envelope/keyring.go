@@ -207,16 +207,6 @@ func (k *Keyring) Resolve(ref string) (string, error) {
 	return mk.ID, nil
 }
 
-// Aliases returns the aliases of the master key id.
-func (k *Keyring) Aliases(id string) []string {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	if mk := k.find(id); mk != nil {
-		return append([]string(nil), mk.Aliases...)
-	}
-	return nil
-}
-
 // CreateKey adds a master key with the given aliases and returns its id.
 func (k *Keyring) CreateKey(aliases ...string) (string, error) {
 	k.mu.Lock()
