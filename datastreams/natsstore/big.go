@@ -44,6 +44,13 @@ const (
 	maxDamage = 1024
 )
 
+// hdrBigMax bounds hdrBig's header line: five numbers and the checksum.
+const hdrBigMax = len(hdrBig) + 2 + 5*21 + 2*sha256.Size + 2
+
+// Any max_payload Connect accepts holds a chunk-sized record with its
+// headers, and a large record's message with hdrBig.
+const _ = uint(minMaxPayload/2 - hdrMax - hdrBigMax)
+
 // chunkSize is the chunk size of a server whose max_payload is mp: half of
 // it (so headers always fit beside a chunk-sized body), at most maxChunk.
 func chunkSize(mp int64) int { return int(min(mp/2, maxChunk)) }
