@@ -482,7 +482,7 @@ func (l *jsLog) read(ctx context.Context, from uint64, max, maxBytes int) (out [
 		if len(bigs) > 0 {
 			var lost int
 			if out, lost, err = l.readBig(ctx, out, first, bigs); err != nil {
-				return out, mismatch, err
+				return out[:first], mismatch, err
 			}
 			if lost > 0 {
 				// Records passed over free their room: read on after

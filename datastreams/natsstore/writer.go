@@ -219,7 +219,9 @@ publishing:
 			} else {
 				w.buf = appendFrame(w.buf[:0], e)
 				m.Subject, m.Data = l.subject, w.buf
-				delete(m.Header, hdrBig)
+				if refs != nil {
+					delete(m.Header, hdrBig)
+				}
 			}
 			if err := l.c.nc.PublishMsg(m); err != nil {
 				w.fail(fmt.Errorf("publish: %w", err))
