@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -368,4 +369,84 @@ func TestOldStreamGetsBigSubject(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkEntries(t, recs, 1, b)
+}
+
+// TestBigConcurrent: appenders mixing large and small records share rounds
+// while a reader tails the log; every acknowledged record reads back at
+// its number.
+func TestBigConcurrent(t *testing.T) {
+	url, _ := embedded(t, t.TempDir(), 0)
+	c := connect(t, url, Config{Prefix: "bc"})
+	l, err := c.Store().Open(bg, testID, shard.LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const writers, per = 4, 5
+	var (
+		mu    sync.Mutex
+		acked = map[uint64]shard.Entry{}
+		wg    sync.WaitGroup
+		stop  = make(chan struct{})
+		tail  = make(chan error, 1)
+	)
+	go func() {
+		next := uint64(1)
+		for {
+			ch := l.Notify()
+			recs, err := l.Read(bg, next, 10, 4<<20)
+			if err != nil {
+				tail <- err
+				return
+			}
+			for _, r := range recs {
+				if r.Seq != next {
+					tail <- fmt.Errorf("tail read seq %d, want %d", r.Seq, next)
+					return
+				}
+				next++
+			}
+			if len(recs) > 0 {
+				continue
+			}
+			select {
+			case <-ch:
+			case <-stop:
+				tail <- nil
+				return
+			}
+		}
+	}()
+	for w := range writers {
+		wg.Go(func() {
+			for i := range per {
+				batch := []shard.Entry{entry(w*100 + i), bigEntry(w*100+i, 700<<10+i), entry(w*100 + i + 50)}
+				res, err := l.Append(bg, batch)
+				if err != nil {
+					t.Errorf("append: %v", err)
+					return
+				}
+				mu.Lock()
+				for j, e := range batch {
+					acked[res.FirstSeq+uint64(j)] = e
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	if err := <-tail; err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= writers*per*3; seq++ {
+		recs, err := l.Read(bg, seq, 1, 1)
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("read %d: %d records, %v", seq, len(recs), err)
+		}
+		checkEntries(t, recs, seq, acked[seq])
+	}
+	if d := l.Damaged(); len(d) != 0 {
+		t.Fatalf("damage: %+v", d)
+	}
 }
