@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+
 	"github.com/shardcast/shardcast/datastreams/shard"
 )
 
@@ -122,4 +124,46 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkBigRecords appends records of 4 MiB, one per Append, to a log on
+// the embedded server and reads them back one per Read, with the default
+// max_payload (1 MiB: chunks of 512 KiB) and with max_payload 8 MiB
+// (chunks of 1 MiB). An op is one record.
+func BenchmarkBigRecords(b *testing.B) {
+	const size = 4 << 20
+	for _, mp := range []int32{1 << 20, 8 << 20} {
+		b.Run(fmt.Sprintf("max_payload=%dMiB", mp>>20), func(b *testing.B) {
+			url, _ := embeddedWith(b, b.TempDir(), 0, func(o *server.Options) { o.MaxPayload = mp })
+			c := connect(b, url, Config{Prefix: "bench"})
+			rec := bigEntry(1, size)
+			b.Run("append", func(b *testing.B) {
+				l := benchLogs(b, c, 1)[0]
+				b.SetBytes(size)
+				for b.Loop() {
+					if _, err := l.Append(bg, []shard.Entry{rec}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("read", func(b *testing.B) {
+				l := benchLogs(b, c, 1)[0]
+				const n = 8
+				for range n {
+					if _, err := l.Append(bg, []shard.Entry{rec}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.SetBytes(size)
+				i := 0
+				for b.Loop() {
+					recs, err := l.Read(bg, uint64(i%n+1), 1, 1)
+					if err != nil || len(recs) != 1 || len(recs[0].Data) != size {
+						b.Fatalf("read: %d records, %v", len(recs), err)
+					}
+					i++
+				}
+			})
+		})
+	}
 }

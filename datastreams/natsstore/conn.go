@@ -22,12 +22,6 @@ import (
 // no prefix.
 const DefaultPrefix = "shardcast"
 
-// minMaxPayload is the server max_payload below which Connect warns: a
-// 1 MiB Kinesis record with its partition key, the sealing overhead, our
-// framing and headers is a little over 1 MiB, and video fragments are
-// larger.
-const minMaxPayload = 2 << 20
-
 // Config says where JetStream is and how to use it.
 type Config struct {
 	// URL is the NATS server to connect to (nats://host:4222); several may
@@ -54,6 +48,7 @@ type Conn struct {
 	kv     jetstream.KeyValue
 	bucket string
 	log    *slog.Logger
+	chunk  int // records whose framed body is larger go in chunks of this size
 
 	omu  sync.Mutex
 	open map[shard.LogID]bool // logs open in this process: a log is open once at a time
@@ -91,10 +86,12 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, fmt.Errorf("natsstore: connect %s: %w", cfg.URL, err)
 	}
 	c := &Conn{cfg: cfg, nc: nc, bucket: cfg.Prefix + "_meta", log: lg.With("backend", "nats")}
-	if mp := nc.MaxPayload(); mp < minMaxPayload {
-		c.log.Warn("natsstore: the NATS server's max_payload is below 2 MiB: records (a Kinesis record may hold 1 MiB of data plus its partition key, framing and headers) and video fragments larger than it will fail; raise it in the nats-server configuration, e.g. max_payload: 8MB",
-			"max_payload", mp)
+	mp := nc.MaxPayload()
+	if mp < minMaxPayload {
+		nc.Close()
+		return nil, fmt.Errorf("natsstore: the NATS server's max_payload of %d bytes is too small; raise it to at least %d in the nats-server configuration (the default, 1MB, is fine)", mp, minMaxPayload)
 	}
+	c.chunk = chunkSize(mp)
 	if err := c.init(ctx); err != nil {
 		nc.Close()
 		return nil, err
@@ -103,7 +100,10 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 }
 
 func (c *Conn) init(ctx context.Context) error {
-	js, err := jetstream.New(c.nc)
+	// Chunks of large records are published asynchronously, at most
+	// chunksInFlight per log; answers that never come are given up after
+	// opTimeout.
+	js, err := jetstream.New(c.nc, jetstream.WithPublishAsyncMaxPending(1<<14), jetstream.WithPublishAsyncTimeout(opTimeout))
 	if err != nil {
 		return fmt.Errorf("natsstore: %w", err)
 	}
@@ -249,6 +249,22 @@ func (c *Conn) streamName(id shard.LogID) string {
 // subject is the subject log id's records are published on.
 func (c *Conn) subject(id shard.LogID) string {
 	return c.cfg.Prefix + ".log." + enc(id.Stream) + "." + enc(id.Shard)
+}
+
+// bigSubject is the subject of log id's messages that name chunks: a
+// second subject of the log's stream, so that the first of them at or
+// after a sequence is one direct get away.
+func (c *Conn) bigSubject(id shard.LogID) string { return c.subject(id) + ".big" }
+
+// chunkStreamName is the companion JetStream stream holding the chunks of
+// log id's large records.
+func (c *Conn) chunkStreamName(id shard.LogID) string {
+	return c.cfg.Prefix + "_big_" + enc(id.Stream) + "_" + enc(id.Shard)
+}
+
+// chunkSubject is the subject the chunks of log id are published on.
+func (c *Conn) chunkSubject(id shard.LogID) string {
+	return c.cfg.Prefix + ".big." + enc(id.Stream) + "." + enc(id.Shard)
 }
 
 // stateKey is the bucket key holding log id's numbering state.

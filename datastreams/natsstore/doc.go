@@ -7,18 +7,21 @@
 // # Mapping
 //
 // Every shard log is a JetStream stream of its own, named
-// <prefix>_log_<stream id>_<shard id> and listening on the one subject
-// <prefix>.log.<stream id>.<shard id> (ids escaped: letters, digits and '-'
-// stay, any other byte becomes =XX). The stream has file storage, the
+// <prefix>_log_<stream id>_<shard id> and listening on the subject
+// <prefix>.log.<stream id>.<shard id> and, for the messages of large
+// records, that subject with .big appended (ids escaped: letters, digits
+// and '-' stay, any other byte becomes =XX; a stream made before large
+// records existed gets the second subject at Open). The stream has file storage, the
 // configured replicas, limits retention with no limits and the discard-new
 // policy, so the server never drops an acknowledged record on its own: only
 // our trims remove records. Direct gets are enabled (reads), deletes of
 // single messages are not.
 //
-// A record is one message. Its body is the entry framed as
-// uvarint(len(meta)) | meta | data; headers carry our sequence number
+// A record is one message in the log stream. Its body is the entry framed
+// as uvarint(len(meta)) | meta | data; headers carry our sequence number
 // (Shardcast-Seq) and our server time (Shardcast-Time, unix nanoseconds,
 // max(now, last) so it never decreases along the log; one time per batch).
+// A large record's body is elsewhere (see Large records).
 //
 // Sequence numbers: ours are JetStream's plus an offset. A log's numbering
 // state, kept in the bucket under log.<stream id>.<shard id>, lists breaks:
@@ -78,7 +81,8 @@
 // process holds (another process skipped), it reloads the state from the
 // bucket. Bounds is what this process last saw.
 //
-// Damaged returns nothing: JetStream checksums its storage and repairs or
+// Damaged lists the large records that could not be read back (see Large
+// records); otherwise JetStream checksums its storage and repairs or
 // reports it itself. The file store's node-local caches (the segment time
 // index) have no counterpart.
 //
@@ -91,12 +95,57 @@
 // keyring (envelope.OpenStored over KeyringBlob, also compare-and-set).
 // Deletes leave a purge marker in the bucket.
 //
-// Records, with their framing and headers (under 100 bytes), must fit the
-// server's max_payload, 1 MiB by default: a Kinesis record of 1 MiB of data
-// plus its partition key and the sealing overhead does not, nor do large
-// video fragments. Connect warns when max_payload is below 2 MiB, and a
-// record over it fails with shard.ErrTooLarge; both name the setting to
-// raise in the server configuration (max_payload: 8MB).
+// # Large records
+//
+// A NATS message must fit the server's max_payload (1 MiB by default, 64
+// MiB at most, 8 MiB at most recommended), while a log holds entries up to
+// shard.MaxStoredSize (64 MiB and the sealing overhead): Kinesis records
+// of up to 1 MiB of data (10 MiB when raised) with their partition key,
+// video fragments of up to 50 MB. Connect sets the chunk size to
+// min(max_payload/2, 1 MiB) (512 KiB on a default server; it refuses a
+// server whose max_payload is under 4 KiB). A record whose framed body is
+// larger is stored in pieces, still as one message in the log stream, so
+// numbering stays "JetStream sequence plus offset":
+//
+//   - its body's chunks go first to the log's companion stream,
+//     <prefix>_big_<stream id>_<shard id> on <prefix>.big.<stream id>.<shard id>
+//     (created at the log's first large record, with the log stream's
+//     storage, replicas, limits and discard policy), published
+//     asynchronously (up to 64 in flight) and all acknowledged;
+//   - then the record's message goes to the log stream on the .big subject,
+//     in the round's order with the small records (group commit is
+//     unchanged; a round holding large records stores all their chunks
+//     before any of its messages), with an empty body and a Shardcast-Big
+//     header: the first chunk's sequence in the companion, the number of
+//     chunks, the chunk size, the lengths of meta and data and the SHA-256
+//     of the framed body. The chunks of one record must be stored one after
+//     the other, or the append fails.
+//
+// Read chooses the records it returns by the sizes in their headers
+// (maxBytes counts a large record's meta and data), then fetches the
+// chunks of those alone with direct gets on the companion, 16 at once, and
+// checks every chunk's length and the body's checksum. A chunk missing or
+// not matching makes the record damaged: Damaged reports it (File is the
+// companion stream, Offset..End its chunks' sequences, FromSeq = ToSeq the
+// record) and reads pass over it, as the file store passes over damaged
+// segments; a record whose chunks went because a trim removed the record
+// meanwhile is passed over without a report. Damage is kept in memory
+// (1024 records at most) and forgotten when a trim removes the record.
+//
+// Chunk sequences grow with record sequences, so TrimBefore, after
+// purging the log stream below the first record it keeps, finds the first
+// kept large record with one direct get (next message on the .big
+// subject) and purges the companion below its first chunk, or purges it
+// whole when no kept record has chunks. An append that fails after some of
+// its chunks were stored (a crash of shardcast or of the server between
+// the chunks' acknowledgements and the record's, a failed round) leaves
+// chunks no record names: they cost disk space only, and the first trim
+// that removes a record stored after them purges them. Remove deletes both
+// streams; Logs lists log streams only.
+//
+// On a server on localhost (embedded, 2 shared cores), 4 MiB records
+// append at about 300 MB/s one per Append and read back at about 310 MB/s
+// one per Read, with chunks of 512 KiB or 1 MiB.
 //
 // Everything used works on nats-server 2.9 (Debian's) and later.
 package natsstore

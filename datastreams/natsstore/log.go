@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,18 @@ type jsLog struct {
 	stream  jetstream.Stream
 	cc      jetstream.ConsumeContext
 
+	// Large records (big.go): their messages go to bigSubject, their
+	// chunks to the companion stream bigName on bigChunks.
+	bigSubject string
+	bigName    string
+	bigChunks  string
+	bmu        sync.Mutex
+	big        jetstream.Stream // the companion, once known to exist
+	chunkGets  atomic.Uint64    // chunks fetched by reads (for tests)
+
+	dmu    sync.Mutex
+	damage []shard.Damage // large records that cannot be read back, by sequence
+
 	// The writer (run) owns the fields below appendMu's.
 	reqs   chan *appendReq // unbuffered: taken only by the writer
 	quit   chan struct{}   // closed by Close: the writer stops
@@ -72,7 +85,8 @@ var _ shard.Log = (*jsLog)(nil)
 
 func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) (*jsLog, error) {
 	l := &jsLog{c: c, id: id, name: c.streamName(id), subject: c.subject(id), key: stateKey(id), notify: make(chan struct{}),
-		reqs: make(chan *appendReq), quit: make(chan struct{}), wdone: make(chan struct{})}
+		reqs: make(chan *appendReq), quit: make(chan struct{}), wdone: make(chan struct{}),
+		bigSubject: c.bigSubject(id), bigName: c.chunkStreamName(id), bigChunks: c.chunkSubject(id)}
 	l.w.stream = l.name
 	l.w.ackPrefix = fmt.Appendf(nil, `{"stream":%q,"seq":`, l.name)
 	s, err := c.js.Stream(ctx, l.name)
@@ -90,7 +104,7 @@ func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) 
 		s, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
 			Name:              l.name,
 			Description:       "shardcast shard log " + id.String(),
-			Subjects:          []string{l.subject},
+			Subjects:          []string{l.subject, l.bigSubject},
 			Storage:           jetstream.FileStorage,
 			Replicas:          c.cfg.Replicas,
 			Retention:         jetstream.LimitsPolicy,
@@ -110,6 +124,10 @@ func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) 
 		}
 	case err != nil:
 		return nil, fmt.Errorf("natsstore: open stream %s: %w", l.name, err)
+	default:
+		if s, err = l.addBigSubject(ctx, s); err != nil {
+			return nil, err
+		}
 	}
 	l.stream = s
 	st, err := l.loadState(ctx)
@@ -143,6 +161,21 @@ func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) 
 	}
 	go l.run()
 	return l, nil
+}
+
+// addBigSubject adds the subject of large records' messages to a stream
+// created before large records were kept in chunks.
+func (l *jsLog) addBigSubject(ctx context.Context, s jetstream.Stream) (jetstream.Stream, error) {
+	cfg := s.CachedInfo().Config
+	if slices.Contains(cfg.Subjects, l.bigSubject) {
+		return s, nil
+	}
+	cfg.Subjects = append(cfg.Subjects, l.bigSubject)
+	s, err := l.c.js.UpdateStream(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: add subject %s to stream %s: %w", l.bigSubject, l.name, err)
+	}
+	return s, nil
 }
 
 func (l *jsLog) loadState(ctx context.Context) (logState, error) {
@@ -314,15 +347,11 @@ func (l *jsLog) Append(ctx context.Context, entries []shard.Entry) (shard.Append
 	if err := ctx.Err(); err != nil {
 		return shard.Appended{}, err
 	}
-	maxPayload := l.c.nc.MaxPayload()
 	size := 0
 	for _, e := range entries {
 		n := len(e.Meta) + len(e.Data)
-		if n > shard.MaxRecordSize {
+		if n > shard.MaxStoredSize {
 			return shard.Appended{}, fmt.Errorf("%w: %d bytes", shard.ErrTooLarge, n)
-		}
-		if int64(n+binary.MaxVarintLen32+hdrMax) > maxPayload {
-			return shard.Appended{}, fmt.Errorf("%w: %d bytes do not fit the NATS server's max_payload of %d bytes with framing and headers; raise it in the nats-server configuration (max_payload: 8MB)", shard.ErrTooLarge, n, maxPayload)
 		}
 		size += n
 	}
@@ -389,6 +418,7 @@ func (l *jsLog) read(ctx context.Context, from uint64, max, maxBytes int) (out [
 		cur = firstJS
 	}
 	total := 0
+	var bigs []*bigRead
 	for cur <= lastJS && len(out) < max {
 		n := min(uint64(max-len(out)), lastJS-cur+1, readWindow)
 		msgs := make([]*jetstream.RawStreamMsg, n)
@@ -398,6 +428,11 @@ func (l *jsLog) read(ctx context.Context, from uint64, max, maxBytes int) (out [
 			wg.Go(func() { msgs[i], errs[i] = l.stream.GetMsg(ctx, cur+i) })
 		}
 		wg.Wait()
+		// Choose the records to return by their sizes (a large record's
+		// is in its header), then fetch the chunks of those alone.
+		next, full := cur+n, false
+		first := len(out)
+		bigs = bigs[:0]
 		for i := range n {
 			if errors.Is(errs[i], jetstream.ErrMsgNotFound) {
 				continue // trimmed meanwhile
@@ -415,23 +450,95 @@ func (l *jsLog) read(ctx context.Context, from uint64, max, maxBytes int) (out [
 			if seq < from {
 				continue
 			}
-			meta, data, err := unframe(msgs[i].Data)
-			if err != nil {
-				return out, mismatch, err
+			rec := shard.Record{Seq: seq, Time: t}
+			ref, isBig, err := parseChunkRef(msgs[i].Header)
+			var sz int
+			switch {
+			case err != nil:
+				l.addDamage(shard.Damage{File: l.name, FromSeq: seq, ToSeq: seq, Reason: err.Error()})
+				continue
+			case isBig:
+				sz = ref.metaLen + ref.dataLen
+			default:
+				if rec.Meta, rec.Data, err = unframe(msgs[i].Data); err != nil {
+					return out, mismatch, err
+				}
+				sz = len(rec.Meta) + len(rec.Data)
 			}
-			sz := len(meta) + len(data)
 			if len(out) > 0 && total+sz > maxBytes {
-				return out, mismatch, nil
+				next, full = cur+i, true
+				break
 			}
 			total += sz
-			out = append(out, shard.Record{Seq: seq, Time: t, Meta: meta, Data: data})
+			out = append(out, rec)
+			if isBig {
+				bigs = append(bigs, &bigRead{js: cur + i, ref: ref, idx: len(out) - 1})
+			}
 			if total >= maxBytes || len(out) >= max {
-				return out, mismatch, nil
+				next, full = cur+i+1, true
+				break
 			}
 		}
-		cur += n
+		if len(bigs) > 0 {
+			var lost int
+			if out, lost, err = l.readBig(ctx, out, first, bigs); err != nil {
+				return out[:first], mismatch, err
+			}
+			if lost > 0 {
+				// Records passed over free their room: read on after
+				// the last one chosen.
+				total -= lost
+				full = false
+			}
+		}
+		if full {
+			break
+		}
+		cur = next
 	}
 	return out, mismatch, nil
+}
+
+// readBig fetches the chunks of the large records among out[first:] and
+// fills them in; those that cannot be read back are reported as damage and
+// removed from out (lost is their size), and those trimmed meanwhile are
+// removed without a report.
+func (l *jsLog) readBig(ctx context.Context, out []shard.Record, first int, bigs []*bigRead) ([]shard.Record, int, error) {
+	for _, b := range bigs {
+		b.rec = &out[b.idx]
+	}
+	if err := l.fetchChunks(ctx, bigs); err != nil {
+		return out, 0, err
+	}
+	drop := map[int]bool{}
+	lost := 0
+	for _, b := range bigs {
+		if b.bad == "" {
+			continue
+		}
+		drop[b.idx] = true
+		lost += b.ref.metaLen + b.ref.dataLen
+		// A trim removes the record before its chunks: a record gone
+		// meanwhile is no damage.
+		if _, err := l.stream.GetMsg(ctx, b.js); errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		} else if err != nil {
+			return out, 0, fmt.Errorf("natsstore: read %s at %d: %w", l.id, b.js, err)
+		}
+		l.addDamage(shard.Damage{File: l.bigName, Offset: int64(b.ref.first), End: int64(b.ref.first) + int64(b.ref.count),
+			FromSeq: b.rec.Seq, ToSeq: b.rec.Seq, Reason: "large record: " + b.bad})
+	}
+	if len(drop) == 0 {
+		return out, 0, nil
+	}
+	kept := out[:first]
+	for i := first; i < len(out); i++ {
+		if !drop[i] {
+			kept = append(kept, out[i])
+		}
+	}
+	clear(out[len(kept):])
+	return kept, lost, nil
 }
 
 // seekJS returns the first JetStream sequence in firstJS..lastJS whose
@@ -532,8 +639,15 @@ func (l *jsLog) Notify() <-chan struct{} {
 	return l.notify
 }
 
-// Damaged returns nothing: JetStream checksums and repairs its own storage.
-func (l *jsLog) Damaged() []shard.Damage { return nil }
+// Damaged lists the large records that could not be read back (a chunk
+// missing or not matching the record's length or checksum), found by
+// reads since the log was opened. JetStream checksums and repairs its own
+// storage otherwise.
+func (l *jsLog) Damaged() []shard.Damage {
+	l.dmu.Lock()
+	defer l.dmu.Unlock()
+	return slices.Clone(l.damage)
+}
 
 // TrimBefore purges the records older than t, record by record: JetStream
 // purges up to a sequence, so the cut is exact.
@@ -568,6 +682,12 @@ func (l *jsLog) TrimBefore(t int64) (int, error) {
 	if err := l.stream.Purge(ctx, jetstream.WithPurgeSequence(keep)); err != nil {
 		return 0, fmt.Errorf("natsstore: trim %s: %w", l.id, err)
 	}
+	// The records are gone; chunks left behind take no reader's time and
+	// go with the next trim.
+	if err := l.trimChunks(ctx, keep); err != nil {
+		l.c.log.Warn("natsstore: trim of large records' chunks failed; the next trim retries", "log", l.id.String(), "err", err)
+	}
+	l.dropDamageBefore(st.ourSeq(keep))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.firstJS = max(l.firstJS, keep)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -87,6 +86,7 @@ var logTests = []struct {
 	{"Concurrent", testConcurrent},
 	{"CloseTooLarge", testCloseTooLarge},
 	{"LogsRemove", testLogsRemove},
+	{"BigRecords", testBigRecords},
 	{"Catalog", testCatalog},
 	{"Keyring", testKeyring},
 }
@@ -445,12 +445,8 @@ func testConcurrent(t *testing.T, e *env) {
 func testCloseTooLarge(t *testing.T, e *env) {
 	c := e.conn()
 	l := e.open(c, testID, shard.LogOptions{})
-	if _, err := l.Append(bg, []shard.Entry{{Data: make([]byte, shard.MaxRecordSize+1)}}); !errors.Is(err, shard.ErrTooLarge) {
-		t.Fatalf("over MaxRecordSize: %v", err)
-	}
-	_, err := l.Append(bg, []shard.Entry{{Data: make([]byte, c.nc.MaxPayload())}})
-	if !errors.Is(err, shard.ErrTooLarge) || !strings.Contains(err.Error(), "max_payload") {
-		t.Fatalf("over max_payload: %v", err)
+	if _, err := l.Append(bg, []shard.Entry{entry(0), {Data: make([]byte, shard.MaxStoredSize+1)}}); !errors.Is(err, shard.ErrTooLarge) {
+		t.Fatalf("over MaxStoredSize: %v", err)
 	}
 	if b := l.Bounds(); b.Next != 1 {
 		t.Fatalf("a refused append changed the log: %+v", b)
@@ -557,10 +553,20 @@ func TestProcess(t *testing.T) {
 	if n, err := l3.TrimBefore(e.clock.unix()); n != 4 || err != nil {
 		t.Fatalf("full trim: %d %v", n, err)
 	}
+	big := shard.LogID{Stream: "big", Shard: "0"}
+	l4, err := c.Store().Open(bg, big, shard.LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bigs := []shard.Entry{bigEntry(1, 3<<20), entry(1), bigEntry(2, 5<<20)}
+	if _, err := l4.Append(bg, bigs); err != nil {
+		t.Fatal(err)
+	}
 	p.kill()
 	l.Close()
 	l2.Close()
 	l3.Close()
+	l4.Close()
 	c.Close()
 
 	startProcess(t, dir, p.port)
@@ -582,6 +588,12 @@ func TestProcess(t *testing.T) {
 	if b := l3.Bounds(); b.First != 5 || b.Next != 5 {
 		t.Fatalf("emptied log after kill -9: %+v", b)
 	}
+	l4 = e.open(c, big, shard.LogOptions{})
+	recs, err = l4.Read(bg, 1, 10, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEntries(t, recs, 1, bigs...)
 	info, err := c.js.Stream(bg, c.streamName(left))
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,8 @@ func (s *store) Open(ctx context.Context, id shard.LogID, o shard.LogOptions) (s
 	return l, nil
 }
 
-// Logs lists the streams named with this server's prefix.
+// Logs lists the log streams named with this server's prefix (not the
+// streams of large records' chunks).
 func (s *store) Logs(ctx context.Context) ([]shard.LogID, error) {
 	names := s.c.js.StreamNames(ctx, jetstream.WithStreamListSubject(s.c.cfg.Prefix+".log.>"))
 	pre := s.c.cfg.Prefix + "_log_"
@@ -60,11 +61,14 @@ func (s *store) Logs(ctx context.Context) ([]shard.LogID, error) {
 	return out, nil
 }
 
-// Remove deletes the stream of log id, then its numbering state.
+// Remove deletes the stream of log id, then the stream of its large
+// records' chunks, then its numbering state.
 func (s *store) Remove(ctx context.Context, id shard.LogID) error {
-	err := s.c.js.DeleteStream(ctx, s.c.streamName(id))
-	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("natsstore: remove %s: %w", id, err)
+	for _, name := range []string{s.c.streamName(id), s.c.chunkStreamName(id)} {
+		err := s.c.js.DeleteStream(ctx, name)
+		if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("natsstore: remove %s: %w", id, err)
+		}
 	}
 	if err := s.c.kv.Purge(ctx, stateKey(id)); err != nil {
 		return fmt.Errorf("natsstore: remove state of %s: %w", id, err)

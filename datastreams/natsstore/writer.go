@@ -138,7 +138,16 @@ func (l *jsLog) commit(round []*appendReq) {
 	for _, r := range live {
 		total += len(r.entries)
 	}
-	acked, err := l.publish(ctx, live, baseJS, firstSeq, now, total)
+	// Chunks of large records first: a record is published only once all
+	// of its chunks are stored.
+	refs, err := l.storeChunks(ctx, live)
+	if err != nil {
+		for _, r := range live {
+			r.answer(shard.Appended{}, err)
+		}
+		return
+	}
+	acked, err := l.publish(ctx, live, baseJS, firstSeq, now, total, refs)
 
 	l.mu.Lock()
 	if acked > 0 {
@@ -175,7 +184,7 @@ func (l *jsLog) commit(round []*appendReq) {
 // before it, and waits for JetStream's answers. It returns how many
 // records, from the first, JetStream stored, and the error that stopped
 // the others.
-func (l *jsLog) publish(ctx context.Context, round []*appendReq, baseJS, firstSeq uint64, now int64, total int) (int, error) {
+func (l *jsLog) publish(ctx context.Context, round []*appendReq, baseJS, firstSeq uint64, now int64, total int, refs map[int]*chunkRef) (int, error) {
 	w := &l.w
 	w.reply = l.inbox + "." + strconv.FormatUint(l.rounds.Add(1), 10)
 	w.base, w.err = baseJS, nil
@@ -203,8 +212,17 @@ publishing:
 		for _, e := range r.entries {
 			seqv[0] = strconv.FormatUint(firstSeq+uint64(sent), 10)
 			lastv[0] = strconv.FormatUint(baseJS+uint64(sent), 10)
-			w.buf = appendFrame(w.buf[:0], e)
-			m.Data = w.buf
+			if ref := refs[sent]; ref != nil {
+				// A large record: its message names its chunks.
+				m.Subject, m.Data = l.bigSubject, nil
+				m.Header[hdrBig] = []string{ref.String()}
+			} else {
+				w.buf = appendFrame(w.buf[:0], e)
+				m.Subject, m.Data = l.subject, w.buf
+				if refs != nil {
+					delete(m.Header, hdrBig)
+				}
+			}
 			if err := l.c.nc.PublishMsg(m); err != nil {
 				w.fail(fmt.Errorf("publish: %w", err))
 				break publishing

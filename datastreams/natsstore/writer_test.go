@@ -5,15 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/shardcast/shardcast/datastreams/shard"
 )
@@ -34,44 +31,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// TestMaxPayload: against a server whose max_payload is below 2 MiB,
-// Connect warns naming the setting, and a record over the limit fails with
-// ErrTooLarge saying the same, changing nothing.
-func TestMaxPayload(t *testing.T) {
-	const limit = 64 << 10
-	url, _ := embeddedWith(t, t.TempDir(), 0, func(o *server.Options) { o.MaxPayload = limit })
-	var logged syncBuffer
-	c := connect(t, url, Config{Prefix: "mp", Logger: slog.New(slog.NewTextHandler(&logged, nil))})
-	if got := logged.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "max_payload: 8MB") ||
-		!strings.Contains(got, fmt.Sprintf("max_payload=%d", limit)) || !strings.Contains(got, "video fragments") {
-		t.Fatalf("no max_payload warning at Connect; logged %q", got)
-	}
-	l, err := c.Store().Open(bg, testID, shard.LogOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	fits := shard.Entry{Meta: []byte("pk"), Data: make([]byte, limit-hdrMax-16)}
-	if _, err := l.Append(bg, []shard.Entry{fits}); err != nil {
-		t.Fatalf("a record under max_payload: %v", err)
-	}
-	_, err = l.Append(bg, []shard.Entry{entry(1), {Meta: []byte("pk"), Data: make([]byte, limit)}})
-	if !errors.Is(err, shard.ErrTooLarge) || !strings.Contains(err.Error(), "max_payload: 8MB") || !strings.Contains(err.Error(), fmt.Sprint(limit)) {
-		t.Fatalf("a record over max_payload: %v", err)
-	}
-	if b := l.Bounds(); b.Next != 2 {
-		t.Fatalf("a refused append changed the log: %+v", b)
-	}
-
-	// A server with a large enough max_payload draws no warning.
-	url2, _ := embeddedWith(t, t.TempDir(), 0, func(o *server.Options) { o.MaxPayload = 8 << 20 })
-	var quiet syncBuffer
-	connect(t, url2, Config{Prefix: "mp", Logger: slog.New(slog.NewTextHandler(&quiet, nil))})
-	if got := quiet.String(); strings.Contains(got, "max_payload") {
-		t.Fatalf("warned with max_payload 8 MiB: %q", got)
-	}
 }
 
 // TestGroupCommit: many appenders on one log share rounds, and each gets
