@@ -79,11 +79,10 @@ func startNATSServer() (*natsProc, error) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	// A Kinesis record may hold 1 MiB of data beside its partition key: the
-	// server's max_payload must exceed nats-server's default of 1 MiB, as
-	// README tells users.
+	// nats-server's defaults (max_payload 1 MiB: records over half of it
+	// go in chunks), as a user's server would have them.
 	conf := filepath.Join(dir, "nats.conf")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, "listen: 127.0.0.1:%d\nmax_payload: 8MB\njetstream {\n  store_dir: %q\n}\n", port, filepath.Join(dir, "js")), 0o644); err != nil {
+	if err := os.WriteFile(conf, fmt.Appendf(nil, "listen: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n}\n", port, filepath.Join(dir, "js")), 0o644); err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "-c", conf)
