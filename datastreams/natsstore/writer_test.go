@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -236,6 +237,14 @@ func TestCloseStalledServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.cmd.Process.Signal(syscall.SIGCONT)
+	// The signal is sent, not yet taken: wait until the kernel shows the
+	// server stopped, so that no thread of it still answers the append.
+	for deadline := time.Now().Add(20 * time.Second); !stopped(p.cmd.Process.Pid); {
+		if time.Now().After(deadline) {
+			t.Fatal("nats-server did not stop")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		_, err := l.Append(context.Background(), []shard.Entry{entry(5)})
@@ -257,4 +266,15 @@ func TestCloseStalledServer(t *testing.T) {
 	}
 	p.cmd.Process.Signal(syscall.SIGCONT)
 	waitGoroutines(t, base)
+}
+
+// stopped reports whether the process is stopped by a signal (state T in
+// /proc/<pid>/stat).
+func stopped(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'T'
 }
