@@ -196,7 +196,7 @@ func TestDamagedFragment(t *testing.T) {
 	need(t, "ffmpeg")
 	for _, keepCatalog := range []bool{true, false} {
 		t.Run(fmt.Sprintf("catalog=%v", keepCatalog), func(t *testing.T) {
-			srv := videoServer(t, false, func(c *Config) { c.Video.SegmentMaxBytes = 64 << 10 })
+			srv := videoServer(t, false, func(c *Config) { c.Storage, c.Video.SegmentMaxBytes = "file", 64<<10 })
 			cfg := srv.cfg
 			const stream = "cam"
 			if _, err := kvsClient(srv.URL()).CreateStream(ctx, &kinesisvideo.CreateStreamInput{StreamName: aws.String(stream), DataRetentionInHours: aws.Int32(24)}); err != nil {
