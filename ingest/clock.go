@@ -35,6 +35,16 @@ const slewDivisor = 200
 // sender whose media runs slow against the server's clock is followed
 // too. A sender clock that drifts or jitters moves the anchor at most at
 // the slew rate; a sender clock ahead of arrival is not followed past it.
+//
+// Producer time never goes backwards along the media: the anchor falls by
+// at most the media time since the latest unit. Units of two tracks can be
+// handed over in another order than their arrival times say (a video frame
+// is complete at its last packet, an audio frame that came in meanwhile
+// is handed over first); an audio unit far ahead in media time would
+// otherwise pull the anchor below what the video unit before it was
+// stamped with, and the next fragment would start before its predecessor.
+// Such a unit is stamped a little after its arrival instead, and the
+// anchor reaches the bound over the units that follow.
 type producerClock struct {
 	set    bool
 	anchor time.Time     // producer time of media time 0
@@ -54,6 +64,7 @@ func (c *producerClock) observe(m time.Duration, t Timing) time.Time {
 	}
 	step := max(0, m-c.media) // media time since the latest unit; none for reordered units
 	c.media = max(c.media, m)
+	floor := c.anchor.Add(-step) // keeps this unit at or after the latest one
 	limit := step / slewDivisor
 	c.bound = earlier(c.bound.Add(limit), late)
 	want := c.bound
@@ -62,6 +73,9 @@ func (c *producerClock) observe(m time.Duration, t Timing) time.Time {
 	}
 	c.anchor = c.anchor.Add(min(max(want.Sub(c.anchor), -limit), limit))
 	c.anchor = earlier(c.anchor, c.bound)
+	if c.anchor.Before(floor) {
+		c.anchor = floor
+	}
 	return c.anchor.Add(m)
 }
 

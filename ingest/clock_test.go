@@ -128,3 +128,31 @@ func TestNTPTime(t *testing.T) {
 		t.Fatalf("NTPStamp = %#x, want %#x", got, v)
 	}
 }
+
+// Units of two tracks handed over in another order than they arrived (a
+// video frame completed by its last packet after an audio frame that came
+// in before it): an audio unit well ahead in media time, stamped as
+// arriving before the video unit handled just ahead of it, must not pull
+// the next video unit before that one. This is how a GStreamer camera's
+// fragments once went backwards by a millisecond.
+func TestClockHandoverOrderNeverGoesBack(t *testing.T) {
+	var c producerClock
+	ms := time.Millisecond
+	steps := []struct {
+		media   time.Duration
+		arrival time.Duration
+	}{
+		{0, 0},
+		{1000 * ms, 45 * ms},   // the next GOP's keyframe, in the first burst
+		{2000 * ms, 44 * ms},   // audio of two seconds in, stamped arriving a little earlier
+		{2000 * ms, 1044 * ms}, // the following keyframe, in real time
+	}
+	var prev time.Time
+	for i, s := range steps {
+		p := c.observe(s.media, Timing{Arrival: epoch.Add(s.arrival)})
+		if i > 0 && p.Before(prev) {
+			t.Fatalf("unit %d stamped %v before unit %d", i, prev.Sub(p), i-1)
+		}
+		prev = p
+	}
+}
