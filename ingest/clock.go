@@ -36,31 +36,58 @@ const slewDivisor = 200
 // too. A sender clock that drifts or jitters moves the anchor at most at
 // the slew rate; a sender clock ahead of arrival is not followed past it.
 //
-// Producer time never goes backwards along the media: the anchor falls by
-// at most the media time since the latest unit. Units of two tracks can be
-// handed over in another order than their arrival times say (a video frame
-// is complete at its last packet, an audio frame that came in meanwhile
-// is handed over first); an audio unit far ahead in media time would
-// otherwise pull the anchor below what the video unit before it was
-// stamped with, and the next fragment would start before its predecessor.
-// Such a unit is stamped a little after its arrival instead, and the
-// anchor reaches the bound over the units that follow.
+// Producer time never goes backwards along a track's media: the anchor
+// falls by at most the media time since the latest unit, and a unit is
+// stamped no earlier than the latest unit of its own track before it in
+// media time. Units of two tracks can be handed over in another order than
+// their arrival times say (a video frame is complete at its last packet,
+// an audio frame that came in meanwhile is handed over first), and audio
+// can run ahead of video in media time: an audio unit could otherwise pull
+// the anchor below what the video unit before it was stamped with, and the
+// next fragment would start before its predecessor. Such a unit is stamped
+// a little after its arrival instead, and the anchor reaches the bound over
+// the units that follow.
 type producerClock struct {
 	set    bool
 	anchor time.Time     // producer time of media time 0
 	bound  time.Time     // latest anchor that keeps recent units at or before arrival
 	media  time.Duration // the latest media time seen
+	tracks []trackStamp  // per track: its latest media time and stamp
 }
 
-// observe accounts a unit at media time m and returns its producer time.
-func (c *producerClock) observe(m time.Duration, t Timing) time.Time {
+type trackStamp struct {
+	media time.Duration
+	stamp time.Time
+}
+
+// observe accounts a unit of track at media time m and returns its
+// producer time.
+func (c *producerClock) observe(track int, m time.Duration, t Timing) time.Time {
+	p := c.anchorOf(m, t).Add(m)
+	for len(c.tracks) <= track {
+		c.tracks = append(c.tracks, trackStamp{media: -1})
+	}
+	last := &c.tracks[track]
+	if m >= last.media {
+		// In order for its track (a B-frame's earlier presentation time
+		// is not): never before the track's latest stamp.
+		if p.Before(last.stamp) {
+			p = last.stamp
+		}
+		last.media, last.stamp = m, p
+	}
+	return p
+}
+
+// anchorOf moves the anchor for a unit at media time m and returns it.
+func (c *producerClock) anchorOf(m time.Duration, t Timing) time.Time {
 	late := t.Arrival.Add(-m) // the anchor that stamps this unit with its arrival
 	if !c.set {
 		c.set, c.media, c.bound, c.anchor = true, m, late, late
 		if !t.Reported.IsZero() {
 			c.anchor = earlier(late, t.Reported.Add(-m))
 		}
-		return c.anchor.Add(m)
+		return c.anchor
 	}
 	step := max(0, m-c.media) // media time since the latest unit; none for reordered units
 	c.media = max(c.media, m)
@@ -76,7 +103,7 @@ func (c *producerClock) observe(m time.Duration, t Timing) time.Time {
 	if c.anchor.Before(floor) {
 		c.anchor = floor
 	}
-	return c.anchor.Add(m)
+	return c.anchor
 }
 
 func earlier(a, b time.Time) time.Time {

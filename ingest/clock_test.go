@@ -20,7 +20,7 @@ func clockRun(t *testing.T, seconds int, arrival, reported func(i int, media tim
 	for i := 0; i < seconds*25; i++ {
 		m := time.Duration(i) * frame
 		at := Timing{Arrival: arrival(i, m), Reported: reported(i, m)}
-		p := c.observe(m, at)
+		p := c.observe(0, m, at)
 		if p.After(at.Arrival) {
 			t.Fatalf("unit %d stamped %v after its arrival", i, p.Sub(at.Arrival))
 		}
@@ -131,28 +131,37 @@ func TestNTPTime(t *testing.T) {
 
 // Units of two tracks handed over in another order than they arrived (a
 // video frame completed by its last packet after an audio frame that came
-// in before it): an audio unit well ahead in media time, stamped as
-// arriving before the video unit handled just ahead of it, must not pull
-// the next video unit before that one. This is how a GStreamer camera's
-// fragments once went backwards by a millisecond.
-func TestClockHandoverOrderNeverGoesBack(t *testing.T) {
-	var c producerClock
+// in before it), and audio running ahead of video in media time: neither
+// may stamp a video unit before the video unit ahead of it. This is how a
+// GStreamer camera's fragments went backwards by 1 to 40 ms.
+func TestClockTracksNeverGoBack(t *testing.T) {
 	ms := time.Millisecond
-	steps := []struct {
-		media   time.Duration
-		arrival time.Duration
-	}{
-		{0, 0},
-		{1000 * ms, 45 * ms},   // the next GOP's keyframe, in the first burst
-		{2000 * ms, 44 * ms},   // audio of two seconds in, stamped arriving a little earlier
-		{2000 * ms, 1044 * ms}, // the following keyframe, in real time
+	type unit struct {
+		track          int
+		media, arrival time.Duration
 	}
-	var prev time.Time
-	for i, s := range steps {
-		p := c.observe(s.media, Timing{Arrival: epoch.Add(s.arrival)})
-		if i > 0 && p.Before(prev) {
-			t.Fatalf("unit %d stamped %v before unit %d", i, prev.Sub(p), i-1)
+	for name, units := range map[string][]unit{
+		"handover order": {
+			{0, 0, 0},
+			{0, 1000 * ms, 45 * ms},   // the next GOP's keyframe, in the first burst
+			{1, 2000 * ms, 44 * ms},   // audio two seconds in, stamped as arriving a little earlier
+			{0, 2000 * ms, 1044 * ms}, // the following keyframe, in real time
+		},
+		"audio ahead": {
+			{0, 0, 0},
+			{1, 1038 * ms, 5 * ms}, // the encoder's first burst: audio 38 ms ahead of video
+			{0, 1000 * ms, 6 * ms},
+			{0, 2000 * ms, 1006 * ms},
+		},
+	} {
+		var c producerClock
+		prev := map[int]time.Time{}
+		for i, u := range units {
+			p := c.observe(u.track, u.media, Timing{Arrival: epoch.Add(u.arrival)})
+			if q, ok := prev[u.track]; ok && p.Before(q) {
+				t.Fatalf("%s: unit %d stamped %v before the previous unit of track %d", name, i, q.Sub(p), u.track)
+			}
+			prev[u.track] = p
 		}
-		prev = p
 	}
 }

@@ -370,7 +370,7 @@ func (s *Session) feed(u unit) {
 	rate := int64(s.req.Tracks[u.track].ClockRate)
 	sec, frac := u.pts/rate, u.pts%rate
 	media := time.Duration(sec)*time.Second + time.Duration(frac*int64(time.Second)/rate)
-	producer := s.clock.observe(media, u.at)
+	producer := s.clock.observe(u.track, media, u.at)
 	var err error
 	switch u.kind {
 	case kindH264:
