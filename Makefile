@@ -10,7 +10,7 @@ AWS := /usr/bin/aws
 # The JavaScript SDK tests' npm project (pinned in its package-lock.json);
 # boto3 is Debian's python3-boto3, run by /usr/bin/python3.
 JSCLIENT := cmd/shardcast/testdata/jsclient
-GST_ELEMENTS := rtspclientsink openh264enc avenc_aac h264parse aacparse videotestsrc audiotestsrc
+GST_ELEMENTS := rtspclientsink openh264enc avenc_aac h264parse aacparse videotestsrc audiotestsrc mp4mux qtdemux identity
 
 .PHONY: all build test deps vet staticcheck unit bench fuzz clean
 

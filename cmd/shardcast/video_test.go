@@ -105,7 +105,7 @@ func TestVideoFFmpegCameras(t *testing.T) {
 
 func TestVideoGStreamerCamera(t *testing.T) {
 	srv := videoServer(t, false, nil)
-	runCamera(t, gstCamera(t, "rtsp://"+srv.rtsp.Addr()+"/gst", 125))
+	runGstCamera(t, gstCamera(t, "rtsp://"+srv.rtsp.Addr()+"/gst", 125), 125)
 	waitIdle(t, srv)
 	frags := checkFragments(t, srv, "gst", 5, 2)
 	rebuildAndProbe(t, frags, "h264", 125, 2)
