@@ -2,44 +2,20 @@ package ingest
 
 import (
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
-	"github.com/shardcast/shardcast/datastreams/envelope"
-	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
-	"github.com/shardcast/shardcast/index"
+	"github.com/shardcast/shardcast/fragments/fragmentstest"
 )
 
 // TestStartRacingClose: a Start that races the manager's Close either
 // fails with ErrClosed or returns a session that Close has ended; no
 // session is left running once both have returned.
 func TestStartRacingClose(t *testing.T) {
-	dir := t.TempDir()
-	kr, err := envelope.NewStatic(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := index.Open(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close(); cat.Close() })
+	store := fragmentstest.Open(t, fragments.Config{})
 	if _, err := store.CreateStream(fragments.CreateInput{Name: "race", RetentionHours: 1}); err != nil {
 		t.Fatal(err)
 	}

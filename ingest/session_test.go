@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,10 +12,8 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
-	"github.com/shardcast/shardcast/datastreams/envelope"
-	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
-	"github.com/shardcast/shardcast/index"
+	"github.com/shardcast/shardcast/fragments/fragmentstest"
 )
 
 // vp9Frames reads the VP9 test clip of package fragments (IVF: a 32-byte
@@ -40,28 +37,7 @@ func vp9Frames(t *testing.T) [][]byte {
 // full is a loss like a missing packet: no frame after it is stored until
 // the next keyframe, which is asked for.
 func TestQueueOverflowIsALoss(t *testing.T) {
-	dir := t.TempDir()
-	kr, err := envelope.NewStatic(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := index.Open(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close(); cat.Close() })
+	store := fragmentstest.Open(t, fragments.Config{})
 	m := NewManager(Config{Store: store, AutoCreate: true, AutoCreateRetentionHours: 1, QueueLen: 2})
 	defer m.Close()
 	frames := vp9Frames(t)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,11 +16,9 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
-	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/registry"
-	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
-	"github.com/shardcast/shardcast/index"
+	"github.com/shardcast/shardcast/fragments/fragmentstest"
 )
 
 // A 320x240 H.264 SPS and PPS (x264 baseline).
@@ -33,28 +30,7 @@ var (
 // openStore opens an on-disk video store (bbolt index, encrypted logs).
 func openStore(t testing.TB) *fragments.Store {
 	t.Helper()
-	dir := t.TempDir()
-	kr, err := envelope.NewStatic(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := index.Open(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close(); cat.Close() })
+	st := fragmentstest.Open(t, fragments.Config{})
 	return st
 }
 

@@ -8,16 +8,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 
-	"github.com/shardcast/shardcast/datastreams/envelope"
-	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
-	"github.com/shardcast/shardcast/index"
+	"github.com/shardcast/shardcast/fragments/fragmentstest"
 	"github.com/shardcast/shardcast/ingest"
 )
 
@@ -61,27 +58,7 @@ func freeUDPPair(t *testing.T) (int, int) {
 
 func newRig(t *testing.T, opts ...func(*Server)) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	kr, err := envelope.OpenFile(filepath.Join(dir, "keyring.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := index.Open(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := fragmentstest.Open(t, fragments.Config{Logger: testLogger(t)})
 	m := ingest.NewManager(ingest.Config{Store: st, AutoCreate: true, AutoCreateRetentionHours: 24, Logger: testLogger(t)})
 	rtp, rtcp := freeUDPPair(t)
 	srv := &Server{Address: "127.0.0.1:0", UDPRTPAddress: fmt.Sprintf("127.0.0.1:%d", rtp), UDPRTCPAddress: fmt.Sprintf("127.0.0.1:%d", rtcp),
@@ -92,7 +69,7 @@ func newRig(t *testing.T, opts ...func(*Server)) *rig {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close(); m.Close(); st.Close(); cat.Close() })
+	t.Cleanup(func() { srv.Close(); m.Close() })
 	return &rig{store: st, manager: m, server: srv}
 }
 

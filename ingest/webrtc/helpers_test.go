@@ -3,13 +3,10 @@ package webrtc
 import (
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
-	"github.com/shardcast/shardcast/datastreams/envelope"
-	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
-	"github.com/shardcast/shardcast/index"
+	"github.com/shardcast/shardcast/fragments/fragmentstest"
 	"github.com/shardcast/shardcast/ingest"
 )
 
@@ -38,27 +35,7 @@ type testEndpoint struct {
 
 func newTestEndpoint(t *testing.T, cfg Config, access *Access) *testEndpoint {
 	t.Helper()
-	dir := t.TempDir()
-	kr, err := envelope.NewStatic(make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := index.Open(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := fragmentstest.Open(t, fragments.Config{})
 	m := ingest.NewManager(ingest.Config{Store: store, AutoCreate: true, AutoCreateRetentionHours: 1})
 	tr := testTransport(t, cfg)
 	h := NewHandler(HandlerConfig{Transport: tr, Manager: m, Access: access})
@@ -74,7 +51,6 @@ func newTestEndpoint(t *testing.T, cfg Config, access *Access) *testEndpoint {
 	srv := httptest.NewServer(mux)
 	// Cleanups run last first: the HTTP server, the sessions, the
 	// sessions' ingest, the store; the transport's sockets after all.
-	t.Cleanup(func() { store.Close(); cat.Close() })
 	t.Cleanup(m.Close)
 	t.Cleanup(h.Close)
 	t.Cleanup(srv.Close)

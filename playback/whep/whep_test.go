@@ -22,10 +22,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/shardcast/shardcast/datastreams/envelope"
-	"github.com/shardcast/shardcast/datastreams/streamdir"
 	"github.com/shardcast/shardcast/fragments"
-	"github.com/shardcast/shardcast/index"
+	"github.com/shardcast/shardcast/fragments/fragmentstest"
 	"github.com/shardcast/shardcast/ingest"
 )
 
@@ -43,31 +41,11 @@ func testLogger() *slog.Logger {
 
 func newRig(t *testing.T, cfg Config) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	kr, err := envelope.OpenFile(filepath.Join(dir, "keyring.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := index.Open(filepath.Join(dir, "catalog.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vcat, err := streamdir.NewCatalog(streamdir.CatalogConfig{Root: filepath.Join(dir, "video"), Mirror: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vstore, err := streamdir.NewStore(streamdir.StoreConfig{Root: filepath.Join(dir, "video"), Index: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := fragments.Open(fragments.Config{Catalog: vcat, Store: vstore, Index: cat, Keyring: kr, Logger: testLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := fragmentstest.Open(t, fragments.Config{Logger: testLogger()})
 	m := ingest.NewManager(ingest.Config{Store: st, AutoCreate: true, AutoCreateRetentionHours: 1, Logger: testLogger()})
 	cfg.Store, cfg.Logger = st, testLogger()
 	w := New(cfg)
-	t.Cleanup(func() { w.Close(); m.Close(); st.Close(); cat.Close() })
+	t.Cleanup(func() { w.Close(); m.Close() })
 	return &rig{store: st, manager: m, whep: w, api: loopbackAPI(t)}
 }
 
