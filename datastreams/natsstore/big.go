@@ -172,21 +172,7 @@ func (l *jsLog) companion(ctx context.Context, create bool) (jetstream.Stream, e
 		if !create {
 			return nil, nil
 		}
-		s, err = l.c.js.CreateStream(ctx, jetstream.StreamConfig{
-			Name:              l.bigName,
-			Description:       "shardcast chunks of the large records of shard log " + l.id.String(),
-			Subjects:          []string{l.bigChunks},
-			Storage:           jetstream.FileStorage,
-			Replicas:          l.c.cfg.Replicas,
-			Retention:         jetstream.LimitsPolicy,
-			Discard:           jetstream.DiscardNew,
-			MaxMsgs:           -1,
-			MaxBytes:          -1,
-			MaxMsgsPerSubject: -1,
-			MaxMsgSize:        -1,
-			AllowDirect:       true,
-			DenyDelete:        true,
-		})
+		s, err = l.c.js.CreateStream(ctx, l.c.streamConfig(l.bigName, "shardcast chunks of the large records of shard log "+l.id.String(), l.bigChunks))
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			s, err = l.c.js.Stream(ctx, l.bigName)
 		}

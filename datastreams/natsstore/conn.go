@@ -271,3 +271,17 @@ func (c *Conn) chunkSubject(id shard.LogID) string {
 func stateKey(id shard.LogID) string {
 	return "log." + enc(id.Stream) + "." + enc(id.Shard)
 }
+
+// streamConfig is the configuration of every stream shardcast keeps (shard
+// logs and their chunk streams): file storage, the configured replicas, no
+// limits and discard-new, so the server never drops an acknowledged
+// message on its own; direct gets for reads; no deletes of single messages.
+func (c *Conn) streamConfig(name, description string, subjects ...string) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name: name, Description: description, Subjects: subjects,
+		Storage: jetstream.FileStorage, Replicas: c.cfg.Replicas,
+		Retention: jetstream.LimitsPolicy, Discard: jetstream.DiscardNew,
+		MaxMsgs: -1, MaxBytes: -1, MaxMsgsPerSubject: -1, MaxMsgSize: -1,
+		AllowDirect: true, DenyDelete: true,
+	}
+}

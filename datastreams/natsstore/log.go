@@ -101,21 +101,7 @@ func (c *Conn) openLog(ctx context.Context, id shard.LogID, o shard.LogOptions) 
 		if err := l.saveState(ctx, st); err != nil {
 			return nil, err
 		}
-		s, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
-			Name:              l.name,
-			Description:       "shardcast shard log " + id.String(),
-			Subjects:          []string{l.subject, l.bigSubject},
-			Storage:           jetstream.FileStorage,
-			Replicas:          c.cfg.Replicas,
-			Retention:         jetstream.LimitsPolicy,
-			Discard:           jetstream.DiscardNew,
-			MaxMsgs:           -1,
-			MaxBytes:          -1,
-			MaxMsgsPerSubject: -1,
-			MaxMsgSize:        -1,
-			AllowDirect:       true,
-			DenyDelete:        true,
-		})
+		s, err = c.js.CreateStream(ctx, c.streamConfig(l.name, "shardcast shard log "+id.String(), l.subject, l.bigSubject))
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			s, err = c.js.Stream(ctx, l.name)
 		}
