@@ -161,13 +161,21 @@ func runGstCamera(t testing.TB, cmd *exec.Cmd, frames int) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	start, media := time.Now(), time.Duration(frames)*time.Second/25
 	select {
 	case err := <-done:
-		if err != nil {
+		// rtspclientsink sometimes meets the server's close of the
+		// connection after its TEARDOWN with one more message and exits 1
+		// ("Received end-of-file"); once all the media had time to go, that
+		// is the end of the run, and the caller checks what was stored.
+		if err != nil && !(time.Since(start) >= media && strings.Contains(out.String(), "Received end-of-file")) {
 			t.Fatalf("%s: %v\n%s", cmd.Path, err, out.String())
 		}
+		if err != nil {
+			t.Logf("gst-launch ended with an error after its media: %s", strings.TrimSpace(out.String()))
+		}
 		return
-	case <-time.After(time.Duration(frames)*time.Second/25 + 20*time.Second):
+	case <-time.After(media + 20*time.Second):
 	}
 	t.Logf("gst-launch did not see its end of stream; stopping it with SIGINT")
 	cmd.Process.Signal(os.Interrupt)
