@@ -327,8 +327,9 @@ type Record struct {
 // GetRecordsOutput is the answer to GetRecords.
 type GetRecordsOutput struct {
 	Records            []Record
-	NextShardIterator  string
+	NextShardIterator  string // "" at the end of a closed shard
 	MillisBehindLatest int64
+	ChildShards        []ChildShard // set at the end of a closed shard
 }
 
 // javaDate formats a time as Java's Date.toString does in UTC, as AWS
@@ -427,6 +428,13 @@ func (e *Engine) GetRecords(ctx context.Context, iter string, limit int) (GetRec
 		out.MillisBehindLatest = now.Sub(time.Unix(0, recs[len(recs)-1].Time)).Milliseconds()
 	} else if pos < b.First {
 		pos = b.First
+	}
+	if s.drained(pos) {
+		// The end of a closed shard: no next iterator, and the shards
+		// that hold its keys now.
+		out.MillisBehindLatest = 0
+		out.ChildShards = state.children(s.info.ID)
+		return out, nil
 	}
 	out.NextShardIterator = e.encodeIterator(iterator{issued: now, created: it.created, shard: it.shard, seq: pos, stream: it.stream})
 	return out, nil

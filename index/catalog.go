@@ -59,7 +59,9 @@ type Shard struct {
 	AdjacentParent string    `json:"adjacentParent,omitempty"`
 	Created        time.Time `json:"created"`
 	Closed         time.Time `json:"closed,omitzero"` // zero while open
-	EndSeq         uint64    `json:"endSeq,omitempty"`
+	// EndSeq is, once the shard is closed, the log position after its last
+	// record: a reader at or past it has read the whole shard.
+	EndSeq uint64 `json:"endSeq,omitempty"`
 }
 
 // Encryption is a stream's server-side encryption setting.

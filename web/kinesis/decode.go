@@ -1,16 +1,20 @@
 package kinesis
 
 import (
+	"net/http"
+
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
-// decode parses body into a T and checks it: a malformed body is a
-// SerializationException, a constraint failure a ValidationException.
+// decode parses the body of r into a T and checks it: a malformed body is a
+// SerializationException, a constraint failure a ValidationException. r
+// tells the wire format (today always JSON 1.1).
 func decode[T any, PT interface {
 	*T
 	awsapi.Request
-}](body []byte) (*T, error) {
+}](r *http.Request, body []byte) (*T, error) {
+	_ = r
 	return awsapi.Decode[T, PT](body, "ValidationException")
 }
 

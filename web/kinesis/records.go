@@ -2,6 +2,7 @@ package kinesis
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -67,7 +68,7 @@ func (in *putRecordInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) putRecord(r *http.Request, body []byte) (any, error) {
-	in, err := decode[putRecordInput](body)
+	in, err := decode[putRecordInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +258,7 @@ func (in *getShardIteratorInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) getShardIterator(r *http.Request, body []byte) (any, error) {
-	in, err := decode[getShardIteratorInput](body)
+	in, err := decode[getShardIteratorInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +294,7 @@ func (in *getRecordsInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) getRecords(r *http.Request, body []byte) (any, error) {
-	in, err := decode[getRecordsInput](body)
+	in, err := decode[getRecordsInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -343,5 +344,25 @@ func encodeGetRecords(out datastreams.GetRecordsOutput) rawJSON {
 	}
 	b = append(b, `,"MillisBehindLatest":`...)
 	b = strconv.AppendInt(b, out.MillisBehindLatest, 10)
+	if len(out.ChildShards) > 0 {
+		cs, _ := json.Marshal(childShardsOut(out.ChildShards))
+		b = append(b, `,"ChildShards":`...)
+		b = append(b, cs...)
+	}
 	return append(b, '}')
+}
+
+// childShard is a ChildShards entry of GetRecords and SubscribeToShard.
+type childShard struct {
+	ShardID      string       `json:"ShardId"`
+	ParentShards []string     `json:"ParentShards"`
+	HashKeyRange hashKeyRange `json:"HashKeyRange"`
+}
+
+func childShardsOut(in []datastreams.ChildShard) []childShard {
+	out := make([]childShard, 0, len(in))
+	for _, c := range in {
+		out = append(out, childShard{ShardID: c.ID, ParentShards: c.Parents, HashKeyRange: hashKeyRange{c.StartHash, c.EndHash}})
+	}
+	return out
 }

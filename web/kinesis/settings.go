@@ -18,8 +18,8 @@ func (in *retentionInput) Check(v *awsapi.Validator) {
 	in.streamInput.Check(v)
 }
 
-func (h *Handler) retention(body []byte, increase bool) (any, error) {
-	in, err := decode[retentionInput](body)
+func (h *Handler) retention(r *http.Request, body []byte, increase bool) (any, error) {
+	in, err := decode[retentionInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -27,11 +27,11 @@ func (h *Handler) retention(body []byte, increase bool) (any, error) {
 }
 
 func (h *Handler) increaseRetention(r *http.Request, body []byte) (any, error) {
-	return h.retention(body, true)
+	return h.retention(r, body, true)
 }
 
 func (h *Handler) decreaseRetention(r *http.Request, body []byte) (any, error) {
-	return h.retention(body, false)
+	return h.retention(r, body, false)
 }
 
 type encryptionInput struct {
@@ -51,7 +51,7 @@ func (in *encryptionInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) startEncryption(r *http.Request, body []byte) (any, error) {
-	in, err := decode[encryptionInput](body)
+	in, err := decode[encryptionInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (h *Handler) startEncryption(r *http.Request, body []byte) (any, error) {
 }
 
 func (h *Handler) stopEncryption(r *http.Request, body []byte) (any, error) {
-	in, err := decode[encryptionInput](body)
+	in, err := decode[encryptionInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ type noInput struct{}
 func (noInput) Check(*awsapi.Validator) {}
 
 func (h *Handler) describeLimits(r *http.Request, body []byte) (any, error) {
-	if _, err := decode[noInput](body); err != nil {
+	if _, err := decode[noInput](r, body); err != nil {
 		return nil, err
 	}
 	l := h.engine.DescribeLimits()

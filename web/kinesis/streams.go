@@ -38,7 +38,7 @@ func (in *createStreamInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) createStream(r *http.Request, body []byte) (any, error) {
-	in, err := decode[createStreamInput](body)
+	in, err := decode[createStreamInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ type deleteStreamInput struct {
 }
 
 func (h *Handler) deleteStream(r *http.Request, body []byte) (any, error) {
-	in, err := decode[deleteStreamInput](body)
+	in, err := decode[deleteStreamInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (in *describeStreamInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) describeStream(r *http.Request, body []byte) (any, error) {
-	in, err := decode[describeStreamInput](body)
+	in, err := decode[describeStreamInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (h *Handler) describeStream(r *http.Request, body []byte) (any, error) {
 }
 
 func (h *Handler) describeStreamSummary(r *http.Request, body []byte) (any, error) {
-	in, err := decode[streamInput](body)
+	in, err := decode[streamInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ type listStreamsSummary struct {
 }
 
 func (h *Handler) listStreams(r *http.Request, body []byte) (any, error) {
-	in, err := decode[listStreamsInput](body)
+	in, err := decode[listStreamsInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func (in *listShardsInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) listShards(r *http.Request, body []byte) (any, error) {
-	in, err := decode[listShardsInput](body)
+	in, err := decode[listShardsInput](r, body)
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,7 @@ func (in *addTagsInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) addTags(r *http.Request, body []byte) (any, error) {
-	in, err := decode[addTagsInput](body)
+	in, err := decode[addTagsInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (in *removeTagsInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) removeTags(r *http.Request, body []byte) (any, error) {
-	in, err := decode[removeTagsInput](body)
+	in, err := decode[removeTagsInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (in *listTagsInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) listTags(r *http.Request, body []byte) (any, error) {
-	in, err := decode[listTagsInput](body)
+	in, err := decode[listTagsInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (in *tagResourceInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) tagResource(r *http.Request, body []byte) (any, error) {
-	in, err := decode[tagResourceInput](body)
+	in, err := decode[tagResourceInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (in *untagResourceInput) Check(v *awsapi.Validator) {
 }
 
 func (h *Handler) untagResource(r *http.Request, body []byte) (any, error) {
-	in, err := decode[untagResourceInput](body)
+	in, err := decode[untagResourceInput](r, body)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (h *Handler) untagResource(r *http.Request, body []byte) (any, error) {
 }
 
 func (h *Handler) listTagsForResource(r *http.Request, body []byte) (any, error) {
-	in, err := decode[resourceInput](body)
+	in, err := decode[resourceInput](r, body)
 	if err != nil {
 		return nil, err
 	}
