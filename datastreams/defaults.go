@@ -9,4 +9,8 @@ const (
 	DefaultOnDemandStreamCountLimit = 50
 	DefaultIteratorTTL              = 5 * time.Minute
 	DefaultRetentionCheck           = time.Minute
+	DefaultConsumerDelay            = time.Duration(0)
+	DefaultSubscriptionLifetime     = 5 * time.Minute
+	DefaultSubscriptionTakeover     = 5 * time.Second
+	DefaultSubscriptionHeartbeat    = 5 * time.Second
 )

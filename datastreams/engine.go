@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
@@ -38,6 +39,20 @@ type Config struct {
 	// meets a full disk, so space-based retention can run at once.
 	OnDiskFull func()
 
+	// ConsumerDelay is how long a registered consumer stays CREATING and a
+	// deregistered one DELETING (default 0: the change is made at once,
+	// after the answer).
+	ConsumerDelay time.Duration
+	// SubscriptionLifetime is how long a SubscribeToShard stream lasts
+	// (default 5m, as AWS); SubscriptionTakeover how old an active
+	// subscription must be for a new one of the same consumer and shard to
+	// take it over, instead of being refused (default 5s); SubscriptionHeartbeat
+	// how often an idle subscription gets an event without records
+	// (default 5s).
+	SubscriptionLifetime  time.Duration
+	SubscriptionTakeover  time.Duration
+	SubscriptionHeartbeat time.Duration
+
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -61,6 +76,12 @@ type Engine struct {
 	reg     *registry.Registry[*shardSet]
 
 	diskFullLog ratelog.Limiter // appends refused by a full disk, logged at a bounded rate
+
+	subs         *subscriptions // active SubscribeToShard streams
+	consumerWake chan struct{}  // wakes the consumer loop
+	done         chan struct{}  // closed by Close: background work and subscriptions end
+	closeOnce    sync.Once
+	wg           sync.WaitGroup
 }
 
 // stream is a data stream of the registry; its runtime is its shards.
@@ -113,6 +134,15 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SubscriptionLifetime <= 0 {
+		cfg.SubscriptionLifetime = DefaultSubscriptionLifetime
+	}
+	if cfg.SubscriptionTakeover <= 0 {
+		cfg.SubscriptionTakeover = DefaultSubscriptionTakeover
+	}
+	if cfg.SubscriptionHeartbeat <= 0 {
+		cfg.SubscriptionHeartbeat = DefaultSubscriptionHeartbeat
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -123,7 +153,7 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, errors.New("datastreams: a catalog and a store are required")
 	}
 	ctx := context.Background()
-	e := &Engine{cfg: cfg}
+	e := &Engine{cfg: cfg, subs: newSubscriptions(), consumerWake: make(chan struct{}, 1), done: make(chan struct{})}
 	key, err := cfg.Catalog.Secret(ctx, "iterator", 32)
 	if err != nil {
 		return nil, fmt.Errorf("datastreams: iterator key: %w", err)
@@ -137,6 +167,8 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datastreams: %w", err)
 	}
+	e.wg.Add(1)
+	go e.consumerLoop()
 	return e, nil
 }
 
@@ -289,8 +321,15 @@ func (e *Engine) Damaged() map[string][]shard.Damage {
 	return out
 }
 
-// Close stops background work and closes every shard log.
-func (e *Engine) Close() error { return e.reg.Close() }
+// Close stops background work, ends every subscription and closes every
+// shard log.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		close(e.done)
+		e.wg.Wait()
+	})
+	return e.reg.Close()
+}
 
 // trimHorizon is the first readable position of a shard: its first record
 // that is not past the retention period.

@@ -203,7 +203,7 @@ func TestIteratorExpiryAndTampering(t *testing.T) {
 	// A stream deleted and created again under the same name does not
 	// accept the old incarnation's iterators.
 	it, _ = v.e.GetShardIterator(context.Background(), StreamRef{Name: "s"}, "shardId-000000000000", Latest, "", nil)
-	v.e.DeleteStream(StreamRef{Name: "s"})
+	v.e.DeleteStream(StreamRef{Name: "s"}, false)
 	v.e.CreateStream(CreateStreamInput{Name: "s", ShardCount: 2})
 	if _, err := v.e.GetRecords(context.Background(), it, 10); !errors.Is(err, registry.ErrResourceNotFound) {
 		t.Fatalf("old incarnation: %v", err)

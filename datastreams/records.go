@@ -267,52 +267,68 @@ func (e *Engine) GetShardIterator(ctx context.Context, ref StreamRef, shardIDArg
 	if err != nil {
 		return "", err
 	}
+	pos, err := e.startPosition(ctx, state, s, "GetShardIterator", typ, startSeq, ts)
+	if err != nil {
+		return "", err
+	}
+	return e.encodeIterator(iterator{issued: e.cfg.Now(), created: state.meta.Created.UnixNano(), shard: uint32(s.info.Index), seq: pos, stream: name}), nil
+}
+
+// startPosition returns the position in shard s of the first record a
+// reader starting at typ (with startSeq or ts) reads: GetShardIterator's
+// and SubscribeToShard's starting positions. op names the operation in
+// messages.
+func (e *Engine) startPosition(ctx context.Context, state *streamState, s *shardRT, op, typ, startSeq string, ts *time.Time) (uint64, error) {
+	name := state.meta.Name
+	var err error
 	const either = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and %s."
 	var pos uint64
 	switch typ {
 	case AtSequenceNumber, AfterSequenceNumber:
 		if startSeq == "" {
-			return "", errorf(registry.ErrInvalidArgument, either, typ, "no StartingSequenceNumber")
+			return 0, errorf(registry.ErrInvalidArgument, either, typ, "no StartingSequenceNumber")
 		}
 		n, err := seqnum.Check(startSeq)
 		if err != nil {
-			return "", errorf(registry.ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", startSeq, s.info.ID, name, e.cfg.Account)
+			return 0, errorf(registry.ErrInvalidArgument, "StartingSequenceNumber %s used in %s on shard %s in stream %s under account %s is invalid.", startSeq, op, s.info.ID, name, e.cfg.Account)
 		}
 		if n.ShardIndex != uint32(s.info.Index) {
-			return "", errorf(registry.ErrInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardID(int(n.ShardIndex)), s.info.ID)
+			return 0, errorf(registry.ErrInvalidArgument, "Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shardID(int(n.ShardIndex)), s.info.ID)
 		}
 		p, err := seqnum.Parse(startSeq)
 		if err != nil || p.ShardCreated != s.createdSec {
-			return "", errorf(registry.ErrInvalidArgument, "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", startSeq, s.info.ID, name, e.cfg.Account)
+			return 0, errorf(registry.ErrInvalidArgument, "StartingSequenceNumber %s used in %s on shard %s in stream %s under account %s is invalid because it did not come from this stream.", startSeq, op, s.info.ID, name, e.cfg.Account)
 		}
 		pos = p.Counter
-		if typ == AfterSequenceNumber {
+		if typ == AfterSequenceNumber && !(p.Counter == 0 && p.Arrival == s.createdSec) {
+			// After the shard's StartingSequenceNumber (counter 0 with the
+			// shard's creation as arrival) is its first record.
 			pos++
 		}
 	case TrimHorizon, Latest:
 		if startSeq != "" {
-			return "", errorf(registry.ErrInvalidArgument, either, typ, "also a StartingSequenceNumber")
+			return 0, errorf(registry.ErrInvalidArgument, either, typ, "also a StartingSequenceNumber")
 		}
 		if typ == Latest {
 			pos = s.log.Bounds().Next
 		} else if pos, err = e.trimHorizon(ctx, s, state.meta); err != nil {
-			return "", fmt.Errorf("%w: %w", registry.ErrInternal, err)
+			return 0, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 		}
 	case AtTimestamp:
 		if ts == nil {
-			return "", errorf(registry.ErrInvalidArgument, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+			return 0, errorf(registry.ErrInvalidArgument, "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
 		now := e.cfg.Now()
 		if ts.After(now) {
-			return "", errorf(registry.ErrInvalidArgument, "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ts.UnixMilli(), now.UnixMilli())
+			return 0, errorf(registry.ErrInvalidArgument, "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ts.UnixMilli(), now.UnixMilli())
 		}
 		if pos, err = s.log.SeekTime(ctx, ts.UnixNano()); err != nil {
-			return "", fmt.Errorf("%w: %w", registry.ErrInternal, err)
+			return 0, fmt.Errorf("%w: %w", registry.ErrInternal, err)
 		}
 	default:
-		return "", errorf(registry.ErrInvalidArgument, "Unknown ShardIteratorType %s.", typ)
+		return 0, errorf(registry.ErrInvalidArgument, "Unknown ShardIteratorType %s.", typ)
 	}
-	return e.encodeIterator(iterator{issued: e.cfg.Now(), created: state.meta.Created.UnixNano(), shard: uint32(s.info.Index), seq: pos, stream: name}), nil
+	return pos, nil
 }
 
 // Record is a record as GetRecords returns it.

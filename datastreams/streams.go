@@ -107,15 +107,25 @@ func (e *Engine) counts() (openShards, onDemand int) {
 	return
 }
 
-// DeleteStream deletes a stream and its data.
-func (e *Engine) DeleteStream(ref StreamRef) error {
+// DeleteStream deletes a stream and its data. A stream with registered
+// consumers is deleted, with them, only when enforceConsumerDeletion is set.
+func (e *Engine) DeleteStream(ref StreamRef, enforceConsumerDeletion bool) error {
 	st, name, err := e.resolve(ref)
 	if err != nil {
 		return err
 	}
 	// A delete that failed leaves the stream listed (its logs closed), so
 	// that a retry finds and finishes it.
-	err = e.reg.Delete(context.Background(), st, nil)
+	err = e.reg.Delete(context.Background(), st, func(def *index.Stream) error {
+		if len(def.Consumers) > 0 && !enforceConsumerDeletion {
+			return errorf(registry.ErrResourceInUse, "Stream %s under account %s has registered consumers. Deregister them first, or set EnforceConsumerDeletion.", name, e.cfg.Account)
+		}
+		return nil
+	})
+	var re *registry.Error
+	if errors.As(err, &re) {
+		return err
+	}
 	if errors.Is(err, registry.ErrGone) {
 		return e.streamNotFound(name)
 	}
@@ -171,7 +181,7 @@ func describe(state *streamState) StreamDescription {
 	return StreamDescription{
 		Name: m.Name, ARN: m.ARN, Status: m.Status, Mode: m.Mode, Created: m.Created,
 		RetentionHours: m.RetentionHours, EncryptionType: m.Encryption.Type, KeyID: m.Encryption.KeyID,
-		MaxRecordSizeKiB: m.MaxRecordSizeKiB, OpenShardCount: len(state.open),
+		MaxRecordSizeKiB: m.MaxRecordSizeKiB, OpenShardCount: len(state.open), ConsumerCount: len(m.Consumers),
 	}
 }
 

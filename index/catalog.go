@@ -45,6 +45,8 @@ type Stream struct {
 	Encryption       Encryption        `json:"encryption"`
 	DataKeys         []DataKey         `json:"dataKeys,omitempty"`
 	Version          int64             `json:"version"`
+	// Consumers are the stream's enhanced fan-out consumers (data streams).
+	Consumers []Consumer `json:"consumers,omitempty"`
 	// Extra holds kind-specific settings (a video stream's media type, ...).
 	Extra json.RawMessage `json:"extra,omitempty"`
 }
@@ -62,6 +64,16 @@ type Shard struct {
 	// EndSeq is, once the shard is closed, the log position after its last
 	// record: a reader at or past it has read the whole shard.
 	EndSeq uint64 `json:"endSeq,omitempty"`
+}
+
+// Consumer is an enhanced fan-out consumer registered to a data stream.
+type Consumer struct {
+	Name    string            `json:"name"`
+	ARN     string            `json:"arn"`
+	Status  string            `json:"status"` // CREATING, ACTIVE or DELETING
+	Created time.Time         `json:"created"`
+	Changed time.Time         `json:"changed"` // when it entered Status
+	Tags    map[string]string `json:"tags,omitempty"`
 }
 
 // Encryption is a stream's server-side encryption setting.
@@ -90,6 +102,18 @@ func (s *Stream) Clone() *Stream {
 		}
 	}
 	c.DataKeys = append([]DataKey(nil), s.DataKeys...)
+	if s.Consumers != nil {
+		c.Consumers = make([]Consumer, len(s.Consumers))
+		for i, cs := range s.Consumers {
+			c.Consumers[i] = cs
+			if cs.Tags != nil {
+				c.Consumers[i].Tags = make(map[string]string, len(cs.Tags))
+				for k, v := range cs.Tags {
+					c.Consumers[i].Tags[k] = v
+				}
+			}
+		}
+	}
 	c.Extra = append(json.RawMessage(nil), s.Extra...)
 	return &c
 }

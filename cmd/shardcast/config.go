@@ -99,6 +99,12 @@ type Config struct {
 		IteratorTTL              time.Duration `yaml:"iterator_ttl"`
 		RetentionCheck           time.Duration `yaml:"retention_check"`
 		SegmentMaxBytes          int64         `yaml:"segment_max_bytes"`
+		// ConsumerDelay is how long a registered consumer stays CREATING
+		// (and a deregistered one DELETING); SubscriptionLifetime how long
+		// a SubscribeToShard stream lasts before the client must subscribe
+		// again.
+		ConsumerDelay        time.Duration `yaml:"consumer_delay"`
+		SubscriptionLifetime time.Duration `yaml:"subscription_lifetime"`
 	} `yaml:"kinesis"`
 
 	// HTTPBodyTimeout is how long a request body may take to arrive;
@@ -157,6 +163,8 @@ func defaultConfig() Config {
 	c.Kinesis.IteratorTTL = datastreams.DefaultIteratorTTL
 	c.Kinesis.RetentionCheck = datastreams.DefaultRetentionCheck
 	c.Kinesis.SegmentMaxBytes = shard.DefaultSegmentMaxBytes
+	c.Kinesis.ConsumerDelay = datastreams.DefaultConsumerDelay
+	c.Kinesis.SubscriptionLifetime = datastreams.DefaultSubscriptionLifetime
 	return c
 }
 
@@ -284,6 +292,16 @@ func settings() []setting {
 		{"region", "region shown in ARNs (default " + defaultRegion + ")", str(func(c *Config) *string { return &c.Region })},
 		{"master-key", "master key (32 bytes, base64 or hex) instead of the keyring file", str(func(c *Config) *string { return &c.MasterKey })},
 		{"shard-limit", "open shards allowed per account (default " + strconv.Itoa(datastreams.DefaultShardLimit) + ")", num(func(c *Config) *int { return &c.Kinesis.ShardLimit })},
+		{"kinesis-consumer-delay", "how long a registered stream consumer stays CREATING and a deregistered one DELETING, e.g. 500ms (default " + durationText(datastreams.DefaultConsumerDelay) + ": at once)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.ConsumerDelay = d
+			return err
+		}},
+		{"kinesis-subscription-lifetime", "how long a SubscribeToShard stream lasts before the client subscribes again, at least 1s (default " + durationText(datastreams.DefaultSubscriptionLifetime) + ", as AWS)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.SubscriptionLifetime = d
+			return err
+		}},
 		{"enforce-limits", "enforce per-shard throughput limits as AWS does (true/false)", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Kinesis.EnforceLimits = b
@@ -493,6 +511,9 @@ func (c *Config) Validate() error {
 	}
 	if k.IteratorTTL < time.Second || k.RetentionCheck < time.Second {
 		errs = append(errs, errors.New("kinesis iterator_ttl and retention_check must be at least 1s"))
+	}
+	if k.ConsumerDelay < 0 || k.SubscriptionLifetime < time.Second {
+		errs = append(errs, errors.New("kinesis consumer_delay must not be negative and subscription_lifetime must be at least 1s"))
 	}
 	if k.SegmentMaxBytes < 64<<10 {
 		errs = append(errs, fmt.Errorf("kinesis segment_max_bytes %d is below 64 KiB", k.SegmentMaxBytes))

@@ -43,7 +43,7 @@ var errorTable = awsapi.ErrorTable{
 // engine's terms, that the handler decodes requests for.
 type Engine interface {
 	CreateStream(in datastreams.CreateStreamInput) error
-	DeleteStream(ref datastreams.StreamRef) error
+	DeleteStream(ref datastreams.StreamRef, enforceConsumerDeletion bool) error
 	DescribeStream(ref datastreams.StreamRef, limit int, exclusiveStart string) (datastreams.StreamDescription, error)
 	DescribeStreamSummary(ref datastreams.StreamRef) (datastreams.StreamDescription, error)
 	ListStreams(limit int, exclusiveStart, nextToken string) (list []datastreams.StreamSummary, more bool, token string, err error)
@@ -61,6 +61,14 @@ type Engine interface {
 	GetShardIterator(ctx context.Context, ref datastreams.StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error)
 	CheckIterator(iter string) error
 	GetRecords(ctx context.Context, iter string, limit int) (datastreams.GetRecordsOutput, error)
+	RegisterConsumer(ctx context.Context, streamARN, name string, tags map[string]string) (datastreams.Consumer, error)
+	DescribeConsumer(ref datastreams.ConsumerRef) (datastreams.Consumer, error)
+	DeregisterConsumer(ctx context.Context, ref datastreams.ConsumerRef) error
+	ListConsumers(streamARN, nextToken string, max int, streamCreated *time.Time) ([]datastreams.Consumer, string, error)
+	TagResource(ctx context.Context, arn string, tags map[string]string) error
+	UntagResource(ctx context.Context, arn string, keys []string) error
+	ListResourceTags(arn string) ([]datastreams.Tag, error)
+	SubscribeToShard(ctx context.Context, consumerARN, shardID string, start datastreams.StartingPosition) (*datastreams.Subscription, error)
 }
 
 // Handler serves Kinesis API requests.
@@ -76,7 +84,6 @@ type Handler struct {
 var unsupported = []string{
 	"CreateChannel", "DeleteChannel", "DescribeChannel", "ListChannels", "UpdateChannel",
 	"DeleteResourcePolicy", "GetResourcePolicy", "PutResourcePolicy",
-	"RegisterStreamConsumer", "DeregisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers", "SubscribeToShard",
 	"SplitShard", "MergeShards", "UpdateShardCount", "UpdateStreamMode",
 	"EnableEnhancedMonitoring", "DisableEnhancedMonitoring",
 	"DescribeAccountSettings", "UpdateAccountSettings",
@@ -108,6 +115,10 @@ func New(engine Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
 		"PutRecords":                    h.putRecords,
 		"GetShardIterator":              h.getShardIterator,
 		"GetRecords":                    h.getRecords,
+		"RegisterStreamConsumer":        h.registerConsumer,
+		"DescribeStreamConsumer":        h.describeConsumer,
+		"DeregisterStreamConsumer":      h.deregisterConsumer,
+		"ListStreamConsumers":           h.listConsumers,
 	}
 	return h
 }
@@ -128,6 +139,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fn := h.ops[op]
+	if op == "SubscribeToShard" && len(bytes.TrimSpace(body)) > 0 {
+		// An event stream: answered as it goes, not as one value.
+		h.subscribeToShard(w, r, body)
+		return
+	}
 	if fn == nil {
 		err = awsapi.UnknownOperation()
 		for _, u := range unsupported {

@@ -61,7 +61,7 @@ func (h *Handler) deleteStream(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return empty{}, h.engine.DeleteStream(in.ref())
+	return empty{}, h.engine.DeleteStream(in.ref(), deref(in.EnforceConsumerDeletion))
 }
 
 // Output shapes.

@@ -2,7 +2,6 @@ package kinesis
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/web/awsapi"
@@ -114,14 +113,7 @@ type resourceInput struct {
 func (in *resourceInput) Check(v *awsapi.Validator) {
 	if v.Required("resourceARN", in.ResourceARN != nil) {
 		v.String("resourceARN", in.ResourceARN, resARNPattern, 1, 2048)
-		if strings.Contains(*in.ResourceARN, "/consumer/") {
-			v.Custom(*in.ResourceARN, "resourceARN", "Member must name a stream; consumers are not supported yet")
-		}
 	}
-}
-
-func (in *resourceInput) ref() datastreams.StreamRef {
-	return datastreams.StreamRef{ARN: deref(in.ResourceARN)}
 }
 
 type tagResourceInput struct {
@@ -139,7 +131,7 @@ func (h *Handler) tagResource(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return empty{}, h.engine.AddTags(in.ref(), in.Tags)
+	return empty{}, h.engine.TagResource(r.Context(), *in.ResourceARN, in.Tags)
 }
 
 type untagResourceInput struct {
@@ -157,7 +149,7 @@ func (h *Handler) untagResource(r *http.Request, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return empty{}, h.engine.RemoveTags(in.ref(), in.TagKeys)
+	return empty{}, h.engine.UntagResource(r.Context(), *in.ResourceARN, in.TagKeys)
 }
 
 func (h *Handler) listTagsForResource(r *http.Request, body []byte) (any, error) {
@@ -165,7 +157,7 @@ func (h *Handler) listTagsForResource(r *http.Request, body []byte) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	tags, _, err := h.engine.ListTags(in.ref(), "", datastreams.MaxTagsPerStream)
+	tags, err := h.engine.ListResourceTags(*in.ResourceARN)
 	if err != nil {
 		return nil, err
 	}
