@@ -238,3 +238,102 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkSubscribeToShard measures enhanced fan-out through the Go SDK's
+// event-stream reader over loopback: 1, 5 and 20 consumers subscribed to
+// one shard at LATEST, while one writer puts batches of 50 records of 128
+// bytes (each op is one batch). It reports the put-to-receive latency
+// (from just before the PutRecords call to the event's arrival, fsync on),
+// the records delivered per second over all consumers, and the server's
+// CPU per record delivered.
+func BenchmarkSubscribeToShard(b *testing.B) {
+	for _, n := range []int{1, 5, 20} {
+		b.Run(fmt.Sprintf("consumers=%d", n), func(b *testing.B) { benchSubscribe(b, n) })
+	}
+}
+
+func benchSubscribe(b *testing.B, consumers int) {
+	const per, size = 50, 128
+	srv := benchServer(b, "file")
+	c := benchClient(srv.url)
+	createStream(b, c, "efo", 1)
+	streamARN := streamARNOf(b, c, "efo")
+	type reader struct {
+		lat []time.Duration
+		n   int
+	}
+	readers := make([]*reader, consumers)
+	var wg sync.WaitGroup
+	want := b.N * per
+	ready := make(chan struct{}, consumers)
+	errc := make(chan error, consumers)
+	for i := range consumers {
+		arn := registerActive(b, c, streamARN, fmt.Sprintf("c%d", i))
+		// Each subscriber has its own client: the SDK's event-stream
+		// decoder is shared by the streams of one client.
+		out, err := benchClient(srv.url).SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn),
+			ShardId: aws.String("shardId-000000000000"), StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := &reader{lat: make([]time.Duration, 0, want)}
+		readers[i] = r
+		wg.Go(func() {
+			stream := out.GetStream()
+			defer stream.Close()
+			first := true
+			for ev := range stream.Events() {
+				if first {
+					ready <- struct{}{}
+					first = false
+				}
+				e := ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent)
+				now := time.Now()
+				for _, rec := range e.Value.Records {
+					r.lat = append(r.lat, now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(rec.Data)))))
+				}
+				r.n += len(e.Value.Records)
+				if r.n >= want {
+					return
+				}
+			}
+			errc <- fmt.Errorf("subscription ended after %d of %d records: %v", r.n, want, stream.Err())
+		})
+	}
+	for range consumers {
+		<-ready
+	}
+	entries := batch(per, size, 0)
+	scpu0 := procCPU(b, srv.cmd.Process.Pid)
+	start := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now := uint64(time.Now().UnixNano())
+		for j := range entries {
+			binary.BigEndian.PutUint64(entries[j].Data, now)
+		}
+		if out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("efo"), Records: entries}); err != nil || *out.FailedRecordCount != 0 {
+			b.Fatalf("put: %v", err)
+		}
+	}
+	wg.Wait()
+	b.StopTimer()
+	secs := time.Since(start).Seconds()
+	scpu := procCPU(b, srv.cmd.Process.Pid) - scpu0
+	select {
+	case err := <-errc:
+		b.Fatal(err)
+	default:
+	}
+	var lat []time.Duration
+	for _, r := range readers {
+		lat = append(lat, r.lat...)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	delivered := float64(len(lat))
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	b.ReportMetric(delivered/secs, "delivered/s")
+	b.ReportMetric(scpu.Seconds()/delivered*1e6, "server_cpu_us/delivered")
+	b.ReportMetric(0, "ns/op")
+}
