@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -388,4 +389,35 @@ func TestIdleSubscriberHoldsNobody(t *testing.T) {
 	if len(ev.Records) != 200 {
 		t.Fatalf("the slow subscriber then reads %d records", len(ev.Records))
 	}
+}
+
+// FuzzParseConsumerARN: whatever a client sends as a ConsumerARN, the
+// parser does not fail, and what it accepts is exactly the stream ARN, the
+// name and the creation seconds put back together.
+func FuzzParseConsumerARN(f *testing.F) {
+	for _, s := range []string{
+		testStreamARN + "/consumer/app:1772366400",
+		testStreamARN + "/consumer/a:b:1",
+		testStreamARN + "/consumer/:1",
+		testStreamARN + "/consumer/app:",
+		testStreamARN + "/consumer/app:-1",
+		testStreamARN + "/consumer/x/consumer/y:99999999999999999999",
+		"/consumer/",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		streamARN, name, ok := parseConsumerARN(s)
+		if !ok {
+			return
+		}
+		prefix := streamARN + "/consumer/" + name + ":"
+		if name == "" || !strings.HasPrefix(s, prefix) {
+			t.Fatalf("%q parsed as stream %q name %q", s, streamARN, name)
+		}
+		if _, err := strconv.ParseUint(s[len(prefix):], 10, 63); err != nil {
+			t.Fatalf("%q accepted with creation %q", s, s[len(prefix):])
+		}
+	})
 }

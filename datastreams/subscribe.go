@@ -179,8 +179,8 @@ func (s *Subscription) Close() {
 	}
 }
 
-// Deadline is when the subscription ends by itself.
-func (s *Subscription) Deadline() time.Time { return s.deadline }
+// Lifetime is how long the subscription lasts from its start.
+func (s *Subscription) Lifetime() time.Duration { return s.deadline.Sub(s.started) }
 
 // Next waits for the next event: records as soon as they commit, an event
 // without records when the subscription has been idle for

@@ -138,7 +138,7 @@ func (h *Handler) subscribeToShard(w http.ResponseWriter, r *http.Request, body 
 	rc := http.NewResponseController(w)
 	// A client that stops reading holds only its own request: its writes
 	// give up a while after the subscription's end.
-	rc.SetWriteDeadline(sub.Deadline().Add(time.Minute))
+	rc.SetWriteDeadline(time.Now().Add(sub.Lifetime() + time.Minute))
 	defer rc.SetWriteDeadline(time.Time{})
 	bodies := eventBodiesFor(r)
 	w.Header().Set("Content-Type", contentTypeEventStream)
