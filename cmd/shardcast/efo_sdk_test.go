@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -304,5 +305,26 @@ func TestJSSDKSubscribeToShard(t *testing.T) {
 	t.Logf("%d records over %d subscriptions", len(res.Got), res.Shards)
 	if res.Shards < 2 {
 		t.Fatalf("every record came in one subscription; resuming was not tested")
+	}
+}
+
+// TestBoto3Consumers: boto3 (Debian's python3-boto3) registers, lists,
+// describes and deregisters a consumer, and reads records in order with
+// subscribe_to_shard through botocore's event-stream parser.
+func TestBoto3Consumers(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if out, err := exec.Command(python, "-c", "import boto3").CombinedOutput(); err != nil {
+		t.Fatalf("boto3 is required (make deps installs python3-boto3): %v %s", err, out)
+	}
+	srv := signedServer(t)
+	script, _ := filepath.Abs(filepath.Join("testdata", "boto3_consumers.py"))
+	cmd := exec.Command(python, script)
+	cmd.Env = clientEnv(srv.URL(), "py-efo")
+	res := runClient(t, cmd)
+	if res.Error != "" {
+		t.Fatalf("client failed: %s", res.Error)
+	}
+	if len(res.Sent) != 30 || !slices.Equal(res.Sent, res.Got) {
+		t.Fatalf("put %q, received %q", res.Sent, res.Got)
 	}
 }
