@@ -315,7 +315,7 @@ func (e *Engine) consumerLoop() {
 	defer t.Stop()
 	for {
 		wait := time.Hour
-		if next := e.advanceConsumers(); !next.IsZero() {
+		if next := e.advanceConsumers(e.bgCtx); !next.IsZero() {
 			wait = max(next.Sub(e.cfg.Now()), time.Millisecond)
 		}
 		t.Reset(wait)
@@ -331,7 +331,7 @@ func (e *Engine) consumerLoop() {
 // advanceConsumers makes due CREATING consumers ACTIVE and removes due
 // DELETING ones, and returns when the next transition falls due (zero when
 // none is pending).
-func (e *Engine) advanceConsumers() time.Time {
+func (e *Engine) advanceConsumers(ctx context.Context) time.Time {
 	var next time.Time
 	later := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
@@ -354,7 +354,7 @@ func (e *Engine) advanceConsumers() time.Time {
 		if !due {
 			continue
 		}
-		_, err := st.Update(context.Background(), func(m *index.Stream) error {
+		_, err := st.Update(ctx, func(m *index.Stream) error {
 			kept := m.Consumers[:0]
 			for _, c := range m.Consumers {
 				if c.Status != ConsumerActive && !c.Changed.Add(e.cfg.ConsumerDelay).After(now) {
@@ -371,7 +371,7 @@ func (e *Engine) advanceConsumers() time.Time {
 			m.Consumers = kept
 			return nil
 		})
-		if err != nil && !errors.Is(err, registry.ErrGone) {
+		if err != nil && !errors.Is(err, registry.ErrGone) && ctx.Err() == nil {
 			e.cfg.Logger.Warn("datastreams: consumer state change (retried)", "stream", st.Def().Name, "err", err)
 			later(now.Add(time.Second))
 		}

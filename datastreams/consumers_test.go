@@ -48,7 +48,7 @@ func TestConsumerLifecycle(t *testing.T) {
 	}
 	_, err = v.e.RegisterConsumer(ctx, testStreamARN, "app", nil)
 	wantErr(t, "same name", err, registry.ErrResourceInUse, "Consumer app under stream "+testStreamARN+" already exists for account 000000000000.")
-	v.e.advanceConsumers()
+	v.e.advanceConsumers(ctx)
 	if d, _ := v.e.DescribeConsumer(ConsumerRef{ARN: c.ARN}); d.Status != ConsumerCreating {
 		t.Fatalf("before the delay: %s", d.Status)
 	}
@@ -57,7 +57,7 @@ func TestConsumerLifecycle(t *testing.T) {
 	wantErr(t, "subscribe while CREATING", err, registry.ErrResourceInUse, "")
 
 	v.clock.Add(10 * time.Second)
-	v.e.advanceConsumers()
+	v.e.advanceConsumers(ctx)
 	for _, ref := range []ConsumerRef{{ARN: c.ARN}, {StreamARN: testStreamARN, Name: "app"}} {
 		d, err := v.e.DescribeConsumer(ref)
 		if err != nil || d.Status != ConsumerActive || d.StreamARN != testStreamARN || d.ARN != c.ARN {
@@ -112,7 +112,7 @@ func TestConsumerLifecycle(t *testing.T) {
 	v.cat.Close()
 	v.open(withConsumerDelay(10 * time.Second))
 	v.clock.Add(10 * time.Second)
-	v.e.advanceConsumers()
+	v.e.advanceConsumers(ctx)
 	_, err = v.e.DescribeConsumer(ConsumerRef{ARN: c.ARN})
 	wantErr(t, "after the deletion", err, registry.ErrResourceNotFound, "")
 	if err := v.e.DeleteStream(StreamRef{Name: "s"}, false); err != nil {
@@ -133,7 +133,7 @@ func TestConsumerLimitsAndPaging(t *testing.T) {
 	wantErr(t, "sixth CREATING", err, registry.ErrLimitExceeded, "")
 	for i := MaxConsumersCreating; i < MaxConsumersPerStream; i++ {
 		v.clock.Add(time.Second)
-		v.e.advanceConsumers()
+		v.e.advanceConsumers(ctx)
 		if _, err := v.e.RegisterConsumer(ctx, testStreamARN, fmt.Sprintf("c%02d", i), nil); err != nil {
 			t.Fatalf("consumer %d: %v", i, err)
 		}
@@ -179,7 +179,7 @@ func activeConsumer(t *testing.T, v *env, shards int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.e.advanceConsumers()
+	v.e.advanceConsumers(context.Background())
 	return c.ARN
 }
 
@@ -367,7 +367,7 @@ func TestIdleSubscriberHoldsNobody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.e.advanceConsumers()
+	v.e.advanceConsumers(ctx)
 	slow, err := v.e.SubscribeToShard(ctx, arn, "shardId-000000000000", StartingPosition{Type: TrimHorizon})
 	if err != nil {
 		t.Fatal(err)

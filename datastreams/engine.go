@@ -80,6 +80,8 @@ type Engine struct {
 	subs         *subscriptions // active SubscribeToShard streams
 	consumerWake chan struct{}  // wakes the consumer loop
 	done         chan struct{}  // closed by Close: background work and subscriptions end
+	bgCtx        context.Context
+	bgCancel     context.CancelFunc // cancels bgCtx, the context of background work, at Close
 	closeOnce    sync.Once
 	wg           sync.WaitGroup
 }
@@ -167,6 +169,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datastreams: %w", err)
 	}
+	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.wg.Add(1)
 	go e.consumerLoop()
 	return e, nil
@@ -326,6 +329,7 @@ func (e *Engine) Damaged() map[string][]shard.Damage {
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		close(e.done)
+		e.bgCancel()
 		e.wg.Wait()
 	})
 	return e.reg.Close()

@@ -259,8 +259,9 @@ func benchSubscribe(b *testing.B, consumers int) {
 	createStream(b, c, "efo", 1)
 	streamARN := streamARNOf(b, c, "efo")
 	type reader struct {
-		lat []time.Duration
-		n   int
+		lat  []time.Duration // from before the put
+		push []time.Duration // from the record's arrival on the server
+		n    int
 	}
 	readers := make([]*reader, consumers)
 	var wg sync.WaitGroup
@@ -276,7 +277,7 @@ func benchSubscribe(b *testing.B, consumers int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r := &reader{lat: make([]time.Duration, 0, want)}
+		r := &reader{lat: make([]time.Duration, 0, want), push: make([]time.Duration, 0, want)}
 		readers[i] = r
 		wg.Go(func() {
 			stream := out.GetStream()
@@ -291,6 +292,7 @@ func benchSubscribe(b *testing.B, consumers int) {
 				now := time.Now()
 				for _, rec := range e.Value.Records {
 					r.lat = append(r.lat, now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(rec.Data)))))
+					r.push = append(r.push, now.Sub(*rec.ApproximateArrivalTimestamp))
 				}
 				r.n += len(e.Value.Records)
 				if r.n >= want {
@@ -325,14 +327,20 @@ func benchSubscribe(b *testing.B, consumers int) {
 		b.Fatal(err)
 	default:
 	}
-	var lat []time.Duration
+	var lat, push []time.Duration
 	for _, r := range readers {
 		lat = append(lat, r.lat...)
+		push = append(push, r.push...)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	sort.Slice(push, func(i, j int) bool { return push[i] < push[j] })
 	delivered := float64(len(lat))
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+	// The push alone: from the server's arrival time of the record (the
+	// ApproximateArrivalTimestamp, in milliseconds) to the client.
+	b.ReportMetric(float64(push[len(push)/2].Microseconds())/1000, "push_p50_ms")
+	b.ReportMetric(float64(push[len(push)*99/100].Microseconds())/1000, "push_p99_ms")
 	b.ReportMetric(delivered/secs, "delivered/s")
 	b.ReportMetric(scpu.Seconds()/delivered*1e6, "server_cpu_us/delivered")
 	b.ReportMetric(0, "ns/op")
