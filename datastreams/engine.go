@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/autoscale"
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/ratelog"
 	"github.com/shardcast/shardcast/datastreams/registry"
@@ -37,9 +39,15 @@ type Config struct {
 	// OnDiskFull, when set, is called (without waiting) when an append
 	// meets a full disk, so space-based retention can run at once.
 	OnDiskFull func()
+	// OnDemand tunes the scaling of ON_DEMAND streams (zero fields take
+	// autoscale's defaults; the capacity of a shard is AWS's).
+	OnDemand autoscale.Config
 
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	// resharder carries out on-demand scaling (nil: the engine's own).
+	resharder resharder
 }
 
 // Defaults and bounds that follow AWS.
@@ -61,6 +69,9 @@ type Engine struct {
 	reg     *registry.Registry[*shardSet]
 
 	diskFullLog ratelog.Limiter // appends refused by a full disk, logged at a bounded rate
+
+	modeMu sync.Mutex // serializes capacity-mode changes and ON_DEMAND creates
+	scale  *scaler    // the scaling loop of ON_DEMAND streams
 }
 
 // stream is a data stream of the registry; its runtime is its shards.
@@ -91,6 +102,7 @@ type shardRT struct {
 	createdSec int64
 	log        *shard.SealedLog
 	limits     *shardLimits
+	meter      *autoscale.Meter // writes offered to the shard, for on-demand scaling
 }
 
 // Open loads every data stream of the catalog and starts the retention loop.
@@ -122,6 +134,15 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.Catalog == nil || cfg.Store == nil {
 		return nil, errors.New("datastreams: a catalog and a store are required")
 	}
+	cfg.OnDemand = cfg.OnDemand.WithDefaults()
+	if err := cfg.OnDemand.Validate(); err != nil {
+		return nil, fmt.Errorf("datastreams: on-demand scaling: %w", err)
+	}
+	if cfg.resharder == nil {
+		// At the merge of resharding: the engine's splitShard and
+		// mergeShards.
+		cfg.resharder = &noResharder{log: cfg.Logger}
+	}
 	ctx := context.Background()
 	e := &Engine{cfg: cfg}
 	key, err := cfg.Catalog.Secret(ctx, "iterator", 32)
@@ -137,6 +158,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datastreams: %w", err)
 	}
+	e.startScaler()
 	return e, nil
 }
 
@@ -161,7 +183,8 @@ func (e *Engine) openShards(ctx context.Context, st *stream) (*shardSet, error) 
 		if err != nil {
 			return fail(fmt.Errorf("datastreams: %w", err))
 		}
-		rt := &shardRT{info: info, start: start, end: end, createdSec: info.Created.Unix(), log: l}
+		rt := &shardRT{info: info, start: start, end: end, createdSec: info.Created.Unix(), log: l,
+			meter: autoscale.NewMeter(start.key(), end.key())}
 		if e.cfg.EnforceLimits {
 			rt.limits = newShardLimits(e.cfg.Now)
 		}
@@ -290,7 +313,10 @@ func (e *Engine) Damaged() map[string][]shard.Damage {
 }
 
 // Close stops background work and closes every shard log.
-func (e *Engine) Close() error { return e.reg.Close() }
+func (e *Engine) Close() error {
+	e.stopScaler()
+	return e.reg.Close()
+}
 
 // trimHorizon is the first readable position of a shard: its first record
 // that is not past the retention period.

@@ -57,23 +57,29 @@ func (e *Engine) writable(ref StreamRef) (*streamState, error) {
 // routeEntry checks one record against the stream and returns the position
 // in s.open of the shard it goes to.
 func (s *streamState) routeEntry(i int, en PutEntry, limit int) (int, error) {
+	pos, _, err := s.routeEntryKey(i, en, limit)
+	return pos, err
+}
+
+// routeEntryKey is routeEntry that also returns the record's hash key.
+func (s *streamState) routeEntryKey(i int, en PutEntry, limit int) (int, hashKey, error) {
 	if size := len(en.Data) + len(en.PartitionKey); size > limit {
-		return 0, &RecordTooLargeError{Index: i, Size: len(en.Data), Limit: limit - len(en.PartitionKey)}
+		return 0, hashKey{}, &RecordTooLargeError{Index: i, Size: len(en.Data), Limit: limit - len(en.PartitionKey)}
 	}
 	var k hashKey
 	if en.ExplicitHashKey != "" {
 		var ok bool
 		if k, ok = parseHashKey(en.ExplicitHashKey); !ok {
-			return 0, errorf(registry.ErrInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", en.ExplicitHashKey)
+			return 0, hashKey{}, errorf(registry.ErrInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", en.ExplicitHashKey)
 		}
 	} else {
 		k = partitionHash(en.PartitionKey)
 	}
 	pos := s.route(k)
 	if pos < 0 {
-		return 0, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", registry.ErrInternal, k, s.meta.Name)
+		return 0, hashKey{}, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", registry.ErrInternal, k, s.meta.Name)
 	}
-	return pos, nil
+	return pos, k, nil
 }
 
 // CheckPut reports whether PutRecords would accept entries, without storing
@@ -132,11 +138,12 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 	out := PutOutput{Results: make([]PutResult, len(entries)), Encrypted: m.Encryption.Type == EncryptionKMS}
 	metaBuf := make([]byte, 0, len(entries)*16)
 	for i, en := range entries {
-		pos, err := state.routeEntry(i, en, limit)
+		pos, k, err := state.routeEntryKey(i, en, limit)
 		if err != nil {
 			return PutOutput{}, err
 		}
 		s := state.open[pos]
+		s.meter.Add(k.key(), len(en.Data)+len(en.PartitionKey)) // what is offered, throttled or not
 		if !s.limits.admitWrite(len(en.Data) + len(en.PartitionKey)) {
 			out.Results[i] = PutResult{ErrorKind: registry.ErrThroughputExceeded,
 				ErrorMessage: fmt.Sprintf("Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, m.Name, e.cfg.Account)}

@@ -43,6 +43,11 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 	if in.MaxRecordSizeKiB == 0 {
 		in.MaxRecordSizeKiB = DefaultMaxRecordKiB
 	}
+	if mode == ModeOnDemand {
+		// Checked with UpdateStreamMode's switches (capacity.go).
+		e.modeMu.Lock()
+		defer e.modeMu.Unlock()
+	}
 	if err := e.checkTags(in.Name, in.Tags, nil, "add"); err != nil {
 		return err
 	}
@@ -74,8 +79,7 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 				e.cfg.Account, e.cfg.Region, open, e.cfg.ShardLimit, shards)
 		}
 		if mode == ModeOnDemand && onDemand+1 > e.cfg.OnDemandStreamCountLimit {
-			return errorf(registry.ErrLimitExceeded, "This request would exceed the on-demand stream limit for the account %s in %s. Limit: %d.",
-				e.cfg.Account, e.cfg.Region, e.cfg.OnDemandStreamCountLimit)
+			return e.onDemandLimit()
 		}
 		return nil
 	})

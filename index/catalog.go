@@ -37,6 +37,7 @@ type Stream struct {
 	Created          time.Time         `json:"created"`
 	Status           string            `json:"status"`
 	Mode             string            `json:"mode,omitempty"`
+	ModeSwitches     []time.Time       `json:"modeSwitches,omitempty"` // recent UpdateStreamMode times, oldest first
 	RetentionHours   int               `json:"retentionHours"`
 	MaxRecordSizeKiB int               `json:"maxRecordSizeKiB,omitempty"`
 	Shards           []Shard           `json:"shards"`
@@ -90,6 +91,7 @@ func (s *Stream) Clone() *Stream {
 		}
 	}
 	c.DataKeys = append([]DataKey(nil), s.DataKeys...)
+	c.ModeSwitches = append([]time.Time(nil), s.ModeSwitches...)
 	c.Extra = append(json.RawMessage(nil), s.Extra...)
 	return &c
 }

@@ -50,6 +50,7 @@ type Engine interface {
 	ListShards(in datastreams.ListShardsInput) ([]datastreams.ShardInfo, string, error)
 	DescribeLimits() datastreams.Limits
 	SetRetention(ref datastreams.StreamRef, hours int, increase bool) error
+	UpdateStreamMode(ctx context.Context, ref datastreams.StreamRef, mode string, warmMiBps *int) error
 	AddTags(ref datastreams.StreamRef, tags map[string]string) error
 	RemoveTags(ref datastreams.StreamRef, keys []string) error
 	ListTags(ref datastreams.StreamRef, exclusiveStart string, limit int) ([]datastreams.Tag, bool, error)
@@ -77,7 +78,7 @@ var unsupported = []string{
 	"CreateChannel", "DeleteChannel", "DescribeChannel", "ListChannels", "UpdateChannel",
 	"DeleteResourcePolicy", "GetResourcePolicy", "PutResourcePolicy",
 	"RegisterStreamConsumer", "DeregisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers", "SubscribeToShard",
-	"SplitShard", "MergeShards", "UpdateShardCount", "UpdateStreamMode",
+	"SplitShard", "MergeShards", "UpdateShardCount",
 	"EnableEnhancedMonitoring", "DisableEnhancedMonitoring",
 	"DescribeAccountSettings", "UpdateAccountSettings",
 	"UpdateMaxRecordSize", "UpdateStreamWarmThroughput", "UpdateStreamRecordDistributionStrategy",
@@ -104,6 +105,7 @@ func New(engine Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
 		"StartStreamEncryption":         h.startEncryption,
 		"StopStreamEncryption":          h.stopEncryption,
 		"DescribeLimits":                h.describeLimits,
+		"UpdateStreamMode":              h.updateStreamMode,
 		"PutRecord":                     h.putRecord,
 		"PutRecords":                    h.putRecords,
 		"GetShardIterator":              h.getShardIterator,
