@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/autoscale"
 	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest/rtsp"
@@ -99,6 +100,16 @@ type Config struct {
 		IteratorTTL              time.Duration `yaml:"iterator_ttl"`
 		RetentionCheck           time.Duration `yaml:"retention_check"`
 		SegmentMaxBytes          int64         `yaml:"segment_max_bytes"`
+		// The scaling of ON_DEMAND streams (datastreams/autoscale): how
+		// often shards are measured, how long a shard stays at or above
+		// the split threshold (a fraction of its capacity) to be split,
+		// and how long two adjacent shards stay below the merge
+		// threshold to be merged.
+		OnDemandCheck          time.Duration `yaml:"on_demand_check"`
+		OnDemandSplitAfter     time.Duration `yaml:"on_demand_split_after"`
+		OnDemandMergeAfter     time.Duration `yaml:"on_demand_merge_after"`
+		OnDemandSplitThreshold float64       `yaml:"on_demand_split_threshold"`
+		OnDemandMergeThreshold float64       `yaml:"on_demand_merge_threshold"`
 	} `yaml:"kinesis"`
 
 	// HTTPBodyTimeout is how long a request body may take to arrive;
@@ -157,6 +168,11 @@ func defaultConfig() Config {
 	c.Kinesis.IteratorTTL = datastreams.DefaultIteratorTTL
 	c.Kinesis.RetentionCheck = datastreams.DefaultRetentionCheck
 	c.Kinesis.SegmentMaxBytes = shard.DefaultSegmentMaxBytes
+	c.Kinesis.OnDemandCheck = autoscale.DefaultTick
+	c.Kinesis.OnDemandSplitAfter = autoscale.DefaultSplitAfter
+	c.Kinesis.OnDemandMergeAfter = autoscale.DefaultMergeAfter
+	c.Kinesis.OnDemandSplitThreshold = autoscale.DefaultSplitAt
+	c.Kinesis.OnDemandMergeThreshold = autoscale.DefaultMergeBelow
 	return c
 }
 
@@ -287,6 +303,31 @@ func settings() []setting {
 		{"enforce-limits", "enforce per-shard throughput limits as AWS does (true/false)", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Kinesis.EnforceLimits = b
+			return err
+		}},
+		{"kinesis-ondemand-check", "how often the write rates of ON_DEMAND streams' shards are measured, at least 100ms (default " + durationText(autoscale.DefaultTick) + ")", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.OnDemandCheck = d
+			return err
+		}},
+		{"kinesis-ondemand-split-after", "how long an ON_DEMAND stream's shard must stay at or above the split threshold to be split (default " + durationText(autoscale.DefaultSplitAfter) + ")", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.OnDemandSplitAfter = d
+			return err
+		}},
+		{"kinesis-ondemand-merge-after", "how long two adjacent shards of an ON_DEMAND stream must both stay below the merge threshold to be merged (default " + durationText(autoscale.DefaultMergeAfter) + ")", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.OnDemandMergeAfter = d
+			return err
+		}},
+		{"kinesis-ondemand-split-threshold", "write rate, as a fraction of a shard's 1 MiB/s or 1000 records/s, at which an ON_DEMAND stream's shard counts as hot (default " + strconv.FormatFloat(autoscale.DefaultSplitAt, 'g', -1, 64) + ")", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			c.Kinesis.OnDemandSplitThreshold = f
+			return err
+		}},
+		{"kinesis-ondemand-merge-threshold", "write rate, as a fraction of a shard's capacity, below which an ON_DEMAND stream's shard counts as cold; under half the split threshold (default " + strconv.FormatFloat(autoscale.DefaultMergeBelow, 'g', -1, 64) + ")", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			c.Kinesis.OnDemandMergeThreshold = f
 			return err
 		}},
 		{"access-key-id", "with --secret-access-key: the credential that API requests (SigV4), RTSP publishers and plain HLS readers must use; without one, listeners bind loopback only", str(func(c *Config) *string { return &c.Auth.AccessKeyID })},
@@ -497,7 +538,21 @@ func (c *Config) Validate() error {
 	if k.SegmentMaxBytes < 64<<10 {
 		errs = append(errs, fmt.Errorf("kinesis segment_max_bytes %d is below 64 KiB", k.SegmentMaxBytes))
 	}
+	if k.OnDemandSplitThreshold <= 0 || k.OnDemandMergeThreshold <= 0 {
+		errs = append(errs, errors.New("kinesis on_demand_split_threshold and on_demand_merge_threshold must be positive"))
+	} else if k.OnDemandCheck < 100*time.Millisecond || k.OnDemandSplitAfter < k.OnDemandCheck {
+		errs = append(errs, fmt.Errorf("kinesis on_demand_check %v must be at least 100ms and on_demand_split_after %v at least that", k.OnDemandCheck, k.OnDemandSplitAfter))
+	} else if err := c.onDemand().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("kinesis on-demand scaling: %w", err))
+	}
 	return errors.Join(errs...)
+}
+
+// onDemand is the scaling configuration of ON_DEMAND streams.
+func (c *Config) onDemand() autoscale.Config {
+	k := c.Kinesis
+	return autoscale.Config{Tick: k.OnDemandCheck, SplitAfter: k.OnDemandSplitAfter, MergeAfter: k.OnDemandMergeAfter,
+		SplitAt: k.OnDemandSplitThreshold, MergeBelow: k.OnDemandMergeThreshold}.WithDefaults()
 }
 
 // exposed are the listeners that serve streams, by setting name: safe
