@@ -71,7 +71,7 @@ BENCH_SECONDS ?= 30
 bench:
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecords' -benchtime 4000x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'GetRecords|PutToVisible' -benchtime 3s ./cmd/shardcast/
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./datastreams/shard/ ./datastreams/seqnum/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./datastreams/shard/ ./datastreams/seqnum/ ./datastreams/autoscale/
 	BENCH_STREAMS=$(BENCH_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'RTSPIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/
 	BENCH_WHIP_STREAMS=$(BENCH_WHIP_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'WHIPIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/
 	BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'LLHLSLatency' -benchtime 1x ./cmd/shardcast/

@@ -351,3 +351,53 @@ func BenchmarkMeterAdd(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/record")
 }
+
+func BenchmarkMeterAddParallel(b *testing.B) {
+	m := NewMeter(Key{}, maxKey)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		k := Key{Hi: 5 << 58}
+		for pb.Next() {
+			m.Add(k, 100)
+		}
+	})
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/record")
+}
+
+// FuzzMeterAndSplitKey: any range and keys inside it land in a bucket, and
+// a split key from any histogram leaves both children at least two keys.
+func FuzzMeterAndSplitKey(f *testing.F) {
+	f.Add(uint64(0), uint64(0), ^uint64(0), ^uint64(0), uint64(1), uint64(2), uint64(3))
+	f.Add(uint64(0), uint64(10), uint64(0), uint64(13), uint64(0), uint64(11), uint64(7))
+	f.Add(uint64(1)<<62, uint64(0), uint64(1)<<63-1, ^uint64(0), uint64(1)<<62, uint64(99), uint64(0))
+	f.Fuzz(func(t *testing.T, sHi, sLo, eHi, eLo, kHi, kLo, w uint64) {
+		start, end := Key{sHi, sLo}, Key{eHi, eLo}
+		if start.Cmp(end) > 0 {
+			start, end = end, start
+		}
+		m := NewMeter(start, end)
+		k := Key{kHi, kLo}
+		if k.Cmp(start) >= 0 && k.Cmp(end) <= 0 {
+			if b := m.bucket(k); b < 0 || b >= Buckets {
+				t.Fatalf("bucket %d", b)
+			}
+		}
+		m.Add(start, int(w%1000))
+		m.Add(end, int(w%7))
+		m.Add(k, 1)
+		var hist [Buckets]uint64
+		for i := range hist {
+			hist[i] = w >> (i * 4) & 0xff
+		}
+		at, ok := splitKey(start, end, hist)
+		if !ok {
+			if end.sub(start).Cmp(Key{Lo: 3}) >= 0 {
+				t.Fatalf("range %v..%v not split", start, end)
+			}
+			return
+		}
+		if at.Cmp(start.add(Key{Lo: 2})) < 0 || at.Cmp(end) >= 0 {
+			t.Fatalf("split of %v..%v at %v", start, end, at)
+		}
+	})
+}
