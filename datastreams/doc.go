@@ -30,11 +30,21 @@
 // updated; on start the catalog is reconciled from the manifests, so losing
 // the catalog loses nothing.
 //
+// # Capacity modes
+//
+// A stream is PROVISIONED or ON_DEMAND; UpdateStreamMode switches it (at
+// most twice in 24 hours, the times kept in its definition) and keeps its
+// shards. The shards of ON_DEMAND streams meter what writers offer them
+// (package autoscale); a loop owned by the engine asks autoscale's policy
+// at every tick which hot shard to split, or which adjacent cold pair to
+// merge, and carries the decision out through the engine's resharder.
+//
 // # Caveats
 //
 // Control-plane changes take effect at once: a stream is ACTIVE as soon as
-// CreateStream returns and gone when DeleteStream returns. Resharding,
-// consumers (enhanced fan-out) and stream-mode changes are not implemented yet;
+// CreateStream returns and gone when DeleteStream returns. Resharding and
+// consumers (enhanced fan-out) are not implemented yet (so ON_DEMAND
+// streams keep their shards);
 // shards are never closed, so ChildShards never appear. Throughput limits per
 // shard are off unless Config.EnforceLimits is set.
 package datastreams

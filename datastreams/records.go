@@ -126,6 +126,7 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 	}
 	m := state.meta
 	limit := state.maxRecordBytes()
+	onDemand := m.Mode == ModeOnDemand // only ON_DEMAND streams scale by what they are offered
 	type group struct {
 		s       *shardRT
 		idx     []int
@@ -143,7 +144,9 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 			return PutOutput{}, err
 		}
 		s := state.open[pos]
-		s.meter.Add(k.key(), len(en.Data)+len(en.PartitionKey)) // what is offered, throttled or not
+		if onDemand {
+			s.meter.Add(k.key(), len(en.Data)+len(en.PartitionKey)) // what is offered, throttled or not
+		}
 		if !s.limits.admitWrite(len(en.Data) + len(en.PartitionKey)) {
 			out.Results[i] = PutResult{ErrorKind: registry.ErrThroughputExceeded,
 				ErrorMessage: fmt.Sprintf("Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, m.Name, e.cfg.Account)}
