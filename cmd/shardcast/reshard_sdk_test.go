@@ -39,7 +39,13 @@ func newLineageReader(t *testing.T, c *kinesis.Client, stream string) *lineageRe
 		t.Fatal(err)
 	}
 	for _, s := range out.Shards {
-		r.parents[*s.ShardId] = nil
+		var ps []string
+		for _, p := range []*string{s.ParentShardId, s.AdjacentParentShardId} {
+			if p != nil {
+				ps = append(ps, *p)
+			}
+		}
+		r.parents[*s.ShardId] = ps
 	}
 	return r
 }
@@ -424,4 +430,68 @@ func TestSDKStreamStates(t *testing.T) {
 	cli.ok(nil, "kinesis", "wait", "stream-not-exists", "--stream-name", "st")
 	_, err = c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("st")})
 	wantErr(t, err, "ResourceNotFoundException", "")
+}
+
+// TestSDKReshardSurvivesRestart: a reshard is durable when it answers, on
+// the store under test; a stream that a stop left UPDATING is ACTIVE after.
+func TestSDKReshardSurvivesRestart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Kinesis.UpdateDelay = time.Hour
+	srv := startServer(t, cfg)
+	c := client(srv.URL(), testCreds)
+	createStream(t, c, "r", 1)
+	put := func(n int) {
+		t.Helper()
+		for k := range 8 {
+			pk := fmt.Sprint("k", k)
+			if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("r"), PartitionKey: aws.String(pk), Data: []byte(pk + "/" + strconv.Itoa(n))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	put(0)
+	if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("r"), ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+		t.Fatal(err)
+	}
+	put(1)
+	describe := func() []types.Shard {
+		t.Helper()
+		d, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String("r")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.StreamDescription.Shards
+	}
+	before := describe()
+	srv.Close()
+
+	cfg.Kinesis.UpdateDelay = 0
+	srv = startServer(t, cfg)
+	c = client(srv.URL(), testCreds)
+	after := describe()
+	if len(after) != 3 || fmt.Sprintf("%+v", shardIDs(after)) != fmt.Sprintf("%+v", shardIDs(before)) ||
+		*after[0].SequenceNumberRange.EndingSequenceNumber != *before[0].SequenceNumberRange.EndingSequenceNumber {
+		t.Fatalf("after restart: %v, before %v", shardIDs(after), shardIDs(before))
+	}
+	waitActive(t, c, "r")
+	// The children go on numbering after the parent.
+	put(2)
+	if _, err := c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("r"), ShardToMerge: aws.String("shardId-000000000001"),
+		AdjacentShardToMerge: aws.String("shardId-000000000002")}); err != nil {
+		t.Fatal(err)
+	}
+	put(3)
+	r := newLineageReader(t, c, "r")
+	for range 20 {
+		r.step()
+	}
+	if len(r.errs) > 0 {
+		t.Fatal(r.errs)
+	}
+	for k := range 8 {
+		if n := r.count(fmt.Sprint("k", k)); n != 4 {
+			t.Fatalf("key k%d: %d records read, want 4", k, n)
+		}
+	}
 }
