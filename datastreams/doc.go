@@ -59,6 +59,8 @@
 //
 // A closed shard stays readable until its records pass retention; the
 // retention pass then drops it from the definition and removes its log.
+// Logs that a crash left outside the definition (children of a reshard that
+// was not persisted, an expired shard not yet removed) are removed at Open.
 //
 // # Stream states
 //
@@ -78,9 +80,7 @@
 // The delays default to zero: CreateStream answers with the stream ACTIVE
 // and DeleteStream with it gone, and a reshard is done (durably) when it
 // answers, where AWS answers first and works in the background. Consumers
-// (enhanced fan-out) are not implemented here. A crash between opening a
-// reshard's child logs and persisting the definition leaves empty logs that
-// the next reshard of the stream reuses. GetRecords with an iterator of a
+// (enhanced fan-out) are not implemented here.  GetRecords with an iterator of a
 // closed shard that retention dropped meanwhile fails. Throughput limits
 // per shard are off unless Config.EnforceLimits is set; children start with
 // full allowances.

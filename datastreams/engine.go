@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -169,11 +170,36 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datastreams: %w", err)
 	}
+	if err := e.removeStrayLogs(ctx); err != nil {
+		e.reg.Close()
+		return nil, err
+	}
 	if err := e.recoverStatus(ctx); err != nil {
 		e.reg.Close()
 		return nil, err
 	}
 	return e, nil
+}
+
+// removeStrayLogs removes the logs of a stream's shards that its definition
+// does not hold: what a crash left of a reshard before its definition was
+// stored, or of an expired shard's removal after it.
+func (e *Engine) removeStrayLogs(ctx context.Context) error {
+	logs, err := e.cfg.Store.Logs(ctx)
+	if err != nil {
+		return fmt.Errorf("datastreams: list logs: %w", err)
+	}
+	for _, id := range logs {
+		st := e.reg.ByID(id.Stream)
+		if st == nil || slices.ContainsFunc(st.Def().Shards, func(s index.Shard) bool { return s.ID == id.Shard }) {
+			continue
+		}
+		e.cfg.Logger.Warn("datastreams: removing the log of a shard that its stream does not hold", "log", id.String())
+		if err := st.RemoveLog(ctx, id.Shard, false); err != nil {
+			return fmt.Errorf("datastreams: %w", err)
+		}
+	}
+	return nil
 }
 
 // openShards opens the logs of every shard of a stream: the registry's

@@ -469,3 +469,24 @@ func TestCreatingAndDeleting(t *testing.T) {
 		t.Fatalf("b after restart: %v", err)
 	}
 }
+
+func TestStrayShardLogsRemovedAtOpen(t *testing.T) {
+	m := newMemEnv(t, nil)
+	ctx := context.Background()
+	m.e.CreateStream(CreateStreamInput{Name: "s", ShardCount: 1})
+	// What a crash leaves of a reshard before its definition was stored.
+	id := shard.LogID{Stream: m.e.lookup("s").Def().ID, Shard: "shardId-000000000001"}
+	l, err := m.store.Open(ctx, id, shard.LogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	m.restart()
+	logs, _ := m.store.Logs(ctx)
+	if len(logs) != 1 || logs[0].Shard != "shardId-000000000000" {
+		t.Fatalf("logs after restart: %v", logs)
+	}
+	if err := m.e.SplitShard(ctx, StreamRef{Name: "s"}, "shardId-000000000000", half); err != nil {
+		t.Fatal(err)
+	}
+}
