@@ -2,8 +2,6 @@ package datastreams
 
 import (
 	"context"
-	"errors"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -34,14 +32,19 @@ func (e *Engine) UpdateStreamMode(ctx context.Context, ref StreamRef, mode strin
 	// streams cannot pass its limit between a check and a change.
 	e.modeMu.Lock()
 	defer e.modeMu.Unlock()
-	// UPDATING: R's lifecycle wraps this (the stream is UPDATING while the
-	// change runs; the update below is the change).
-	state, err := e.update(ctx, ref, true, func(m *index.Stream) error {
-		return e.switchMode(m, mode, warmMiBps)
-	})
+	st, _, err := e.resolve(ref)
 	if err != nil {
 		return err
 	}
+	// The stream is UPDATING while its mode changes; the check makes the
+	// change on the definition that whileUpdating persists.
+	err = e.whileUpdating(ctx, st, func(m *index.Stream) error {
+		return e.switchMode(m, mode, warmMiBps)
+	}, nil)
+	if err != nil {
+		return err
+	}
+	state := stateOf(st)
 	e.cfg.Logger.Info("datastreams: capacity mode changed", "stream", state.meta.Name, "mode", mode, "open_shards", len(state.open))
 	return nil
 }
@@ -91,25 +94,17 @@ type resharder interface {
 	merge(ctx context.Context, st *stream, a, b string) error
 }
 
-// errReshardUnsupported: this build cannot split or merge shards yet.
-var errReshardUnsupported = errors.New("datastreams: on-demand scaling is unsupported until resharding lands")
+// engineResharder scales with the engine's own resharding primitives,
+// which check neither the stream's status nor its mode.
+type engineResharder struct{ e *Engine }
 
-// noResharder is the resharder of a build without resharding: every
-// decision fails, and the first is logged.
-type noResharder struct {
-	log  *slog.Logger
-	once sync.Once
+func (r engineResharder) split(ctx context.Context, st *stream, shardID string, at hashKey) error {
+	return r.e.splitShard(ctx, st, shardID, at)
 }
 
-func (n *noResharder) refuse() error {
-	n.once.Do(func() {
-		n.log.Warn("datastreams: an on-demand stream needs resharding, which this build cannot do yet; its shards stay as they are")
-	})
-	return errReshardUnsupported
+func (r engineResharder) merge(ctx context.Context, st *stream, a, b string) error {
+	return r.e.mergeShards(ctx, st, a, b)
 }
-
-func (n *noResharder) split(context.Context, *stream, string, hashKey) error { return n.refuse() }
-func (n *noResharder) merge(context.Context, *stream, string, string) error  { return n.refuse() }
 
 // scaler is the engine's loop over its ON_DEMAND streams: at every tick
 // it samples their shards' meters and carries out what the policy decides.
@@ -192,7 +187,7 @@ func (e *Engine) scaleTick(ctx context.Context) {
 				room++
 			}
 		}
-		if err != nil && !errors.Is(err, errReshardUnsupported) && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil {
 			e.cfg.Logger.Warn("datastreams: on-demand scaling failed", "stream", m.Name, "shard", a.Shard, "err", err)
 		}
 	}

@@ -14,9 +14,9 @@ import (
 	"github.com/shardcast/shardcast/datastreams/shard"
 )
 
-// memEnv is an engine over the memory catalog and store, which a reopen
+// modeEnv is an engine over the memory catalog and store, which a reopen
 // keeps: a restart without files.
-type memEnv struct {
+type modeEnv struct {
 	t     *testing.T
 	clock *fakeClock
 	cat   *registry.MemCatalog
@@ -26,9 +26,9 @@ type memEnv struct {
 	cfg   func(*Config)
 }
 
-func newMemEnv(t *testing.T, mutate func(*Config)) *memEnv {
+func newModeEnv(t *testing.T, mutate func(*Config)) *modeEnv {
 	t.Helper()
-	v := &memEnv{t: t, clock: &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, cat: registry.NewMemCatalog(), cfg: mutate}
+	v := &modeEnv{t: t, clock: &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}, cat: registry.NewMemCatalog(), cfg: mutate}
 	v.store = shard.NewMemStore(v.clock.Now)
 	kr, err := envelope.NewStatic(make([]byte, 32))
 	if err != nil {
@@ -40,7 +40,7 @@ func newMemEnv(t *testing.T, mutate func(*Config)) *memEnv {
 	return v
 }
 
-func (v *memEnv) open() {
+func (v *modeEnv) open() {
 	v.t.Helper()
 	cfg := Config{Catalog: v.cat, Store: v.store, Keyring: v.kr, Now: v.clock.Now, RetentionCheck: time.Hour}
 	if v.cfg != nil {
@@ -53,13 +53,13 @@ func (v *memEnv) open() {
 	v.e = e
 }
 
-func (v *memEnv) reopen() {
+func (v *modeEnv) reopen() {
 	v.t.Helper()
 	v.e.Close()
 	v.open()
 }
 
-func (v *memEnv) mode(name string) (string, int) {
+func (v *modeEnv) mode(name string) (string, int) {
 	v.t.Helper()
 	d, err := v.e.DescribeStreamSummary(StreamRef{Name: name})
 	if err != nil {
@@ -78,7 +78,7 @@ func wantEngineErr(t *testing.T, err, kind error, msg string) {
 const arnPrefix = "arn:aws:kinesis:us-east-1:000000000000:stream/"
 
 func TestUpdateStreamMode(t *testing.T) {
-	v := newMemEnv(t, nil)
+	v := newModeEnv(t, nil)
 	ctx := context.Background()
 	if err := v.e.CreateStream(CreateStreamInput{Name: "s", ShardCount: 2}); err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestUpdateStreamMode(t *testing.T) {
 }
 
 func TestOnDemandStreamCountLimit(t *testing.T) {
-	v := newMemEnv(t, func(c *Config) { c.OnDemandStreamCountLimit = 1 })
+	v := newModeEnv(t, func(c *Config) { c.OnDemandStreamCountLimit = 1 })
 	ctx := context.Background()
 	if err := v.e.CreateStream(CreateStreamInput{Name: "od"}); err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func (r *recordingResharder) get() []string {
 
 func TestOnDemandScalingDecisions(t *testing.T) {
 	rs := &recordingResharder{}
-	v := newMemEnv(t, func(c *Config) {
+	v := newModeEnv(t, func(c *Config) {
 		c.resharder = rs
 		c.OnDemand = autoscale.Config{MinShards: 3}
 	})
@@ -229,18 +229,5 @@ func TestOnDemandScalingDecisions(t *testing.T) {
 	}
 	if calls := rs.get(); len(calls) != 2 || !strings.HasPrefix(calls[1], "merge od ") {
 		t.Fatalf("decisions %q", calls)
-	}
-}
-
-func TestScalingWithoutResharding(t *testing.T) {
-	v := newMemEnv(t, nil)
-	v.e.CreateStream(CreateStreamInput{Name: "od"})
-	st := v.e.lookup("od")
-	r := v.e.cfg.resharder
-	if err := r.split(context.Background(), st, "shardId-000000000000", hashKey{lo: 5}); !errors.Is(err, errReshardUnsupported) {
-		t.Fatalf("split: %v", err)
-	}
-	if err := r.merge(context.Background(), st, "shardId-000000000000", "shardId-000000000001"); !errors.Is(err, errReshardUnsupported) {
-		t.Fatalf("merge: %v", err)
 	}
 }

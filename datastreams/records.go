@@ -45,13 +45,17 @@ func (m *streamState) maxRecordBytes() int { return m.meta.MaxRecordSizeKiB << 1
 // Record meta is a format byte followed by the partition key.
 const metaV1 = 1
 
-// writable returns the stream's state if records may be written or read.
-func (e *Engine) writable(ref StreamRef) (*streamState, error) {
-	st, _, err := e.resolve(ref)
+// writable returns the stream if records may be written or read: not
+// while it is CREATING, when AWS answers that it does not exist.
+func (e *Engine) writable(ref StreamRef) (*stream, error) {
+	st, name, err := e.resolve(ref)
 	if err != nil {
 		return nil, err
 	}
-	return stateOf(st), nil
+	if st.Def().Status == StatusCreating {
+		return nil, e.streamNotFound(name)
+	}
+	return st, nil
 }
 
 // routeEntry checks one record against the stream and returns the position
@@ -85,10 +89,11 @@ func (s *streamState) routeEntryKey(i int, en PutEntry, limit int) (int, hashKey
 // CheckPut reports whether PutRecords would accept entries, without storing
 // anything or spending throughput: the answer to a DryRun.
 func (e *Engine) CheckPut(ref StreamRef, entries []PutEntry) error {
-	state, err := e.writable(ref)
+	st, err := e.writable(ref)
 	if err != nil {
 		return err
 	}
+	state := stateOf(st)
 	limit := state.maxRecordBytes()
 	for i, en := range entries {
 		if _, err := state.routeEntry(i, en, limit); err != nil {
@@ -120,10 +125,17 @@ func (s *streamState) route(k hashKey) int {
 // durable append, and the groups are written in parallel. It returns once
 // every accepted record is durable.
 func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEntry) (PutOutput, error) {
-	state, err := e.writable(ref)
+	st, err := e.writable(ref)
 	if err != nil {
 		return PutOutput{}, err
 	}
+	// Routing and appending happen under the write gate, so that a
+	// reshard fixes its parents' ends only after every append admitted to
+	// them has finished, and every later append routes by the children.
+	gate := &st.Runtime().gate
+	gate.RLock()
+	defer gate.RUnlock()
+	state := stateOf(st)
 	m := state.meta
 	limit := state.maxRecordBytes()
 	onDemand := m.Mode == ModeOnDemand // only ON_DEMAND streams scale by what they are offered
@@ -266,6 +278,9 @@ func (e *Engine) resolveShard(state *streamState, id string) (*shardRT, error) {
 // GetShardIterator returns an iterator at a position of a shard.
 func (e *Engine) GetShardIterator(ctx context.Context, ref StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error) {
 	st, name, err := e.resolve(ref)
+	if err == nil && st.Def().Status == StatusCreating {
+		err = e.streamNotFound(name)
+	}
 	if err != nil {
 		if errors.Is(err, registry.ErrResourceNotFound) && name != "" {
 			return "", e.shardNotFound(shardIDArg, name)
@@ -492,10 +507,14 @@ func (e *Engine) orderAfter(ctx context.Context, ref StreamRef, en PutEntry, giv
 	if err != nil || n.Arrival*1000 > e.cfg.Now().UnixMilli() {
 		return invalid()
 	}
-	state, err := e.writable(ref)
+	st, err := e.writable(ref)
 	if err != nil {
 		return err
 	}
+	gate := &st.Runtime().gate
+	gate.RLock()
+	defer gate.RUnlock()
+	state := stateOf(st)
 	pos, err := state.routeEntry(0, en, state.maxRecordBytes())
 	if err != nil {
 		return err

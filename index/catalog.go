@@ -45,7 +45,10 @@ type Stream struct {
 	Tags             map[string]string `json:"tags,omitempty"`
 	Encryption       Encryption        `json:"encryption"`
 	DataKeys         []DataKey         `json:"dataKeys,omitempty"`
-	Version          int64             `json:"version"`
+	// ShardCountUpdates are the times of a data stream's UpdateShardCount
+	// calls of the last 24 hours (AWS allows 10 in a rolling day).
+	ShardCountUpdates []time.Time `json:"shardCountUpdates,omitempty"`
+	Version           int64       `json:"version"`
 	// Extra holds kind-specific settings (a video stream's media type, ...).
 	Extra json.RawMessage `json:"extra,omitempty"`
 }
@@ -92,6 +95,7 @@ func (s *Stream) Clone() *Stream {
 	}
 	c.DataKeys = append([]DataKey(nil), s.DataKeys...)
 	c.ModeSwitches = append([]time.Time(nil), s.ModeSwitches...)
+	c.ShardCountUpdates = append([]time.Time(nil), s.ShardCountUpdates...)
 	c.Extra = append(json.RawMessage(nil), s.Extra...)
 	return &c
 }

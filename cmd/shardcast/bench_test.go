@@ -238,3 +238,77 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkReshardUnderWrites measures resharding while 8 clients write
+// (100 records of 100 B a call, fsync on): one op is a SplitShard of an open
+// shard at its midpoint followed by a MergeShards of the two children. It
+// reports the time a reshard takes (reshard_ms, the client's view) and the
+// PutRecords latency while reshards run (call_p50_ms, call_max_ms: writers
+// pause while a reshard closes its parents), on each backend.
+func BenchmarkReshardUnderWrites(b *testing.B) {
+	for _, storage := range benchStorages() {
+		b.Run(storage, func(b *testing.B) { benchReshard(b, storage) })
+	}
+}
+
+func benchReshard(b *testing.B, storage string) {
+	srv := benchServer(b, storage)
+	c := benchClient(srv.url)
+	createStream(b, c, "bench", 1)
+	stop := make(chan struct{})
+	var latMu sync.Mutex
+	var lats []time.Duration
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			entries := batch(100, 100, w)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				t0 := time.Now()
+				out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: entries})
+				latMu.Lock()
+				lats = append(lats, time.Since(t0))
+				latMu.Unlock()
+				if err != nil || *out.FailedRecordCount != 0 {
+					b.Errorf("put: %v", err)
+					return
+				}
+			}
+		}(w)
+	}
+	time.Sleep(200 * time.Millisecond)
+	latMu.Lock()
+	lats = lats[:0]
+	latMu.Unlock()
+	var reshard time.Duration
+	open := 0 // the open shard's index
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := fmt.Sprintf("shardId-%012d", open)
+		t0 := time.Now()
+		if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("bench"), ShardToSplit: aws.String(id),
+			NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("bench"), ShardToMerge: aws.String(fmt.Sprintf("shardId-%012d", open+1)),
+			AdjacentShardToMerge: aws.String(fmt.Sprintf("shardId-%012d", open+2))}); err != nil {
+			b.Fatal(err)
+		}
+		reshard += time.Since(t0)
+		open += 3
+	}
+	b.StopTimer()
+	close(stop)
+	wg.Wait()
+	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+	b.ReportMetric(float64(reshard.Microseconds())/1e3/float64(2*b.N), "reshard_ms")
+	b.ReportMetric(float64(lats[len(lats)/2].Microseconds())/1e3, "call_p50_ms")
+	b.ReportMetric(float64(lats[len(lats)-1].Microseconds())/1e3, "call_max_ms")
+	b.ReportMetric(0, "ns/op")
+}

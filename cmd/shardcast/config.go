@@ -110,6 +110,12 @@ type Config struct {
 		OnDemandMergeAfter     time.Duration `yaml:"on_demand_merge_after"`
 		OnDemandSplitThreshold float64       `yaml:"on_demand_split_threshold"`
 		OnDemandMergeThreshold float64       `yaml:"on_demand_merge_threshold"`
+		// CreateDelay, UpdateDelay and DeleteDelay are how long a stream
+		// stays CREATING, UPDATING (after a reshard or an encryption
+		// change) and DELETING; 0 (the default) is at once.
+		CreateDelay time.Duration `yaml:"create_delay"`
+		UpdateDelay time.Duration `yaml:"update_delay"`
+		DeleteDelay time.Duration `yaml:"delete_delay"`
 	} `yaml:"kinesis"`
 
 	// HTTPBodyTimeout is how long a request body may take to arrive;
@@ -300,6 +306,21 @@ func settings() []setting {
 		{"region", "region shown in ARNs (default " + defaultRegion + ")", str(func(c *Config) *string { return &c.Region })},
 		{"master-key", "master key (32 bytes, base64 or hex) instead of the keyring file", str(func(c *Config) *string { return &c.MasterKey })},
 		{"shard-limit", "open shards allowed per account (default " + strconv.Itoa(datastreams.DefaultShardLimit) + ")", num(func(c *Config) *int { return &c.Kinesis.ShardLimit })},
+		{"kinesis-create-delay", "how long a new data stream stays CREATING (default 0: ACTIVE at once)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.CreateDelay = d
+			return err
+		}},
+		{"kinesis-update-delay", "how long a data stream stays UPDATING after a reshard or an encryption change (default 0: only while it runs)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.UpdateDelay = d
+			return err
+		}},
+		{"kinesis-delete-delay", "how long a deleted data stream stays DELETING before it is gone (default 0: gone at once)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.DeleteDelay = d
+			return err
+		}},
 		{"enforce-limits", "enforce per-shard throughput limits as AWS does (true/false)", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Kinesis.EnforceLimits = b
@@ -534,6 +555,9 @@ func (c *Config) Validate() error {
 	}
 	if k.IteratorTTL < time.Second || k.RetentionCheck < time.Second {
 		errs = append(errs, errors.New("kinesis iterator_ttl and retention_check must be at least 1s"))
+	}
+	if k.CreateDelay < 0 || k.UpdateDelay < 0 || k.DeleteDelay < 0 {
+		errs = append(errs, errors.New("kinesis create_delay, update_delay and delete_delay must not be negative"))
 	}
 	if k.SegmentMaxBytes < 64<<10 {
 		errs = append(errs, fmt.Errorf("kinesis segment_max_bytes %d is below 64 KiB", k.SegmentMaxBytes))

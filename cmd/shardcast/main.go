@@ -250,7 +250,8 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		ShardLimit: cfg.Kinesis.ShardLimit, OnDemandStreamCountLimit: cfg.Kinesis.OnDemandStreamCountLimit,
 		IteratorTTL: cfg.Kinesis.IteratorTTL, RetentionCheck: cfg.Kinesis.RetentionCheck,
 		EnforceLimits: cfg.Kinesis.EnforceLimits, SegmentMaxBytes: cfg.Kinesis.SegmentMaxBytes,
-		OnDemand: cfg.onDemand(), Logger: log,
+		OnDemand: cfg.onDemand(), CreateDelay: cfg.Kinesis.CreateDelay, UpdateDelay: cfg.Kinesis.UpdateDelay, DeleteDelay: cfg.Kinesis.DeleteDelay,
+		Logger: log,
 	}
 	reserveBytes, reservePct, _ := parseDiskReserve(cfg.Video.DiskReserve) // checked by Validate
 	if reserveBytes > 0 || reservePct > 0 {

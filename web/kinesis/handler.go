@@ -62,6 +62,9 @@ type Engine interface {
 	GetShardIterator(ctx context.Context, ref datastreams.StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error)
 	CheckIterator(iter string) error
 	GetRecords(ctx context.Context, iter string, limit int) (datastreams.GetRecordsOutput, error)
+	SplitShard(ctx context.Context, ref datastreams.StreamRef, shardToSplit, newStartingHashKey string) error
+	MergeShards(ctx context.Context, ref datastreams.StreamRef, shardToMerge, adjacentShardToMerge string) error
+	UpdateShardCount(ctx context.Context, ref datastreams.StreamRef, target int, scalingType string) (datastreams.UpdateShardCountOutput, error)
 }
 
 // Handler serves Kinesis API requests.
@@ -78,7 +81,6 @@ var unsupported = []string{
 	"CreateChannel", "DeleteChannel", "DescribeChannel", "ListChannels", "UpdateChannel",
 	"DeleteResourcePolicy", "GetResourcePolicy", "PutResourcePolicy",
 	"RegisterStreamConsumer", "DeregisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers", "SubscribeToShard",
-	"SplitShard", "MergeShards", "UpdateShardCount",
 	"EnableEnhancedMonitoring", "DisableEnhancedMonitoring",
 	"DescribeAccountSettings", "UpdateAccountSettings",
 	"UpdateMaxRecordSize", "UpdateStreamWarmThroughput", "UpdateStreamRecordDistributionStrategy",
@@ -110,6 +112,9 @@ func New(engine Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
 		"PutRecords":                    h.putRecords,
 		"GetShardIterator":              h.getShardIterator,
 		"GetRecords":                    h.getRecords,
+		"SplitShard":                    h.splitShard,
+		"MergeShards":                   h.mergeShards,
+		"UpdateShardCount":              h.updateShardCount,
 	}
 	return h
 }
