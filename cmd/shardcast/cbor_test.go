@@ -292,7 +292,9 @@ func cborSteps(start time.Time) []cborStep {
 		{op: "GetShardIterator", req: func(w *cborWorld) map[string]any {
 			return map[string]any{"StreamName": w.n("a"), "ShardId": "shardId-000000000001", "ShardIteratorType": "TRIM_HORIZON"}
 		}, keep: func(w *cborWorld, ans map[string]any) { w.vals["iter1"], _ = ans["ShardIterator"].(string) }},
-		{op: "GetRecords", req: func(w *cborWorld) map[string]any { return map[string]any{"ShardIterator": w.vals["iter0"], "Limit": 100} }},
+		{op: "GetRecords", req: func(w *cborWorld) map[string]any {
+			return map[string]any{"ShardIterator": w.vals["iter0"], "Limit": 100}
+		}},
 		{op: "GetRecords", req: func(w *cborWorld) map[string]any { return map[string]any{"ShardIterator": w.vals["iter1"]} }},
 		{op: "DeleteStream", req: streamOf("del")},
 	}
