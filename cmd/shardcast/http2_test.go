@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -285,5 +286,20 @@ func TestKinesisOverTLS(t *testing.T) {
 	}
 	if cn := servedCert(t, addr); cn != "second" {
 		t.Fatalf("after a bad reload the server presents %q", cn)
+	}
+}
+
+// TestTLSBadPairAtStart refuses to start with a pair it cannot read, and
+// says which files.
+func TestTLSBadPairAtStart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.TLS.Cert, cfg.TLS.Key = filepath.Join(cfg.DataDir, "missing.pem"), filepath.Join(cfg.DataDir, "missing-key.pem")
+	srv, err := newServer(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.Start(); err == nil || !strings.Contains(err.Error(), "missing.pem") {
+		t.Fatalf("start with a missing certificate: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package kinesis
 
 import (
+	"bytes"
 	"encoding/binary"
 	"unicode/utf8"
 
@@ -14,7 +15,7 @@ import (
 // decodePutRecordsCBOR parses a CBOR PutRecords body. The shape the Java
 // SDKs send (a map of text strings and a Records array of maps of text
 // strings and one byte string, of definite or indefinite length) is parsed
-// in one pass without reflection, the data copied into one buffer; anything
+// in one pass without reflection, the data left in one copy of the body; anything
 // else goes to the general decoder, so results and error messages are the
 // same either way.
 func decodePutRecordsCBOR(body []byte, in *putRecordsInput) error {
@@ -129,7 +130,7 @@ func fastPutRecordsCBOR(body []byte, in *putRecordsInput) bool {
 	if !ok {
 		return false
 	}
-	var data, keys []byte
+	var keys []byte
 	type span struct{ dataOff, dataLen, pkOff, pkLen, ehkOff, ehkLen int }
 	var spans []span
 	var hasData, hasPK, hasEHK []bool
@@ -162,7 +163,6 @@ func fastPutRecordsCBOR(body []byte, in *putRecordsInput) bool {
 				return false
 			}
 			spans = []span{}
-			data = make([]byte, 0, len(body))
 			keys = make([]byte, 0, 64)
 			for j := 0; c.more(m, j); j++ {
 				fields, ok := c.container(5)
@@ -182,9 +182,7 @@ func fastPutRecordsCBOR(body []byte, in *putRecordsInput) bool {
 						if !ok || gotData {
 							return false
 						}
-						sp.dataOff = len(data)
-						data = append(data, v...)
-						sp.dataLen = len(v)
+						sp.dataOff, sp.dataLen = c.i-len(v), len(v)
 						gotData = true
 					case "PartitionKey":
 						v, ok := c.text()
@@ -217,6 +215,9 @@ func fastPutRecordsCBOR(body []byte, in *putRecordsInput) bool {
 		return false
 	}
 	if spans != nil {
+		// The data stays where it is in one copy of the body (the body's
+		// buffer goes back to a pool after the request).
+		data := bytes.Clone(body)
 		all := string(keys)
 		in.Records = make([]putRecordsEntry, len(spans))
 		for i, sp := range spans {

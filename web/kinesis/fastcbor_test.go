@@ -3,6 +3,7 @@ package kinesis
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -117,5 +118,33 @@ func TestCBORAnswers(t *testing.T) {
 	if pout["FailedRecordCount"] != uint64(1) || pout["EncryptionType"] != "KMS" || recs[0].(map[any]any)["ShardId"] != "shardId-000000000000" ||
 		recs[1].(map[any]any)["ErrorCode"] != "ProvisionedThroughputExceededException" {
 		t.Fatalf("decoded %v", pout)
+	}
+}
+
+// BenchmarkDecodePutRecords compares the two fast decoders on 500 records
+// of 1 KiB, the body the SDKs send.
+func BenchmarkDecodePutRecords(b *testing.B) {
+	recs := make([]map[string]any, 500)
+	for i := range recs {
+		recs[i] = map[string]any{"PartitionKey": "pk-" + string(rune('a'+i%26)), "Data": bytes.Repeat([]byte{byte(i)}, 1024)}
+	}
+	in := map[string]any{"StreamName": "bench", "Records": recs}
+	jsonBody, _ := json.Marshal(in)
+	cborBody, _ := cbor.Marshal(in)
+	for _, c := range []struct {
+		name   string
+		body   []byte
+		decode func([]byte, *putRecordsInput) error
+	}{{"json", jsonBody, decodePutRecords}, {"cbor", cborBody, decodePutRecordsCBOR}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.body)))
+			for b.Loop() {
+				var in putRecordsInput
+				if err := c.decode(c.body, &in); err != nil || len(in.Records) != 500 {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/record")
+		})
 	}
 }
