@@ -2,7 +2,9 @@ package web
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync/atomic"
 )
@@ -71,8 +73,34 @@ func (l tlsListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tlsConn{tls.Server(c, l.cfg)}, nil
+	tc := tls.Server(c, l.cfg)
+	return tlsConn{Conn: tc, tc: tc}, nil
 }
 
 // tlsConn hides the *tls.Conn from net/http's type switch.
-type tlsConn struct{ net.Conn }
+type tlsConn struct {
+	net.Conn
+	tc *tls.Conn
+}
+
+// Read completes the handshake first; a client that sent plain HTTP to
+// the TLS port is told so, as net/http tells it.
+func (c tlsConn) Read(p []byte) (int, error) {
+	if err := c.tc.Handshake(); err != nil {
+		var re tls.RecordHeaderError
+		if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader[:]) {
+			io.WriteString(re.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+			re.Conn.Close()
+		}
+		return 0, err
+	}
+	return c.tc.Read(p)
+}
+
+func looksLikeHTTP(hdr []byte) bool {
+	switch string(hdr) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO", "PRI *":
+		return true
+	}
+	return false
+}

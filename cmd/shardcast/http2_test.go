@@ -256,6 +256,17 @@ func TestKinesisOverTLS(t *testing.T) {
 	putGetList(t, c, "tls-prior")
 	rec.only(t, "HTTP/2.0")
 
+	// Plain HTTP to the TLS port is told what is wrong.
+	res, err := http.Post("http://"+addr+"/", jsonType, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 400 || !strings.Contains(string(msg), "HTTP request to an HTTPS server") {
+		t.Fatalf("plain HTTP to the TLS port: %d %q", res.StatusCode, msg)
+	}
+
 	// SIGHUP: the new pair is served on new connections.
 	if cn := servedCert(t, addr); cn != "first" {
 		t.Fatalf("served %q", cn)
