@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
@@ -15,8 +20,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/fxamacker/cbor/v2"
 )
 
 // benchServer runs the optimized shardcast binary as its own process with
@@ -125,6 +132,119 @@ func benchPutRecords(b *testing.B, storage string, size int) {
 	b.ReportMetric(recs*float64(size)/secs/1e6, "MB/s")
 	b.ReportMetric(0, "ns/op")
 
+}
+
+// BenchmarkPutRecordsWire compares PutRecords in JSON and in CBOR (the Java
+// SDKs' default) with one client harness: requests encoded and signed
+// once, sent again and again over the same HTTP client (the Go SDK speaks
+// JSON only), 500 records a call, 4 shards, fsync on, several clients at
+// once. The CBOR body carries the data raw, the JSON body in base64. It
+// runs on the file store (BENCH_WIRE_STORAGE names another).
+func BenchmarkPutRecordsWire(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		for _, format := range []string{"json", "cbor"} {
+			b.Run(fmt.Sprintf("%s/%dB", format, size), func(b *testing.B) { benchPutRecordsWire(b, format, size) })
+		}
+	}
+}
+
+// signedRequest is a request encoded and signed once.
+type signedRequest struct {
+	url    string
+	header http.Header
+	body   []byte
+}
+
+func newSignedRequest(b *testing.B, url, op, contentType string, body []byte) signedRequest {
+	req, err := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202."+op)
+	req.Header.Set("Content-Type", contentType)
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, testCreds, req, hex.EncodeToString(sum[:]), "kinesis", "us-east-1", time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	return signedRequest{url: url + "/", header: req.Header, body: body}
+}
+
+// send sends the request once and returns the answer's status and body.
+func (s signedRequest) send(hc *http.Client) (int, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, s.url, bytes.NewReader(s.body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header = s.header.Clone()
+	res, err := hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	return res.StatusCode, body, err
+}
+
+func benchPutRecordsWire(b *testing.B, format string, size int) {
+	storage := "file"
+	if s := os.Getenv("BENCH_WIRE_STORAGE"); s != "" {
+		storage = s // memory: no fsync, so the server's CPU bounds the rate
+	}
+	srv := benchServer(b, storage)
+	createStream(b, benchClient(srv.url), "bench", 4)
+	clients := 64
+	if v, _ := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); v > 0 {
+		clients = v
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	reqs := make([]signedRequest, clients)
+	for w := range reqs {
+		recs := make([]map[string]any, 500)
+		for i, e := range batch(500, size, w) {
+			recs[i] = map[string]any{"PartitionKey": *e.PartitionKey, "Data": e.Data}
+		}
+		in := map[string]any{"StreamName": "bench", "Records": recs}
+		var body []byte
+		var err error
+		ct := "application/x-amz-json-1.1"
+		if format == "cbor" {
+			ct = "application/x-amz-cbor-1.1"
+			body, err = cbor.Marshal(in)
+		} else {
+			body, err = json.Marshal(in) // []byte data: base64, as the SDKs send it
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs[w] = newSignedRequest(b, srv.url, "PutRecords", ct, body)
+	}
+	var calls atomic.Int64
+	calls.Store(int64(b.N))
+	b.ResetTimer()
+	start, scpu0 := time.Now(), procCPU(b, srv.cmd.Process.Pid)
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for calls.Add(-1) >= 0 {
+				status, body, err := reqs[w].send(hc)
+				if err != nil || status != http.StatusOK {
+					b.Errorf("put: %v %d %q", err, status, body)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	scpu := (procCPU(b, srv.cmd.Process.Pid) - scpu0).Seconds()
+	recs := float64(b.N * 500)
+	b.ReportMetric(scpu/secs, "server_cores")
+	b.ReportMetric(scpu*1e6/recs, "server_cpu_us/record")
+	b.ReportMetric(float64(len(reqs[0].body))/500, "wire_bytes/record")
+	b.ReportMetric(recs/secs, "records/s")
+	b.ReportMetric(0, "ns/op")
 }
 
 // BenchmarkGetRecords measures reading through the Go SDK: four readers,

@@ -51,6 +51,12 @@ type Config struct {
 	// beside the other WebRTC options (WebRTCOpts).
 	WebRTC     string        `yaml:"-"`
 	WebRTCOpts WebRTCOptions `yaml:"webrtc"`
+	// TLS, when both files are given, serves the HTTP listener over TLS
+	// (ALPN h2 and http/1.1); SIGHUP reads the files again.
+	TLS struct {
+		Cert string `yaml:"cert"` // PEM certificate chain
+		Key  string `yaml:"key"`  // PEM private key
+	} `yaml:"tls"`
 	// Pprof, when set, serves net/http/pprof on this address (keep it private).
 	Pprof     string `yaml:"pprof"`
 	LogLevel  string `yaml:"log_level"`
@@ -299,6 +305,8 @@ func settings() []setting {
 			c.HTTPBodyBudget = n
 			return err
 		}},
+		{"tls-cert", "PEM certificate chain: serve the HTTP listener over TLS (HTTP/2 and HTTP/1.1); re-read on SIGHUP; needs --tls-key", str(func(c *Config) *string { return &c.TLS.Cert })},
+		{"tls-key", "PEM private key of --tls-cert", str(func(c *Config) *string { return &c.TLS.Key })},
 		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
 		{"log-level", "debug, info, warn or error (default " + defaultLogLevel + ")", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "text or json (default " + defaultLogFormat + ")", str(func(c *Config) *string { return &c.LogFormat })},
@@ -482,6 +490,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.checkExposure()...)
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		errs = append(errs, errors.New("tls cert and key go together (--tls-cert, --tls-key)"))
+	}
 	if c.Pprof != "" {
 		if _, _, err := net.SplitHostPort(c.Pprof); err != nil {
 			errs = append(errs, fmt.Errorf("pprof address %q: %w", c.Pprof, err))
