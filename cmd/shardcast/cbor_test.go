@@ -296,6 +296,26 @@ func cborSteps(start time.Time) []cborStep {
 			return map[string]any{"ShardIterator": w.vals["iter0"], "Limit": 100}
 		}},
 		{op: "GetRecords", req: func(w *cborWorld) map[string]any { return map[string]any{"ShardIterator": w.vals["iter1"]} }},
+		// Resharding, then the end of the closed parent: no next
+		// iterator, and ChildShards.
+		{op: "SplitShard", req: func(w *cborWorld) map[string]any {
+			return map[string]any{"StreamName": w.n("a"), "ShardToSplit": "shardId-000000000000", "NewStartingHashKey": "85070591730234615865843651857942052864"}
+		}},
+		{op: "GetShardIterator", req: func(w *cborWorld) map[string]any {
+			return map[string]any{"StreamName": w.n("a"), "ShardId": "shardId-000000000000", "ShardIteratorType": "LATEST"}
+		}, keep: func(w *cborWorld, ans map[string]any) { w.vals["iterEnd"], _ = ans["ShardIterator"].(string) }},
+		{op: "GetRecords", req: func(w *cborWorld) map[string]any { return map[string]any{"ShardIterator": w.vals["iterEnd"]} }},
+		{op: "MergeShards", req: func(w *cborWorld) map[string]any {
+			return map[string]any{"StreamName": w.n("a"), "ShardToMerge": "shardId-000000000002", "AdjacentShardToMerge": "shardId-000000000003"}
+		}},
+		{op: "UpdateShardCount", req: func(w *cborWorld) map[string]any {
+			return map[string]any{"StreamName": w.n("a"), "TargetShardCount": 4, "ScalingType": "UNIFORM_SCALING"}
+		}},
+		{op: "ListShards", req: func(w *cborWorld) map[string]any { return map[string]any{"StreamName": w.n("a")} }},
+		{op: "UpdateStreamMode", req: func(w *cborWorld) map[string]any {
+			return map[string]any{"StreamARN": w.arn("del"), "StreamModeDetails": map[string]any{"StreamMode": "ON_DEMAND"}}
+		}},
+		{op: "DescribeStreamSummary", req: streamOf("del")},
 		{op: "DeleteStream", req: streamOf("del")},
 	}
 }
