@@ -70,8 +70,11 @@ BENCH_WHIP_STREAMS ?= 20
 BENCH_SECONDS ?= 30
 bench:
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecords' -benchtime 4000x ./cmd/shardcast/
+	BENCH_CLIENTS=$(BENCH_CLIENTS) BENCH_WIRE_STORAGE=memory $(GO) test -run '^$$' -bench 'PutRecordsWire' -benchtime 4000x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'GetRecords|PutToVisible' -benchtime 3s ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'SubscribeToShard' -benchtime 400x ./cmd/shardcast/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./datastreams/shard/ ./datastreams/seqnum/ ./datastreams/autoscale/
+	$(GO) test -run '^$$' -bench 'ReshardUnderWrites' -benchtime 30x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./datastreams/shard/ ./datastreams/seqnum/
 	BENCH_STREAMS=$(BENCH_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'RTSPIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/
 	BENCH_WHIP_STREAMS=$(BENCH_WHIP_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'WHIPIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/

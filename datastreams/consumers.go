@@ -120,7 +120,7 @@ func findConsumer(def *index.Stream, ref ConsumerRef) int {
 func (e *Engine) RegisterConsumer(ctx context.Context, streamARN, name string, tags map[string]string) (Consumer, error) {
 	var out Consumer
 	_, err := e.update(ctx, StreamRef{ARN: streamARN}, false, func(m *index.Stream) error {
-		if m.Status != StatusActive && m.Status != "UPDATING" {
+		if m.Status != StatusActive && m.Status != StatusUpdating {
 			return e.notActive(m.Name, m.Status)
 		}
 		if findConsumer(m, ConsumerRef{Name: name}) >= 0 {

@@ -30,11 +30,66 @@
 // updated; on start the catalog is reconciled from the manifests, so losing
 // the catalog loses nothing.
 //
+// # Capacity modes
+//
+// A stream is PROVISIONED or ON_DEMAND; UpdateStreamMode switches it (at
+// most twice in 24 hours, the times kept in its definition) and keeps its
+// shards. The shards of ON_DEMAND streams meter what writers offer them
+// (package autoscale); a loop owned by the engine asks autoscale's policy
+// at every tick which hot shard to split, or which adjacent cold pair to
+// merge, and carries the decision out through the engine's resharder.
+//
+// # Resharding
+//
+// SplitShard, MergeShards and UpdateShardCount close parent shards and open
+// children (the next shard indexes; a split's children hold [start, key-1]
+// and [key, end], a merge's child has the first shard as parent and the
+// second as adjacent parent). UpdateShardCount reaches evenRanges(target)
+// by splitting every open shard at each target boundary inside it, then
+// merging neighbours that share a target range. The on-demand autoscaler
+// uses the same primitives (splitShard, mergeShards), which check neither
+// status nor mode.
+//
+// A record must land in a parent below its EndSeq, or in a child, never
+// after a parent's end. Each stream has a write gate (a read-write lock):
+// PutRecords holds it shared from routing until its appends are durable. A
+// reshard opens the children's logs first, then holds the gate alone: every
+// admitted append to the parents has finished, none starts. It fixes each
+// parent's EndSeq at its log's Bounds().Next, persists the definition
+// (parents Closed with EndSeq, children added) with Stream.Update, publishes
+// the new shard view and releases the gate; writers that waited route by
+// the children. Writers pause only for one definition write. The
+// definition is persisted before the reshard answers, so it survives a
+// restart on every store. Children are created in a later second than
+// their parents, so their sequence numbers sort after the parents'. A
+// reader that reads a parent until GetRecords answers no NextShardIterator
+// (with ChildShards), and a child only after all its parents, sees each
+// partition key's records in order.
+//
+// A closed shard stays readable until its records pass retention; the
+// retention pass then drops it from the definition and removes its log.
+// Logs that a crash left outside the definition (children of a reshard that
+// was not persisted, an expired shard not yet removed) are removed at Open.
+//
+// # Stream states
+//
+// Streams are CREATING, ACTIVE, UPDATING or DELETING as in AWS. Every
+// stream-wide change (reshards, encryption, and the stream-mode change)
+// goes through whileUpdating: ACTIVE is required (else ResourceInUse "not
+// ACTIVE, instead in state X"), the stream is UPDATING while the change
+// runs and for Config.UpdateDelay after, so changes never overlap.
+// Config.CreateDelay keeps a new stream CREATING (reads and writes answer
+// ResourceNotFound, as AWS does) and Config.DeleteDelay keeps a deleted one
+// DELETING (reads and writes go on). The delayed transitions run in
+// goroutines that Close stops; a stream that a stop left CREATING or
+// UPDATING is ACTIVE at the next Open, one left DELETING is deleted.
+//
 // # Caveats
 //
-// Control-plane changes take effect at once: a stream is ACTIVE as soon as
-// CreateStream returns and gone when DeleteStream returns. Resharding,
-// consumers (enhanced fan-out) and stream-mode changes are not implemented yet;
-// shards are never closed, so ChildShards never appear. Throughput limits per
-// shard are off unless Config.EnforceLimits is set.
+// The delays default to zero: CreateStream answers with the stream ACTIVE
+// and DeleteStream with it gone, and a reshard is done (durably) when it
+// answers, where AWS answers first and works in the background. GetRecords with an iterator of a
+// closed shard that retention dropped meanwhile fails. Throughput limits
+// per shard are off unless Config.EnforceLimits is set; children start with
+// full allowances.
 package datastreams

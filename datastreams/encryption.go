@@ -22,7 +22,12 @@ func (e *Engine) StartEncryption(ref StreamRef, encType, keyRef string) error {
 	if err != nil {
 		return e.kmsNotFound(keyRef, err)
 	}
-	state, err := e.update(context.Background(), ref, true, func(m *index.Stream) error {
+	st, _, err := e.resolve(ref)
+	if err != nil {
+		return err
+	}
+	// AWS puts the stream in UPDATING while it changes the encryption.
+	err = e.whileUpdating(context.Background(), st, func(m *index.Stream) error {
 		if m.Encryption.Type == EncryptionKMS && m.Encryption.KeyVersion != 0 {
 			if cur := m.DataKeys[len(m.DataKeys)-1]; cur.KeyID == keyID {
 				m.Encryption.KeyID = keyRef
@@ -35,13 +40,17 @@ func (e *Engine) StartEncryption(ref StreamRef, encType, keyRef string) error {
 		}
 		m.Encryption = index.Encryption{Type: EncryptionKMS, KeyID: keyRef, KeyVersion: ver}
 		return nil
+	}, func(context.Context) error {
+		state := stateOf(st)
+		for _, s := range state.shards {
+			s.log.SetKey(state.meta.Encryption.KeyVersion)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, s := range state.shards {
-		s.log.SetKey(state.meta.Encryption.KeyVersion)
-	}
+	state := stateOf(st)
 	e.cfg.Logger.Info("datastreams: encryption started", "stream", state.meta.Name, "key", keyRef, "data_key_version", state.meta.Encryption.KeyVersion)
 	return nil
 }
@@ -65,16 +74,23 @@ func (e *Engine) StopEncryption(ref StreamRef, encType, keyRef string) error {
 	if _, err := e.cfg.Keyring.Resolve(keyRef); err != nil {
 		return e.kmsNotFound(keyRef, err)
 	}
-	state, err := e.update(context.Background(), ref, true, func(m *index.Stream) error {
+	st, _, err := e.resolve(ref)
+	if err != nil {
+		return err
+	}
+	err = e.whileUpdating(context.Background(), st, func(m *index.Stream) error {
 		m.Encryption = index.Encryption{Type: EncryptionNone}
+		return nil
+	}, func(context.Context) error {
+		for _, s := range stateOf(st).shards {
+			s.log.SetKey(0)
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, s := range state.shards {
-		s.log.SetKey(0)
-	}
+	state := stateOf(st)
 	e.cfg.Logger.Info("datastreams: encryption stopped", "stream", state.meta.Name)
 	return nil
 }

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/shardcast/shardcast/datastreams/autoscale"
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/ratelog"
 	"github.com/shardcast/shardcast/datastreams/registry"
@@ -38,6 +41,19 @@ type Config struct {
 	// OnDiskFull, when set, is called (without waiting) when an append
 	// meets a full disk, so space-based retention can run at once.
 	OnDiskFull func()
+	// OnDemand tunes the scaling of ON_DEMAND streams (zero fields take
+	// autoscale's defaults; the capacity of a shard is AWS's).
+	OnDemand autoscale.Config
+
+	// CreateDelay, UpdateDelay and DeleteDelay are how long a stream
+	// stays CREATING after CreateStream, UPDATING after a reshard or an
+	// encryption change, and DELETING before it is gone. Zero (the
+	// default) makes the change visible at once: CreateStream answers
+	// with the stream ACTIVE, DeleteStream with it gone, and a reshard is
+	// UPDATING only while it runs.
+	CreateDelay time.Duration
+	UpdateDelay time.Duration
+	DeleteDelay time.Duration
 
 	// ConsumerDelay is how long a registered consumer stays CREATING and a
 	// deregistered one DELETING (default 0: the change is made at once,
@@ -55,6 +71,9 @@ type Config struct {
 
 	Now    func() time.Time
 	Logger *slog.Logger
+
+	// resharder carries out on-demand scaling (nil: the engine's own).
+	resharder resharder
 }
 
 // Defaults and bounds that follow AWS.
@@ -84,13 +103,34 @@ type Engine struct {
 	bgCancel     context.CancelFunc // cancels bgCtx, the context of background work, at Close
 	closeOnce    sync.Once
 	wg           sync.WaitGroup
+	modeMu       sync.Mutex // serializes capacity-mode changes and ON_DEMAND creates
+	scale        *scaler    // the scaling loop of ON_DEMAND streams
+	// Delayed status transitions (lifecycle.go) run in goroutines that
+	// Close stops and waits for.
+	laterMu sync.Mutex
+	closed  bool
+	stop    chan struct{}
+	laterWG sync.WaitGroup
 }
 
 // stream is a data stream of the registry; its runtime is its shards.
 type stream = registry.Stream[*shardSet]
 
-// shardSet is a stream's open shard logs.
+// shardSet is a stream's shard logs: a view published whole (replaced,
+// never changed, by a reshard) and the locks that order writes against
+// reshards (see the package documentation).
 type shardSet struct {
+	view atomic.Pointer[shardView]
+	// gate is held shared by every write (routing and appending) and
+	// alone by a reshard while it closes parents and publishes children.
+	gate sync.RWMutex
+	// reshard serializes the reshards of the stream and the drop of its
+	// expired closed shards.
+	reshard sync.Mutex
+}
+
+// shardView is the stream's shards at one moment.
+type shardView struct {
 	shards []*shardRT // by shard index
 	open   []*shardRT // open shards in hash-key order, for routing
 }
@@ -104,8 +144,8 @@ type streamState struct {
 
 // stateOf returns the stream's current definition and shards.
 func stateOf(st *stream) *streamState {
-	rt := st.Runtime()
-	return &streamState{meta: st.Def(), shards: rt.shards, open: rt.open}
+	v := st.Runtime().view.Load()
+	return &streamState{meta: st.Def(), shards: v.shards, open: v.open}
 }
 
 type shardRT struct {
@@ -114,6 +154,7 @@ type shardRT struct {
 	createdSec int64
 	log        *shard.SealedLog
 	limits     *shardLimits
+	meter      *autoscale.Meter // writes offered to the shard, for on-demand scaling
 }
 
 // Open loads every data stream of the catalog and starts the retention loop.
@@ -154,8 +195,15 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.Catalog == nil || cfg.Store == nil {
 		return nil, errors.New("datastreams: a catalog and a store are required")
 	}
+	cfg.OnDemand = cfg.OnDemand.WithDefaults()
+	if err := cfg.OnDemand.Validate(); err != nil {
+		return nil, fmt.Errorf("datastreams: on-demand scaling: %w", err)
+	}
 	ctx := context.Background()
-	e := &Engine{cfg: cfg, subs: newSubscriptions(), consumerWake: make(chan struct{}, 1), done: make(chan struct{})}
+	e := &Engine{cfg: cfg, stop: make(chan struct{}), subs: newSubscriptions(), consumerWake: make(chan struct{}, 1), done: make(chan struct{})}
+	if e.cfg.resharder == nil {
+		e.cfg.resharder = engineResharder{e}
+	}
 	key, err := cfg.Catalog.Secret(ctx, "iterator", 32)
 	if err != nil {
 		return nil, fmt.Errorf("datastreams: iterator key: %w", err)
@@ -169,46 +217,87 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("datastreams: %w", err)
 	}
+	if err := e.removeStrayLogs(ctx); err != nil {
+		e.reg.Close()
+		return nil, err
+	}
+	if err := e.recoverStatus(ctx); err != nil {
+		e.reg.Close()
+		return nil, err
+	}
+	e.startScaler()
 	e.bgCtx, e.bgCancel = context.WithCancel(context.Background())
 	e.wg.Add(1)
 	go e.consumerLoop()
 	return e, nil
 }
 
+// removeStrayLogs removes the logs of a stream's shards that its definition
+// does not hold: what a crash left of a reshard before its definition was
+// stored, or of an expired shard's removal after it.
+func (e *Engine) removeStrayLogs(ctx context.Context) error {
+	logs, err := e.cfg.Store.Logs(ctx)
+	if err != nil {
+		return fmt.Errorf("datastreams: list logs: %w", err)
+	}
+	for _, id := range logs {
+		st := e.reg.ByID(id.Stream)
+		if st == nil || slices.ContainsFunc(st.Def().Shards, func(s index.Shard) bool { return s.ID == id.Shard }) {
+			continue
+		}
+		e.cfg.Logger.Warn("datastreams: removing the log of a shard that its stream does not hold", "log", id.String())
+		if err := st.RemoveLog(ctx, id.Shard, false); err != nil {
+			return fmt.Errorf("datastreams: %w", err)
+		}
+	}
+	return nil
+}
+
 // openShards opens the logs of every shard of a stream: the registry's
 // Open hook.
 func (e *Engine) openShards(ctx context.Context, st *stream) (*shardSet, error) {
 	meta := st.Def()
-	set := &shardSet{}
+	var shards []*shardRT
 	fail := func(err error) (*shardSet, error) {
-		for _, s := range set.shards {
+		for _, s := range shards {
 			s.log.Close()
 		}
 		return nil, err
 	}
 	for _, info := range meta.Shards {
-		start, ok1 := parseHashKey(info.StartHash)
-		end, ok2 := parseHashKey(info.EndHash)
-		if !ok1 || !ok2 {
-			return fail(fmt.Errorf("datastreams: stream %s shard %s: bad hash range", meta.Name, info.ID))
-		}
-		l, err := st.OpenLog(ctx, info.ID, shard.LogOptions{SegmentMaxBytes: e.cfg.SegmentMaxBytes, SegmentMaxAge: segmentAge(meta.RetentionHours)}, false)
+		rt, err := e.openShard(ctx, st, meta, info)
 		if err != nil {
-			return fail(fmt.Errorf("datastreams: %w", err))
+			return fail(err)
 		}
-		rt := &shardRT{info: info, start: start, end: end, createdSec: info.Created.Unix(), log: l}
-		if e.cfg.EnforceLimits {
-			rt.limits = newShardLimits(e.cfg.Now)
-		}
-		set.shards = append(set.shards, rt)
+		shards = append(shards, rt)
 	}
-	set.open = openShards(set.shards)
+	set := &shardSet{}
+	set.view.Store(&shardView{shards: shards, open: openShards(shards)})
 	return set, nil
+}
+
+// openShard opens the log of one shard of a stream.
+func (e *Engine) openShard(ctx context.Context, st *stream, meta *index.Stream, info index.Shard) (*shardRT, error) {
+	start, ok1 := parseHashKey(info.StartHash)
+	end, ok2 := parseHashKey(info.EndHash)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("datastreams: stream %s shard %s: bad hash range", meta.Name, info.ID)
+	}
+	l, err := st.OpenLog(ctx, info.ID, shard.LogOptions{SegmentMaxBytes: e.cfg.SegmentMaxBytes, SegmentMaxAge: segmentAge(meta.RetentionHours)}, false)
+	if err != nil {
+		return nil, fmt.Errorf("datastreams: %w", err)
+	}
+	rt := &shardRT{info: info, start: start, end: end, createdSec: info.Created.Unix(), log: l,
+		meter: autoscale.NewMeter(start.key(), end.key())}
+	if e.cfg.EnforceLimits {
+		rt.limits = newShardLimits(e.cfg.Now)
+	}
+	return rt, nil
 }
 
 // closeShards closes a stream's shard logs: the registry's Close hook.
 func (e *Engine) closeShards(st *stream) {
-	for _, s := range st.Runtime().shards {
+	for _, s := range st.Runtime().view.Load().shards {
 		if err := s.log.Close(); err != nil && !errors.Is(err, shard.ErrClosed) {
 			e.cfg.Logger.Warn("datastreams: close shard", "stream", st.Def().Name, "shard", s.info.ID, "err", err)
 		}
@@ -296,9 +385,10 @@ func (e *Engine) nameFromARN(arn string) (string, error) {
 func (e *Engine) EnforceRetention() { e.reg.EnforceRetention(context.Background()) }
 
 // retention drops a stream's expired records: the registry's retention hook.
-func (e *Engine) retention(_ context.Context, st *stream) {
+func (e *Engine) retention(ctx context.Context, st *stream) {
 	state := stateOf(st)
 	cutoff := e.cfg.Now().Add(-time.Duration(state.meta.RetentionHours) * time.Hour).UnixNano()
+	e.dropExpired(ctx, st, time.Unix(0, cutoff))
 	for _, s := range state.shards {
 		n, err := s.log.TrimBefore(cutoff)
 		if err != nil && !errors.Is(err, shard.ErrClosed) {
@@ -315,7 +405,7 @@ func (e *Engine) Damaged() map[string][]shard.Damage {
 	out := map[string][]shard.Damage{}
 	for _, st := range e.reg.All() {
 		name := st.Def().Name
-		for _, s := range st.Runtime().shards {
+		for _, s := range st.Runtime().view.Load().shards {
 			if d := s.log.Damaged(); len(d) > 0 {
 				out[name+"/"+s.info.ID] = d
 			}
@@ -324,14 +414,17 @@ func (e *Engine) Damaged() map[string][]shard.Damage {
 	return out
 }
 
-// Close stops background work, ends every subscription and closes every
-// shard log.
+// Close stops background work (the retention loop, the scaling loop,
+// delayed status transitions, the consumer loop), ends every subscription
+// and closes every shard log.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		close(e.done)
 		e.bgCancel()
 		e.wg.Wait()
 	})
+	e.stopScaler()
+	e.stopLater()
 	return e.reg.Close()
 }
 

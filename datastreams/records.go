@@ -45,44 +45,55 @@ func (m *streamState) maxRecordBytes() int { return m.meta.MaxRecordSizeKiB << 1
 // Record meta is a format byte followed by the partition key.
 const metaV1 = 1
 
-// writable returns the stream's state if records may be written or read.
-func (e *Engine) writable(ref StreamRef) (*streamState, error) {
-	st, _, err := e.resolve(ref)
+// writable returns the stream if records may be written or read: not
+// while it is CREATING, when AWS answers that it does not exist.
+func (e *Engine) writable(ref StreamRef) (*stream, error) {
+	st, name, err := e.resolve(ref)
 	if err != nil {
 		return nil, err
 	}
-	return stateOf(st), nil
+	if st.Def().Status == StatusCreating {
+		return nil, e.streamNotFound(name)
+	}
+	return st, nil
 }
 
 // routeEntry checks one record against the stream and returns the position
 // in s.open of the shard it goes to.
 func (s *streamState) routeEntry(i int, en PutEntry, limit int) (int, error) {
+	pos, _, err := s.routeEntryKey(i, en, limit)
+	return pos, err
+}
+
+// routeEntryKey is routeEntry that also returns the record's hash key.
+func (s *streamState) routeEntryKey(i int, en PutEntry, limit int) (int, hashKey, error) {
 	if size := len(en.Data) + len(en.PartitionKey); size > limit {
-		return 0, &RecordTooLargeError{Index: i, Size: len(en.Data), Limit: limit - len(en.PartitionKey)}
+		return 0, hashKey{}, &RecordTooLargeError{Index: i, Size: len(en.Data), Limit: limit - len(en.PartitionKey)}
 	}
 	var k hashKey
 	if en.ExplicitHashKey != "" {
 		var ok bool
 		if k, ok = parseHashKey(en.ExplicitHashKey); !ok {
-			return 0, errorf(registry.ErrInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", en.ExplicitHashKey)
+			return 0, hashKey{}, errorf(registry.ErrInvalidArgument, "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", en.ExplicitHashKey)
 		}
 	} else {
 		k = partitionHash(en.PartitionKey)
 	}
 	pos := s.route(k)
 	if pos < 0 {
-		return 0, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", registry.ErrInternal, k, s.meta.Name)
+		return 0, hashKey{}, fmt.Errorf("%w: no open shard holds hash key %s in stream %s", registry.ErrInternal, k, s.meta.Name)
 	}
-	return pos, nil
+	return pos, k, nil
 }
 
 // CheckPut reports whether PutRecords would accept entries, without storing
 // anything or spending throughput: the answer to a DryRun.
 func (e *Engine) CheckPut(ref StreamRef, entries []PutEntry) error {
-	state, err := e.writable(ref)
+	st, err := e.writable(ref)
 	if err != nil {
 		return err
 	}
+	state := stateOf(st)
 	limit := state.maxRecordBytes()
 	for i, en := range entries {
 		if _, err := state.routeEntry(i, en, limit); err != nil {
@@ -114,12 +125,20 @@ func (s *streamState) route(k hashKey) int {
 // durable append, and the groups are written in parallel. It returns once
 // every accepted record is durable.
 func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEntry) (PutOutput, error) {
-	state, err := e.writable(ref)
+	st, err := e.writable(ref)
 	if err != nil {
 		return PutOutput{}, err
 	}
+	// Routing and appending happen under the write gate, so that a
+	// reshard fixes its parents' ends only after every append admitted to
+	// them has finished, and every later append routes by the children.
+	gate := &st.Runtime().gate
+	gate.RLock()
+	defer gate.RUnlock()
+	state := stateOf(st)
 	m := state.meta
 	limit := state.maxRecordBytes()
+	onDemand := m.Mode == ModeOnDemand // only ON_DEMAND streams scale by what they are offered
 	type group struct {
 		s       *shardRT
 		idx     []int
@@ -132,11 +151,14 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 	out := PutOutput{Results: make([]PutResult, len(entries)), Encrypted: m.Encryption.Type == EncryptionKMS}
 	metaBuf := make([]byte, 0, len(entries)*16)
 	for i, en := range entries {
-		pos, err := state.routeEntry(i, en, limit)
+		pos, k, err := state.routeEntryKey(i, en, limit)
 		if err != nil {
 			return PutOutput{}, err
 		}
 		s := state.open[pos]
+		if onDemand {
+			s.meter.Add(k.key(), len(en.Data)+len(en.PartitionKey)) // what is offered, throttled or not
+		}
 		if !s.limits.admitWrite(len(en.Data) + len(en.PartitionKey)) {
 			out.Results[i] = PutResult{ErrorKind: registry.ErrThroughputExceeded,
 				ErrorMessage: fmt.Sprintf("Rate exceeded for shard %s in stream %s under account %s.", s.info.ID, m.Name, e.cfg.Account)}
@@ -256,6 +278,9 @@ func (e *Engine) resolveShard(state *streamState, id string) (*shardRT, error) {
 // GetShardIterator returns an iterator at a position of a shard.
 func (e *Engine) GetShardIterator(ctx context.Context, ref StreamRef, shardIDArg, typ, startSeq string, ts *time.Time) (string, error) {
 	st, name, err := e.resolve(ref)
+	if err == nil && st.Def().Status == StatusCreating {
+		err = e.streamNotFound(name)
+	}
 	if err != nil {
 		if errors.Is(err, registry.ErrResourceNotFound) && name != "" {
 			return "", e.shardNotFound(shardIDArg, name)
@@ -498,10 +523,14 @@ func (e *Engine) orderAfter(ctx context.Context, ref StreamRef, en PutEntry, giv
 	if err != nil || n.Arrival*1000 > e.cfg.Now().UnixMilli() {
 		return invalid()
 	}
-	state, err := e.writable(ref)
+	st, err := e.writable(ref)
 	if err != nil {
 		return err
 	}
+	gate := &st.Runtime().gate
+	gate.RLock()
+	defer gate.RUnlock()
+	state := stateOf(st)
 	pos, err := state.routeEntry(0, en, state.maxRecordBytes())
 	if err != nil {
 		return err

@@ -20,7 +20,8 @@ type CreateStreamInput struct {
 	MaxRecordSizeKiB int // 0 means the default (1024)
 }
 
-// CreateStream creates a stream; it is ACTIVE when this returns.
+// CreateStream creates a stream; it is ACTIVE when this returns, or
+// CREATING for Config.CreateDelay when that is set.
 func (e *Engine) CreateStream(in CreateStreamInput) error {
 	mode := in.Mode
 	if mode == "" {
@@ -43,16 +44,25 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 	if in.MaxRecordSizeKiB == 0 {
 		in.MaxRecordSizeKiB = DefaultMaxRecordKiB
 	}
+	if mode == ModeOnDemand {
+		// Checked with UpdateStreamMode's switches (capacity.go).
+		e.modeMu.Lock()
+		defer e.modeMu.Unlock()
+	}
 	if err := e.checkTags(in.Name, in.Tags, nil, "add"); err != nil {
 		return err
 	}
 
+	status := StatusActive
+	if e.cfg.CreateDelay > 0 {
+		status = StatusCreating
+	}
 	now := e.cfg.Now().UTC()
 	// Shards are created a moment before the stream, as AWS numbers show.
 	shardCreated := now.Add(-2 * time.Second).Truncate(time.Second)
 	meta := &index.Stream{
 		Kind: index.KindData, Name: in.Name, ARN: e.arn(in.Name),
-		Created: now, Status: StatusActive, Mode: mode,
+		Created: now, Status: status, Mode: mode,
 		RetentionHours: DefaultRetentionHours, MaxRecordSizeKiB: in.MaxRecordSizeKiB,
 		Encryption: index.Encryption{Type: EncryptionNone}, NextShardIndex: shards,
 	}
@@ -67,15 +77,14 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 			ID: shardID(i), Index: i, StartHash: r[0].String(), EndHash: r[1].String(), Created: shardCreated,
 		})
 	}
-	_, err := e.reg.Create(context.Background(), meta, func() error {
+	st, err := e.reg.Create(context.Background(), meta, func() error {
 		open, onDemand := e.counts()
 		if open+shards > e.cfg.ShardLimit {
 			return errorf(registry.ErrLimitExceeded, "This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
 				e.cfg.Account, e.cfg.Region, open, e.cfg.ShardLimit, shards)
 		}
 		if mode == ModeOnDemand && onDemand+1 > e.cfg.OnDemandStreamCountLimit {
-			return errorf(registry.ErrLimitExceeded, "This request would exceed the on-demand stream limit for the account %s in %s. Limit: %d.",
-				e.cfg.Account, e.cfg.Region, e.cfg.OnDemandStreamCountLimit)
+			return e.onDemandLimit()
 		}
 		return nil
 	})
@@ -89,7 +98,23 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 		}
 		return fmt.Errorf("%w: %w", registry.ErrInternal, err)
 	}
+	if status == StatusCreating {
+		e.later(e.cfg.CreateDelay, func(ctx context.Context) {
+			if err := e.setStatus(ctx, st, StatusActive, StatusCreating); err != nil {
+				e.cfg.Logger.Warn("datastreams: make a stream ACTIVE (done at the next start)", "stream", in.Name, "err", err)
+			}
+		})
+	}
 	e.cfg.Logger.Info("datastreams: stream created", "stream", in.Name, "shards", shards, "mode", mode)
+	return nil
+}
+
+// checkConsumers refuses the deletion of a stream with registered
+// consumers unless enforce is set.
+func (e *Engine) checkConsumers(def *index.Stream, enforce bool) error {
+	if len(def.Consumers) > 0 && !enforce {
+		return errorf(registry.ErrResourceInUse, "Stream %s under account %s has registered consumers. Deregister them first, or set EnforceConsumerDeletion.", def.Name, e.cfg.Account)
+	}
 	return nil
 }
 
@@ -107,20 +132,46 @@ func (e *Engine) counts() (openShards, onDemand int) {
 	return
 }
 
-// DeleteStream deletes a stream and its data. A stream with registered
-// consumers is deleted, with them, only when enforceConsumerDeletion is set.
+// DeleteStream deletes a stream and its data: at once, or after it has
+// been DELETING for Config.DeleteDelay (records can still be written and
+// read meanwhile, as in AWS). A stream already DELETING is refused with
+// ResourceInUse. A stream with registered consumers is deleted, with them,
+// only when enforceConsumerDeletion is set.
 func (e *Engine) DeleteStream(ref StreamRef, enforceConsumerDeletion bool) error {
 	st, name, err := e.resolve(ref)
 	if err != nil {
 		return err
 	}
+	if e.cfg.DeleteDelay > 0 {
+		_, err := st.Update(context.Background(), func(m *index.Stream) error {
+			if m.Status == StatusDeleting {
+				return e.notActive(name, m.Status)
+			}
+			if err := e.checkConsumers(m, enforceConsumerDeletion); err != nil {
+				return err
+			}
+			m.Status = StatusDeleting
+			return nil
+		})
+		if err != nil {
+			return e.updateErr(name, err)
+		}
+		e.later(e.cfg.DeleteDelay, func(ctx context.Context) {
+			if err := e.reg.Delete(ctx, st, nil); err != nil && !errors.Is(err, registry.ErrGone) {
+				e.cfg.Logger.Warn("datastreams: delete a stream (done at the next start)", "stream", name, "err", err)
+				return
+			}
+			e.cfg.Logger.Info("datastreams: stream deleted", "stream", name)
+		})
+		return nil
+	}
+	if st.Def().Status == StatusDeleting {
+		return e.notActive(name, StatusDeleting)
+	}
 	// A delete that failed leaves the stream listed (its logs closed), so
 	// that a retry finds and finishes it.
 	err = e.reg.Delete(context.Background(), st, func(def *index.Stream) error {
-		if len(def.Consumers) > 0 && !enforceConsumerDeletion {
-			return errorf(registry.ErrResourceInUse, "Stream %s under account %s has registered consumers. Deregister them first, or set EnforceConsumerDeletion.", name, e.cfg.Account)
-		}
-		return nil
+		return e.checkConsumers(def, enforceConsumerDeletion)
 	})
 	var re *registry.Error
 	if errors.As(err, &re) {

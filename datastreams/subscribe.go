@@ -58,9 +58,30 @@ type subKey struct {
 type subscriptions struct {
 	mu sync.Mutex
 	m  map[subKey]*Subscription
+	// reshaped is closed, and replaced, when a stream's shards change (a
+	// reshard closed shards): subscribers waiting at the end of a shard
+	// that closed without a new record wake to tell its children.
+	reshaped chan struct{}
 }
 
-func newSubscriptions() *subscriptions { return &subscriptions{m: map[subKey]*Subscription{}} }
+func newSubscriptions() *subscriptions {
+	return &subscriptions{m: map[subKey]*Subscription{}, reshaped: make(chan struct{})}
+}
+
+// changes returns the channel the next reshard closes.
+func (ss *subscriptions) changes() <-chan struct{} {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.reshaped
+}
+
+// shardsChanged wakes every subscriber: shards have closed.
+func (ss *subscriptions) shardsChanged() {
+	ss.mu.Lock()
+	close(ss.reshaped)
+	ss.reshaped = make(chan struct{})
+	ss.mu.Unlock()
+}
 
 // add makes s the active subscription of its key. An active one younger
 // than takeover refuses it; an older one is ended with ResourceInUse.
@@ -235,7 +256,7 @@ func (s *Subscription) Next(ctx context.Context) (SubscribeEvent, error) {
 		}
 		// Take the channel before reading: a commit after the read
 		// closes it, so it is never missed.
-		notify := sh.log.Notify()
+		notify, reshaped := sh.log.Notify(), e.subs.changes()
 		ev, n, err := s.read(ctx, sh, state, now)
 		if err != nil {
 			s.finished = true
@@ -265,6 +286,7 @@ func (s *Subscription) Next(ctx context.Context) (SubscribeEvent, error) {
 		}
 		select {
 		case <-notify:
+		case <-reshaped:
 		case <-s.timer.C:
 		case <-ctx.Done():
 			s.finished = true

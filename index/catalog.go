@@ -37,6 +37,7 @@ type Stream struct {
 	Created          time.Time         `json:"created"`
 	Status           string            `json:"status"`
 	Mode             string            `json:"mode,omitempty"`
+	ModeSwitches     []time.Time       `json:"modeSwitches,omitempty"` // recent UpdateStreamMode times, oldest first
 	RetentionHours   int               `json:"retentionHours"`
 	MaxRecordSizeKiB int               `json:"maxRecordSizeKiB,omitempty"`
 	Shards           []Shard           `json:"shards"`
@@ -44,7 +45,10 @@ type Stream struct {
 	Tags             map[string]string `json:"tags,omitempty"`
 	Encryption       Encryption        `json:"encryption"`
 	DataKeys         []DataKey         `json:"dataKeys,omitempty"`
-	Version          int64             `json:"version"`
+	// ShardCountUpdates are the times of a data stream's UpdateShardCount
+	// calls of the last 24 hours (AWS allows 10 in a rolling day).
+	ShardCountUpdates []time.Time `json:"shardCountUpdates,omitempty"`
+	Version           int64       `json:"version"`
 	// Consumers are the stream's enhanced fan-out consumers (data streams).
 	Consumers []Consumer `json:"consumers,omitempty"`
 	// Extra holds kind-specific settings (a video stream's media type, ...).
@@ -114,6 +118,8 @@ func (s *Stream) Clone() *Stream {
 			}
 		}
 	}
+	c.ModeSwitches = append([]time.Time(nil), s.ModeSwitches...)
+	c.ShardCountUpdates = append([]time.Time(nil), s.ShardCountUpdates...)
 	c.Extra = append(json.RawMessage(nil), s.Extra...)
 	return &c
 }

@@ -22,7 +22,12 @@
 // their SigV4 signature, never by cookies, so a page on another site gains
 // nothing it could not do itself. The router is served over HTTP/1.1 and
 // unencrypted HTTP/2 alike; under HTTP/2 a body that runs out of time ends
-// its stream only (a Connection header there would end every stream).
+// its stream only (a Connection header there would end every stream). With
+// a certificate (TLSCert, re-read on Reload), TLSListener serves both over
+// TLS: ALPN offers h2 and http/1.1, and the protocol is what the client
+// sends after the handshake, so HTTP/2 with prior knowledge and no ALPN
+// (the Java async client's default) works too. Handlers see r.TLS nil on
+// those connections.
 //
 // # Caveats
 //

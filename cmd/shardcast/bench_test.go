@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"sort"
 	"strconv"
@@ -15,8 +20,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/fxamacker/cbor/v2"
 )
 
 // benchServer runs the optimized shardcast binary as its own process with
@@ -125,6 +132,119 @@ func benchPutRecords(b *testing.B, storage string, size int) {
 	b.ReportMetric(recs*float64(size)/secs/1e6, "MB/s")
 	b.ReportMetric(0, "ns/op")
 
+}
+
+// BenchmarkPutRecordsWire compares PutRecords in JSON and in CBOR (the Java
+// SDKs' default) with one client harness: requests encoded and signed
+// once, sent again and again over the same HTTP client (the Go SDK speaks
+// JSON only), 500 records a call, 4 shards, fsync on, several clients at
+// once. The CBOR body carries the data raw, the JSON body in base64. It
+// runs on the file store (BENCH_WIRE_STORAGE names another).
+func BenchmarkPutRecordsWire(b *testing.B) {
+	for _, size := range []int{100, 1024} {
+		for _, format := range []string{"json", "cbor"} {
+			b.Run(fmt.Sprintf("%s/%dB", format, size), func(b *testing.B) { benchPutRecordsWire(b, format, size) })
+		}
+	}
+}
+
+// signedRequest is a request encoded and signed once.
+type signedRequest struct {
+	url    string
+	header http.Header
+	body   []byte
+}
+
+func newSignedRequest(b *testing.B, url, op, contentType string, body []byte) signedRequest {
+	req, err := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202."+op)
+	req.Header.Set("Content-Type", contentType)
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, testCreds, req, hex.EncodeToString(sum[:]), "kinesis", "us-east-1", time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	return signedRequest{url: url + "/", header: req.Header, body: body}
+}
+
+// send sends the request once and returns the answer's status and body.
+func (s signedRequest) send(hc *http.Client) (int, []byte, error) {
+	req, err := http.NewRequest(http.MethodPost, s.url, bytes.NewReader(s.body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header = s.header.Clone()
+	res, err := hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	return res.StatusCode, body, err
+}
+
+func benchPutRecordsWire(b *testing.B, format string, size int) {
+	storage := "file"
+	if s := os.Getenv("BENCH_WIRE_STORAGE"); s != "" {
+		storage = s // memory: no fsync, so the server's CPU bounds the rate
+	}
+	srv := benchServer(b, storage)
+	createStream(b, benchClient(srv.url), "bench", 4)
+	clients := 64
+	if v, _ := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); v > 0 {
+		clients = v
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	reqs := make([]signedRequest, clients)
+	for w := range reqs {
+		recs := make([]map[string]any, 500)
+		for i, e := range batch(500, size, w) {
+			recs[i] = map[string]any{"PartitionKey": *e.PartitionKey, "Data": e.Data}
+		}
+		in := map[string]any{"StreamName": "bench", "Records": recs}
+		var body []byte
+		var err error
+		ct := "application/x-amz-json-1.1"
+		if format == "cbor" {
+			ct = "application/x-amz-cbor-1.1"
+			body, err = cbor.Marshal(in)
+		} else {
+			body, err = json.Marshal(in) // []byte data: base64, as the SDKs send it
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs[w] = newSignedRequest(b, srv.url, "PutRecords", ct, body)
+	}
+	var calls atomic.Int64
+	calls.Store(int64(b.N))
+	b.ResetTimer()
+	start, scpu0 := time.Now(), procCPU(b, srv.cmd.Process.Pid)
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for calls.Add(-1) >= 0 {
+				status, body, err := reqs[w].send(hc)
+				if err != nil || status != http.StatusOK {
+					b.Errorf("put: %v %d %q", err, status, body)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	scpu := (procCPU(b, srv.cmd.Process.Pid) - scpu0).Seconds()
+	recs := float64(b.N * 500)
+	b.ReportMetric(scpu/secs, "server_cores")
+	b.ReportMetric(scpu*1e6/recs, "server_cpu_us/record")
+	b.ReportMetric(float64(len(reqs[0].body))/500, "wire_bytes/record")
+	b.ReportMetric(recs/secs, "records/s")
+	b.ReportMetric(0, "ns/op")
 }
 
 // BenchmarkGetRecords measures reading through the Go SDK: four readers,
@@ -343,5 +463,79 @@ func benchSubscribe(b *testing.B, consumers int) {
 	b.ReportMetric(float64(push[len(push)*99/100].Microseconds())/1000, "push_p99_ms")
 	b.ReportMetric(delivered/secs, "delivered/s")
 	b.ReportMetric(scpu.Seconds()/delivered*1e6, "server_cpu_us/delivered")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkReshardUnderWrites measures resharding while 8 clients write
+// (100 records of 100 B a call, fsync on): one op is a SplitShard of an open
+// shard at its midpoint followed by a MergeShards of the two children. It
+// reports the time a reshard takes (reshard_ms, the client's view) and the
+// PutRecords latency while reshards run (call_p50_ms, call_max_ms: writers
+// pause while a reshard closes its parents), on each backend.
+func BenchmarkReshardUnderWrites(b *testing.B) {
+	for _, storage := range benchStorages() {
+		b.Run(storage, func(b *testing.B) { benchReshard(b, storage) })
+	}
+}
+
+func benchReshard(b *testing.B, storage string) {
+	srv := benchServer(b, storage)
+	c := benchClient(srv.url)
+	createStream(b, c, "bench", 1)
+	stop := make(chan struct{})
+	var latMu sync.Mutex
+	var lats []time.Duration
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			entries := batch(100, 100, w)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				t0 := time.Now()
+				out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("bench"), Records: entries})
+				latMu.Lock()
+				lats = append(lats, time.Since(t0))
+				latMu.Unlock()
+				if err != nil || *out.FailedRecordCount != 0 {
+					b.Errorf("put: %v", err)
+					return
+				}
+			}
+		}(w)
+	}
+	time.Sleep(200 * time.Millisecond)
+	latMu.Lock()
+	lats = lats[:0]
+	latMu.Unlock()
+	var reshard time.Duration
+	open := 0 // the open shard's index
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := fmt.Sprintf("shardId-%012d", open)
+		t0 := time.Now()
+		if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("bench"), ShardToSplit: aws.String(id),
+			NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("bench"), ShardToMerge: aws.String(fmt.Sprintf("shardId-%012d", open+1)),
+			AdjacentShardToMerge: aws.String(fmt.Sprintf("shardId-%012d", open+2))}); err != nil {
+			b.Fatal(err)
+		}
+		reshard += time.Since(t0)
+		open += 3
+	}
+	b.StopTimer()
+	close(stop)
+	wg.Wait()
+	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+	b.ReportMetric(float64(reshard.Microseconds())/1e3/float64(2*b.N), "reshard_ms")
+	b.ReportMetric(float64(lats[len(lats)/2].Microseconds())/1e3, "call_p50_ms")
+	b.ReportMetric(float64(lats[len(lats)-1].Microseconds())/1e3, "call_max_ms")
 	b.ReportMetric(0, "ns/op")
 }

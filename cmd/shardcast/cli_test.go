@@ -165,9 +165,10 @@ func TestAWSCLI(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "InvalidArgumentException") || !strings.Contains(stderr, "Minimum allowed retention period is 24 hours.") {
 		t.Fatalf("retention below minimum: exit %d, %s", code, stderr)
 	}
-	_, stderr, code = aws.run("kinesis", "merge-shards", "--stream-name", "cli", "--shard-to-merge", "shardId-000000000000", "--adjacent-shard-to-merge", "shardId-000000000001")
-	if code == 0 || !strings.Contains(stderr, "UnsupportedOperationException") {
-		t.Fatalf("merge-shards: exit %d, %s", code, stderr)
+	aws.ok(nil, "kinesis", "merge-shards", "--stream-name", "cli", "--shard-to-merge", "shardId-000000000000", "--adjacent-shard-to-merge", "shardId-000000000001")
+	_, stderr, code = aws.run("kinesis", "split-shard", "--stream-name", "cli", "--shard-to-split", "shardId-000000000000", "--new-starting-hash-key", "7")
+	if code == 0 || !strings.Contains(stderr, "InvalidArgumentException") || !strings.Contains(stderr, "has already been merged or split, and thus is not eligible for merging or splitting.") {
+		t.Fatalf("split-shard of a merged shard: exit %d, %s", code, stderr)
 	}
 
 	aws.ok(nil, "kinesis", "delete-stream", "--stream-name", "cli")

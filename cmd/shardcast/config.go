@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/autoscale"
 	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest/rtsp"
@@ -50,6 +51,12 @@ type Config struct {
 	// beside the other WebRTC options (WebRTCOpts).
 	WebRTC     string        `yaml:"-"`
 	WebRTCOpts WebRTCOptions `yaml:"webrtc"`
+	// TLS, when both files are given, serves the HTTP listener over TLS
+	// (ALPN h2 and http/1.1); SIGHUP reads the files again.
+	TLS struct {
+		Cert string `yaml:"cert"` // PEM certificate chain
+		Key  string `yaml:"key"`  // PEM private key
+	} `yaml:"tls"`
 	// Pprof, when set, serves net/http/pprof on this address (keep it private).
 	Pprof     string `yaml:"pprof"`
 	LogLevel  string `yaml:"log_level"`
@@ -105,6 +112,22 @@ type Config struct {
 		// again.
 		ConsumerDelay        time.Duration `yaml:"consumer_delay"`
 		SubscriptionLifetime time.Duration `yaml:"subscription_lifetime"`
+		// The scaling of ON_DEMAND streams (datastreams/autoscale): how
+		// often shards are measured, how long a shard stays at or above
+		// the split threshold (a fraction of its capacity) to be split,
+		// and how long two adjacent shards stay below the merge
+		// threshold to be merged.
+		OnDemandCheck          time.Duration `yaml:"on_demand_check"`
+		OnDemandSplitAfter     time.Duration `yaml:"on_demand_split_after"`
+		OnDemandMergeAfter     time.Duration `yaml:"on_demand_merge_after"`
+		OnDemandSplitThreshold float64       `yaml:"on_demand_split_threshold"`
+		OnDemandMergeThreshold float64       `yaml:"on_demand_merge_threshold"`
+		// CreateDelay, UpdateDelay and DeleteDelay are how long a stream
+		// stays CREATING, UPDATING (after a reshard or an encryption
+		// change) and DELETING; 0 (the default) is at once.
+		CreateDelay time.Duration `yaml:"create_delay"`
+		UpdateDelay time.Duration `yaml:"update_delay"`
+		DeleteDelay time.Duration `yaml:"delete_delay"`
 	} `yaml:"kinesis"`
 
 	// HTTPBodyTimeout is how long a request body may take to arrive;
@@ -165,6 +188,11 @@ func defaultConfig() Config {
 	c.Kinesis.SegmentMaxBytes = shard.DefaultSegmentMaxBytes
 	c.Kinesis.ConsumerDelay = datastreams.DefaultConsumerDelay
 	c.Kinesis.SubscriptionLifetime = datastreams.DefaultSubscriptionLifetime
+	c.Kinesis.OnDemandCheck = autoscale.DefaultTick
+	c.Kinesis.OnDemandSplitAfter = autoscale.DefaultSplitAfter
+	c.Kinesis.OnDemandMergeAfter = autoscale.DefaultMergeAfter
+	c.Kinesis.OnDemandSplitThreshold = autoscale.DefaultSplitAt
+	c.Kinesis.OnDemandMergeThreshold = autoscale.DefaultMergeBelow
 	return c
 }
 
@@ -285,6 +313,8 @@ func settings() []setting {
 			c.HTTPBodyBudget = n
 			return err
 		}},
+		{"tls-cert", "PEM certificate chain: serve the HTTP listener over TLS (HTTP/2 and HTTP/1.1); re-read on SIGHUP; needs --tls-key", str(func(c *Config) *string { return &c.TLS.Cert })},
+		{"tls-key", "PEM private key of --tls-cert", str(func(c *Config) *string { return &c.TLS.Key })},
 		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
 		{"log-level", "debug, info, warn or error (default " + defaultLogLevel + ")", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "text or json (default " + defaultLogFormat + ")", str(func(c *Config) *string { return &c.LogFormat })},
@@ -302,9 +332,49 @@ func settings() []setting {
 			c.Kinesis.SubscriptionLifetime = d
 			return err
 		}},
+		{"kinesis-create-delay", "how long a new data stream stays CREATING (default 0: ACTIVE at once)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.CreateDelay = d
+			return err
+		}},
+		{"kinesis-update-delay", "how long a data stream stays UPDATING after a reshard or an encryption change (default 0: only while it runs)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.UpdateDelay = d
+			return err
+		}},
+		{"kinesis-delete-delay", "how long a deleted data stream stays DELETING before it is gone (default 0: gone at once)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.DeleteDelay = d
+			return err
+		}},
 		{"enforce-limits", "enforce per-shard throughput limits as AWS does (true/false)", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Kinesis.EnforceLimits = b
+			return err
+		}},
+		{"kinesis-ondemand-check", "how often the write rates of ON_DEMAND streams' shards are measured, at least 100ms (default " + durationText(autoscale.DefaultTick) + ")", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.OnDemandCheck = d
+			return err
+		}},
+		{"kinesis-ondemand-split-after", "how long an ON_DEMAND stream's shard must stay at or above the split threshold to be split (default " + durationText(autoscale.DefaultSplitAfter) + ")", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.OnDemandSplitAfter = d
+			return err
+		}},
+		{"kinesis-ondemand-merge-after", "how long two adjacent shards of an ON_DEMAND stream must both stay below the merge threshold to be merged (default " + durationText(autoscale.DefaultMergeAfter) + ")", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Kinesis.OnDemandMergeAfter = d
+			return err
+		}},
+		{"kinesis-ondemand-split-threshold", "write rate, as a fraction of a shard's 1 MiB/s or 1000 records/s, at which an ON_DEMAND stream's shard counts as hot (default " + strconv.FormatFloat(autoscale.DefaultSplitAt, 'g', -1, 64) + ")", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			c.Kinesis.OnDemandSplitThreshold = f
+			return err
+		}},
+		{"kinesis-ondemand-merge-threshold", "write rate, as a fraction of a shard's capacity, below which an ON_DEMAND stream's shard counts as cold; under half the split threshold (default " + strconv.FormatFloat(autoscale.DefaultMergeBelow, 'g', -1, 64) + ")", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			c.Kinesis.OnDemandMergeThreshold = f
 			return err
 		}},
 		{"access-key-id", "with --secret-access-key: the credential that API requests (SigV4), RTSP publishers and plain HLS readers must use; without one, listeners bind loopback only", str(func(c *Config) *string { return &c.Auth.AccessKeyID })},
@@ -438,6 +508,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.checkExposure()...)
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		errs = append(errs, errors.New("tls cert and key go together (--tls-cert, --tls-key)"))
+	}
 	if c.Pprof != "" {
 		if _, _, err := net.SplitHostPort(c.Pprof); err != nil {
 			errs = append(errs, fmt.Errorf("pprof address %q: %w", c.Pprof, err))
@@ -515,10 +588,27 @@ func (c *Config) Validate() error {
 	if k.ConsumerDelay < 0 || k.SubscriptionLifetime < time.Second {
 		errs = append(errs, errors.New("kinesis consumer_delay must not be negative and subscription_lifetime must be at least 1s"))
 	}
+	if k.CreateDelay < 0 || k.UpdateDelay < 0 || k.DeleteDelay < 0 {
+		errs = append(errs, errors.New("kinesis create_delay, update_delay and delete_delay must not be negative"))
+	}
 	if k.SegmentMaxBytes < 64<<10 {
 		errs = append(errs, fmt.Errorf("kinesis segment_max_bytes %d is below 64 KiB", k.SegmentMaxBytes))
 	}
+	if k.OnDemandSplitThreshold <= 0 || k.OnDemandMergeThreshold <= 0 {
+		errs = append(errs, errors.New("kinesis on_demand_split_threshold and on_demand_merge_threshold must be positive"))
+	} else if k.OnDemandCheck < 100*time.Millisecond || k.OnDemandSplitAfter < k.OnDemandCheck {
+		errs = append(errs, fmt.Errorf("kinesis on_demand_check %v must be at least 100ms and on_demand_split_after %v at least that", k.OnDemandCheck, k.OnDemandSplitAfter))
+	} else if err := c.onDemand().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("kinesis on-demand scaling: %w", err))
+	}
 	return errors.Join(errs...)
+}
+
+// onDemand is the scaling configuration of ON_DEMAND streams.
+func (c *Config) onDemand() autoscale.Config {
+	k := c.Kinesis
+	return autoscale.Config{Tick: k.OnDemandCheck, SplitAfter: k.OnDemandSplitAfter, MergeAfter: k.OnDemandMergeAfter,
+		SplitAt: k.OnDemandSplitThreshold, MergeBelow: k.OnDemandMergeThreshold}.WithDefaults()
 }
 
 // exposed are the listeners that serve streams, by setting name: safe

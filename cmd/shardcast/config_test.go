@@ -145,3 +145,28 @@ func TestConfigVideoStorage(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigTLS reads the certificate pair from each layer and refuses
+// half a pair.
+func TestConfigTLS(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shardcast.yaml")
+	os.WriteFile(path, []byte("tls:\n  cert: /yaml/cert.pem\n  key: /yaml/key.pem\n"), 0o644)
+	cfg, err := loadConfig([]string{"--config", path}, env(nil), io.Discard)
+	if err != nil || cfg.TLS.Cert != "/yaml/cert.pem" || cfg.TLS.Key != "/yaml/key.pem" {
+		t.Fatalf("yaml: %+v %v", cfg.TLS, err)
+	}
+	e := env(map[string]string{"SHARDCAST_TLS_CERT": "/env/cert.pem", "SHARDCAST_TLS_KEY": "/env/key.pem"})
+	cfg, err = loadConfig([]string{"--config", path}, e, io.Discard)
+	if err != nil || cfg.TLS.Cert != "/env/cert.pem" || cfg.TLS.Key != "/env/key.pem" {
+		t.Fatalf("env: %+v %v", cfg.TLS, err)
+	}
+	cfg, err = loadConfig([]string{"--tls-cert", "/flag/cert.pem", "--tls-key", "/flag/key.pem"}, e, io.Discard)
+	if err != nil || cfg.TLS.Cert != "/flag/cert.pem" || cfg.TLS.Key != "/flag/key.pem" {
+		t.Fatalf("flags: %+v %v", cfg.TLS, err)
+	}
+	cfg = defaultConfig()
+	cfg.TLS.Cert = "/only/cert.pem"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "tls cert and key go together") {
+		t.Fatalf("half a pair: %v", err)
+	}
+}

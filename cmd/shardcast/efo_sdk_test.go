@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/md5"
 	"fmt"
+	"math/big"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -27,12 +29,12 @@ func registerActive(t testing.TB, c *kinesis.Client, streamARN, name string) str
 		t.Fatalf("register %s: %v", name, err)
 	}
 	arn := *out.Consumer.ConsumerARN
-	waitActive(t, c, arn)
+	waitConsumerActive(t, c, arn)
 	return arn
 }
 
-// waitActive waits until the consumer arn is ACTIVE.
-func waitActive(t testing.TB, c *kinesis.Client, arn string) {
+// waitConsumerActive waits until the consumer arn is ACTIVE.
+func waitConsumerActive(t testing.TB, c *kinesis.Client, arn string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -136,7 +138,7 @@ func TestSDKEnhancedFanOut(t *testing.T) {
 	_, err = c.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{StreamARN: aws.String(streamARN), ConsumerName: aws.String("nobody")})
 	wantErr(t, err, "ResourceNotFoundException", "")
 	arn := *cons.ConsumerARN
-	waitActive(t, c, arn)
+	waitConsumerActive(t, c, arn)
 	list, err := c.ListStreamConsumers(ctx, &kinesis.ListStreamConsumersInput{StreamARN: aws.String(streamARN)})
 	if err != nil || len(list.Consumers) != 1 || *list.Consumers[0].ConsumerARN != arn {
 		t.Fatalf("list: %+v %v", list, err)
@@ -326,5 +328,96 @@ func TestBoto3Consumers(t *testing.T) {
 	}
 	if len(res.Sent) != 30 || !slices.Equal(res.Sent, res.Got) {
 		t.Fatalf("put %q, received %q", res.Sent, res.Got)
+	}
+}
+
+// TestSDKSubscribeAcrossReshard: a subscriber follows a shard's lineage
+// with SubscribeToShard: the parent's last event has no
+// ContinuationSequenceNumber and names its children, whose records it then
+// reads; every record arrives once, in order per partition key.
+func TestSDKSubscribeAcrossReshard(t *testing.T) {
+	srv := startServer(t, testConfig(t))
+	c := client(srv.URL(), testCreds)
+	createStream(t, c, "lineage", 1)
+	streamARN := streamARNOf(t, c, "lineage")
+	arn := registerActive(t, c, streamARN, "app")
+	put := func(from, n int) {
+		var entries []types.PutRecordsRequestEntry
+		for i := from; i < from+n; i++ {
+			k := fmt.Sprintf("k%d", i%10)
+			entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(k), Data: []byte(fmt.Sprintf("%s-%04d", k, i))})
+		}
+		if out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("lineage"), Records: entries}); err != nil || *out.FailedRecordCount != 0 {
+			t.Fatalf("put: %v", err)
+		}
+	}
+	put(0, 100)
+
+	// The parent's subscriber waits at its end while the split closes it.
+	sub, err := c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn), ShardId: aws.String("shardId-000000000000"),
+		StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var children []types.ChildShard
+	stream := sub.GetStream()
+	for ev := range stream.Events() {
+		e := ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent).Value
+		for _, r := range e.Records {
+			got = append(got, string(r.Data))
+		}
+		if len(got) == 100 && children == nil && len(e.ChildShards) == 0 {
+			mid := new(big.Int).Lsh(big.NewInt(1), 127).String()
+			if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("lineage"),
+				ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String(mid)}); err != nil {
+				t.Fatal(err)
+			}
+			waitActive(t, c, "lineage")
+			put(100, 100)
+		}
+		if len(e.ChildShards) > 0 {
+			if e.ContinuationSequenceNumber != nil {
+				t.Fatalf("the parent's last event has ContinuationSequenceNumber %s", *e.ContinuationSequenceNumber)
+			}
+			children = e.ChildShards
+		}
+	}
+	stream.Close()
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(children) != 2 || children[0].ParentShards[0] != "shardId-000000000000" {
+		t.Fatalf("children %+v", children)
+	}
+	// The children, each read until its records are all in (the test
+	// knows, by hashing, where each record went).
+	for _, ch := range children {
+		lo, _ := new(big.Int).SetString(*ch.HashKeyRange.StartingHashKey, 10)
+		hi, _ := new(big.Int).SetString(*ch.HashKeyRange.EndingHashKey, 10)
+		want := 0
+		for i := 100; i < 200; i++ {
+			sum := md5.Sum(fmt.Appendf(nil, "k%d", i%10))
+			if h := new(big.Int).SetBytes(sum[:]); h.Cmp(lo) >= 0 && h.Cmp(hi) <= 0 {
+				want++
+			}
+		}
+		f := &follower{c: c, consumer: arn, shard: *ch.ShardId}
+		if err := f.run(ctx, types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}, want); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, f.got...)
+	}
+	if len(got) != 200 {
+		t.Fatalf("read %d records, want 200", len(got))
+	}
+	last := map[string]string{}
+	seen := map[string]bool{}
+	for _, d := range got {
+		k := d[:strings.IndexByte(d, '-')]
+		if seen[d] || d <= last[k] {
+			t.Fatalf("%s after %s (duplicate or out of order)", d, last[k])
+		}
+		seen[d], last[k] = true, d
 	}
 }

@@ -128,8 +128,8 @@ func TestSDKStreamLifecycle(t *testing.T) {
 	// The name is free again.
 	createStream(t, c, "page-1", 2)
 
-	_, err = c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("orders"), ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("1")})
-	wantErr(t, err, "UnsupportedOperationException", "SplitShard is not supported by shardcast yet; see the compatibility table in the README.")
+	_, err = c.EnableEnhancedMonitoring(ctx, &kinesis.EnableEnhancedMonitoringInput{StreamName: aws.String("orders"), ShardLevelMetrics: []types.MetricsName{types.MetricsNameAll}})
+	wantErr(t, err, "UnsupportedOperationException", "EnableEnhancedMonitoring is not supported by shardcast yet; see the compatibility table in the README.")
 }
 
 func TestSDKListShards(t *testing.T) {

@@ -76,13 +76,22 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	srv.printURLs(stdout)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case err := <-srv.errc:
-		log.Error("server failed", "err", err)
-		srv.Close()
-		return 1
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down")
+			break wait
+		case <-hup:
+			srv.reloadTLS()
+		case err := <-srv.errc:
+			log.Error("server failed", "err", err)
+			srv.Close()
+			return 1
+		}
 	}
 	if err := srv.Close(); err != nil {
 		log.Error("shutdown", "err", err)
@@ -126,6 +135,7 @@ type server struct {
 	viewers   *whep.Server
 
 	ln             net.Listener
+	tls            *web.TLSCert // nil: plain HTTP
 	http           *http.Server
 	cancelRequests context.CancelFunc
 	h2c            *web.H2CUpgrade
@@ -251,6 +261,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		IteratorTTL: cfg.Kinesis.IteratorTTL, RetentionCheck: cfg.Kinesis.RetentionCheck,
 		EnforceLimits: cfg.Kinesis.EnforceLimits, SegmentMaxBytes: cfg.Kinesis.SegmentMaxBytes,
 		ConsumerDelay: cfg.Kinesis.ConsumerDelay, SubscriptionLifetime: cfg.Kinesis.SubscriptionLifetime,
+		OnDemand: cfg.onDemand(), CreateDelay: cfg.Kinesis.CreateDelay, UpdateDelay: cfg.Kinesis.UpdateDelay, DeleteDelay: cfg.Kinesis.DeleteDelay,
 		Logger: log,
 	}
 	reserveBytes, reservePct, _ := parseDiskReserve(cfg.Video.DiskReserve) // checked by Validate
@@ -453,6 +464,14 @@ func (s *server) Start() error {
 	}
 	s.ln = ln
 	s.bound["http"] = ln.Addr().String()
+	if s.cfg.TLS.Cert != "" {
+		if s.tls, err = web.LoadTLSCert(s.cfg.TLS.Cert, s.cfg.TLS.Key); err != nil {
+			return err
+		}
+		// HTTP/1.1 and HTTP/2 (with ALPN, or prior knowledge without it)
+		// over TLS; see web.TLSListener.
+		ln = web.TLSListener(ln, s.tls.Config())
+	}
 	switch {
 	case s.loopback:
 		s.log.Info("no credentials configured: listening on loopback only; set --access-key-id and --secret-access-key to serve other machines (or --insecure-open to serve them without credentials)")
@@ -513,7 +532,24 @@ func (s *server) URL() string {
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	scheme := "http://"
+	if s.tls != nil {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// reloadTLS reads the certificate files again (on SIGHUP); a bad new pair
+// leaves the old one in service.
+func (s *server) reloadTLS() {
+	if s.tls == nil {
+		return
+	}
+	if err := s.tls.Reload(); err != nil {
+		s.log.Error("tls reload failed; still serving the previous certificate", "err", err)
+		return
+	}
+	s.log.Info("tls certificate reloaded", "cert", s.cfg.TLS.Cert)
 }
 
 func (s *server) printURLs(w io.Writer) {

@@ -30,6 +30,10 @@
 //
 // # Caveats
 //
-// Only the JSON protocols are spoken (awsJson1.1 with X-Amz-Target, and
-// REST-JSON); CBOR, which the Java SDK prefers, is not.
+// The JSON protocols are spoken (awsJson1.1 with X-Amz-Target, and
+// REST-JSON), and awsJson1.1's CBOR twin (application/x-amz-cbor-1.1, what
+// the Java SDKs send by default): CodecOf tells a request's wire format from
+// its Content-Type, the one place that decides it; the codec decodes inputs
+// into the same structs (blobs from byte strings, timestamps from tag 1 and
+// epoch milliseconds) and encodes outputs and errors in the same format.
 package awsapi

@@ -78,7 +78,8 @@ var (
 	RESTJSON = Protocol{ContentType: "application/json", CapitalMessage: true}
 )
 
-// WriteError writes err as an AWS JSON error: the __type and message body,
+// WriteError writes err as an AWS JSON error (a CBOR map when proto is
+// CBOR11): the __type and message body,
 // the x-amzn-ErrorType header and the status. Errors that are neither an
 // APIError nor in the table are internal failures; those, and every 5xx
 // but a Public one, are logged with the request id and answered without
@@ -106,7 +107,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, table 
 			body["message"] = ae.Message
 		}
 	}
-	b, _ := json.Marshal(body)
+	var b []byte
+	if proto.ContentType == ContentTypeCBOR11 {
+		b, _ = cborEnc.Marshal(body)
+	} else {
+		b, _ = json.Marshal(body)
+	}
 	h := w.Header()
 	h.Set("Content-Type", proto.ContentType)
 	h.Set("X-Amzn-Errortype", ae.Type)

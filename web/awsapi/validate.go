@@ -138,8 +138,16 @@ func Decode[T any, PT interface {
 	*T
 	Request
 }](body []byte, errType string) (*T, error) {
+	return DecodeWith[T, PT](CodecJSON, body, errType)
+}
+
+// DecodeWith is Decode in the wire format c.
+func DecodeWith[T any, PT interface {
+	*T
+	Request
+}](c Codec, body []byte, errType string) (*T, error) {
 	in := PT(new(T))
-	if err := DecodeJSON(body, in); err != nil {
+	if err := c.Unmarshal(body, in); err != nil {
 		return nil, err
 	}
 	var v Validator

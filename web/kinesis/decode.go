@@ -9,13 +9,12 @@ import (
 
 // decode parses the body of r into a T and checks it: a malformed body is a
 // SerializationException, a constraint failure a ValidationException. r
-// tells the wire format (today always JSON 1.1).
+// tells the wire format (its Content-Type: JSON or CBOR).
 func decode[T any, PT interface {
 	*T
 	awsapi.Request
 }](r *http.Request, body []byte) (*T, error) {
-	_ = r
-	return awsapi.Decode[T, PT](body, "ValidationException")
+	return awsapi.DecodeWith[T, PT](awsapi.CodecOf(r), body, "ValidationException")
 }
 
 // streamInput is the StreamName/StreamARN pair most operations take.

@@ -7,8 +7,14 @@
 // into wire structs shaped like the AWS model, checks the model constraints
 // in the order AWS checks them (ValidationException), calls the engine and
 // encodes the result. Engine errors go through one table, errorTable, to
-// their AWS names and statuses. The wire details follow AWS: a request whose
-// Content-Type is not application/x-amz-json-1.1 is answered before
+// their AWS names and statuses. Requests come in JSON
+// (application/x-amz-json-1.1) or CBOR (application/x-amz-cbor-1.1, the Java
+// SDKs' default): awsapi.CodecOf picks the format from the Content-Type, and
+// decode, the generic answer encoder and the errors follow it, so every
+// operation speaks both without code of its own. The hot paths (PutRecords
+// decoding, the PutRecords and GetRecords answers) are hand-written in both
+// formats (fastdecode.go, fastcbor.go). The wire details follow AWS: a
+// request whose Content-Type is neither is answered before
 // authentication as AWS answers it (404 <UnknownOperationException/> when
 // missing or unknown), an empty body is a SerializationException,
 // operations without a result answer an empty body, and every answer
@@ -19,6 +25,7 @@
 // Operations shardcast does not implement yet answer
 // UnsupportedOperationException (listed in the README's compatibility table);
 // a target that is not a Kinesis operation answers UnknownOperationException.
-// CBOR (the Java SDK's default) is refused with a SerializationException
-// that says how to turn it off.
+// An operation that answers rawJSON to a CBOR request (or rawCBOR to a JSON
+// one) is a bug and answers InternalFailure; TestCBOREveryOperation in
+// cmd/shardcast catches it.
 package kinesis

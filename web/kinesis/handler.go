@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -50,6 +51,7 @@ type Engine interface {
 	ListShards(in datastreams.ListShardsInput) ([]datastreams.ShardInfo, string, error)
 	DescribeLimits() datastreams.Limits
 	SetRetention(ref datastreams.StreamRef, hours int, increase bool) error
+	UpdateStreamMode(ctx context.Context, ref datastreams.StreamRef, mode string, warmMiBps *int) error
 	AddTags(ref datastreams.StreamRef, tags map[string]string) error
 	RemoveTags(ref datastreams.StreamRef, keys []string) error
 	ListTags(ref datastreams.StreamRef, exclusiveStart string, limit int) ([]datastreams.Tag, bool, error)
@@ -69,6 +71,9 @@ type Engine interface {
 	UntagResource(ctx context.Context, arn string, keys []string) error
 	ListResourceTags(arn string) ([]datastreams.Tag, error)
 	SubscribeToShard(ctx context.Context, consumerARN, shardID string, start datastreams.StartingPosition) (*datastreams.Subscription, error)
+	SplitShard(ctx context.Context, ref datastreams.StreamRef, shardToSplit, newStartingHashKey string) error
+	MergeShards(ctx context.Context, ref datastreams.StreamRef, shardToMerge, adjacentShardToMerge string) error
+	UpdateShardCount(ctx context.Context, ref datastreams.StreamRef, target int, scalingType string) (datastreams.UpdateShardCountOutput, error)
 }
 
 // Handler serves Kinesis API requests.
@@ -84,7 +89,6 @@ type Handler struct {
 var unsupported = []string{
 	"CreateChannel", "DeleteChannel", "DescribeChannel", "ListChannels", "UpdateChannel",
 	"DeleteResourcePolicy", "GetResourcePolicy", "PutResourcePolicy",
-	"SplitShard", "MergeShards", "UpdateShardCount", "UpdateStreamMode",
 	"EnableEnhancedMonitoring", "DisableEnhancedMonitoring",
 	"DescribeAccountSettings", "UpdateAccountSettings",
 	"UpdateMaxRecordSize", "UpdateStreamWarmThroughput", "UpdateStreamRecordDistributionStrategy",
@@ -111,6 +115,7 @@ func New(engine Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
 		"StartStreamEncryption":         h.startEncryption,
 		"StopStreamEncryption":          h.stopEncryption,
 		"DescribeLimits":                h.describeLimits,
+		"UpdateStreamMode":              h.updateStreamMode,
 		"PutRecord":                     h.putRecord,
 		"PutRecords":                    h.putRecords,
 		"GetShardIterator":              h.getShardIterator,
@@ -119,8 +124,20 @@ func New(engine Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
 		"DescribeStreamConsumer":        h.describeConsumer,
 		"DeregisterStreamConsumer":      h.deregisterConsumer,
 		"ListStreamConsumers":           h.listConsumers,
+		"SplitShard":                    h.splitShard,
+		"MergeShards":                   h.mergeShards,
+		"UpdateShardCount":              h.updateShardCount,
 	}
 	return h
+}
+
+// Operations lists the operations the handler serves, in no order.
+func (h *Handler) Operations() []string {
+	ops := make([]string, 0, len(h.ops))
+	for op := range h.ops {
+		ops = append(ops, op)
+	}
+	return ops
 }
 
 // ServeHTTP handles one POST with a Kinesis_20131202.* target.
@@ -132,10 +149,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.contentTypeOK(w, r) {
 		return
 	}
+	// The wire format (JSON or CBOR) is the request's: inputs decode,
+	// and answers and errors encode, in it.
+	codec := awsapi.CodecOf(r)
+	proto := codec.Protocol()
 	body, release, err := h.auth.ReadSigned(r)
 	defer release()
 	if err != nil {
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
+		awsapi.WriteError(w, r, h.log, errorTable, proto, err)
 		return
 	}
 	fn := h.ops[op]
@@ -151,41 +172,62 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				err = awsapi.Unsupported(op)
 			}
 		}
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
+		awsapi.WriteError(w, r, h.log, errorTable, proto, err)
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		// A missing or empty body is not {}: AWS answers a
 		// SerializationException without a message.
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, &awsapi.APIError{Type: "SerializationException", Status: http.StatusBadRequest})
+		awsapi.WriteError(w, r, h.log, errorTable, proto, &awsapi.APIError{Type: "SerializationException", Status: http.StatusBadRequest})
 		return
 	}
 	out, err := fn(r, body)
 	if err != nil {
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
+		awsapi.WriteError(w, r, h.log, errorTable, proto, err)
 		return
 	}
 	switch out := out.(type) {
 	case rawJSON:
+		if codec != awsapi.CodecJSON {
+			awsapi.WriteError(w, r, h.log, errorTable, proto, fmt.Errorf("%s answered JSON to a %s request", op, codec.ContentType()))
+			return
+		}
 		w.Header().Set("Content-Type", awsapi.ContentTypeJSON11)
+		w.Write(out)
+	case rawCBOR:
+		if codec != awsapi.CodecCBOR {
+			awsapi.WriteError(w, r, h.log, errorTable, proto, fmt.Errorf("%s answered CBOR to a %s request", op, codec.ContentType()))
+			return
+		}
+		w.Header().Set("Content-Type", awsapi.ContentTypeCBOR11)
 		w.Write(out)
 	case empty:
 		// Operations without a result answer an empty body, as AWS does.
-		w.Header().Set("Content-Type", awsapi.ContentTypeJSON11)
+		w.Header().Set("Content-Type", codec.ContentType())
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 	default:
-		awsapi.WriteJSON(w, awsapi.ContentTypeJSON11, out)
+		if codec == awsapi.CodecJSON {
+			awsapi.WriteJSON(w, awsapi.ContentTypeJSON11, out)
+			return
+		}
+		b, err := codec.Marshal(out)
+		if err != nil {
+			awsapi.WriteError(w, r, h.log, errorTable, proto, fmt.Errorf("encoding the %s answer: %w", op, err))
+			return
+		}
+		w.Header().Set("Content-Type", codec.ContentType())
+		w.Write(b)
 	}
 }
 
-// contentTypeOK answers requests whose Content-Type is not the JSON 1.1
-// protocol the way AWS does, before authentication, and reports whether
+// contentTypeOK answers requests whose Content-Type is neither the JSON 1.1
+// protocol nor its CBOR twin the way AWS does, before authentication, and reports whether
 // the request may go on.
 func (h *Handler) contentTypeOK(w http.ResponseWriter, r *http.Request) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch strings.ToLower(mt) {
-	case awsapi.ContentTypeJSON11:
+	case awsapi.ContentTypeJSON11, awsapi.ContentTypeCBOR11:
 		return true
 	case "application/json":
 		// AWS's older JSON protocol: a 200 whose Output names the error.
@@ -197,10 +239,6 @@ func (h *Handler) contentTypeOK(w http.ResponseWriter, r *http.Request) bool {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, msg)
-	case "application/x-amz-cbor-1.1":
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, &awsapi.APIError{Type: "SerializationException", Status: http.StatusBadRequest,
-			Message: "shardcast speaks the JSON protocol (application/x-amz-json-1.1), not CBOR: turn CBOR off in the client " +
-				"(Java SDK v2: -Daws.cborEnabled=false; v1: -Dcom.amazonaws.sdk.disableCbor=true)."})
 	default:
 		// A missing or unknown content type: AWS cannot tell the protocol
 		// and answers 404 with a bare XML element and no Content-Type.
@@ -219,8 +257,13 @@ func hostID() string {
 	return base64.StdEncoding.EncodeToString(b[:])
 }
 
-// rawJSON is a response body encoded by the operation itself.
+// rawJSON is a response body encoded by the operation itself, for a JSON
+// request.
 type rawJSON []byte
+
+// rawCBOR is a response body encoded by the operation itself, for a CBOR
+// request.
+type rawCBOR []byte
 
 // empty is the {} answer of operations without output.
 type empty struct{}

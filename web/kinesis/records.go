@@ -136,7 +136,12 @@ func (in *putRecordsInput) Check(v *awsapi.Validator) {
 
 func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
 	var in putRecordsInput
-	if err := decodePutRecords(body, &in); err != nil {
+	cbor := awsapi.CodecOf(r) == awsapi.CodecCBOR
+	decodeBody := decodePutRecords
+	if cbor {
+		decodeBody = decodePutRecordsCBOR
+	}
+	if err := decodeBody(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -163,6 +168,9 @@ func (h *Handler) putRecords(r *http.Request, body []byte) (any, error) {
 	out, err := h.engine.PutRecords(r.Context(), in.ref(), entries)
 	if err != nil {
 		return nil, tooLarge(err, path)
+	}
+	if cbor {
+		return encodePutRecordsCBOR(out), nil
 	}
 	return encodePutRecords(out), nil
 }
@@ -307,6 +315,9 @@ func (h *Handler) getRecords(r *http.Request, body []byte) (any, error) {
 	out, err := h.engine.GetRecords(r.Context(), *in.ShardIterator, deref(in.Limit))
 	if err != nil {
 		return nil, err
+	}
+	if awsapi.CodecOf(r) == awsapi.CodecCBOR {
+		return encodeGetRecordsCBOR(out)
 	}
 	return encodeGetRecords(out), nil
 }

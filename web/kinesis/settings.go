@@ -3,6 +3,7 @@ package kinesis
 import (
 	"net/http"
 
+	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
@@ -82,4 +83,33 @@ func (h *Handler) describeLimits(r *http.Request, body []byte) (any, error) {
 		OnDemandStreamCount      int `json:"OnDemandStreamCount"`
 		OnDemandStreamCountLimit int `json:"OnDemandStreamCountLimit"`
 	}{l.ShardLimit, l.OpenShardCount, l.OnDemandStreamCount, l.OnDemandStreamCountLimit}, nil
+}
+
+type updateStreamModeInput struct {
+	StreamARN           *string            `json:"StreamARN"`
+	StreamModeDetails   *streamModeDetails `json:"StreamModeDetails"`
+	WarmThroughputMiBps *int               `json:"WarmThroughputMiBps"`
+	StreamID            *string            `json:"StreamId"`
+}
+
+func (in *updateStreamModeInput) Check(v *awsapi.Validator) {
+	if v.Required("streamARN", in.StreamARN != nil) {
+		v.String("streamARN", in.StreamARN, arnPattern, 1, 2048)
+	}
+	if v.Required("streamModeDetails", in.StreamModeDetails != nil) {
+		// A missing StreamMode decodes as "": reported as null.
+		if v.Required("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != "") {
+			v.Enum("streamModeDetails.streamMode", &in.StreamModeDetails.StreamMode, datastreams.ModeProvisioned, datastreams.ModeOnDemand)
+		}
+	}
+	v.Int("warmThroughputMiBps", in.WarmThroughputMiBps, 0, 1<<31-1)
+	v.String("streamId", in.StreamID, streamIDPattern, 1, 24)
+}
+
+func (h *Handler) updateStreamMode(r *http.Request, body []byte) (any, error) {
+	in, err := decode[updateStreamModeInput](r, body)
+	if err != nil {
+		return nil, err
+	}
+	return empty{}, h.engine.UpdateStreamMode(r.Context(), datastreams.StreamRef{ARN: *in.StreamARN}, in.StreamModeDetails.StreamMode, in.WarmThroughputMiBps)
 }

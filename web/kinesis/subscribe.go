@@ -20,7 +20,8 @@ import (
 // commit, until the subscription's lifetime ends (the stream then ends
 // cleanly and the client subscribes again from its last
 // ContinuationSequenceNumber). Errors found before the stream starts are
-// ordinary JSON errors; later ones are exception events, which end it.
+// ordinary errors (JSON or CBOR, as the request); later ones are exception
+// events, which end it. Event payloads are in the request's wire format.
 // The framing is the AWS SDK for Go's event-stream encoder.
 
 // contentTypeEventStream is the media type of an event stream answer.
@@ -64,8 +65,68 @@ type eventBodies interface {
 
 // eventBodiesFor returns the payload encoding for r's wire format.
 func eventBodiesFor(r *http.Request) eventBodies {
-	_ = r
+	if awsapi.CodecOf(r) == awsapi.CodecCBOR {
+		return cborEventBodies{}
+	}
 	return jsonEventBodies{}
+}
+
+// cborEventBodies are the payloads of a CBOR request's event stream:
+// CBOR maps with the members of the JSON ones (raw blobs, AWS's
+// timestamps), as the CBOR answers of the other operations.
+type cborEventBodies struct{}
+
+func (cborEventBodies) contentType() string { return awsapi.ContentTypeCBOR11 }
+func (cborEventBodies) initial() []byte     { return awsapi.AppendCBORHead(nil, 5, 0) }
+
+func (cborEventBodies) exception(message string) []byte {
+	b := awsapi.AppendCBORHead(nil, 5, 1)
+	b = awsapi.AppendCBORText(b, "message")
+	return awsapi.AppendCBORText(b, message)
+}
+
+func (cborEventBodies) event(b []byte, ev datastreams.SubscribeEvent) []byte {
+	members := uint64(2)
+	if ev.ContinuationSequenceNumber != "" {
+		members++
+	}
+	if len(ev.ChildShards) > 0 {
+		members++
+	}
+	b = awsapi.AppendCBORHead(b[:0], 5, members)
+	b = awsapi.AppendCBORText(b, "Records")
+	b = awsapi.AppendCBORHead(b, 4, uint64(len(ev.Records)))
+	for _, r := range ev.Records {
+		fields := uint64(4)
+		if r.Encrypted {
+			fields++
+		}
+		b = awsapi.AppendCBORHead(b, 5, fields)
+		b = awsapi.AppendCBORText(b, "SequenceNumber")
+		b = awsapi.AppendCBORText(b, r.SequenceNumber)
+		b = awsapi.AppendCBORText(b, "ApproximateArrivalTimestamp")
+		b = awsapi.AppendCBORTimestamp(b, r.Arrival)
+		b = awsapi.AppendCBORText(b, "Data")
+		b = awsapi.AppendCBORBytes(b, r.Data)
+		b = awsapi.AppendCBORText(b, "PartitionKey")
+		b = appendCBORString(b, r.PartitionKey)
+		if r.Encrypted {
+			b = awsapi.AppendCBORText(b, "EncryptionType")
+			b = awsapi.AppendCBORText(b, datastreams.EncryptionKMS)
+		}
+	}
+	if ev.ContinuationSequenceNumber != "" {
+		b = awsapi.AppendCBORText(b, "ContinuationSequenceNumber")
+		b = awsapi.AppendCBORText(b, ev.ContinuationSequenceNumber)
+	}
+	b = awsapi.AppendCBORText(b, "MillisBehindLatest")
+	b = awsapi.AppendCBORInt(b, ev.MillisBehindLatest)
+	if len(ev.ChildShards) > 0 {
+		cs, _ := awsapi.CodecCBOR.Marshal(childShardsOut(ev.ChildShards))
+		b = awsapi.AppendCBORText(b, "ChildShards")
+		b = append(b, cs...)
+	}
+	return b
 }
 
 type jsonEventBodies struct{}
@@ -118,9 +179,10 @@ func (jsonEventBodies) event(b []byte, ev datastreams.SubscribeEvent) []byte {
 // subscription's lifetime, and ends early when the client goes away or the
 // server closes (the request's context).
 func (h *Handler) subscribeToShard(w http.ResponseWriter, r *http.Request, body []byte) {
+	proto := awsapi.CodecOf(r).Protocol()
 	in, err := decode[subscribeInput](r, body)
 	if err != nil {
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
+		awsapi.WriteError(w, r, h.log, errorTable, proto, err)
 		return
 	}
 	p := in.StartingPosition
@@ -131,7 +193,7 @@ func (h *Handler) subscribeToShard(w http.ResponseWriter, r *http.Request, body 
 	ctx := r.Context()
 	sub, err := h.engine.SubscribeToShard(ctx, *in.ConsumerARN, *in.ShardID, start)
 	if err != nil {
-		awsapi.WriteError(w, r, h.log, errorTable, awsapi.JSON11, err)
+		awsapi.WriteError(w, r, h.log, errorTable, proto, err)
 		return
 	}
 	defer sub.Close()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/datastreams/envelope"
@@ -41,8 +42,13 @@ func (c *clock) Add(d time.Duration) {
 // post sends one Kinesis request to srv.
 func post(t *testing.T, srv *httptest.Server, op, body string) *http.Response {
 	t.Helper()
+	return postAs(t, srv, op, awsapi.ContentTypeJSON11, body)
+}
+
+func postAs(t *testing.T, srv *httptest.Server, op, contentType, body string) *http.Response {
+	t.Helper()
 	req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader(body))
-	req.Header.Set("Content-Type", awsapi.ContentTypeJSON11)
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Amz-Target", targetPrefix+op)
 	req.Header.Set("X-Amz-Date", "20260301T120000Z")
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260301/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=00")
@@ -70,7 +76,10 @@ func header(m eventstream.Message, name string) string {
 	return ""
 }
 
-func TestSubscribeToShardEventStream(t *testing.T) {
+// subscribeEnv is an engine with a one-shard stream s and an ACTIVE
+// consumer, served by a handler.
+func subscribeEnv(t *testing.T) (*datastreams.Engine, *httptest.Server, *clock, string) {
+	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	kr, _ := envelope.NewStatic(make([]byte, 32))
 	e, err := datastreams.Open(datastreams.Config{Catalog: registry.NewMemCatalog(), Store: shard.NewMemStore(clk.Now), Keyring: kr, Now: clk.Now})
@@ -80,7 +89,7 @@ func TestSubscribeToShardEventStream(t *testing.T) {
 	srv := httptest.NewServer(New(e, &awsapi.Auth{}, slog.New(slog.DiscardHandler)))
 	// Closing the engine ends the subscriptions, and so the answers that
 	// the server's Close waits for.
-	defer func() { e.Close(); srv.Close() }()
+	t.Cleanup(func() { e.Close(); srv.Close() })
 	if err := e.CreateStream(datastreams.CreateStreamInput{Name: "s", ShardCount: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +100,12 @@ func TestSubscribeToShardEventStream(t *testing.T) {
 	for d, _ := e.DescribeConsumer(datastreams.ConsumerRef{ARN: c.ARN}); d.Status != datastreams.ConsumerActive; d, _ = e.DescribeConsumer(datastreams.ConsumerRef{ARN: c.ARN}) {
 		time.Sleep(time.Millisecond)
 	}
+	return e, srv, clk, c.ARN
+}
+
+func TestSubscribeToShardEventStream(t *testing.T) {
+	e, srv, clk, arn := subscribeEnv(t)
+	c := datastreams.Consumer{ARN: arn}
 	subscribe := `{"ConsumerARN":"` + c.ARN + `","ShardId":"shardId-000000000000","StartingPosition":{"Type":"LATEST"}}`
 
 	// Errors before the stream are JSON errors.
@@ -152,5 +167,46 @@ func TestSubscribeToShardEventStream(t *testing.T) {
 	}
 	if _, err := eventstream.NewDecoder().Decode(first.Body, nil); err != io.EOF {
 		t.Fatalf("after the exception: %v", err)
+	}
+}
+
+// A CBOR request gets CBOR event payloads: raw record bytes, AWS's
+// timestamps (tag 1), and CBOR errors before the stream.
+func TestSubscribeToShardCBOR(t *testing.T) {
+	e, srv, _, arn := subscribeEnv(t)
+	req, _ := cbor.Marshal(map[string]any{"ConsumerARN": arn, "ShardId": "shardId-000000000000", "StartingPosition": map[string]any{"Type": "TRIM_HORIZON"}})
+	if _, err := e.PutRecords(context.Background(), datastreams.StreamRef{Name: "s"}, []datastreams.PutEntry{{PartitionKey: "k", Data: []byte{0, 1, 0xff}}}); err != nil {
+		t.Fatal(err)
+	}
+	resp := postAs(t, srv, "SubscribeToShard", awsapi.ContentTypeCBOR11, string(req))
+	if resp.StatusCode != 200 {
+		t.Fatalf("answer %d", resp.StatusCode)
+	}
+	if m := readEvent(t, resp.Body); header(m, ":event-type") != "initial-response" {
+		t.Fatalf("first message %v", m.Headers)
+	}
+	m := readEvent(t, resp.Body)
+	var ev struct {
+		Records []struct {
+			Data                        []byte
+			PartitionKey                string
+			ApproximateArrivalTimestamp cbor.RawMessage
+		}
+		ContinuationSequenceNumber string
+	}
+	if err := cbor.Unmarshal(m.Payload, &ev); err != nil || header(m, ":content-type") != awsapi.ContentTypeCBOR11 {
+		t.Fatalf("event %v %x: %v", m.Headers, m.Payload, err)
+	}
+	if len(ev.Records) != 1 || string(ev.Records[0].Data) != "\x00\x01\xff" || ev.Records[0].PartitionKey != "k" ||
+		ev.Records[0].ApproximateArrivalTimestamp[0] != 0xc1 || ev.ContinuationSequenceNumber == "" {
+		t.Fatalf("CBOR event %+v", ev)
+	}
+	// An error before the stream is a CBOR error.
+	bad, _ := cbor.Marshal(map[string]any{"ConsumerARN": arn, "ShardId": "shardId-000000000009", "StartingPosition": map[string]any{"Type": "LATEST"}})
+	resp = postAs(t, srv, "SubscribeToShard", awsapi.ContentTypeCBOR11, string(bad))
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := cbor.Unmarshal(b, &out); err != nil || resp.StatusCode != 400 || out["__type"] != "ResourceNotFoundException" {
+		t.Fatalf("CBOR error: %d %x %v", resp.StatusCode, b, err)
 	}
 }

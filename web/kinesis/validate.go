@@ -14,6 +14,8 @@ var (
 	hashPattern   = awsapi.Pattern(`0|([1-9]\d{0,38})`)
 	seqPattern    = awsapi.Pattern(`0|([1-9]\d{0,128})`)
 	resARNPattern = awsapi.Pattern(`arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`)
+	// StreamId is reserved by AWS ("Not Implemented").
+	streamIDPattern = awsapi.Pattern(`[a-z0-9]{20}-[a-z0-9]{3}`)
 )
 
 func deref[T any](p *T) T {

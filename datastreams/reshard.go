@@ -1,0 +1,472 @@
+package datastreams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/shardcast/shardcast/datastreams/registry"
+	"github.com/shardcast/shardcast/index"
+)
+
+// Bounds of UpdateShardCount, as AWS has them.
+const (
+	MaxShardsPerStream        = 10000
+	ShardCountUpdatesPerDay   = 10
+	ScalingTypeUniform        = "UNIFORM_SCALING"
+	shardCountUpdateWindow    = 24 * time.Hour
+	onDemandReshardMessageFmt = "%s is not supported for stream %s under account %s because it is in ON_DEMAND capacity mode."
+)
+
+func (e *Engine) alreadyResharded(shard, stream string) error {
+	return errorf(registry.ErrInvalidArgument, "Shard %s in stream %s under account %s has already been merged or split, and thus is not eligible for merging or splitting.", shard, stream, e.cfg.Account)
+}
+
+func (e *Engine) shardLimitErr(open, more int) error {
+	return errorf(registry.ErrLimitExceeded, "This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
+		e.cfg.Account, e.cfg.Region, open, e.cfg.ShardLimit, more)
+}
+
+// defShard finds a shard of a definition the way resolveShard does.
+func (e *Engine) defShard(m *index.Stream, id string) (*index.Shard, error) {
+	state := &streamState{meta: m}
+	for i := range m.Shards {
+		state.shards = append(state.shards, &shardRT{info: m.Shards[i]})
+	}
+	s, err := e.resolveShard(state, id)
+	if err != nil {
+		return nil, err
+	}
+	for i := range m.Shards {
+		if m.Shards[i].Index == s.info.Index {
+			return &m.Shards[i], nil
+		}
+	}
+	return nil, e.shardNotFound(id, m.Name)
+}
+
+// reshardable resolves a stream for SplitShard, MergeShards and
+// UpdateShardCount: ResourceNotFound, then the ValidationException of an
+// on-demand stream.
+func (e *Engine) reshardable(ref StreamRef, op string) (*stream, error) {
+	st, _, err := e.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	if m := st.Def(); m.Mode == ModeOnDemand {
+		return nil, errorf(registry.ErrValidation, onDemandReshardMessageFmt, op, m.Name, e.cfg.Account)
+	}
+	return st, nil
+}
+
+// SplitShard splits an open shard at newStartingHashKey, which must lie
+// strictly inside its range as AWS requires: the children hold
+// [start, key-1] and [key, end]. The stream is UPDATING while it runs (and
+// for Config.UpdateDelay after).
+func (e *Engine) SplitShard(ctx context.Context, ref StreamRef, shardToSplit, newStartingHashKey string) error {
+	st, err := e.reshardable(ref, "SplitShard")
+	if err != nil {
+		return err
+	}
+	var id string
+	var at hashKey
+	return e.whileUpdating(ctx, st, func(m *index.Stream) error {
+		s, err := e.defShard(m, shardToSplit)
+		if err != nil {
+			return err
+		}
+		id = s.ID
+		if !s.Closed.IsZero() {
+			return e.alreadyResharded(s.ID, m.Name)
+		}
+		start, _ := parseHashKey(s.StartHash)
+		end, _ := parseHashKey(s.EndHash)
+		k, ok := parseHashKey(newStartingHashKey)
+		if !ok || k.cmp(start.add(1)) <= 0 || k.cmp(end) >= 0 {
+			return errorf(registry.ErrInvalidArgument, "NewStartingHashKey %s used in SplitShard() on shard %s in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.",
+				newStartingHashKey, s.ID, m.Name, e.cfg.Account, s.StartHash, s.EndHash)
+		}
+		at = k
+		if open, _ := e.counts(); open+1 > e.cfg.ShardLimit {
+			return e.shardLimitErr(open, 1)
+		}
+		return nil
+	}, func(ctx context.Context) error { return e.splitShard(ctx, st, id, at) })
+}
+
+// MergeShards merges two open shards whose ranges are adjacent (in either
+// order) into one child whose ParentShardId is shardToMerge and whose
+// AdjacentParentShardId is adjacentShardToMerge.
+func (e *Engine) MergeShards(ctx context.Context, ref StreamRef, shardToMerge, adjacentShardToMerge string) error {
+	st, err := e.reshardable(ref, "MergeShards")
+	if err != nil {
+		return err
+	}
+	var a, b string
+	return e.whileUpdating(ctx, st, func(m *index.Stream) error {
+		sa, err := e.defShard(m, shardToMerge)
+		if err != nil {
+			return err
+		}
+		sb, err := e.defShard(m, adjacentShardToMerge)
+		if err != nil {
+			return err
+		}
+		for _, s := range []*index.Shard{sa, sb} {
+			if !s.Closed.IsZero() {
+				return e.alreadyResharded(s.ID, m.Name)
+			}
+		}
+		if _, _, ok := adjacent(sa, sb); !ok {
+			return e.notAdjacent(sa.ID, sb.ID, m.Name)
+		}
+		a, b = sa.ID, sb.ID
+		return nil
+	}, func(ctx context.Context) error { return e.mergeShards(ctx, st, a, b) })
+}
+
+func (e *Engine) notAdjacent(a, b, stream string) error {
+	return errorf(registry.ErrInvalidArgument, "Shards %s and %s in stream %s under account %s are not an adjacent pair of shards eligible for merging", a, b, stream, e.cfg.Account)
+}
+
+// adjacent reports whether two shards' ranges join without a gap, and the
+// merged range.
+func adjacent(a, b *index.Shard) (start, end hashKey, ok bool) {
+	as, _ := parseHashKey(a.StartHash)
+	ae, _ := parseHashKey(a.EndHash)
+	bs, _ := parseHashKey(b.StartHash)
+	be, _ := parseHashKey(b.EndHash)
+	switch {
+	case ae != maxHashKey && ae.add(1) == bs:
+		return as, be, true
+	case be != maxHashKey && be.add(1) == as:
+		return bs, ae, true
+	}
+	return hashKey{}, hashKey{}, false
+}
+
+// UpdateShardCountOutput is the answer to UpdateShardCount.
+type UpdateShardCountOutput struct {
+	Name, ARN                 string
+	CurrentCount, TargetCount int
+}
+
+// UpdateShardCount makes the stream's open shards target uniform ranges
+// (evenRanges(target)) by splits and then merges, within AWS's bounds:
+// at most double and at least half the open count, at most 10000 shards,
+// the account's shard limit, and 10 calls per stream in a rolling 24 hours
+// (kept in the definition, so restarts do not reset it).
+func (e *Engine) UpdateShardCount(ctx context.Context, ref StreamRef, target int, scalingType string) (UpdateShardCountOutput, error) {
+	st, err := e.reshardable(ref, "UpdateShardCount")
+	if err != nil {
+		return UpdateShardCountOutput{}, err
+	}
+	var out UpdateShardCountOutput
+	err = e.whileUpdating(ctx, st, func(m *index.Stream) error {
+		if scalingType != ScalingTypeUniform {
+			return errorf(registry.ErrInvalidArgument, "Unsupported ScalingType %s. The only supported ScalingType is %s.", scalingType, ScalingTypeUniform)
+		}
+		open := 0
+		for _, s := range m.Shards {
+			if s.Closed.IsZero() {
+				open++
+			}
+		}
+		out = UpdateShardCountOutput{Name: m.Name, ARN: m.ARN, CurrentCount: open, TargetCount: target}
+		switch {
+		case target > 2*open:
+			return errorf(registry.ErrInvalidArgument, "UpdateShardCount cannot scale up over double the open shard count of stream %s under account %s: TargetShardCount %d is more than 2 x %d.", m.Name, e.cfg.Account, target, open)
+		case 2*target < open:
+			return errorf(registry.ErrInvalidArgument, "UpdateShardCount cannot scale down below half the open shard count of stream %s under account %s: TargetShardCount %d is less than %d / 2.", m.Name, e.cfg.Account, target, open)
+		case target > MaxShardsPerStream:
+			return errorf(registry.ErrInvalidArgument, "UpdateShardCount cannot scale stream %s under account %s up to %d shards: a stream holds at most %d shards.", m.Name, e.cfg.Account, target, MaxShardsPerStream)
+		}
+		if all, _ := e.counts(); target > open && all+target-open > e.cfg.ShardLimit {
+			return e.shardLimitErr(all, target-open)
+		}
+		now := e.cfg.Now().UTC()
+		recent := m.ShardCountUpdates[:0:0]
+		for _, t := range m.ShardCountUpdates {
+			if now.Sub(t) < shardCountUpdateWindow {
+				recent = append(recent, t)
+			}
+		}
+		if len(recent) >= ShardCountUpdatesPerDay {
+			return errorf(registry.ErrLimitExceeded, "Stream %s under account %s has already been scaled %d times in the last 24 hours, the most UpdateShardCount allows. It can be scaled again after %s.",
+				m.Name, e.cfg.Account, len(recent), recent[0].Add(shardCountUpdateWindow).Format(time.RFC3339))
+		}
+		m.ShardCountUpdates = append(recent, now)
+		return nil
+	}, func(ctx context.Context) error { return e.scaleUniform(ctx, st, target) })
+	if err != nil {
+		return UpdateShardCountOutput{}, err
+	}
+	return out, nil
+}
+
+// scaleUniform reshapes the open shards into evenRanges(target): it splits
+// every open shard at each target boundary strictly inside it, then merges
+// the shards that lie in the same target range.
+func (e *Engine) scaleUniform(ctx context.Context, st *stream, target int) error {
+	ranges := evenRanges(target)
+	// rangeOf is the target range holding k.
+	rangeOf := func(k hashKey) int {
+		return sort.Search(len(ranges), func(i int) bool { return ranges[i][1].cmp(k) >= 0 })
+	}
+	// Splits: the first boundary above an open shard's start and inside it.
+	for {
+		var id string
+		var at hashKey
+		for _, s := range stateOf(st).open {
+			r := rangeOf(s.start)
+			if r+1 < len(ranges) && ranges[r+1][0].cmp(s.end) <= 0 {
+				id, at = s.info.ID, ranges[r+1][0]
+				break
+			}
+		}
+		if id == "" {
+			break
+		}
+		if err := e.splitShard(ctx, st, id, at); err != nil {
+			return err
+		}
+	}
+	// Merges: neighbours in the same target range, leftmost first.
+	for {
+		open := stateOf(st).open
+		var a, b string
+		for i := 0; i+1 < len(open); i++ {
+			if rangeOf(open[i].start) == rangeOf(open[i+1].start) {
+				a, b = open[i].info.ID, open[i+1].info.ID
+				break
+			}
+		}
+		if a == "" {
+			return nil
+		}
+		if err := e.mergeShards(ctx, st, a, b); err != nil {
+			return err
+		}
+	}
+}
+
+// splitShard splits the open shard shardID into [start, at-1] and
+// [at, end] (start < at <= end). It checks what keeps the stream sound
+// (the shard open, the key inside it) but neither the stream's status nor
+// its mode: the building block of SplitShard, UpdateShardCount and an
+// on-demand autoscaler.
+func (e *Engine) splitShard(ctx context.Context, st *stream, shardID string, at hashKey) error {
+	rt := st.Runtime()
+	rt.reshard.Lock()
+	defer rt.reshard.Unlock()
+	state := stateOf(st)
+	p, err := e.resolveShard(state, shardID)
+	if err != nil {
+		return err
+	}
+	if p.closed() {
+		return e.alreadyResharded(p.info.ID, state.meta.Name)
+	}
+	if at.cmp(p.start) <= 0 || at.cmp(p.end) > 0 {
+		return errorf(registry.ErrInvalidArgument, "Hash key %s is not inside shard %s (%s to %s) of stream %s.", at, p.info.ID, p.info.StartHash, p.info.EndHash, state.meta.Name)
+	}
+	i := state.meta.NextShardIndex
+	children := []index.Shard{
+		{ID: shardIDOf(i), Index: i, StartHash: p.info.StartHash, EndHash: at.sub1().String(), Parent: p.info.ID},
+		{ID: shardIDOf(i + 1), Index: i + 1, StartHash: at.String(), EndHash: p.info.EndHash, Parent: p.info.ID},
+	}
+	return e.reshardCommit(ctx, st, []*shardRT{p}, children)
+}
+
+// mergeShards merges the open adjacent shards a and b into one child
+// whose parent is a and adjacent parent b. Like splitShard it checks
+// neither status nor mode.
+func (e *Engine) mergeShards(ctx context.Context, st *stream, a, b string) error {
+	rt := st.Runtime()
+	rt.reshard.Lock()
+	defer rt.reshard.Unlock()
+	state := stateOf(st)
+	sa, err := e.resolveShard(state, a)
+	if err != nil {
+		return err
+	}
+	sb, err := e.resolveShard(state, b)
+	if err != nil {
+		return err
+	}
+	for _, s := range []*shardRT{sa, sb} {
+		if s.closed() {
+			return e.alreadyResharded(s.info.ID, state.meta.Name)
+		}
+	}
+	start, end, ok := adjacent(&sa.info, &sb.info)
+	if !ok || sa == sb {
+		return e.notAdjacent(sa.info.ID, sb.info.ID, state.meta.Name)
+	}
+	i := state.meta.NextShardIndex
+	child := index.Shard{ID: shardIDOf(i), Index: i, StartHash: start.String(), EndHash: end.String(), Parent: sa.info.ID, AdjacentParent: sb.info.ID}
+	return e.reshardCommit(ctx, st, []*shardRT{sa, sb}, []index.Shard{child})
+}
+
+func shardIDOf(i int) string { return shardID(i) }
+
+// reshardCommit closes parents and opens children, atomically for writers
+// (the caller holds the stream's reshard lock):
+//
+//  1. the children's logs are opened (empty; nothing routes to them yet);
+//  2. the write gate is taken alone, so every append to a parent that was
+//     admitted has finished, and none starts;
+//  3. each parent's EndSeq is its log's next position, Bounds().Next, which
+//     no record will ever take;
+//  4. the new definition (parents Closed with EndSeq, children added) is
+//     persisted: the commit point;
+//  5. the new view is published and the gate released: writers that waited
+//     route by the children.
+//
+// An append acknowledged before step 2 is below its parent's EndSeq; one
+// admitted after step 5 goes to a child. A failure before step 4 closes and
+// removes the children's logs and changes nothing.
+func (e *Engine) reshardCommit(ctx context.Context, st *stream, parents []*shardRT, children []index.Shard) error {
+	rt := st.Runtime()
+	meta := st.Def()
+	// Children are created now, and in a later second than their parents
+	// so that their sequence numbers (which begin with the shard's creation
+	// second) sort after every number of the parents.
+	created := e.cfg.Now().UTC()
+	for _, p := range parents {
+		if next := p.info.Created.Truncate(time.Second).Add(time.Second); created.Before(next) {
+			created = next
+		}
+	}
+	var opened []*shardRT
+	undo := func() {
+		for _, c := range opened {
+			c.log.Close()
+			if err := st.RemoveLog(context.WithoutCancel(ctx), c.info.ID, false); err != nil {
+				e.cfg.Logger.Warn("datastreams: remove the log of a reshard that failed", "stream", meta.Name, "shard", c.info.ID, "err", err)
+			}
+		}
+	}
+	for i := range children {
+		children[i].Created = created
+		c, err := e.openShard(ctx, st, meta, children[i])
+		if err != nil {
+			undo()
+			return fmt.Errorf("%w: %w", registry.ErrInternal, err)
+		}
+		opened = append(opened, c)
+	}
+
+	rt.gate.Lock()
+	defer rt.gate.Unlock()
+	ends := map[string]uint64{}
+	for _, p := range parents {
+		ends[p.info.ID] = p.log.Bounds().Next
+	}
+	def, err := st.Update(ctx, func(m *index.Stream) error {
+		n := 0
+		for i := range m.Shards {
+			end, ok := ends[m.Shards[i].ID]
+			if !ok {
+				continue
+			}
+			if !m.Shards[i].Closed.IsZero() {
+				return e.alreadyResharded(m.Shards[i].ID, m.Name)
+			}
+			m.Shards[i].Closed, m.Shards[i].EndSeq = created, end
+			n++
+		}
+		if n != len(parents) {
+			return e.shardNotFound(parents[0].info.ID, m.Name)
+		}
+		m.Shards = append(m.Shards, children...)
+		for _, c := range children {
+			m.NextShardIndex = max(m.NextShardIndex, c.Index+1)
+		}
+		return nil
+	})
+	if err != nil {
+		undo()
+		return e.updateErr(meta.Name, err)
+	}
+	closed := map[string]index.Shard{}
+	for _, s := range def.Shards {
+		if _, ok := ends[s.ID]; ok {
+			closed[s.ID] = s
+		}
+	}
+	old := rt.view.Load()
+	shards := make([]*shardRT, 0, len(old.shards)+len(opened))
+	for _, s := range old.shards {
+		if info, ok := closed[s.info.ID]; ok {
+			c := *s
+			c.info = info
+			s = &c
+		}
+		shards = append(shards, s)
+	}
+	shards = append(shards, opened...)
+	rt.view.Store(&shardView{shards: shards, open: openShards(shards)})
+	e.subs.shardsChanged() // subscribers at a parent's end tell its children now
+	var ids []string
+	for _, c := range children {
+		ids = append(ids, c.ID)
+	}
+	e.cfg.Logger.Info("datastreams: resharded", "stream", meta.Name, "closed", len(parents), "children", ids)
+	return nil
+}
+
+// dropExpired removes from the definition the closed shards whose every
+// record is past retention (they closed before cutoff), then closes and
+// removes their logs.
+func (e *Engine) dropExpired(ctx context.Context, st *stream, cutoff time.Time) {
+	rt := st.Runtime()
+	expired := func(s index.Shard) bool { return !s.Closed.IsZero() && s.Closed.Before(cutoff) }
+	if !slices.ContainsFunc(st.Def().Shards, expired) {
+		return
+	}
+	rt.reshard.Lock()
+	defer rt.reshard.Unlock()
+	drop := map[string]bool{}
+	_, err := st.Update(ctx, func(m *index.Stream) error {
+		keep := m.Shards[:0:0]
+		for _, s := range m.Shards {
+			if expired(s) {
+				drop[s.ID] = true
+			} else {
+				keep = append(keep, s)
+			}
+		}
+		if len(drop) == 0 {
+			return registry.ErrUnchanged
+		}
+		m.Shards = keep
+		return nil
+	})
+	if err != nil || len(drop) == 0 {
+		if err != nil && !errors.Is(err, registry.ErrGone) {
+			e.cfg.Logger.Warn("datastreams: drop expired closed shards", "stream", st.Def().Name, "err", err)
+		}
+		return
+	}
+	old := rt.view.Load()
+	var shards, gone []*shardRT
+	for _, s := range old.shards {
+		if drop[s.info.ID] {
+			gone = append(gone, s)
+		} else {
+			shards = append(shards, s)
+		}
+	}
+	rt.view.Store(&shardView{shards: shards, open: old.open})
+	for _, s := range gone {
+		s.log.Close()
+		if err := st.RemoveLog(ctx, s.info.ID, false); err != nil {
+			e.cfg.Logger.Warn("datastreams: remove the log of an expired shard", "stream", st.Def().Name, "shard", s.info.ID, "err", err)
+		}
+	}
+	e.cfg.Logger.Info("datastreams: expired closed shards dropped", "stream", st.Def().Name, "shards", len(gone))
+}
