@@ -91,5 +91,32 @@
 // answers, where AWS answers first and works in the background. GetRecords with an iterator of a
 // closed shard that retention dropped meanwhile fails. Throughput limits
 // per shard are off unless Config.EnforceLimits is set; children start with
-// full allowances.
+// full allowances.//
+// # Enhanced fan-out
+//
+// Consumers (consumers.go) live in their stream's definition
+// (index.Stream.Consumers), so they persist wherever definitions do.
+// RegisterConsumer adds one CREATING and DeregisterConsumer marks it
+// DELETING; a loop owned by the engine (stopped by Close, started by Open,
+// so transitions a restart interrupted complete after it) makes it ACTIVE,
+// or removes it, once Config.ConsumerDelay has passed. AWS's limits apply:
+// 20 consumers a stream, 5 CREATING at once. A stream with consumers is
+// deleted only with EnforceConsumerDeletion.
+//
+// SubscribeToShard (subscribe.go) makes a Subscription of an ACTIVE
+// consumer to a shard; its owner (the request) calls Next for events. Each
+// subscription reads the shard log on its own, from its own position, in
+// batches of at most MaxEventRecords and MaxEventBytes: there is no shared
+// fan-out buffer, so a subscriber that stops reading holds its own position
+// and one batch, and never slows writers or other subscribers. Between
+// batches it waits on the log's Notify channel (records are pushed as they
+// commit), on the timer of the idle heartbeat and the lifetime
+// (Config.SubscriptionLifetime, 5 minutes), and on the engine's reshard
+// signal, so that a subscriber at the end of a shard that a reshard closed
+// gets the last event (no ContinuationSequenceNumber, ChildShards) at once.
+// One subscription per consumer and shard is active: a second one within
+// Config.SubscriptionTakeover (5s) of the first is refused with
+// ResourceInUse; a later one takes over and the first ends with
+// ResourceInUse, as AWS documents.
+
 package datastreams

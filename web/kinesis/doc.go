@@ -20,6 +20,13 @@
 // operations without a result answer an empty body, and every answer
 // carries x-amz-id-2 beside x-amzn-RequestId.
 //
+// SubscribeToShard (subscribe.go) answers an event stream
+// (application/vnd.amazon.eventstream, framed by the AWS SDK for Go's
+// encoder): initial-response first, then SubscribeToShardEvent events as
+// the engine's Subscription yields them, flushed one by one; errors before
+// the stream are ordinary errors, later ones exception events. Event
+// payloads are JSON or CBOR as the request (eventBodiesFor).
+//
 // # Caveats
 //
 // Operations shardcast does not implement yet answer
