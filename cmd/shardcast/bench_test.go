@@ -426,7 +426,7 @@ func benchSubscribe(b *testing.B, consumers int) {
 		<-ready
 	}
 	entries := batch(per, size, 0)
-	scpu0 := procCPU(b, srv.cmd.Process.Pid)
+	scpu0, cpu0 := procCPU(b, srv.cmd.Process.Pid), cpuTime()
 	start := time.Now()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -441,7 +441,7 @@ func benchSubscribe(b *testing.B, consumers int) {
 	wg.Wait()
 	b.StopTimer()
 	secs := time.Since(start).Seconds()
-	scpu := procCPU(b, srv.cmd.Process.Pid) - scpu0
+	scpu, ccpu := procCPU(b, srv.cmd.Process.Pid)-scpu0, cpuTime()-cpu0
 	select {
 	case err := <-errc:
 		b.Fatal(err)
@@ -463,6 +463,8 @@ func benchSubscribe(b *testing.B, consumers int) {
 	b.ReportMetric(float64(push[len(push)*99/100].Microseconds())/1000, "push_p99_ms")
 	b.ReportMetric(delivered/secs, "delivered/s")
 	b.ReportMetric(scpu.Seconds()/delivered*1e6, "server_cpu_us/delivered")
+	b.ReportMetric(ccpu.Seconds()/secs, "client_cores")
+	b.ReportMetric(scpu.Seconds()/secs, "server_cores")
 	b.ReportMetric(0, "ns/op")
 }
 
