@@ -435,6 +435,9 @@ func TestCreatingAndDeleting(t *testing.T) {
 	if _, err := m.e.PutRecords(ctx, ref, []PutEntry{{PartitionKey: "k"}}); !errors.Is(err, registry.ErrResourceNotFound) {
 		t.Fatalf("put while CREATING: %v", err)
 	}
+	if d, err := m.e.DescribeStream(ref, 0, ""); err != nil || len(d.Shards) != 0 || d.HasMoreShards {
+		t.Fatalf("DescribeStream while CREATING lists shards: %+v %v", d, err)
+	}
 	if err := m.e.AddTags(ref, map[string]string{"a": "b"}); err == nil || err.Error() != "Stream s under account 000000000000 not ACTIVE, instead in state CREATING" {
 		t.Fatalf("tags while CREATING: %v", err)
 	}
