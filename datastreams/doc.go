@@ -59,8 +59,8 @@
 // the children there, or follows it and finds them in the view; a delete
 // either precedes it (the children's logs are closed, and were removed
 // with the stream's) or follows it and closes them with the rest. Close
-// stops the loop before anything else, cancelling a reshard in progress
-// (which then changes nothing).
+// stops the loop before anything else and waits for it: a reshard in
+// progress is cancelled and either completes or changes nothing.
 //
 // # Resharding
 //
