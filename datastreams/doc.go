@@ -70,8 +70,8 @@
 // second as adjacent parent). UpdateShardCount reaches evenRanges(target)
 // by splitting every open shard at each target boundary inside it, then
 // merging neighbours that share a target range. The on-demand autoscaler
-// uses the same primitives (splitShard, mergeShards), which check neither
-// status nor mode.
+// uses the same primitives, which check neither status nor mode, under a
+// guard (splitShardIf, mergeShardsIf; see Capacity modes).
 //
 // A record must land in a parent below its EndSeq, or in a child, never
 // after a parent's end. Each stream has a write gate (a read-write lock):
