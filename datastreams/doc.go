@@ -40,8 +40,9 @@
 // merge, and carries the decision out through the engine's resharder.
 //
 // The loop's reshards are not user changes: the stream does not go
-// UPDATING for them (AWS scales on-demand streams without a status
-// change), so they are ordered against user changes differently. A
+// UPDATING for them (AWS documents no status change for its own on-demand
+// scaling, and one would make users' changes fail with ResourceInUse at
+// random), so they are ordered against user changes differently. A
 // decision is made on a sample and carried out later; it commits only if,
 // in the very definition update that persists the reshard, the stream is
 // still ACTIVE and ON_DEMAND. So a user's UpdateStreamMode, encryption
