@@ -45,6 +45,7 @@ func TestSDKOnDemandSplitsUnderLoad(t *testing.T) {
 	const writers, keysPerWriter, batch = 2, 16, 250
 	acked := make([]map[string]int, writers)
 	stop := make(chan struct{})
+	loadStart := time.Now()
 	var wg sync.WaitGroup
 	for w := range writers {
 		acked[w] = map[string]int{}
@@ -121,6 +122,7 @@ func TestSDKOnDemandSplitsUnderLoad(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	toSplit := time.Since(loadStart)
 	stopWriters()
 
 	// The idle shards merge: back to 4 open shards.
@@ -181,5 +183,5 @@ func TestSDKOnDemandSplitsUnderLoad(t *testing.T) {
 	if *lo.HashKeyRange.StartingHashKey != *parent.HashKeyRange.StartingHashKey || *hi.HashKeyRange.EndingHashKey != *parent.HashKeyRange.EndingHashKey {
 		t.Fatalf("children %+v %+v of %+v", lo.HashKeyRange, hi.HashKeyRange, parent.HashKeyRange)
 	}
-	t.Logf("%d records; shards %v; the reader finished %d", total, shardIDs(slices.Collect(maps.Values(shards))), len(reader.finished))
+	t.Logf("%d records; split seen %v after the load began; shards %v; the reader finished %d", total, toSplit.Round(100*time.Millisecond), shardIDs(slices.Collect(maps.Values(shards))), len(reader.finished))
 }
