@@ -11,7 +11,7 @@ import (
 
 // TestBoto3Reshard: boto3 (Debian's python3-boto3) splits, merges and
 // rescales a stream, waits each change out with the stream_exists waiter
-// (the server keeps the stream UPDATING for a second after each), lists
+// (the server keeps the stream UPDATING for two seconds after each), lists
 // shards with every ShardFilter type and by pages, reads closed shards to
 // their end and finds the children named there.
 func TestBoto3Reshard(t *testing.T) {
@@ -21,7 +21,7 @@ func TestBoto3Reshard(t *testing.T) {
 	}
 	cfg := testConfig(t)
 	cfg.Auth.AccessKeyID, cfg.Auth.SecretAccessKey = testCreds.AccessKeyID, testCreds.SecretAccessKey
-	cfg.Kinesis.UpdateDelay = time.Second
+	cfg.Kinesis.UpdateDelay = 2 * time.Second
 	srv := startServer(t, cfg)
 	script, _ := filepath.Abs(filepath.Join("testdata", "boto3_reshard.py"))
 	cmd := exec.Command(python, script)
