@@ -326,9 +326,21 @@ func (e *Engine) scaleUniform(ctx context.Context, st *stream, target int) error
 // its mode: the building block of SplitShard, UpdateShardCount and an
 // on-demand autoscaler.
 func (e *Engine) splitShard(ctx context.Context, st *stream, shardID string, at hashKey) error {
+	return e.splitShardIf(ctx, st, shardID, at, nil)
+}
+
+// splitShardIf is splitShard that commits only while guard (when set)
+// accepts the stream's definition: before the children are opened, and
+// again in the update that persists the split.
+func (e *Engine) splitShardIf(ctx context.Context, st *stream, shardID string, at hashKey, guard func(m *index.Stream) error) error {
 	rt := st.Runtime()
 	rt.reshard.Lock()
 	defer rt.reshard.Unlock()
+	if guard != nil {
+		if err := guard(st.Def()); err != nil {
+			return err
+		}
+	}
 	state := stateOf(st)
 	p, err := e.resolveShard(state, shardID)
 	if err != nil {
@@ -345,16 +357,26 @@ func (e *Engine) splitShard(ctx context.Context, st *stream, shardID string, at 
 		{ID: shardIDOf(i), Index: i, StartHash: p.info.StartHash, EndHash: at.sub1().String(), Parent: p.info.ID},
 		{ID: shardIDOf(i + 1), Index: i + 1, StartHash: at.String(), EndHash: p.info.EndHash, Parent: p.info.ID},
 	}
-	return e.reshardCommit(ctx, st, []*shardRT{p}, children)
+	return e.reshardCommit(ctx, st, []*shardRT{p}, children, guard)
 }
 
 // mergeShards merges the open adjacent shards a and b into one child
 // whose parent is a and adjacent parent b. Like splitShard it checks
 // neither status nor mode.
 func (e *Engine) mergeShards(ctx context.Context, st *stream, a, b string) error {
+	return e.mergeShardsIf(ctx, st, a, b, nil)
+}
+
+// mergeShardsIf is mergeShards under a guard, as splitShardIf.
+func (e *Engine) mergeShardsIf(ctx context.Context, st *stream, a, b string, guard func(m *index.Stream) error) error {
 	rt := st.Runtime()
 	rt.reshard.Lock()
 	defer rt.reshard.Unlock()
+	if guard != nil {
+		if err := guard(st.Def()); err != nil {
+			return err
+		}
+	}
 	state := stateOf(st)
 	sa, err := e.resolveShard(state, a)
 	if err != nil {
@@ -375,7 +397,7 @@ func (e *Engine) mergeShards(ctx context.Context, st *stream, a, b string) error
 	}
 	i := state.meta.NextShardIndex
 	child := index.Shard{ID: shardIDOf(i), Index: i, StartHash: start.String(), EndHash: end.String(), Parent: sa.info.ID, AdjacentParent: sb.info.ID}
-	return e.reshardCommit(ctx, st, []*shardRT{sa, sb}, []index.Shard{child})
+	return e.reshardCommit(ctx, st, []*shardRT{sa, sb}, []index.Shard{child}, guard)
 }
 
 func shardIDOf(i int) string { return shardID(i) }
@@ -395,8 +417,18 @@ func shardIDOf(i int) string { return shardID(i) }
 //
 // An append acknowledged before step 2 is below its parent's EndSeq; one
 // admitted after step 5 goes to a child. A failure before step 4 closes and
-// removes the children's logs and changes nothing.
-func (e *Engine) reshardCommit(ctx context.Context, st *stream, parents []*shardRT, children []index.Shard) error {
+// removes the children's logs and changes nothing. guard (when set) may
+// refuse the definition in step 4, as it stands then.
+//
+// The view is published while no definition update or delete can run
+// (Stream.Exclusive), and the children take the key version of the
+// definition as it is then: a change that was not serialized with the
+// reshard by UPDATING (the scaler's reshards are not) either comes before
+// and is applied to the children here, or comes after and finds them in
+// the view. A stream deleted between the commit and the publication has
+// closed the parents' logs and removed every log; the children's are
+// closed here.
+func (e *Engine) reshardCommit(ctx context.Context, st *stream, parents []*shardRT, children []index.Shard, guard func(m *index.Stream) error) error {
 	rt := st.Runtime()
 	meta := st.Def()
 	// Children are created now, and in a later second than their parents
@@ -434,6 +466,11 @@ func (e *Engine) reshardCommit(ctx context.Context, st *stream, parents []*shard
 		ends[p.info.ID] = p.log.Bounds().Next
 	}
 	def, err := st.Update(ctx, func(m *index.Stream) error {
+		if guard != nil {
+			if err := guard(m); err != nil {
+				return err
+			}
+		}
 		n := 0
 		for i := range m.Shards {
 			end, ok := ends[m.Shards[i].ID]
@@ -476,7 +513,19 @@ func (e *Engine) reshardCommit(ctx context.Context, st *stream, parents []*shard
 		shards = append(shards, s)
 	}
 	shards = append(shards, opened...)
-	rt.view.Store(&shardView{shards: shards, open: openShards(shards)})
+	err = st.Exclusive(func(now *index.Stream) error {
+		for _, c := range opened {
+			c.log.SetKey(now.Encryption.KeyVersion)
+		}
+		rt.view.Store(&shardView{shards: shards, open: openShards(shards)})
+		return nil
+	})
+	if err != nil {
+		for _, c := range opened {
+			c.log.Close()
+		}
+		return e.updateErr(meta.Name, err)
+	}
 	var ids []string
 	for _, c := range children {
 		ids = append(ids, c.ID)
