@@ -2,6 +2,8 @@ package datastreams
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,15 +97,39 @@ type resharder interface {
 }
 
 // engineResharder scales with the engine's own resharding primitives,
-// which check neither the stream's status nor its mode.
+// guarded by scalable: a decision commits only if the stream is still
+// ACTIVE and ON_DEMAND when its new definition is persisted.
 type engineResharder struct{ e *Engine }
 
 func (r engineResharder) split(ctx context.Context, st *stream, shardID string, at hashKey) error {
-	return r.e.splitShard(ctx, st, shardID, at)
+	return r.e.splitShardIf(ctx, st, shardID, at, scalable)
 }
 
 func (r engineResharder) merge(ctx context.Context, st *stream, a, b string) error {
-	return r.e.mergeShards(ctx, st, a, b)
+	return r.e.mergeShardsIf(ctx, st, a, b, scalable)
+}
+
+// errNotScalable refuses a scaling decision whose stream has meanwhile
+// left ACTIVE (a user's change made it UPDATING, DeleteStream DELETING)
+// or ON_DEMAND.
+var errNotScalable = errors.New("datastreams: the stream is no longer ACTIVE and ON_DEMAND")
+
+func scalable(m *index.Stream) error {
+	if m.Mode != ModeOnDemand || m.Status != StatusActive {
+		return errNotScalable
+	}
+	return nil
+}
+
+// staleDecision reports whether a scaling decision failed only because
+// the stream moved on after the tick sampled it: it left ACTIVE or
+// ON_DEMAND, was deleted, or the shard was closed or is gone. The next
+// tick decides again on what is there then.
+func staleDecision(err error) bool {
+	if errors.Is(err, errNotScalable) || errors.Is(err, registry.ErrResourceNotFound) || errors.Is(err, registry.ErrGone) {
+		return true
+	}
+	return errors.Is(err, registry.ErrInvalidArgument) && strings.Contains(err.Error(), "has already been merged or split")
 }
 
 // scaler is the engine's loop over its ON_DEMAND streams: at every tick
@@ -157,10 +183,16 @@ func (e *Engine) scaleTick(ctx context.Context) {
 		}
 		state := stateOf(st)
 		m := state.meta
-		if m.Mode != ModeOnDemand || m.Status != StatusActive {
+		if m.Mode != ModeOnDemand {
 			continue
 		}
+		// A stream that is not ACTIVE keeps its policy but is neither
+		// sampled nor scaled: its meters go on counting, and the first
+		// tick after it is ACTIVE again averages over the pause.
 		live[m.ID] = true
+		if m.Status != StatusActive {
+			continue
+		}
 		p := sc.policies[m.ID]
 		if p == nil {
 			p = autoscale.New(e.cfg.OnDemand)
@@ -187,7 +219,11 @@ func (e *Engine) scaleTick(ctx context.Context) {
 				room++
 			}
 		}
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case err == nil || ctx.Err() != nil:
+		case staleDecision(err):
+			e.cfg.Logger.Debug("datastreams: on-demand scaling decision dropped, the stream changed", "stream", m.Name, "shard", a.Shard, "reason", err)
+		default:
 			e.cfg.Logger.Warn("datastreams: on-demand scaling failed", "stream", m.Name, "shard", a.Shard, "err", err)
 		}
 	}

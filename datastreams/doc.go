@@ -39,6 +39,30 @@
 // at every tick which hot shard to split, or which adjacent cold pair to
 // merge, and carries the decision out through the engine's resharder.
 //
+// The loop's reshards are not user changes: the stream does not go
+// UPDATING for them (AWS documents no status change for its own on-demand
+// scaling, and one would make users' changes fail with ResourceInUse at
+// random), so they are ordered against user changes differently. A
+// decision is made on a sample and carried out later; it commits only if,
+// in the very definition update that persists the reshard, the stream is
+// still ACTIVE and ON_DEMAND. So a user's UpdateStreamMode, encryption
+// change or DeleteStream (DELETING) that got in first wins, and the
+// decision is dropped (logged at debug level, not an error); one that
+// comes after sees the reshard done. A decision for a shard that closed
+// meanwhile meets the shard's "already merged or split" check under the
+// stream's reshard lock and is dropped the same way; so is one for a
+// stream deleted meanwhile. A tick skips a stream that is not ACTIVE but
+// keeps its policy: the meters go on counting, and the next tick averages
+// over the pause. Because no UPDATING separates them, a reshard publishes
+// its new shard view while no definition update or delete can run, and
+// gives the children the key version of the definition as it is then: an
+// encryption change either precedes the publication and is applied to
+// the children there, or follows it and finds them in the view; a delete
+// either precedes it (the children's logs are closed, and were removed
+// with the stream's) or follows it and closes them with the rest. Close
+// stops the loop before anything else and waits for it: a reshard in
+// progress is cancelled and either completes or changes nothing.
+//
 // # Resharding
 //
 // SplitShard, MergeShards and UpdateShardCount close parent shards and open
@@ -47,8 +71,8 @@
 // second as adjacent parent). UpdateShardCount reaches evenRanges(target)
 // by splitting every open shard at each target boundary inside it, then
 // merging neighbours that share a target range. The on-demand autoscaler
-// uses the same primitives (splitShard, mergeShards), which check neither
-// status nor mode.
+// uses the same primitives, which check neither status nor mode, under a
+// guard (splitShardIf, mergeShardsIf; see Capacity modes).
 //
 // A record must land in a parent below its EndSeq, or in a child, never
 // after a parent's end. Each stream has a write gate (a read-write lock):

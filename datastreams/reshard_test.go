@@ -160,7 +160,16 @@ func TestReshardErrors(t *testing.T) {
 		want(m.e.SplitShard(ctx, ref, "shardId-000000000000", k), registry.ErrInvalidArgument,
 			"NewStartingHashKey "+k+" used in SplitShard() on shard shardId-000000000000 in stream s under account 000000000000 is not both greater than one plus the shard's StartingHashKey 0 and less than the shard's EndingHashKey "+end0+".")
 	}
-	want(m.e.SplitShard(ctx, ref, "shardId-000000000009", "5"), registry.ErrResourceNotFound, "Shard shardId-000000000009 in stream s under account 000000000000 does not exist")
+	// A shard the stream lacks: its id in the normal form, with a period;
+	// an id that names no shard at all comes before the stream's lookup.
+	want(m.e.SplitShard(ctx, ref, "shardId-000000000009", "5"), registry.ErrResourceNotFound, "Could not find shard shardId-000000000009 in stream s under account 000000000000.")
+	want(m.e.SplitShard(ctx, ref, "shardId-5", "5"), registry.ErrResourceNotFound, "Could not find shard shardId-000000000005 in stream s under account 000000000000.")
+	want(m.e.MergeShards(ctx, ref, "shardId-000000000000", "7"), registry.ErrResourceNotFound, "Could not find shard shardId-000000000007 in stream s under account 000000000000.")
+	want(m.e.SplitShard(ctx, StreamRef{Name: "nope"}, "2147483647", "5"), registry.ErrResourceNotFound, "Stream nope under account 000000000000 not found.")
+	for _, id := range []string{"2147483648", "shardId-002147483648", "ABKLFD8", "2.14E4"} {
+		want(m.e.SplitShard(ctx, StreamRef{Name: "nope"}, id, "5"), registry.ErrResourceNotFound, "Could not find shard "+id+" in stream nope under account 000000000000.")
+		want(m.e.MergeShards(ctx, StreamRef{Name: "nope"}, "x-0", id), registry.ErrResourceNotFound, "Could not find shard "+id+" in stream nope under account 000000000000.")
+	}
 	want(m.e.MergeShards(ctx, ref, "shardId-000000000000", "shardId-000000000000"), registry.ErrInvalidArgument,
 		"Shards shardId-000000000000 and shardId-000000000000 in stream s under account 000000000000 are not an adjacent pair of shards eligible for merging")
 	if err := m.e.SplitShard(ctx, ref, "shardId-000000000000", "2"); err != nil {
@@ -189,11 +198,11 @@ func TestReshardErrors(t *testing.T) {
 		"This request would exceed the shard limit for the account 000000000000 in us-east-1. Current shard count for the account: 2. Limit: 2. Number of additional shards that would have resulted from this request: 1. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.")
 	// On-demand streams: ValidationException.
 	m.e.CreateStream(CreateStreamInput{Name: "od", Mode: ModeOnDemand})
-	want(m.e.SplitShard(ctx, StreamRef{Name: "od"}, "shardId-000000000000", "5"), registry.ErrValidation,
-		"SplitShard is not supported for stream od under account 000000000000 because it is in ON_DEMAND capacity mode.")
-	if _, err := m.e.UpdateShardCount(ctx, StreamRef{Name: "od"}, 5, ScalingTypeUniform); !errors.Is(err, registry.ErrValidation) {
-		t.Fatalf("on-demand UpdateShardCount: %v", err)
-	}
+	onDemand := "Request is invalid. Stream od under account 000000000000 is in On-Demand mode."
+	want(m.e.SplitShard(ctx, StreamRef{Name: "od"}, "shardId-000000000000", "5"), registry.ErrValidation, onDemand)
+	want(m.e.MergeShards(ctx, StreamRef{Name: "od"}, "shardId-000000000000", "shardId-000000000001"), registry.ErrValidation, onDemand)
+	_, err := m.e.UpdateShardCount(ctx, StreamRef{Name: "od"}, 5, ScalingTypeUniform)
+	want(err, registry.ErrValidation, onDemand)
 	// The internal primitives work on an on-demand stream (the autoscaler's).
 	st := m.e.lookup("od")
 	if err := m.e.splitShard(ctx, st, "shardId-000000000000", hashKey{lo: 10}); err != nil {
@@ -270,12 +279,18 @@ func TestUpdateShardCountUniform(t *testing.T) {
 		t.Fatalf("eleventh call: %v", err)
 	}
 	m.clock.Add(25 * time.Hour)
+	// AWS's bounds: LimitExceededException with AWS's texts.
 	for _, c := range []struct {
 		target int
-		kind   error
-	}{{17, registry.ErrInvalidArgument}, {3, registry.ErrInvalidArgument}, {600, registry.ErrInvalidArgument}} {
-		if _, err := m.e.UpdateShardCount(ctx, ref, c.target, ScalingTypeUniform); !errors.Is(err, c.kind) {
-			t.Fatalf("to %d: %v", c.target, err)
+		msg    string
+	}{
+		{17, "UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: 8, Target shard count: 17"},
+		{3, "UpdateShardCount cannot scale down below half your current open shard count. Current open shard count: 8, Target shard count: 3"},
+		{600, "UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: 8, Target shard count: 600"},
+		{10001, "Target shard count or number of open shards cannot be greater than 10000. Current open shard count: 8, Target shard count: 10001"},
+	} {
+		if _, err := m.e.UpdateShardCount(ctx, ref, c.target, ScalingTypeUniform); !errors.Is(err, registry.ErrLimitExceeded) || err.Error() != c.msg {
+			t.Fatalf("to %d: %v, want %q", c.target, err, c.msg)
 		}
 	}
 	if _, err := m.e.UpdateShardCount(ctx, ref, 4, ScalingTypeUniform); err != nil {
@@ -419,6 +434,9 @@ func TestCreatingAndDeleting(t *testing.T) {
 	}
 	if _, err := m.e.PutRecords(ctx, ref, []PutEntry{{PartitionKey: "k"}}); !errors.Is(err, registry.ErrResourceNotFound) {
 		t.Fatalf("put while CREATING: %v", err)
+	}
+	if d, err := m.e.DescribeStream(ref, 0, ""); err != nil || len(d.Shards) != 0 || d.HasMoreShards {
+		t.Fatalf("DescribeStream while CREATING lists shards: %+v %v", d, err)
 	}
 	if err := m.e.AddTags(ref, map[string]string{"a": "b"}); err == nil || err.Error() != "Stream s under account 000000000000 not ACTIVE, instead in state CREATING" {
 		t.Fatalf("tags while CREATING: %v", err)

@@ -366,8 +366,15 @@ func TestSDKShardFiltersAfterResharding(t *testing.T) {
 	wantErr(t, err, "ResourceNotFoundException", "Stream nope under account 000000000000 not found.")
 	_, err = c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(stream), ShardToSplit: aws.String("shardId-000000000002"), NewStartingHashKey: aws.String("1")})
 	wantErr(t, err, "InvalidArgumentException", "NewStartingHashKey 1 used in SplitShard() on shard shardId-000000000002 in stream f under account 000000000000 is not both greater than one plus the shard's StartingHashKey 0 and less than the shard's EndingHashKey 99.")
+	// A shard the stream lacks, and one no stream can have (answered
+	// before the stream is looked up).
+	_, err = c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(stream), ShardToSplit: aws.String("shardId-9"), NewStartingHashKey: aws.String("50")})
+	wantErr(t, err, "ResourceNotFoundException", "Could not find shard shardId-000000000009 in stream f under account 000000000000.")
+	_, err = c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("nope"), ShardToMerge: aws.String("shardId-000000000002"), AdjacentShardToMerge: aws.String("ABKLFD8")})
+	wantErr(t, err, "ResourceNotFoundException", "Could not find shard ABKLFD8 in stream nope under account 000000000000.")
+	// UpdateShardCount's bounds are LimitExceededException.
 	_, err = c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(stream), TargetShardCount: aws.Int32(5), ScalingType: types.ScalingTypeUniformScaling})
-	wantErr(t, err, "InvalidArgumentException", "")
+	wantErr(t, err, "LimitExceededException", "UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: 2, Target shard count: 5")
 }
 
 func TestSDKStreamStates(t *testing.T) {

@@ -72,6 +72,15 @@ func TestSDKStreamModes(t *testing.T) {
 		t.Fatalf("limits %+v %v", lim, err)
 	}
 
+	// Resharding an ON_DEMAND stream is a ValidationException.
+	onDemand := "Request is invalid. Stream od under account 000000000000 is in On-Demand mode."
+	_, err = c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("od"), TargetShardCount: aws.Int32(5), ScalingType: types.ScalingTypeUniformScaling})
+	wantErr(t, err, "ValidationException", onDemand)
+	_, err = c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("od"), ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("5")})
+	wantErr(t, err, "ValidationException", onDemand)
+	_, err = c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String("od"), ShardToMerge: aws.String("shardId-000000000000"), AdjacentShardToMerge: aws.String("shardId-000000000001")})
+	wantErr(t, err, "ValidationException", onDemand)
+
 	// Model validation, then the stream, then the service's checks.
 	_, err = c.UpdateStreamMode(ctx, &kinesis.UpdateStreamModeInput{StreamARN: aws.String(arn + "pv"), StreamModeDetails: &types.StreamModeDetails{StreamMode: "FAST"}})
 	wantErr(t, err, "ValidationException", "1 validation error detected: Value 'FAST' at 'streamModeDetails.streamMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, ON_DEMAND]")
