@@ -75,10 +75,11 @@ func parseConsumerARN(arn string) (streamARN, name string, ok bool) {
 
 // consumerNotFound is the answer for a consumer the stream does not hold.
 func (e *Engine) consumerNotFound(ref ConsumerRef) error {
+	who := ref.Name
 	if ref.ARN != "" {
-		return errorf(registry.ErrResourceNotFound, "Consumer %s not found.", ref.ARN)
+		who = ref.ARN
 	}
-	return errorf(registry.ErrResourceNotFound, "Consumer %s under stream %s not found.", ref.Name, ref.StreamARN)
+	return errorf(registry.ErrResourceNotFound, "Consumer %s, account %s not found.", who, e.cfg.Account)
 }
 
 // resolveConsumer finds the stream a consumer reference names, and the
@@ -207,7 +208,7 @@ func (e *Engine) DeregisterConsumer(ctx context.Context, ref ConsumerRef) error 
 		}
 		return err
 	}
-	e.subs.endConsumer(arn, errorf(registry.ErrResourceNotFound, "Consumer %s not found.", arn))
+	e.subs.endConsumer(arn, errorf(registry.ErrResourceNotFound, "Consumer %s, account %s not found.", arn, e.cfg.Account))
 	e.wakeConsumers()
 	e.cfg.Logger.Info("datastreams: consumer deregistered", "consumer", arn)
 	return nil

@@ -54,7 +54,8 @@ func TestConsumerLifecycle(t *testing.T) {
 	}
 	// A subscription needs an ACTIVE consumer.
 	_, err = v.e.SubscribeToShard(ctx, c.ARN, "shardId-000000000000", StartingPosition{Type: Latest})
-	wantErr(t, "subscribe while CREATING", err, registry.ErrResourceInUse, "")
+	wantErr(t, "subscribe while CREATING", err, registry.ErrResourceInUse,
+		fmt.Sprintf("Consumer app with creation timestamp %d under stream: s , account 000000000000 is not in ACTIVE status.", c.Created.Unix()))
 
 	v.clock.Add(10 * time.Second)
 	v.e.advanceConsumers(ctx)
@@ -88,15 +89,16 @@ func TestConsumerLifecycle(t *testing.T) {
 	// An ARN of an earlier incarnation of the name is not this consumer.
 	stale := fmt.Sprintf("%s/consumer/app:%d", testStreamARN, v.clock.Now().Unix()-100)
 	_, err = v.e.DescribeConsumer(ConsumerRef{ARN: stale})
-	wantErr(t, "stale ARN", err, registry.ErrResourceNotFound, "Consumer "+stale+" not found.")
+	wantErr(t, "stale ARN", err, registry.ErrResourceNotFound, "Consumer "+stale+", account 000000000000 not found.")
 	_, err = v.e.DescribeConsumer(ConsumerRef{StreamARN: testStreamARN, Name: "nobody"})
-	wantErr(t, "unknown name", err, registry.ErrResourceNotFound, "Consumer nobody under stream "+testStreamARN+" not found.")
+	wantErr(t, "unknown name", err, registry.ErrResourceNotFound, "Consumer nobody, account 000000000000 not found.")
 	_, err = v.e.DescribeConsumer(ConsumerRef{Name: "app"})
 	wantErr(t, "no stream", err, registry.ErrInvalidArgument, "")
 
 	// A stream with consumers is deleted only when asked to delete them too.
 	err = v.e.DeleteStream(StreamRef{Name: "s"}, false)
-	wantErr(t, "delete with consumers", err, registry.ErrResourceInUse, "")
+	wantErr(t, "delete with consumers", err, registry.ErrResourceInUse,
+		"DeleteStream can’t delete 000000000000:s because there are consumers associated with this data stream. To delete s anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.")
 	if _, err := v.e.DescribeStreamSummary(StreamRef{Name: "s"}); err != nil {
 		t.Fatalf("a refused delete changed the stream: %v", err)
 	}

@@ -113,7 +113,7 @@ func (e *Engine) CreateStream(in CreateStreamInput) error {
 // consumers unless enforce is set.
 func (e *Engine) checkConsumers(def *index.Stream, enforce bool) error {
 	if len(def.Consumers) > 0 && !enforce {
-		return errorf(registry.ErrResourceInUse, "Stream %s under account %s has registered consumers. Deregister them first, or set EnforceConsumerDeletion.", def.Name, e.cfg.Account)
+		return errorf(registry.ErrResourceInUse, "DeleteStream can’t delete %s:%s because there are consumers associated with this data stream. To delete %s anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.", e.cfg.Account, def.Name, def.Name)
 	}
 	return nil
 }

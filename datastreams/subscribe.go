@@ -170,7 +170,9 @@ func (e *Engine) SubscribeToShard(ctx context.Context, consumerARN, shardIDArg s
 		return nil, e.consumerNotFound(ref)
 	}
 	if c := state.meta.Consumers[i]; c.Status != ConsumerActive {
-		return nil, errorf(registry.ErrResourceInUse, "Consumer %s is not in ACTIVE state, instead in state %s.", c.ARN, c.Status)
+		// AWS's text, spacing included.
+		return nil, errorf(registry.ErrResourceInUse, "Consumer %s with creation timestamp %d under stream: %s , account %s is not in ACTIVE status.",
+			c.Name, c.Created.Unix(), state.meta.Name, e.cfg.Account)
 	}
 	sh, err := e.resolveShard(state, shardIDArg)
 	if err != nil {
