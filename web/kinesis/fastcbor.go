@@ -295,9 +295,25 @@ func encodeGetRecordsCBOR(out datastreams.GetRecordsOutput) (rawCBOR, error) {
 		members++
 	}
 	b = awsapi.AppendCBORHead(b, 5, members)
+	b = appendRecordsCBOR(b, out.Records)
+	if out.NextShardIterator != "" {
+		b = awsapi.AppendCBORText(b, "NextShardIterator")
+		b = awsapi.AppendCBORText(b, out.NextShardIterator)
+	}
+	b = awsapi.AppendCBORText(b, "MillisBehindLatest")
+	b = awsapi.AppendCBORInt(b, out.MillisBehindLatest)
+	if len(out.ChildShards) > 0 {
+		b = appendChildShardsCBOR(b, out.ChildShards)
+	}
+	return b, nil
+}
+
+// appendRecordsCBOR writes the Records member's value of GetRecords and
+// SubscribeToShardEvent.
+func appendRecordsCBOR(b []byte, recs []datastreams.Record) []byte {
 	b = awsapi.AppendCBORText(b, "Records")
-	b = awsapi.AppendCBORHead(b, 4, uint64(len(out.Records)))
-	for _, r := range out.Records {
+	b = awsapi.AppendCBORHead(b, 4, uint64(len(recs)))
+	for _, r := range recs {
 		fields := uint64(4)
 		if r.Encrypted {
 			fields++
@@ -316,19 +332,15 @@ func encodeGetRecordsCBOR(out datastreams.GetRecordsOutput) (rawCBOR, error) {
 			b = awsapi.AppendCBORText(b, datastreams.EncryptionKMS)
 		}
 	}
-	if out.NextShardIterator != "" {
-		b = awsapi.AppendCBORText(b, "NextShardIterator")
-		b = awsapi.AppendCBORText(b, out.NextShardIterator)
+	return b
+}
+
+// appendChildShardsCBOR writes the ChildShards member.
+func appendChildShardsCBOR(b []byte, cs []datastreams.ChildShard) []byte {
+	enc, err := awsapi.CodecCBOR.Marshal(childShardsOut(cs))
+	if err != nil {
+		panic(err) // strings and slices of them always encode
 	}
-	b = awsapi.AppendCBORText(b, "MillisBehindLatest")
-	b = awsapi.AppendCBORInt(b, out.MillisBehindLatest)
-	if len(out.ChildShards) > 0 {
-		cs, err := awsapi.CodecCBOR.Marshal(childShardsOut(out.ChildShards))
-		if err != nil {
-			return nil, err
-		}
-		b = awsapi.AppendCBORText(b, "ChildShards")
-		b = append(b, cs...)
-	}
-	return b, nil
+	b = awsapi.AppendCBORText(b, "ChildShards")
+	return append(b, enc...)
 }

@@ -329,8 +329,26 @@ func encodeGetRecords(out datastreams.GetRecordsOutput) rawJSON {
 		size += 160 + base64.StdEncoding.EncodedLen(len(r.Data)) + len(r.PartitionKey)
 	}
 	b := make([]byte, 0, size)
-	b = append(b, `{"Records":[`...)
-	for i, r := range out.Records {
+	b = append(b, '{')
+	b = appendRecordsJSON(b, out.Records)
+	if out.NextShardIterator != "" {
+		b = append(b, `,"NextShardIterator":"`...)
+		b = append(b, out.NextShardIterator...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"MillisBehindLatest":`...)
+	b = strconv.AppendInt(b, out.MillisBehindLatest, 10)
+	if len(out.ChildShards) > 0 {
+		b = appendChildShardsJSON(b, out.ChildShards)
+	}
+	return append(b, '}')
+}
+
+// appendRecordsJSON writes the Records member of GetRecords and
+// SubscribeToShardEvent.
+func appendRecordsJSON(b []byte, recs []datastreams.Record) []byte {
+	b = append(b, `"Records":[`...)
+	for i, r := range recs {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -347,20 +365,14 @@ func encodeGetRecords(out datastreams.GetRecordsOutput) rawJSON {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, ']')
-	if out.NextShardIterator != "" {
-		b = append(b, `,"NextShardIterator":"`...)
-		b = append(b, out.NextShardIterator...)
-		b = append(b, '"')
-	}
-	b = append(b, `,"MillisBehindLatest":`...)
-	b = strconv.AppendInt(b, out.MillisBehindLatest, 10)
-	if len(out.ChildShards) > 0 {
-		cs, _ := json.Marshal(childShardsOut(out.ChildShards))
-		b = append(b, `,"ChildShards":`...)
-		b = append(b, cs...)
-	}
-	return append(b, '}')
+	return append(b, ']')
+}
+
+// appendChildShardsJSON writes the ChildShards member after another.
+func appendChildShardsJSON(b []byte, cs []datastreams.ChildShard) []byte {
+	enc, _ := json.Marshal(childShardsOut(cs))
+	b = append(b, `,"ChildShards":`...)
+	return append(b, enc...)
 }
 
 // childShard is a ChildShards entry of GetRecords and SubscribeToShard.

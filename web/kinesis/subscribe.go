@@ -1,7 +1,6 @@
 package kinesis
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -94,27 +93,7 @@ func (cborEventBodies) event(b []byte, ev datastreams.SubscribeEvent) []byte {
 		members++
 	}
 	b = awsapi.AppendCBORHead(b[:0], 5, members)
-	b = awsapi.AppendCBORText(b, "Records")
-	b = awsapi.AppendCBORHead(b, 4, uint64(len(ev.Records)))
-	for _, r := range ev.Records {
-		fields := uint64(4)
-		if r.Encrypted {
-			fields++
-		}
-		b = awsapi.AppendCBORHead(b, 5, fields)
-		b = awsapi.AppendCBORText(b, "SequenceNumber")
-		b = awsapi.AppendCBORText(b, r.SequenceNumber)
-		b = awsapi.AppendCBORText(b, "ApproximateArrivalTimestamp")
-		b = awsapi.AppendCBORTimestamp(b, r.Arrival)
-		b = awsapi.AppendCBORText(b, "Data")
-		b = awsapi.AppendCBORBytes(b, r.Data)
-		b = awsapi.AppendCBORText(b, "PartitionKey")
-		b = appendCBORString(b, r.PartitionKey)
-		if r.Encrypted {
-			b = awsapi.AppendCBORText(b, "EncryptionType")
-			b = awsapi.AppendCBORText(b, datastreams.EncryptionKMS)
-		}
-	}
+	b = appendRecordsCBOR(b, ev.Records)
 	if ev.ContinuationSequenceNumber != "" {
 		b = awsapi.AppendCBORText(b, "ContinuationSequenceNumber")
 		b = awsapi.AppendCBORText(b, ev.ContinuationSequenceNumber)
@@ -122,9 +101,7 @@ func (cborEventBodies) event(b []byte, ev datastreams.SubscribeEvent) []byte {
 	b = awsapi.AppendCBORText(b, "MillisBehindLatest")
 	b = awsapi.AppendCBORInt(b, ev.MillisBehindLatest)
 	if len(ev.ChildShards) > 0 {
-		cs, _ := awsapi.CodecCBOR.Marshal(childShardsOut(ev.ChildShards))
-		b = awsapi.AppendCBORText(b, "ChildShards")
-		b = append(b, cs...)
+		b = appendChildShardsCBOR(b, ev.ChildShards)
 	}
 	return b
 }
@@ -141,25 +118,8 @@ func (jsonEventBodies) exception(message string) []byte {
 
 // event writes a SubscribeToShardEvent; records look as in GetRecords.
 func (jsonEventBodies) event(b []byte, ev datastreams.SubscribeEvent) []byte {
-	b = append(b[:0], `{"Records":[`...)
-	for i, r := range ev.Records {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"SequenceNumber":"`...)
-		b = append(b, r.SequenceNumber...)
-		b = append(b, `","ApproximateArrivalTimestamp":`...)
-		b = append(b, awsapi.EpochSeconds(r.Arrival)...)
-		b = append(b, `,"Data":"`...)
-		b = base64.StdEncoding.AppendEncode(b, r.Data)
-		b = append(b, `","PartitionKey":`...)
-		b = appendString(b, r.PartitionKey)
-		if r.Encrypted {
-			b = append(b, `,"EncryptionType":"KMS"`...)
-		}
-		b = append(b, '}')
-	}
-	b = append(b, ']')
+	b = append(b[:0], '{')
+	b = appendRecordsJSON(b, ev.Records)
 	if ev.ContinuationSequenceNumber != "" {
 		b = append(b, `,"ContinuationSequenceNumber":"`...)
 		b = append(b, ev.ContinuationSequenceNumber...)
@@ -168,9 +128,7 @@ func (jsonEventBodies) event(b []byte, ev datastreams.SubscribeEvent) []byte {
 	b = append(b, `,"MillisBehindLatest":`...)
 	b = strconv.AppendInt(b, ev.MillisBehindLatest, 10)
 	if len(ev.ChildShards) > 0 {
-		cs, _ := json.Marshal(childShardsOut(ev.ChildShards))
-		b = append(b, `,"ChildShards":`...)
-		b = append(b, cs...)
+		b = appendChildShardsJSON(b, ev.ChildShards)
 	}
 	return append(b, '}')
 }
