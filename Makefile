@@ -75,7 +75,6 @@ bench:
 	$(GO) test -run '^$$' -bench 'SubscribeToShard' -benchtime 400x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./datastreams/shard/ ./datastreams/seqnum/ ./datastreams/autoscale/
 	$(GO) test -run '^$$' -bench 'ReshardUnderWrites' -benchtime 30x ./cmd/shardcast/
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./datastreams/shard/ ./datastreams/seqnum/
 	BENCH_STREAMS=$(BENCH_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'RTSPIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/
 	BENCH_WHIP_STREAMS=$(BENCH_WHIP_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'WHIPIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/
 	BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'LLHLSLatency' -benchtime 1x ./cmd/shardcast/
