@@ -242,10 +242,21 @@ func NewFragmenter(tracks []Track, opts Options, emit func(*Fragment) error) (*F
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
 
 // ns converts ticks of a track's clock to nanoseconds.
-func (t *trackState) ns(ticks int64) int64 { return ticks * 1e9 / int64(t.ClockRate) }
+func (t *trackState) ns(ticks int64) int64 { return floorDiv(ticks*1e9, int64(t.ClockRate)) }
 
 // ticks converts nanoseconds to a track's clock.
-func (t *trackState) ticks(ns int64) int64 { return ns * int64(t.ClockRate) / 1e9 }
+func (t *trackState) ticks(ns int64) int64 { return floorDiv(ns*int64(t.ClockRate), 1e9) }
+
+// floorDiv divides rounding down, also below zero (decode times before a
+// session's first one are negative), so that ticks(ns(x)) is never above
+// x: a part that ends at the next sample's time never ends after it.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
 
 func (f *Fragmenter) addAudio(t *trackState, s *sample) {
 	if t.haveLast && s.dts <= t.lastDTS {

@@ -464,3 +464,19 @@ func TestFragmenterTimelineStart(t *testing.T) {
 		t.Error("a negative timeline start is accepted")
 	}
 }
+
+// TestTickConversionsRoundDown checks that a decode time converted to
+// nanoseconds and back never grows, negative times included (decode times
+// before a session's first frame are negative): a video part ends at the
+// next part's first sample's time converted so, and a grown end made parts
+// overlap by a tick.
+func TestTickConversionsRoundDown(t *testing.T) {
+	for _, rate := range []int{90000, 48000, 44100, 8000} {
+		tr := &trackState{Track: Track{ClockRate: rate}}
+		for x := int64(-100000); x <= 100000; x += 7 {
+			if got := tr.ticks(tr.ns(x)); got > x {
+				t.Fatalf("rate %d: ticks(ns(%d)) = %d", rate, x, got)
+			}
+		}
+	}
+}
