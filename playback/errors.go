@@ -15,6 +15,7 @@ var (
 	ErrUnsupportedMediaType    = errors.New("unsupported stream media type")
 	ErrMissingCodecPrivateData = errors.New("missing codec private data")
 	ErrInvalidMediaFrame       = errors.New("invalid media frame")
+	ErrConnectionLimit         = errors.New("connection limit exceeded")
 )
 
 // errorf makes an error of a kind with a message for the client; it is a

@@ -147,6 +147,11 @@ func (m *MediaStream) ContentType() string { return mediaContentType }
 // come for the block timeout. A slow writer only slows this reader: the
 // fragments are read from the log, never held by the publisher.
 func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error {
+	release, err := m.s.connect(m.st, !m.tail)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var tracks trackCache
 	send := func(f *fragments.Fragment, info fragments.FragmentInfo) error {
 		number := m.st.FragmentNumber(info.Seq)
@@ -185,6 +190,7 @@ func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error 
 		return nil
 	}
 	seq := m.from
+	pace := newPacer(m.s.cfg.MediaFragmentsPerSecond)
 	var idle *time.Timer
 	defer func() {
 		if idle != nil {
@@ -212,6 +218,13 @@ func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error 
 			}
 			seq = end
 			if len(frags) > 0 {
+				// A reader behind the live edge is paced; the newest
+				// fragment goes out as soon as it is there.
+				if infos[0].Seq+1 < m.st.Live().Next {
+					if err := pace.wait(ctx); err != nil {
+						return err
+					}
+				}
 				if err := send(frags[0], infos[0]); err != nil {
 					return err
 				}
@@ -241,4 +254,67 @@ func (m *MediaStream) Run(ctx context.Context, w io.Writer, flush func()) error 
 			return ctx.Err()
 		}
 	}
+}
+
+// connect counts an open GetMedia (or, with list, GetMediaForFragmentList)
+// answer of a stream, refusing the newest beyond the limit as KVS does.
+func (s *Service) connect(st *fragments.Stream, list bool) (release func(), err error) {
+	limit := s.cfg.MediaConnections
+	op := "GetMedia"
+	if list {
+		limit, op = s.cfg.MediaListConnections, "GetMediaForFragmentList"
+	}
+	key := connKey{stream: st.Info().ARN, list: list}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if limit > 0 && s.conns[key] >= limit {
+		return nil, errorf(ErrConnectionLimit, "Stream %s already has %d %s connections, the most allowed.", st.Info().Name, limit, op)
+	}
+	s.conns[key]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.conns[key]--; s.conns[key] <= 0 {
+			delete(s.conns, key)
+		}
+	}, nil
+}
+
+// pacer spaces fragments at a rate with a burst of as many (a generic
+// cell rate: tat is when the next fragment would be due at the steady
+// rate).
+type pacer struct {
+	every time.Duration
+	burst time.Duration // how far ahead of the steady rate a burst may run
+	tat   time.Time
+}
+
+func newPacer(perSecond int) *pacer {
+	if perSecond <= 0 {
+		return nil
+	}
+	every := time.Second / time.Duration(perSecond)
+	return &pacer{every: every, burst: time.Duration(perSecond-1) * every}
+}
+
+// wait returns when one more fragment may be sent.
+func (p *pacer) wait(ctx context.Context) error {
+	if p == nil {
+		return nil
+	}
+	now := time.Now()
+	if p.tat.Before(now) {
+		p.tat = now
+	}
+	if ahead := p.tat.Sub(now) - p.burst; ahead > 0 {
+		t := time.NewTimer(ahead)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	p.tat = p.tat.Add(p.every)
+	return nil
 }

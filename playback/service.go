@@ -2,6 +2,7 @@ package playback
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/shardcast/shardcast/fragments"
@@ -29,11 +30,36 @@ type Config struct {
 	LiveSegments int
 	Now          func() time.Time
 	Logger       *slog.Logger
+	// MediaConnections is how many GetMedia answers a stream serves at
+	// once, and MediaListConnections how many GetMediaForFragmentList
+	// answers; the newest beyond gets ConnectionLimitExceeded (KVS: 3 and
+	// 5, DefaultMediaConnections). 0: no limit.
+	MediaConnections     int
+	MediaListConnections int
+	// MediaFragmentsPerSecond paces a GetMedia reader that is behind the
+	// live edge, with a burst of as many (KVS: 5,
+	// DefaultMediaFragmentsPerSecond); the newest fragment goes out
+	// unpaced. 0: no pacing.
+	MediaFragmentsPerSecond int
 }
+
+// KVS's GetMedia limits, the defaults of shardcast's flags.
+const (
+	DefaultMediaConnections        = 3
+	DefaultMediaFragmentsPerSecond = 5
+)
 
 // Service answers the playback APIs.
 type Service struct {
 	cfg Config
+
+	mu    sync.Mutex
+	conns map[connKey]int // open GetMedia answers per stream
+}
+
+type connKey struct {
+	stream string // ARN
+	list   bool   // GetMediaForFragmentList
 }
 
 // New returns a Service.
@@ -50,7 +76,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg}
+	return &Service{cfg: cfg, conns: make(map[connKey]int)}
 }
 
 // Resource is an answer to an HLS request.

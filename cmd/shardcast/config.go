@@ -20,6 +20,7 @@ import (
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest/rtsp"
 	"github.com/shardcast/shardcast/ingest/webrtc"
+	"github.com/shardcast/shardcast/playback"
 	"github.com/shardcast/shardcast/web"
 )
 
@@ -77,7 +78,16 @@ type Config struct {
 		// at all, any well-formed SigV4 signature is accepted unchecked.
 		Keys map[string]string `yaml:"keys"`
 	} `yaml:"auth"`
-	Video struct {
+	// GetMediaMaxConnections is how many GetMedia connections a video
+	// stream serves at once (GetMediaForFragmentList gets 5/3 of it, 5 by
+	// default, as KVS); one more is refused with
+	// ConnectionLimitExceededException. 0: no limit.
+	GetMediaMaxConnections int `yaml:"getmedia_max_connections"`
+	// GetMediaFragmentsPerSecond paces a GetMedia reader that is behind
+	// the live edge (KVS: 5); at the edge fragments go out as they come.
+	// 0: no pacing.
+	GetMediaFragmentsPerSecond int `yaml:"getmedia_fragments_per_second"`
+	Video                      struct {
 		AutoCreate               bool          `yaml:"auto_create"`
 		AutoCreateRetentionHours int           `yaml:"auto_create_retention_hours"`
 		FragmentMinDuration      time.Duration `yaml:"fragment_min_duration"`
@@ -165,6 +175,8 @@ func defaultConfig() Config {
 	c.WebRTCOpts.KeyframeInterval = webrtc.DefaultKeyframeInterval
 	c.RTSPUDPRTP = defaultRTSPUDPRTP
 	c.RTSPUDPRTCP = defaultRTSPUDPRTCP
+	c.GetMediaMaxConnections = playback.DefaultMediaConnections
+	c.GetMediaFragmentsPerSecond = playback.DefaultMediaFragmentsPerSecond
 	c.Video.AutoCreate = true
 	c.Video.AutoCreateRetentionHours = defaultAutoCreateRetentionHours
 	c.Video.FragmentMaxDuration = fragments.DefaultMaxDuration
@@ -281,6 +293,16 @@ func settings() []setting {
 		{"rtsp-udp-rtp", "RTP port of RTSP publishers over UDP, even (default " + defaultRTSPUDPRTP + "; empty disables UDP)", str(func(c *Config) *string { return &c.RTSPUDPRTP })},
 		{"rtsp-udp-rtcp", "RTCP port, the RTP port + 1 (default " + defaultRTSPUDPRTCP + ")", str(func(c *Config) *string { return &c.RTSPUDPRTCP })},
 		{"public-url", "base URL that GetDataEndpoint returns (default: derived from each request)", str(func(c *Config) *string { return &c.PublicURL })},
+		{"getmedia-max-connections", "concurrent GetMedia connections per video stream; GetMediaForFragmentList gets 5/3 as many (0: no limit; default " + strconv.Itoa(playback.DefaultMediaConnections) + ")", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			c.GetMediaMaxConnections = n
+			return err
+		}},
+		{"getmedia-fragments-per-second", "pace of GetMedia for a reader behind the live edge, fragments per second (0: unpaced; default " + strconv.Itoa(playback.DefaultMediaFragmentsPerSecond) + ")", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			c.GetMediaFragmentsPerSecond = n
+			return err
+		}},
 		{"video-auto-create", "create a video stream when a camera first publishes to it (true/false; default true)", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Video.AutoCreate = b
@@ -534,6 +556,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTPBodyBudget < c.MaxBodyBytes {
 		errs = append(errs, fmt.Errorf("http_body_budget %d is below max_body_bytes %d: a largest body could never be read", c.HTTPBodyBudget, c.MaxBodyBytes))
+	}
+	if c.GetMediaMaxConnections < 0 || c.GetMediaFragmentsPerSecond < 0 {
+		errs = append(errs, fmt.Errorf("getmedia_max_connections %d and getmedia_fragments_per_second %d must not be negative (0: no limit)", c.GetMediaMaxConnections, c.GetMediaFragmentsPerSecond))
 	}
 	v := c.Video
 	if v.AutoCreateRetentionHours < 0 || v.AutoCreateRetentionHours > 87600 {

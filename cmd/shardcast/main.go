@@ -49,6 +49,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if len(args) > 0 && args[0] == "check" {
 		return runCheck(args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "media" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runMedia(ctx, args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := loadConfig(args, getenv, stderr)
 	if errors.Is(err, errHelp) {
 		return 0
@@ -303,7 +308,9 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if err != nil {
 		return s, fmt.Errorf("playback key: %w", err)
 	}
-	s.playback = playback.New(playback.Config{Store: s.video, Key: playKey, Logger: log})
+	s.playback = playback.New(playback.Config{Store: s.video, Key: playKey, Logger: log,
+		MediaConnections: cfg.GetMediaMaxConnections, MediaListConnections: cfg.GetMediaMaxConnections * 5 / 3,
+		MediaFragmentsPerSecond: cfg.GetMediaFragmentsPerSecond})
 	s.ingest = ingest.NewManager(ingest.Config{Store: s.video, AutoCreate: cfg.Video.AutoCreate,
 		AutoCreateRetentionHours: cfg.Video.AutoCreateRetentionHours, Logger: log,
 		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration,

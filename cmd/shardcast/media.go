@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
+	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisvideomedia"
+	kmtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideomedia/types"
+
+	"github.com/shardcast/shardcast/playback/getmedia"
+)
+
+const mediaUsage = `usage: shardcast media get --stream NAME|--arn ARN [--start NOW|EARLIEST|TIME|fragment:NUMBER|token:TOKEN]
+                          [--end TIME] [--duration D] [--selector producer|server] -o FILE.mp4|-
+
+Reads a video stream with GetMedia (from shardcast or from AWS) and writes it as
+one fragmented MP4. TIME is RFC 3339 (2026-12-01T10:00:00Z). fragment:NUMBER
+starts after that fragment, token:TOKEN where a continuation token points.
+With NOW and neither --end nor --duration it runs until interrupted (Ctrl-C
+finishes the file cleanly). When the stream's tracks change (a camera came back
+with another codec or layout), FILE.mp4 is followed by FILE-2.mp4, FILE-3.mp4...
+A change of resolution stays in one file (the new parameter sets go in-band).
+Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (none:
+unsigned requests). Every flag also reads SHARDCAST_<NAME>, e.g. SHARDCAST_ENDPOINT.
+`
+
+// runMedia is `shardcast media ...`: a client of a running server (or of
+// AWS), not a server.
+func runMedia(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "get" {
+		fmt.Fprint(stderr, mediaUsage)
+		return 2
+	}
+	opts, err := parseMediaGet(args[1:], getenv, stderr)
+	if errors.Is(err, errHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "shardcast media get:", err)
+		return 2
+	}
+	stats, err := mediaGet(ctx, opts, stdout)
+	fmt.Fprintf(stderr, "shardcast media get: %d fragments, %d frames, %d bytes in %d file(s)", stats.Fragments, stats.Frames, stats.Bytes, stats.Files)
+	if stats.Errors > 0 {
+		fmt.Fprintf(stderr, ", %d fragments reported with errors", stats.Errors)
+	}
+	fmt.Fprintln(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "shardcast media get:", err)
+		return 1
+	}
+	return 0
+}
+
+type mediaGetOptions struct {
+	endpoint, region  string
+	stream, arn       string
+	selector          kmtypes.StartSelector
+	end               time.Time // zero: none
+	duration          time.Duration
+	producer          bool // --selector producer: --start and --end are producer times
+	output            string
+	key, secret, sess string
+}
+
+func parseMediaGet(args []string, getenv func(string) string, stderr io.Writer) (mediaGetOptions, error) {
+	var o mediaGetOptions
+	fs := flag.NewFlagSet("shardcast media get", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, mediaUsage); fs.PrintDefaults() }
+	defEndpoint := "http://127.0.0.1" + defaultHTTP
+	if h := getenv("SHARDCAST_HTTP"); h != "" {
+		if strings.HasPrefix(h, ":") {
+			h = "127.0.0.1" + h
+		}
+		defEndpoint = "http://" + h
+	}
+	endpoint := fs.String("endpoint", defEndpoint, "the server's URL (the KVS control plane: GetDataEndpoint is asked where GetMedia is)")
+	region := fs.String("region", defaultRegion, "region to sign requests for")
+	stream := fs.String("stream", "", "stream name")
+	arn := fs.String("arn", "", "stream ARN (instead of --stream)")
+	start := fs.String("start", "NOW", "NOW, EARLIEST, an RFC 3339 time, fragment:NUMBER (after it) or token:TOKEN")
+	end := fs.String("end", "", "stop at the first fragment that starts after this RFC 3339 time")
+	duration := fs.Duration("duration", 0, "stop after this long (0: no limit)")
+	selector := fs.String("selector", "producer", "which timestamps --start and --end are: producer or server")
+	output := fs.String("o", "", "output file, - for standard output")
+	// Every flag also reads SHARDCAST_<NAME>; the command line wins.
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := lookupEnv(getenv, "SHARDCAST_"+envName(f.Name)); ok {
+			f.Value.Set(v)
+		}
+	})
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, errHelp
+		}
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	o.endpoint, o.region, o.stream, o.arn, o.duration, o.output = strings.TrimRight(*endpoint, "/"), *region, *stream, *arn, *duration, *output
+	o.key, o.secret, o.sess = getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN")
+	if (o.stream == "") == (o.arn == "") {
+		return o, errors.New("give one of --stream and --arn")
+	}
+	if o.output == "" {
+		return o, errors.New("-o FILE.mp4 (or - for standard output) is required")
+	}
+	if o.duration < 0 {
+		return o, errors.New("--duration must not be negative")
+	}
+	switch *selector {
+	case "producer":
+		o.producer = true
+	case "server":
+	default:
+		return o, fmt.Errorf("--selector %q: producer or server", *selector)
+	}
+	s := *start
+	switch {
+	case s == "NOW" || s == "EARLIEST":
+		o.selector.StartSelectorType = kmtypes.StartSelectorType(s)
+	case strings.HasPrefix(s, "fragment:"):
+		o.selector.StartSelectorType = kmtypes.StartSelectorTypeFragmentNumber
+		o.selector.AfterFragmentNumber = aws.String(strings.TrimPrefix(s, "fragment:"))
+	case strings.HasPrefix(s, "token:"):
+		o.selector.StartSelectorType = kmtypes.StartSelectorTypeContinuationToken
+		o.selector.ContinuationToken = aws.String(strings.TrimPrefix(s, "token:"))
+	default:
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return o, fmt.Errorf("--start %q: NOW, EARLIEST, an RFC 3339 time, fragment:NUMBER or token:TOKEN", s)
+		}
+		o.selector.StartSelectorType = kmtypes.StartSelectorTypeServerTimestamp
+		if o.producer {
+			o.selector.StartSelectorType = kmtypes.StartSelectorTypeProducerTimestamp
+		}
+		o.selector.StartTimestamp = &t
+	}
+	if *end != "" {
+		t, err := time.Parse(time.RFC3339Nano, *end)
+		if err != nil {
+			return o, fmt.Errorf("--end %q is not an RFC 3339 time", *end)
+		}
+		if o.selector.StartTimestamp != nil && !t.After(*o.selector.StartTimestamp) {
+			return o, errors.New("--end must be after --start")
+		}
+		o.end = t
+	}
+	return o, nil
+}
+
+// mediaGet reads GetMedia into the output. It reads one GetMedia
+// connection from the start selector and stops at the first fragment past
+// --end: that serves a range in the past and one that reaches into the
+// future alike, in one request (ListFragments with GetMediaForFragmentList
+// would need the range to be over, and pages of 1000).
+func mediaGet(ctx context.Context, o mediaGetOptions, stdout io.Writer) (getmedia.Stats, error) {
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	var creds aws.CredentialsProvider = aws.AnonymousCredentials{}
+	if o.key != "" {
+		c := aws.Credentials{AccessKeyID: o.key, SecretAccessKey: o.secret, SessionToken: o.sess}
+		creds = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return c, nil })
+	}
+	var name, arn *string
+	if o.stream != "" {
+		name = aws.String(o.stream)
+	} else {
+		arn = aws.String(o.arn)
+	}
+	control := kinesisvideo.New(kinesisvideo.Options{Region: o.region, BaseEndpoint: aws.String(o.endpoint), Credentials: creds})
+	ep, err := control.GetDataEndpoint(ctx, &kinesisvideo.GetDataEndpointInput{StreamName: name, StreamARN: arn, APIName: kvtypes.APINameGetMedia})
+	if err != nil {
+		return getmedia.Stats{}, fmt.Errorf("GetDataEndpoint: %w", err)
+	}
+	client := kinesisvideomedia.New(kinesisvideomedia.Options{Region: o.region, BaseEndpoint: ep.DataEndpoint, Credentials: creds})
+	out, err := client.GetMedia(ctx, &kinesisvideomedia.GetMediaInput{StreamName: name, StreamARN: arn, StartSelector: &o.selector})
+	if err != nil {
+		return getmedia.Stats{}, fmt.Errorf("GetMedia: %w", err)
+	}
+	defer out.Payload.Close()
+
+	var w io.Writer = stdout
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	create := func(n int) (io.Writer, error) {
+		path := o.output
+		if n > 1 {
+			ext := filepath.Ext(path)
+			path = fmt.Sprintf("%s-%d%s", strings.TrimSuffix(path, ext), n, ext)
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+		return f, nil
+	}
+	var mo getmedia.MP4Options
+	if o.output != "-" {
+		if w, err = create(1); err != nil {
+			return getmedia.Stats{}, err
+		}
+		mo.NewFile = func() (io.Writer, error) { return create(len(files) + 1) }
+	}
+	m := getmedia.NewMP4Writer(w, mo)
+	r := getmedia.NewReader(out.Payload)
+	errs := 0
+	var readErr error
+	for {
+		f, err := r.Next()
+		var kvsErr *getmedia.Error
+		if errors.As(err, &kvsErr) {
+			errs++
+			continue
+		}
+		if err != nil {
+			if err != io.EOF && ctx.Err() == nil {
+				readErr = err
+			}
+			break
+		}
+		if !o.end.IsZero() {
+			at := f.ServerTimestamp
+			if o.producer {
+				at = f.ProducerTimestamp
+			}
+			if at.After(o.end) {
+				break
+			}
+		}
+		if err := m.Write(f); err != nil {
+			readErr = err
+			break
+		}
+	}
+	err = m.Close()
+	stats := m.Stats()
+	stats.Errors = errs
+	for _, f := range files {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	files = nil
+	if readErr != nil {
+		return stats, readErr
+	}
+	return stats, err
+}
