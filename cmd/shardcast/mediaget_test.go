@@ -56,9 +56,25 @@ func TestMediaGet(t *testing.T) {
 	srv := videoServer(t, false, nil)
 	url := srv.URL()
 	const stream, seconds = "mediaget", 2
-	for _, size := range []string{"320x240", "160x120"} {
-		runCamera(t, sizedCamera(t, "rtsp://"+srv.rtsp.Addr()+"/"+stream, size, seconds))
-		waitIdle(t, srv)
+	runCamera(t, sizedCamera(t, "rtsp://"+srv.rtsp.Addr()+"/"+stream, "320x240", seconds))
+	waitIdle(t, srv)
+	// A live reader (NOW for a while) during the second session: the
+	// MP4 it leaves when its time is up is whole.
+	dir := t.TempDir()
+	live := filepath.Join(dir, "live.mp4")
+	liveDone := make(chan string, 1)
+	go func() {
+		var stderr bytes.Buffer
+		rc := run([]string{"media", "get", "--endpoint", url, "--stream", stream, "--start", "NOW", "--duration", "8s", "-o", live},
+			mediaGetEnv, io.Discard, &stderr)
+		liveDone <- fmt.Sprintf("exit %d: %s", rc, stderr.String())
+	}()
+	runCamera(t, sizedCamera(t, "rtsp://"+srv.rtsp.Addr()+"/"+stream, "160x120", seconds))
+	waitIdle(t, srv)
+	if res := <-liveDone; !strings.HasPrefix(res, "exit 0") {
+		t.Errorf("media get --start NOW --duration 8s: %s", res)
+	} else if v, _ := probe(t, live); v < 25 {
+		t.Errorf("the live reader's MP4 has %d video frames, want at least a fragment's (%s)", v, res)
 	}
 
 	out, err := mediaClient(t, url, stream).GetMedia(ctx, &kinesisvideomedia.GetMediaInput{StreamName: aws.String(stream),
@@ -112,7 +128,6 @@ func TestMediaGet(t *testing.T) {
 			len(frags), video, audio, changes, 2*seconds*25, 2*seconds*47)
 	}
 
-	dir := t.TempDir()
 	get := func(args ...string) string {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
