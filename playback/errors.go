@@ -16,6 +16,7 @@ var (
 	ErrMissingCodecPrivateData = errors.New("missing codec private data")
 	ErrInvalidMediaFrame       = errors.New("invalid media frame")
 	ErrConnectionLimit         = errors.New("connection limit exceeded")
+	ErrClientLimit             = errors.New("client limit exceeded")
 )
 
 // errorf makes an error of a kind with a message for the client; it is a

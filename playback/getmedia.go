@@ -50,6 +50,9 @@ func (s *Service) GetMedia(ctx context.Context, in MediaInput) (*MediaStream, er
 	if err != nil {
 		return nil, err
 	}
+	if err := s.callRate(st); err != nil {
+		return nil, err
+	}
 	first, next := st.Bounds()
 	m := &MediaStream{s: s, st: st, tail: true}
 	number := func(n, field string) (uint64, error) {
@@ -316,5 +319,33 @@ func (p *pacer) wait(ctx context.Context) error {
 		}
 	}
 	p.tat = p.tat.Add(p.every)
+	return nil
+}
+
+// callRate admits a GetMedia call of a stream at MediaCallsPerSecond with
+// a burst of as many, as KVS's per-stream call limit.
+func (s *Service) callRate(st *fragments.Stream) error {
+	rate := s.cfg.MediaCallsPerSecond
+	if rate <= 0 {
+		return nil
+	}
+	every := time.Second / time.Duration(rate)
+	key := st.Info().ARN
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, tat := range s.calls {
+		if tat.Before(now) && len(s.calls) > 1024 { // forget streams long idle
+			delete(s.calls, k)
+		}
+	}
+	tat := s.calls[key]
+	if tat.Before(now) {
+		tat = now
+	}
+	if tat.Sub(now) > time.Duration(rate-1)*every {
+		return errorf(ErrClientLimit, "Stream %s has had more than %d GetMedia calls in a second; try again later.", st.Info().Name, rate)
+	}
+	s.calls[key] = tat.Add(every)
 	return nil
 }

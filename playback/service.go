@@ -41,12 +41,17 @@ type Config struct {
 	// DefaultMediaFragmentsPerSecond); the newest fragment goes out
 	// unpaced. 0: no pacing.
 	MediaFragmentsPerSecond int
+	// MediaCallsPerSecond is how many GetMedia calls a stream takes a
+	// second, with a burst of as many; one more gets ClientLimitExceeded
+	// (KVS: 5, DefaultMediaCallsPerSecond). 0: no limit.
+	MediaCallsPerSecond int
 }
 
 // KVS's GetMedia limits, the defaults of shardcast's flags.
 const (
 	DefaultMediaConnections        = 3
 	DefaultMediaFragmentsPerSecond = 5
+	DefaultMediaCallsPerSecond     = 5
 )
 
 // Service answers the playback APIs.
@@ -54,7 +59,8 @@ type Service struct {
 	cfg Config
 
 	mu    sync.Mutex
-	conns map[connKey]int // open GetMedia answers per stream
+	conns map[connKey]int      // open GetMedia answers per stream
+	calls map[string]time.Time // per stream ARN: when the next GetMedia call is due at the steady rate
 }
 
 type connKey struct {
@@ -76,7 +82,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, conns: make(map[connKey]int)}
+	return &Service{cfg: cfg, conns: make(map[connKey]int), calls: make(map[string]time.Time)}
 }
 
 // Resource is an answer to an HLS request.

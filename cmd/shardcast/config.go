@@ -87,7 +87,11 @@ type Config struct {
 	// the live edge (KVS: 5); at the edge fragments go out as they come.
 	// 0: no pacing.
 	GetMediaFragmentsPerSecond int `yaml:"getmedia_fragments_per_second"`
-	Video                      struct {
+	// GetMediaCallsPerSecond is how many GetMedia calls a video stream
+	// takes a second (KVS: 5); one more is refused with
+	// ClientLimitExceededException. 0: no limit.
+	GetMediaCallsPerSecond int `yaml:"getmedia_calls_per_second"`
+	Video                  struct {
 		AutoCreate               bool          `yaml:"auto_create"`
 		AutoCreateRetentionHours int           `yaml:"auto_create_retention_hours"`
 		FragmentMinDuration      time.Duration `yaml:"fragment_min_duration"`
@@ -177,6 +181,7 @@ func defaultConfig() Config {
 	c.RTSPUDPRTCP = defaultRTSPUDPRTCP
 	c.GetMediaMaxConnections = playback.DefaultMediaConnections
 	c.GetMediaFragmentsPerSecond = playback.DefaultMediaFragmentsPerSecond
+	c.GetMediaCallsPerSecond = playback.DefaultMediaCallsPerSecond
 	c.Video.AutoCreate = true
 	c.Video.AutoCreateRetentionHours = defaultAutoCreateRetentionHours
 	c.Video.FragmentMaxDuration = fragments.DefaultMaxDuration
@@ -301,6 +306,11 @@ func settings() []setting {
 		{"getmedia-fragments-per-second", "pace of GetMedia for a reader behind the live edge, fragments per second (0: unpaced; default " + strconv.Itoa(playback.DefaultMediaFragmentsPerSecond) + ")", func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
 			c.GetMediaFragmentsPerSecond = n
+			return err
+		}},
+		{"getmedia-calls-per-second", "GetMedia calls a video stream takes a second, more get ClientLimitExceededException (0: no limit; default " + strconv.Itoa(playback.DefaultMediaCallsPerSecond) + ")", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			c.GetMediaCallsPerSecond = n
 			return err
 		}},
 		{"video-auto-create", "create a video stream when a camera first publishes to it (true/false; default true)", func(c *Config, v string) error {
@@ -557,8 +567,9 @@ func (c *Config) Validate() error {
 	if c.HTTPBodyBudget < c.MaxBodyBytes {
 		errs = append(errs, fmt.Errorf("http_body_budget %d is below max_body_bytes %d: a largest body could never be read", c.HTTPBodyBudget, c.MaxBodyBytes))
 	}
-	if c.GetMediaMaxConnections < 0 || c.GetMediaFragmentsPerSecond < 0 {
-		errs = append(errs, fmt.Errorf("getmedia_max_connections %d and getmedia_fragments_per_second %d must not be negative (0: no limit)", c.GetMediaMaxConnections, c.GetMediaFragmentsPerSecond))
+	if c.GetMediaMaxConnections < 0 || c.GetMediaFragmentsPerSecond < 0 || c.GetMediaCallsPerSecond < 0 {
+		errs = append(errs, fmt.Errorf("getmedia_max_connections %d, getmedia_fragments_per_second %d and getmedia_calls_per_second %d must not be negative (0: no limit)",
+			c.GetMediaMaxConnections, c.GetMediaFragmentsPerSecond, c.GetMediaCallsPerSecond))
 	}
 	v := c.Video
 	if v.AutoCreateRetentionHours < 0 || v.AutoCreateRetentionHours > 87600 {

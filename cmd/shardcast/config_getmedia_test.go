@@ -13,7 +13,7 @@ import (
 // TestConfigGetMediaLimits reads the GetMedia limits from each layer.
 func TestConfigGetMediaLimits(t *testing.T) {
 	cfg, err := loadConfig(nil, env(nil), io.Discard)
-	if err != nil || cfg.GetMediaMaxConnections != 3 || cfg.GetMediaFragmentsPerSecond != 5 {
+	if err != nil || cfg.GetMediaMaxConnections != 3 || cfg.GetMediaFragmentsPerSecond != 5 || cfg.GetMediaCallsPerSecond != 5 {
 		t.Fatalf("defaults: %d %d %v", cfg.GetMediaMaxConnections, cfg.GetMediaFragmentsPerSecond, err)
 	}
 	path := filepath.Join(t.TempDir(), "shardcast.yaml")
@@ -30,6 +30,7 @@ func TestConfigGetMediaLimits(t *testing.T) {
 	for args, want := range map[string]string{
 		"--getmedia-max-connections=-1":      "must not be negative",
 		"--getmedia-fragments-per-second=-5": "must not be negative",
+		"--getmedia-calls-per-second=-1":     "must not be negative",
 		"--getmedia-max-connections=many":    "--getmedia-max-connections",
 	} {
 		if _, err := loadConfig([]string{args}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), want) {

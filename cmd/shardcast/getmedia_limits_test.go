@@ -20,7 +20,7 @@ import (
 // ConnectionLimitExceededException (HTTP 400), and a place that frees up
 // is taken again.
 func TestGetMediaConnectionLimit(t *testing.T) {
-	srv := videoServer(t, false, nil)
+	srv := videoServer(t, false, func(c *Config) { c.GetMediaCallsPerSecond = 0 })
 	const stream = "limited"
 	if _, err := kvsClient(srv.URL()).CreateStream(ctx, &kinesisvideo.CreateStreamInput{StreamName: aws.String(stream), DataRetentionInHours: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
@@ -116,5 +116,40 @@ func TestGetMediaPacing(t *testing.T) {
 	// Fragment k of the backlog may go out k seconds after the first.
 	if took := at[n-2] - at[0]; took < time.Duration(n-2)*time.Second-100*time.Millisecond {
 		t.Errorf("fragments 1 to %d of the backlog came in %v, faster than 1 a second", n-1, took)
+	}
+}
+
+// TestGetMediaCallRate: a stream takes --getmedia-calls-per-second GetMedia
+// calls a second (here 1); calls beyond get ClientLimitExceededException
+// (HTTP 400) as on KVS. Another stream's calls are not counted against it.
+func TestGetMediaCallRate(t *testing.T) {
+	srv := videoServer(t, false, func(c *Config) { c.GetMediaCallsPerSecond = 1 })
+	for _, name := range []string{"rated", "other"} {
+		if _, err := kvsClient(srv.URL()).CreateStream(ctx, &kinesisvideo.CreateStreamInput{StreamName: aws.String(name), DataRetentionInHours: aws.Int32(1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A start after a fragment that is not there: each call is answered
+	// at once, InvalidArgumentException when the rate lets it through.
+	call := func(stream string) string {
+		_, err := mediaClient(t, srv.URL(), stream).GetMedia(ctx, &kinesisvideomedia.GetMediaInput{StreamName: aws.String(stream),
+			StartSelector: &kmtypes.StartSelector{StartSelectorType: kmtypes.StartSelectorTypeFragmentNumber, AfterFragmentNumber: aws.String("1")}})
+		code, _ := apiErr(t, err)
+		return code
+	}
+	counts := map[string]int{}
+	for range 10 {
+		counts[call("rated")]++
+	}
+	if counts["ClientLimitExceededException"] == 0 || counts["InvalidArgumentException"] == 0 || len(counts) != 2 {
+		t.Errorf("10 calls in a row at 1 call/s: %v, want some refused with ClientLimitExceededException", counts)
+	}
+	if code := call("other"); code != "InvalidArgumentException" {
+		t.Errorf("a call on another stream: %s, want it let through (InvalidArgumentException)", code)
+	}
+	_, err := mediaClient(t, srv.URL(), "rated").GetMedia(ctx, &kinesisvideomedia.GetMediaInput{StreamName: aws.String("rated"),
+		StartSelector: &kmtypes.StartSelector{StartSelectorType: kmtypes.StartSelectorTypeFragmentNumber, AfterFragmentNumber: aws.String("1")}})
+	if code, _ := apiErr(t, err); code == "ClientLimitExceededException" {
+		wantErr(t, err, "ClientLimitExceededException", "Stream rated has had more than 1 GetMedia calls in a second; try again later.")
 	}
 }

@@ -310,7 +310,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	}
 	s.playback = playback.New(playback.Config{Store: s.video, Key: playKey, Logger: log,
 		MediaConnections: cfg.GetMediaMaxConnections, MediaListConnections: cfg.GetMediaMaxConnections * 5 / 3,
-		MediaFragmentsPerSecond: cfg.GetMediaFragmentsPerSecond})
+		MediaFragmentsPerSecond: cfg.GetMediaFragmentsPerSecond, MediaCallsPerSecond: cfg.GetMediaCallsPerSecond})
 	s.ingest = ingest.NewManager(ingest.Config{Store: s.video, AutoCreate: cfg.Video.AutoCreate,
 		AutoCreateRetentionHours: cfg.Video.AutoCreateRetentionHours, Logger: log,
 		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration,

@@ -28,6 +28,7 @@ var errorTable = awsapi.ErrorTable{
 	{Err: playback.ErrMissingCodecPrivateData, Type: "MissingCodecPrivateDataException", Status: http.StatusBadRequest},
 	{Err: playback.ErrInvalidMediaFrame, Type: "InvalidMediaFrameException", Status: http.StatusBadRequest},
 	{Err: playback.ErrConnectionLimit, Type: "ConnectionLimitExceededException", Status: http.StatusBadRequest},
+	{Err: playback.ErrClientLimit, Type: "ClientLimitExceededException", Status: http.StatusBadRequest},
 	{Err: registry.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
