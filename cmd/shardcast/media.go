@@ -8,12 +8,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
+	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideomedia"
 	kmtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideomedia/types"
 
@@ -161,11 +164,14 @@ func parseMediaGet(args []string, getenv func(string) string, stderr io.Writer) 
 	return o, nil
 }
 
-// mediaGet reads GetMedia into the output. It reads one GetMedia
-// connection from the start selector and stops at the first fragment past
-// --end: that serves a range in the past and one that reaches into the
-// future alike, in one request (ListFragments with GetMediaForFragmentList
-// would need the range to be over, and pages of 1000).
+// mediaGet reads the stream into the output. A range that is over
+// (--start and --end times, --end in the past) is listed with
+// ListFragments and read with GetMediaForFragmentList: KVS paces GetMedia
+// at 5 fragments a second for a reader behind the live edge, so an hour of
+// 2-second fragments would take 6 minutes, while GetMediaForFragmentList
+// is not paced. Everything else (NOW, EARLIEST, a range reaching into the
+// future) is one GetMedia connection from the start selector, stopped at
+// the first fragment past --end.
 func mediaGet(ctx context.Context, o mediaGetOptions, stdout io.Writer) (getmedia.Stats, error) {
 	if o.duration > 0 {
 		var cancel context.CancelFunc
@@ -184,16 +190,61 @@ func mediaGet(ctx context.Context, o mediaGetOptions, stdout io.Writer) (getmedi
 		arn = aws.String(o.arn)
 	}
 	control := kinesisvideo.New(kinesisvideo.Options{Region: o.region, BaseEndpoint: aws.String(o.endpoint), Credentials: creds})
-	ep, err := control.GetDataEndpoint(ctx, &kinesisvideo.GetDataEndpointInput{StreamName: name, StreamARN: arn, APIName: kvtypes.APINameGetMedia})
-	if err != nil {
-		return getmedia.Stats{}, fmt.Errorf("GetDataEndpoint: %w", err)
+	endpoint := func(api kvtypes.APIName) (*string, error) {
+		ep, err := control.GetDataEndpoint(ctx, &kinesisvideo.GetDataEndpointInput{StreamName: name, StreamARN: arn, APIName: api})
+		if err != nil {
+			return nil, fmt.Errorf("GetDataEndpoint: %w", err)
+		}
+		return ep.DataEndpoint, nil
 	}
-	client := kinesisvideomedia.New(kinesisvideomedia.Options{Region: o.region, BaseEndpoint: ep.DataEndpoint, Credentials: creds})
-	out, err := client.GetMedia(ctx, &kinesisvideomedia.GetMediaInput{StreamName: name, StreamARN: arn, StartSelector: &o.selector})
-	if err != nil {
-		return getmedia.Stats{}, fmt.Errorf("GetMedia: %w", err)
+	// bodies returns the next GetMedia body to read, or nil when done.
+	var bodies func() (io.ReadCloser, error)
+	if start := o.selector.StartTimestamp; start != nil && !o.end.IsZero() && o.end.Before(time.Now()) {
+		ep, err := endpoint(kvtypes.APINameListFragments)
+		if err != nil {
+			return getmedia.Stats{}, err
+		}
+		archived := kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: o.region, BaseEndpoint: ep, Credentials: creds})
+		numbers, err := listRange(ctx, archived, name, arn, o.producer, *start, o.end)
+		if err != nil {
+			return getmedia.Stats{}, err
+		}
+		if ep, err = endpoint(kvtypes.APINameGetMediaForFragmentList); err != nil {
+			return getmedia.Stats{}, err
+		}
+		archived = kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: o.region, BaseEndpoint: ep, Credentials: creds})
+		bodies = func() (io.ReadCloser, error) {
+			if len(numbers) == 0 {
+				return nil, nil
+			}
+			batch := numbers[:min(len(numbers), 1000)]
+			numbers = numbers[len(batch):]
+			out, err := archived.GetMediaForFragmentList(ctx, &kinesisvideoarchivedmedia.GetMediaForFragmentListInput{
+				StreamName: name, StreamARN: arn, Fragments: batch})
+			if err != nil {
+				return nil, fmt.Errorf("GetMediaForFragmentList: %w", err)
+			}
+			return out.Payload, nil
+		}
+	} else {
+		ep, err := endpoint(kvtypes.APINameGetMedia)
+		if err != nil {
+			return getmedia.Stats{}, err
+		}
+		client := kinesisvideomedia.New(kinesisvideomedia.Options{Region: o.region, BaseEndpoint: ep, Credentials: creds})
+		done := false
+		bodies = func() (io.ReadCloser, error) {
+			if done {
+				return nil, nil
+			}
+			done = true
+			out, err := client.GetMedia(ctx, &kinesisvideomedia.GetMediaInput{StreamName: name, StreamARN: arn, StartSelector: &o.selector})
+			if err != nil {
+				return nil, fmt.Errorf("GetMedia: %w", err)
+			}
+			return out.Payload, nil
+		}
 	}
-	defer out.Payload.Close()
 
 	var w io.Writer = stdout
 	var files []*os.File
@@ -217,43 +268,28 @@ func mediaGet(ctx context.Context, o mediaGetOptions, stdout io.Writer) (getmedi
 	}
 	var mo getmedia.MP4Options
 	if o.output != "-" {
+		var err error
 		if w, err = create(1); err != nil {
 			return getmedia.Stats{}, err
 		}
 		mo.NewFile = func() (io.Writer, error) { return create(len(files) + 1) }
 	}
 	m := getmedia.NewMP4Writer(w, mo)
-	r := getmedia.NewReader(out.Payload)
 	errs := 0
-	var readErr error
-	for {
-		f, err := r.Next()
-		var kvsErr *getmedia.Error
-		if errors.As(err, &kvsErr) {
-			errs++
-			continue
-		}
-		if err != nil {
-			if err != io.EOF && ctx.Err() == nil {
-				readErr = err
+	readErr := func() error {
+		for {
+			body, err := bodies()
+			if err != nil || body == nil {
+				return err
 			}
-			break
-		}
-		if !o.end.IsZero() {
-			at := f.ServerTimestamp
-			if o.producer {
-				at = f.ProducerTimestamp
-			}
-			if at.After(o.end) {
-				break
+			past, err := copyFragments(ctx, m, body, o, &errs)
+			body.Close()
+			if err != nil || past {
+				return err
 			}
 		}
-		if err := m.Write(f); err != nil {
-			readErr = err
-			break
-		}
-	}
-	err = m.Close()
+	}()
+	err := m.Close()
 	stats := m.Stats()
 	stats.Errors = errs
 	for _, f := range files {
@@ -267,3 +303,81 @@ func mediaGet(ctx context.Context, o mediaGetOptions, stdout io.Writer) (getmedi
 	}
 	return stats, err
 }
+
+// copyFragments writes a body's fragments; past reports the first
+// fragment after --end.
+func copyFragments(ctx context.Context, m *getmedia.MP4Writer, body io.Reader, o mediaGetOptions, errs *int) (past bool, err error) {
+	r := getmedia.NewReader(body)
+	for {
+		f, err := r.Next()
+		var kvsErr *getmedia.Error
+		if errors.As(err, &kvsErr) {
+			*errs++
+			continue
+		}
+		if err != nil {
+			if err == io.EOF || ctx.Err() != nil {
+				return false, nil
+			}
+			return false, err
+		}
+		if !o.end.IsZero() {
+			at := f.ServerTimestamp
+			if o.producer {
+				at = f.ProducerTimestamp
+			}
+			if at.After(o.end) {
+				return true, nil
+			}
+		}
+		if err := m.Write(f); err != nil {
+			return false, err
+		}
+	}
+}
+
+// listRange lists the fragments of a time range in time order. A fragment
+// that holds the start but began before it is included, as GetMedia would
+// start with it: fragments are listed from a maximum fragment duration
+// earlier, and those that end before the start are left out.
+func listRange(ctx context.Context, c *kinesisvideoarchivedmedia.Client, name, arn *string, producer bool, start, end time.Time) ([]string, error) {
+	sel := amtypes.FragmentSelectorTypeServerTimestamp
+	if producer {
+		sel = amtypes.FragmentSelectorTypeProducerTimestamp
+	}
+	type frag struct {
+		number string
+		at     time.Time
+	}
+	var frags []frag
+	in := &kinesisvideoarchivedmedia.ListFragmentsInput{StreamName: name, StreamARN: arn,
+		FragmentSelector: &amtypes.FragmentSelector{FragmentSelectorType: sel,
+			TimestampRange: &amtypes.TimestampRange{StartTimestamp: aws.Time(start.Add(-maxFragmentSpan)), EndTimestamp: aws.Time(end)}}}
+	p := kinesisvideoarchivedmedia.NewListFragmentsPaginator(c, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ListFragments: %w", err)
+		}
+		for _, f := range page.Fragments {
+			at := aws.ToTime(f.ServerTimestamp)
+			if producer {
+				at = aws.ToTime(f.ProducerTimestamp)
+			}
+			if !at.Add(time.Duration(f.FragmentLengthInMilliseconds) * time.Millisecond).After(start) {
+				continue
+			}
+			frags = append(frags, frag{aws.ToString(f.FragmentNumber), at})
+		}
+	}
+	// ListFragments answers in no particular order.
+	slices.SortFunc(frags, func(a, b frag) int { return a.at.Compare(b.at) })
+	numbers := make([]string, len(frags))
+	for i, f := range frags {
+		numbers[i] = f.number
+	}
+	return numbers, nil
+}
+
+// maxFragmentSpan is the longest fragment KVS takes (20 s).
+const maxFragmentSpan = 20 * time.Second

@@ -48,8 +48,9 @@ func mediaGetEnv(name string) string {
 // TestMediaGet publishes a camera with audio and video twice, the second
 // time at another resolution (a new init segment mid-stream), reads the
 // stream back with GetMedia through the getmedia package, and turns it
-// into MP4 files with `shardcast media get` (the whole stream, and a
-// producer-time range holding the second session) that ffprobe decodes
+// into MP4 files with `shardcast media get` (the whole stream, the first
+// session up to an end time, and the second session as a producer-time
+// range in the past, and a live reader stopped by --duration) that ffprobe decodes
 // with every published frame. With -update-getmedia the GetMedia body is
 // kept as the package's test data.
 func TestMediaGet(t *testing.T) {
@@ -146,14 +147,23 @@ func TestMediaGet(t *testing.T) {
 		t.Errorf("ffprobe decodes %d video and %d audio frames of the MP4, want the %d and %d published", v, a, video, audio)
 	}
 
-	// The second session by producer time: from its first fragment to
-	// just before the last fragment's end.
+	// From EARLIEST to the end of the first session: one GetMedia,
+	// stopped at the first fragment past --end.
 	var second []*getmedia.Fragment
 	for i, f := range frags {
 		if i > 0 && !bytes.Equal(videoPrivate(frags[i-1]), videoPrivate(f)) {
 			second = frags[i:]
 		}
 	}
+	firstHalf := filepath.Join(dir, "first.mp4")
+	get("--start", "EARLIEST", "--end", second[0].ProducerTimestamp.Add(-time.Millisecond).Format(time.RFC3339Nano), "-o", firstHalf)
+	if v, _ := probe(t, firstHalf); v != seconds*25 {
+		t.Errorf("ffprobe decodes %d video frames of the first session, want %d", v, seconds*25)
+	}
+
+	// The second session by producer time, a range in the past (read
+	// with ListFragments and GetMediaForFragmentList): from its first
+	// fragment to just after the last fragment's start.
 	ranged := filepath.Join(dir, "range.mp4")
 	get("--start", second[0].ProducerTimestamp.Format(time.RFC3339Nano), "--end",
 		second[len(second)-1].ProducerTimestamp.Add(time.Millisecond).Format(time.RFC3339Nano), "-o", ranged)
