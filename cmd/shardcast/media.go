@@ -30,9 +30,13 @@ Reads a video stream with GetMedia (from shardcast or from AWS) and writes it as
 one fragmented MP4. TIME is RFC 3339 (2026-12-01T10:00:00Z). fragment:NUMBER
 starts after that fragment, token:TOKEN where a continuation token points.
 With NOW and neither --end nor --duration it runs until interrupted (Ctrl-C
-finishes the file cleanly). When the stream's tracks change (a camera came back
+finishes the file cleanly). A --start/--end time range that is over is read with
+ListFragments and GetMediaForFragmentList (GetMedia is paced at 5 fragments/s
+behind the live edge); anything else with one GetMedia, up to the first fragment
+past --end. When the stream's tracks change (a camera came back
 with another codec or layout), FILE.mp4 is followed by FILE-2.mp4, FILE-3.mp4...
-A change of resolution stays in one file (the new parameter sets go in-band).
+(on standard output it stops there with an error). A change of resolution stays
+in one file (the new parameter sets go in-band).
 Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (none:
 unsigned requests). Every flag also reads SHARDCAST_<NAME>, e.g. SHARDCAST_ENDPOINT.
 `

@@ -48,10 +48,10 @@ func mediaGetEnv(name string) string {
 // TestMediaGet publishes a camera with audio and video twice, the second
 // time at another resolution (a new init segment mid-stream), reads the
 // stream back with GetMedia through the getmedia package, and turns it
-// into MP4 files with `shardcast media get` (the whole stream, the first
-// session up to an end time, and the second session as a producer-time
-// range in the past, and a live reader stopped by --duration) that ffprobe decodes
-// with every published frame. With -update-getmedia the GetMedia body is
+// into MP4 files with `shardcast media get` that ffprobe decodes with
+// every published frame: the whole stream; the first session up to an end
+// time; the second session as a producer-time range in the past; and a
+// live reader stopped by --duration. With -update-getmedia the GetMedia body is
 // kept as the package's test data.
 func TestMediaGet(t *testing.T) {
 	srv := videoServer(t, false, nil)
@@ -179,4 +179,68 @@ func videoPrivate(f *getmedia.Fragment) []byte {
 		}
 	}
 	return nil
+}
+
+// TestMediaGetInterrupt runs the shardcast binary's `media get --start NOW`
+// as a user would and stops it with Ctrl-C (SIGINT) while the camera
+// publishes: it exits 0 and leaves a whole MP4, the last fragment it had
+// read included.
+func TestMediaGetInterrupt(t *testing.T) {
+	bin, err := shardcastBinary()
+	if err != nil {
+		t.Fatalf("build shardcast: %v", err)
+	}
+	srv := videoServer(t, false, nil)
+	const stream = "interrupted"
+	cam := sizedCamera(t, "rtsp://"+srv.rtsp.Addr()+"/"+stream, "320x240", 30)
+	if err := cam.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cam.Process.Kill(); cam.Wait() })
+	// The camera creates the stream.
+	deadline := time.Now().Add(30 * time.Second)
+	for len(srv.ingest.Sessions()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the camera did not start publishing")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out := filepath.Join(t.TempDir(), "live.mp4")
+	var stderr bytes.Buffer
+	get := exec.Command(bin, "media", "get", "--endpoint", srv.URL(), "--stream", stream, "--start", "NOW", "-o", out)
+	get.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+testCreds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+testCreds.SecretAccessKey)
+	get.Stderr = &stderr
+	if err := get.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Two fragments written (the writer holds one back until the next
+	// comes), then Ctrl-C.
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if bytes.Count(b, []byte("moof")) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			get.Process.Kill()
+			get.Wait()
+			t.Fatalf("no two fragments in the file after a minute\n%s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	get.Process.Signal(os.Interrupt)
+	if err := get.Wait(); err != nil {
+		t.Fatalf("media get after Ctrl-C: %v\n%s", err, stderr.String())
+	}
+	var frags, frames int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(stderr.String(), "shardcast media get: "), "%d fragments, %d frames", &frags, &frames); err != nil || frags < 3 {
+		t.Fatalf("summary %q: want at least 3 fragments (%v)", stderr.String(), err)
+	}
+	b, _ := os.ReadFile(out)
+	if n := bytes.Count(b, []byte("moof")); n != frags {
+		t.Errorf("the file has %d fragments, the summary says %d", n, frags)
+	}
+	if v, _ := probe(t, out); v < 25*frags-25 {
+		t.Errorf("ffprobe decodes %d video frames of %d fragments", v, frags)
+	}
 }
