@@ -23,7 +23,7 @@ type fixture struct {
 	svc   *Service
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	store := fragmentstest.Open(t, fragments.Config{})
 	if _, err := store.CreateStream(fragments.CreateInput{Name: "cam", RetentionHours: 1}); err != nil {
@@ -37,7 +37,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 
 // gops builds one cluster per GOP of the test clip (40 ms per frame,
 // timecodes in ms from base).
-func gops(t *testing.T, base uint64) (header []byte, clusters [][]byte) {
+func gops(t testing.TB, base uint64) (header []byte, clusters [][]byte) {
 	t.Helper()
 	aus, sps, pps, err := putmediatest.ReadH264(clip)
 	if err != nil {

@@ -44,7 +44,7 @@ type trackMap struct {
 	byNum  map[uint64]*mapped
 	// declared are the numbers of every track of the header, stored or not.
 	declared map[uint64]struct{}
-	sig    []byte // identity of the stored tracks: a change means a new init segment
+	sig      []byte // identity of the stored tracks: a change means a new init segment
 }
 
 var errNoTracks = errors.New("no H.264, H.265, AAC or Opus track")
