@@ -20,7 +20,15 @@ const (
 	hdrStreamARN     = "x-amzn-stream-arn"
 	hdrTimecodeType  = "x-amzn-fragment-timecode-type"
 	hdrProducerStart = "x-amzn-producer-start-timestamp"
+	hdrAckRequired   = "x-amzn-fragment-acknowledgment-required"
 )
+
+// ackRequired reads x-amzn-fragment-acknowledgment-required: the KVS
+// producer libraries send 1.
+func ackRequired(v string) bool {
+	b, err := strconv.ParseBool(v)
+	return err == nil && b
+}
 
 func invalidArgument(msg string) error {
 	return &awsapi.APIError{Type: "InvalidArgumentException", Status: http.StatusBadRequest, Message: msg}
@@ -44,9 +52,24 @@ func (h *Handler) putMedia(w http.ResponseWriter, r *http.Request) {
 		h.cfg.Logger.Debug("kvs: PutMedia: no full duplex", "err", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	// The connection carries one upload: after it, whatever the producer
+	// still sends is not a next request.
+	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
 	rc.Flush()
-	if err := up.Run(r.Body, putmedia.JSONAcks(w, rc.Flush)); err != nil {
+	send := putmedia.JSONAcks(w, rc.Flush)
+	if !ackRequired(r.Header.Get(hdrAckRequired)) {
+		// Only errors are answered: a producer that does not read the
+		// answer (ffmpeg) must not find unread acknowledgements when it
+		// closes, which would reset the connection under its last bytes.
+		send = func(a putmedia.Ack) error {
+			if a.EventType == putmedia.EventError {
+				return putmedia.JSONAcks(w, rc.Flush)(a)
+			}
+			return nil
+		}
+	}
+	if err := up.Run(r.Body, send); err != nil {
 		h.cfg.Logger.Debug("kvs: PutMedia ended", "err", err)
 	}
 }
