@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideomedia"
 	kmtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideomedia/types"
 
+	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/ingest/putmedia/putmediatest"
 )
 
@@ -433,4 +434,74 @@ func TestPutMediaUploadEndFreesSlot(t *testing.T) {
 		t.Fatalf("slot still taken: %d", resp.StatusCode)
 	}
 	c2.body.Close()
+}
+
+// TestPutMediaRTSPWHIPAtOnce: an RTSP camera, a WHIP publisher and a
+// PutMedia producer feed three streams at once; each plays back through
+// HLS and GetMedia.
+func TestPutMediaRTSPWHIPAtOnce(t *testing.T) {
+	srv := videoServer(t, false, nil)
+	url := srv.URL()
+	if _, err := kvsClient(url).CreateStream(ctx, &kinesisvideo.CreateStreamInput{StreamName: aws.String("at-once-putmedia"), DataRetentionInHours: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	cam := noBFramesCamera(t, "rtsp://"+srv.rtsp.Addr()+"/at-once-rtsp", 40)
+	pm := putMediaFFmpeg(t, url, "at-once-putmedia", 40, false)
+	for _, c := range []*exec.Cmd{cam, pm} {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	}
+	pub := newWHIPClient(t, url, whipOpts{})
+	pub.publish("at-once-whip")
+	stop := make(chan struct{})
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			pub.send(2 * time.Second)
+		}
+	}()
+	defer func() { close(stop); <-sent }()
+
+	streams := []string{"at-once-rtsp", "at-once-whip", "at-once-putmedia"}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, s := range streams {
+		for {
+			if st, err := srv.video.Lookup(fragments.StreamRef{Name: s}); err == nil {
+				if first, next := st.Bounds(); next-first >= 2 {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no fragments within 60 s", s)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	protocols := map[string]bool{}
+	for _, in := range srv.ingest.Sessions() {
+		protocols[in.Stream+"/"+in.Protocol] = true
+	}
+	for _, want := range []string{"at-once-rtsp/rtsp", "at-once-whip/webrtc", "at-once-putmedia/putmedia"} {
+		if !protocols[want] {
+			t.Errorf("no session %s among %v", want, protocols)
+		}
+	}
+	for _, s := range streams {
+		t.Run(s, func(t *testing.T) {
+			decodes(t, "HLS", "-i", url+"/hls/"+s+"/index.m3u8", "-frames:v", "25")
+			for i, ch := range getMediaChunks(t, url, s, 2) {
+				if len(ch.blocks) == 0 || !ch.blocks[0].keyframe || ch.tag("AWS_KINESISVIDEO_FRAGMENT_NUMBER") == "" {
+					t.Fatalf("GetMedia chunk %d: %d blocks, tags %v", i, len(ch.blocks), ch.tagsBefore)
+				}
+			}
+		})
+	}
 }
