@@ -74,12 +74,20 @@ type follower struct {
 	sawEmpty     bool
 }
 
+// subscribe calls SubscribeToShard on a client of its own made from c's
+// options: the SDK's event-stream decoder shares one buffer per client, so
+// two subscriptions of one client (even one closing while the next starts)
+// race on it.
+func subscribe(ctx context.Context, c *kinesis.Client, in *kinesis.SubscribeToShardInput) (*kinesis.SubscribeToShardOutput, error) {
+	return kinesis.New(c.Options()).SubscribeToShard(ctx, in)
+}
+
 func (f *follower) run(ctx context.Context, start types.StartingPosition, want int) error {
 	for len(f.got) < want {
 		if f.lastContinue != "" {
 			start = types.StartingPosition{Type: types.ShardIteratorTypeAfterSequenceNumber, SequenceNumber: aws.String(f.lastContinue)}
 		}
-		out, err := f.c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(f.consumer), ShardId: aws.String(f.shard), StartingPosition: &start})
+		out, err := subscribe(ctx, f.c, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(f.consumer), ShardId: aws.String(f.shard), StartingPosition: &start})
 		if err != nil {
 			return fmt.Errorf("subscribe: %w", err)
 		}
@@ -156,7 +164,7 @@ func TestSDKEnhancedFanOut(t *testing.T) {
 	}
 
 	// Errors before the stream starts are plain JSON errors.
-	_, err = c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn), ShardId: aws.String("shardId-000000000009"),
+	_, err = subscribe(ctx, c, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn), ShardId: aws.String("shardId-000000000009"),
 		StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
 	wantErr(t, err, "ResourceNotFoundException", "")
 
@@ -167,7 +175,7 @@ func TestSDKEnhancedFanOut(t *testing.T) {
 	errc := make(chan error, 1)
 	subCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	first, err := c.SubscribeToShard(subCtx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn), ShardId: aws.String("shardId-000000000000"),
+	first, err := subscribe(subCtx, c, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn), ShardId: aws.String("shardId-000000000000"),
 		StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +184,7 @@ func TestSDKEnhancedFanOut(t *testing.T) {
 	ev := <-first.GetStream().Events()
 	f.lastContinue = *ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent).Value.ContinuationSequenceNumber
 	// One active subscription per consumer and shard.
-	_, err = c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn), ShardId: aws.String("shardId-000000000000"),
+	_, err = subscribe(ctx, c, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn), ShardId: aws.String("shardId-000000000000"),
 		StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})
 	wantErr(t, err, "ResourceInUseException", "")
 	// Let the first subscription end (its lifetime), then follow.
@@ -236,7 +244,7 @@ func TestSDKSlowSubscriberHoldsNobody(t *testing.T) {
 	// of its own: the SDK's event-stream decoder is shared by the streams
 	// of one client, and two streams read at once race on its buffer
 	// (smithy-go 1.28.8, internal/eventstream Codec.payloadBuf).
-	slow, err := client(srv.URL(), testCreds).SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(slowARN), ShardId: aws.String("shardId-000000000000"),
+	slow, err := subscribe(ctx, client(srv.URL(), testCreds), &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(slowARN), ShardId: aws.String("shardId-000000000000"),
 		StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}})
 	if err != nil {
 		t.Fatal(err)
@@ -354,7 +362,7 @@ func TestSDKSubscribeAcrossReshard(t *testing.T) {
 	put(0, 100)
 
 	// The parent's subscriber waits at its end while the split closes it.
-	sub, err := c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn), ShardId: aws.String("shardId-000000000000"),
+	sub, err := subscribe(ctx, c, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(arn), ShardId: aws.String("shardId-000000000000"),
 		StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}})
 	if err != nil {
 		t.Fatal(err)
