@@ -88,6 +88,7 @@ func (d *Direct) SetTracks(tracks []fragments.Track) error {
 	// fragment's duration itself).
 	opts.MinDuration = time.Duration(math.MaxInt64 / 8)
 	opts.MaxDuration = time.Duration(math.MaxInt64 / 8)
+	opts.AudioDuration = time.Duration(math.MaxInt64 / 8)
 	opts.RequestKeyframe = nil
 	opts.OnPart = s.stream.AddPart
 	opts.OnUnit = s.stream.AddUnit
@@ -97,7 +98,9 @@ func (d *Direct) SetTracks(tracks []fragments.Track) error {
 		return err
 	}
 	d.frag, d.tracks = f, tracks
+	s.emu.Lock()
 	s.req.Tracks = tracks
+	s.emu.Unlock()
 	s.stream.StartUnits(tracks)
 	s.log.Info("ingest: tracks", "tracks", describe(tracks))
 	return nil

@@ -518,7 +518,10 @@ type Info struct {
 
 // Info returns the session's state.
 func (s *Session) Info() Info {
-	in := Info{ID: s.ID, Stream: s.req.Stream, Protocol: s.req.Protocol, Remote: s.req.Remote, Tracks: describe(s.req.Tracks),
+	s.emu.Lock()
+	tracks := s.req.Tracks // a Direct session sets them under emu
+	s.emu.Unlock()
+	in := Info{ID: s.ID, Stream: s.req.Stream, Protocol: s.req.Protocol, Remote: s.req.Remote, Tracks: describe(tracks),
 		Started: s.started, Units: s.units.Load(), DroppedUnits: s.dropped.Load(), Fragments: s.fragCount.Load(), Bytes: s.bytes.Load()}
 	if n := s.lastNumber.Load(); n != nil {
 		in.LastFragment = *n
