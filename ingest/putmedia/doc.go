@@ -30,6 +30,8 @@
 // do not: the number is the log's sequence, known only once the append
 // returns, and a predicted number would be wrong whenever that append is
 // not the one predicted (a failed append, another writer after a restart).
+// A stream without retention (0 hours) keeps fragments in memory for live
+// readers only: RECEIVED is then the last acknowledgement, as in KVS.
 // ERROR carries KVS's ErrorId and a name (ErrorCode) and ends the upload;
 // every fragment acknowledged PERSISTED before it stays stored. IDLE is
 // sent every IdleEvery while no data arrives; after IdleTimeout without

@@ -385,6 +385,11 @@ func (r *run) cluster(c *matroska.Cluster) error {
 	for track, t := range last {
 		r.prevEnd[track] = t
 	}
+	if r.u.d.Stream().Info().RetentionHours == 0 {
+		// Kept in memory for live readers only: RECEIVED was the last
+		// acknowledgement, as KVS sends for streams without retention.
+		return nil
+	}
 	return r.send(Ack{EventType: EventPersisted, FragmentTimecode: tcp, FragmentNumber: stored[0].Number})
 }
 

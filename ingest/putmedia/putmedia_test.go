@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -470,5 +471,30 @@ func TestAudioAndVideo(t *testing.T) {
 		if len(fr.Tracks) != 2 || fr.Tracks[0].Samples != 25 || fr.Tracks[1].Samples < 40 {
 			t.Fatalf("fragment %s: tracks %+v", fi.Number, fr.Tracks)
 		}
+	}
+}
+
+// TestNoRetentionNoPersisted: on a stream without retention RECEIVED is
+// the last acknowledgement of a cluster.
+func TestNoRetentionNoPersisted(t *testing.T) {
+	f := newFixture(t, Config{})
+	if _, err := f.store.CreateStream(fragments.CreateInput{Name: "live", RetentionHours: 0}); err != nil {
+		t.Fatal(err)
+	}
+	header, clusters := gops(t, 0)
+	up, err := f.svc.Start(Request{Stream: "live", TimecodeType: TimecodeAbsolute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAcks()
+	if err := up.Run(bytes.NewReader(concat(header, clusters[0], clusters[1])), a.send); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, x := range a.got {
+		events = append(events, x.EventType)
+	}
+	if got := strings.Join(events, ","); got != "BUFFERING,RECEIVED,BUFFERING,RECEIVED" {
+		t.Fatalf("acks %s", got)
 	}
 }
