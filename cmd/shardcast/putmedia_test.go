@@ -235,6 +235,12 @@ func TestPutMediaGoClient(t *testing.T) {
 		wantAPIError(t, resp, 400, "InvalidArgumentException")
 	}
 
+	if _, resp := startPutMedia(t, url, stream, map[string]string{"x-amzn-stream-arn": "arn:aws:kinesisvideo:us-east-1:000000000000:stream/pm-go/1"}); resp == nil {
+		t.Fatal("a stream name and ARN accepted")
+	} else {
+		wantAPIError(t, resp, 400, "InvalidArgumentException")
+	}
+
 	aus, sps, pps := testH264(t, 4)
 	base := uint64(time.Now().Add(-time.Minute).UnixMilli())
 	clusters, frames := gopClusters(aus, base)

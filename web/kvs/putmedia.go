@@ -23,6 +23,9 @@ const (
 	hdrAckRequired   = "x-amzn-fragment-acknowledgment-required"
 )
 
+// ackWriteTimeout bounds the write of one acknowledgement.
+const ackWriteTimeout = 10 * time.Second
+
 // ackRequired reads x-amzn-fragment-acknowledgment-required: the KVS
 // producer libraries send 1.
 func ackRequired(v string) bool {
@@ -57,17 +60,20 @@ func (h *Handler) putMedia(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
 	rc.Flush()
-	send := putmedia.JSONAcks(w, rc.Flush)
-	if !ackRequired(r.Header.Get(hdrAckRequired)) {
-		// Only errors are answered: a producer that does not read the
-		// answer (ffmpeg) must not find unread acknowledgements when it
-		// closes, which would reset the connection under its last bytes.
-		send = func(a putmedia.Ack) error {
-			if a.EventType == putmedia.EventError {
-				return putmedia.JSONAcks(w, rc.Flush)(a)
-			}
+	write := putmedia.JSONAcks(w, rc.Flush)
+	required := ackRequired(r.Header.Get(hdrAckRequired))
+	send := func(a putmedia.Ack) error {
+		if !required && a.EventType != putmedia.EventError {
+			// Only errors are answered: a producer that does not read the
+			// answer (ffmpeg) must not find unread acknowledgements when
+			// it closes, which would reset the connection under its last
+			// bytes.
 			return nil
 		}
+		// A producer that stops reading its acknowledgements ends the
+		// upload, rather than holding the stream's slot forever.
+		rc.SetWriteDeadline(time.Now().Add(ackWriteTimeout))
+		return write(a)
 	}
 	if err := up.Run(r.Body, send); err != nil {
 		h.cfg.Logger.Debug("kvs: PutMedia ended", "err", err)
