@@ -511,3 +511,38 @@ func TestPutMediaRTSPWHIPAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestPutMediaOutlivesBodyLimits: a PutMedia body is a stream, not a
+// request body read whole: it may last longer than --http-body-timeout
+// and grow past --max-body-bytes.
+func TestPutMediaOutlivesBodyLimits(t *testing.T) {
+	srv := videoServer(t, false, func(c *Config) { c.MaxBodyBytes, c.HTTPBodyTimeout = 1<<20, time.Second })
+	url := srv.URL()
+	const stream = "pm-long"
+	if _, err := kvsClient(url).CreateStream(ctx, &kinesisvideo.CreateStreamInput{StreamName: aws.String(stream), DataRetentionInHours: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	aus, sps, pps := testH264(t, 2)
+	c, _ := startPutMedia(t, url, stream, nil)
+	c.body.Write(h264Header(sps, pps))
+	sent := 0
+	start := time.Now()
+	base := uint64(time.Now().Add(-time.Hour).UnixMilli())
+	for i := 0; time.Since(start) < 3*time.Second || sent <= 1<<20; i++ {
+		clusters, _ := gopClusters(aus, base+uint64(i)*2000)
+		for _, cl := range clusters {
+			c.body.Write(cl)
+			sent += len(cl)
+			for a := c.next(t); a.EventType != "PERSISTED"; a = c.next(t) {
+				if a.EventType == "ERROR" {
+					t.Fatalf("after %d bytes, %v: %+v", sent, time.Since(start), a)
+				}
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	c.body.Close()
+	if err := <-c.done; !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+}
