@@ -154,6 +154,9 @@ type run struct {
 	// origin is the first cluster's time (ns): presentation times count from it.
 	origin     int64
 	haveOrigin bool
+	// reading is the Timecode of the cluster being read, for an error
+	// found inside it; nil between clusters.
+	reading *uint64
 }
 
 // Run reads the body, stores each cluster as a fragment and sends
@@ -195,6 +198,7 @@ func (u *Upload) Run(body io.Reader, send func(Ack) error) error {
 		MaxClusterBytes: u.svc.cfg.MaxFragmentBytes,
 		ClusterStart: func(c *matroska.Cluster) {
 			tc := c.Timecode
+			r.reading = &tc
 			locked(Ack{EventType: EventBuffering, FragmentTimecode: &tc})
 		},
 	})
@@ -260,12 +264,13 @@ func (r *run) loop(mr *matroska.Reader) error {
 		case err == io.EOF:
 			return nil
 		case errors.Is(err, matroska.ErrTooLarge):
-			return fail(ErrFragmentSize, nil, "%w", err)
+			return fail(ErrFragmentSize, r.reading, "%w", err)
 		case errors.Is(err, matroska.ErrInvalid):
-			return fail(ErrInvalidMKV, nil, "%w", err)
+			return fail(ErrInvalidMKV, r.reading, "%w", err)
 		case err != nil:
-			return fail(ErrReadBody, nil, "%w", err)
+			return fail(ErrReadBody, r.reading, "%w", err)
 		}
+		r.reading = nil
 		switch ev.Kind {
 		case matroska.KindHeader:
 			if err := r.header(ev.Header); err != nil {

@@ -222,14 +222,14 @@ func TestCorruptClusterKeepsEarlierFragments(t *testing.T) {
 	f := newFixture(t, Config{})
 	header, clusters := gops(t, 0)
 	bad := append([]byte(nil), clusters[2]...)
-	// A cluster whose inner sizes lie: the first child claims more bytes
-	// than the cluster holds.
-	copy(bad[12:], []byte{0x01, 0x00, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff})
+	// A cluster damaged after its Timecode (12 bytes of ID and size, 17 of
+	// Timecode): where its first block should start is no element.
+	copy(bad[29:], []byte{0x01, 0x00, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff})
 	got, err := f.run(t, Request{TimecodeType: TimecodeAbsolute}, concat(header, clusters[0], clusters[1], bad))
 	if err == nil {
 		t.Fatal("no error")
 	}
-	if e := lastError(t, got); e.ErrorID != ErrInvalidMKV || e.ErrorCode != "INVALID_MKV_DATA" {
+	if e := lastError(t, got); e.ErrorID != ErrInvalidMKV || e.ErrorCode != "INVALID_MKV_DATA" || e.FragmentTimecode == nil || *e.FragmentTimecode != 2000 {
 		t.Fatalf("got %+v", e)
 	}
 	if persisted(got) != 2 || len(f.list(t)) != 2 {
