@@ -67,6 +67,7 @@ unit:
 BENCH_CLIENTS ?= 64
 BENCH_STREAMS ?= 100
 BENCH_WHIP_STREAMS ?= 20
+BENCH_PUTMEDIA_STREAMS ?= 20
 BENCH_SECONDS ?= 30
 bench:
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecords' -benchtime 4000x ./cmd/shardcast/
@@ -77,6 +78,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'ReshardUnderWrites' -benchtime 30x ./cmd/shardcast/
 	BENCH_STREAMS=$(BENCH_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'RTSPIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/
 	BENCH_WHIP_STREAMS=$(BENCH_WHIP_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'WHIPIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/
+	BENCH_PUTMEDIA_STREAMS=$(BENCH_PUTMEDIA_STREAMS) BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'PutMediaIngest' -benchtime 1x -timeout 30m ./cmd/shardcast/
 	BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'LLHLSLatency' -benchtime 1x ./cmd/shardcast/
 	BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'RTSPReserveLatency|WHEPLatency' -benchtime 1x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'OnDemandPlaylist24h' -benchtime 10x ./playback/

@@ -146,13 +146,43 @@ func (m *Manager) Start(req Request) (*Session, error) {
 	if len(req.Tracks) == 0 {
 		return nil, errNoTracks
 	}
+	st, id, release, err := m.acquire(req)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{ID: id, req: req, m: m, stream: st, release: release, started: time.Now(),
+		queue: make(chan unit, m.cfg.QueueLen), done: make(chan struct{}), ended: make(chan struct{}),
+		log: m.cfg.Logger.With("stream", req.Stream, "session", id, "protocol", req.Protocol, "remote", req.Remote)}
+	opts := m.cfg.Fragments
+	opts.RequestKeyframe = req.RequestKeyframe
+	opts.OnPart = st.AddPart // live readers see parts before the fragment is stored
+	opts.OnUnit = st.AddUnit // and units as they arrive
+	opts.TimelineStart = s.timelineEnd()
+	s.frag, err = fragments.NewFragmenter(req.Tracks, opts, s.store)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	st.StartUnits(req.Tracks)
+	if err := m.register(s); err != nil {
+		st.StopUnits()
+		release()
+		return nil, err
+	}
+	go s.run()
+	s.log.Info("ingest: publisher started", "tracks", describe(req.Tracks))
+	return s, nil
+}
+
+// acquire finds (or creates) req's stream and takes its publisher slot.
+func (m *Manager) acquire(req Request) (st *fragments.Stream, id string, release func(), err error) {
 	m.mu.Lock()
 	closed := m.closed
 	m.mu.Unlock()
 	if closed {
-		return nil, ErrClosed
+		return nil, "", nil, ErrClosed
 	}
-	st, err := m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
+	st, err = m.cfg.Store.Lookup(fragments.StreamRef{Name: req.Stream})
 	if errors.Is(err, registry.ErrResourceNotFound) && m.cfg.AutoCreate {
 		_, err = m.cfg.Store.CreateStream(fragments.CreateInput{Name: req.Stream, RetentionHours: m.cfg.AutoCreateRetentionHours, MediaType: mediaType(req.Tracks)})
 		if errors.Is(err, registry.ErrResourceInUse) {
@@ -163,54 +193,45 @@ func (m *Manager) Start(req Request) (*Session, error) {
 		}
 	}
 	if errors.Is(err, registry.ErrResourceNotFound) {
-		return nil, fmt.Errorf("%w: %s", ErrNoStream, req.Stream)
+		return nil, "", nil, fmt.Errorf("%w: %s", ErrNoStream, req.Stream)
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
-	id := newID()
+	id = newID()
 	release, ok := st.AcquirePublisher(id)
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrBusy, req.Stream)
+		return nil, "", nil, fmt.Errorf("%w: %s", ErrBusy, req.Stream)
 	}
-	s := &Session{ID: id, req: req, m: m, stream: st, release: release, started: time.Now(),
-		queue: make(chan unit, m.cfg.QueueLen), done: make(chan struct{}), ended: make(chan struct{}),
-		log: m.cfg.Logger.With("stream", req.Stream, "session", id, "protocol", req.Protocol, "remote", req.Remote)}
-	opts := m.cfg.Fragments
-	opts.RequestKeyframe = req.RequestKeyframe
-	opts.OnPart = st.AddPart // live readers see parts before the fragment is stored
-	opts.OnUnit = st.AddUnit // and units as they arrive
-	// Continue the stream's decode times where its stored media ends.
-	// A short read of the stored timeline's end, bounded on its own: the
-	// session outlives whatever request started it.
+	return st, id, release, nil
+}
+
+// timelineEnd is where the stream's stored media ends: a session continues
+// the stream's decode times there. A short read of the stored timeline's
+// end, bounded on its own: the session outlives whatever request started it.
+func (s *Session) timelineEnd() time.Duration {
 	tctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	opts.TimelineStart, err = st.TimelineEnd(tctx)
+	end, err := s.stream.TimelineEnd(tctx)
 	cancel()
 	if err != nil {
 		s.log.Warn("ingest: decode times restart at 0: the newest fragment cannot be read", "err", err)
-		opts.TimelineStart = 0
+		return 0
 	}
-	s.frag, err = fragments.NewFragmenter(req.Tracks, opts, s.store)
-	if err != nil {
-		release()
-		return nil, err
-	}
-	st.StartUnits(req.Tracks)
-	// Register under the lock that Close takes: a Close that came after
-	// the check above either finds the session here and ends it, or has
-	// already marked the manager closed and the session is given up.
+	return end
+}
+
+// register lists s among the running sessions, under the lock that Close
+// takes: a Close that came after acquire either finds the session here and
+// ends it, or has already marked the manager closed and the session is
+// given up (ErrClosed).
+func (m *Manager) register(s *Session) error {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.closed {
-		m.mu.Unlock()
-		st.StopUnits()
-		release()
-		return nil, ErrClosed
+		return ErrClosed
 	}
-	m.sessions[id] = s
-	m.mu.Unlock()
-	go s.run()
-	s.log.Info("ingest: publisher started", "tracks", describe(req.Tracks))
-	return s, nil
+	m.sessions[s.ID] = s
+	return nil
 }
 
 func newID() string {
@@ -396,10 +417,16 @@ func (s *Session) feed(u unit) {
 // still get it) or, past that memory, not stored: either way the session
 // shows the error and goes on; storing resumes by itself.
 func (s *Session) store(f *fragments.Fragment) error {
+	_, err := s.appendFragment(f)
+	return err
+}
+
+// appendFragment appends f durably and accounts it (see store).
+func (s *Session) appendFragment(f *fragments.Fragment) (fragments.Stored, error) {
 	stored, err := s.stream.Append(context.Background(), f)
 	if err != nil {
 		s.storeFailed(err)
-		return err
+		return stored, err
 	}
 	s.storeWorked()
 	lat := stored.Durable.Sub(f.Arrival)
@@ -414,7 +441,7 @@ func (s *Session) store(f *fragments.Fragment) error {
 	}
 	s.latNext++
 	s.lmu.Unlock()
-	return nil
+	return stored, nil
 }
 
 func (s *Session) storeFailed(err error) {
@@ -491,7 +518,10 @@ type Info struct {
 
 // Info returns the session's state.
 func (s *Session) Info() Info {
-	in := Info{ID: s.ID, Stream: s.req.Stream, Protocol: s.req.Protocol, Remote: s.req.Remote, Tracks: describe(s.req.Tracks),
+	s.emu.Lock()
+	tracks := s.req.Tracks // a Direct session sets them under emu
+	s.emu.Unlock()
+	in := Info{ID: s.ID, Stream: s.req.Stream, Protocol: s.req.Protocol, Remote: s.req.Remote, Tracks: describe(tracks),
 		Started: s.started, Units: s.units.Load(), DroppedUnits: s.dropped.Load(), Fragments: s.fragCount.Load(), Bytes: s.bytes.Load()}
 	if n := s.lastNumber.Load(); n != nil {
 		in.LastFragment = *n

@@ -84,6 +84,12 @@ const (
 	DefaultBodyBudget   = 256 << 20
 )
 
+// streamedBody reports whether r's body is a stream that is not read whole
+// (PutMedia): it does not go under the body limits.
+func streamedBody(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.Path == "/putMedia"
+}
+
 // NewRouter returns the HTTP handler of the server.
 func NewRouter(cfg Config) http.Handler {
 	if cfg.MaxBodyBytes <= 0 {
@@ -120,6 +126,12 @@ func NewRouter(cfg Config) http.Handler {
 				log.Debug("http", "method", req.Method, "path", req.URL.Path, "target", req.Header.Get("X-Amz-Target"),
 					"status", sw.status, "ms", time.Since(start).Milliseconds(), "request_id", awsapi.RequestID(req))
 			}()
+			if streamedBody(req) {
+				// Read as it arrives for as long as the upload lasts: its
+				// handler bounds it (idle time, fragment size) itself.
+				next.ServeHTTP(sw, req)
+				return
+			}
 			body := limits.wrap(sw, req)
 			defer body.release()
 			req.Body = body

@@ -18,6 +18,7 @@ import (
 	"github.com/shardcast/shardcast/datastreams/autoscale"
 	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/fragments"
+	"github.com/shardcast/shardcast/ingest/putmedia"
 	"github.com/shardcast/shardcast/ingest/rtsp"
 	"github.com/shardcast/shardcast/ingest/webrtc"
 	"github.com/shardcast/shardcast/playback"
@@ -112,6 +113,9 @@ type Config struct {
 		// is dropped. Both apart from the Kinesis settings of the same names.
 		SegmentMaxBytes int64         `yaml:"segment_max_bytes"`
 		RetentionCheck  time.Duration `yaml:"retention_check"`
+		// PutMediaMaxFragmentDuration is the longest cluster PutMedia takes
+		// (KVS: 20 s); a longer one ends the upload with ERROR 4002.
+		PutMediaMaxFragmentDuration time.Duration `yaml:"putmedia_max_fragment_duration"`
 	} `yaml:"video"`
 	Kinesis struct {
 		ShardLimit               int           `yaml:"shard_limit"`
@@ -186,6 +190,7 @@ func defaultConfig() Config {
 	c.Video.AutoCreateRetentionHours = defaultAutoCreateRetentionHours
 	c.Video.FragmentMaxDuration = fragments.DefaultMaxDuration
 	c.Video.PartDuration = defaultPartDuration
+	c.Video.PutMediaMaxFragmentDuration = putmedia.DefaultMaxFragmentDuration
 	c.Video.StreamLimit = fragments.DefaultStreamLimit
 	c.Video.LiveBuffer = fragments.DefaultLiveBuffer
 	c.Video.DiskReserveCheck = fragments.DefaultReserveCheck
@@ -321,6 +326,11 @@ func settings() []setting {
 		{"video-part-duration", "length of low-latency HLS parts, e.g. 200ms (0: one part per fragment; default " + durationText(defaultPartDuration) + ")", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			c.Video.PartDuration = d
+			return err
+		}},
+		{"video-putmedia-max-fragment-duration", "longest Matroska cluster (fragment) a PutMedia upload may send, 1s to 1h; a longer one ends the upload with ERROR 4002 (default " + durationText(putmedia.DefaultMaxFragmentDuration) + ", as KVS)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			c.Video.PutMediaMaxFragmentDuration = d
 			return err
 		}},
 		{"video-segment-max-bytes", "size of a video shard's segments, the unit that video retention drops, at least 64 KiB (default " + strconv.Itoa(shard.DefaultSegmentMaxBytes) + ", " + strconv.Itoa(shard.DefaultSegmentMaxBytes>>20) + " MiB)", func(c *Config, v string) error {
@@ -580,6 +590,9 @@ func (c *Config) Validate() error {
 	}
 	if v.FragmentMinDuration < 0 || v.FragmentMaxDuration < time.Second || v.FragmentMinDuration > v.FragmentMaxDuration {
 		errs = append(errs, errors.New("video fragment durations: need 0 <= fragment_min_duration <= fragment_max_duration and fragment_max_duration >= 1s"))
+	}
+	if v.PutMediaMaxFragmentDuration < time.Second || v.PutMediaMaxFragmentDuration > time.Hour {
+		errs = append(errs, fmt.Errorf("video putmedia_max_fragment_duration %v: need 1s to 1h", v.PutMediaMaxFragmentDuration))
 	}
 	if v.StreamLimit < 1 || v.LiveBuffer < time.Second {
 		errs = append(errs, errors.New("video stream_limit must be positive and live_buffer at least 1s"))

@@ -28,6 +28,7 @@ import (
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/index"
 	"github.com/shardcast/shardcast/ingest"
+	"github.com/shardcast/shardcast/ingest/putmedia"
 	"github.com/shardcast/shardcast/ingest/rtsp"
 	"github.com/shardcast/shardcast/ingest/webrtc"
 	"github.com/shardcast/shardcast/playback"
@@ -348,7 +349,8 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.HTTPBodyTimeout, BodyBudget: cfg.HTTPBodyBudget,
 		Version: version, Auth: auth,
 		Kinesis: kinesis.New(s.engine, auth, log),
-		KVS:     kvs.New(kvs.Config{Store: s.video, Playback: s.playback, Auth: auth, Logger: log, PublicURL: cfg.PublicURL}),
+		KVS: kvs.New(kvs.Config{Store: s.video, Playback: s.playback, Auth: auth, Logger: log, PublicURL: cfg.PublicURL,
+			PutMedia: putmedia.New(putmedia.Config{Ingest: s.ingest, MaxFragmentDuration: cfg.Video.PutMediaMaxFragmentDuration, Logger: log})}),
 		Ingest: func(latencies bool) any {
 			if latencies {
 				return s.ingest.SessionsWithLatencies()

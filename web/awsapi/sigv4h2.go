@@ -36,6 +36,12 @@ func signatureWithAuthority(r *http.Request, sig sigV4, secret, payloadHash stri
 			value = r.Host
 		case "content-length":
 			value = strconv.FormatInt(max(r.ContentLength, 0), 10)
+		case "transfer-encoding":
+			// net/http moves it out of the header map.
+			value = strings.Join(r.TransferEncoding, ",")
+			if v := r.Header.Values(name); len(v) > 0 {
+				value = strings.Join(v, ",")
+			}
 		default:
 			vals := r.Header.Values(name)
 			for i, v := range vals {

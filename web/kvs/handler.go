@@ -7,6 +7,7 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/fragments"
+	"github.com/shardcast/shardcast/ingest/putmedia"
 	"github.com/shardcast/shardcast/playback"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
@@ -50,6 +51,8 @@ type Config struct {
 	// PublicURL is what GetDataEndpoint returns; "" derives it from the
 	// request's Host.
 	PublicURL string
+	// PutMedia takes PutMedia uploads; nil answers UnsupportedOperationException.
+	PutMedia *putmedia.Service
 }
 
 // Handler serves the KVS REST-JSON paths.
@@ -73,7 +76,6 @@ var unsupported = map[string]string{
 	"/describeMappedResourceConfiguration": "DescribeMappedResourceConfiguration",
 	"/describeStreamStorageConfiguration":  "DescribeStreamStorageConfiguration", "/updateStreamStorageConfiguration": "UpdateStreamStorageConfiguration",
 	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL", "/getImages": "GetImages",
-	"/putMedia": "PutMedia",
 }
 
 // New returns the handler.
@@ -120,11 +122,15 @@ func (h *Handler) Paths() []string {
 	for p := range unsupported {
 		out = append(out, p)
 	}
-	return out
+	return append(out, "/putMedia")
 }
 
 // ServeHTTP handles one operation.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/putMedia" {
+		h.putMedia(w, r) // its body is a stream, never read whole
+		return
+	}
 	body, release, err := h.cfg.Auth.ReadSigned(r)
 	defer release()
 	if err == nil {
