@@ -29,11 +29,20 @@ type Config struct {
 	LiveSegments int
 	Now          func() time.Time
 	Logger       *slog.Logger
+
+	// Decoder decodes the frames GetImages returns; nil: GetImages answers
+	// ErrImagesUnavailable.
+	Decoder FrameDecoder
+	// ImageCacheBytes bounds the cache of GetImages' images (default
+	// DefaultImageCacheBytes).
+	ImageCacheBytes int64
 }
 
 // Service answers the playback APIs.
 type Service struct {
 	cfg Config
+	// images caches GetImages' decoded images per fragment.
+	images *imageCache
 }
 
 // New returns a Service.
@@ -50,7 +59,10 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg}
+	if cfg.ImageCacheBytes <= 0 {
+		cfg.ImageCacheBytes = DefaultImageCacheBytes
+	}
+	return &Service{cfg: cfg, images: newImageCache(cfg.ImageCacheBytes)}
 }
 
 // Resource is an answer to an HLS request.

@@ -27,6 +27,9 @@ var errorTable = awsapi.ErrorTable{
 	{Err: playback.ErrUnsupportedMediaType, Type: "UnsupportedStreamMediaTypeException", Status: http.StatusBadRequest},
 	{Err: playback.ErrMissingCodecPrivateData, Type: "MissingCodecPrivateDataException", Status: http.StatusBadRequest},
 	{Err: playback.ErrInvalidMediaFrame, Type: "InvalidMediaFrameException", Status: http.StatusBadRequest},
+	// GetImages without a decoder: what the server answers for any operation
+	// it cannot serve (a 400, which SDKs do not retry), saying what to install.
+	{Err: playback.ErrImagesUnavailable, Type: "UnsupportedOperationException", Status: http.StatusBadRequest},
 	{Err: registry.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
@@ -70,8 +73,8 @@ var unsupported = map[string]string{
 	"/describeMediaStorageConfiguration": "DescribeMediaStorageConfiguration", "/updateMediaStorageConfiguration": "UpdateMediaStorageConfiguration",
 	"/describeMappedResourceConfiguration": "DescribeMappedResourceConfiguration",
 	"/describeStreamStorageConfiguration":  "DescribeStreamStorageConfiguration", "/updateStreamStorageConfiguration": "UpdateStreamStorageConfiguration",
-	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL", "/getImages": "GetImages",
-	"/putMedia": "PutMedia",
+	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL",
+	"/putMedia":                   "PutMedia",
 }
 
 // New returns the handler.
@@ -97,6 +100,7 @@ func New(cfg Config) *Handler {
 		"/listFragments":       h.listFragments,
 
 		"/getHLSStreamingSessionURL": h.getHLSStreamingSessionURL,
+		"/getImages":                 h.getImages,
 	}
 	h.streams = map[string]func(http.ResponseWriter, *http.Request, []byte) error{
 		"/getMedia":                h.getMedia,
