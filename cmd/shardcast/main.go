@@ -31,6 +31,7 @@ import (
 	"github.com/shardcast/shardcast/ingest/rtsp"
 	"github.com/shardcast/shardcast/ingest/webrtc"
 	"github.com/shardcast/shardcast/playback"
+	"github.com/shardcast/shardcast/playback/ffdecode"
 	"github.com/shardcast/shardcast/playback/whep"
 	"github.com/shardcast/shardcast/web"
 	"github.com/shardcast/shardcast/web/awsapi"
@@ -303,7 +304,13 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if err != nil {
 		return s, fmt.Errorf("playback key: %w", err)
 	}
-	s.playback = playback.New(playback.Config{Store: s.video, Key: playKey, Logger: log})
+	pcfg := playback.Config{Store: s.video, Key: playKey, Logger: log, ImageCacheBytes: cfg.ImageCacheBytes}
+	if path, err := ffdecode.Find(cfg.FFmpeg); err != nil {
+		log.Warn("GetImages is unavailable: no ffmpeg binary to decode video (install ffmpeg or set --ffmpeg)", "err", err)
+	} else {
+		pcfg.Decoder = ffdecode.New(path, 0)
+	}
+	s.playback = playback.New(pcfg)
 	s.ingest = ingest.NewManager(ingest.Config{Store: s.video, AutoCreate: cfg.Video.AutoCreate,
 		AutoCreateRetentionHours: cfg.Video.AutoCreateRetentionHours, Logger: log,
 		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration,
