@@ -86,7 +86,7 @@ bench:
 # for TOKEN_FUZZTIME each.
 FUZZTIME ?= 30s
 TOKEN_FUZZTIME ?= 5m
-TOKEN_FUZZ := FuzzDecodeIterator FuzzOpenSession
+TOKEN_FUZZ := FuzzDecodeIterator FuzzOpenSession FuzzOpenImagesToken
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
