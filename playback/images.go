@@ -99,13 +99,13 @@ func (s *Service) GetImages(ctx context.Context, in ImagesInput) ([]Image, strin
 	if err := checkImagesInput(&in); err != nil {
 		return nil, "", err
 	}
-	if s.cfg.Decoder == nil {
-		return nil, "", errorf(ErrImagesUnavailable, "GetImages needs the ffmpeg binary to decode video, and this server has none: "+
-			"install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg) or point --ffmpeg (SHARDCAST_FFMPEG) at it, then restart shardcast.")
-	}
 	st, err := s.cfg.Store.Lookup(in.Stream)
 	if err != nil {
 		return nil, "", err
+	}
+	if s.cfg.Decoder == nil {
+		return nil, "", errorf(ErrImagesUnavailable, "GetImages needs the ffmpeg binary to decode video, and this server has none: "+
+			"install ffmpeg (Debian/Ubuntu: apt-get install ffmpeg) or point --ffmpeg (SHARDCAST_FFMPEG) at it, then restart shardcast.")
 	}
 	if st.Info().RetentionHours == 0 {
 		return nil, "", errorf(registry.ErrNoDataRetention, "The stream %s does not retain data.", st.Info().Name)
