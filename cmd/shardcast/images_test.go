@@ -274,3 +274,30 @@ func TestGetImagesWithoutFFmpeg(t *testing.T) {
 		t.Fatalf("DescribeStream: %v", err)
 	}
 }
+
+// TestGetImagesH265: an H.265 camera's frames decode too.
+func TestGetImagesH265(t *testing.T) {
+	need(t, "ffmpeg")
+	srv := videoServer(t, false, nil)
+	runCamera(t, ffmpegCamera(t, "rtsp://"+srv.rtsp.Addr()+"/hevc", 3, "tcp", "h265"))
+	waitIdle(t, srv)
+	c := archivedClient(t, srv.URL(), "hevc")
+	spans := spansOf(listAll(t, c, "hevc", amtypes.FragmentSelectorTypeProducerTimestamp), true)
+	start := spans[0].start.Truncate(time.Millisecond).Add(time.Millisecond)
+	out, err := c.GetImages(ctx, &kinesisvideoarchivedmedia.GetImagesInput{StreamName: aws.String("hevc"),
+		ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp, StartTimestamp: aws.Time(start), EndTimestamp: aws.Time(start.Add(2 * time.Second)),
+		SamplingInterval: aws.Int32(700), Format: amtypes.FormatJpeg, WidthPixels: aws.Int32(64)})
+	if err != nil || len(out.Images) != 3 {
+		t.Fatalf("GetImages: %v %+v", err, out)
+	}
+	for i, im := range out.Images {
+		if inside, _ := where(spans, *im.TimeStamp); !inside {
+			continue
+		}
+		if im.ImageContent == nil {
+			t.Fatalf("image %d: %q", i, im.Error)
+		}
+		b, _ := base64.StdEncoding.DecodeString(*im.ImageContent)
+		checkImage(t, fmt.Sprintf("image %d", i), b, "JPEG", 64, 48)
+	}
+}
