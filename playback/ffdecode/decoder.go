@@ -85,9 +85,12 @@ func (d *Decoder) Frames(ctx context.Context, req Request, fn func(i int, img *i
 		sel.WriteString("eq(n\\," + strconv.Itoa(n) + ")")
 	}
 	sel.WriteString(",scale=" + strconv.Itoa(req.Width) + ":" + strconv.Itoa(req.Height) + ":flags=bicubic")
-	cmd := exec.CommandContext(ctx, d.path, "-hide_banner", "-nostats", "-loglevel", "error",
+	// One decoding thread: a request decodes its fragments in parallel
+	// processes, at most MaxProcs. ffmpeg stops once the last frame asked
+	// for is out (-frames:v), without decoding the rest of the fragment.
+	cmd := exec.CommandContext(ctx, d.path, "-hide_banner", "-nostats", "-loglevel", "error", "-threads", "1",
 		"-f", "mp4", "-i", "pipe:0", "-map", "0:v:0", "-an", "-sn", "-dn",
-		"-vf", sel.String(), "-fps_mode", "passthrough",
+		"-vf", sel.String(), "-fps_mode", "passthrough", "-frames:v", strconv.Itoa(len(req.Frames)),
 		"-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1")
 	cmd.WaitDelay = 5 * time.Second
 	var stderr bytes.Buffer

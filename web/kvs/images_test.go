@@ -17,9 +17,9 @@ func TestGetImagesInput(t *testing.T) {
 	}
 	const ok = `"StreamName":"cam","ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":1700000000,"EndTimestamp":1700000010,"Format":"JPEG"`
 	for _, body := range []string{
-		`{"StreamName":"cam","StartTimestamp":1700000000,"EndTimestamp":1700000010,"Format":"JPEG"}`,            // no selector
-		`{"StreamName":"cam","ImageSelectorType":"PRODUCER_TIMESTAMP","EndTimestamp":1700000010,"Format":"JPEG"}`, // no start
-		`{"StreamName":"cam","ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":1700000000,"Format":"JPEG"}`, // no end
+		`{"StreamName":"cam","StartTimestamp":1700000000,"EndTimestamp":1700000010,"Format":"JPEG"}`,                          // no selector
+		`{"StreamName":"cam","ImageSelectorType":"PRODUCER_TIMESTAMP","EndTimestamp":1700000010,"Format":"JPEG"}`,             // no start
+		`{"StreamName":"cam","ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":1700000000,"Format":"JPEG"}`,           // no end
 		`{"StreamName":"cam","ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":1700000000,"EndTimestamp":1700000010}`, // no format
 		`{` + strings.Replace(ok, `"JPEG"`, `"GIF"`, 1) + `}`,
 		`{` + strings.Replace(ok, `PRODUCER_TIMESTAMP`, `NOW`, 1) + `}`,
