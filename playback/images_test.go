@@ -85,7 +85,8 @@ func TestGetImagesSampling(t *testing.T) {
 	published := func(t time.Time) (in bool, far bool) {
 		d := t.Sub(start)
 		in = d >= 0 && d < 6*time.Second || d >= 11*time.Second && d < 15*time.Second
-		far = d < -imageNeighbour || d > 6*time.Second+imageNeighbour && d < 11*time.Second-imageNeighbour || d > 15*time.Second+imageNeighbour
+		// A second or more from any media: nothing was published there.
+		far = d <= -time.Second || d >= 7*time.Second && d <= 10*time.Second || d >= 16*time.Second
 		return
 	}
 	in := ImagesInput{Stream: fragments.StreamRef{Name: "thumbs"}, SelectorType: fragments.ProducerTimestamp,
@@ -95,7 +96,7 @@ func TestGetImagesSampling(t *testing.T) {
 	if len(images) != 38 {
 		t.Fatalf("%d images, want 38 (19 s every 500 ms)", len(images))
 	}
-	media := 0
+	media, noMedia := 0, 0
 	for i, im := range images {
 		if want := in.Start.Add(time.Duration(i) * in.Interval); !im.Time.Equal(want) {
 			t.Fatalf("image %d at %v, want %v", i, im.Time, want)
@@ -106,6 +107,8 @@ func TestGetImagesSampling(t *testing.T) {
 			t.Errorf("image at %v: %q inside the published media", im.Time.Sub(start), im.Error)
 		case far && im.Error != ImageNoMedia:
 			t.Errorf("image at %v: %q (%d bytes) where nothing was published", im.Time.Sub(start), im.Error, len(im.Content))
+		case far:
+			noMedia++
 		case im.Content != nil:
 			media++
 			pic, err := jpeg.Decode(bytes.NewReader(im.Content))
@@ -114,8 +117,8 @@ func TestGetImagesSampling(t *testing.T) {
 			}
 		}
 	}
-	if media < 20 {
-		t.Errorf("only %d images with media", media)
+	if media < 20 || noMedia != 12 {
+		t.Errorf("%d images with media, %d NO_MEDIA far from media (want 12)", media, noMedia)
 	}
 	calls := dec.reset()
 	// One decoder run per fragment per page; fragment 0's frames nearest
