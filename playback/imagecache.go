@@ -2,6 +2,7 @@ package playback
 
 import (
 	"container/list"
+	"context"
 	"sync"
 )
 
@@ -42,10 +43,45 @@ type imageCache struct {
 	size  int64
 	lru   *list.List // of *fragEntry, most recent first
 	byKey map[fragKey]*list.Element
+	// decoding holds a lock per fragment being decoded, so that viewers
+	// asking for the same thumbnails at once decode them once.
+	decoding map[fragKey]*decodeLock
+}
+
+type decodeLock struct {
+	turn  chan struct{} // holds a token while a request decodes
+	users int
 }
 
 func newImageCache(limit int64) *imageCache {
-	return &imageCache{limit: limit, lru: list.New(), byKey: map[fragKey]*list.Element{}}
+	return &imageCache{limit: limit, lru: list.New(), byKey: map[fragKey]*list.Element{}, decoding: map[fragKey]*decodeLock{}}
+}
+
+// lockFragment waits until no other request decodes fragment k (or ctx
+// ends) and returns the function that lets the next one in.
+func (c *imageCache) lockFragment(ctx context.Context, k fragKey) (unlock func(), err error) {
+	c.mu.Lock()
+	l := c.decoding[k]
+	if l == nil {
+		l = &decodeLock{turn: make(chan struct{}, 1)}
+		c.decoding[k] = l
+	}
+	l.users++
+	c.mu.Unlock()
+	leave := func() {
+		c.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(c.decoding, k)
+		}
+		c.mu.Unlock()
+	}
+	select {
+	case l.turn <- struct{}{}:
+		return func() { <-l.turn; leave() }, nil
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
 }
 
 // entryOverhead approximates the bytes of an entry besides its images.

@@ -363,6 +363,28 @@ func (s *Service) fragmentImages(ctx context.Context, st *fragments.Stream, in *
 	if len(missing) == 0 {
 		return nil
 	}
+	// One decoder run per fragment at a time: a request that waited takes
+	// what the one before it decoded.
+	unlock, err := s.images.lockFragment(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	still := missing[:0]
+	for _, n := range missing {
+		if _, ok := s.images.image(key, n, variant); !ok {
+			still = append(still, n)
+		}
+	}
+	missing = still
+	for _, i := range idx {
+		if out[i].Content == nil {
+			out[i].Content, _ = s.images.image(key, cov[i].frame, variant)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
 	slices.Sort(missing)
 	if frag == nil {
 		f, _, err := st.Fragment(ctx, seq)
@@ -377,7 +399,7 @@ func (s *Service) fragmentImages(ctx context.Context, st *fragments.Stream, in *
 	}
 	encoded := make(map[int][]byte, len(missing))
 	var buf bytes.Buffer
-	_, err := s.cfg.Decoder.Frames(ctx, ffdecode.Request{Init: frag.Init, Data: frag.Data, Frames: missing, Width: w, Height: h},
+	_, err = s.cfg.Decoder.Frames(ctx, ffdecode.Request{Init: frag.Init, Data: frag.Data, Frames: missing, Width: w, Height: h},
 		func(n int, img *image.RGBA) error {
 			buf.Reset()
 			if err := encodeImage(&buf, img, in.Format, in.Quality); err != nil {

@@ -26,6 +26,7 @@ type paintDecoder struct {
 	mu    sync.Mutex
 	calls [][]int
 	fail  bool
+	delay time.Duration // a decoder's run takes this long
 }
 
 func (d *paintDecoder) Frames(ctx context.Context, req ffdecode.Request, fn func(int, *image.RGBA) error) (int, error) {
@@ -35,6 +36,7 @@ func (d *paintDecoder) Frames(ctx context.Context, req ffdecode.Request, fn func
 	if d.fail {
 		return 0, errors.New("decoder failed")
 	}
+	time.Sleep(d.delay)
 	img := image.NewRGBA(image.Rect(0, 0, req.Width, req.Height))
 	for i, f := range req.Frames {
 		for p := 0; p < len(img.Pix); p += 4 {
@@ -309,4 +311,51 @@ func FuzzOpenImagesToken(f *testing.F) {
 			t.Fatalf("token %q opened to %d", tok, next)
 		}
 	})
+}
+
+// Viewers asking for the same thumbnails at once decode each fragment once.
+func TestGetImagesConcurrentViewers(t *testing.T) {
+	s, st := newService(t, "shared", nil)
+	dec := &paintDecoder{delay: 100 * time.Millisecond} // long enough for the viewers to meet
+	s.cfg.Decoder = dec
+	start := time.Unix(1_700_000_000, 0)
+	fill(t, st, 3, start, 0, 1)
+	in := ImagesInput{Stream: fragments.StreamRef{Name: "shared"}, SelectorType: fragments.ProducerTimestamp,
+		Start: start, End: start.Add(6 * time.Second), Interval: time.Second, Format: ImageJPEG, Width: 64}
+	var wg sync.WaitGroup
+	for v := 0; v < 8; v++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, _, err := s.GetImages(context.Background(), in)
+			if err != nil || len(got) != 6 {
+				t.Errorf("viewer: %v, %d images", err, len(got))
+				return
+			}
+			for _, im := range got {
+				if im.Content == nil {
+					t.Errorf("viewer: %+v", im)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if calls := dec.reset(); len(calls) != 3 {
+		t.Errorf("%d decoder runs for 3 fragments: %v", len(calls), calls)
+	}
+	// A request whose context ends while another decodes its fragment gives up.
+	k := fragKey{stream: st.ID(), seq: 1}
+	unlock, err := s.images.lockFragment(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.images.lockFragment(ctx, k); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled wait: %v", err)
+	}
+	unlock()
+	if len(s.images.decoding) != 0 {
+		t.Errorf("%d decode locks left", len(s.images.decoding))
+	}
 }
