@@ -262,6 +262,9 @@ func (s *Service) sampleImages(ctx context.Context, st *fragments.Stream, in *Im
 			end := start.Add(frags[j].Duration)
 			var dist time.Duration
 			switch {
+			case t.Before(start) && start.Sub(t) < time.Millisecond:
+				// Timestamps travel in milliseconds: a fragment's own
+				// start, sent back, is in that fragment.
 			case t.Before(start):
 				dist = start.Sub(t)
 			case !t.Before(end):

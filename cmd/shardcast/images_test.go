@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -299,5 +300,61 @@ func TestGetImagesH265(t *testing.T) {
 		}
 		b, _ := base64.StdEncoding.DecodeString(*im.ImageContent)
 		checkImage(t, fmt.Sprintf("image %d", i), b, "JPEG", 64, 48)
+	}
+}
+
+// TestGetImagesNearestFrame publishes a camera whose frames carry their own
+// number as 32 bars (H.264 with B-frames, 1 s GOP) and checks that each
+// image is the frame presented nearest its sample time, wherever in its
+// fragment the sample falls.
+func TestGetImagesNearestFrame(t *testing.T) {
+	need(t, "ffmpeg")
+	srv := videoServer(t, false, nil)
+	const bars = "[0:v]split[m][b];[b]scale=32:1,format=gray,geq=lum='255*mod(floor(N/pow(2\\,X))\\,2)'," +
+		"scale=640:32:flags=neighbor,format=yuv420p[bar];[m][bar]overlay=0:0[v]"
+	cam := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+		"-t", "4", "-filter_complex", bars, "-map", "[v]", "-c:v", "libx264", "-profile:v", "main", "-bf", "2", "-preset", "veryfast",
+		"-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-b:v", "1M", "-pix_fmt", "yuv420p",
+		"-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://"+srv.rtsp.Addr()+"/numbered")
+	runCamera(t, cam)
+	waitIdle(t, srv)
+	c := archivedClient(t, srv.URL(), "numbered")
+	frags := listAll(t, c, "numbered", amtypes.FragmentSelectorTypeProducerTimestamp)
+	if len(frags) < 3 {
+		t.Fatalf("%d fragments", len(frags))
+	}
+	frameOf := func(b []byte) int {
+		pic, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i := 0; i < 32; i++ {
+			if r, _, _, _ := pic.At(i*20+10, 16).RGBA(); r>>8 > 127 {
+				n |= 1 << i
+			}
+		}
+		return n
+	}
+	// Samples at odd places in the first three fragments (1 s GOPs: a
+	// fragment k starts at frame 25k).
+	for k, f := range frags[:3] {
+		fs := f.ProducerTimestamp.Truncate(time.Millisecond)
+		for _, off := range []time.Duration{0, 15, 21, 339, 500, 961, 979} {
+			at := fs.Add(off * time.Millisecond)
+			out, err := c.GetImages(ctx, &kinesisvideoarchivedmedia.GetImagesInput{StreamName: aws.String("numbered"),
+				ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp, StartTimestamp: aws.Time(at), EndTimestamp: aws.Time(at),
+				SamplingInterval: aws.Int32(200), Format: amtypes.FormatPng})
+			if err != nil || len(out.Images) != 1 || out.Images[0].ImageContent == nil {
+				t.Fatalf("fragment %d +%v: %v %+v", k, off, err, out)
+			}
+			b, _ := base64.StdEncoding.DecodeString(*out.Images[0].ImageContent)
+			// The producer timestamp has millisecond precision: a sample
+			// halfway between two frames may go either way.
+			want := 25*k + int((off*time.Millisecond+20*time.Millisecond)/(40*time.Millisecond))
+			if got := frameOf(b); got != want && !(off%40 >= 19 && off%40 <= 21 && got == want-1) {
+				t.Errorf("fragment %d +%v ms: frame %d, want %d", k, int(off), got, want)
+			}
+		}
 	}
 }
