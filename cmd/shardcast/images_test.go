@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -306,24 +307,38 @@ func TestGetImagesH265(t *testing.T) {
 // TestGetImagesNearestFrame publishes a camera whose frames carry their own
 // number as 32 bars (H.264 with B-frames, 1 s GOP) and checks that each
 // image is the frame presented nearest its sample time, wherever in its
-// fragment the sample falls.
+// fragment the sample falls, and that fragments start at keyframes. The
+// media is encoded first into a file (on a loaded machine a live encoder
+// drops or repeats frames, and the numbers would not be frame indexes),
+// then published from it in real time.
 func TestGetImagesNearestFrame(t *testing.T) {
 	need(t, "ffmpeg")
 	srv := videoServer(t, false, nil)
 	const bars = "[0:v]split[m][b];[b]scale=32:1,format=gray,geq=lum='255*mod(floor(N/pow(2\\,X))\\,2)'," +
 		"scale=640:32:flags=neighbor,format=yuv420p[bar];[m][bar]overlay=0:0[v]"
-	cam := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+	file := filepath.Join(t.TempDir(), "numbered.mp4")
+	if out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
 		"-t", "4", "-filter_complex", bars, "-map", "[v]", "-c:v", "libx264", "-profile:v", "main", "-bf", "2", "-preset", "veryfast",
-		"-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-b:v", "1M", "-pix_fmt", "yuv420p",
-		"-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://"+srv.rtsp.Addr()+"/numbered")
-	runCamera(t, cam)
+		"-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-b:v", "1M", "-pix_fmt", "yuv420p", file).CombinedOutput(); err != nil {
+		t.Fatalf("encode: %v\n%s", err, out)
+	}
+	runCamera(t, exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-i", file, "-c", "copy",
+		"-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://"+srv.rtsp.Addr()+"/numbered"))
 	waitIdle(t, srv)
 	c := archivedClient(t, srv.URL(), "numbered")
 	frags := listAll(t, c, "numbered", amtypes.FragmentSelectorTypeProducerTimestamp)
 	if len(frags) < 3 {
 		t.Fatalf("%d fragments", len(frags))
 	}
-	frameOf := func(b []byte) int {
+	frameAt := func(at time.Time) int {
+		t.Helper()
+		out, err := c.GetImages(ctx, &kinesisvideoarchivedmedia.GetImagesInput{StreamName: aws.String("numbered"),
+			ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp, StartTimestamp: aws.Time(at), EndTimestamp: aws.Time(at),
+			SamplingInterval: aws.Int32(200), Format: amtypes.FormatPng})
+		if err != nil || len(out.Images) != 1 || out.Images[0].ImageContent == nil {
+			t.Fatalf("image at %v: %v %+v", at, err, out)
+		}
+		b, _ := base64.StdEncoding.DecodeString(*out.Images[0].ImageContent)
 		pic, err := png.Decode(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
@@ -336,24 +351,24 @@ func TestGetImagesNearestFrame(t *testing.T) {
 		}
 		return n
 	}
-	// Samples at odd places in the first three fragments (1 s GOPs: a
-	// fragment k starts at frame 25k).
+	// Samples at odd places in the first three fragments: the frame at the
+	// fragment's start is a keyframe (a multiple of 25), the others are
+	// the frames 40 ms apart nearest their offsets.
 	for k, f := range frags[:3] {
 		fs := f.ProducerTimestamp.Truncate(time.Millisecond)
-		for _, off := range []time.Duration{0, 15, 21, 339, 500, 961, 979} {
-			at := fs.Add(off * time.Millisecond)
-			out, err := c.GetImages(ctx, &kinesisvideoarchivedmedia.GetImagesInput{StreamName: aws.String("numbered"),
-				ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp, StartTimestamp: aws.Time(at), EndTimestamp: aws.Time(at),
-				SamplingInterval: aws.Int32(200), Format: amtypes.FormatPng})
-			if err != nil || len(out.Images) != 1 || out.Images[0].ImageContent == nil {
-				t.Fatalf("fragment %d +%v: %v %+v", k, off, err, out)
+		first := frameAt(fs)
+		if first%25 != 0 {
+			t.Errorf("fragment %d starts at frame %d, not at a keyframe", k, first)
+		}
+		for _, off := range []time.Duration{15, 21, 339, 500, 961, 979} {
+			if off >= time.Duration(f.FragmentLengthInMilliseconds) {
+				continue
 			}
-			b, _ := base64.StdEncoding.DecodeString(*out.Images[0].ImageContent)
 			// The producer timestamp has millisecond precision: a sample
 			// halfway between two frames may go either way.
-			want := 25*k + int((off*time.Millisecond+20*time.Millisecond)/(40*time.Millisecond))
-			if got := frameOf(b); got != want && !(off%40 >= 19 && off%40 <= 21 && got == want-1) {
-				t.Errorf("fragment %d +%v ms: frame %d, want %d", k, int(off), got, want)
+			want := first + int((off+20)/40)
+			if got := frameAt(fs.Add(off * time.Millisecond)); got != want && !(off%40 >= 19 && off%40 <= 21 && got == want-1) {
+				t.Errorf("fragment %d (from frame %d) +%d ms: frame %d, want %d", k, first, int(off), got, want)
 			}
 		}
 	}
