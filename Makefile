@@ -83,13 +83,14 @@ bench:
 	BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'RTSPReserveLatency|WHEPLatency' -benchtime 1x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'OnDemandPlaylist24h' -benchtime 10x ./playback/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./playback/getmedia/
+	$(GO) test -run '^$$' -bench 'GetImages' -benchtime 20x ./cmd/shardcast/
 
 # make fuzz: run every fuzz target for FUZZTIME each, and the decoders of
-# the signed tokens clients hand back (shard iterators, HLS session tokens)
-# for TOKEN_FUZZTIME each.
+# the signed tokens clients hand back (shard iterators, HLS session tokens,
+# GetImages NextTokens) for TOKEN_FUZZTIME each.
 FUZZTIME ?= 30s
 TOKEN_FUZZTIME ?= 5m
-TOKEN_FUZZ := FuzzDecodeIterator FuzzOpenSession
+TOKEN_FUZZ := FuzzDecodeIterator FuzzOpenSession FuzzOpenImagesToken
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

@@ -45,6 +45,13 @@ type Config struct {
 	// second, with a burst of as many; one more gets ClientLimitExceeded
 	// (KVS: 5, DefaultMediaCallsPerSecond). 0: no limit.
 	MediaCallsPerSecond int
+
+	// Decoder decodes the frames GetImages returns; nil: GetImages answers
+	// ErrImagesUnavailable.
+	Decoder FrameDecoder
+	// ImageCacheBytes bounds the cache of GetImages' images (default
+	// DefaultImageCacheBytes).
+	ImageCacheBytes int64
 }
 
 // KVS's GetMedia limits, the defaults of shardcast's flags.
@@ -61,6 +68,9 @@ type Service struct {
 	mu    sync.Mutex
 	conns map[connKey]int      // open GetMedia answers per stream
 	calls map[string]time.Time // per stream ARN: when the next GetMedia call is due at the steady rate
+
+	// images caches GetImages' decoded images per fragment.
+	images *imageCache
 }
 
 type connKey struct {
@@ -82,7 +92,10 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{cfg: cfg, conns: make(map[connKey]int), calls: make(map[string]time.Time)}
+	if cfg.ImageCacheBytes <= 0 {
+		cfg.ImageCacheBytes = DefaultImageCacheBytes
+	}
+	return &Service{cfg: cfg, conns: make(map[connKey]int), calls: make(map[string]time.Time), images: newImageCache(cfg.ImageCacheBytes)}
 }
 
 // Resource is an answer to an HLS request.

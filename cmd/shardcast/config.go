@@ -152,6 +152,14 @@ type Config struct {
 	// HTTPBodyBudget bounds the bytes of request bodies held at once.
 	HTTPBodyTimeout time.Duration `yaml:"http_body_timeout"`
 	HTTPBodyBudget  int64         `yaml:"http_body_budget"`
+
+	// FFmpeg is the ffmpeg binary GetImages decodes video with: a path,
+	// or a name looked up in PATH (empty: "ffmpeg"). Without one GetImages
+	// is unavailable.
+	FFmpeg string `yaml:"ffmpeg"`
+	// ImageCacheBytes bounds the memory of GetImages' cache of decoded
+	// images (default playback.DefaultImageCacheBytes).
+	ImageCacheBytes int64 `yaml:"image_cache_bytes"`
 }
 
 // The defaults that belong to the server as a whole; the others are the
@@ -203,6 +211,7 @@ func defaultConfig() Config {
 	c.MaxBodyBytes = web.DefaultMaxBodyBytes
 	c.HTTPBodyTimeout = web.DefaultBodyTimeout
 	c.HTTPBodyBudget = web.DefaultBodyBudget
+	c.ImageCacheBytes = playback.DefaultImageCacheBytes
 	c.Kinesis.ShardLimit = datastreams.DefaultShardLimit
 	c.Kinesis.OnDemandStreamCountLimit = datastreams.DefaultOnDemandStreamCountLimit
 	c.Kinesis.IteratorTTL = datastreams.DefaultIteratorTTL
@@ -357,6 +366,12 @@ func settings() []setting {
 		}},
 		{"tls-cert", "PEM certificate chain: serve the HTTP listener over TLS (HTTP/2 and HTTP/1.1); re-read on SIGHUP; needs --tls-key", str(func(c *Config) *string { return &c.TLS.Cert })},
 		{"tls-key", "PEM private key of --tls-cert", str(func(c *Config) *string { return &c.TLS.Key })},
+		{"ffmpeg", "the ffmpeg binary GetImages decodes video with: a path or a name in PATH (default ffmpeg; without it GetImages is unavailable)", str(func(c *Config) *string { return &c.FFmpeg })},
+		{"image-cache-bytes", fmt.Sprintf("memory for GetImages' cache of decoded images, per fragment (default %d, %d MiB)", playback.DefaultImageCacheBytes, playback.DefaultImageCacheBytes>>20), func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			c.ImageCacheBytes = n
+			return err
+		}},
 		{"pprof", "address for Go's /debug/pprof profiling endpoints (off when empty)", str(func(c *Config) *string { return &c.Pprof })},
 		{"log-level", "debug, info, warn or error (default " + defaultLogLevel + ")", str(func(c *Config) *string { return &c.LogLevel })},
 		{"log-format", "text or json (default " + defaultLogFormat + ")", str(func(c *Config) *string { return &c.LogFormat })},
@@ -580,6 +595,9 @@ func (c *Config) Validate() error {
 	if c.GetMediaMaxConnections < 0 || c.GetMediaFragmentsPerSecond < 0 || c.GetMediaCallsPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("getmedia_max_connections %d, getmedia_fragments_per_second %d and getmedia_calls_per_second %d must not be negative (0: no limit)",
 			c.GetMediaMaxConnections, c.GetMediaFragmentsPerSecond, c.GetMediaCallsPerSecond))
+	}
+	if c.ImageCacheBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("image_cache_bytes %d is below 1 MiB", c.ImageCacheBytes))
 	}
 	v := c.Video
 	if v.AutoCreateRetentionHours < 0 || v.AutoCreateRetentionHours > 87600 {

@@ -32,6 +32,7 @@ import (
 	"github.com/shardcast/shardcast/ingest/rtsp"
 	"github.com/shardcast/shardcast/ingest/webrtc"
 	"github.com/shardcast/shardcast/playback"
+	"github.com/shardcast/shardcast/playback/ffdecode"
 	"github.com/shardcast/shardcast/playback/whep"
 	"github.com/shardcast/shardcast/web"
 	"github.com/shardcast/shardcast/web/awsapi"
@@ -309,9 +310,15 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if err != nil {
 		return s, fmt.Errorf("playback key: %w", err)
 	}
-	s.playback = playback.New(playback.Config{Store: s.video, Key: playKey, Logger: log,
+	pcfg := playback.Config{Store: s.video, Key: playKey, Logger: log, ImageCacheBytes: cfg.ImageCacheBytes,
 		MediaConnections: cfg.GetMediaMaxConnections, MediaListConnections: cfg.GetMediaMaxConnections * 5 / 3,
-		MediaFragmentsPerSecond: cfg.GetMediaFragmentsPerSecond, MediaCallsPerSecond: cfg.GetMediaCallsPerSecond})
+		MediaFragmentsPerSecond: cfg.GetMediaFragmentsPerSecond, MediaCallsPerSecond: cfg.GetMediaCallsPerSecond}
+	if path, err := ffdecode.Find(cfg.FFmpeg); err != nil {
+		log.Warn("GetImages is unavailable: no ffmpeg binary to decode video (install ffmpeg or set --ffmpeg)", "err", err)
+	} else {
+		pcfg.Decoder = ffdecode.New(path, 0)
+	}
+	s.playback = playback.New(pcfg)
 	s.ingest = ingest.NewManager(ingest.Config{Store: s.video, AutoCreate: cfg.Video.AutoCreate,
 		AutoCreateRetentionHours: cfg.Video.AutoCreateRetentionHours, Logger: log,
 		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration,

@@ -30,6 +30,9 @@ var errorTable = awsapi.ErrorTable{
 	{Err: playback.ErrInvalidMediaFrame, Type: "InvalidMediaFrameException", Status: http.StatusBadRequest},
 	{Err: playback.ErrConnectionLimit, Type: "ConnectionLimitExceededException", Status: http.StatusBadRequest},
 	{Err: playback.ErrClientLimit, Type: "ClientLimitExceededException", Status: http.StatusBadRequest},
+	// GetImages without a decoder: what the server answers for any operation
+	// it cannot serve (a 400, which SDKs do not retry), saying what to install.
+	{Err: playback.ErrImagesUnavailable, Type: "UnsupportedOperationException", Status: http.StatusBadRequest},
 	{Err: registry.ErrInternal, Type: "InternalFailure", Status: http.StatusInternalServerError},
 }
 
@@ -75,7 +78,7 @@ var unsupported = map[string]string{
 	"/describeMediaStorageConfiguration": "DescribeMediaStorageConfiguration", "/updateMediaStorageConfiguration": "UpdateMediaStorageConfiguration",
 	"/describeMappedResourceConfiguration": "DescribeMappedResourceConfiguration",
 	"/describeStreamStorageConfiguration":  "DescribeStreamStorageConfiguration", "/updateStreamStorageConfiguration": "UpdateStreamStorageConfiguration",
-	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL", "/getImages": "GetImages",
+	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL",
 }
 
 // New returns the handler.
@@ -101,6 +104,7 @@ func New(cfg Config) *Handler {
 		"/listFragments":       h.listFragments,
 
 		"/getHLSStreamingSessionURL": h.getHLSStreamingSessionURL,
+		"/getImages":                 h.getImages,
 	}
 	h.streams = map[string]func(http.ResponseWriter, *http.Request, []byte) error{
 		"/getMedia":                h.getMedia,
