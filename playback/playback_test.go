@@ -115,7 +115,7 @@ func TestSessionTokenTampering(t *testing.T) {
 	key := []byte("k")
 	tok := sealSession(key, session{StreamID: "abc", Mode: ModeOnDemand, Container: ContainerFMP4, Disc: DiscontinuityAlways,
 		Start: 1, End: 2, Max: 1000, Created: 3, Expires: time.Now().Add(time.Hour).UnixNano()})
-	if _, err := openSession(key, tok, time.Now()); err != nil {
+	if _, err := openSession(key, tok, time.Now(), false); err != nil {
 		t.Fatal(err)
 	}
 	// Every one-character change of the token is refused.
@@ -129,7 +129,7 @@ func TestSessionTokenTampering(t *testing.T) {
 				continue
 			}
 			bad := tok[:i] + string(c) + tok[i+1:]
-			if _, err := openSession(key, bad, time.Now()); !errors.Is(err, ErrNotAuthorized) {
+			if _, err := openSession(key, bad, time.Now(), false); !errors.Is(err, ErrNotAuthorized) {
 				t.Fatalf("token changed at %d (%q) accepted: %v", i, c, err)
 			}
 		}
@@ -139,11 +139,11 @@ func TestSessionTokenTampering(t *testing.T) {
 	for i := range raw {
 		b := append([]byte(nil), raw...)
 		b[i] ^= 0x01
-		if _, err := openSession(key, base64.RawURLEncoding.EncodeToString(b), time.Now()); !errors.Is(err, ErrNotAuthorized) {
+		if _, err := openSession(key, base64.RawURLEncoding.EncodeToString(b), time.Now(), false); !errors.Is(err, ErrNotAuthorized) {
 			t.Fatalf("byte %d altered accepted", i)
 		}
 	}
-	if _, err := openSession([]byte("other"), tok, time.Now()); !errors.Is(err, ErrNotAuthorized) {
+	if _, err := openSession([]byte("other"), tok, time.Now(), false); !errors.Is(err, ErrNotAuthorized) {
 		t.Fatal("token of another key accepted")
 	}
 	// Go's base64 decoders skip CR and LF, even in Strict mode: a token with
@@ -151,7 +151,7 @@ func TestSessionTokenTampering(t *testing.T) {
 	for _, at := range []int{0, 1, len(tok) / 2, len(tok) - 1, len(tok)} {
 		for _, ins := range []string{"\r", "\n", "\r\n", "\n\n"} {
 			bad := tok[:at] + ins + tok[at:]
-			if _, err := openSession(key, bad, time.Now()); !errors.Is(err, ErrNotAuthorized) {
+			if _, err := openSession(key, bad, time.Now(), false); !errors.Is(err, ErrNotAuthorized) {
 				t.Fatalf("token with %q inserted at %d accepted: %v", ins, at, err)
 			}
 		}
@@ -321,7 +321,7 @@ func FuzzOpenSession(f *testing.F) {
 	f.Add("AQ")
 	f.Add(good[:len(good)-1])
 	f.Fuzz(func(t *testing.T, tok string) {
-		s, err := openSession(key, tok, time.Now())
+		s, err := openSession(key, tok, time.Now(), false)
 		if err != nil {
 			if !errors.Is(err, ErrNotAuthorized) {
 				t.Fatalf("error of the wrong kind: %v", err)

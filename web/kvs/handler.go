@@ -70,8 +70,8 @@ var unsupported = map[string]string{
 	"/describeMediaStorageConfiguration": "DescribeMediaStorageConfiguration", "/updateMediaStorageConfiguration": "UpdateMediaStorageConfiguration",
 	"/describeMappedResourceConfiguration": "DescribeMappedResourceConfiguration",
 	"/describeStreamStorageConfiguration":  "DescribeStreamStorageConfiguration", "/updateStreamStorageConfiguration": "UpdateStreamStorageConfiguration",
-	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL", "/getImages": "GetImages",
-	"/putMedia": "PutMedia",
+	"/getImages": "GetImages",
+	"/putMedia":  "PutMedia",
 }
 
 // New returns the handler.
@@ -96,7 +96,8 @@ func New(cfg Config) *Handler {
 		"/ListTagsForResource": h.listTagsForResource,
 		"/listFragments":       h.listFragments,
 
-		"/getHLSStreamingSessionURL": h.getHLSStreamingSessionURL,
+		"/getHLSStreamingSessionURL":  h.getHLSStreamingSessionURL,
+		"/getDASHStreamingSessionURL": h.getDASHStreamingSessionURL,
 	}
 	h.streams = map[string]func(http.ResponseWriter, *http.Request, []byte) error{
 		"/getMedia":                h.getMedia,
