@@ -311,25 +311,36 @@ func TestAppendTimeMatchesFormat(t *testing.T) {
 	}
 }
 
-// FuzzOpenSession: no token crashes the check, and only sealed ones pass.
+// FuzzOpenSession: no token crashes the check, only sealed ones pass, and
+// none passes as both an HLS and a DASH token.
 func FuzzOpenSession(f *testing.F) {
 	key := []byte("fuzz-key")
 	good := sealSession(key, session{StreamID: "id", Mode: ModeLive, Container: ContainerTS, Disc: DiscontinuityOn, Max: 5,
 		Expires: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()})
+	dash := sealSession(key, session{StreamID: "id", Mode: ModeOnDemand, DASH: true, ShowNum: true, ShowTime: true, Container: ContainerFMP4,
+		Disc: DiscontinuityNever, Max: 1000, Start: 1, End: 2, Expires: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()})
 	f.Add(good)
+	f.Add(dash)
 	f.Add("")
 	f.Add("AQ")
 	f.Add(good[:len(good)-1])
 	f.Fuzz(func(t *testing.T, tok string) {
-		s, err := openSession(key, tok, time.Now(), false)
-		if err != nil {
-			if !errors.Is(err, ErrNotAuthorized) {
-				t.Fatalf("error of the wrong kind: %v", err)
+		passed := 0
+		for _, proto := range []bool{false, true} {
+			s, err := openSession(key, tok, time.Now(), proto)
+			if err != nil {
+				if !errors.Is(err, ErrNotAuthorized) {
+					t.Fatalf("error of the wrong kind: %v", err)
+				}
+				continue
 			}
-			return
+			passed++
+			if s.DASH != proto || sealSession(key, s) != tok {
+				t.Fatalf("accepted a token that is not the seal of its session: %q", tok)
+			}
 		}
-		if sealSession(key, s) != tok {
-			t.Fatalf("accepted a token that is not the seal of its session: %q", tok)
+		if passed > 1 {
+			t.Fatalf("token %q passes for HLS and DASH", tok)
 		}
 	})
 }
