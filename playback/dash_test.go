@@ -332,7 +332,7 @@ func TestDASHRequestRules(t *testing.T) {
 func TestDASHTrackSplit(t *testing.T) {
 	init := fmp4.Init{Tracks: []*fmp4.InitTrack{
 		{ID: 1, TimeScale: 90000, Codec: &codecs.H264{SPS: testSPS, PPS: testPPS}},
-		{ID: 2, TimeScale: 48000, Codec: &codecs.MPEG4Audio{Config: mpeg4audio.AudioSpecificConfig{Type: 2, SampleRate: 48000, ChannelCount: 1}}},
+		{ID: 2, TimeScale: 48000, Codec: &codecs.MPEG4Audio{Config: mpeg4audio.AudioSpecificConfig{Type: 2, SampleRate: 48000, ChannelConfig: 1}}},
 	}}
 	var ib seekablebuffer.Buffer
 	if err := init.Marshal(&ib); err != nil {

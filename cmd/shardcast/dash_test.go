@@ -214,7 +214,7 @@ func TestDASHSessions(t *testing.T) {
 	// ffmpeg starts at the window's first segment: let the window hold
 	// more than it reads.
 	for deadline := time.Now().Add(20 * time.Second); m.segments() < 6 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		m, body = getMPD(t, liveURL)
+		m, _ = getMPD(t, liveURL)
 	}
 	video, audio := probeLive(t, liveURL, 2)
 	if len(video) < 25 || len(audio) < 25 {
@@ -341,7 +341,7 @@ player.initialize(v, %[1]q, true);
 v.addEventListener('playing', () => {
   const c0 = v.currentTime, t0 = performance.now();
   setTimeout(() => report({advanced: v.currentTime - c0, wall: (performance.now() - t0) / 1000,
-    width: v.videoWidth, height: v.videoHeight, errors, frags, live: player.isDynamic(), version: player.getVersion()}), %[2]d);
+    width: v.videoWidth, height: v.videoHeight, errors, frags, live: player.isDynamic(), latency: player.getCurrentLiveLatency(), version: player.getVersion()}), %[2]d);
 }, {once: true});
 setTimeout(() => report({error: 'not playing after 40 s', errors}), 40000);
 </script></body></html>`
@@ -355,6 +355,7 @@ type dashjsResult struct {
 	Errors   []string `json:"errors"`
 	Frags    int      `json:"frags"`
 	Live     bool     `json:"live"`
+	Latency  float64  `json:"latency"`
 	Version  string   `json:"version"`
 }
 
@@ -371,6 +372,9 @@ func TestDASHJSChromium(t *testing.T) {
 	}
 	srv := videoServer(t, false, nil)
 	const stream = "dashjs"
+	if _, err := kvsClient(srv.URL()).CreateStream(ctx, &kinesisvideo.CreateStreamInput{StreamName: aws.String(stream), DataRetentionInHours: aws.Int32(24)}); err != nil {
+		t.Fatal(err)
+	}
 	cam := ffmpegCamera(t, "rtsp://"+srv.rtsp.Addr()+"/"+stream, 40, "tcp", "h264")
 	if err := cam.Start(); err != nil {
 		t.Fatal(err)
@@ -432,8 +436,8 @@ func TestDASHJSChromium(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("no report from the browser in 60 s; chromium said:\n%s", logs.String())
 	}
-	t.Logf("dash.js %s: advanced %.2f s in %.2f s, %dx%d, %d segments loaded, dynamic %v, errors %v",
-		res.Version, res.Advanced, res.Wall, res.Width, res.Height, res.Frags, res.Live, res.Errors)
+	t.Logf("dash.js %s: advanced %.2f s in %.2f s, %dx%d, %d segments loaded, dynamic %v, live latency %.2f s, errors %v",
+		res.Version, res.Advanced, res.Wall, res.Width, res.Height, res.Frags, res.Live, res.Latency, res.Errors)
 	if res.Error != "" {
 		t.Fatalf("browser: %s (errors %v)", res.Error, res.Errors)
 	}
