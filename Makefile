@@ -80,6 +80,7 @@ bench:
 	BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'LLHLSLatency' -benchtime 1x ./cmd/shardcast/
 	BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'RTSPReserveLatency|WHEPLatency' -benchtime 1x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'OnDemandPlaylist24h' -benchtime 10x ./playback/
+	$(GO) test -run '^$$' -bench 'DASHManifest5000' -benchtime 10x ./playback/
 
 # make fuzz: run every fuzz target for FUZZTIME each, and the decoders of
 # the signed tokens clients hand back (shard iterators, HLS session tokens)

@@ -378,3 +378,32 @@ func TestDASHTrackSplit(t *testing.T) {
 		t.Error("track 3 of a two-track init served")
 	}
 }
+
+// BenchmarkDASHManifest5000 builds the ON_DEMAND MPD of KVS's most
+// fragments, 5,000 2 s fragments (from the bbolt index), with kvs:ts and
+// kvs:fn on every S element.
+func BenchmarkDASHManifest5000(b *testing.B) {
+	now := time.Now()
+	s, st := newService(b, "day", func() time.Time { return now })
+	start := now.Add(-4 * time.Hour)
+	const n = maxPlaylistItems
+	fill(b, st, n, start, 0, 1) // in order: one run, one Period
+	sess := session{StreamID: st.ID(), Mode: ModeOnDemand, DASH: true, Producer: true, Container: ContainerFMP4, Disc: DiscontinuityNever,
+		ShowTime: true, ShowNum: true, Start: start.UnixNano(), End: now.UnixNano(), Max: n}
+	tok := sealSession(s.cfg.Key, sess)
+	var size int
+	t0 := time.Now()
+	for i := 0; i < b.N; i++ {
+		res, err := s.manifest(context.Background(), st, sess, tok)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(res.Body)
+		if got := bytes.Count(res.Body, []byte("<S ")); got != n {
+			b.Fatalf("%d S elements", got)
+		}
+	}
+	b.ReportMetric(float64(time.Since(t0).Microseconds())/1000/float64(b.N), "ms/manifest")
+	b.ReportMetric(float64(size)/(1<<20), "MiB/manifest")
+	b.ReportMetric(0, "ns/op")
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,11 @@ type dashMPD struct {
 			} `xml:"Representation"`
 		} `xml:"AdaptationSet"`
 	} `xml:"Period"`
+}
+
+// stripKVS removes the kvs:ts and kvs:fn attributes of an MPD.
+func stripKVS(mpd string) string {
+	return regexp.MustCompile(` kvs:(ts|fn)="[^"]*"`).ReplaceAllString(mpd, "")
 }
 
 // getMPD fetches and parses an MPD, checking its content type.
@@ -258,6 +264,17 @@ func TestDASHSessions(t *testing.T) {
 		video, audio := probeDASH(t, *out.DASHStreamingSessionURL)
 		if video != wantFrames || audio < (seconds-1)*47 {
 			t.Errorf("DASH ON_DEMAND decodes %d video and %d audio frames, want %d and about %d", video, audio, wantFrames, seconds*47)
+		}
+		// The AWS CLI gets a session of the same range, with the same MPD
+		// but for its token.
+		var cli struct{ DASHStreamingSessionURL string }
+		newCLI(t, url).ok(&cli, "kinesis-video-archived-media", "get-dash-streaming-session-url", "--stream-name", stream,
+			"--playback-mode", "ON_DEMAND", "--dash-fragment-selector", "FragmentSelectorType=SERVER_TIMESTAMP,TimestampRange={StartTimestamp="+
+				strconv.FormatInt(first.ServerTimestamp.Unix(), 10)+",EndTimestamp="+strconv.FormatInt(last.ServerTimestamp.Unix()+1, 10)+"}")
+		token := func(u string) string { return u[strings.Index(u, "SessionToken=")+len("SessionToken="):] }
+		if m2, body2 := getMPD(t, cli.DASHStreamingSessionURL); m2.segments() != len(frags) ||
+			strings.ReplaceAll(body2, token(cli.DASHStreamingSessionURL), "T") != strings.ReplaceAll(strings.NewReplacer(` xmlns:kvs="https://kinesisvideo.amazonaws.com/dash"`, "").Replace(stripKVS(body)), token(*out.DASHStreamingSessionURL), "T") {
+			t.Errorf("the CLI's session MPD differs:\n%s\nfrom\n%s", body2, body)
 		}
 	})
 
