@@ -29,7 +29,8 @@ import (
 type dashMPD struct {
 	Type    string `xml:"type,attr"`
 	Periods []struct {
-		ID   string `xml:"id,attr"`
+		ID    string `xml:"id,attr"`
+		Start string `xml:"start,attr"`
 		Sets []struct {
 			ContentType string `xml:"contentType,attr"`
 			Reps        []struct {
@@ -219,8 +220,14 @@ func TestDASHSessions(t *testing.T) {
 	}
 	// ffmpeg starts at the window's first segment: let the window hold
 	// more than it reads.
+	// As the window slides, the Period keeps its id and start (the
+	// wall-clock time of its media time zero).
+	period := m.Periods[0].ID + "@" + m.Periods[0].Start
 	for deadline := time.Now().Add(20 * time.Second); m.segments() < 6 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		m, _ = getMPD(t, liveURL)
+		m, body = getMPD(t, liveURL)
+		if len(m.Periods) != 1 || m.Periods[0].ID+"@"+m.Periods[0].Start != period {
+			t.Errorf("LIVE MPD's period was %s:\n%s", period, body)
+		}
 	}
 	video, audio := probeLive(t, liveURL, 2)
 	if len(video) < 25 || len(audio) < 25 {
