@@ -31,7 +31,7 @@ type dashMPD struct {
 	Periods []struct {
 		ID    string `xml:"id,attr"`
 		Start string `xml:"start,attr"`
-		Sets []struct {
+		Sets  []struct {
 			ContentType string `xml:"contentType,attr"`
 			Reps        []struct {
 				Codecs   string `xml:"codecs,attr"`
