@@ -45,7 +45,7 @@ deps:
 			echo "the tests need:$$missing (install them as root: apt-get install$$missing)"; exit 1; \
 		fi; \
 	fi; \
-	[ -d $(JSCLIENT)/node_modules ] || (cd $(JSCLIENT) && npm ci --no-audit --no-fund) || exit 1; \
+	[ -d $(JSCLIENT)/node_modules/dashjs ] || (cd $(JSCLIENT) && npm ci --no-audit --no-fund) || exit 1; \
 	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1; chromium --version 2>/dev/null; \
 	node --version; /usr/bin/python3 -c 'import boto3; print("boto3", boto3.__version__)'; \
 	$$(command -v nats-server || echo /usr/sbin/nats-server) --version
@@ -84,6 +84,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'OnDemandPlaylist24h' -benchtime 10x ./playback/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./playback/getmedia/
 	$(GO) test -run '^$$' -bench 'GetImages' -benchtime 20x ./cmd/shardcast/
+	$(GO) test -run '^$$' -bench 'DASHManifest5000' -benchtime 10x ./playback/
 
 # make fuzz: run every fuzz target for FUZZTIME each, and the decoders of
 # the signed tokens clients hand back (shard iterators, HLS session tokens,

@@ -1,6 +1,8 @@
 // Package playback serves stored and live video fragments to readers: HLS
 // (KVS streaming sessions in LIVE, LIVE_REPLAY and ON_DEMAND modes, fMP4 or
-// MPEG-TS, plus low-latency HLS parts for live fMP4), GetMedia and
+// MPEG-TS, plus low-latency HLS parts for live fMP4), DASH sessions in the
+// same modes (an MPD with a Period per run of one init segment and one
+// adaptation set per track, over the same fMP4 fragments), GetMedia and
 // GetMediaForFragmentList as Matroska streams carrying the KVS fragment
 // tags, and GetClip as one progressive MP4.
 //
@@ -14,7 +16,9 @@
 // durations, so players stop instead of waiting; KVS LIVE sessions keep
 // KVS's behaviour (no ENDLIST).
 //
-// HLS session tokens are self-contained: the session's parameters, the
-// stream's incarnation id and the expiry, sealed with an HMAC key, so any
-// change to a token is detected and no session state is kept on the server.
+// HLS and DASH session tokens are self-contained: the session's parameters
+// (its protocol among them, so that a token opens only its own protocol's
+// resources), the stream's incarnation id and the expiry, sealed with an
+// HMAC key, so any change to a token is detected and no session state is
+// kept on the server.
 package playback

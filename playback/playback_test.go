@@ -115,7 +115,7 @@ func TestSessionTokenTampering(t *testing.T) {
 	key := []byte("k")
 	tok := sealSession(key, session{StreamID: "abc", Mode: ModeOnDemand, Container: ContainerFMP4, Disc: DiscontinuityAlways,
 		Start: 1, End: 2, Max: 1000, Created: 3, Expires: time.Now().Add(time.Hour).UnixNano()})
-	if _, err := openSession(key, tok, time.Now()); err != nil {
+	if _, err := openSession(key, tok, time.Now(), false); err != nil {
 		t.Fatal(err)
 	}
 	// Every one-character change of the token is refused.
@@ -129,7 +129,7 @@ func TestSessionTokenTampering(t *testing.T) {
 				continue
 			}
 			bad := tok[:i] + string(c) + tok[i+1:]
-			if _, err := openSession(key, bad, time.Now()); !errors.Is(err, ErrNotAuthorized) {
+			if _, err := openSession(key, bad, time.Now(), false); !errors.Is(err, ErrNotAuthorized) {
 				t.Fatalf("token changed at %d (%q) accepted: %v", i, c, err)
 			}
 		}
@@ -139,11 +139,11 @@ func TestSessionTokenTampering(t *testing.T) {
 	for i := range raw {
 		b := append([]byte(nil), raw...)
 		b[i] ^= 0x01
-		if _, err := openSession(key, base64.RawURLEncoding.EncodeToString(b), time.Now()); !errors.Is(err, ErrNotAuthorized) {
+		if _, err := openSession(key, base64.RawURLEncoding.EncodeToString(b), time.Now(), false); !errors.Is(err, ErrNotAuthorized) {
 			t.Fatalf("byte %d altered accepted", i)
 		}
 	}
-	if _, err := openSession([]byte("other"), tok, time.Now()); !errors.Is(err, ErrNotAuthorized) {
+	if _, err := openSession([]byte("other"), tok, time.Now(), false); !errors.Is(err, ErrNotAuthorized) {
 		t.Fatal("token of another key accepted")
 	}
 	// Go's base64 decoders skip CR and LF, even in Strict mode: a token with
@@ -151,7 +151,7 @@ func TestSessionTokenTampering(t *testing.T) {
 	for _, at := range []int{0, 1, len(tok) / 2, len(tok) - 1, len(tok)} {
 		for _, ins := range []string{"\r", "\n", "\r\n", "\n\n"} {
 			bad := tok[:at] + ins + tok[at:]
-			if _, err := openSession(key, bad, time.Now()); !errors.Is(err, ErrNotAuthorized) {
+			if _, err := openSession(key, bad, time.Now(), false); !errors.Is(err, ErrNotAuthorized) {
 				t.Fatalf("token with %q inserted at %d accepted: %v", ins, at, err)
 			}
 		}
@@ -311,25 +311,36 @@ func TestAppendTimeMatchesFormat(t *testing.T) {
 	}
 }
 
-// FuzzOpenSession: no token crashes the check, and only sealed ones pass.
+// FuzzOpenSession: no token crashes the check, only sealed ones pass, and
+// none passes as both an HLS and a DASH token.
 func FuzzOpenSession(f *testing.F) {
 	key := []byte("fuzz-key")
 	good := sealSession(key, session{StreamID: "id", Mode: ModeLive, Container: ContainerTS, Disc: DiscontinuityOn, Max: 5,
 		Expires: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()})
+	dash := sealSession(key, session{StreamID: "id", Mode: ModeOnDemand, DASH: true, ShowNum: true, ShowTime: true, Container: ContainerFMP4,
+		Disc: DiscontinuityNever, Max: 1000, Start: 1, End: 2, Expires: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()})
 	f.Add(good)
+	f.Add(dash)
 	f.Add("")
 	f.Add("AQ")
 	f.Add(good[:len(good)-1])
 	f.Fuzz(func(t *testing.T, tok string) {
-		s, err := openSession(key, tok, time.Now())
-		if err != nil {
-			if !errors.Is(err, ErrNotAuthorized) {
-				t.Fatalf("error of the wrong kind: %v", err)
+		passed := 0
+		for _, proto := range []bool{false, true} {
+			s, err := openSession(key, tok, time.Now(), proto)
+			if err != nil {
+				if !errors.Is(err, ErrNotAuthorized) {
+					t.Fatalf("error of the wrong kind: %v", err)
+				}
+				continue
 			}
-			return
+			passed++
+			if s.DASH != proto || sealSession(key, s) != tok {
+				t.Fatalf("accepted a token that is not the seal of its session: %q", tok)
+			}
 		}
-		if sealSession(key, s) != tok {
-			t.Fatalf("accepted a token that is not the seal of its session: %q", tok)
+		if passed > 1 {
+			t.Fatalf("token %q passes for HLS and DASH", tok)
 		}
 	})
 }

@@ -15,7 +15,7 @@ import (
 // HLS answers GET /hls/v1/<name>?SessionToken=...: the resources of a KVS
 // HLS streaming session.
 func (s *Service) HLS(ctx context.Context, name string, q url.Values) (*Resource, error) {
-	sess, err := openSession(s.cfg.Key, q.Get("SessionToken"), s.cfg.Now())
+	sess, err := openSession(s.cfg.Key, q.Get("SessionToken"), s.cfg.Now(), false)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,6 @@
 // (/hls/<stream>/...) and the player (/play/<stream>) need HTTP Basic
 // credentials or a presigned URL (awsapi.Auth.AllowReader); a presigned
 // playlist's media URIs carry its X-Amz-* parameters, and a presigned
-// player page gets a presigned playlist. KVS session URLs (/hls/v1/...)
-// are authorized by their SessionToken alone.
+// player page gets a presigned playlist. KVS session URLs (/hls/v1/...,
+// /dash/v1/...) are authorized by their SessionToken alone.
 package web

@@ -36,6 +36,8 @@ type Config struct {
 		Paths() []string
 		// ServeHLS answers GET /hls/v1/{name} and /hls/{stream}/{name}.
 		ServeHLS(w http.ResponseWriter, r *http.Request)
+		// ServeDASH answers GET /dash/v1/{name}.
+		ServeDASH(w http.ResponseWriter, r *http.Request)
 	}
 	// Ingest reports the running publisher sessions, with their recent
 	// commit latencies when asked (?latencies=1).
@@ -167,6 +169,7 @@ func NewRouter(cfg Config) http.Handler {
 			r.Post(p, cfg.KVS.ServeHTTP)
 		}
 		r.Get("/hls/v1/{name}", cfg.KVS.ServeHLS)
+		r.Get("/dash/v1/{name}", cfg.KVS.ServeDASH)
 		// The plain live URLs and the player are readers of a stream: with
 		// credentials configured they need them (Basic or presigned).
 		r.Get("/hls/{stream}/{name}", func(w http.ResponseWriter, req *http.Request) {

@@ -78,7 +78,6 @@ var unsupported = map[string]string{
 	"/describeMediaStorageConfiguration": "DescribeMediaStorageConfiguration", "/updateMediaStorageConfiguration": "UpdateMediaStorageConfiguration",
 	"/describeMappedResourceConfiguration": "DescribeMappedResourceConfiguration",
 	"/describeStreamStorageConfiguration":  "DescribeStreamStorageConfiguration", "/updateStreamStorageConfiguration": "UpdateStreamStorageConfiguration",
-	"/getDASHStreamingSessionURL": "GetDASHStreamingSessionURL",
 }
 
 // New returns the handler.
@@ -103,8 +102,9 @@ func New(cfg Config) *Handler {
 		"/ListTagsForResource": h.listTagsForResource,
 		"/listFragments":       h.listFragments,
 
-		"/getHLSStreamingSessionURL": h.getHLSStreamingSessionURL,
-		"/getImages":                 h.getImages,
+		"/getHLSStreamingSessionURL":  h.getHLSStreamingSessionURL,
+		"/getImages":                  h.getImages,
+		"/getDASHStreamingSessionURL": h.getDASHStreamingSessionURL,
 	}
 	h.streams = map[string]func(http.ResponseWriter, *http.Request, []byte) error{
 		"/getMedia":                h.getMedia,

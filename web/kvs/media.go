@@ -69,6 +69,61 @@ func (h *Handler) getHLSStreamingSessionURL(r *http.Request, body []byte) (any, 
 	}{h.baseURL(r) + "/" + path}, nil
 }
 
+// ---- GetDASHStreamingSessionURL --------------------------------------------
+
+type dashSessionInput struct {
+	streamInput
+	PlaybackMode         *string `json:"PlaybackMode"`
+	DASHFragmentSelector *struct {
+		FragmentSelectorType *string         `json:"FragmentSelectorType"`
+		TimestampRange       *timestampRange `json:"TimestampRange"`
+	} `json:"DASHFragmentSelector"`
+	DisplayFragmentTimestamp   *string `json:"DisplayFragmentTimestamp"`
+	DisplayFragmentNumber      *string `json:"DisplayFragmentNumber"`
+	Expires                    *int    `json:"Expires"`
+	MaxManifestFragmentResults *int    `json:"MaxManifestFragmentResults"`
+}
+
+func (in *dashSessionInput) Check(v *awsapi.Validator) {
+	in.streamInput.Check(v)
+	v.Enum("playbackMode", in.PlaybackMode, playback.ModeLive, playback.ModeReplay, playback.ModeOnDemand)
+	if s := in.DASHFragmentSelector; s != nil {
+		v.Enum("dASHFragmentSelector.fragmentSelectorType", s.FragmentSelectorType, fragments.ProducerTimestamp, fragments.ServerTimestamp)
+	}
+	v.Enum("displayFragmentTimestamp", in.DisplayFragmentTimestamp, "ALWAYS", "NEVER")
+	v.Enum("displayFragmentNumber", in.DisplayFragmentNumber, "ALWAYS", "NEVER")
+	v.Int("expires", in.Expires, 300, 43200)
+	v.Int("maxManifestFragmentResults", in.MaxManifestFragmentResults, 1, 5000)
+}
+
+func (h *Handler) getDASHStreamingSessionURL(r *http.Request, body []byte) (any, error) {
+	in, err := decode[dashSessionInput](body)
+	if err != nil {
+		return nil, err
+	}
+	req := playback.DASHInput{Stream: in.ref(), PlaybackMode: deref(in.PlaybackMode),
+		DisplayTimestamp: deref(in.DisplayFragmentTimestamp), DisplayNumber: deref(in.DisplayFragmentNumber),
+		Expires: int64(deref(in.Expires)), MaxResults: int64(deref(in.MaxManifestFragmentResults))}
+	if s := in.DASHFragmentSelector; s != nil {
+		req.SelectorType = deref(s.FragmentSelectorType)
+		if tr := s.TimestampRange; tr != nil {
+			if tr.StartTimestamp != nil {
+				req.Start = &tr.StartTimestamp.Time
+			}
+			if tr.EndTimestamp != nil {
+				req.End = &tr.EndTimestamp.Time
+			}
+		}
+	}
+	path, err := h.cfg.Playback.StartDASH(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		URL string `json:"DASHStreamingSessionURL"`
+	}{h.baseURL(r) + "/" + path}, nil
+}
+
 // ---- streaming answers -----------------------------------------------------
 
 // countingWriter notes whether the answer has begun.
@@ -221,6 +276,25 @@ func (h *Handler) ServeHLS(w http.ResponseWriter, r *http.Request) {
 	} else {
 		res, err = h.cfg.Playback.HLS(r.Context(), chi.URLParam(r, "name"), r.URL.Query())
 	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		awsapi.WriteError(w, r, h.cfg.Logger, errorTable, awsapi.RESTJSON, err)
+		return
+	}
+	w.Header().Set("Content-Type", res.ContentType)
+	if res.Live {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	w.Write(res.Body)
+}
+
+// ServeDASH answers GET /dash/v1/{name}: the resources of a DASH session,
+// authorized by their SessionToken, for any origin.
+func (h *Handler) ServeDASH(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	res, err := h.cfg.Playback.DASH(r.Context(), chi.URLParam(r, "name"), r.URL.Query())
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return
