@@ -2,6 +2,7 @@ package kvs
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/web/awsapi"
@@ -12,14 +13,34 @@ type timestampRange struct {
 	EndTimestamp   *awsapi.Timestamp `json:"EndTimestamp"`
 }
 
+// fragmentSelector is the selector of ListFragments, the streaming
+// sessions and GetClip: a timestamp type and a range.
+type fragmentSelector struct {
+	FragmentSelectorType *string         `json:"FragmentSelectorType"`
+	TimestampRange       *timestampRange `json:"TimestampRange"`
+}
+
+// values returns what a selector holds, nil where it is absent.
+func (s *fragmentSelector) values() (typ string, start, end *time.Time) {
+	if s == nil {
+		return "", nil, nil
+	}
+	if tr := s.TimestampRange; tr != nil {
+		if tr.StartTimestamp != nil {
+			start = &tr.StartTimestamp.Time
+		}
+		if tr.EndTimestamp != nil {
+			end = &tr.EndTimestamp.Time
+		}
+	}
+	return deref(s.FragmentSelectorType), start, end
+}
+
 type listFragmentsInput struct {
 	streamInput
-	MaxResults       *int    `json:"MaxResults"`
-	NextToken        *string `json:"NextToken"`
-	FragmentSelector *struct {
-		FragmentSelectorType *string         `json:"FragmentSelectorType"`
-		TimestampRange       *timestampRange `json:"TimestampRange"`
-	} `json:"FragmentSelector"`
+	MaxResults       *int              `json:"MaxResults"`
+	NextToken        *string           `json:"NextToken"`
+	FragmentSelector *fragmentSelector `json:"FragmentSelector"`
 }
 
 func (in *listFragmentsInput) Check(v *awsapi.Validator) {

@@ -16,16 +16,13 @@ import (
 
 type hlsSessionInput struct {
 	streamInput
-	PlaybackMode        *string `json:"PlaybackMode"`
-	HLSFragmentSelector *struct {
-		FragmentSelectorType *string         `json:"FragmentSelectorType"`
-		TimestampRange       *timestampRange `json:"TimestampRange"`
-	} `json:"HLSFragmentSelector"`
-	ContainerFormat                 *string `json:"ContainerFormat"`
-	DiscontinuityMode               *string `json:"DiscontinuityMode"`
-	DisplayFragmentTimestamp        *string `json:"DisplayFragmentTimestamp"`
-	Expires                         *int    `json:"Expires"`
-	MaxMediaPlaylistFragmentResults *int    `json:"MaxMediaPlaylistFragmentResults"`
+	PlaybackMode                    *string           `json:"PlaybackMode"`
+	HLSFragmentSelector             *fragmentSelector `json:"HLSFragmentSelector"`
+	ContainerFormat                 *string           `json:"ContainerFormat"`
+	DiscontinuityMode               *string           `json:"DiscontinuityMode"`
+	DisplayFragmentTimestamp        *string           `json:"DisplayFragmentTimestamp"`
+	Expires                         *int              `json:"Expires"`
+	MaxMediaPlaylistFragmentResults *int              `json:"MaxMediaPlaylistFragmentResults"`
 }
 
 func (in *hlsSessionInput) Check(v *awsapi.Validator) {
@@ -49,17 +46,7 @@ func (h *Handler) getHLSStreamingSessionURL(r *http.Request, body []byte) (any, 
 	req := playback.HLSInput{Stream: in.ref(), PlaybackMode: deref(in.PlaybackMode), ContainerFormat: deref(in.ContainerFormat),
 		Discontinuity: deref(in.DiscontinuityMode), DisplayTimestamp: deref(in.DisplayFragmentTimestamp),
 		Expires: int64(deref(in.Expires)), MaxResults: int64(deref(in.MaxMediaPlaylistFragmentResults))}
-	if s := in.HLSFragmentSelector; s != nil {
-		req.SelectorType = deref(s.FragmentSelectorType)
-		if tr := s.TimestampRange; tr != nil {
-			if tr.StartTimestamp != nil {
-				req.Start = &tr.StartTimestamp.Time
-			}
-			if tr.EndTimestamp != nil {
-				req.End = &tr.EndTimestamp.Time
-			}
-		}
-	}
+	req.SelectorType, req.Start, req.End = in.HLSFragmentSelector.values()
 	path, err := h.cfg.Playback.StartHLS(r.Context(), req)
 	if err != nil {
 		return nil, err
@@ -73,15 +60,12 @@ func (h *Handler) getHLSStreamingSessionURL(r *http.Request, body []byte) (any, 
 
 type dashSessionInput struct {
 	streamInput
-	PlaybackMode         *string `json:"PlaybackMode"`
-	DASHFragmentSelector *struct {
-		FragmentSelectorType *string         `json:"FragmentSelectorType"`
-		TimestampRange       *timestampRange `json:"TimestampRange"`
-	} `json:"DASHFragmentSelector"`
-	DisplayFragmentTimestamp   *string `json:"DisplayFragmentTimestamp"`
-	DisplayFragmentNumber      *string `json:"DisplayFragmentNumber"`
-	Expires                    *int    `json:"Expires"`
-	MaxManifestFragmentResults *int    `json:"MaxManifestFragmentResults"`
+	PlaybackMode               *string           `json:"PlaybackMode"`
+	DASHFragmentSelector       *fragmentSelector `json:"DASHFragmentSelector"`
+	DisplayFragmentTimestamp   *string           `json:"DisplayFragmentTimestamp"`
+	DisplayFragmentNumber      *string           `json:"DisplayFragmentNumber"`
+	Expires                    *int              `json:"Expires"`
+	MaxManifestFragmentResults *int              `json:"MaxManifestFragmentResults"`
 }
 
 func (in *dashSessionInput) Check(v *awsapi.Validator) {
@@ -104,17 +88,7 @@ func (h *Handler) getDASHStreamingSessionURL(r *http.Request, body []byte) (any,
 	req := playback.DASHInput{Stream: in.ref(), PlaybackMode: deref(in.PlaybackMode),
 		DisplayTimestamp: deref(in.DisplayFragmentTimestamp), DisplayNumber: deref(in.DisplayFragmentNumber),
 		Expires: int64(deref(in.Expires)), MaxResults: int64(deref(in.MaxManifestFragmentResults))}
-	if s := in.DASHFragmentSelector; s != nil {
-		req.SelectorType = deref(s.FragmentSelectorType)
-		if tr := s.TimestampRange; tr != nil {
-			if tr.StartTimestamp != nil {
-				req.Start = &tr.StartTimestamp.Time
-			}
-			if tr.EndTimestamp != nil {
-				req.End = &tr.EndTimestamp.Time
-			}
-		}
-	}
+	req.SelectorType, req.Start, req.End = in.DASHFragmentSelector.values()
 	path, err := h.cfg.Playback.StartDASH(r.Context(), req)
 	if err != nil {
 		return nil, err
@@ -230,10 +204,7 @@ func (h *Handler) getMediaForFragmentList(w http.ResponseWriter, r *http.Request
 
 type getClipInput struct {
 	streamInput
-	ClipFragmentSelector *struct {
-		FragmentSelectorType *string         `json:"FragmentSelectorType"`
-		TimestampRange       *timestampRange `json:"TimestampRange"`
-	} `json:"ClipFragmentSelector"`
+	ClipFragmentSelector *fragmentSelector `json:"ClipFragmentSelector"`
 }
 
 func (in *getClipInput) Check(v *awsapi.Validator) {
