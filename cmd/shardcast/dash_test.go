@@ -174,6 +174,7 @@ func probeDASH(t testing.TB, url string) (video, audio int) {
 // LIVE_REPLAY with every published frame), and sessions refuse tokens that
 // are not theirs.
 func TestDASHSessions(t *testing.T) {
+	t.Parallel() // mostly waiting on a real-time camera: it overlaps the other waiting tests
 	srv := videoServer(t, false, nil)
 	url := srv.URL()
 	const stream = "dash"

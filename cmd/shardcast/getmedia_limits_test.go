@@ -84,6 +84,7 @@ func TestGetMediaConnectionLimit(t *testing.T) {
 // fragment unpaced. The check is a lower bound on the time the backlog
 // takes.
 func TestGetMediaPacing(t *testing.T) {
+	t.Parallel() // mostly waiting on a real-time camera: it overlaps the other waiting tests
 	srv := videoServer(t, false, func(c *Config) { c.GetMediaFragmentsPerSecond = 1 })
 	const stream = "paced"
 	runCamera(t, ffmpegCamera(t, "rtsp://"+srv.rtsp.Addr()+"/"+stream, 6, "tcp", "h264"))

@@ -77,6 +77,7 @@ func checkImage(t *testing.T, what string, b []byte, format string, w, h int) {
 // media is a decodable image of the size asked, and NO_MEDIA comes only
 // where nothing was published.
 func TestGetImages(t *testing.T) {
+	t.Parallel() // mostly waiting on a real-time camera: it overlaps the other waiting tests
 	need(t, "ffmpeg")
 	srv := videoServer(t, false, nil)
 	url := "rtsp://" + srv.rtsp.Addr() + "/thumbs"
@@ -312,6 +313,7 @@ func TestGetImagesH265(t *testing.T) {
 // drops or repeats frames, and the numbers would not be frame indexes),
 // then published from it in real time.
 func TestGetImagesNearestFrame(t *testing.T) {
+	t.Parallel() // mostly waiting on a real-time camera: it overlaps the other waiting tests
 	need(t, "ffmpeg")
 	srv := videoServer(t, false, nil)
 	const bars = "[0:v]split[m][b];[b]scale=32:1,format=gray,geq=lum='255*mod(floor(N/pow(2\\,X))\\,2)'," +

@@ -54,6 +54,7 @@ func mediaGetEnv(name string) string {
 // live reader stopped by --duration. With -update-getmedia the GetMedia body is
 // kept as the package's test data.
 func TestMediaGet(t *testing.T) {
+	t.Parallel() // mostly waiting on a real-time camera: it overlaps the other waiting tests
 	srv := videoServer(t, false, nil)
 	url := srv.URL()
 	const stream, seconds = "mediaget", 2
@@ -186,6 +187,7 @@ func videoPrivate(f *getmedia.Fragment) []byte {
 // publishes: it exits 0 and leaves a whole MP4, the last fragment it had
 // read included.
 func TestMediaGetInterrupt(t *testing.T) {
+	t.Parallel() // mostly waiting on a real-time camera: it overlaps the other waiting tests
 	bin, err := shardcastBinary()
 	if err != nil {
 		t.Fatalf("build shardcast: %v", err)
