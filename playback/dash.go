@@ -207,13 +207,7 @@ func (s *Service) manifest(ctx context.Context, st *fragments.Stream, sess sessi
 		if err != nil {
 			return nil, err
 		}
-		elapsed := time.Duration(s.cfg.Now().UnixNano() - sess.Created)
-		var played time.Duration
-		released := 0
-		for released < len(got) && played <= elapsed {
-			played += got[released].Duration
-			released++
-		}
+		released := s.released(sess, got)
 		all, from = got[:released], max(0, released-sess.Max)
 		m.dynamic = !(sess.End != 0 && released == len(got) && !more)
 		m.ast = time.Unix(0, sess.Created)

@@ -207,6 +207,20 @@ func (s *Service) onDemandPlaylist(ctx context.Context, st *fragments.Stream, se
 	return &Resource{ContentType: typePlaylist, Body: p.render()}, nil
 }
 
+// released is how many of a LIVE_REPLAY session's fragments it lists: a
+// fragment once the ones before it have had time to play since the session
+// began (HLS playlists and DASH manifests alike).
+func (s *Service) released(sess session, got []fragments.FragmentInfo) int {
+	elapsed := time.Duration(s.cfg.Now().UnixNano() - sess.Created)
+	var played time.Duration
+	n := 0
+	for n < len(got) && played <= elapsed {
+		played += got[n].Duration
+		n++
+	}
+	return n
+}
+
 // replayPlaylist plays the range from its start as if live: a fragment is
 // listed once the fragments before it have had time to play since the
 // session began.
@@ -215,13 +229,7 @@ func (s *Service) replayPlaylist(ctx context.Context, st *fragments.Stream, sess
 	if err != nil {
 		return nil, err
 	}
-	elapsed := time.Duration(s.cfg.Now().UnixNano() - sess.Created)
-	var played time.Duration
-	released := 0
-	for released < len(got) && played <= elapsed {
-		played += got[released].Duration
-		released++
-	}
+	released := s.released(sess, got)
 	if released == 0 {
 		return nil, notFound("No fragments found in the stream for the streaming request.")
 	}
