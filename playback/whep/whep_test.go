@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -444,7 +445,7 @@ func TestH264AndOpus(t *testing.T) {
 	}
 	// Opus passes through: every packet is one the publisher sent.
 	pub.mu.Lock()
-	opusAt := pub.opusAt
+	opusAt := maps.Clone(pub.opusAt) // the publisher goes on writing
 	pub.mu.Unlock()
 	if len(cl.opus) < 50 {
 		t.Fatalf("%d Opus packets received", len(cl.opus))
