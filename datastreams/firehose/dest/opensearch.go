@@ -381,7 +381,7 @@ func singleLineJSON(data []byte) ([]byte, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("the record is JSON but not an object")
 	}
-	if bytes.IndexAny(trimmed, "\r\n") < 0 {
+	if !bytes.ContainsAny(trimmed, "\r\n") {
 		return trimmed, nil
 	}
 	var buf bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -184,12 +185,12 @@ func TestRotatedIndexNames(t *testing.T) {
 	// (Sunday) is w09; the days before the year's first Sunday are w00.
 	// Arrival times are taken in UTC.
 	for at, want := range map[time.Time]string{
-		time.Date(2016, 2, 27, 23, 0, 0, 0, time.UTC):                      "i-2016-w08",
-		time.Date(2016, 2, 28, 0, 0, 0, 0, time.UTC):                       "i-2016-w09",
-		time.Date(2016, 1, 2, 0, 0, 0, 0, time.UTC):                        "i-2016-w00",
-		time.Date(2016, 1, 3, 0, 0, 0, 0, time.UTC):                        "i-2016-w01",
-		time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC):                        "i-2017-w01",
-		time.Date(2016, 2, 28, 1, 0, 0, 0, time.FixedZone("x", 2*60*60)):   "i-2016-w08",
+		time.Date(2016, 2, 27, 23, 0, 0, 0, time.UTC):                    "i-2016-w08",
+		time.Date(2016, 2, 28, 0, 0, 0, 0, time.UTC):                     "i-2016-w09",
+		time.Date(2016, 1, 2, 0, 0, 0, 0, time.UTC):                      "i-2016-w00",
+		time.Date(2016, 1, 3, 0, 0, 0, 0, time.UTC):                      "i-2016-w01",
+		time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC):                      "i-2017-w01",
+		time.Date(2016, 2, 28, 1, 0, 0, 0, time.FixedZone("x", 2*60*60)): "i-2016-w08",
 	} {
 		if got := RotatedIndex("i", RotateWeek, at); got != want {
 			t.Errorf("%v: %s, want %s", at, got, want)
@@ -206,13 +207,16 @@ func TestOpenSearchIndexesWithStableIDs(t *testing.T) {
 	if err := o.Deliver(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
-	if len(bs.docs["logs-2016-02-25-13"]) != 60 || len(bs.docs["logs-2016-02-25-14"]) != 30 {
-		t.Fatalf("indexes: %d / %d docs", len(bs.docs["logs-2016-02-25-13"]), len(bs.docs["logs-2016-02-25-14"]))
+	bs.mu.Lock()
+	docs13, docs14 := maps.Clone(bs.docs["logs-2016-02-25-13"]), bs.docs["logs-2016-02-25-14"]
+	bs.mu.Unlock()
+	if len(docs13) != 60 || len(docs14) != 30 {
+		t.Fatalf("indexes: %d / %d docs", len(docs13), len(docs14))
 	}
-	if got := string(bs.docs["logs-2016-02-25-13"][b.Records[0].ID]); got != string(b.Records[0].Data) {
+	if got := string(docs13[b.Records[0].ID]); got != string(b.Records[0].Data) {
 		t.Errorf("doc %s = %s", b.Records[0].ID, got)
 	}
-	if got := string(bs.docs["logs-2016-02-25-13"][b.Records[5].ID]); got != `{"pretty":true}` {
+	if got := string(docs13[b.Records[5].ID]); got != `{"pretty":true}` {
 		t.Errorf("multi-line doc = %s", got)
 	}
 	// A retry of the same batch overwrites: the ids are the records'.
@@ -241,8 +245,11 @@ func TestOpenSearchNoDocumentIDAndType(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if bs.count() != 8 || bs.types["ev"] != "_doc" {
-		t.Fatalf("%d docs, type %q: the cluster assigns ids, so a retry duplicates", bs.count(), bs.types["ev"])
+	bs.mu.Lock()
+	typ := bs.types["ev"]
+	bs.mu.Unlock()
+	if bs.count() != 8 || typ != "_doc" {
+		t.Fatalf("%d docs, type %q: the cluster assigns ids, so a retry duplicates", bs.count(), typ)
 	}
 	if o.ErrorOutputType() != "elasticsearch-failed" {
 		t.Errorf("error output type %q", o.ErrorOutputType())
@@ -251,7 +258,9 @@ func TestOpenSearchNoDocumentIDAndType(t *testing.T) {
 
 func TestOpenSearchPartialFailures(t *testing.T) {
 	bs := newBulkServer(t, "", "")
+	bs.mu.Lock()
 	bs.flaky["hot"] = 1
+	bs.mu.Unlock()
 	o := newTestOpenSearch(t, OpenSearchConfig{Endpoint: bs.srv.URL, IndexName: "p", IndexRotationPeriod: RotateNone})
 	b := testBatch(6)
 	b.Records[1].Data = []byte(`not json`)
@@ -272,8 +281,11 @@ func TestOpenSearchPartialFailures(t *testing.T) {
 			t.Errorf("record %d: code %s (%s), want %s", i, code, msg, want)
 		}
 	}
-	if bs.actions != 5 {
-		t.Errorf("the cluster got %d actions: the record that is not JSON must not be sent", bs.actions)
+	bs.mu.Lock()
+	actions := bs.actions
+	bs.mu.Unlock()
+	if actions != 5 {
+		t.Errorf("the cluster got %d actions: the record that is not JSON must not be sent", actions)
 	}
 
 	// The engine retries the failed records: the throttled one goes in,
