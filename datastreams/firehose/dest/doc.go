@@ -11,7 +11,10 @@
 // per-attempt timeout, and classifies the outcome as a *delivery.Error:
 // the Firehose error code that goes into the error record, whether a retry
 // can help (Permanent), and, when only some records failed, which
-// (Failed).
+// (Failed). Each also has RecordFields, the extra fields of a failed
+// record's error-output JSON (esDocumentId/esIndexName/esTypeName, EventId,
+// dataId/subsequenceNumber), and a *BulkError names each document's own
+// status, the errorCode of its error record.
 //
 // HTTPEndpoint speaks the Firehose HTTP endpoint delivery protocol: a JSON
 // body of base64 records under the batch's request id, the same on every

@@ -136,6 +136,9 @@ func (h *HTTPEndpoint) Close() error {
 // the failed parts' records in Failed (nil when all failed), and is
 // Permanent only when every failed part was refused with 413.
 func (h *HTTPEndpoint) Deliver(ctx context.Context, b delivery.Batch) error {
+	if len(b.Records) == 0 {
+		return nil
+	}
 	parts := h.split(b.Records)
 	if len(parts) == 1 {
 		return h.send(ctx, b.RequestID, b.StreamARN, b.Records)
@@ -328,4 +331,15 @@ func checkHTTPReply(reply []byte, requestID string) string {
 		return "the reply's timestamp is not whole milliseconds"
 	}
 	return ""
+}
+
+// RecordFields returns the fields the error output adds to a failed
+// record's JSON: dataId (the record's id) and subsequenceNumber (its
+// place in a KPL-aggregated source record, 0 otherwise).
+func (h *HTTPEndpoint) RecordFields(r delivery.Record) map[string]any {
+	sub := 0
+	if r.Source != nil {
+		sub = r.Source.SubSequence
+	}
+	return map[string]any{"dataId": r.ID, "subsequenceNumber": sub}
 }

@@ -400,6 +400,10 @@ func TestHTTPEndpointConfigChecks(t *testing.T) {
 		}
 	}
 	h := newTestEndpoint(t, HTTPEndpointConfig{URL: "http://127.0.0.1:1/"})
+	r := delivery.Record{ID: "7.0", Source: &delivery.KinesisSource{SubSequence: 2}}
+	if f := h.RecordFields(r); f["dataId"] != "7.0" || f["subsequenceNumber"] != 2 {
+		t.Errorf("record fields %v", f)
+	}
 	if h.ErrorOutputType() != "http-endpoint-failed" {
 		t.Errorf("error output type %q", h.ErrorOutputType())
 	}

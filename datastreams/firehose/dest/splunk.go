@@ -144,6 +144,9 @@ type hecReply struct {
 // passes (Splunk.AckTimeout). Every failure is retryable: a token or
 // index may be fixed on the Splunk side while the engine retries.
 func (s *Splunk) Deliver(ctx context.Context, b delivery.Batch) error {
+	if len(b.Records) == 0 {
+		return nil
+	}
 	var body bytes.Buffer
 	for _, r := range b.Records {
 		body.Write(r.Data)
@@ -274,4 +277,10 @@ func (s *Splunk) hecError(status int, hr hecReply, reply []byte) error {
 		code = CodeSplunkDisabledAck
 	}
 	return &delivery.Error{Code: code, Message: msg}
+}
+
+// RecordFields returns the fields the error output adds to a failed
+// record's JSON: EventId, the record's id.
+func (s *Splunk) RecordFields(r delivery.Record) map[string]any {
+	return map[string]any{"EventId": r.ID}
 }

@@ -182,6 +182,9 @@ func TestSplunkRawWithDelayedAck(t *testing.T) {
 	if len(s.Channel()) != 36 {
 		t.Errorf("channel %q is not a GUID", s.Channel())
 	}
+	if f := s.RecordFields(b.Records[1]); f["EventId"] != b.Records[1].ID {
+		t.Errorf("record fields %v", f)
+	}
 	if s.ErrorOutputType() != "splunk-failed" {
 		t.Errorf("error output type %q", s.ErrorOutputType())
 	}
