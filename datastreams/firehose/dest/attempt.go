@@ -48,11 +48,14 @@ func classifyNet(parent context.Context, err error) netFailure {
 }
 
 // newAttemptClient returns the client a destination uses when its config
-// names none: it never follows redirects (a 3xx is the answer), and each
-// attempt's deadline comes from the request's context.
+// names none: it never follows redirects (a 3xx is the answer), does not
+// ask for compressed replies (so a compressed reply is seen as such), and
+// each attempt's deadline comes from the request's context.
 func newAttemptClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableCompression = true
 	return &http.Client{
-		Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

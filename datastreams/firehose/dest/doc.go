@@ -44,8 +44,8 @@
 // go under the plain request id, so a receiver that deduplicates by
 // request id can see those records twice (delivery is at least once).
 //
-// An error is Permanent only when every failed part or document is: a
-// batch mixing a refused document (400) with a throttled one (429) is
-// retried whole-failed-set, and the refused document reaches the error
-// output when the retry duration runs out.
+// An error is Permanent only when every failed part or document is: when
+// a refused document (400) fails beside a throttled one (429), both are
+// retried, and the refused one reaches the error output when the retry
+// duration runs out.
 package dest
