@@ -62,6 +62,16 @@ func (r *reader) index(obj map[string]any) map[string]any {
 	if !r.dots && !r.caseInsensitive {
 		return obj
 	}
+	normal := true
+	for k := range obj {
+		if r.normalize(k) != k {
+			normal = false
+			break
+		}
+	}
+	if normal {
+		return obj
+	}
 	m := make(map[string]any, len(obj))
 	for k, v := range obj {
 		m[r.normalize(k)] = v
