@@ -142,3 +142,35 @@ func TestEncoderConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestParquetRowGroupsBySize(t *testing.T) {
+	e, err := NewEncoder(EncoderConfig{Conversion: openX(nil), Tables: Tables{smallTable}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.parquet.blockSize = 1000 // the API's minimum is 64 MiB; this makes several groups
+	var recs [][]byte
+	for i := range 300 {
+		recs = append(recs, fmt.Appendf(nil, `{"user_id":"u","n":%d}`, i))
+	}
+	obj, _, err := e.Encode("x", recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(obj.Body), int64(len(obj.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.RowGroups()); n < 5 {
+		t.Fatalf("%d row groups, want several", n)
+	}
+	_, rows := duckdb(t, obj.Body)
+	for i, r := range rows {
+		if r["n"] != fmt.Sprint(i) {
+			t.Fatalf("row %d: %v", i, r)
+		}
+	}
+	if len(rows) != 300 {
+		t.Fatalf("%d rows", len(rows))
+	}
+}
