@@ -1,0 +1,139 @@
+package s3test
+
+import (
+	"context"
+	"go/build"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The root account's credentials in every server Start runs.
+const (
+	AccessKey = "shardcasttest"
+	SecretKey = "shardcast-test-secret"
+	Region    = "us-east-1"
+)
+
+// Server is a running versitygw.
+type Server struct {
+	Endpoint  string // http://127.0.0.1:<port>
+	AccessKey string
+	SecretKey string
+	Region    string
+	// Root is the directory holding the buckets (one directory each).
+	Root string
+}
+
+// Start starts an S3-compatible server for the test and returns its
+// endpoint and root credentials. The server stops when the test ends.
+func Start(t testing.TB) (endpoint, accessKey, secret string) {
+	t.Helper()
+	s := StartServer(t)
+	return s.Endpoint, s.AccessKey, s.SecretKey
+}
+
+// StartServer is Start returning the server's data directory and region too.
+func StartServer(t testing.TB) Server {
+	t.Helper()
+	bin := Binary(t)
+	dir := t.TempDir()
+	root, meta := filepath.Join(dir, "root"), filepath.Join(dir, "meta")
+	for _, d := range []string{root, meta} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logPath := filepath.Join(dir, "versitygw.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	port := freePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	cmd := exec.Command(bin, "--port", addr, "--access", AccessKey, "--secret", SecretKey,
+		"--region", Region, "--quiet", "posix", "--sidecar", meta, root)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		_ = logf.Close()
+	})
+
+	s := Server{Endpoint: "http://" + addr, AccessKey: AccessKey, SecretKey: SecretKey, Region: Region, Root: root}
+	waitReady(t, s.Endpoint, exited, logPath)
+	return s
+}
+
+// waitReady polls the endpoint until the server answers HTTP (any status:
+// an unsigned request gets an S3 error document), or fails the test when
+// the server exits (or has not come up after a minute).
+func waitReady(t testing.TB, endpoint string, exited <-chan error, logPath string) {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, endpoint+"/", nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			return
+		}
+		select {
+		case werr := <-exited:
+			out, _ := os.ReadFile(logPath)
+			t.Fatalf("versitygw exited: %v\n%s", werr, out)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			out, _ := os.ReadFile(logPath)
+			t.Fatalf("versitygw did not answer on %s: %v\n%s", endpoint, err, out)
+		}
+	}
+}
+
+// Binary returns the path of versitygw: on PATH, or where make deps
+// installs it ($GOPATH/bin). A missing one fails the test.
+func Binary(t testing.TB) string {
+	t.Helper()
+	if p, err := exec.LookPath("versitygw"); err == nil {
+		return p
+	}
+	for _, gopath := range filepath.SplitList(build.Default.GOPATH) {
+		p := filepath.Join(gopath, "bin", "versitygw")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatalf("versitygw is not installed: run make deps (it builds github.com/versity/versitygw/cmd/versitygw into %s)",
+		filepath.Join(build.Default.GOPATH, "bin"))
+	return ""
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
