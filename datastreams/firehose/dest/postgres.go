@@ -106,9 +106,27 @@ func NewPostgres(cfg PostgresConfig) (*Postgres, error) {
 
 // ErrorOutputType is empty: Firehose has no error-output-type for Redshift.
 // When the retry duration runs out it skips the batch and writes a manifest
-// of the staged object under "errors/" in the intermediate bucket (see
-// Manifest).
+// of the staged objects under "errors/" in the intermediate bucket (see
+// Manifest), from which a user can COPY them by hand.
 func (p *Postgres) ErrorOutputType() string { return "" }
+
+// Manifest returns a Redshift COPY manifest naming the staged objects
+// (s3://bucket/key URLs): what Firehose writes under "errors/" for a batch
+// it gave up loading.
+func Manifest(urls ...string) []byte {
+	type entry struct {
+		URL       string `json:"url"`
+		Mandatory bool   `json:"mandatory"`
+	}
+	m := struct {
+		Entries []entry `json:"entries"`
+	}{Entries: []entry{}}
+	for _, u := range urls {
+		m.Entries = append(m.Entries, entry{URL: u, Mandatory: true})
+	}
+	out, _ := json.Marshal(m)
+	return out
+}
 
 // Deliver loads b's records, concatenated as Firehose stages them, with one
 // COPY: the batch lands whole or not at all. Every failure is a retryable
@@ -227,7 +245,9 @@ func classifyPg(err error, columns []string) *delivery.Error {
 			code = "Redshift.ReadOnlyCluster"
 		case pgErr.Code == "23502" && columns != nil && !contains(columns, pgErr.ColumnName):
 			code = "Redshift.MissingColumn"
-		case strings.HasPrefix(pgErr.Code, "08"):
+		case strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P"):
+			// Connection exceptions, and the server shutting down or
+			// terminating the session.
 			code = "Redshift.ConnectionFailed"
 		default:
 			code = "Redshift.DataLoadFailed"

@@ -207,6 +207,26 @@ func TestPostgres(t *testing.T) {
 		want(t, rows(t, "cols"))
 	})
 
+	t.Run("Reconnects", func(t *testing.T) {
+		exec(t, "CREATE TABLE rc (id int)")
+		d := newDest(t, dest.PostgresConfig{Table: "rc", ConnString: srv.DSN + "&application_name=rc-dest"})
+		if err := deliver(t, d, "1\n"); err != nil {
+			t.Fatal(err)
+		}
+		// The server ends the destination's session (as a restart would).
+		exec(t, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rc-dest'")
+		wantRows := []string{"1"}
+		if err := deliver(t, d, "2\n"); err != nil {
+			wantCode(t, err, "Redshift.ConnectionFailed")
+		} else {
+			wantRows = append(wantRows, "2")
+		}
+		if err := deliver(t, d, "3\n"); err != nil {
+			t.Fatalf("no new connection after the old one ended: %v", err)
+		}
+		want(t, rows(t, "rc"), append(wantRows, "3")...)
+	})
+
 	t.Run("UsernamePasswordOverride", func(t *testing.T) {
 		exec(t, "CREATE TABLE creds (id int)")
 		exec(t, "CREATE ROLE loader LOGIN PASSWORD 'loader-secret'")
@@ -221,6 +241,14 @@ func TestPostgres(t *testing.T) {
 		d = newDest(t, dest.PostgresConfig{ConnString: dsn, Username: "loader", Password: "loader-secret", Table: "secret_table"})
 		wantCode(t, deliver(t, d, "1\n"), "Redshift.InsufficientPrivilege")
 	})
+}
+
+func TestManifest(t *testing.T) {
+	got := string(dest.Manifest("s3://b/2026/07/13/14/s-1-2026-07-13-14-05-09-x", "s3://b/k2"))
+	want := `{"entries":[{"url":"s3://b/2026/07/13/14/s-1-2026-07-13-14-05-09-x","mandatory":true},{"url":"s3://b/k2","mandatory":true}]}`
+	if got != want {
+		t.Errorf("Manifest = %s, want %s", got, want)
+	}
 }
 
 func TestPostgresConnectionRefused(t *testing.T) {

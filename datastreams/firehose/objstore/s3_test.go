@@ -31,18 +31,10 @@ func newStore(t *testing.T, bucket string) (*objstore.S3, s3test.Server, *s3.Cli
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := s3.New(s3.Options{
-		Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey}, nil
-		}),
-	})
 	if bucket != "" {
-		if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-			t.Fatalf("create bucket: %v", err)
-		}
+		srv.CreateBucket(t, bucket)
 	}
-	return store, srv, client
+	return store, srv, srv.Client()
 }
 
 func TestS3PutLandsWithHeaders(t *testing.T) {
