@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -51,8 +50,7 @@ var ErrCopyOptions = errors.New("CopyOptions not supported on PostgreSQL")
 type Postgres struct {
 	connCfg *pgx.ConnConfig
 	table   string   // sanitized, possibly schema-qualified
-	columns []string // sanitized; nil means the table's columns
-	names   []string // the columns' names, for JSON keys
+	names   []string // DataTableColumns; nil means the table's columns
 	opts    copyOptions
 	log     *slog.Logger
 
@@ -93,7 +91,6 @@ func NewPostgres(cfg PostgresConfig) (*Postgres, error) {
 			if err != nil || len(name) != 1 {
 				return nil, fmt.Errorf("redshift destination: DataTableColumns %q: bad column %q", cfg.Columns, c)
 			}
-			p.columns = append(p.columns, pgx.Identifier(name).Sanitize())
 			p.names = append(p.names, name[0])
 		}
 	}
@@ -148,26 +145,35 @@ func (p *Postgres) Deliver(ctx context.Context, b delivery.Batch) error {
 	if err != nil {
 		return p.fail(err)
 	}
-	columns, names := p.columns, p.names
-	if p.opts.json && columns == nil {
-		if names, err = tableColumns(ctx, conn, p.table); err != nil {
-			return p.fail(err)
+	cols, err := loadColumns(ctx, conn, p.table, p.names)
+	if err != nil {
+		var de *delivery.Error
+		if errors.As(err, &de) {
+			return de
 		}
-		for _, n := range names {
-			columns = append(columns, pgx.Identifier{n}.Sanitize())
-		}
+		return p.fail(err)
 	}
-	if p.opts.json {
-		if data, err = jsonToText(data, names, p.opts.ignoreCase); err != nil {
-			return &delivery.Error{Code: "Redshift.DataLoadFailed", Message: "JSON records", Err: err}
-		}
+	var rows [][]*string
+	switch {
+	case p.opts.json:
+		rows, err = parseJSON(data, cols, p.opts.ignoreCase)
+	case p.opts.csv:
+		rows, err = parseCSV(data, p.opts)
+	default:
+		rows, err = parseText(data, p.opts)
 	}
-	sql := "COPY " + p.table
-	if len(columns) > 0 {
-		sql += " (" + strings.Join(columns, ", ") + ")"
+	if err == nil {
+		err = p.opts.fit(rows, cols)
 	}
-	sql += " FROM STDIN WITH (" + p.opts.with() + ")"
-	tag, err := conn.PgConn().CopyFrom(ctx, bytes.NewReader(data), sql)
+	if err != nil {
+		return &delivery.Error{Code: "Redshift.DataLoadFailed", Message: "staged data", Err: err}
+	}
+	idents := make([]string, len(cols))
+	for i, c := range cols {
+		idents[i] = pgx.Identifier{c.name}.Sanitize()
+	}
+	sql := "COPY " + p.table + " (" + strings.Join(idents, ", ") + ") FROM STDIN WITH (FORMAT text)"
+	tag, err := conn.PgConn().CopyFrom(ctx, bytes.NewReader(copyText(rows)), sql)
 	if err != nil {
 		return p.fail(err)
 	}
@@ -209,16 +215,6 @@ func (p *Postgres) fail(err error) *delivery.Error {
 		p.conn = nil
 	}
 	return classifyPg(err, p.names)
-}
-
-// tableColumns lists a table's columns in order.
-func tableColumns(ctx context.Context, conn *pgx.Conn, table string) ([]string, error) {
-	rows, err := conn.Query(ctx, `SELECT attname FROM pg_attribute
-		WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, table)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // classifyPg maps a PostgreSQL error to Firehose's Redshift error codes.
@@ -275,88 +271,4 @@ func dropLines(data []byte, n int) []byte {
 		data = data[i+1:]
 	}
 	return data
-}
-
-// jsonToText turns concatenated JSON objects (or JSON Lines) into COPY text
-// rows of the named columns: a key that matches a column fills it, missing
-// keys and nulls are NULL, nested objects and arrays load as their JSON.
-func jsonToText(data []byte, columns []string, ignoreCase bool) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var out bytes.Buffer
-	for n := 0; ; n++ {
-		var obj map[string]json.RawMessage
-		if err := dec.Decode(&obj); err == io.EOF {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("record %d: %w", n, err)
-		}
-		if obj == nil {
-			return nil, fmt.Errorf("record %d: not a JSON object", n)
-		}
-		if ignoreCase {
-			folded := make(map[string]json.RawMessage, len(obj))
-			for k, v := range obj {
-				folded[strings.ToLower(k)] = v
-			}
-			obj = folded
-		}
-		for i, col := range columns {
-			if i > 0 {
-				out.WriteByte('\t')
-			}
-			key := col
-			if ignoreCase {
-				key = strings.ToLower(col)
-			}
-			v, ok := obj[key]
-			if !ok {
-				out.WriteString(`\N`)
-				continue
-			}
-			if err := writeTextValue(&out, v); err != nil {
-				return nil, fmt.Errorf("record %d, key %q: %w", n, key, err)
-			}
-		}
-		out.WriteByte('\n')
-	}
-	return out.Bytes(), nil
-}
-
-// writeTextValue writes one JSON value as a field of COPY's text format.
-func writeTextValue(out *bytes.Buffer, v json.RawMessage) error {
-	v = bytes.TrimSpace(v)
-	var s string
-	switch {
-	case bytes.Equal(v, []byte("null")):
-		out.WriteString(`\N`)
-		return nil
-	case len(v) > 0 && v[0] == '"':
-		if err := json.Unmarshal(v, &s); err != nil {
-			return err
-		}
-	case len(v) > 0 && (v[0] == '{' || v[0] == '['):
-		var c bytes.Buffer
-		if err := json.Compact(&c, v); err != nil {
-			return err
-		}
-		s = c.String()
-	default: // numbers and booleans as written
-		s = string(v)
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			out.WriteString(`\\`)
-		case '\t':
-			out.WriteString(`\t`)
-		case '\n':
-			out.WriteString(`\n`)
-		case '\r':
-			out.WriteString(`\r`)
-		default:
-			out.WriteByte(c)
-		}
-	}
-	return nil
 }

@@ -24,11 +24,22 @@ type copyOptions struct {
 	null         *string
 	ignoreHeader int
 	compression  string // "", "gzip", "bzip2", "zstd"
+
+	emptyAsNull      bool
+	blanksAsNull     bool
+	trimBlanks       bool
+	truncateColumns  bool
+	fillRecord       bool
+	ignoreBlankLines bool
+	acceptInvChars   *string // the replacement for invalid UTF-8
+	timeFormat       string  // "", "auto", "epochsecs", "epochmillisecs"
 }
 
 // supportedCopyOptions is the list an error message shows.
 const supportedCopyOptions = "CSV [QUOTE 'q'], FORMAT AS CSV|JSON, DELIMITER 'c', NULL AS 's', IGNOREHEADER n, " +
-	"ESCAPE, JSON 'auto' / 'auto ignorecase', GZIP, BZIP2, ZSTD, TIMEFORMAT/DATEFORMAT 'auto', " +
+	"ESCAPE, JSON 'auto' / 'auto ignorecase', GZIP, BZIP2, ZSTD, EMPTYASNULL, BLANKSASNULL, TRIMBLANKS, " +
+	"TRUNCATECOLUMNS, FILLRECORD, IGNOREBLANKLINES, ACCEPTINVCHARS ['c'], " +
+	"TIMEFORMAT 'auto'|'epochsecs'|'epochmillisecs', DATEFORMAT 'auto', " +
 	"MAXERROR 0, ENCODING UTF8, COMPUPDATE, STATUPDATE, REGION (the last three have no effect)"
 
 // parseCopyOptions reads Redshift's COPY data-format and load options. All
@@ -139,10 +150,40 @@ func parseCopyOptions(s string) (copyOptions, error) {
 				refused = append(refused, "more than one compression")
 			}
 			o.compression = strings.ToLower(w)
-		case "TIMEFORMAT", "DATEFORMAT":
-			if f, ok := str(w); ok && !strings.EqualFold(f, "auto") && f != "YYYY-MM-DD HH:MI:SS" && f != "YYYY-MM-DD" {
-				refused = append(refused, fmt.Sprintf("%s '%s' (only 'auto' and the default format)", w, f))
+		case "TIMEFORMAT":
+			f, ok := str(w)
+			switch lf := strings.ToLower(f); {
+			case !ok:
+			case lf == "auto" || lf == "epochsecs" || lf == "epochmillisecs":
+				o.timeFormat = lf
+			case f == "YYYY-MM-DD HH:MI:SS":
+			default:
+				refused = append(refused, fmt.Sprintf("TIMEFORMAT '%s' (only 'auto', 'epochsecs', 'epochmillisecs' and the default)", f))
 			}
+		case "DATEFORMAT":
+			if f, ok := str(w); ok && !strings.EqualFold(f, "auto") && f != "YYYY-MM-DD" {
+				refused = append(refused, fmt.Sprintf("DATEFORMAT '%s' (only 'auto' and the default)", f))
+			}
+		case "EMPTYASNULL":
+			o.emptyAsNull = true
+		case "BLANKSASNULL":
+			o.blanksAsNull = true
+		case "TRIMBLANKS":
+			o.trimBlanks = true
+		case "TRUNCATECOLUMNS":
+			o.truncateColumns = true
+		case "FILLRECORD":
+			o.fillRecord = true
+		case "IGNOREBLANKLINES":
+			o.ignoreBlankLines = true
+		case "ACCEPTINVCHARS":
+			r := "?"
+			skipAs()
+			if i < len(toks) && toks[i].quoted {
+				r = toks[i].text
+				i++
+			}
+			o.acceptInvChars = &r
 		case "MAXERROR":
 			if n, ok := num(w); ok && n != 0 {
 				refused = append(refused, "MAXERROR above 0 (a COPY loads all rows or none)")
@@ -174,45 +215,16 @@ func parseCopyOptions(s string) (copyOptions, error) {
 	if o.csv && o.escape {
 		refused = append(refused, "ESCAPE with CSV")
 	}
+	if o.quote != nil && len(*o.quote) != 1 {
+		refused = append(refused, "QUOTE of more than one character")
+	}
+	if o.delimiter != nil && len(*o.delimiter) == 0 {
+		refused = append(refused, "an empty DELIMITER")
+	}
 	if len(refused) > 0 {
 		return o, fmt.Errorf("%w: %s (supported: %s)", ErrCopyOptions, strings.Join(refused, ", "), supportedCopyOptions)
 	}
 	return o, nil
-}
-
-// with renders the options of PostgreSQL's COPY ... FROM STDIN WITH (...).
-func (o copyOptions) with() string {
-	var opts []string
-	add := func(name, value string) { opts = append(opts, name+" "+quoteLiteral(value)) }
-	switch {
-	case o.json:
-		// jsonToText wrote COPY's text format with its defaults.
-		opts = append(opts, "FORMAT text")
-	case o.csv:
-		opts = append(opts, "FORMAT csv")
-		add("DELIMITER", deref(o.delimiter, ","))
-		if o.quote != nil {
-			add("QUOTE", *o.quote)
-		}
-		if o.null != nil {
-			add("NULL", *o.null)
-		}
-	case o.escape:
-		// Redshift's ESCAPE: a backslash escapes the next character, as
-		// in PostgreSQL's text format.
-		opts = append(opts, "FORMAT text")
-		add("DELIMITER", deref(o.delimiter, "|"))
-		add("NULL", deref(o.null, `\N`))
-	default:
-		// Without ESCAPE Redshift takes backslashes literally; PostgreSQL's
-		// text format would not, so the rows go through its CSV parser with
-		// a quote character that text does not contain (\x01).
-		opts = append(opts, "FORMAT csv")
-		add("DELIMITER", deref(o.delimiter, "|"))
-		add("QUOTE", "\x01")
-		add("NULL", deref(o.null, `\N`))
-	}
-	return strings.Join(opts, ", ")
 }
 
 // decompress undoes the COPY's compression option when the staged data is
@@ -250,7 +262,7 @@ type tok struct {
 }
 
 // tokenize splits Redshift COPY options into words and single-quoted
-// strings ('' or \' inside a string is a quote).
+// strings (” or \' inside a string is a quote).
 func tokenize(s string) ([]tok, error) {
 	var toks []tok
 	r := []rune(s)
@@ -307,26 +319,6 @@ func unescapeDelimiter(d string) string {
 		}
 	}
 	return d
-}
-
-// quoteLiteral renders s as a PostgreSQL escape string constant.
-func quoteLiteral(s string) string {
-	var b strings.Builder
-	b.WriteString("E'")
-	for _, c := range []byte(s) {
-		switch {
-		case c == '\'':
-			b.WriteString(`\'`)
-		case c == '\\':
-			b.WriteString(`\\`)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteString("'")
-	return b.String()
 }
 
 func deref(p *string, def string) string {

@@ -116,7 +116,9 @@ func TestPostgres(t *testing.T) {
 		if err := deliver(t, d, "id,name,city\n", "1,\"Smith, J\",Paris\n", "2,,\"\"\n"); err != nil {
 			t.Fatal(err)
 		}
-		want(t, rows(t, "csvt"), "1|Smith, J|Paris", "2|<nil>|")
+		// As in Redshift, an empty field in a character column is an empty
+		// string (EMPTYASNULL makes it NULL).
+		want(t, rows(t, "csvt"), "1|Smith, J|Paris", "2||")
 
 		exec(t, "CREATE TABLE csv2 (id int, name text)")
 		d2 := newDest(t, dest.PostgresConfig{Table: "csv2", CopyOptions: "format as csv quote as '%' delimiter ';' null as 'NULL'"})
@@ -124,6 +126,42 @@ func TestPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, rows(t, "csv2"), "1|a;b", "2|<nil>")
+	})
+
+	t.Run("TypedOptions", func(t *testing.T) {
+		exec(t, "CREATE TABLE typed (id int, code varchar(3), note text, at timestamptz, day date)")
+		d := newDest(t, dest.PostgresConfig{Table: "typed",
+			CopyOptions: "delimiter ',' EMPTYASNULL BLANKSASNULL TRUNCATECOLUMNS FILLRECORD IGNOREBLANKLINES TIMEFORMAT 'epochsecs' ACCEPTINVCHARS AS '^'"})
+		err := deliver(t, d,
+			"1,abcdef,,1784052309,1784052309\n",
+			"\n",
+			",ab, ,1784052309.5\n",
+			"3,x\xffy\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, query(t, "SELECT id, code, note, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), day FROM typed ORDER BY id NULLS LAST"),
+			"1|abc|<nil>|2026-07-14 18:05:09.000|2026-07-14 00:00:00 +0000 UTC",
+			"3|x^y|<nil>|<nil>|<nil>",
+			"<nil>|ab|<nil>|2026-07-14 18:05:09.500|<nil>")
+
+		exec(t, "CREATE TABLE millis (at timestamp)")
+		d = newDest(t, dest.PostgresConfig{Table: "millis", CopyOptions: "timeformat 'epochmillisecs'"})
+		if err := deliver(t, d, "1784052309123\n"); err != nil {
+			t.Fatal(err)
+		}
+		want(t, query(t, "SELECT to_char(at, 'YYYY-MM-DD HH24:MI:SS.MS') FROM millis"), "2026-07-14 18:05:09.123")
+
+		// Without FILLRECORD a short row fails the batch; so does a long one.
+		d = newDest(t, dest.PostgresConfig{Table: "millis", CopyOptions: "delimiter ','"})
+		wantCode(t, deliver(t, d, "2026-07-14 18:05:09,extra\n"), "Redshift.DataLoadFailed")
+		d = newDest(t, dest.PostgresConfig{Table: "typed", Columns: "id,code"})
+		wantCode(t, deliver(t, d, "4\n"), "Redshift.DataLoadFailed")
+		// Empty fields in non-character columns load as NULL.
+		if err := deliver(t, d, "|\n"); err != nil {
+			t.Fatal(err)
+		}
+		want(t, query(t, "SELECT count(*) FROM typed WHERE id IS NULL AND code = ''"), "1")
 	})
 
 	t.Run("JSONAuto", func(t *testing.T) {
