@@ -30,6 +30,7 @@ type copyOptions struct {
 	trimBlanks       bool
 	truncateColumns  bool
 	fillRecord       bool
+	removeQuotes     bool
 	ignoreBlankLines bool
 	acceptInvChars   *string // the replacement for invalid UTF-8
 	timeFormat       string  // "", "auto", "epochsecs", "epochmillisecs"
@@ -38,7 +39,7 @@ type copyOptions struct {
 // supportedCopyOptions is the list an error message shows.
 const supportedCopyOptions = "CSV [QUOTE 'q'], FORMAT AS CSV|JSON, DELIMITER 'c', NULL AS 's', IGNOREHEADER n, " +
 	"ESCAPE, JSON 'auto' / 'auto ignorecase', GZIP, BZIP2, ZSTD, EMPTYASNULL, BLANKSASNULL, TRIMBLANKS, " +
-	"TRUNCATECOLUMNS, FILLRECORD, IGNOREBLANKLINES, ACCEPTINVCHARS ['c'], " +
+	"TRUNCATECOLUMNS, FILLRECORD, REMOVEQUOTES, IGNOREBLANKLINES, ACCEPTINVCHARS ['c'], " +
 	"TIMEFORMAT 'auto'|'epochsecs'|'epochmillisecs', DATEFORMAT 'auto', " +
 	"MAXERROR 0, ENCODING UTF8, COMPUPDATE, STATUPDATE, REGION (the last three have no effect)"
 
@@ -174,6 +175,8 @@ func parseCopyOptions(s string) (copyOptions, error) {
 			o.truncateColumns = true
 		case "FILLRECORD":
 			o.fillRecord = true
+		case "REMOVEQUOTES":
+			o.removeQuotes = true
 		case "IGNOREBLANKLINES":
 			o.ignoreBlankLines = true
 		case "ACCEPTINVCHARS":
@@ -212,8 +215,8 @@ func parseCopyOptions(s string) (copyOptions, error) {
 	if o.json && (o.csv || o.delimiter != nil || o.escape || o.null != nil) {
 		refused = append(refused, "JSON with CSV, DELIMITER, ESCAPE or NULL AS")
 	}
-	if o.csv && o.escape {
-		refused = append(refused, "ESCAPE with CSV")
+	if o.csv && (o.escape || o.removeQuotes) {
+		refused = append(refused, "ESCAPE or REMOVEQUOTES with CSV")
 	}
 	if o.quote != nil && len(*o.quote) != 1 {
 		refused = append(refused, "QUOTE of more than one character")

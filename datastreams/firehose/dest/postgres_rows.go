@@ -96,6 +96,16 @@ func parseText(data []byte, o copyOptions) ([][]*string, error) {
 			field = append(field, data[i+1])
 			raw = append(raw, data[i:i+2]...)
 			i += 2
+		case o.removeQuotes && c == '"' && len(raw) == 0:
+			// REMOVEQUOTES: a field that starts with a quotation mark runs
+			// to the next one, delimiters and newlines included.
+			end := bytes.IndexByte(data[i+1:], '"')
+			if end < 0 {
+				return nil, fmt.Errorf("row %d: unterminated quotation mark", len(rows)+1)
+			}
+			field = append(field, data[i+1:i+1+end]...)
+			raw = append(raw, data[i:i+2+end]...)
+			i += end + 2
 		case bytes.HasPrefix(data[i:], delim):
 			endField()
 			i += len(delim)

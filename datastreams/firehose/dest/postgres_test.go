@@ -108,6 +108,13 @@ func TestPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, rows(t, "esc"), "1|x\ty", "2|<nil>")
+
+		exec(t, "CREATE TABLE rq (id int, note text)")
+		d = newDest(t, dest.PostgresConfig{Table: "rq", CopyOptions: "removequotes"})
+		if err := deliver(t, d, "1|\"a|b\nc\"\n", "2|plain\"quote\n"); err != nil {
+			t.Fatal(err)
+		}
+		want(t, rows(t, "rq"), "1|a|b\nc", "2|plain\"quote")
 	})
 
 	t.Run("CSVHeaderQuote", func(t *testing.T) {
@@ -315,7 +322,7 @@ func TestPostgresRefusesCopyOptions(t *testing.T) {
 		{"FIXEDWIDTH 'a:1,b:2' EMPTYASNULL", []string{"FIXEDWIDTH", "EMPTYASNULL"}},
 		{"json 's3://bucket/jsonpaths.json'", []string{"jsonpaths"}},
 		{"FORMAT AS PARQUET", []string{"PARQUET"}},
-		{"csv escape", []string{"ESCAPE with CSV"}},
+		{"csv escape", []string{"ESCAPE or REMOVEQUOTES with CSV"}},
 		{"timeformat 'epochsecs' maxerror 10 lzop", []string{"epochsecs", "MAXERROR", "LZOP"}},
 		{"delimiter 'unterminated", []string{"unterminated"}},
 	} {

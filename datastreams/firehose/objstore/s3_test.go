@@ -143,6 +143,44 @@ func TestS3ServerDown(t *testing.T) {
 	}
 }
 
+func TestS3TLS(t *testing.T) {
+	ctx := context.Background()
+	srv := s3test.StartServerTLS(t)
+	srv.CreateBucket(t, "tls")
+	for _, tc := range []struct {
+		name string
+		cfg  objstore.S3Config
+		ok   bool
+	}{
+		{"private CA", objstore.S3Config{CACertPEM: srv.CACertPEM}, true},
+		{"skip verify", objstore.S3Config{InsecureSkipVerify: true}, true},
+		{"system roots", objstore.S3Config{}, false},
+	} {
+		cfg := tc.cfg
+		cfg.Endpoint, cfg.AccessKeyID, cfg.SecretAccessKey = srv.Endpoint, srv.AccessKey, srv.SecretKey
+		store, err := objstore.NewS3(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = store.Put(ctx, "tls", tc.name, []byte(tc.name), delivery.ObjectMeta{})
+		if tc.ok && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if !tc.ok {
+			wantCode(t, err, "InternalError", nil)
+		}
+	}
+	out, err := srv.Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("tls"), Key: aws.String("private CA")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(out.Body)
+	_ = out.Body.Close()
+	if string(got) != "private CA" {
+		t.Errorf("object holds %q", got)
+	}
+}
+
 func TestS3BadCA(t *testing.T) {
 	if _, err := objstore.NewS3(objstore.S3Config{Endpoint: "https://s3.example", CACertPEM: []byte("not a pem")}); err == nil {
 		t.Fatal("NewS3 accepted a CA bundle with no certificate")

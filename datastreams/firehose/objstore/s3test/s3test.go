@@ -2,6 +2,8 @@ package s3test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"go/build"
 	"net"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -32,6 +35,9 @@ type Server struct {
 	Region    string
 	// Root is the directory holding the buckets (one directory each).
 	Root string
+	// CACertPEM is the certificate that signs the server's TLS certificate
+	// (StartServerTLS only).
+	CACertPEM []byte
 }
 
 // Start starts an S3-compatible server for the test and returns its
@@ -44,6 +50,18 @@ func Start(t testing.TB) (endpoint, accessKey, secret string) {
 
 // StartServer is Start returning the server's data directory and region too.
 func StartServer(t testing.TB) Server {
+	t.Helper()
+	return start(t, false)
+}
+
+// StartServerTLS starts the server on HTTPS with a certificate for
+// 127.0.0.1 from a CA made for the test (Server.CACertPEM).
+func StartServerTLS(t testing.TB) Server {
+	t.Helper()
+	return start(t, true)
+}
+
+func start(t testing.TB, withTLS bool) Server {
 	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
@@ -61,8 +79,16 @@ func StartServer(t testing.TB) Server {
 
 	port := freePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin, "--port", addr, "--access", AccessKey, "--secret", SecretKey,
-		"--region", Region, "--quiet", "posix", "--sidecar", meta, root)
+	args := []string{"--port", addr, "--access", AccessKey, "--secret", SecretKey, "--region", Region, "--quiet"}
+	scheme, caPEM := "http", []byte(nil)
+	if withTLS {
+		var certFile, keyFile string
+		caPEM, certFile, keyFile = writeCert(t, dir)
+		args = append(args, "--cert", certFile, "--key", keyFile)
+		scheme = "https"
+	}
+	args = append(args, "posix", "--sidecar", meta, root)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -81,15 +107,25 @@ func StartServer(t testing.TB) Server {
 		_ = logf.Close()
 	})
 
-	s := Server{Endpoint: "http://" + addr, AccessKey: AccessKey, SecretKey: SecretKey, Region: Region, Root: root}
-	waitReady(t, s.Endpoint, exited, logPath)
+	s := Server{Endpoint: scheme + "://" + addr, AccessKey: AccessKey, SecretKey: SecretKey, Region: Region,
+		Root: root, CACertPEM: caPEM}
+	waitReady(t, "tcp", addr, exited, logPath)
 	return s
 }
 
 // Client returns an SDK client signed with the root credentials, for tests
 // to create buckets and read what landed.
 func (s Server) Client() *s3.Client {
+	httpClient := awshttp.NewBuildableClient()
+	if len(s.CACertPEM) > 0 {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(s.CACertPEM)
+		httpClient = httpClient.WithTransportOptions(func(tr *http.Transport) {
+			tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		})
+	}
 	return s3.New(s3.Options{
+		HTTPClient:   httpClient,
 		Region:       s.Region,
 		BaseEndpoint: aws.String(s.Endpoint),
 		UsePathStyle: true,
@@ -109,18 +145,15 @@ func (s Server) CreateBucket(t testing.TB, bucket string) {
 	}
 }
 
-// waitReady polls the endpoint until the server answers HTTP (any status:
-// an unsigned request gets an S3 error document), or fails the test when
-// the server exits (or has not come up after a minute).
-func waitReady(t testing.TB, endpoint string, exited <-chan error, logPath string) {
+// waitReady dials the server until it listens, or fails the test when the
+// server exits (or has not come up after a minute).
+func waitReady(t testing.TB, network, addr string, exited <-chan error, logPath string) {
 	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Second}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, endpoint+"/", nil)
-		resp, err := client.Do(req)
+		conn, err := net.DialTimeout(network, addr, 5*time.Second)
 		if err == nil {
-			_ = resp.Body.Close()
+			_ = conn.Close()
 			return
 		}
 		select {
@@ -131,7 +164,7 @@ func waitReady(t testing.TB, endpoint string, exited <-chan error, logPath strin
 		}
 		if time.Now().After(deadline) {
 			out, _ := os.ReadFile(logPath)
-			t.Fatalf("versitygw did not answer on %s: %v\n%s", endpoint, err, out)
+			t.Fatalf("versitygw did not listen on %s: %v\n%s", addr, err, out)
 		}
 	}
 }
