@@ -181,6 +181,26 @@ func (p *Postgres) Deliver(ctx context.Context, b delivery.Batch) error {
 	return nil
 }
 
+// Check connects and looks the table and its columns up, for a clear
+// message in DescribeDeliveryStream or the logs before the first batch. A
+// failure is a *delivery.Error like Deliver's.
+func (p *Postgres) Check(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	conn, err := p.connect(ctx)
+	if err != nil {
+		return p.fail(err)
+	}
+	if _, err := loadColumns(ctx, conn, p.table, p.names); err != nil {
+		var de *delivery.Error
+		if errors.As(err, &de) {
+			return de
+		}
+		return p.fail(err)
+	}
+	return nil
+}
+
 // Close closes the connection.
 func (p *Postgres) Close() error {
 	p.mu.Lock()

@@ -240,10 +240,15 @@ func TestPostgres(t *testing.T) {
 	t.Run("Errors", func(t *testing.T) {
 		d := newDest(t, dest.PostgresConfig{Table: "no_such_table"})
 		wantCode(t, deliver(t, d, "1|a\n"), "Redshift.TableNotFound")
+		wantCode(t, d.Check(ctx), "Redshift.TableNotFound")
 
 		exec(t, "CREATE TABLE cols (id int, name text NOT NULL)")
 		d = newDest(t, dest.PostgresConfig{Table: "cols", Columns: "id,nope"})
 		wantCode(t, deliver(t, d, "1|a\n"), "Redshift.ColumnNotFound")
+		wantCode(t, d.Check(ctx), "Redshift.ColumnNotFound")
+		if err := newDest(t, dest.PostgresConfig{Table: "cols"}).Check(ctx); err != nil {
+			t.Errorf("Check on a good table: %v", err)
+		}
 		d = newDest(t, dest.PostgresConfig{Table: "cols", Columns: "id"})
 		wantCode(t, deliver(t, d, "1\n"), "Redshift.MissingColumn")
 

@@ -78,7 +78,10 @@ func StartServer(t testing.TB) Server {
 	srv := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
 		"-p", strconv.Itoa(port), "-k", root, "-c", "listen_addresses=127.0.0.1",
 		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off")
+	// SIGQUIT is PostgreSQL's immediate shutdown: the server goes with a
+	// test binary that dies before its cleanups run (on Linux).
 	srv.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	withParentDeathSignal(srv.SysProcAttr, syscall.SIGQUIT)
 	srv.Stdout, srv.Stderr = logf, logf
 	if err := srv.Start(); err != nil {
 		t.Fatalf("start postgres: %v", err)

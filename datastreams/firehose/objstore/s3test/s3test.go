@@ -90,7 +90,10 @@ func start(t testing.TB, withTLS bool) Server {
 	args = append(args, "posix", "--sidecar", meta, root)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// The server goes with a test binary that dies before its cleanups run
+	// (on Linux).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	withParentDeathSignal(cmd.SysProcAttr, syscall.SIGKILL)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
