@@ -10,6 +10,11 @@ AWS := /usr/bin/aws
 # The JavaScript SDK tests' npm project (pinned in its package-lock.json);
 # boto3 is Debian's python3-boto3, run by /usr/bin/python3.
 JSCLIENT := cmd/shardcast/testdata/jsclient
+# Firehose's tests start real destinations: an S3-compatible server
+# (versitygw with its posix backend, built from the Go module proxy at a
+# pinned version) and Debian's PostgreSQL standing in for Redshift.
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW := $(shell $(GO) env GOPATH)/bin/versitygw
 GST_ELEMENTS := rtspclientsink openh264enc avenc_aac h264parse aacparse videotestsrc audiotestsrc mp4mux qtdemux identity
 
 .PHONY: all build test deps vet staticcheck unit bench fuzz clean
@@ -31,6 +36,7 @@ deps:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing="$$missing nats-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	/usr/bin/python3 -c 'import cv2' 2>/dev/null || missing="$$missing python3-opencv"; \
 	/usr/bin/python3 -c 'import boto3' 2>/dev/null || missing="$$missing python3-boto3"; \
 	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
@@ -45,6 +51,8 @@ deps:
 			echo "the tests need:$$missing (install them as root: apt-get install$$missing)"; exit 1; \
 		fi; \
 	fi; \
+	$(GO) version -m $(VERSITYGW) 2>/dev/null | grep -q 'mod.*github.com/versity/versitygw.*$(VERSITYGW_VERSION)' || \
+		GOBIN=$$(dirname $(VERSITYGW)) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION) || exit 1; \
 	[ -d $(JSCLIENT)/node_modules/dashjs ] || (cd $(JSCLIENT) && npm ci --no-audit --no-fund) || exit 1; \
 	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1; chromium --version 2>/dev/null; \
 	node --version; /usr/bin/python3 -c 'import boto3; print("boto3", boto3.__version__)'; \

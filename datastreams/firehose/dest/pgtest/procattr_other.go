@@ -1,0 +1,8 @@
+//go:build !linux
+
+package pgtest
+
+import "syscall"
+
+// withParentDeathSignal does nothing where there is no parent-death signal.
+func withParentDeathSignal(*syscall.SysProcAttr, syscall.Signal) {}

@@ -1,0 +1,7 @@
+package s3test
+
+import "syscall"
+
+// withParentDeathSignal has the kernel send sig to the child when the test
+// binary exits.
+func withParentDeathSignal(a *syscall.SysProcAttr, sig syscall.Signal) { a.Pdeathsig = sig }
