@@ -13,6 +13,8 @@ JSCLIENT := cmd/shardcast/testdata/jsclient
 # Firehose's tests start real destinations: an S3-compatible server
 # (versitygw with its posix backend, built from the Go module proxy at a
 # pinned version) and Debian's PostgreSQL standing in for Redshift.
+# Parquet files are read back by DuckDB (npm @duckdb/node-api, pinned).
+DUCKDB := datastreams/firehose/format/testdata/duckdb
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(shell $(GO) env GOPATH)/bin/versitygw
 GST_ELEMENTS := rtspclientsink openh264enc avenc_aac h264parse aacparse videotestsrc audiotestsrc mp4mux qtdemux identity
@@ -37,6 +39,9 @@ deps:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || missing="$$missing nats-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	/usr/bin/python3 -c 'import snappy' 2>/dev/null || missing="$$missing python3-snappy"; \
+	command -v unzip >/dev/null || missing="$$missing unzip"; \
+	command -v gzip >/dev/null || missing="$$missing gzip"; \
 	/usr/bin/python3 -c 'import cv2' 2>/dev/null || missing="$$missing python3-opencv"; \
 	/usr/bin/python3 -c 'import boto3' 2>/dev/null || missing="$$missing python3-boto3"; \
 	command -v node >/dev/null && command -v npm >/dev/null || missing="$$missing nodejs npm"; \
@@ -54,6 +59,7 @@ deps:
 	$(GO) version -m $(VERSITYGW) 2>/dev/null | grep -q 'mod.*github.com/versity/versitygw.*$(VERSITYGW_VERSION)' || \
 		GOBIN=$$(dirname $(VERSITYGW)) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION) || exit 1; \
 	[ -d $(JSCLIENT)/node_modules/dashjs ] || (cd $(JSCLIENT) && npm ci --no-audit --no-fund) || exit 1; \
+	[ -d $(DUCKDB)/node_modules/@duckdb/node-api ] || (cd $(DUCKDB) && npm ci --no-audit --no-fund) || exit 1; \
 	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1; chromium --version 2>/dev/null; \
 	node --version; /usr/bin/python3 -c 'import boto3; print("boto3", boto3.__version__)'; \
 	$$(command -v nats-server || echo /usr/sbin/nats-server) --version
