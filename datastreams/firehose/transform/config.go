@@ -71,6 +71,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// LambdaTimeout bounds one invocation; 0 means 5 minutes.
 	LambdaTimeout time.Duration
+	// LambdaConcurrency is how many invocations of one Process call may
+	// run at once; 0 means 5 (Firehose's limit of outstanding invocations
+	// per shard).
+	LambdaConcurrency int
 	// RetryBackoff is the wait before the first retry of a failed
 	// invocation, doubled for each next one; 0 means 1 second.
 	RetryBackoff time.Duration

@@ -60,9 +60,12 @@ func TestNewAccepts(t *testing.T) {
 	if len(p.stages) != 6 {
 		t.Errorf("%d stages, want 6", len(p.stages))
 	}
+	if !p.Has(TypeMetadataExtraction) || !p.Has(TypeLambda) {
+		t.Error("Has misses a processor")
+	}
 	// Disabled processing runs nothing, even with processors listed.
 	p = mustNew(t, Config{Processing: ProcessingConfiguration{Processors: []Processor{proc(TypeAppendDelimiterToRecord)}}})
-	if !p.Empty() {
+	if !p.Empty() || p.Has(TypeAppendDelimiterToRecord) {
 		t.Error("a disabled ProcessingConfiguration runs processors")
 	}
 }

@@ -48,8 +48,9 @@
 //
 // BufferIntervalInSeconds of a Lambda processor is validated but does not
 // delay anything: the engine's buffering decides when Process runs, and
-// the Lambda buffer size only bounds one invocation. Invocations run one at
-// a time. The endpoint is called with a plain POST of the event; it answers
+// the Lambda buffer size only bounds one invocation. Up to
+// Config.LambdaConcurrency invocations (5) run at once; their records come
+// back in input order. The endpoint is called with a plain POST of the event; it answers
 // with the function's JSON result (HTTP 200) — no Lambda API or IAM is
 // involved, so RoleArn is accepted and ignored.
 //

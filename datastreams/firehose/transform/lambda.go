@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,6 +53,8 @@ type lambdaStage struct {
 	region    string
 	kinesis   bool
 	dynamic   bool
+	// concurrency is how many invocations may run at once.
+	concurrency int
 }
 
 func newLambda(c lambdaConfig, cfg Config) *lambdaStage {
@@ -60,8 +63,13 @@ func newLambda(c lambdaConfig, cfg Config) *lambdaStage {
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
+	concurrency := cfg.LambdaConcurrency
+	if concurrency <= 0 {
+		concurrency = 5
+	}
 	return &lambdaStage{
-		c: c, client: client, log: log, backoff: backoff, timeout: timeout,
+		concurrency: concurrency,
+		c:           c, client: client, log: log, backoff: backoff, timeout: timeout,
 		streamARN: cfg.StreamARN, sourceARN: cfg.SourceStreamARN, region: cfg.Region,
 		kinesis: cfg.KinesisSource, dynamic: cfg.DynamicPartitioning,
 	}
@@ -112,17 +120,39 @@ type invokeError struct {
 }
 
 func (l *lambdaStage) run(ctx context.Context, in []item) ([]item, []Failed, error) {
-	var out []item
-	var failed []Failed
+	var chunks [][]item
 	for len(in) > 0 {
 		n := l.chunk(in)
-		o, f, err := l.invoke(ctx, in[:n])
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, o...)
-		failed = append(failed, f...)
+		chunks = append(chunks, in[:n])
 		in = in[n:]
+	}
+	type result struct {
+		out    []item
+		failed []Failed
+		err    error
+	}
+	results := make([]result, len(chunks))
+	sem := make(chan struct{}, l.concurrency)
+	var wg sync.WaitGroup
+	for i, c := range chunks {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r := &results[i]
+			r.out, r.failed, r.err = l.invoke(ctx, c)
+		}()
+	}
+	wg.Wait()
+	var out []item
+	var failed []Failed
+	for _, r := range results {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		out = append(out, r.out...)
+		failed = append(failed, r.failed...)
 	}
 	return out, failed, nil
 }

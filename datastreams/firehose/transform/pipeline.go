@@ -104,6 +104,7 @@ func (f perRecord) run(ctx context.Context, in []item) ([]item, []Failed, error)
 // for concurrent use.
 type Pipeline struct {
 	stages []stage
+	types  map[string]bool
 }
 
 // New validates cfg and builds its Pipeline. Its errors describe the bad
@@ -126,12 +127,15 @@ func New(cfg Config) (*Pipeline, error) {
 		}
 		byType[pr.Type] = m
 	}
-	p := &Pipeline{}
+	p := &Pipeline{types: map[string]bool{}}
 	if cfg.KinesisSource {
 		p.stages = append(p.stages, perRecord(kplStage))
 	}
 	if !cfg.Processing.Enabled {
 		return p, nil
+	}
+	for t := range byType {
+		p.types[t] = true
 	}
 	if m, ok := byType[TypeDecompression]; ok {
 		if err := checkKnown(TypeDecompression, m, "CompressionFormat"); err != nil {
@@ -216,6 +220,11 @@ func (p *Pipeline) Process(ctx context.Context, in []delivery.Record) (out []del
 	}
 	return out, failed, nil
 }
+
+// Has reports whether a processor of the type runs (for checks across
+// settings: !{partitionKeyFromQuery:...} needs MetadataExtraction, and
+// !{partitionKeyFromLambda:...} needs Lambda).
+func (p *Pipeline) Has(typ string) bool { return p.types[typ] }
 
 // Empty reports whether the pipeline changes nothing (no processors run).
 func (p *Pipeline) Empty() bool { return len(p.stages) == 0 }
