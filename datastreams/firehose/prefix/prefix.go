@@ -217,7 +217,11 @@ func (p *Prefixes) PartitionOf(rec delivery.Record) (string, error) {
 		b.WriteString(strconv.Quote(v))
 		b.WriteByte('/')
 	}
-	if _, err := p.Prefix(rec.Arrival, rec.PartitionKeys); err != nil {
+	s, err := p.prefix.eval(values{at: rec.Arrival.In(p.loc), keys: rec.PartitionKeys, sizeOnly: true})
+	if err != nil {
+		return "", err
+	}
+	if _, err := p.checkLen(s); err != nil {
 		return "", err
 	}
 	return b.String(), nil

@@ -153,6 +153,9 @@ type values struct {
 	at        time.Time // already in the wanted zone
 	errorType string
 	keys      map[string]string
+	// sizeOnly: the caller wants only the length; random strings are
+	// written as placeholders of the same length.
+	sizeOnly bool
 }
 
 // eval evaluates t. A partition key missing from v.keys is an error.
@@ -165,6 +168,10 @@ func (t template) eval(v values) (string, error) {
 		case partTimestamp:
 			b.WriteString(p.layout.format(v.at))
 		case partRandom:
+			if v.sizeOnly {
+				b.WriteString("xxxxxxxxxxx")
+				continue
+			}
 			b.WriteString(randomValue())
 		case partErrorType:
 			b.WriteString(v.errorType)

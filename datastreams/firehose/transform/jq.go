@@ -146,18 +146,42 @@ func jqType(v any) string {
 }
 
 // decodeJSON decodes one JSON document into gojq's value types, keeping
-// integers exact.
+// integers exact: documents with long digit runs take the slower path that
+// keeps numbers as text.
 func decodeJSON(data []byte) (any, error) {
+	var v any
+	if !longDigits(data) {
+		if err := json.Unmarshal(data, &v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("there is more after the first JSON value")
+		return nil, fmt.Errorf("invalid character after top-level value")
 	}
 	return normalize(v), nil
+}
+
+// longDigits reports whether data holds a run of more than 15 digits (a
+// number float64 may not hold exactly).
+func longDigits(data []byte) bool {
+	run := 0
+	for _, c := range data {
+		if c >= '0' && c <= '9' {
+			run++
+			if run > 15 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 func normalize(v any) any {

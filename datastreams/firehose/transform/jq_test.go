@@ -19,6 +19,7 @@ func TestMetadataExtraction(t *testing.T) {
 		`not json`,
 		`{"customer_id":{"x":1},"ts":0,"big":1,"ok":true,"f":1}`,
 		`{"a":1} {"b":2}`,
+		`{"customer_id":12345678901234567890} {}`,
 	)
 	in[1].PartitionKeys = map[string]string{"fromLambda": "x"}
 	out, failed := run(t, p, in)
@@ -34,10 +35,10 @@ func TestMetadataExtraction(t *testing.T) {
 	if out[1].PartitionKeys["customer_id"] != "42" || out[1].PartitionKeys["f"] != "2" || out[1].PartitionKeys["fromLambda"] != "x" {
 		t.Errorf("out[1] keys = %v", out[1].PartitionKeys)
 	}
-	if len(failed) != 4 {
+	if len(failed) != 5 {
 		t.Fatalf("failed = %+v", failed)
 	}
-	for i, want := range []string{"null", "not a JSON document", "an object", "more after"} {
+	for i, want := range []string{"null", "not a JSON document", "an object", "after top-level value", "after top-level value"} {
 		f := failed[i]
 		if f.Code != CodeMetadataExtraction || f.OutputType != OutputProcessingFailed || !strings.Contains(f.Message, want) {
 			t.Errorf("failed[%d] = %+v, want a message with %q", i, f, want)
