@@ -35,5 +35,5 @@
 // Prefix + "<error-output-type>/" + yyyy/MM/dd/HH/, and an ErrorOutputPrefix
 // without expressions gets "<error-output-type>/" + yyyy/MM/dd/HH/ appended.
 // With dynamic partitioning the Prefix must name at least one partition
-// key. The error codes CodeMissingKey and CodeTooLong are ours.
+// key (AWS refuses a timestamp-only Prefix then, by users' reports). The error codes CodeMissingKey and CodeTooLong are ours.
 package prefix

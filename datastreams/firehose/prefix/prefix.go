@@ -65,6 +65,9 @@ type MissingKeyError struct {
 	Key       string
 }
 
+// Code is the error code for the record's error output.
+func (e *MissingKeyError) Code() string { return CodeMissingKey }
+
 func (e *MissingKeyError) Error() string {
 	return fmt.Sprintf("the record has no partition key %q for !{%s:%s}", e.Key, e.Namespace, e.Key)
 }

@@ -1,7 +1,10 @@
 package transform
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -54,4 +57,27 @@ func TestMetadataExtractionNotObject(t *testing.T) {
 			t.Errorf("%s: failed = %+v, want %q", query, failed, want)
 		}
 	}
+}
+
+// One Pipeline serves many delivery goroutines.
+func TestPipelineConcurrentUse(t *testing.T) {
+	p := mustNew(t, Config{DynamicPartitioning: true, Processing: procs(
+		proc(TypeRecordDeAggregation, "SubRecordType", "JSON"),
+		proc(TypeMetadataExtraction, "MetadataExtractionQuery", `{k:(.k|tostring)}`, "JsonParsingEngine", "JQ-1.6"),
+	)})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				out, failed, err := p.Process(context.Background(), recs(fmt.Sprintf(`{"k":%d}{"k":"x"}`, g)))
+				if err != nil || len(failed) != 0 || len(out) != 2 || out[0].PartitionKeys["k"] != fmt.Sprint(g) {
+					t.Errorf("goroutine %d: %v %+v %+v", g, err, out, failed)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
