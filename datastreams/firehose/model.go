@@ -246,12 +246,12 @@ type DestinationConfig struct {
 // CreateInput is CreateDeliveryStream's request. The destination is given
 // as Destinations' one entry (the handler finds its <X>DestinationConfiguration).
 type CreateInput struct {
-	Name         string
-	Type         string
-	Source       *KinesisStreamSourceConfiguration
-	Encryption   *EncryptionInput
-	Destination  DestinationConfig
-	Tags         []Tag
+	Name          string
+	Type          string
+	Source        *KinesisStreamSourceConfiguration
+	Encryption    *EncryptionInput
+	Destination   DestinationConfig
+	Tags          []Tag
 	DirectPutHint json.RawMessage
 }
 

@@ -20,7 +20,9 @@ var nameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
 // firstDestinationID is the id of a stream's only destination.
 const firstDestinationID = "destinationId-000000000001"
 
-func errorf(kind error, format string, args ...any) error { return registry.Errorf(kind, format, args...) }
+func errorf(kind error, format string, args ...any) error {
+	return registry.Errorf(kind, format, args...)
+}
 
 func (e *Engine) notFound(name string) error {
 	return errorf(registry.ErrResourceNotFound, "Firehose %s under account %s not found.", name, e.cfg.Account)
