@@ -1,6 +1,9 @@
 package firehose
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // StreamStats is the admin view of one delivery stream.
 type StreamStats struct {
@@ -36,4 +39,24 @@ func (e *Engine) Stats() []StreamStats {
 		out = append(out, ss)
 	}
 	return out
+}
+
+// Sync waits until every destination loop has read (and so buffered or
+// delivered) all that the logs held when it was called.
+func (e *Engine) Sync(ctx context.Context) error {
+	for _, s := range e.reg.All() {
+		rt := s.Runtime()
+		next := rt.log.Bounds().Next
+		rt.mu.Lock()
+		loops := rt.loops
+		rt.mu.Unlock()
+		for _, l := range loops {
+			for l.snapshot().Read < next {
+				if !sleep(ctx, 5*time.Millisecond) {
+					return ctx.Err()
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -32,9 +32,12 @@ type loop struct {
 
 // DestinationStats is the admin view of one destination's delivery.
 type DestinationStats struct {
-	DestinationID    string    `json:"destinationId"`
-	Kind             string    `json:"kind"`
-	Checkpoint       uint64    `json:"checkpoint"`
+	DestinationID string `json:"destinationId"`
+	Kind          string `json:"kind"`
+	Checkpoint    uint64 `json:"checkpoint"`
+	// Read is the next log position the loop reads (what it buffered
+	// lies between Checkpoint and Read).
+	Read             uint64    `json:"read"`
 	DeliveredRecords int64     `json:"deliveredRecords"`
 	DeliveredBytes   int64     `json:"deliveredBytes"`
 	Batches          int64     `json:"batches"`
@@ -174,6 +177,7 @@ func (l *loop) run(ctx context.Context) {
 		}
 		l.mu.Lock()
 		l.stats.Checkpoint, l.stats.BufferedRecords, l.stats.BufferedBytes, l.stats.Partitions = saved, nrec, nbytes, len(bufs)
+		l.stats.Read = read
 		l.mu.Unlock()
 		if len(recs) == readMax {
 			continue
