@@ -143,14 +143,15 @@ func (l *loop) run(ctx context.Context) {
 		now := time.Now()
 		kept := order[:0]
 		var next time.Time
+		stopping := false
 		for _, k := range order {
 			b := bufs[k]
-			if b.bytes >= p.size || now.Sub(b.started) >= p.interval {
-				if !l.flush(ctx, p, b) {
-					return
+			if !stopping && (b.bytes >= p.size || now.Sub(b.started) >= p.interval) {
+				if l.flush(ctx, p, b) {
+					delete(bufs, k)
+					continue
 				}
-				delete(bufs, k)
-				continue
+				stopping = true
 			}
 			kept = append(kept, k)
 			if d := b.started.Add(p.interval); next.IsZero() || d.Before(next) {
@@ -166,10 +167,9 @@ func (l *loop) run(ctx context.Context) {
 			nbytes += b.bytes
 		}
 		if ck > saved {
-			if err := l.checkpoint(ctx, ck); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
+			// Saved even while stopping: what was delivered is not
+			// delivered again after a clean restart.
+			if err := l.checkpoint(context.WithoutCancel(ctx), ck); err != nil {
 				log.Warn("firehose: save the checkpoint", "err", err)
 			} else {
 				saved = ck
@@ -179,6 +179,9 @@ func (l *loop) run(ctx context.Context) {
 		l.stats.Checkpoint, l.stats.BufferedRecords, l.stats.BufferedBytes, l.stats.Partitions = saved, nrec, nbytes, len(bufs)
 		l.stats.Read = read
 		l.mu.Unlock()
+		if stopping {
+			return
+		}
 		if len(recs) == readMax {
 			continue
 		}

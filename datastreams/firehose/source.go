@@ -123,7 +123,7 @@ func (e *Engine) readSource(ctx context.Context, s *registry.Stream[*stream]) {
 				busy = true
 			}
 			if next != cp || !known {
-				if err := e.sourceCheckpoint(ctx, s, sh.ID, next); err != nil && !errors.Is(err, context.Canceled) {
+				if err := e.sourceCheckpoint(context.WithoutCancel(ctx), s, sh.ID, next); err != nil && !errors.Is(err, context.Canceled) {
 					log.Warn("firehose: save the source checkpoint", "err", err)
 				}
 			}
