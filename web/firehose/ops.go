@@ -321,6 +321,9 @@ func (h *Handler) putRecordBatch(r *http.Request, body []byte) (any, error) {
 
 // decodeBatch decodes PutRecordBatch's input.
 func decodeBatch(body []byte) (string, [][]byte, error) {
+	if name, data, ok := fastBatch(body); ok {
+		return name, data, nil
+	}
 	var in struct {
 		DeliveryStreamName string
 		Records            []struct{ Data []byte }
