@@ -85,9 +85,10 @@ func (l *loop) run(ctx context.Context) {
 	l.mu.Unlock()
 	bufs := map[string]*pbuf{}
 	var order []string
+	ids := newRecordIDs(l.s.Def().ID)
 	for ctx.Err() == nil {
 		ch := l.rt.log.Notify()
-		recs, err := l.rt.log.Read(ctx, read, readMax, 8<<20)
+		recs, err := l.rt.log.Read(ctx, read, readMax, 4<<20)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -100,10 +101,9 @@ func (l *loop) run(ctx context.Context) {
 		if len(recs) > 0 {
 			first := recs[0].Seq
 			read = recs[len(recs)-1].Seq + 1
-			id := l.s.Def().ID
 			drecs := make([]delivery.Record, len(recs))
 			for i, r := range recs {
-				drecs[i] = delivery.Record{ID: recordID(id, r.Seq), Data: r.Data, Arrival: time.Unix(0, r.Time)}
+				drecs[i] = delivery.Record{ID: ids.id(r.Seq), Data: r.Data, Arrival: time.Unix(0, r.Time)}
 			}
 			ok, failed := drecs, []FailedRecord(nil)
 			if p.proc != nil {

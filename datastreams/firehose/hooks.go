@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/firehose/delivery"
@@ -115,9 +116,15 @@ func (plainFormat) Encode(recs []delivery.Record) ([]byte, string, string, error
 
 type gzipFormat struct{}
 
+// gzipWriters keeps compressors between batches: each holds about a
+// megabyte of state that is costly to allocate and clear.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
 func (gzipFormat) Encode(recs []delivery.Record) ([]byte, string, string, error) {
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
 	for _, r := range recs {
 		zw.Write(r.Data)
 	}

@@ -54,21 +54,31 @@ func (e *Engine) Put(ctx context.Context, name string, data [][]byte) ([]PutResu
 		return nil, false, fmt.Errorf("%w: firehose: append to %s: %w", registry.ErrInternal, name, err)
 	}
 	out := make([]PutResult, len(data))
-	id := def.ID
+	ids := newRecordIDs(def.ID)
 	for i := range out {
-		out[i].RecordID = recordID(id, app.FirstSeq+uint64(i))
+		out[i].RecordID = ids.id(app.FirstSeq + uint64(i))
 	}
 	return out, def.Encryption.KeyVersion != 0, nil
 }
 
 // recordID is the opaque id of the record at seq of the stream id: stable,
 // the same in PutRecord's answer and in delivery.
-func recordID(streamID string, seq uint64) string {
-	b := make([]byte, 0, 24)
-	b = binary.BigEndian.AppendUint64(b, seq)
-	if h, err := hex.DecodeString(streamID); err == nil {
-		b = append(b, h...)
+func recordID(streamID string, seq uint64) string { return newRecordIDs(streamID).id(seq) }
+
+// recordIDs makes the record ids of one stream.
+type recordIDs struct{ tail []byte }
+
+func newRecordIDs(streamID string) recordIDs {
+	tail, err := hex.DecodeString(streamID)
+	if err != nil {
+		tail = nil
 	}
-	b = append(b, 0x46, 0x48) // pads the id to a base64 boundary
-	return base64.StdEncoding.EncodeToString(b)
+	return recordIDs{tail: append(tail, 0x46, 0x48)} // pads the id to a base64 boundary
+}
+
+func (r recordIDs) id(seq uint64) string {
+	var b [32]byte
+	binary.BigEndian.PutUint64(b[:8], seq)
+	n := 8 + copy(b[8:], r.tail)
+	return base64.StdEncoding.EncodeToString(b[:n])
 }
