@@ -61,11 +61,8 @@ func (e *Engine) Put(ctx context.Context, name string, data [][]byte) ([]PutResu
 	return out, def.Encryption.KeyVersion != 0, nil
 }
 
-// recordID is the opaque id of the record at seq of the stream id: stable,
-// the same in PutRecord's answer and in delivery.
-func recordID(streamID string, seq uint64) string { return newRecordIDs(streamID).id(seq) }
-
-// recordIDs makes the record ids of one stream.
+// recordIDs makes the record ids of one stream: opaque, stable, the same
+// in PutRecord's answer and in delivery (they derive from the log position).
 type recordIDs struct{ tail []byte }
 
 func newRecordIDs(streamID string) recordIDs {
