@@ -204,7 +204,7 @@ func (e *Engine) start(s *registry.Stream[*stream]) {
 	rt.cancel = cancel
 	st := mustStored(s.Def())
 	rt.loops = nil
-	for _, dc := range st.Destinations {
+	for _, dc := range deliveries(st) {
 		l := &loop{e: e, s: s, rt: rt, dest: dc}
 		rt.loops = append(rt.loops, l)
 		rt.wg.Add(1)
@@ -247,7 +247,7 @@ func (e *Engine) retention(ctx context.Context, s *registry.Stream[*stream]) {
 	st := mustStored(s.Def())
 	b := rt.log.Bounds()
 	low := b.Next
-	for _, dc := range st.Destinations {
+	for _, dc := range deliveries(st) {
 		if c := st.Checkpoints[dc.ID]; c < low {
 			low = c
 		}
@@ -269,3 +269,28 @@ func (e *Engine) retention(ctx context.Context, s *registry.Stream[*stream]) {
 
 // EnforceRetention runs retention now (tests).
 func (e *Engine) EnforceRetention() { e.reg.EnforceRetention(context.Background()) }
+
+// backupSuffix names the delivery of a destination's S3 backup.
+const backupSuffix = "-backup"
+
+// deliveries lists what a stream delivers: each destination, and the S3
+// backup of source records of an ExtendedS3 destination with
+// S3BackupMode Enabled (delivered without processing, from its own
+// checkpoint).
+func deliveries(st *stored) []DestinationConfig {
+	var out []DestinationConfig
+	for _, dc := range st.Destinations {
+		out = append(out, dc)
+		if dc.Kind != DestExtendedS3 {
+			continue
+		}
+		var c struct {
+			S3BackupMode          string
+			S3BackupConfiguration json.RawMessage
+		}
+		if json.Unmarshal(dc.Config, &c) == nil && c.S3BackupMode == "Enabled" && len(c.S3BackupConfiguration) > 0 {
+			out = append(out, DestinationConfig{ID: dc.ID + backupSuffix, Kind: DestS3, Config: c.S3BackupConfiguration})
+		}
+	}
+	return out
+}

@@ -294,3 +294,30 @@ func TestRetentionTrimsDelivered(t *testing.T) {
 		t.Fatalf("log after retention: %d..%d", st.LogFirst, st.LogNext)
 	}
 }
+
+// S3BackupMode Enabled: the source records go to the backup bucket as
+// they were put, the processed ones to the destination.
+func TestS3Backup(t *testing.T) {
+	root := t.TempDir()
+	e := openTest(t, root, Config{})
+	ctx := context.Background()
+	cfg := `{"BucketARN":"arn:aws:s3:::main","RoleARN":"arn:aws:iam::1:role/r","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":0},
+		"ProcessingConfiguration":{"Enabled":true,"Processors":[{"Type":"AppendDelimiterToRecord"}]},
+		"S3BackupMode":"Enabled","S3BackupConfiguration":{"BucketARN":"arn:aws:s3:::backup","RoleARN":"arn:aws:iam::1:role/r","Prefix":"src/","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":0}}}`
+	if _, err := e.Create(ctx, CreateInput{Name: "bk", Destination: DestinationConfig{Kind: DestExtendedS3, Config: json.RawMessage(cfg)}}); err != nil {
+		t.Fatal(err)
+	}
+	e.Put(ctx, "bk", [][]byte{[]byte("a"), []byte("b")})
+	waitFor(t, "both objects", func() bool { return len(files(root)) == 2 })
+	for _, f := range files(root) {
+		b, _ := os.ReadFile(f)
+		rel, _ := filepath.Rel(root, f)
+		rel = filepath.ToSlash(rel)
+		switch {
+		case strings.HasPrefix(rel, "main/") && string(b) == "a\nb\n":
+		case strings.HasPrefix(rel, "backup/src/") && string(b) == "ab":
+		default:
+			t.Fatalf("object %s holds %q", rel, b)
+		}
+	}
+}

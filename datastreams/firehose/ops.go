@@ -136,13 +136,15 @@ func (e *Engine) Create(ctx context.Context, in CreateInput) (string, error) {
 	return def.ARN, nil
 }
 
-// check validates a destination by building its parts.
+// check validates a destination (and its S3 backup) by building its parts.
 func (e *Engine) check(dc DestinationConfig) error {
-	p, err := e.plan(dc)
-	if err != nil {
-		return err
+	for _, d := range deliveries(&stored{Destinations: []DestinationConfig{dc}}) {
+		p, err := e.plan(d)
+		if err != nil {
+			return err
+		}
+		p.close()
 	}
-	p.close()
 	return nil
 }
 
