@@ -222,7 +222,9 @@ func (keyPrefixer) Prefix(r delivery.Record, _ time.Time) (string, error) {
 func TestPartitionsAndProcessingFailures(t *testing.T) {
 	root := t.TempDir()
 	e := openTest(t, root, Config{
-		Processors: func(*ProcessingConfiguration, *DynamicPartitioningConfiguration) (RecordProcessor, error) { return tagger{}, nil },
+		Processors: func(*ProcessingConfiguration, *DynamicPartitioningConfiguration) (RecordProcessor, error) {
+			return tagger{}, nil
+		},
 		Prefixes: func(prefix, errPrefix *string, tz string, dynamic bool) (Prefixer, error) {
 			return keyPrefixer{timePrefixer{errorPrefix: deref(errPrefix)}}, nil
 		},
@@ -319,5 +321,29 @@ func TestS3Backup(t *testing.T) {
 		default:
 			t.Fatalf("object %s holds %q", rel, b)
 		}
+	}
+}
+
+// Secrets are kept but never described; the description uses the
+// description member names.
+func TestDescribeHidesSecrets(t *testing.T) {
+	e := openTest(t, t.TempDir(), Config{Destinations: func(string, []byte) (delivery.Destination, error) { return &receiver{}, nil }})
+	ctx := context.Background()
+	dc := DestinationConfig{Kind: DestHTTPEndpoint, Config: json.RawMessage(`{"EndpointConfiguration":{"Url":"http://x","Name":"n","AccessKey":"sekrit"},
+		"S3Configuration":{"BucketARN":"arn:aws:s3:::errs","RoleARN":"arn:aws:iam::1:role/r"}}`)}
+	if _, err := e.Create(ctx, CreateInput{Name: "s", Destination: dc}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.Describe("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(d)
+	if strings.Contains(string(b), "sekrit") || !strings.Contains(string(b), `"HttpEndpointDestinationDescription"`) || !strings.Contains(string(b), `"S3DestinationDescription"`) {
+		t.Fatalf("description %s", b)
+	}
+	st := mustStored(e.reg.Get("s").Def())
+	if !strings.Contains(string(st.Destinations[0].Config), "sekrit") {
+		t.Fatal("the access key was not kept")
 	}
 }
