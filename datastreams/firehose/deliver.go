@@ -74,6 +74,9 @@ func (l *loop) run(ctx context.Context) {
 	if err != nil {
 		log.Error("firehose: destination cannot run", "err", err)
 		l.fail(err)
+		l.mu.Lock()
+		l.stats.Read = ^uint64(0) // nothing to wait for (Sync)
+		l.mu.Unlock()
 		<-ctx.Done()
 		return
 	}

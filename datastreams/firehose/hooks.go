@@ -118,7 +118,7 @@ type gzipFormat struct{}
 
 // gzipWriters keeps compressors between batches: each holds about a
 // megabyte of state that is costly to allocate and clear.
-var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+var gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
 
 func (gzipFormat) Encode(recs []delivery.Record) ([]byte, string, string, error) {
 	var buf bytes.Buffer
