@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -234,5 +235,37 @@ func TestFirehoseBufferByInterval(t *testing.T) {
 	names := waitObjects(t, dir, len(want))
 	if got := readObjects(t, dir, names); !bytes.Equal(got, want) {
 		t.Fatalf("got %q want %q", got, want)
+	}
+}
+
+// With --firehose-create-delay a new stream is CREATING first (puts are
+// refused, delete too), then ACTIVE, as waiters expect; the
+// admin endpoint reports its delivery.
+func TestFirehoseCreatingThenActive(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Firehose.CreateDelay = 300 * time.Millisecond
+	srv := startServer(t, cfg)
+	c := firehoseClient(srv.URL())
+	ctx := context.Background()
+	if _, err := c.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("slow"),
+		ExtendedS3DestinationConfiguration: s3Dest("slow", 1, 0, types.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := c.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("slow")})
+	if d.DeliveryStreamDescription.DeliveryStreamStatus != types.DeliveryStreamStatusCreating {
+		t.Fatalf("status %s", d.DeliveryStreamDescription.DeliveryStreamStatus)
+	}
+	_, err := c.DeleteDeliveryStream(ctx, &firehose.DeleteDeliveryStreamInput{DeliveryStreamName: aws.String("slow")})
+	wantErr(t, err, "ResourceInUseException", "")
+	waitFor(t, time.Minute, "ACTIVE", func() bool {
+		d, err := c.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("slow")})
+		return err == nil && d.DeliveryStreamDescription.DeliveryStreamStatus == types.DeliveryStreamStatusActive
+	})
+	putBatch(t, c, "slow", [][]byte{[]byte("a"), []byte("bc")})
+	waitObjects(t, filepath.Join(cfg.DataDir, "s3", "slow"), 3)
+	srv.firehose.Sync(ctx)
+	st := firehoseStats(t, srv.URL())
+	if len(st) != 1 || st[0].Name != "slow" || st[0].Destinations[0].DeliveredRecords != 2 || st[0].Destinations[0].DeliveredBytes != 3 {
+		t.Fatalf("admin: %+v", st)
 	}
 }
