@@ -210,5 +210,5 @@ func (e *Engine) setEncryption(name string, in *EncryptionInput) error {
 	return nil
 }
 
-// afterNow is time.Now's difference to t, for lag reports.
+// since is how long ago t was, by the engine's clock (lag reports).
 func (e *Engine) since(t time.Time) time.Duration { return e.cfg.Now().Sub(t) }
