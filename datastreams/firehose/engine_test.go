@@ -347,3 +347,41 @@ func TestDescribeHidesSecrets(t *testing.T) {
 		t.Fatal("the access key was not kept")
 	}
 }
+
+// UpdateDestination restarts delivery with the new configuration: later
+// objects go under the new prefix with the new version in their names,
+// and nothing delivered before is delivered again.
+func TestUpdateDestinationApplies(t *testing.T) {
+	root := t.TempDir()
+	e := openTest(t, root, Config{})
+	ctx := context.Background()
+	dc := DestinationConfig{Kind: DestExtendedS3, Config: json.RawMessage(`{"BucketARN":"arn:aws:s3:::u","RoleARN":"arn:aws:iam::1:role/r","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":0}}`)}
+	if _, err := e.Create(ctx, CreateInput{Name: "u", Destination: dc}); err != nil {
+		t.Fatal(err)
+	}
+	e.Put(ctx, "u", [][]byte{[]byte("one")})
+	waitFor(t, "the first object", func() bool { return len(files(root)) == 1 })
+	if err := e.Update(ctx, UpdateInput{Name: "u", CurrentVersion: "1", DestinationID: firstDestinationID, Kind: DestExtendedS3,
+		Update: json.RawMessage(`{"Prefix":"v2/"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	e.Put(ctx, "u", [][]byte{[]byte("two")})
+	waitFor(t, "the second object", func() bool { return len(files(root)) == 2 })
+	e.Sync(ctx)
+	var newer string
+	for _, f := range files(root) {
+		rel, _ := filepath.Rel(filepath.Join(root, "u"), f)
+		if strings.HasPrefix(filepath.ToSlash(rel), "v2/") {
+			newer = filepath.ToSlash(rel)
+			if b, _ := os.ReadFile(f); string(b) != "two" {
+				t.Fatalf("%s holds %q", rel, b)
+			}
+		}
+	}
+	if !strings.Contains(newer, "/u-2-") {
+		t.Fatalf("objects %v", files(root))
+	}
+	if len(files(root)) != 2 {
+		t.Fatalf("objects %v", files(root))
+	}
+}
