@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -193,6 +194,53 @@ func TestFirehoseKinesisSource(t *testing.T) {
 		l := fmt.Sprintf("k-%04d", i)
 		if n := got[l]; (i < 5 && n != 0) || (i >= 5 && n != 1) {
 			t.Fatalf("record %s delivered %d times", l, n)
+		}
+	}
+}
+
+// A data stream as the source across a split: the parent is read to its
+// end, then its children, and every record is delivered once.
+func TestFirehoseKinesisSourceReshard(t *testing.T) {
+	cfg := testConfig(t)
+	srv := startServer(t, cfg)
+	kc := client(srv.URL(), testCreds)
+	ctx := context.Background()
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("rs"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	c := firehoseClient(srv.URL())
+	if _, err := c.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("rs"),
+		DeliveryStreamType:                 types.DeliveryStreamTypeKinesisStreamAsSource,
+		KinesisStreamSourceConfiguration:   &types.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/rs"), RoleARN: aws.String("arn:aws:iam::123456789012:role/r")},
+		ExtendedS3DestinationConfiguration: s3Dest("rs", 1, 0, types.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	put := func(from, to int) {
+		for i := from; i < to; i++ {
+			d := fmt.Sprintf("rs-%04d\n", i)
+			total += len(d)
+			if _, err := kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("rs"), PartitionKey: aws.String(fmt.Sprint(i)), Data: []byte(d)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	put(0, 30)
+	if _, err := kc.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String("rs"), ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, "the split", func() bool {
+		d, err := kc.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("rs")})
+		return err == nil && d.StreamDescriptionSummary.StreamStatus == "ACTIVE"
+	})
+	put(30, 60)
+	dir := filepath.Join(cfg.DataDir, "s3", "rs")
+	waitObjects(t, dir, total)
+	got := countLines(t, dir)
+	for i := range 60 {
+		if l := fmt.Sprintf("rs-%04d", i); got[l] != 1 {
+			t.Fatalf("%s delivered %d times", l, got[l])
 		}
 	}
 }
