@@ -243,7 +243,9 @@ func TestFirehoseBufferByInterval(t *testing.T) {
 // admin endpoint reports its delivery.
 func TestFirehoseCreatingThenActive(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.Firehose.CreateDelay = 300 * time.Millisecond
+	// Long enough that the calls below all see CREATING however loaded
+	// the machine is.
+	cfg.Firehose.CreateDelay = 5 * time.Second
 	srv := startServer(t, cfg)
 	c := firehoseClient(srv.URL())
 	ctx := context.Background()

@@ -100,7 +100,9 @@ func (e *Engine) Create(ctx context.Context, in CreateInput) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		st.SourceCheckpoints, st.SourceStart = cps, now
+		// Whole milliseconds: arrival times of data records are kept to the
+		// millisecond, and a record put after the create must not fall before.
+		st.SourceCheckpoints, st.SourceStart = cps, now.Truncate(time.Millisecond)
 	}
 	st.encode(def)
 	s, err := e.reg.Create(ctx, def, func() error {
