@@ -92,6 +92,9 @@ bench:
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecords' -benchtime 4000x ./cmd/shardcast/
 	BENCH_CLIENTS=$(BENCH_CLIENTS) BENCH_WIRE_STORAGE=memory $(GO) test -run '^$$' -bench 'PutRecordsWire' -benchtime 4000x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'GetRecords|PutToVisible' -benchtime 3s ./cmd/shardcast/
+	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'FirehosePutRecordBatch' -benchtime 4000x ./cmd/shardcast/
+	$(GO) test -run '^$$' -bench 'FirehosePutToVisible/interval0' -benchtime 50x ./cmd/shardcast/
+	$(GO) test -run '^$$' -bench 'FirehosePutToVisible/60s' -benchtime 1x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'SubscribeToShard' -benchtime 400x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./datastreams/shard/ ./datastreams/seqnum/ ./datastreams/autoscale/
 	$(GO) test -run '^$$' -bench 'ReshardUnderWrites' -benchtime 30x ./cmd/shardcast/

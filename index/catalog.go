@@ -19,6 +19,8 @@ var ErrNotFound = errors.New("index: not found")
 const (
 	KindData  = "data"
 	KindVideo = "video"
+	// KindFirehose is a Firehose delivery stream (package datastreams/firehose).
+	KindFirehose = "firehose"
 )
 
 const schemaVersion = 1

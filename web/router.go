@@ -30,6 +30,10 @@ type Config struct {
 
 	// Kinesis serves Kinesis_20131202.* targets.
 	Kinesis http.Handler
+	// Firehose serves Firehose_20150804.* targets; nil when the server has none.
+	Firehose http.Handler
+	// FirehoseStats reports delivery per delivery stream (GET /admin/v1/firehose).
+	FirehoseStats func() any
 	// KVS serves the Kinesis Video Streams REST-JSON paths it lists.
 	KVS interface {
 		http.Handler
@@ -160,6 +164,8 @@ func NewRouter(cfg Config) http.Handler {
 		switch {
 		case cfg.Kinesis != nil && strings.HasPrefix(target, "Kinesis_20131202."):
 			cfg.Kinesis.ServeHTTP(w, req)
+		case cfg.Firehose != nil && strings.HasPrefix(target, "Firehose_20150804."):
+			cfg.Firehose.ServeHTTP(w, req)
 		default:
 			awsapi.WriteError(w, req, log, nil, awsapi.JSON11, awsapi.UnknownOperation())
 		}
@@ -240,6 +246,9 @@ func NewRouter(cfg Config) http.Handler {
 		r.Get("/admin/v1/ingest", admin(func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
 			return cfg.Ingest(req.URL.Query().Get("latencies") == "1"), nil
 		}))
+	}
+	if cfg.FirehoseStats != nil {
+		r.Get("/admin/v1/firehose", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.FirehoseStats(), nil }))
 	}
 	if cfg.Damage != nil {
 		r.Get("/admin/v1/damage", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Damage(), nil }))

@@ -116,7 +116,9 @@ type Config struct {
 		// (KVS: 20 s); a longer one ends the upload with ERROR 4002.
 		PutMediaMaxFragmentDuration time.Duration `yaml:"putmedia_max_fragment_duration"`
 	} `yaml:"video"`
-	Kinesis struct {
+	// Firehose configures delivery streams (config_firehose.go).
+	Firehose FirehoseOptions `yaml:"firehose"`
+	Kinesis  struct {
 		ShardLimit               int           `yaml:"shard_limit"`
 		OnDemandStreamCountLimit int           `yaml:"on_demand_stream_count_limit"`
 		EnforceLimits            bool          `yaml:"enforce_limits"`
@@ -277,7 +279,7 @@ func settings() []setting {
 			return err
 		}
 	}
-	return []setting{
+	return append([]setting{
 		{"data-dir", "directory of the embedded store (default " + defaultDataDir + ")", str(func(c *Config) *string { return &c.DataDir })},
 		{"storage", `"file" (durable, in --data-dir), "memory" (nothing persists) or "nats" (NATS JetStream at --nats-url; --data-dir keeps node-local caches)`, str(func(c *Config) *string { return &c.Storage })},
 		{"nats-url", "NATS server URL(s) of --storage nats (nats://host:4222, comma-separated)", str(func(c *Config) *string { return &c.NATS.URL })},
@@ -440,7 +442,7 @@ func settings() []setting {
 			c.InsecureOpen = b
 			return err
 		}},
-	}
+	}, firehoseSettings()...)
 }
 
 // loadConfig builds the configuration from defaults, the YAML file, the

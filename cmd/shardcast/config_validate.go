@@ -129,6 +129,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.WebRTCOpts.validate()...)
+	errs = append(errs, c.Firehose.validate()...)
 	k := c.Kinesis
 	if k.ShardLimit < 1 || k.OnDemandStreamCountLimit < 1 {
 		errs = append(errs, errors.New("kinesis shard_limit and on_demand_stream_count_limit must be positive"))

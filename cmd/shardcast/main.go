@@ -21,6 +21,7 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/datastreams/envelope"
+	"github.com/shardcast/shardcast/datastreams/firehose"
 	"github.com/shardcast/shardcast/datastreams/natsstore"
 	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/datastreams/shard"
@@ -36,6 +37,7 @@ import (
 	"github.com/shardcast/shardcast/playback/whep"
 	"github.com/shardcast/shardcast/web"
 	"github.com/shardcast/shardcast/web/awsapi"
+	firehoseweb "github.com/shardcast/shardcast/web/firehose"
 	"github.com/shardcast/shardcast/web/kinesis"
 	"github.com/shardcast/shardcast/web/kvs"
 )
@@ -128,6 +130,8 @@ type server struct {
 	// dataStore and videoStore hold the shard logs of each kind.
 	dataStore, videoStore shard.Store
 	engine                *datastreams.Engine
+	firehose              *firehose.Engine
+	firehoseShards        shard.Store
 	video                 *fragments.Store
 	playback              *playback.Service
 	ingest                *ingest.Manager
@@ -297,8 +301,11 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if s.video, err = fragments.Open(vcfg); err != nil {
 		return s, err
 	}
+	if err := s.openFirehose(cat); err != nil {
+		return s, err
+	}
 	ids := map[string]bool{}
-	for _, id := range append(s.engine.IDs(), s.video.IDs()...) {
+	for _, id := range append(append(s.engine.IDs(), s.video.IDs()...), s.firehose.IDs()...) {
 		ids[id] = true
 	}
 	if err := streamdir.Prune(s.catalog, ids); err != nil {
@@ -355,7 +362,9 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	s.handler = web.NewRouter(web.Config{
 		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.HTTPBodyTimeout, BodyBudget: cfg.HTTPBodyBudget,
 		Version: version, Auth: auth,
-		Kinesis: kinesis.New(s.engine, auth, log),
+		Kinesis:       kinesis.New(s.engine, auth, log),
+		Firehose:      firehoseweb.New(s.firehose, auth, log),
+		FirehoseStats: func() any { return s.firehose.Stats() },
 		KVS: kvs.New(kvs.Config{Store: s.video, Playback: s.playback, Auth: auth, Logger: log, PublicURL: cfg.PublicURL,
 			PutMedia: putmedia.New(putmedia.Config{Ingest: s.ingest, MaxFragmentDuration: cfg.Video.PutMediaMaxFragmentDuration, Logger: log})}),
 		Ingest: func(latencies bool) any {
@@ -640,13 +649,16 @@ func (s *server) Close() error {
 	} else if s.ln != nil {
 		s.ln.Close() // opened, never served: start failed after it
 	}
+	if s.firehose != nil {
+		errs = append(errs, s.firehose.Close())
+	}
 	if s.engine != nil {
 		errs = append(errs, s.engine.Close())
 	}
 	if s.video != nil {
 		errs = append(errs, s.video.Close())
 	}
-	for _, st := range []shard.Store{s.dataStore, s.videoStore} {
+	for _, st := range []shard.Store{s.dataStore, s.videoStore, s.firehoseShards} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
