@@ -9,10 +9,35 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/shardcast/shardcast/datastreams/firehose/delivery"
+	"github.com/shardcast/shardcast/datastreams/firehose/transform"
 	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/index"
 )
+
+// FailedRecord is a record given up on: it goes to the error output with
+// its original data.
+type FailedRecord struct {
+	Record  delivery.Record
+	RawData []byte
+	Code    string
+	Message string
+	// OutputType is the error output type ("processing-failed" when empty).
+	OutputType string
+	LambdaARN  string
+	// Extra holds a destination's own error-record fields (esDocumentId, ...).
+	Extra map[string]any
+}
+
+// fromTransform converts what processing failed.
+func fromTransform(fs []transform.Failed) []FailedRecord {
+	out := make([]FailedRecord, len(fs))
+	for i, f := range fs {
+		out[i] = FailedRecord{Record: f.Record, RawData: f.Record.Data, Code: f.Code, Message: f.Message, OutputType: f.OutputType, LambdaARN: f.LambdaARN}
+	}
+	return out
+}
 
 // readMax bounds one read of the log.
 const readMax = 1000
@@ -70,7 +95,11 @@ func (l *loop) fail(err error) {
 
 func (l *loop) run(ctx context.Context) {
 	log := l.e.cfg.Logger.With("stream", l.s.Def().Name, "destination", l.dest.ID)
-	p, err := l.e.plan(l.dest)
+	source := ""
+	if st := mustStored(l.s.Def()); st.Source != nil {
+		source = st.Source.KinesisStreamARN
+	}
+	p, err := l.e.plan(l.dest, l.s.Def().ARN, source)
 	if err != nil {
 		log.Error("firehose: destination cannot run", "err", err)
 		l.fail(err)
@@ -107,16 +136,17 @@ func (l *loop) run(ctx context.Context) {
 			drecs := make([]delivery.Record, len(recs))
 			for i, r := range recs {
 				drecs[i] = delivery.Record{ID: ids.id(r.Seq), Data: r.Data, Arrival: time.Unix(0, r.Time)}
+				withSource(&drecs[i], r.Meta)
 			}
 			ok, failed := drecs, []FailedRecord(nil)
 			if p.proc != nil {
-				var perr error
-				if ok, failed, perr = p.proc.Process(ctx, drecs); perr != nil {
-					ok, failed = nil, nil
-					for _, r := range drecs {
-						failed = append(failed, FailedRecord{Record: r, RawData: r.Data, Code: "Lambda.ProcessingFailed", Message: perr.Error()})
-					}
+				out, tf, perr := p.proc.Process(ctx, drecs)
+				if perr != nil {
+					// Only a stop ends processing without a decision: the
+					// records are read again from the checkpoint.
+					return
 				}
+				ok, failed = out, fromTransform(tf)
 			}
 			if len(failed) > 0 && !l.writeFailed(ctx, p, failed) {
 				return
@@ -125,8 +155,9 @@ func (l *loop) run(ctx context.Context) {
 			for _, r := range ok {
 				key := ""
 				if p.dynamic {
-					if key, err = p.prefixer.Partition(r); err != nil {
-						if !l.writeFailed(ctx, p, []FailedRecord{{Record: r, RawData: r.Data, Code: "DynamicPartitioning.MetadataExtractionFailed", Message: err.Error(), OutputType: "partitioning-failed"}}) {
+					if key, err = p.prefixes.PartitionOf(r); err != nil {
+						de := delivery.AsError(err, "DynamicPartitioning.PartitionKeyMissing")
+						if !l.writeFailed(ctx, p, []FailedRecord{{Record: r, RawData: r.Data, Code: de.Code, Message: de.Message, OutputType: "processing-failed"}}) {
 							return
 						}
 						continue
@@ -230,14 +261,15 @@ func (l *loop) checkpoint(ctx context.Context, seq uint64) error {
 // flush delivers one buffer; false when the loop is stopping.
 func (l *loop) flush(ctx context.Context, p *plan, b *pbuf) bool {
 	def := l.s.Def()
-	batch := delivery.Batch{RequestID: newUUID(), StreamName: def.Name, StreamARN: def.ARN,
+	batch := delivery.Batch{RequestID: uuid.NewString(), StreamName: def.Name, StreamARN: def.ARN,
 		Version: strconv.Itoa(mustStored(def).VersionID), Records: b.recs}
-	if p.prefixer != nil {
-		prefix, err := p.prefixer.Prefix(b.recs[0], batch.Oldest())
+	if p.prefixes != nil {
+		prefix, err := p.prefixes.Prefix(batch.Oldest(), b.recs[0].PartitionKeys)
 		if err != nil {
+			de := delivery.AsError(err, "DynamicPartitioning.PrefixEvaluationFailed")
 			failed := make([]FailedRecord, len(b.recs))
 			for i, r := range b.recs {
-				failed[i] = FailedRecord{Record: r, RawData: r.Data, Code: "S3.PrefixEvaluationFailed", Message: err.Error(), OutputType: "partitioning-failed"}
+				failed[i] = FailedRecord{Record: r, RawData: r.Data, Code: de.Code, Message: de.Message, OutputType: "processing-failed"}
 			}
 			return l.writeFailed(ctx, p, failed)
 		}
@@ -267,6 +299,7 @@ func (l *loop) deliver(ctx context.Context, p *plan, b delivery.Batch) bool {
 		de := delivery.AsError(err, "DeliveryFailed")
 		l.fail(de)
 		l.e.cfg.Logger.Warn("firehose: delivery failed", "stream", b.StreamName, "destination", l.dest.ID, "attempt", attempt, "err", de)
+		left0 := de.Failed
 		if de.Failed != nil {
 			var left []delivery.Record
 			for _, i := range de.Failed {
@@ -280,9 +313,20 @@ func (l *loop) deliver(ctx context.Context, p *plan, b delivery.Batch) bool {
 			b.Records = left
 		}
 		if de.Permanent || (!p.forever && time.Since(start) >= p.retry) {
+			if p.giveUp != nil {
+				return l.giveUp(ctx, p, b)
+			}
+			codes := recordCodes(err, left0)
+			fielder, _ := p.target.(RecordFielder)
 			failed := make([]FailedRecord, len(b.Records))
 			for i, r := range b.Records {
 				failed[i] = FailedRecord{Record: r, RawData: r.Data, Code: de.Code, Message: de.Message, OutputType: p.target.ErrorOutputType()}
+				if c := codes(i); c != "" {
+					failed[i].Code = c
+				}
+				if fielder != nil {
+					failed[i].Extra = fielder.RecordFields(r)
+				}
 			}
 			return l.writeFailedAttempts(ctx, p, failed, attempt)
 		}
@@ -331,6 +375,22 @@ type errorRecord struct {
 	AttemptEndingTimestamp int64  `json:"attemptEndingTimestamp"`
 	RawData                string `json:"rawData"`
 	RecordID               string `json:"recordId,omitempty"`
+	LambdaARN              string `json:"lambdaArn,omitempty"`
+}
+
+// errorLine encodes an error record with a destination's own fields.
+func errorLine(r errorRecord, extra map[string]any) []byte {
+	line, _ := json.Marshal(r)
+	if len(extra) == 0 {
+		return line
+	}
+	var m map[string]any
+	json.Unmarshal(line, &m)
+	for k, v := range extra {
+		m[k] = v
+	}
+	line, _ = json.Marshal(m)
+	return line
 }
 
 // writeFailedAttempts writes records to the error output, one object per
@@ -357,16 +417,16 @@ func (l *loop) writeFailedAttempts(ctx context.Context, p *plan, failed []Failed
 			if oldest.IsZero() || f.Record.Arrival.Before(oldest) {
 				oldest = f.Record.Arrival
 			}
-			line, _ := json.Marshal(errorRecord{AttemptsMade: attempts, ArrivalTimestamp: f.Record.Arrival.UnixMilli(),
+			line := errorLine(errorRecord{AttemptsMade: attempts, ArrivalTimestamp: f.Record.Arrival.UnixMilli(),
 				ErrorCode: f.Code, ErrorMessage: f.Message, AttemptEndingTimestamp: now.UnixMilli(),
-				RawData: base64.StdEncoding.EncodeToString(f.RawData), RecordID: f.Record.ID})
+				RawData: base64.StdEncoding.EncodeToString(f.RawData), RecordID: f.Record.ID, LambdaARN: f.LambdaARN}, f.Extra)
 			body = append(append(body, line...), '\n')
 		}
-		prefix, err := p.errOut.prefixer.ErrorPrefix(t, oldest)
+		prefix, err := p.errOut.prefixes.ErrorPrefix(oldest, t)
 		if err != nil {
 			prefix = t + "/"
 		}
-		key := p.errOut.prefixer.ObjectKey(prefix, def.Name, strconv.Itoa(mustStored(def).VersionID), oldest, "")
+		key := p.errOut.prefixes.ObjectKey(prefix, def.Name, strconv.Itoa(mustStored(def).VersionID), oldest, "")
 		for attempt := 1; ; attempt++ {
 			err := l.e.cfg.Objects.Put(ctx, p.errOut.bucket, key, body, delivery.ObjectMeta{ContentType: "application/json"})
 			if err == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/firehose/delivery"
+	"github.com/shardcast/shardcast/datastreams/firehose/format"
 	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/index"
@@ -33,11 +34,11 @@ type Config struct {
 	// Objects stores S3 objects for every bucket (a directory tree or an
 	// S3-compatible server). Required.
 	Objects delivery.ObjectStore
-	// Processors, Formats and Prefixes build the parts of a destination;
-	// nil uses DefaultProcessors, DefaultFormats and DefaultPrefixes.
-	Processors ProcessorFactory
-	Formats    FormatterFactory
-	Prefixes   PrefixerFactory
+	// LambdaEndpoints maps Lambda function ARNs to the URLs of the HTTP
+	// services that answer Firehose transformation events.
+	LambdaEndpoints map[string]string
+	// Tables holds the schemas of DataFormatConversionConfiguration.
+	Tables format.TableResolver
 	// Destinations builds the non-S3 destinations; nil refuses them.
 	Destinations DestinationFactory
 	// Sources reads data streams for KinesisStreamAsSource; nil refuses them.
@@ -116,15 +117,6 @@ type stream struct {
 func Open(cfg Config) (*Engine, error) {
 	if cfg.Objects == nil {
 		return nil, errors.New("firehose: an object store is required")
-	}
-	if cfg.Processors == nil {
-		cfg.Processors = DefaultProcessors
-	}
-	if cfg.Formats == nil {
-		cfg.Formats = DefaultFormats
-	}
-	if cfg.Prefixes == nil {
-		cfg.Prefixes = DefaultPrefixes
 	}
 	if cfg.StreamLimit <= 0 {
 		cfg.StreamLimit = 5000
@@ -274,22 +266,32 @@ func (e *Engine) EnforceRetention() { e.reg.EnforceRetention(context.Background(
 const backupSuffix = "-backup"
 
 // deliveries lists what a stream delivers: each destination, and the S3
-// backup of source records of an ExtendedS3 destination with
-// S3BackupMode Enabled (delivered without processing, from its own
-// checkpoint).
+// backup of source records (delivered without processing, from its own
+// checkpoint): an ExtendedS3 or Redshift destination with S3BackupMode
+// Enabled writes them to S3BackupConfiguration; an HTTP endpoint,
+// OpenSearch or Splunk destination backing up all data (AllData,
+// AllDocuments, AllEvents) writes them to its S3Configuration.
 func deliveries(st *stored) []DestinationConfig {
 	var out []DestinationConfig
 	for _, dc := range st.Destinations {
 		out = append(out, dc)
-		if dc.Kind != DestExtendedS3 {
-			continue
-		}
 		var c struct {
 			S3BackupMode          string
 			S3BackupConfiguration json.RawMessage
+			S3Configuration       json.RawMessage
 		}
-		if json.Unmarshal(dc.Config, &c) == nil && c.S3BackupMode == "Enabled" && len(c.S3BackupConfiguration) > 0 {
-			out = append(out, DestinationConfig{ID: dc.ID + backupSuffix, Kind: DestS3, Config: c.S3BackupConfiguration})
+		if json.Unmarshal(dc.Config, &c) != nil {
+			continue
+		}
+		var backup json.RawMessage
+		switch {
+		case (dc.Kind == DestExtendedS3 || dc.Kind == DestRedshift) && c.S3BackupMode == "Enabled":
+			backup = c.S3BackupConfiguration
+		case c.S3BackupMode == "AllData" || c.S3BackupMode == "AllDocuments" || c.S3BackupMode == "AllEvents":
+			backup = c.S3Configuration
+		}
+		if len(backup) > 0 {
+			out = append(out, DestinationConfig{ID: dc.ID + backupSuffix, Kind: DestS3, Config: backup})
 		}
 	}
 	return out

@@ -191,52 +191,22 @@ func TestGiveUpToErrorOutput(t *testing.T) {
 	}
 }
 
-// tagger is a processor that fails records starting with "bad" and gives
-// the others a partition key.
-type tagger struct{}
-
-func (tagger) Process(_ context.Context, recs []delivery.Record) ([]delivery.Record, []FailedRecord, error) {
-	var ok []delivery.Record
-	var failed []FailedRecord
-	for _, r := range recs {
-		if strings.HasPrefix(string(r.Data), "bad") {
-			failed = append(failed, FailedRecord{Record: r, RawData: r.Data, Code: "Lambda.ProcessingFailed", Message: "refused"})
-			continue
-		}
-		r.PartitionKeys = map[string]string{"k": string(r.Data[:1])}
-		ok = append(ok, r)
-	}
-	return ok, failed, nil
-}
-
-// keyPrefixer puts each partition under k=<key>/.
-type keyPrefixer struct{ timePrefixer }
-
-func (keyPrefixer) Partition(r delivery.Record) (string, error) { return r.PartitionKeys["k"], nil }
-func (keyPrefixer) Prefix(r delivery.Record, _ time.Time) (string, error) {
-	return "k=" + r.PartitionKeys["k"] + "/", nil
-}
-
-// Processors, dynamic partitions and the processing-failed output, with
-// the factories the engine takes.
+// Processors, dynamic partitions and the processing-failed output: a
+// MetadataExtraction query partitions JSON records; a record that is not
+// JSON goes to the error output.
 func TestPartitionsAndProcessingFailures(t *testing.T) {
 	root := t.TempDir()
-	e := openTest(t, root, Config{
-		Processors: func(*ProcessingConfiguration, *DynamicPartitioningConfiguration) (RecordProcessor, error) {
-			return tagger{}, nil
-		},
-		Prefixes: func(prefix, errPrefix *string, tz string, dynamic bool) (Prefixer, error) {
-			return keyPrefixer{timePrefixer{errorPrefix: deref(errPrefix)}}, nil
-		},
-	})
+	e := openTest(t, root, Config{})
 	ctx := context.Background()
 	cfg := `{"BucketARN":"arn:aws:s3:::b","RoleARN":"arn:aws:iam::123456789012:role/r","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":0},
 		"Prefix":"k=!{partitionKeyFromQuery:k}/","ErrorOutputPrefix":"err/!{firehose:error-output-type}/",
-		"DynamicPartitioningConfiguration":{"Enabled":true}}`
+		"DynamicPartitioningConfiguration":{"Enabled":true},
+		"ProcessingConfiguration":{"Enabled":true,"Processors":[{"Type":"MetadataExtraction","Parameters":[
+			{"ParameterName":"MetadataExtractionQuery","ParameterValue":"{k:.k}"},{"ParameterName":"JsonParsingEngine","ParameterValue":"JQ-1.6"}]}]}}`
 	if _, err := e.Create(ctx, CreateInput{Name: "p", Destination: DestinationConfig{Kind: DestExtendedS3, Config: json.RawMessage(cfg)}}); err != nil {
 		t.Fatal(err)
 	}
-	e.Put(ctx, "p", [][]byte{[]byte("a1"), []byte("b1"), []byte("bad"), []byte("a2")})
+	e.Put(ctx, "p", [][]byte{[]byte(`{"k":"a","v":1}`), []byte(`{"k":"b","v":1}`), []byte("bad"), []byte(`{"k":"a","v":2}`)})
 	waitFor(t, "three objects", func() bool { return len(files(root)) == 3 })
 	got := map[string]string{}
 	for _, f := range files(root) {
@@ -255,19 +225,20 @@ func TestPartitionsAndProcessingFailures(t *testing.T) {
 			bad = v
 		}
 	}
-	if a != "a1a2" || b != "b1" || !strings.Contains(bad, base64.StdEncoding.EncodeToString([]byte("bad"))) {
+	if a != `{"k":"a","v":1}{"k":"a","v":2}` || b != `{"k":"b","v":1}` || !strings.Contains(bad, base64.StdEncoding.EncodeToString([]byte("bad"))) {
 		t.Fatalf("objects: %v", got)
 	}
 }
 
 // Without factories, what the defaults cannot run is refused at create.
-func TestDefaultsRefuse(t *testing.T) {
+func TestRefusesWhatCannotRun(t *testing.T) {
 	e := openTest(t, t.TempDir(), Config{})
 	ctx := context.Background()
 	for _, c := range []struct{ cfg, msg string }{
-		{`"CompressionFormat":"Snappy"`, "CompressionFormat Snappy is not supported"},
-		{`"ProcessingConfiguration":{"Enabled":true,"Processors":[{"Type":"Lambda"}]}`, "processor Lambda is not supported"},
-		{`"Prefix":"x/!{partitionKeyFromQuery:a}/"`, "prefix expressions are not supported"},
+		{`"CompressionFormat":"GZIP","DataFormatConversionConfiguration":{"SchemaConfiguration":{"DatabaseName":"d","TableName":"t"},"InputFormatConfiguration":{"Deserializer":{"OpenXJsonSerDe":{}}},"OutputFormatConfiguration":{"Serializer":{"ParquetSerDe":{}}}}`, "UNCOMPRESSED"},
+		{`"ProcessingConfiguration":{"Enabled":true,"Processors":[{"Type":"Lambda","Parameters":[{"ParameterName":"LambdaArn","ParameterValue":"arn:aws:lambda:us-east-1:123456789012:function:f"}]}]}`, "arn:aws:lambda:us-east-1:123456789012:function:f"},
+		{`"Prefix":"x/!{partitionKeyFromQuery:a}/","ErrorOutputPrefix":"e/!{firehose:error-output-type}/"`, "ynamic"},
+		{`"Prefix":"x/!{nope:a}/"`, "nope"},
 	} {
 		dc := DestinationConfig{Kind: DestExtendedS3, Config: json.RawMessage(`{"BucketARN":"arn:aws:s3:::b","RoleARN":"arn:aws:iam::1:role/r",` + c.cfg + `}`)}
 		_, err := e.Create(ctx, CreateInput{Name: "x", Destination: dc})

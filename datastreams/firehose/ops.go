@@ -71,7 +71,7 @@ func (e *Engine) Create(ctx context.Context, in CreateInput) (string, error) {
 		return "", err
 	}
 	in.Destination.ID = firstDestinationID
-	if err := e.check(in.Destination); err != nil {
+	if err := e.check(in.Destination, e.ARN(in.Name), in.Source); err != nil {
 		return "", err
 	}
 	now := e.cfg.Now()
@@ -139,9 +139,13 @@ func (e *Engine) Create(ctx context.Context, in CreateInput) (string, error) {
 }
 
 // check validates a destination (and its S3 backup) by building its parts.
-func (e *Engine) check(dc DestinationConfig) error {
+func (e *Engine) check(dc DestinationConfig, arn string, src *KinesisStreamSourceConfiguration) error {
+	source := ""
+	if src != nil {
+		source = src.KinesisStreamARN
+	}
 	for _, d := range deliveries(&stored{Destinations: []DestinationConfig{dc}}) {
-		p, err := e.plan(d)
+		p, err := e.plan(d, arn, source)
 		if err != nil {
 			return err
 		}
@@ -230,7 +234,7 @@ func (e *Engine) Update(ctx context.Context, in UpdateInput) error {
 			return errorf(registry.ErrInvalidArgument, "%s destination can only be updated to the same destination type.", old.Kind)
 		}
 		nd := DestinationConfig{ID: old.ID, Kind: kind, Config: cfg}
-		if err := e.check(nd); err != nil {
+		if err := e.check(nd, def.ARN, st.Source); err != nil {
 			return err
 		}
 		st.Destinations[i] = nd

@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/firehose/delivery"
+	"github.com/shardcast/shardcast/datastreams/firehose/format"
+	"github.com/shardcast/shardcast/datastreams/firehose/prefix"
+	"github.com/shardcast/shardcast/datastreams/firehose/transform"
 	"github.com/shardcast/shardcast/datastreams/registry"
 )
 
@@ -15,15 +19,18 @@ import (
 // delivery loop runs.
 type plan struct {
 	kind     string
-	proc     RecordProcessor
+	proc     *transform.Pipeline // nil: records go as they are
 	target   delivery.Destination
-	prefixer Prefixer // S3: partitions and prefixes batches; nil for others
+	prefixes *prefix.Prefixes // S3: partitions and prefixes batches; nil for others
 	dynamic  bool
 	size     int
 	interval time.Duration
 	retry    time.Duration
 	forever  bool // S3: retry until it works
 	errOut   *errorOutput
+	// giveUp, when set, replaces the error records of a batch given up on
+	// (Redshift writes a manifest of the staged object instead).
+	giveUp func(ctx context.Context, b delivery.Batch) error
 }
 
 func (p *plan) close() {
@@ -35,7 +42,7 @@ func (p *plan) close() {
 // errorOutput is where records given up on are written.
 type errorOutput struct {
 	bucket   string
-	prefixer Prefixer
+	prefixes *prefix.Prefixes
 }
 
 // commonConfig holds the members every non-S3 destination shares.
@@ -79,8 +86,8 @@ func hints(h *BufferingHints, path string, defSize, defInterval int) (int, time.
 
 var compressions = map[string]bool{"UNCOMPRESSED": true, "GZIP": true, "ZIP": true, "Snappy": true, "HADOOP_SNAPPY": true}
 
-// s3Output validates an S3 configuration and builds its prefixer.
-func (e *Engine) s3Output(c *S3DestinationConfiguration, path, tz string, dynamic bool) (string, Prefixer, error) {
+// s3Output validates an S3 configuration and builds its prefixes.
+func (e *Engine) s3Output(c *S3DestinationConfiguration, path, tz string, dynamic bool) (string, *prefix.Prefixes, error) {
 	if c.BucketARN == "" {
 		return "", nil, missing(path + ".bucketARN")
 	}
@@ -94,15 +101,21 @@ func (e *Engine) s3Output(c *S3DestinationConfiguration, path, tz string, dynami
 	if c.CompressionFormat != "" && !compressions[c.CompressionFormat] {
 		return "", nil, errorf(registry.ErrValidation, "1 validation error detected: Value '%s' at '%s.compressionFormat' failed to satisfy constraint: Member must satisfy enum value set: [HADOOP_SNAPPY, UNCOMPRESSED, Snappy, GZIP, ZIP]", c.CompressionFormat, path)
 	}
-	pf, err := e.cfg.Prefixes(c.Prefix, c.ErrorOutputPrefix, tz, dynamic)
+	pf, err := prefixes(c.Prefix, c.ErrorOutputPrefix, tz, dynamic)
 	if err != nil {
 		return "", nil, errorf(registry.ErrInvalidArgument, "%s", err.Error())
 	}
 	return bucket, pf, nil
 }
 
-// plan builds the parts of a destination, refusing what cannot run.
-func (e *Engine) plan(dc DestinationConfig) (*plan, error) {
+// plan builds the parts of a destination of the delivery stream arn,
+// refusing what cannot run. source is the ARN of the data stream it reads
+// ("" for DirectPut).
+func (e *Engine) plan(dc DestinationConfig, arn, source string) (*plan, error) {
+	spec := processorSpec{streamARN: arn}
+	if !strings.HasSuffix(dc.ID, backupSuffix) {
+		spec.source = source
+	}
 	p := &plan{kind: dc.Kind}
 	switch dc.Kind {
 	case DestExtendedS3, DestS3:
@@ -123,16 +136,29 @@ func (e *Engine) plan(dc DestinationConfig) (*plan, error) {
 		if p.size, p.interval, err = hints(c.BufferingHints, path, 5, 300); err != nil {
 			return nil, err
 		}
-		if p.proc, err = e.cfg.Processors(c.ProcessingConfiguration, dp); err != nil {
+		spec.processing, spec.dynamic = c.ProcessingConfiguration, p.dynamic
+		if p.proc, err = e.processor(spec); err != nil {
 			return nil, errorf(registry.ErrInvalidArgument, "%s", err.Error())
 		}
-		f, err := e.cfg.Formats(c.CompressionFormat, c.DataFormatConversionConfiguration)
+		if err := checkPartitionKeys(pf, p.proc); err != nil {
+			return nil, err
+		}
+		if err := prefix.ValidateFileExtension(c.FileExtension); err != nil {
+			return nil, errorf(registry.ErrInvalidArgument, "%s", err.Error())
+		}
+		enc, err := e.encoder(c.CompressionFormat, c.DataFormatConversionConfiguration)
 		if err != nil {
 			return nil, errorf(registry.ErrInvalidArgument, "%s", err.Error())
 		}
-		p.prefixer, p.forever = pf, true
-		p.target = &s3Target{objects: e.cfg.Objects, bucket: bucket, format: f, prefixer: pf, ext: c.FileExtension}
-		p.errOut = &errorOutput{bucket: bucket, prefixer: pf}
+		if enc.Converts() && c.BufferingHints != nil && c.BufferingHints.SizeInMBs != nil && *c.BufferingHints.SizeInMBs < 64 {
+			return nil, errorf(registry.ErrInvalidArgument, "BufferingHints.SizeInMBs must be at least 64 when data format conversion is enabled.")
+		}
+		if enc.Converts() && (c.BufferingHints == nil || c.BufferingHints.SizeInMBs == nil) {
+			p.size = 128 << 20
+		}
+		p.prefixes, p.forever = pf, true
+		p.target = &s3Target{objects: e.cfg.Objects, bucket: bucket, enc: enc, prefixes: pf, ext: c.FileExtension}
+		p.errOut = &errorOutput{bucket: bucket, prefixes: pf}
 		return p, nil
 	case DestHTTPEndpoint, DestOpenSearch, DestElasticsearch, DestSplunk, DestRedshift:
 	default:
@@ -153,7 +179,7 @@ func (e *Engine) plan(dc DestinationConfig) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.errOut = &errorOutput{bucket: bucket, prefixer: pf}
+	p.errOut = &errorOutput{bucket: bucket, prefixes: pf}
 	defSize, defInterval, defRetry := 5, 300, 300
 	switch dc.Kind {
 	case DestSplunk:
@@ -171,38 +197,76 @@ func (e *Engine) plan(dc DestinationConfig) (*plan, error) {
 		}
 		p.retry = time.Duration(*c.RetryOptions.DurationInSeconds) * time.Second
 	}
-	if p.proc, err = e.cfg.Processors(c.ProcessingConfiguration, nil); err != nil {
+	spec.processing = c.ProcessingConfiguration
+	if p.proc, err = e.processor(spec); err != nil {
 		return nil, errorf(registry.ErrInvalidArgument, "%s", err.Error())
 	}
 	if p.target, err = e.cfg.Destinations(dc.Kind, dc.Config); err != nil {
 		return nil, errorf(registry.ErrInvalidArgument, "%s", err.Error())
 	}
+	if dc.Kind == DestRedshift {
+		if err := e.stageRedshift(p, bucket, pf, c.S3Configuration.CompressionFormat); err != nil {
+			p.close()
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// checkPartitionKeys refuses a Prefix whose partition keys nothing sets.
+func checkPartitionKeys(pf *prefix.Prefixes, proc *transform.Pipeline) error {
+	if len(pf.QueryKeys()) > 0 && (proc == nil || !proc.Has(transform.TypeMetadataExtraction)) {
+		return errorf(registry.ErrInvalidArgument, "Prefix uses partitionKeyFromQuery, which needs a MetadataExtraction processor.")
+	}
+	if len(pf.LambdaKeys()) > 0 && (proc == nil || !proc.Has(transform.TypeLambda)) {
+		return errorf(registry.ErrInvalidArgument, "Prefix uses partitionKeyFromLambda, which needs a Lambda processor.")
+	}
+	return nil
 }
 
 // s3Target delivers batches as objects.
 type s3Target struct {
 	objects  delivery.ObjectStore
 	bucket   string
-	format   Formatter
-	prefixer Prefixer
-	ext      string
+	enc      *format.Encoder
+	prefixes *prefix.Prefixes
+	ext      string // FileExtension: replaces the format's
+}
+
+// put encodes a batch and stores it; it returns the key and the indexes of
+// the records that could not be converted.
+func (t *s3Target) put(ctx context.Context, b delivery.Batch) (string, []format.Failed, error) {
+	base := t.prefixes.ObjectKey(b.Prefix, b.StreamName, b.Version, b.Oldest(), "")
+	data := make([][]byte, len(b.Records))
+	for i, r := range b.Records {
+		data[i] = r.Data
+	}
+	obj, failed, err := t.enc.Encode(path.Base(base), data)
+	if err != nil {
+		return "", nil, &delivery.Error{Code: format.CodeMalformedData, Message: err.Error(), Permanent: true, Err: err}
+	}
+	key := base + prefix.Extension(t.ext, obj.Ext)
+	if obj.Records > 0 {
+		meta := delivery.ObjectMeta{ContentType: obj.ContentType, ContentEncoding: obj.ContentEncoding}
+		if err := t.objects.Put(ctx, t.bucket, key, obj.Body, meta); err != nil {
+			return "", nil, delivery.AsError(fmt.Errorf("put s3://%s/%s: %w", t.bucket, key, err), "S3.PutObjectFailed")
+		}
+	}
+	return key, failed, nil
 }
 
 func (t *s3Target) Deliver(ctx context.Context, b delivery.Batch) error {
-	body, ext, enc, err := t.format.Encode(b.Records)
-	if err != nil {
-		return &delivery.Error{Code: "DataFormatConversion.Failed", Message: err.Error(), Permanent: true, Err: err}
+	_, failed, err := t.put(ctx, b)
+	if err != nil || len(failed) == 0 {
+		return err
 	}
-	if t.ext != "" {
-		ext = t.ext
+	// The object holds what converted; the rest goes to the error output.
+	de := &delivery.Error{Code: failed[0].Code, Message: failed[0].Message, Permanent: true}
+	for _, f := range failed {
+		de.Failed = append(de.Failed, f.Index)
 	}
-	key := t.prefixer.ObjectKey(b.Prefix, b.StreamName, b.Version, b.Oldest(), ext)
-	if err := t.objects.Put(ctx, t.bucket, key, body, delivery.ObjectMeta{ContentEncoding: enc}); err != nil {
-		return delivery.AsError(fmt.Errorf("put s3://%s/%s: %w", t.bucket, key, err), "S3.PutObjectFailed")
-	}
-	return nil
+	return de
 }
 
-func (t *s3Target) ErrorOutputType() string { return "format-conversion-failed" }
+func (t *s3Target) ErrorOutputType() string { return format.ErrorOutputType }
 func (t *s3Target) Close() error            { return nil }

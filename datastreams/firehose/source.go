@@ -2,10 +2,12 @@ package firehose
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/firehose/delivery"
 	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/datastreams/shard"
 	"github.com/shardcast/shardcast/index"
@@ -107,7 +109,7 @@ func (e *Engine) readSource(ctx context.Context, s *registry.Stream[*stream]) {
 			if len(out.Records) > 0 {
 				entries := make([]shard.Entry, len(out.Records))
 				for i, r := range out.Records {
-					entries[i] = shard.Entry{Data: r.Data}
+					entries[i] = shard.Entry{Meta: encodeSourceMeta(sh.ID, r), Data: r.Data}
 				}
 				if _, err := s.Runtime().log.Append(ctx, entries); err != nil {
 					delete(iters, sh.ID)
@@ -159,4 +161,30 @@ func (e *Engine) sourceCheckpoint(ctx context.Context, s *registry.Stream[*strea
 		return nil
 	})
 	return err
+}
+
+// sourceMeta is what a record read from a data stream keeps beside its
+// data in the delivery stream's log: where it came from and when it
+// arrived there.
+type sourceMeta struct {
+	Shard   string `json:"s"`
+	Key     string `json:"k"`
+	Seq     string `json:"q"`
+	Arrival int64  `json:"t"` // unix milliseconds
+}
+
+func encodeSourceMeta(shardID string, r datastreams.Record) []byte {
+	b, _ := json.Marshal(sourceMeta{Shard: shardID, Key: r.PartitionKey, Seq: r.SequenceNumber, Arrival: r.Arrival.UnixMilli()})
+	return b
+}
+
+// withSource sets a record's source and arrival from its log meta, when
+// it came from a data stream.
+func withSource(r *delivery.Record, meta []byte) {
+	var m sourceMeta
+	if len(meta) == 0 || json.Unmarshal(meta, &m) != nil || m.Seq == "" {
+		return
+	}
+	r.Source = &delivery.KinesisSource{ShardID: m.Shard, PartitionKey: m.Key, SequenceNumber: m.Seq}
+	r.Arrival = time.UnixMilli(m.Arrival)
 }

@@ -39,8 +39,8 @@ const CodeInvalidDocument = "400"
 // (AmazonopensearchserviceDestinationConfiguration,
 // ElasticsearchDestinationConfiguration).
 type OpenSearchConfig struct {
-	// Endpoint is the cluster's URL (ClusterEndpoint, or a DomainARN
-	// resolved by ResolveOpenSearchEndpoint); _bulk is appended to it.
+	// Endpoint is the cluster's URL (the ClusterEndpoint, or the URL
+	// shardcast's configuration maps a DomainARN to); _bulk is appended.
 	Endpoint string
 	// IndexName is the index, before rotation.
 	IndexName string
@@ -69,19 +69,6 @@ type OpenSearch struct {
 	bulk   string
 	client *http.Client
 	prefix string
-}
-
-// ResolveOpenSearchEndpoint returns the URL a destination talks to: the
-// ClusterEndpoint when set, or the URL that domains (from shardcast's
-// config) maps the DomainARN to.
-func ResolveOpenSearchEndpoint(clusterEndpoint, domainARN string, domains map[string]string) (string, error) {
-	if clusterEndpoint != "" {
-		return clusterEndpoint, nil
-	}
-	if u, ok := domains[domainARN]; ok && u != "" {
-		return u, nil
-	}
-	return "", fmt.Errorf("dest: no cluster URL configured for domain %q", domainARN)
 }
 
 // NewOpenSearch checks cfg and returns the destination.

@@ -327,16 +327,3 @@ func TestOpenSearchClusterRefusals(t *testing.T) {
 		t.Fatalf("reply without items: %+v", e)
 	}
 }
-
-func TestResolveOpenSearchEndpoint(t *testing.T) {
-	arn := "arn:aws:es:us-east-1:000000000000:domain/logs"
-	if u, err := ResolveOpenSearchEndpoint("", arn, map[string]string{arn: "http://127.0.0.1:9200"}); err != nil || u != "http://127.0.0.1:9200" {
-		t.Errorf("domain: %q %v", u, err)
-	}
-	if u, err := ResolveOpenSearchEndpoint("https://c:9200", arn, nil); err != nil || u != "https://c:9200" {
-		t.Errorf("cluster endpoint: %q %v", u, err)
-	}
-	if _, err := ResolveOpenSearchEndpoint("", arn, nil); err == nil {
-		t.Error("an unknown domain resolved")
-	}
-}

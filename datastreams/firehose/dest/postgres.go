@@ -3,7 +3,6 @@ package dest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -106,24 +105,6 @@ func NewPostgres(cfg PostgresConfig) (*Postgres, error) {
 // of the staged objects under "errors/" in the intermediate bucket (see
 // Manifest), from which a user can COPY them by hand.
 func (p *Postgres) ErrorOutputType() string { return "" }
-
-// Manifest returns a Redshift COPY manifest naming the staged objects
-// (s3://bucket/key URLs): what Firehose writes under "errors/" for a batch
-// it gave up loading.
-func Manifest(urls ...string) []byte {
-	type entry struct {
-		URL       string `json:"url"`
-		Mandatory bool   `json:"mandatory"`
-	}
-	m := struct {
-		Entries []entry `json:"entries"`
-	}{Entries: []entry{}}
-	for _, u := range urls {
-		m.Entries = append(m.Entries, entry{URL: u, Mandatory: true})
-	}
-	out, _ := json.Marshal(m)
-	return out
-}
 
 // Deliver loads b's records, concatenated as Firehose stages them, with one
 // COPY: the batch lands whole or not at all. Every failure is a retryable

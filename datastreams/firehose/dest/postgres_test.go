@@ -293,14 +293,6 @@ func TestPostgres(t *testing.T) {
 	})
 }
 
-func TestManifest(t *testing.T) {
-	got := string(dest.Manifest("s3://b/2026/07/13/14/s-1-2026-07-13-14-05-09-x", "s3://b/k2"))
-	want := `{"entries":[{"url":"s3://b/2026/07/13/14/s-1-2026-07-13-14-05-09-x","mandatory":true},{"url":"s3://b/k2","mandatory":true}]}`
-	if got != want {
-		t.Errorf("Manifest = %s, want %s", got, want)
-	}
-}
-
 func TestPostgresConnectionRefused(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
