@@ -30,20 +30,31 @@ func firehoseClient(url string) *firehose.Client {
 	})
 }
 
-// objects lists the files under dir (relative, slash-separated, sorted),
-// leaving out temporary files.
+// objects lists the files under dir (relative, slash-separated), in the
+// order they were written (names alone do not tell: two objects of one
+// second differ by a random UUID), leaving out temporary files.
 func objects(t testing.TB, dir string) []string {
 	t.Helper()
 	var out []string
+	mtime := map[string]time.Time{}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
-		out = append(out, filepath.ToSlash(rel))
+		rel = filepath.ToSlash(rel)
+		if fi, err := d.Info(); err == nil {
+			mtime[rel] = fi.ModTime()
+		}
+		out = append(out, rel)
 		return nil
 	})
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := mtime[out[i]], mtime[out[j]]; !a.Equal(b) {
+			return a.Before(b)
+		}
+		return out[i] < out[j]
+	})
 	return out
 }
 

@@ -159,10 +159,13 @@ func TestFirehoseSDKAPI(t *testing.T) {
 	_, err = c.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("bad name!"),
 		ExtendedS3DestinationConfiguration: s3Dest("bkt", 5, 300, types.CompressionFormatUncompressed)})
 	wantErr(t, err, "ValidationException", "")
+	// A Redshift cluster that no PostgreSQL database stands in for.
 	_, err = c.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("h"),
-		HttpEndpointDestinationConfiguration: &types.HttpEndpointDestinationConfiguration{EndpointConfiguration: &types.HttpEndpointConfiguration{Url: aws.String("http://127.0.0.1:1")},
+		RedshiftDestinationConfiguration: &types.RedshiftDestinationConfiguration{ClusterJDBCURL: aws.String("jdbc:redshift://nowhere.redshift.amazonaws.com:5439/dev"),
+			CopyCommand: &types.CopyCommand{DataTableName: aws.String("t")}, Username: aws.String("u"), Password: aws.String("password"),
+			RoleARN:         aws.String("arn:aws:iam::123456789012:role/r"),
 			S3Configuration: &types.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::b"), RoleARN: aws.String("arn:aws:iam::123456789012:role/r")}}})
-	wantErr(t, err, "InvalidArgumentException", "")
+	wantErr(t, err, "InvalidArgumentException", "no PostgreSQL database stands in for the Redshift cluster")
 	_, err = c.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("z"),
 		ExtendedS3DestinationConfiguration: s3Dest("bkt", 500, 300, types.CompressionFormatUncompressed)})
 	wantErr(t, err, "ValidationException", "")
