@@ -165,7 +165,7 @@ func TestFirehoseSDKAPI(t *testing.T) {
 			CopyCommand: &types.CopyCommand{DataTableName: aws.String("t")}, Username: aws.String("u"), Password: aws.String("password"),
 			RoleARN:         aws.String("arn:aws:iam::123456789012:role/r"),
 			S3Configuration: &types.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::b"), RoleARN: aws.String("arn:aws:iam::123456789012:role/r")}}})
-	wantErr(t, err, "InvalidArgumentException", "no PostgreSQL database stands in for the Redshift cluster")
+	wantErr(t, err, "InvalidArgumentException", "no PostgreSQL database stands in for the Redshift cluster jdbc:redshift://nowhere.redshift.amazonaws.com:5439/dev: map its ClusterJDBCURL to a connection string under firehose.redshift in shardcast's configuration")
 	_, err = c.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("z"),
 		ExtendedS3DestinationConfiguration: s3Dest("bkt", 500, 300, types.CompressionFormatUncompressed)})
 	wantErr(t, err, "ValidationException", "")
