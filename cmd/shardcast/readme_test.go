@@ -65,11 +65,13 @@ func TestReadmeExamples(t *testing.T) {
 	httpAddr := strings.TrimPrefix(srv.URL(), "http://")
 	rtspAddr := hostPort(srv.rtsp.Addr())
 	var script strings.Builder
-	script.WriteString("set -euo pipefail\ntrap 'st=$?; kill $(jobs -p) 2>/dev/null; exit $st' EXIT\n")
+	script.WriteString("set -euo pipefail\ntrap 'st=$?; kill $(jobs -p) 2>/dev/null || true; exit $st' EXIT\n")
 	shells := 0
 	for _, b := range blocks {
 		text := strings.ReplaceAll(b.text, "127.0.0.1:8080", httpAddr)
 		text = strings.ReplaceAll(text, "127.0.0.1:8554", rtspAddr)
+		// The server's data directory, which the examples call ./data.
+		text = strings.ReplaceAll(text, "./data/", srv.dir+"/")
 		switch b.lang {
 		case "sh":
 			shells++
