@@ -3,7 +3,6 @@ package pgtest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/shardcast/shardcast/datastreams/firehose/internal/testproc"
 )
 
 // Password is the superuser's password in every server Start runs.
@@ -70,43 +70,22 @@ func StartServer(t testing.TB) Server {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
 
-	port := freePort(t)
-	logf, err := os.Create(filepath.Join(root, "postgres.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := testproc.FreePort(t)
+	logPath := filepath.Join(root, "postgres.log")
 	srv := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
 		"-p", strconv.Itoa(port), "-k", root, "-c", "listen_addresses=127.0.0.1",
 		"-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off")
-	// SIGQUIT is PostgreSQL's immediate shutdown: the server goes with a
-	// test binary that dies before its cleanups run (on Linux).
-	srv.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
-	withParentDeathSignal(srv.SysProcAttr, syscall.SIGQUIT)
-	srv.Stdout, srv.Stderr = logf, logf
-	if err := srv.Start(); err != nil {
-		t.Fatalf("start postgres: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	t.Cleanup(func() {
-		// SIGINT is PostgreSQL's fast shutdown: it rolls back open
-		// transactions and exits.
-		_ = srv.Process.Signal(syscall.SIGINT)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = srv.Process.Kill()
-			<-exited
-		}
-		_ = logf.Close()
-	})
+	srv.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	// SIGINT is PostgreSQL's fast shutdown (open transactions roll back);
+	// SIGQUIT its immediate one, for a test binary that dies.
+	exited := testproc.Start(t, srv, logPath, syscall.SIGINT, syscall.SIGQUIT)
 
 	s := Server{
 		DSN:  fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/postgres?sslmode=disable", Password, port),
 		Host: "127.0.0.1",
 		Port: port,
 	}
-	waitReady(t, s.DSN, exited, filepath.Join(root, "postgres.log"))
+	waitReady(t, s.DSN, exited, logPath)
 	return s
 }
 
@@ -173,14 +152,4 @@ func credential(t testing.TB) *syscall.Credential {
 	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

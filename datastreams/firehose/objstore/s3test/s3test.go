@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/shardcast/shardcast/datastreams/firehose/internal/testproc"
 )
 
 // The root account's credentials in every server Start runs.
@@ -72,12 +73,7 @@ func start(t testing.TB, withTLS bool) Server {
 		}
 	}
 	logPath := filepath.Join(dir, "versitygw.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	args := []string{"--port", addr, "--access", AccessKey, "--secret", SecretKey, "--region", Region, "--quiet"}
 	scheme, caPEM := "http", []byte(nil)
@@ -88,27 +84,9 @@ func start(t testing.TB, withTLS bool) Server {
 		scheme = "https"
 	}
 	args = append(args, "posix", "--sidecar", meta, root)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// The server goes with a test binary that dies before its cleanups run
-	// (on Linux).
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	withParentDeathSignal(cmd.SysProcAttr, syscall.SIGKILL)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		_ = logf.Close()
-	})
+	// SIGKILL for a test binary that dies: nothing of the server is worth
+	// keeping then.
+	exited := testproc.Start(t, exec.Command(bin, args...), logPath, syscall.SIGTERM, syscall.SIGKILL)
 
 	s := Server{Endpoint: scheme + "://" + addr, AccessKey: AccessKey, SecretKey: SecretKey, Region: Region,
 		Root: root, CACertPEM: caPEM}
@@ -188,14 +166,4 @@ func Binary(t testing.TB) string {
 	t.Fatalf("versitygw is not installed: run make deps (it builds github.com/versity/versitygw/cmd/versitygw into %s)",
 		filepath.Join(build.Default.GOPATH, "bin"))
 	return ""
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package pgtest
-
-import "syscall"
-
-// withParentDeathSignal does nothing where there is no parent-death signal.
-func withParentDeathSignal(*syscall.SysProcAttr, syscall.Signal) {}
