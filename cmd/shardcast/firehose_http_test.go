@@ -136,10 +136,11 @@ func fhRawData(t *testing.T, m map[string]any) string {
 }
 
 // An endpoint that keeps failing: once RetryOptions.DurationInSeconds is
-// spent (0 here: the first failure ends it) the records land in the
-// S3Configuration bucket under http-endpoint-failed/, as AWS's error
-// records carrying the endpoint's errorMessage; an endpoint answering 413
-// sends them there at once, however long the retry duration.
+// spent (0: the first failure ends it; 1: a second of retries) the
+// records land in the S3Configuration bucket under http-endpoint-failed/,
+// as AWS's error records carrying the endpoint's errorMessage; an
+// endpoint answering 413 sends them there at once, however long the
+// retry duration.
 func TestFirehoseHTTPEndpointGivesUp(t *testing.T) {
 	cfg := testConfig(t)
 	srv := startServer(t, cfg)
@@ -148,7 +149,7 @@ func TestFirehoseHTTPEndpointGivesUp(t *testing.T) {
 		name   string
 		status int
 		retry  int32
-	}{{"down500", http.StatusInternalServerError, 0}, {"big413", http.StatusRequestEntityTooLarge, 300}} {
+	}{{"down500", http.StatusInternalServerError, 0}, {"retry500", http.StatusInternalServerError, 1}, {"big413", http.StatusRequestEntityTooLarge, 300}} {
 		t.Run(tc.name, func(t *testing.T) {
 			rcv := &fhReceiver{attrs: map[string]string{}}
 			rcv.answer(tc.status, "the receiver refuses: disk full")
@@ -168,11 +169,16 @@ func TestFirehoseHTTPEndpointGivesUp(t *testing.T) {
 				errs = fhErrorRecords(t, dir, objects(t, dir))
 				return len(errs) >= len(want)
 			})
+			// One attempt, but for a second of retries.
+			attemptsOK := func(v any) bool {
+				n, _ := v.(float64)
+				return n == 1 || (tc.retry == 1 && n > 1)
+			}
 			var raws []string
 			for _, e := range errs {
 				raws = append(raws, fhRawData(t, e))
 				if e["errorCode"] != "HttpEndpoint.DestinationException" || !strings.Contains(fmt.Sprint(e["errorMessage"]), "the receiver refuses: disk full") ||
-					e["attemptsMade"] != float64(1) || e["arrivalTimestamp"] == nil || e["attemptEndingTimestamp"] == nil || e["dataId"] == nil || e["subsequenceNumber"] == nil {
+					!attemptsOK(e["attemptsMade"]) || e["arrivalTimestamp"] == nil || e["attemptEndingTimestamp"] == nil || e["dataId"] == nil || e["subsequenceNumber"] == nil {
 					t.Fatalf("error record %v", e)
 				}
 			}

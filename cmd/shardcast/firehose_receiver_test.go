@@ -165,6 +165,9 @@ func (r *fhReceiver) serve(w http.ResponseWriter, req *http.Request) {
 func (r *fhReceiver) check(req *http.Request) error {
 	h := req.Header
 	id := h.Get("X-Amz-Firehose-Request-Id")
+	r.mu.Lock()
+	sourceARN := r.sourceARN // set once the stream's ARN is known
+	r.mu.Unlock()
 	switch {
 	case req.Method != http.MethodPost || req.URL.Path != "/ingest":
 		return fmt.Errorf("%s %s", req.Method, req.URL.Path)
@@ -176,7 +179,7 @@ func (r *fhReceiver) check(req *http.Request) error {
 		return fmt.Errorf("request %s: Content-Type %q", id, h.Get("Content-Type"))
 	case h.Get("X-Amz-Firehose-Access-Key") != r.accessKey:
 		return fmt.Errorf("request %s: access key %q", id, h.Get("X-Amz-Firehose-Access-Key"))
-	case r.sourceARN != "" && h.Get("X-Amz-Firehose-Source-Arn") != r.sourceARN:
+	case sourceARN != "" && h.Get("X-Amz-Firehose-Source-Arn") != sourceARN:
 		return fmt.Errorf("request %s: source ARN %q", id, h.Get("X-Amz-Firehose-Source-Arn"))
 	}
 	if enc := h.Get("Content-Encoding"); (enc == "gzip") != r.gzip || (!r.gzip && enc != "") {

@@ -193,6 +193,7 @@ func TestFirehoseOpenSearchBulk(t *testing.T) {
 // indexed.
 type hecServer struct {
 	fhIssues
+	token   string // the collector's token; another is refused (HEC code 4)
 	next    int64
 	pending map[int64][]byte
 	asked   map[int64]int
@@ -202,9 +203,8 @@ type hecServer struct {
 
 func (s *hecServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	if r.Header.Get("Authorization") != "Splunk 00000000-hec-token" {
-		s.add("Authorization %q", r.Header.Get("Authorization"))
-		w.WriteHeader(http.StatusUnauthorized)
+	if r.Header.Get("Authorization") != "Splunk "+s.token {
+		w.WriteHeader(http.StatusForbidden)
 		io.WriteString(w, `{"text":"Invalid token","code":4}`)
 		return
 	}
@@ -257,7 +257,7 @@ func (s *hecServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // are sent with the token on one channel, acknowledged by the indexer,
 // and what is indexed is exactly what was put, in order.
 func TestFirehoseSplunkHEC(t *testing.T) {
-	hec := &hecServer{pending: map[int64][]byte{}, asked: map[int64]int{}}
+	hec := &hecServer{token: "00000000-hec-token", pending: map[int64][]byte{}, asked: map[int64]int{}}
 	ts := httptest.NewServer(hec)
 	defer ts.Close()
 	cfg := testConfig(t)
@@ -300,5 +300,51 @@ func TestFirehoseSplunkHEC(t *testing.T) {
 	srv.firehose.Sync(t.Context())
 	if names := objects(t, filepath.Join(cfg.DataDir, "s3", "hec-errors")); len(names) != 0 {
 		t.Fatalf("error output: %v", names)
+	}
+}
+
+// A collector that refuses the token: with RetryOptions.DurationInSeconds
+// 0 the events go to the error output under splunk-failed/ with
+// Splunk.InvalidToken, the collector's reply and their EventId.
+func TestFirehoseSplunkGivesUp(t *testing.T) {
+	hec := &hecServer{token: "the-right-token", pending: map[int64][]byte{}, asked: map[int64]int{}}
+	ts := httptest.NewServer(hec)
+	defer ts.Close()
+	cfg := testConfig(t)
+	srv := startServer(t, cfg)
+	c := firehoseClient(srv.URL())
+	if _, err := c.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("hecbad"),
+		SplunkDestinationConfiguration: &types.SplunkDestinationConfiguration{
+			HECEndpoint: aws.String(ts.URL + "/services/collector"), HECEndpointType: types.HECEndpointTypeRaw, HECToken: aws.String("a-wrong-token"),
+			BufferingHints: &types.SplunkBufferingHints{SizeInMBs: aws.Int32(1), IntervalInSeconds: aws.Int32(0)},
+			RetryOptions:   &types.SplunkRetryOptions{DurationInSeconds: aws.Int32(0)},
+			S3Configuration: &types.S3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::hecbad"), RoleARN: aws.String(fhRole),
+				CompressionFormat: types.CompressionFormatUncompressed},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	putBatch(t, c, "hecbad", [][]byte{[]byte("event one\n"), []byte("event two\n")})
+	dir := filepath.Join(cfg.DataDir, "s3", "hecbad")
+	var errs []map[string]any
+	waitFor(t, time.Minute, "the error output", func() bool {
+		errs = fhErrorRecords(t, dir, objects(t, dir))
+		return len(errs) >= 2
+	})
+	hec.check(t)
+	for i, e := range errs {
+		if fhRawData(t, e) != []string{"event one\n", "event two\n"}[i] || e["errorCode"] != "Splunk.InvalidToken" ||
+			!strings.Contains(fmt.Sprint(e["errorMessage"]), "Invalid token") || e["EventId"] == nil || e["EventId"] == "" {
+			t.Fatalf("error record %d: %v", i, e)
+		}
+	}
+	for _, n := range objects(t, dir) {
+		if !strings.HasPrefix(n, "splunk-failed/") {
+			t.Fatalf("error object %s", n)
+		}
+	}
+	hec.mu.Lock()
+	defer hec.mu.Unlock()
+	if len(hec.indexed) != 0 || len(hec.pending) != 0 {
+		t.Fatalf("events taken with a wrong token: %q %v", hec.indexed, hec.pending)
 	}
 }

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -242,4 +244,84 @@ func fhErrorRecordsUnder(t *testing.T, dir, prefix string) []map[string]any {
 		}
 	}
 	return fhErrorRecords(t, dir, names)
+}
+
+// startPythonFunction runs the Python transform function of the transform
+// package's tests (plain Lambda handler code behind a small HTTP server)
+// and returns its URL.
+func startPythonFunction(t *testing.T) string {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal("python3 is needed for this test (apt-get install python3)")
+	}
+	cmd := exec.Command(py, filepath.Join("..", "..", "datastreams", "firehose", "transform", "testdata", "transform_function.py"))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	port, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("the function did not start: %v", err)
+	}
+	return "http://127.0.0.1:" + strings.TrimSpace(port) + "/"
+}
+
+// The same through a transform function written in Python for AWS
+// Lambda: its Ok records (with its "processed" field) are partitioned by
+// the customer key it returns, the record it drops is nowhere, the one
+// it fails is under processing-failed.
+func TestFirehoseLambdaPythonFunction(t *testing.T) {
+	const arn = "arn:aws:lambda:us-east-1:123456789012:function:py"
+	cfg := testConfig(t)
+	cfg.Firehose.Lambdas = map[string]string{arn: startPythonFunction(t)}
+	srv := startServer(t, cfg)
+	c := firehoseClient(srv.URL())
+	d := s3Dest("py", 64, 0, types.CompressionFormatUncompressed)
+	d.Prefix = aws.String("customer=!{partitionKeyFromLambda:customer}/")
+	d.ErrorOutputPrefix = aws.String("errors/!{firehose:error-output-type}/")
+	d.DynamicPartitioningConfiguration = &types.DynamicPartitioningConfiguration{Enabled: aws.Bool(true)}
+	d.ProcessingConfiguration = &types.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []types.Processor{{
+		Type:       types.ProcessorTypeLambda,
+		Parameters: []types.ProcessorParameter{{ParameterName: types.ProcessorParameterNameLambdaArn, ParameterValue: aws.String(arn)}},
+	}}}
+	if _, err := c.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("py"),
+		ExtendedS3DestinationConfiguration: d}); err != nil {
+		t.Fatal(err)
+	}
+	putBatch(t, c, "py", [][]byte{[]byte(`{"customer":"c1","v":1}`), []byte(`{"customer":"c2","action":"drop"}`),
+		[]byte(`not json`), []byte(`{"customer":"c1","v":2}`), []byte(`{"customer":7}`)})
+	dir := filepath.Join(cfg.DataDir, "s3", "py")
+	var parts map[string][]string
+	waitFor(t, time.Minute, "the partitions and the error output", func() bool {
+		parts = fhObjectsByDir(t, dir)
+		return len(parts["customer=c1"]) > 0 && len(parts["customer=7"]) > 0 && len(parts["errors/processing-failed"]) > 0 &&
+			strings.Count(string(readObjects(t, dir, parts["customer=c1"])), "\n") >= 2
+	})
+	if len(parts) != 3 {
+		t.Fatalf("objects %v", parts)
+	}
+	for p, want := range map[string][]float64{"customer=c1": {1, 2}, "customer=7": {0}} {
+		lines := fhLines(t, dir, parts[p])
+		if len(lines) != len(want) {
+			t.Fatalf("%s holds %q", p, lines)
+		}
+		for i, l := range lines {
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(l), &doc); err != nil || doc["processed"] != true || doc["arrival_ms"] == nil {
+				t.Fatalf("%s: %q (%v)", p, l, err)
+			}
+			if v, _ := doc["v"].(float64); v != want[i] {
+				t.Fatalf("%s line %d: %q", p, i, l)
+			}
+		}
+	}
+	errs := fhErrorRecords(t, dir, parts["errors/processing-failed"])
+	if len(errs) != 1 || fhRawData(t, errs[0]) != "not json" || errs[0]["lambdaArn"] != arn || errs[0]["errorCode"] != "Lambda.ProcessingFailedStatus" {
+		t.Fatalf("error output %v", errs)
+	}
 }
