@@ -253,3 +253,45 @@ func TestFirehoseHTTPEndpointRetrySameRequest(t *testing.T) {
 		t.Fatalf("error output: %v", names)
 	}
 }
+
+// A buffer of more than 10,000 records goes in several requests of at
+// most 10,000 records each (the protocol's limit), each with its own
+// request id, the records in order.
+func TestFirehoseHTTPEndpointSplitsLargeBuffers(t *testing.T) {
+	cfg := testConfig(t)
+	srv := startServer(t, cfg)
+	c := firehoseClient(srv.URL())
+	rcv := &fhReceiver{attrs: map[string]string{}, gzip: true}
+	rcv.start(t)
+	d := fhHTTPDest(rcv, "split-errors", 300)
+	d.BufferingHints.IntervalInSeconds = aws.Int32(900) // flushed by size alone
+	fhCreateHTTPStream(t, c, "split", d)
+	var want []string
+	for b := 0; len(want) < 10_600; b++ {
+		var recs [][]byte
+		for i := range 500 {
+			r := fmt.Sprintf("%05d-%03d-%s", b, i, strings.Repeat("p", 90))
+			recs = append(recs, []byte(r))
+			want = append(want, r)
+		}
+		putBatch(t, c, "split", recs)
+	}
+	// 10,486 records of 100 bytes fill the 1 MiB buffer: what was read by
+	// then is flushed, the rest waits.
+	reqs := rcv.waitRecords(t, 10_001)
+	var got []string
+	ids := map[string]bool{}
+	for _, q := range reqs {
+		if len(q.Records) > 10_000 || ids[q.ID] {
+			t.Fatalf("request %s: %d records, id seen before: %v", q.ID, len(q.Records), ids[q.ID])
+		}
+		ids[q.ID] = true
+		for _, r := range q.Records {
+			got = append(got, string(r))
+		}
+	}
+	if len(reqs) < 2 || !slices.Equal(got, want[:len(got)]) {
+		t.Fatalf("%d requests, %d records, in order: %v", len(reqs), len(got), slices.Equal(got, want[:len(got)]))
+	}
+	t.Logf("%d records in %d requests", len(got), len(ids))
+}
