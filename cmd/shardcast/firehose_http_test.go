@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -294,4 +295,52 @@ func TestFirehoseHTTPEndpointSplitsLargeBuffers(t *testing.T) {
 		t.Fatalf("%d requests, %d records, in order: %v", len(reqs), len(got), slices.Equal(got, want[:len(got)]))
 	}
 	t.Logf("%d records in %d requests", len(got), len(ids))
+}
+
+// An HTTP endpoint destination behind a Lambda transform: the endpoint
+// gets the transformed records (dropped ones left out), and the records
+// the function fails go to the S3Configuration bucket under
+// processing-failed/.
+func TestFirehoseHTTPEndpointWithTransform(t *testing.T) {
+	fn := &upperFunction{stream: "hooked"}
+	ts := httptest.NewServer(fn)
+	defer ts.Close()
+	cfg := testConfig(t)
+	cfg.Firehose.Lambdas = map[string]string{upperFnARN: ts.URL}
+	srv := startServer(t, cfg)
+	c := firehoseClient(srv.URL())
+	rcv := &fhReceiver{attrs: map[string]string{}}
+	rcv.start(t)
+	d := fhHTTPDest(rcv, "hooked-errors", 300)
+	d.ProcessingConfiguration = &types.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []types.Processor{{
+		Type:       types.ProcessorTypeLambda,
+		Parameters: []types.ProcessorParameter{{ParameterName: types.ProcessorParameterNameLambdaArn, ParameterValue: aws.String(upperFnARN)}},
+	}}}
+	fhCreateHTTPStream(t, c, "hooked", d)
+	putBatch(t, c, "hooked", [][]byte{[]byte(`{"k":"x","op":"keep"}`), []byte(`{"k":"y","op":"drop"}`),
+		[]byte(`{"k":"z","op":"fail"}`), []byte(`{"k":"w","op":"keep"}`)})
+	var got []string
+	for _, q := range rcv.waitRecords(t, 2) {
+		for _, r := range q.Records {
+			got = append(got, string(r))
+		}
+	}
+	if want := []string{`{"K":"X","OP":"KEEP"}` + "\n", `{"K":"W","OP":"KEEP"}` + "\n"}; !slices.Equal(got, want) {
+		t.Fatalf("delivered %q\nwant %q", got, want)
+	}
+	fn.check(t)
+	dir := filepath.Join(cfg.DataDir, "s3", "hooked-errors")
+	var errs []map[string]any
+	waitFor(t, time.Minute, "the error output", func() bool {
+		errs = fhErrorRecords(t, dir, objects(t, dir))
+		return len(errs) >= 1
+	})
+	if len(errs) != 1 || fhRawData(t, errs[0]) != `{"k":"z","op":"fail"}` || errs[0]["lambdaArn"] != upperFnARN {
+		t.Fatalf("error output %v", errs)
+	}
+	for _, n := range objects(t, dir) {
+		if !strings.HasPrefix(n, "processing-failed/") {
+			t.Fatalf("error object %s", n)
+		}
+	}
 }

@@ -207,3 +207,46 @@ func TestFirehoseHTTPEndpointOutage(t *testing.T) {
 		return fhFailure(t, c, "outage") == nil && !fhHealth(t, srv.URL(), "outage").Failing
 	})
 }
+
+// An endpoint URL that answers nothing, then UpdateDestination to one that
+// works: the records put meanwhile reach the new endpoint, none lost.
+func TestFirehoseHTTPEndpointUpdateWhileFailing(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Firehose.MaxBackoff = time.Second
+	srv := startServer(t, cfg)
+	c := firehoseClient(srv.URL())
+	dead := &fhReceiver{attrs: map[string]string{}}
+	dead.start(t)
+	dead.stop() // its port now refuses connections
+	fhCreateHTTPStream(t, c, "moved", fhHTTPDest(dead, "moved-errors", 300))
+	var want []string
+	var recs [][]byte
+	for i := range 20 {
+		r := fmt.Sprintf("moved-%02d", i)
+		want = append(want, r)
+		recs = append(recs, []byte(r))
+	}
+	putBatch(t, c, "moved", recs[:10])
+	waitFor(t, time.Minute, "the stream failing", func() bool { return fhFailure(t, c, "moved") != nil })
+
+	live := &fhReceiver{accessKey: "new-key", attrs: map[string]string{}}
+	live.start(t)
+	ctx := context.Background()
+	if _, err := c.UpdateDestination(ctx, &firehose.UpdateDestinationInput{DeliveryStreamName: aws.String("moved"),
+		CurrentDeliveryStreamVersionId: aws.String("1"), DestinationId: aws.String("destinationId-000000000001"),
+		HttpEndpointDestinationUpdate: &types.HttpEndpointDestinationUpdate{
+			EndpointConfiguration: &types.HttpEndpointConfiguration{Url: aws.String(live.url()), AccessKey: aws.String("new-key")}}}); err != nil {
+		t.Fatal(err)
+	}
+	putBatch(t, c, "moved", recs[10:])
+	var got []string
+	for _, q := range live.waitRecords(t, len(want)) {
+		for _, r := range q.Records {
+			got = append(got, string(r))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("delivered %q\nwant %q", got, want)
+	}
+	waitFor(t, time.Minute, "the failure cleared", func() bool { return fhFailure(t, c, "moved") == nil })
+}

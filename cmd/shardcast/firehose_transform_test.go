@@ -30,6 +30,7 @@ const upperFnARN = "arn:aws:lambda:us-east-1:123456789012:function:upper"
 // from their "k" field. It checks the event's shape and keeps what it
 // finds wrong.
 type upperFunction struct {
+	stream   string // the delivery stream that calls it
 	mu       sync.Mutex
 	problems []string
 	calls    int
@@ -49,7 +50,7 @@ func (f *upperFunction) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err := json.NewDecoder(r.Body).Decode(&ev)
 	f.mu.Lock()
 	f.calls++
-	if err != nil || ev.InvocationID == "" || !strings.HasSuffix(ev.DeliveryStreamARN, ":deliverystream/lam") || ev.Region != "us-east-1" || len(ev.Records) == 0 {
+	if err != nil || ev.InvocationID == "" || !strings.HasSuffix(ev.DeliveryStreamARN, ":deliverystream/"+f.stream) || ev.Region != "us-east-1" || len(ev.Records) == 0 {
 		f.problems = append(f.problems, fmt.Sprintf("event %+v: %v", ev, err))
 	}
 	f.mu.Unlock()
@@ -132,7 +133,7 @@ func fhLines(t *testing.T, dir string, names []string) []string {
 // dropped records nowhere, the failed ones under the error prefix as
 // processing-failed with the function's ARN and their original data.
 func TestFirehoseLambdaTransform(t *testing.T) {
-	fn := &upperFunction{}
+	fn := &upperFunction{stream: "lam"}
 	ts := httptest.NewServer(fn)
 	defer ts.Close()
 	cfg := testConfig(t)
