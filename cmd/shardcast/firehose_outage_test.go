@@ -250,3 +250,57 @@ func TestFirehoseHTTPEndpointUpdateWhileFailing(t *testing.T) {
 	}
 	waitFor(t, time.Minute, "the failure cleared", func() bool { return fhFailure(t, c, "moved") == nil })
 }
+
+// Records acknowledged while the endpoint is down survive a restart of
+// the server: once both are back, every one is delivered.
+func TestFirehoseHTTPEndpointRestartWhileDown(t *testing.T) {
+	cfg := testConfig(t)
+	if cfg.Storage == "memory" {
+		cfg.Storage = "file"
+	}
+	cfg.Firehose.MaxBackoff = time.Second
+	srv := startServer(t, cfg)
+	c := firehoseClient(srv.URL())
+	rcv := &fhReceiver{attrs: map[string]string{}}
+	rcv.start(t)
+	fhCreateHTTPStream(t, c, "kept", fhHTTPDest(rcv, "kept-errors", 300))
+	putBatch(t, c, "kept", [][]byte{[]byte("before-0"), []byte("before-1")})
+	rcv.waitRecords(t, 2)
+	rcv.stop()
+	putBatch(t, c, "kept", [][]byte{[]byte("down-0"), []byte("down-1")})
+	waitFor(t, time.Minute, "the stream failing", func() bool { return fhFailure(t, c, "kept") != nil })
+	srv.Close()
+
+	rcv.start(t)
+	srv = startServer(t, cfg)
+	c = firehoseClient(srv.URL())
+	putBatch(t, c, "kept", [][]byte{[]byte("after-0")})
+	want := []string{"before-0", "before-1", "down-0", "down-1", "after-0"}
+	waitFor(t, time.Minute, "every record delivered", func() bool {
+		seen := map[string]bool{}
+		for _, q := range rcv.taken(t) {
+			for _, r := range q.Records {
+				seen[string(r)] = true
+			}
+		}
+		for _, w := range want {
+			if !seen[w] {
+				return false
+			}
+		}
+		return true
+	})
+	var first []string
+	seen := map[string]bool{}
+	for _, q := range rcv.taken(t) {
+		for _, r := range q.Records {
+			if !seen[string(r)] {
+				seen[string(r)] = true
+				first = append(first, string(r))
+			}
+		}
+	}
+	if !slices.Equal(first, want) {
+		t.Fatalf("first deliveries %q, want %q", first, want)
+	}
+}
