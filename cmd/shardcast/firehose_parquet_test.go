@@ -157,6 +157,19 @@ func TestFirehoseParquetConversion(t *testing.T) {
 		t.Fatalf("error record %s", lines[0])
 	}
 	t.Logf("error record: %s", lines[0])
+	// One record that does not convert leaves the stream healthy: the rest
+	// was delivered, so Describe reports no failure.
+	waitFor(t, time.Minute, "no FailureDescription", func() bool {
+		d, err := c.DescribeDeliveryStream(context.Background(), &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("events")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fd := d.DeliveryStreamDescription.FailureDescription; fd != nil {
+			t.Logf("failure description: %s %s", fd.Type, aws.ToString(fd.Details))
+			return false
+		}
+		return true
+	})
 }
 
 // duckdbRead reads a Parquet file with DuckDB (under node, installed by

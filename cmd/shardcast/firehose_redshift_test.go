@@ -78,6 +78,7 @@ func TestFirehoseRedshiftOnPostgres(t *testing.T) {
 		"CREATE TABLE orders (id bigint, customer text, amount numeric(10,2))",
 		"CREATE TABLE lines (id bigint, sku text, qty int)",
 		"CREATE TABLE strict (id int, note text)",
+		"CREATE TABLE zipped (id bigint, customer text, amount numeric(10,2))",
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatal(err)
@@ -98,6 +99,10 @@ func TestFirehoseRedshiftOnPostgres(t *testing.T) {
 	create("orders", redshiftDest("stage-orders", "orders", "id,customer,amount", "json 'auto'", 60))
 	create("lines", redshiftDest("stage-lines", "lines", "id,sku,qty", "csv delimiter '|'", 60))
 	create("strict", redshiftDest("stage-strict", "strict", "id,note", "json 'auto'", 2))
+	// GZIP staging, loaded with COPY's GZIP option as Redshift needs.
+	zipped := redshiftDest("stage-zipped", "zipped", "id,customer,amount", "json 'auto' gzip", 60)
+	zipped.S3Configuration.CompressionFormat = types.CompressionFormatGzip
+	create("zipped", zipped)
 
 	var orders, lines [][]byte
 	var wantOrders, wantLines []string
@@ -109,6 +114,7 @@ func TestFirehoseRedshiftOnPostgres(t *testing.T) {
 	}
 	putBatch(t, c, "orders", orders)
 	putBatch(t, c, "lines", lines)
+	putBatch(t, c, "zipped", orders)
 	// Two good rows and one whose id is not an integer: the COPY fails as
 	// a whole, on every attempt.
 	putBatch(t, c, "strict", [][]byte{[]byte(`{"id":1,"note":"ok"}` + "\n"), []byte(`{"id":"two","note":"bad"}` + "\n"), []byte(`{"id":3,"note":"ok"}` + "\n")})
@@ -119,6 +125,7 @@ func TestFirehoseRedshiftOnPostgres(t *testing.T) {
 	}{
 		{"orders", "SELECT id, customer, amount::text FROM orders ORDER BY id", wantOrders},
 		{"lines", "SELECT id, sku, qty FROM lines ORDER BY id", wantLines},
+		{"zipped", "SELECT id, customer, amount::text FROM zipped ORDER BY id", wantOrders},
 	} {
 		var got []string
 		waitFor(t, time.Minute, "the rows of "+tc.table, func() bool {
@@ -128,10 +135,28 @@ func TestFirehoseRedshiftOnPostgres(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Fatalf("%s rows:\n got %q\nwant %q", tc.table, got, tc.want)
 		}
-		staged := objects(t, filepath.Join(cfg.DataDir, "s3", "stage-"+tc.table))
-		if len(staged) == 0 || !objectKey(tc.table, "").MatchString(staged[0]) {
+		ext := ""
+		if tc.table == "zipped" {
+			ext = ".gz"
+		}
+		sdir := filepath.Join(cfg.DataDir, "s3", "stage-"+tc.table)
+		staged := objects(t, sdir)
+		if len(staged) == 0 || !objectKey(tc.table, ext).MatchString(staged[0]) {
 			t.Fatalf("staged objects of %s: %v", tc.table, staged)
 		}
+		if tc.table == "zipped" && !strings.HasPrefix(string(readObjects(t, sdir, staged)), string(orders[0])) {
+			t.Fatalf("the staged GZIP objects of %s do not hold the records", tc.table)
+		}
+	}
+	// The intermediate bucket's BufferingHints are the stream's.
+	d, err := c.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd := d.DeliveryStreamDescription.Destinations[0].RedshiftDestinationDescription; rd == nil || rd.S3DestinationDescription == nil ||
+		aws.ToInt32(rd.S3DestinationDescription.BufferingHints.IntervalInSeconds) != 0 || aws.ToInt32(rd.S3DestinationDescription.BufferingHints.SizeInMBs) != 1 ||
+		aws.ToString(rd.CopyCommand.CopyOptions) != "json 'auto'" || aws.ToString(rd.Username) != "postgres" {
+		t.Fatalf("Redshift description: %+v", rd)
 	}
 
 	// The failing stream: a manifest under errors/ names the staged object.
@@ -170,7 +195,7 @@ func TestFirehoseRedshiftOnPostgres(t *testing.T) {
 	if got := pgRows(t, conn, "SELECT count(*) FROM strict"); len(got) != 1 || got[0] != "0" {
 		t.Fatalf("the failed COPY left rows: %v", got)
 	}
-	d, err := c.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("strict")})
+	d, err = c.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("strict")})
 	if err != nil {
 		t.Fatal(err)
 	}
