@@ -59,89 +59,87 @@ func TestFirehoseParquetConversion(t *testing.T) {
 		[]byte(`{"id":3,"name":null}`),
 	})
 
+	// The batch may be delivered in more than one object (its records can
+	// be read from the log in more than one go): rows are gathered from all.
 	dir := filepath.Join(cfg.DataDir, "s3", "lake")
-	var names []string
-	waitFor(t, time.Minute, "a Parquet object and an error object under "+dir, func() bool {
-		names = objects(t, dir)
-		return len(names) >= 2
-	})
-	var pq, failed string
-	for _, n := range names {
-		switch {
-		case strings.HasPrefix(n, "events/"):
-			pq = n
-		case strings.HasPrefix(n, "failed/format-conversion-failed/"):
-			failed = n
-		}
-	}
-	if len(names) != 2 || pq == "" || failed == "" {
-		t.Fatalf("objects %v, want one under events/ and one under failed/format-conversion-failed/", names)
-	}
-	// A prefix without expressions gets the default hour appended, as AWS does.
-	if !objectKey("events", ".parquet").MatchString(strings.TrimPrefix(pq, "events/")) {
-		t.Fatalf("Parquet object key %s", pq)
-	}
-	body, err := os.ReadFile(filepath.Join(dir, pq))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// parquet-go: the declared columns, in order, and the values.
-	f, err := parquet.OpenFile(bytes.NewReader(body), int64(len(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols []string
-	for _, fl := range f.Schema().Fields() {
-		cols = append(cols, fl.Name())
-	}
-	if strings.Join(cols, ",") != "id,name,ts,tags" || f.NumRows() != 3 {
-		t.Fatalf("parquet-go: columns %v, %d rows", cols, f.NumRows())
-	}
-	var ids []any
-	var rowNames []any
-	for _, rg := range f.RowGroups() {
-		rows := rg.Rows()
-		buf := make([]parquet.Row, 8)
-		for {
-			n, err := rows.ReadRows(buf)
-			for _, row := range buf[:n] {
-				m := map[string]any{}
-				if err := f.Schema().Reconstruct(&m, row); err != nil {
+	var pqs, errLines []string
+	rows := 0
+	waitFor(t, time.Minute, "3 Parquet rows and 1 error record under "+dir, func() bool {
+		pqs, errLines, rows = nil, nil, 0
+		for _, n := range objects(t, dir) {
+			switch {
+			case strings.HasPrefix(n, "events/"):
+				pqs = append(pqs, n)
+				rows += int(parquetFile(t, filepath.Join(dir, n)).NumRows())
+			case strings.HasPrefix(n, "failed/format-conversion-failed/"):
+				b, err := os.ReadFile(filepath.Join(dir, n))
+				if err != nil {
 					t.Fatal(err)
 				}
-				ids, rowNames = append(ids, m["id"]), append(rowNames, m["name"])
-			}
-			if err != nil {
-				break
+				errLines = append(errLines, strings.Split(strings.TrimSpace(string(b)), "\n")...)
+			default:
+				t.Fatalf("object %s, want them under events/ and failed/format-conversion-failed/", n)
 			}
 		}
-		rows.Close()
+		return rows >= 3 && len(errLines) >= 1
+	})
+	if rows != 3 || len(errLines) != 1 {
+		t.Fatalf("%d Parquet rows in %v and error records %q, want 3 and 1", rows, pqs, errLines)
+	}
+	var ids, rowNames []any
+	var drows []map[string]any
+	for _, pq := range pqs {
+		// A prefix without expressions gets the default hour appended, as AWS does.
+		if !objectKey("events", ".parquet").MatchString(strings.TrimPrefix(pq, "events/")) {
+			t.Fatalf("Parquet object key %s", pq)
+		}
+		// parquet-go: the declared columns, in order, and the values.
+		f := parquetFile(t, filepath.Join(dir, pq))
+		var cols []string
+		for _, fl := range f.Schema().Fields() {
+			cols = append(cols, fl.Name())
+		}
+		if strings.Join(cols, ",") != "id,name,ts,tags" {
+			t.Fatalf("parquet-go: columns %v", cols)
+		}
+		for _, rg := range f.RowGroups() {
+			rs := rg.Rows()
+			buf := make([]parquet.Row, 8)
+			for {
+				n, err := rs.ReadRows(buf)
+				for _, row := range buf[:n] {
+					m := map[string]any{}
+					if err := f.Schema().Reconstruct(&m, row); err != nil {
+						t.Fatal(err)
+					}
+					ids, rowNames = append(ids, m["id"]), append(rowNames, m["name"])
+				}
+				if err != nil {
+					break
+				}
+			}
+			rs.Close()
+		}
+		// DuckDB: types and values as it renders them.
+		colTypes, dr := duckdbRead(t, filepath.Join(dir, pq))
+		if want := "id BIGINT,name VARCHAR,ts TIMESTAMP,tags VARCHAR[]"; colTypes != want {
+			t.Fatalf("DuckDB columns %s, want %s", colTypes, want)
+		}
+		drows = append(drows, dr...)
 	}
 	if !reflect.DeepEqual(ids, []any{int64(1), int64(2), int64(3)}) || !reflect.DeepEqual(rowNames, []any{"alpha", "beta", nil}) {
 		t.Fatalf("parquet-go rows: ids %#v names %#v", ids, rowNames)
-	}
-
-	// DuckDB: types and values as it renders them.
-	colTypes, rows := duckdbRead(t, filepath.Join(dir, pq))
-	if want := "id BIGINT,name VARCHAR,ts TIMESTAMP,tags VARCHAR[]"; colTypes != want {
-		t.Fatalf("DuckDB columns %s, want %s", colTypes, want)
 	}
 	want := []map[string]any{
 		{"id": "1", "name": "alpha", "ts": "2026-07-13 14:05:09.123", "tags": "[a, b]"},
 		{"id": "2", "name": "beta", "ts": "2026-07-13 14:05:10", "tags": "[]"},
 		{"id": "3", "name": nil, "ts": nil, "tags": nil},
 	}
-	if !reflect.DeepEqual(rows, want) {
-		t.Fatalf("DuckDB rows:\n got %v\nwant %v", rows, want)
+	if !reflect.DeepEqual(drows, want) {
+		t.Fatalf("DuckDB rows:\n got %v\nwant %v", drows, want)
 	}
 
 	// The malformed record, as AWS's error record JSON.
-	eb, err := os.ReadFile(filepath.Join(dir, failed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(eb)), "\n")
 	var er struct {
 		AttemptsMade     int
 		ArrivalTimestamp int64
@@ -149,14 +147,14 @@ func TestFirehoseParquetConversion(t *testing.T) {
 		ErrorMessage     string
 		RawData          string
 	}
-	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &er) != nil {
-		t.Fatalf("error output %s: %q", failed, eb)
+	if err := json.Unmarshal([]byte(errLines[0]), &er); err != nil {
+		t.Fatalf("error record %q: %v", errLines[0], err)
 	}
 	raw, _ := base64.StdEncoding.DecodeString(er.RawData)
 	if string(raw) != malformed || !strings.HasPrefix(er.ErrorCode, "DataFormatConversion.") || er.ArrivalTimestamp == 0 {
-		t.Fatalf("error record %s", lines[0])
+		t.Fatalf("error record %s", errLines[0])
 	}
-	t.Logf("error record: %s", lines[0])
+	t.Logf("error record: %s", errLines[0])
 	// One record that does not convert leaves the stream healthy: the rest
 	// was delivered, so Describe reports no failure.
 	waitFor(t, time.Minute, "no FailureDescription", func() bool {
@@ -170,6 +168,20 @@ func TestFirehoseParquetConversion(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// parquetFile opens a Parquet file with parquet-go.
+func parquetFile(t *testing.T, path string) *parquet.File {
+	t.Helper()
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return f
 }
 
 // duckdbRead reads a Parquet file with DuckDB (under node, installed by

@@ -115,9 +115,9 @@ func TestFirehoseRedshiftOnPostgres(t *testing.T) {
 	putBatch(t, c, "orders", orders)
 	putBatch(t, c, "lines", lines)
 	putBatch(t, c, "zipped", orders)
-	// Two good rows and one whose id is not an integer: the COPY fails as
-	// a whole, on every attempt.
-	putBatch(t, c, "strict", [][]byte{[]byte(`{"id":1,"note":"ok"}` + "\n"), []byte(`{"id":"two","note":"bad"}` + "\n"), []byte(`{"id":3,"note":"ok"}` + "\n")})
+	// Two good rows and one whose id is not an integer, in one record so
+	// that they are one batch: its COPY fails as a whole, on every attempt.
+	putBatch(t, c, "strict", [][]byte{[]byte(`{"id":1,"note":"ok"}` + "\n" + `{"id":"two","note":"bad"}` + "\n" + `{"id":3,"note":"ok"}` + "\n")})
 
 	for _, tc := range []struct {
 		table, query string

@@ -375,3 +375,85 @@ func pythonFile(t *testing.T, path, script string) []byte {
 	}
 	return out
 }
+
+// An S3-compatible server on HTTPS whose certificate a private CA signs:
+// firehose.s3.ca_file makes the server trust it.
+func TestFirehoseS3CompatibleTLS(t *testing.T) {
+	t.Parallel()
+	s3srv := s3test.StartServerTLS(t)
+	s3srv.CreateBucket(t, "secure")
+	cfg := s3Config(t, s3srv)
+	cfg.Firehose.S3.CAFile = filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(cfg.Firehose.S3.CAFile, s3srv.CACertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, cfg)
+	c := firehoseClient(srv.URL())
+	if _, err := c.CreateDeliveryStream(context.Background(), &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("tls"),
+		ExtendedS3DestinationConfiguration: s3Dest("secure", 1, 0, types.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	recs, want := lineRecords(40)
+	putBatch(t, c, "tls", recs)
+	var chunks [][]byte
+	waitFor(t, time.Minute, "the records in versitygw over HTTPS", func() bool {
+		chunks = nil
+		n := 0
+		for _, o := range listS3(t, s3srv.Client(), "secure", "") {
+			chunks = append(chunks, o.Body)
+			n += len(o.Body)
+		}
+		return n >= len(want)
+	})
+	wantRecords(t, chunks, recs)
+}
+
+// A bucket that does not exist yet: delivery retries, Describe says why,
+// and once the bucket is created the records land, once each.
+func TestFirehoseS3CompatibleMissingBucket(t *testing.T) {
+	t.Parallel()
+	s3srv := s3test.StartServer(t)
+	cfg := s3Config(t, s3srv)
+	cfg.Firehose.MaxBackoff = 200 * time.Millisecond
+	srv := startServer(t, cfg)
+	c := firehoseClient(srv.URL())
+	ctx := context.Background()
+	if _, err := c.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("late"),
+		ExtendedS3DestinationConfiguration: s3Dest("later", 1, 0, types.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	recs, want := lineRecords(30)
+	putBatch(t, c, "late", recs)
+	var details string
+	waitFor(t, time.Minute, "a FailureDescription", func() bool {
+		d, err := c.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("late")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fd := d.DeliveryStreamDescription.FailureDescription; fd != nil {
+			details = aws.ToString(fd.Details)
+			return true
+		}
+		return false
+	})
+	t.Logf("FailureDescription while the bucket is missing: %s", details)
+	if !strings.HasPrefix(details, "S3.NoSuchBucket: ") || !strings.Contains(details, "s3://later/") {
+		t.Fatalf("FailureDescription %q", details)
+	}
+	s3srv.CreateBucket(t, "later")
+	var chunks [][]byte
+	waitFor(t, time.Minute, "the records once the bucket exists", func() bool {
+		chunks = nil
+		n := 0
+		for _, o := range listS3(t, s3srv.Client(), "later", "") {
+			chunks = append(chunks, o.Body)
+			n += len(o.Body)
+		}
+		return n >= len(want)
+	})
+	wantRecords(t, chunks, recs)
+	waitFor(t, time.Minute, "no FailureDescription after recovery", func() bool {
+		d, err := c.DescribeDeliveryStream(ctx, &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("late")})
+		return err == nil && d.DeliveryStreamDescription.FailureDescription == nil
+	})
+}
