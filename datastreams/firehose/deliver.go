@@ -328,7 +328,18 @@ func (l *loop) deliver(ctx context.Context, p *plan, b delivery.Batch) bool {
 					failed[i].Extra = fielder.RecordFields(r)
 				}
 			}
-			return l.writeFailedAttempts(ctx, p, failed, attempt)
+			if !l.writeFailedAttempts(ctx, p, failed, attempt) {
+				return false
+			}
+			if left0 != nil {
+				// The destination took the rest of the batch (records it
+				// refused one by one, such as a failed format conversion,
+				// are settled in the error output): it is not failing.
+				l.mu.Lock()
+				l.stats.Failing = false
+				l.mu.Unlock()
+			}
+			return true
 		}
 		wait := l.backoff(attempt)
 		if !p.forever {

@@ -187,7 +187,13 @@ func (e *Engine) plan(dc DestinationConfig, arn, source string) (*plan, error) {
 	case DestRedshift:
 		defRetry = 3600
 	}
-	if p.size, p.interval, err = hints(c.BufferingHints, path, defSize, defInterval); err != nil {
+	bh, bhPath := c.BufferingHints, path
+	if dc.Kind == DestRedshift {
+		// Redshift has no BufferingHints of its own: the intermediate
+		// bucket's (S3Configuration) decide when a batch is staged.
+		bh, bhPath = c.S3Configuration.BufferingHints, path+".s3Configuration"
+	}
+	if p.size, p.interval, err = hints(bh, bhPath, defSize, defInterval); err != nil {
 		return nil, err
 	}
 	p.retry = time.Duration(defRetry) * time.Second
