@@ -78,11 +78,11 @@ staticcheck:
 # fragments through the same fragments.Store calls as HLS and GetMedia,
 # which it does run (DASH, GetImages, the GetMedia reader and its limits):
 # they test no storage and would add minutes.
-NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP))
 # Firehose's tests of formats and destination protocols store nothing the
 # file pass does not; its API, restart, kill -9, source and buffering tests
 # run on JetStream too.
 FIREHOSE_NATS_SKIP := TestFirehose(Boto3|BufferByInterval|CompressionFormats|CreatingThenActive|DataStreamSourceToS3|HTTPEndpoint(Delivery|GivesUp|Outage|RetrySameRequest|SplitsLargeBuffers|UpdateWhileFailing|WithTransform)|JQPartitioning|Lambda|OpenSearch|Parquet|Redshift|S3Compatible|Splunk)
+NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP))
 unit:
 	$(GO) test -race -timeout 20m ./...
 	SHARDCAST_TEST_STORAGE=nats $(GO) test -race -timeout 20m -skip '$(NATS_SKIP)' ./cmd/shardcast/
