@@ -127,12 +127,15 @@ func validation(format string, args ...any) error {
 	return registry.Errorf(registry.ErrValidation, "1 validation error detected: "+format, args...)
 }
 
+// namePattern is DeliveryStreamName's constraint in the API's model.
+var namePattern = awsapi.Pattern(`[a-zA-Z0-9_.-]+`)
+
+// requireName checks a DeliveryStreamName where it enters, for every
+// operation: a malformed name is a ValidationException, never a lookup.
 func requireName(name string) error {
-	if name == "" {
-		return validation("Value null at 'deliveryStreamName' failed to satisfy constraint: Member must not be null")
+	var v awsapi.Validator
+	if v.Required("deliveryStreamName", name != "") {
+		v.String("deliveryStreamName", &name, namePattern, 1, 64)
 	}
-	if len(name) > 64 {
-		return validation("Value '%s' at 'deliveryStreamName' failed to satisfy constraint: Member must have length less than or equal to 64", name)
-	}
-	return nil
+	return v.Err()
 }
