@@ -105,14 +105,6 @@ type OrcSerDe struct {
 	FormatVersion                       string   `json:"FormatVersion,omitempty"`
 }
 
-// ValidateConversion checks a DataFormatConversionConfiguration with the
-// destination's CompressionFormat, as CreateDeliveryStream does: it
-// returns a *ConfigError, or an error wrapping ErrUnsupported for ORC.
-func ValidateConversion(compression string, c *Conversion, tables TableResolver) error {
-	_, err := NewEncoder(EncoderConfig{Compression: compression, Conversion: c, Tables: tables})
-	return err
-}
-
 // checkConversion checks the parts of an enabled conversion and returns
 // its table.
 func checkConversion(c *Conversion, tables TableResolver) (*Table, error) {

@@ -258,7 +258,7 @@ func TestConversionValidation(t *testing.T) {
 		{"bad column type", "", openX(nil), Tables{{Database: "analytics", Name: "events", Columns: []Column{{Name: "u", Type: "uniontype<int,string>"}}}}, "uniontype"},
 	}
 	for _, c := range cases {
-		err := ValidateConversion(c.compression, c.conv, c.tables)
+		_, err := NewEncoder(EncoderConfig{Compression: c.compression, Conversion: c.conv, Tables: c.tables})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
 		}
@@ -273,7 +273,7 @@ func TestConversionValidation(t *testing.T) {
 	}
 	disabled := openX(nil)
 	disabled.Enabled = boolp(false)
-	if err := ValidateConversion(GZIP, disabled, nil); err != nil {
+	if _, err := NewEncoder(EncoderConfig{Compression: GZIP, Conversion: disabled}); err != nil {
 		t.Fatalf("a disabled conversion: %v", err)
 	}
 }

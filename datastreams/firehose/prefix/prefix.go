@@ -72,19 +72,6 @@ func (e *MissingKeyError) Error() string {
 	return fmt.Sprintf("the record has no partition key %q for !{%s:%s}", e.Key, e.Namespace, e.Key)
 }
 
-// Validate checks a Prefix and ErrorOutputPrefix pair against Firehose's
-// rules. The messages are meant for an InvalidArgumentException.
-func Validate(prefix, errorPrefix string, dynamicPartitioning bool) error {
-	_, err := compile(prefix, errorPrefix, dynamicPartitioning)
-	return err
-}
-
-// ValidateTimeZone checks a CustomTimeZone value.
-func ValidateTimeZone(name string) error {
-	_, err := loadZone(name)
-	return err
-}
-
 func loadZone(name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
@@ -189,10 +176,6 @@ func (p *Prefixes) QueryKeys() []string { q, _ := p.prefix.keys(); return q }
 
 // LambdaKeys returns the keys named by !{partitionKeyFromLambda:...}.
 func (p *Prefixes) LambdaKeys() []string { _, l := p.prefix.keys(); return l }
-
-// Partitioned reports whether Prefix uses partition keys (records then
-// need PartitionOf to be buffered apart).
-func (p *Prefixes) Partitioned() bool { return len(p.partition) > 0 }
 
 // PartitionOf returns the partition of a record: a string that is equal
 // for two records exactly when their objects share a Prefix apart from its

@@ -167,12 +167,12 @@ func TestDynamicPartitioningRules(t *testing.T) {
 		{"c=!{partitionKeyFromQuery:c}/", "e/!{firehose:error-output-type}/!{partitionKeyFromQuery:c}", "may not use partition keys"},
 		{"c=!{partitionKeyFromQuery:}/", ep, "names no partition key"},
 	} {
-		err := Validate(tt.prefix, tt.errPrefix, true)
+		_, err := New(Config{Prefix: tt.prefix, ErrorOutputPrefix: tt.errPrefix, DynamicPartitioning: true})
 		if tt.invalid == "" && err != nil {
-			t.Errorf("Validate(%q, %q): %v", tt.prefix, tt.errPrefix, err)
+			t.Errorf("New(%q, %q): %v", tt.prefix, tt.errPrefix, err)
 		}
 		if tt.invalid != "" && (err == nil || !strings.Contains(err.Error(), tt.invalid)) {
-			t.Errorf("Validate(%q, %q) = %v, want %q", tt.prefix, tt.errPrefix, err, tt.invalid)
+			t.Errorf("New(%q, %q) = %v, want %q", tt.prefix, tt.errPrefix, err, tt.invalid)
 		}
 	}
 }
@@ -245,8 +245,8 @@ func TestTimeZoneAndRandom(t *testing.T) {
 		t.Errorf("random strings %q %q: want two different 11-character strings", parts[1], parts[2])
 	}
 	for _, bad := range []string{"Mars/Olympus", "UTC+1", strings.Repeat("a", 51)} {
-		if err := ValidateTimeZone(bad); err == nil {
-			t.Errorf("ValidateTimeZone(%q) accepted", bad)
+		if _, err := New(Config{TimeZone: bad}); err == nil {
+			t.Errorf("CustomTimeZone %q accepted", bad)
 		}
 	}
 }
@@ -304,7 +304,7 @@ func TestObjectKey(t *testing.T) {
 }
 
 func TestTooLong(t *testing.T) {
-	if err := Validate(strings.Repeat("a", 1025), "", false); err == nil {
+	if _, err := New(Config{Prefix: strings.Repeat("a", 1025)}); err == nil {
 		t.Error("a 1025-character Prefix was accepted")
 	}
 	p, err := New(Config{Prefix: strings.Repeat("a", 600)})
