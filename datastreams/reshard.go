@@ -426,8 +426,8 @@ func shardIDOf(i int) string { return shardID(i) }
 // reshard by UPDATING (the scaler's reshards are not) either comes before
 // and is applied to the children here, or comes after and finds them in
 // the view. A stream deleted between the commit and the publication has
-// closed the parents' logs and removed every log; the children's are
-// closed here.
+// closed the parents' logs and removed theirs; the children's logs, open
+// here and so left by the delete, are closed and removed here.
 func (e *Engine) reshardCommit(ctx context.Context, st *stream, parents []*shardRT, children []index.Shard, guard func(m *index.Stream) error) error {
 	rt := st.Runtime()
 	meta := st.Def()
@@ -521,9 +521,9 @@ func (e *Engine) reshardCommit(ctx context.Context, st *stream, parents []*shard
 		return nil
 	})
 	if err != nil {
-		for _, c := range opened {
-			c.log.Close()
-		}
+		// Deleted after the commit: the delete closed the logs it knew
+		// and could not remove the children's, still open here.
+		undo()
 		return e.updateErr(meta.Name, err)
 	}
 	e.subs.shardsChanged() // subscribers at a parent's end tell its children now
