@@ -125,6 +125,10 @@ type trackState struct {
 	haveLast  bool
 	nominal   int64 // duration of a sample when no next one is known (audio)
 	paramsNew bool  // codec parameters changed: the next fragment needs a new init
+	// partEnd is where this track's newest built part ends, in its clock
+	// (valid with havePartEnd): the next part of the track starts no earlier.
+	partEnd     int64
+	havePartEnd bool
 
 	av1Seq *av1.SequenceHeader // parsed Codec.SequenceHeader of an AV1 track
 }
@@ -246,6 +250,11 @@ func (t *trackState) ns(ticks int64) int64 { return floorDiv(ticks*1e9, int64(t.
 
 // ticks converts nanoseconds to a track's clock.
 func (t *trackState) ticks(ns int64) int64 { return floorDiv(ns*int64(t.ClockRate), 1e9) }
+
+// ticksUp converts nanoseconds to a track's clock rounding up: it undoes ns
+// exactly (ticksUp(ns(x)) == x for clocks up to 1 GHz), where ticks may
+// land a tick short.
+func (t *trackState) ticksUp(ns int64) int64 { return -floorDiv(-ns*int64(t.ClockRate), 1e9) }
 
 // floorDiv divides rounding down, also below zero (decode times before a
 // session's first one are negative), so that ticks(ns(x)) is never above
@@ -480,7 +489,9 @@ func (f *Fragmenter) buildPart(p *pendingPart) error {
 		if len(take) == 0 {
 			continue
 		}
-		end := t.ticks(p.endNs)
+		// A video part ends where the next part's first frame starts:
+		// endNs is that frame's time, which ticksUp converts back exactly.
+		end := t.ticksUp(p.endNs)
 		if !t.video {
 			if len(t.samples) > 0 {
 				end = t.samples[0].dts
@@ -488,13 +499,38 @@ func (f *Fragmenter) buildPart(p *pendingPart) error {
 				end = take[len(take)-1].dts + t.nominal
 			}
 		}
-		pt := &fmp4.PartTrack{ID: t.id, BaseTime: uint64(t.origin + take[0].dts - t.ticks(f.startNs))}
+		// A part built before its last audio frame's successor arrived gave
+		// that frame the nominal duration; frames that come a little sooner
+		// start this part where that one ended, and one that lies wholly
+		// within the previous part is dropped: parts never overlap.
+		first := take[0].dts
+		if t.havePartEnd {
+			for len(take) > 0 && take[0].dts < t.partEnd {
+				next := end
+				if len(take) > 1 {
+					next = take[1].dts
+				}
+				if next > t.partEnd {
+					break
+				}
+				take = take[1:]
+			}
+			if len(take) == 0 {
+				continue
+			}
+			first = max(take[0].dts, t.partEnd)
+		}
+		pt := &fmp4.PartTrack{ID: t.id, BaseTime: uint64(t.origin + first - t.ticks(f.startNs))}
 		for i, s := range take {
 			next := end
 			if i+1 < len(take) {
 				next = take[i+1].dts
 			}
-			if d := next - s.dts; d > 0 {
+			from := s.dts
+			if i == 0 {
+				from = first
+			}
+			if d := next - from; d > 0 {
 				s.Duration = uint32(d)
 			} else {
 				s.Duration = 1
@@ -502,8 +538,12 @@ func (f *Fragmenter) buildPart(p *pendingPart) error {
 			pt.Samples = append(pt.Samples, &s.Sample)
 		}
 		part.Tracks = append(part.Tracks, pt)
+		t.partEnd, t.havePartEnd = first, true
+		for _, s := range pt.Samples {
+			t.partEnd += int64(s.Duration)
+		}
 		fr.addTrack(TrackInfo{ID: t.id, TimeScale: uint32(t.ClockRate), BaseTime: pt.BaseTime,
-			Duration: uint64(end - take[0].dts), Samples: len(take)})
+			Duration: uint64(t.partEnd - first), Samples: len(take)})
 	}
 	if len(part.Tracks) > 0 {
 		f.seq++

@@ -480,3 +480,82 @@ func TestTickConversionsRoundDown(t *testing.T) {
 		}
 	}
 }
+
+// TestFragmenterPartsNeverOverlap feeds audio that lags video by a little
+// more than maxAudioLag (parts are built before their audio's next frame
+// is known, so the last frame gets the nominal duration, and the frame
+// after it still arrives in time for the next part) and whose frames are a tick
+// shorter than nominal, as timestamps converted between clocks can be: no
+// track's part may start before the previous part of that track ends.
+func TestFragmenterPartsNeverOverlap(t *testing.T) {
+	video := accessUnits(t, "testdata/video.h264", func(n []byte) bool { return h264.NALUType(n[0]&0x1f) == h264.NALUTypeAccessUnitDelimiter })
+	audio, conf := adts(t, "testdata/audio.aac")
+	var got []*Fragment
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f, err := NewFragmenter([]Track{{Codec: &codecs.H264{}, ClockRate: 90000}, {Codec: &codecs.MPEG4Audio{Config: *conf}, ClockRate: conf.SampleRate}},
+		Options{PartDuration: 200 * time.Millisecond}, func(fr *Fragment) error { got = append(got, fr); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	const step = 1023 // a tick short of AAC's 1024
+	lag := time.Second + 10*time.Millisecond
+	at := func(i int) time.Duration { return time.Duration(i) * step * time.Second / time.Duration(conf.SampleRate) }
+	ai := 0
+	for i, au := range video {
+		vt := time.Duration(i) * time.Second / 25
+		for ai < len(audio) && at(ai)+lag <= vt {
+			if err := f.WriteMPEG4Audio(1, start.Add(at(ai)), int64(ai)*step, audio[ai:ai+1]); err != nil {
+				t.Fatal(err)
+			}
+			ai++
+		}
+		if err := f.WriteH264(0, start.Add(vt), int64(i)*3600, au); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ends := map[int]uint64{}
+	audioSamples := 0
+	for i, fr := range got {
+		var parts fmp4.Parts
+		if err := parts.Unmarshal(fr.Data); err != nil {
+			t.Fatal(err)
+		}
+		for j, p := range parts {
+			for _, pt := range p.Tracks {
+				if end, ok := ends[pt.ID]; ok && pt.BaseTime < end {
+					t.Fatalf("fragment %d part %d track %d starts at %d, before the previous part's end %d", i, j, pt.ID, pt.BaseTime, end)
+				}
+				end := pt.BaseTime
+				for _, s := range pt.Samples {
+					end += uint64(s.Duration)
+				}
+				ends[pt.ID] = end
+				if pt.ID == 2 {
+					audioSamples += len(pt.Samples)
+				}
+			}
+		}
+	}
+	// Lost: the first lag's audio (the first fragment was cut before any
+	// arrived) and at most a frame a part with audio (it came after its
+	// part was built).
+	if lost := ai - audioSamples; audioSamples == 0 || lost > int(lag*time.Duration(conf.SampleRate)/time.Second/step)+5 {
+		t.Errorf("%d audio frames stored of %d written", audioSamples, ai)
+	}
+}
+
+// TestTicksUpUndoesNs checks that a video part's end, a frame's time in
+// nanoseconds, converts back to exactly that frame's decode time.
+func TestTicksUpUndoesNs(t *testing.T) {
+	for _, rate := range []int{90000, 48000, 44100, 8000, 1000} {
+		tr := &trackState{Track: Track{ClockRate: rate}}
+		for x := int64(-100000); x <= 100000; x += 7 {
+			if got := tr.ticksUp(tr.ns(x)); got != x {
+				t.Fatalf("rate %d: ticksUp(ns(%d)) = %d", rate, x, got)
+			}
+		}
+	}
+}
