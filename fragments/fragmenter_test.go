@@ -499,7 +499,9 @@ func TestFragmenterPartsNeverOverlap(t *testing.T) {
 	}
 	const step = 1023 // a tick short of AAC's 1024
 	lag := time.Second + 10*time.Millisecond
-	at := func(i int) time.Duration { return time.Duration(i) * step * time.Second / time.Duration(conf.SampleRate) }
+	at := func(i int) time.Duration {
+		return time.Duration(i) * step * time.Second / time.Duration(conf.SampleRate)
+	}
 	ai := 0
 	for i, au := range video {
 		vt := time.Duration(i) * time.Second / 25
