@@ -66,6 +66,9 @@
 // then they are counted as failed. The Sink must not itself go through
 // the audited API path, or a denied append would audit itself.
 //
+// Flush covers the file only: without a file (Path "") it returns once
+// the lines are in the Sink's queue, not once the Sink has them.
+//
 // An existing file keeps its mode; only a file Open or rotation creates
 // is made 0600.
 package audit
