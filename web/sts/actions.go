@@ -12,7 +12,6 @@ import (
 	"time"
 )
 
-
 type xmlCredentials struct {
 	AccessKeyID     string `xml:"AccessKeyId"`
 	SecretAccessKey string `xml:"SecretAccessKey"`

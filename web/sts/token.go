@@ -70,15 +70,22 @@ func NewSealer(key []byte) (*Sealer, error) {
 
 // Seal returns the session token that carries c.
 func (s *Sealer) Seal(c Credential) (string, error) {
-	plain := encodeCredential(c)
-	ns := s.aead.NonceSize()
-	out := make([]byte, 1+ns, 1+ns+len(plain)+s.aead.Overhead())
-	out[0] = tokenVersion
-	if _, err := rand.Read(out[1 : 1+ns]); err != nil {
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("sts: nonce: %w", err)
 	}
-	out = s.aead.Seal(out, out[1:1+ns], plain, out[:1])
-	return tokenEncoding.EncodeToString(out), nil
+	return s.seal(c, nonce), nil
+}
+
+// seal seals c with a given nonce (never reused with one key: Seal draws a
+// random one each time).
+func (s *Sealer) seal(c Credential, nonce []byte) string {
+	plain := encodeCredential(c)
+	out := make([]byte, 0, 1+len(nonce)+len(plain)+s.aead.Overhead())
+	out = append(out, tokenVersion)
+	out = append(out, nonce...)
+	out = s.aead.Seal(out, nonce, plain, out[:1])
+	return tokenEncoding.EncodeToString(out)
 }
 
 // Open returns the credential token carries. Anything altered, truncated,
