@@ -41,7 +41,8 @@ type pattern struct {
 type patternMode struct {
 	wildcards bool // '*' and '?' are wildcards (else literal characters)
 	variables bool // ${...} is a policy variable (Version 2012-10-17)
-	lower     bool // literals are lower-cased (the match folds case)
+	lower     bool // literals are lower-cased (IgnoreCase: the request value is lower-cased too)
+	foldASCII bool // ASCII letters in literals are lower-cased (actions: the match folds ASCII case)
 }
 
 // compilePattern compiles s. An error names what is wrong with a variable;
@@ -52,8 +53,11 @@ func compilePattern(s string, m patternMode) (pattern, error) {
 	flush := func() {
 		if lit.Len() > 0 {
 			t := lit.String()
-			if m.lower {
+			switch {
+			case m.lower:
 				t = strings.ToLower(t)
+			case m.foldASCII:
+				t = asciiLower(t)
 			}
 			p.toks = append(p.toks, token{kind: tokLiteral, text: t})
 			lit.Reset()
@@ -291,4 +295,16 @@ func hasPrefix(s, prefix string, fold bool) bool {
 		}
 	}
 	return true
+}
+
+// asciiLower lower-cases the ASCII letters of s and leaves every other byte
+// as it is.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

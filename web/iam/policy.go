@@ -179,7 +179,7 @@ func parseStatement(raw json.RawMessage, vars bool) (statement, bool, error) {
 		if err := checkAction(a); err != nil {
 			return st, deny, fmt.Errorf("%s %q %w", name, a, err)
 		}
-		pt, _ := compilePattern(a, patternMode{wildcards: true, lower: true})
+		pt, _ := compilePattern(a, patternMode{wildcards: true, foldASCII: true})
 		st.actions = append(st.actions, pt)
 	}
 
