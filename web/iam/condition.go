@@ -224,11 +224,11 @@ func (c *condition) compileValues(values []string, vars bool) error {
 			c.nets = append(c.nets, pfx)
 		case famNull:
 			if len(values) != 1 {
-				return fmt.Errorf("Null takes one value, true (the key must be absent) or false (it must be present)")
+				return fmt.Errorf("%s takes one value, true (the key must be absent) or false (it must be present)", "Null")
 			}
 			b, ok := parseBool(v)
 			if !ok {
-				return fmt.Errorf("Null's value %q is neither true (the key must be absent) nor false (it must be present)", v)
+				return fmt.Errorf("%s's value %q is neither true (the key must be absent) nor false (it must be present)", "Null", v)
 			}
 			c.null = b
 		}

@@ -56,7 +56,7 @@ func TestEvaluateStatements(t *testing.T) {
 			{"kinesis:GetRecords", clicks, nil, ImplicitDeny},
 			{"kinesis:GetRecords", "arn:aws:kinesis:eu-west-1:000000000000:stream/orders-2", nil, Allow},
 			{"kinesis:GetRecords", "arn:aws:kinesis:us-east-1:000000000000:stream/Orders", nil, ImplicitDeny}, // resources keep case
-			{"kinesis:GetRecords", orders + "/consumer/c:1", nil, Allow},                                    // '*' crosses '/' and ':'
+			{"kinesis:GetRecords", orders + "/consumer/c:1", nil, Allow},                                      // '*' crosses '/' and ':'
 		}},
 		{"star resource matches a call naming none", stmt(`{"Effect":"Allow","Action":"kinesis:ListStreams","Resource":"*"}`), []check{
 			{"kinesis:ListStreams", "*", nil, Allow},
@@ -66,7 +66,7 @@ func TestEvaluateStatements(t *testing.T) {
 			{"kinesis:ListStreams", "*", nil, ImplicitDeny},
 			{"kinesis:ListStreams", orders, nil, Allow},
 		}},
-		{"explicit deny wins", stmt(`[{"Effect":"Allow","Action":"kinesis:*","Resource":"*"},{"Effect":"Deny","Action":"kinesis:DeleteStream","Resource":"`+orders+`"}]`), []check{
+		{"explicit deny wins", stmt(`[{"Effect":"Allow","Action":"kinesis:*","Resource":"*"},{"Effect":"Deny","Action":"kinesis:DeleteStream","Resource":"` + orders + `"}]`), []check{
 			{"kinesis:DeleteStream", orders, nil, ExplicitDeny},
 			{"kinesis:DeleteStream", clicks, nil, Allow},
 			{"kinesis:PutRecord", orders, nil, Allow},
@@ -81,7 +81,7 @@ func TestEvaluateStatements(t *testing.T) {
 			{"kinesis:DeleteStream", orders, nil, ImplicitDeny},
 			{"kinesis:UpdateStreamMode", orders, nil, ImplicitDeny},
 		}},
-		{"NotResource in a Deny", stmt(`[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"kinesis:*","NotResource":"`+orders+`"}]`), []check{
+		{"NotResource in a Deny", stmt(`[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"kinesis:*","NotResource":"` + orders + `"}]`), []check{
 			{"kinesis:PutRecord", orders, nil, Allow},
 			{"kinesis:PutRecord", clicks, nil, ExplicitDeny},
 			{"kinesis:ListStreams", "*", nil, ExplicitDeny},
@@ -113,7 +113,7 @@ func TestEvaluateVariables(t *testing.T) {
 		{"kinesis:PutRecord", "arn:aws:kinesis:us-east-1:0:stream/home-bob", bob, Allow},
 		{"kinesis:PutRecord", "arn:aws:kinesis:us-east-1:0:stream/home-bob", map[string][]string{"AWS:UserName": {"bob"}}, Allow},
 		{"kinesis:PutRecord", "arn:aws:kinesis:us-east-1:0:stream/home-alice", bob, ImplicitDeny},
-		{"kinesis:PutRecord", "arn:aws:kinesis:us-east-1:0:stream/home-", nil, ImplicitDeny},                                              // missing key: no match
+		{"kinesis:PutRecord", "arn:aws:kinesis:us-east-1:0:stream/home-", nil, ImplicitDeny},                                                  // missing key: no match
 		{"kinesis:PutRecord", "arn:aws:kinesis:us-east-1:0:stream/home-bob", map[string][]string{"aws:username": {"bob", "x"}}, ImplicitDeny}, // two values: no match
 		{"kinesis:PutRecord", "arn:aws:kinesis:us-east-1:0:stream/team-none", nil, Allow},                                                     // default
 		{"kinesis:PutRecord", "arn:aws:kinesis:us-east-1:0:stream/team-red", map[string][]string{"aws:principaltag/team": {"red"}}, Allow},

@@ -18,7 +18,7 @@ import (
 func checkJSON(doc []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
-	if err := walkJSON(dec, ""); err != nil {
+	if err := walkJSON(dec, "", 0); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -27,8 +27,17 @@ func checkJSON(doc []byte) error {
 	return nil
 }
 
-// walkJSON reads one value from dec; where names it for errors.
-func walkJSON(dec *json.Decoder, where string) error {
+// maxDepth bounds how deeply a document may nest: a policy needs five
+// levels (document, Statement array, statement, Condition, operator, values),
+// and a session policy may come from a caller.
+const maxDepth = 16
+
+// walkJSON reads one value from dec, depth levels down; where names it for
+// errors.
+func walkJSON(dec *json.Decoder, where string, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("policy: %s nests deeper than %d levels; a policy needs no more than 6", where, maxDepth)
+	}
 	tok, err := dec.Token()
 	if err != nil {
 		return fmt.Errorf("policy: not valid JSON: %w", err)
@@ -58,13 +67,13 @@ func walkJSON(dec *json.Decoder, where string) error {
 			if where != "" {
 				child = where + "." + k
 			}
-			if err := walkJSON(dec, child); err != nil {
+			if err := walkJSON(dec, child, depth+1); err != nil {
 				return err
 			}
 		}
 	case '[':
 		for i := 0; dec.More(); i++ {
-			if err := walkJSON(dec, where+"["+strconv.Itoa(i)+"]"); err != nil {
+			if err := walkJSON(dec, where+"["+strconv.Itoa(i)+"]", depth+1); err != nil {
 				return err
 			}
 		}

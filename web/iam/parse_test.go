@@ -50,6 +50,7 @@ func TestParseAccepts(t *testing.T) {
 
 func TestParseRefuses(t *testing.T) {
 	for _, tc := range []struct{ name, doc, want string }{
+		{"too deep", stmt(`{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"a":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}}}`), "nests deeper than 16 levels"},
 		{"not JSON", `{"Statement":`, "not valid JSON"},
 		{"trailing data", `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}} {}`, "something after"},
 		{"not an object", `[]`, "the document must be a JSON object"},

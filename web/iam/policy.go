@@ -138,7 +138,7 @@ func parseStatement(raw json.RawMessage, vars bool) (statement, bool, error) {
 	}
 	if sraw, ok := m["Sid"]; ok {
 		if err := json.Unmarshal(sraw, &st.sid); err != nil {
-			return st, false, fmt.Errorf("Sid must be a string, not %s", describe(sraw))
+			return st, false, fmt.Errorf("%s must be a string, not %s", "Sid", describe(sraw))
 		}
 	}
 	for _, n := range names {
@@ -156,14 +156,14 @@ func parseStatement(raw json.RawMessage, vars bool) (statement, bool, error) {
 	}
 	var effect string
 	if err := json.Unmarshal(eraw, &effect); err != nil {
-		return st, false, fmt.Errorf("Effect must be the string \"Allow\" or \"Deny\", not %s", describe(eraw))
+		return st, false, fmt.Errorf("%s must be the string \"Allow\" or \"Deny\", not %s", "Effect", describe(eraw))
 	}
 	switch effect {
 	case "Allow":
 	case "Deny":
 		deny = true
 	default:
-		return st, false, fmt.Errorf("Effect %q is neither \"Allow\" nor \"Deny\"%s", effect, suggest(effect, []string{"Allow", "Deny"}))
+		return st, false, fmt.Errorf("%s %q is neither \"Allow\" nor \"Deny\"%s", "Effect", effect, suggest(effect, []string{"Allow", "Deny"}))
 	}
 
 	name, araw, err := oneOf(m, "Action", "NotAction")
@@ -207,7 +207,7 @@ func parseStatement(raw json.RawMessage, vars bool) (statement, bool, error) {
 	if craw, ok := m["Condition"]; ok {
 		st.conditions, err = parseConditions(craw, vars)
 		if err != nil {
-			return st, deny, fmt.Errorf("Condition: %w", err)
+			return st, deny, fmt.Errorf("%s: %w", "Condition", err)
 		}
 	}
 	return st, deny, nil
