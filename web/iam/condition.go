@@ -50,35 +50,77 @@ type operator struct {
 	ignoreCase bool
 }
 
-// operators maps the base operator names (no prefix, no IfExists) to what
-// they do.
-var operators = map[string]operator{
-	"StringEquals":              {famString, cmpEqual, false, false},
-	"StringNotEquals":           {famString, cmpEqual, true, false},
-	"StringEqualsIgnoreCase":    {famString, cmpEqual, false, true},
-	"StringNotEqualsIgnoreCase": {famString, cmpEqual, true, true},
-	"StringLike":                {famString, cmpLike, false, false},
-	"StringNotLike":             {famString, cmpLike, true, false},
-	"NumericEquals":             {famNumeric, cmpEqual, false, false},
-	"NumericNotEquals":          {famNumeric, cmpEqual, true, false},
-	"NumericLessThan":           {famNumeric, cmpLess, false, false},
-	"NumericLessThanEquals":     {famNumeric, cmpLessEqual, false, false},
-	"NumericGreaterThan":        {famNumeric, cmpGreater, false, false},
-	"NumericGreaterThanEquals":  {famNumeric, cmpGreaterEqual, false, false},
-	"DateEquals":                {famDate, cmpEqual, false, false},
-	"DateNotEquals":             {famDate, cmpEqual, true, false},
-	"DateLessThan":              {famDate, cmpLess, false, false},
-	"DateLessThanEquals":        {famDate, cmpLessEqual, false, false},
-	"DateGreaterThan":           {famDate, cmpGreater, false, false},
-	"DateGreaterThanEquals":     {famDate, cmpGreaterEqual, false, false},
-	"Bool":                      {famBool, cmpEqual, false, false},
-	"IpAddress":                 {famIP, cmpEqual, false, false},
-	"NotIpAddress":              {famIP, cmpEqual, true, false},
-	"ArnEquals":                 {famARN, cmpLike, false, false},
-	"ArnLike":                   {famARN, cmpLike, false, false},
-	"ArnNotEquals":              {famARN, cmpLike, true, false},
-	"ArnNotLike":                {famARN, cmpLike, true, false},
-	"Null":                      {famNull, cmpEqual, false, false},
+// operatorNames lists the base operator names (no prefix, no IfExists).
+func operatorNames() []string {
+	return []string{
+		"StringEquals", "StringNotEquals", "StringEqualsIgnoreCase",
+		"StringNotEqualsIgnoreCase", "StringLike", "StringNotLike",
+		"NumericEquals", "NumericNotEquals", "NumericLessThan",
+		"NumericLessThanEquals", "NumericGreaterThan",
+		"NumericGreaterThanEquals", "DateEquals", "DateNotEquals",
+		"DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+		"DateGreaterThanEquals", "Bool", "IpAddress", "NotIpAddress",
+		"ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null",
+	}
+}
+
+// operatorNamed returns what the base operator name does.
+func operatorNamed(name string) (operator, bool) {
+	switch name {
+	case "StringEquals":
+		return operator{famString, cmpEqual, false, false}, true
+	case "StringNotEquals":
+		return operator{famString, cmpEqual, true, false}, true
+	case "StringEqualsIgnoreCase":
+		return operator{famString, cmpEqual, false, true}, true
+	case "StringNotEqualsIgnoreCase":
+		return operator{famString, cmpEqual, true, true}, true
+	case "StringLike":
+		return operator{famString, cmpLike, false, false}, true
+	case "StringNotLike":
+		return operator{famString, cmpLike, true, false}, true
+	case "NumericEquals":
+		return operator{famNumeric, cmpEqual, false, false}, true
+	case "NumericNotEquals":
+		return operator{famNumeric, cmpEqual, true, false}, true
+	case "NumericLessThan":
+		return operator{famNumeric, cmpLess, false, false}, true
+	case "NumericLessThanEquals":
+		return operator{famNumeric, cmpLessEqual, false, false}, true
+	case "NumericGreaterThan":
+		return operator{famNumeric, cmpGreater, false, false}, true
+	case "NumericGreaterThanEquals":
+		return operator{famNumeric, cmpGreaterEqual, false, false}, true
+	case "DateEquals":
+		return operator{famDate, cmpEqual, false, false}, true
+	case "DateNotEquals":
+		return operator{famDate, cmpEqual, true, false}, true
+	case "DateLessThan":
+		return operator{famDate, cmpLess, false, false}, true
+	case "DateLessThanEquals":
+		return operator{famDate, cmpLessEqual, false, false}, true
+	case "DateGreaterThan":
+		return operator{famDate, cmpGreater, false, false}, true
+	case "DateGreaterThanEquals":
+		return operator{famDate, cmpGreaterEqual, false, false}, true
+	case "Bool":
+		return operator{famBool, cmpEqual, false, false}, true
+	case "IpAddress":
+		return operator{famIP, cmpEqual, false, false}, true
+	case "NotIpAddress":
+		return operator{famIP, cmpEqual, true, false}, true
+	case "ArnEquals":
+		return operator{famARN, cmpLike, false, false}, true
+	case "ArnLike":
+		return operator{famARN, cmpLike, false, false}, true
+	case "ArnNotEquals":
+		return operator{famARN, cmpLike, true, false}, true
+	case "ArnNotLike":
+		return operator{famARN, cmpLike, true, false}, true
+	case "Null":
+		return operator{famNull, cmpEqual, false, false}, true
+	}
+	return operator{}, false
 }
 
 // condition is one operator applied to one key, compiled. Only the value
@@ -133,7 +175,8 @@ func parseConditions(raw json.RawMessage, vars bool) ([]condition, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s %q: %w", name, key, err)
 			}
-			c := condition{operator: operators[base], name: name, set: set, ifExists: ifExists, key: lk}
+			op, _ := operatorNamed(base)
+			c := condition{operator: op, name: name, set: set, ifExists: ifExists, key: lk}
 			if err := c.compileValues(values, vars); err != nil {
 				return nil, fmt.Errorf("%s %q: %w", name, key, err)
 			}
@@ -154,16 +197,12 @@ func parseOperatorName(name string) (string, setQualifier, bool, error) {
 		base, set = rest, setAllValues
 	}
 	base, ifExists := strings.CutSuffix(base, "IfExists")
-	op, ok := operators[base]
+	op, ok := operatorNamed(base)
 	switch {
 	case base == "BinaryEquals":
 		return "", 0, false, fmt.Errorf("condition operator %q is not supported by shardcast (no request carries binary condition keys)", name)
 	case !ok:
-		known := make([]string, 0, len(operators))
-		for k := range operators {
-			known = append(known, k)
-		}
-		return "", 0, false, fmt.Errorf("unknown condition operator %q%s; operators are String*, Numeric*, Date*, Bool, IpAddress, NotIpAddress, Arn* and Null, optionally with an IfExists suffix and a ForAnyValue: or ForAllValues: prefix", name, suggest(base, known))
+		return "", 0, false, fmt.Errorf("unknown condition operator %q%s; operators are String*, Numeric*, Date*, Bool, IpAddress, NotIpAddress, Arn* and Null, optionally with an IfExists suffix and a ForAnyValue: or ForAllValues: prefix", name, suggest(base, operatorNames()))
 	case op.fam == famNull && (ifExists || set != setNone):
 		return "", 0, false, fmt.Errorf("condition operator %q: Null takes no IfExists suffix and no ForAnyValue:/ForAllValues: prefix; write \"Null\"", name)
 	}

@@ -222,3 +222,14 @@ func TestConditionOnDeny(t *testing.T) {
 		{"kinesis:PutRecord", orders, ctx("aws:SecureTransport", "true"), ExplicitDeny}, // NotIpAddress with no address: true
 	})
 }
+
+func TestOperatorNamesAgree(t *testing.T) {
+	for _, n := range operatorNames() {
+		if _, ok := operatorNamed(n); !ok {
+			t.Errorf("%s is listed but unknown", n)
+		}
+	}
+	if _, ok := operatorNamed("BinaryEquals"); ok {
+		t.Error("BinaryEquals is known")
+	}
+}

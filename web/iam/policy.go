@@ -35,10 +35,14 @@ type statement struct {
 	conditions  []condition
 }
 
-var (
-	topElements       = []string{"Version", "Id", "Statement"}
-	statementElements = []string{"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal", "NotPrincipal"}
-)
+// topElements lists the elements a policy document may have.
+func topElements() []string { return []string{"Version", "Id", "Statement"} }
+
+// statementElements lists the elements a statement may have (Principal and
+// NotPrincipal only to be refused with their own message).
+func statementElements() []string {
+	return []string{"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal", "NotPrincipal"}
+}
 
 // Parse reads a policy document (JSON): Version "2012-10-17" or "2008-10-17"
 // (missing: 2008-10-17 semantics, i.e. no policy variables), Id, Statement
@@ -62,8 +66,8 @@ func Parse(doc []byte) (*Policy, error) {
 		return nil, fmt.Errorf("policy: the document %w", err)
 	}
 	for _, n := range names {
-		if !contains(topElements, n) {
-			return nil, fmt.Errorf("policy: unknown element %q%s; a policy has Version, Id and Statement", n, suggest(n, topElements))
+		if !contains(topElements(), n) {
+			return nil, fmt.Errorf("policy: unknown element %q%s; a policy has Version, Id and Statement", n, suggest(n, topElements()))
 		}
 	}
 	p := &Policy{doc: compact.String(), version: Version2008}
@@ -145,8 +149,8 @@ func parseStatement(raw json.RawMessage, vars bool) (statement, bool, error) {
 		switch {
 		case n == "Principal" || n == "NotPrincipal":
 			return st, false, fmt.Errorf("%s is not allowed: an identity policy applies to the key it is attached to; remove %s", n, n)
-		case !contains(statementElements, n):
-			return st, false, fmt.Errorf("unknown element %q%s; a statement has Sid, Effect, Action or NotAction, Resource or NotResource, and Condition", n, suggest(n, statementElements))
+		case !contains(statementElements(), n):
+			return st, false, fmt.Errorf("unknown element %q%s; a statement has Sid, Effect, Action or NotAction, Resource or NotResource, and Condition", n, suggest(n, statementElements()))
 		}
 	}
 	var deny bool

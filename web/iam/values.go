@@ -36,15 +36,6 @@ func parseNumber(s string) (float64, bool) {
 	return f, true
 }
 
-// dateLayouts are the ISO 8601 forms a date may take, most common first.
-var dateLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04:05.999999999", // no zone: UTC
-	"2006-01-02T15:04",
-	"2006-01-02",
-}
-
 // parseDate reads an ISO 8601 date or time (UTC when it names no zone) or
 // epoch seconds, possibly with a fraction.
 func parseDate(s string) (time.Time, bool) {
@@ -59,7 +50,16 @@ func parseDate(s string) (time.Time, bool) {
 		}
 		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
 	}
-	for _, l := range dateLayouts {
+	// The ISO 8601 forms a date may take, most common first; without a zone
+	// it is UTC.
+	layouts := [...]string{
+		time.RFC3339Nano,
+		"2006-01-02T15:04Z07:00",
+		"2006-01-02T15:04:05.999999999",
+		"2006-01-02T15:04",
+		"2006-01-02",
+	}
+	for _, l := range layouts {
 		if t, err := time.Parse(l, s); err == nil {
 			return t.UTC(), true
 		}
