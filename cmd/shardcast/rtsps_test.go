@@ -165,6 +165,29 @@ func TestRTSPSPublishAndRead(t *testing.T) {
 	}
 }
 
+// GStreamer's rtspclientsink publishes H.264 and AAC over RTSPS and the
+// stream gets fragments. GStreamer verifies certificates against the
+// system's trust store only (a CA file needs a GTlsDatabase object, which
+// gst-launch cannot make), so it refuses the test's self-signed one until
+// told not to validate it.
+func TestRTSPSGStreamerCamera(t *testing.T) {
+	srv, ca := rtspsServer(t)
+	url := "rtsps://" + testCreds.AccessKeyID + ":" + testCreds.SecretAccessKey + "@" + srv.rtsp.TLSAddr() + "/gst"
+	if out, err := runWithin(gstCamera(t, url, 25), 60*time.Second); err == nil || !strings.Contains(out, "Failed to connect") {
+		t.Fatalf("GStreamer over RTSPS to an untrusted certificate: %v, want a refusal to connect\n%s", err, out)
+	}
+	if _, err := srv.video.Lookup(fragments.StreamRef{Name: "gst"}); err == nil {
+		t.Fatal("a publisher that refused the certificate created the stream")
+	}
+	cam := gstCamera(t, url, 75)
+	cam.Args = append(cam.Args, "tls-validation-flags=0") // a property of rtspclientsink, the pipeline's last element
+	runGstCamera(t, cam, 75)
+	waitIdle(t, srv)
+	if n := len(listAll(t, tlsArchivedClient(srv.URL(), certPool(t, ca)), "gst", amtypes.FragmentSelectorTypeServerTimestamp)); n == 0 {
+		t.Fatal("no fragments stored from the GStreamer camera over RTSPS")
+	}
+}
+
 // RTSPS presents the --tls-cert certificate, which a client verifies
 // (one trusting another CA refuses it), and serves the new one after a
 // reload (SIGHUP), as HTTPS does.
