@@ -31,7 +31,8 @@ func withCreds(c *Config) {
 
 // A server started with the default settings (ports aside) and no
 // credentials listens on loopback only, HTTP, RTSP and RTSP's UDP ports
-// alike, and says so.
+// alike, and says so: connecting to its ports at this machine's other
+// address fails.
 func TestDefaultStartListensOnLoopbackOnly(t *testing.T) {
 	rtp, rtcp := freeUDPPair(t)
 	cfg := defaultConfig()
@@ -49,6 +50,14 @@ func TestDefaultStartListensOnLoopbackOnly(t *testing.T) {
 			t.Errorf("%s listens on %s, want loopback", name, addr)
 		}
 	}
+	other := nonLoopbackIP(t).String()
+	for _, name := range []string{"http", "rtsp", "webrtc-tcp"} {
+		_, port, _ := net.SplitHostPort(srv.bound[name])
+		if c, err := net.Dial("tcp", net.JoinHostPort(other, port)); err == nil {
+			c.Close()
+			t.Errorf("%s answered at %s, this machine's non-loopback address", name, c.RemoteAddr())
+		}
+	}
 	if host, _, _ := net.SplitHostPort(srv.cfg.WebRTC); host != "127.0.0.1" {
 		t.Errorf("webrtc address %q, want 127.0.0.1", srv.cfg.WebRTC)
 	}
@@ -59,7 +68,8 @@ func TestDefaultStartListensOnLoopbackOnly(t *testing.T) {
 	}
 }
 
-// With credentials, or with --insecure-open, addresses bind as asked.
+// With credentials, or with --insecure-open, addresses bind as asked:
+// HTTP and RTSP answer at this machine's non-loopback address.
 func TestListenAsAskedWithCredentialsOrInsecureOpen(t *testing.T) {
 	for name, mutate := range map[string]func(*Config){
 		"credentials":   withCreds,
@@ -75,6 +85,16 @@ func TestListenAsAskedWithCredentialsOrInsecureOpen(t *testing.T) {
 				if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
 					t.Errorf("%s listens on %s, want every interface", l, srv.bound[l])
 				}
+			}
+			_, port, _ := net.SplitHostPort(srv.bound["http"])
+			res, err := http.Get("http://" + net.JoinHostPort(nonLoopbackIP(t).String(), port) + "/healthz")
+			if err != nil {
+				t.Fatalf("http at the non-loopback address: %v", err)
+			}
+			res.Body.Close()
+			_, port, _ = net.SplitHostPort(srv.bound["rtsp"])
+			if status, _ := rtspRequest(t, net.JoinHostPort(nonLoopbackIP(t).String(), port), "OPTIONS", "cam"); !strings.Contains(status, " 200 ") {
+				t.Errorf("RTSP OPTIONS at the non-loopback address: %q", status)
 			}
 		})
 	}

@@ -40,6 +40,9 @@ type Config struct {
 	NATS NATSOptions `yaml:"nats"`
 	HTTP string      `yaml:"http"`
 	RTSP string      `yaml:"rtsp"`
+	// RTSPS is the address of RTSP over TLS (rtsps://, TCP only) with the
+	// TLS certificate; empty (the default) disables it.
+	RTSPS string `yaml:"rtsps"`
 	// RTSPUDPRTP and RTSPUDPRTCP are the server's RTP/RTCP ports for
 	// publishers using UDP (an even port and the next); empty disables UDP.
 	RTSPUDPRTP  string `yaml:"rtsp_udp_rtp"`
@@ -287,6 +290,7 @@ func settings() []setting {
 		{"nats-prefix", "prefix of shardcast's JetStream streams and buckets (default shardcast)", str(func(c *Config) *string { return &c.NATS.Prefix })},
 		{"http", "address of the APIs, HLS, WHIP and the UI (default " + defaultHTTP + ")", str(func(c *Config) *string { return &c.HTTP })},
 		{"rtsp", "address of the RTSP server (default " + defaultRTSP + ")", str(func(c *Config) *string { return &c.RTSP })},
+		{"rtsps", "address of RTSP over TLS (rtsps://, TCP transport only) with the --tls-cert certificate, e.g. :8322 (default: off)", str(func(c *Config) *string { return &c.RTSPS })},
 		{"webrtc", "address of WebRTC ICE over UDP and TCP (default " + webrtc.DefaultAddress + ")", str(func(c *Config) *string { return &c.WebRTC })},
 		{"webrtc-hosts", "comma-separated IPs or host names to offer WebRTC clients besides this machine's own addresses (a NAT's public IP, a container's host)", func(c *Config, v string) error {
 			c.WebRTCOpts.Hosts = splitList(v)

@@ -29,7 +29,7 @@ func (c *Config) exposed() []struct {
 	return []struct {
 		name string
 		addr *string
-	}{{"http", &c.HTTP}, {"rtsp", &c.RTSP}, {"rtsp_udp_rtp", &c.RTSPUDPRTP}, {"rtsp_udp_rtcp", &c.RTSPUDPRTCP}, {"webrtc", &c.WebRTC}}
+	}{{"http", &c.HTTP}, {"rtsp", &c.RTSP}, {"rtsps", &c.RTSPS}, {"rtsp_udp_rtp", &c.RTSPUDPRTP}, {"rtsp_udp_rtcp", &c.RTSPUDPRTCP}, {"webrtc", &c.WebRTC}}
 }
 
 // open reports that the server runs without credentials and listens only

@@ -36,6 +36,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("data_dir must be set for %s storage", c.Storage))
 	}
 	addrs := map[string]string{"http": c.HTTP, "rtsp": c.RTSP, "webrtc": c.WebRTC}
+	if c.RTSPS != "" {
+		addrs["rtsps"] = c.RTSPS
+		if c.TLS.Cert == "" {
+			errs = append(errs, fmt.Errorf("rtsps address %q needs a certificate: set --tls-cert and --tls-key (RTSPS serves the certificate of the HTTPS listener)", c.RTSPS))
+		}
+	}
 	if (c.RTSPUDPRTP == "") != (c.RTSPUDPRTCP == "") {
 		errs = append(errs, errors.New("rtsp_udp_rtp and rtsp_udp_rtcp go together"))
 	} else if c.RTSPUDPRTP != "" {

@@ -13,8 +13,11 @@
 // Safe by default: with no credentials configured, listener addresses
 // without a host (":8080") bind 127.0.0.1 and an explicit host that reaches
 // beyond the machine is refused at start, unless --insecure-open says to
-// bind as asked (with a warning). One awsapi.Auth, built from the
-// configured keys, authorizes the APIs, the plain HLS URLs and RTSP.
+// bind as asked (with a warning, repeated every hour while the server
+// runs). One awsapi.Auth, built from the configured keys, authorizes the
+// APIs, the plain HLS URLs and RTSP. --rtsps adds RTSP over TLS to the
+// same RTSP server, with the certificate of --tls-cert (reloaded on SIGHUP
+// for both).
 //
 // # Caveats
 //

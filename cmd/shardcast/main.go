@@ -159,6 +159,10 @@ type server struct {
 	// setting name once it listens.
 	loopback bool
 	bound    map[string]string
+	// openWarnEvery is how often --insecure-open's warning is repeated
+	// while the server runs (insecure_open.go); stopOpenWarn ends that.
+	openWarnEvery time.Duration
+	stopOpenWarn  func()
 }
 
 // listenError is a listener that could not be opened, named by its flag.
@@ -194,7 +198,7 @@ func listen(name, network, addr string) (net.Listener, error) {
 func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	// Without credentials, listeners bind loopback unless --insecure-open.
 	loopback := cfg.loopbackDefaults()
-	s = &server{cfg: cfg, log: log, errc: make(chan error, 1), loopback: loopback, bound: map[string]string{}}
+	s = &server{cfg: cfg, log: log, errc: make(chan error, 1), loopback: loopback, bound: map[string]string{}, openWarnEvery: openWarnEvery}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -334,12 +338,16 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	// and player URLs, and RTSP.
 	auth := &awsapi.Auth{Keys: cfg.authKeys()}
 	s.auth = auth
-	s.rtsp = &rtsp.Server{Address: cfg.RTSP, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Store: s.video, Logger: log,
+	s.rtsp = &rtsp.Server{Address: cfg.RTSP, TLSAddress: cfg.RTSPS, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Store: s.video, Logger: log,
 		Guard: auth,
 		Listen: func(network, addr string) (net.Listener, error) {
-			ln, err := listen("rtsp", network, addr)
+			name := "rtsp"
+			if cfg.RTSPS != "" && addr == cfg.RTSPS {
+				name = "rtsps"
+			}
+			ln, err := listen(name, network, addr)
 			if err == nil {
-				s.bound["rtsp"] = ln.Addr().String()
+				s.bound[name] = ln.Addr().String()
 			}
 			return ln, err
 		},
@@ -496,12 +504,17 @@ func (s *server) Start() error {
 		// HTTP/1.1 and HTTP/2 (with ALPN, or prior knowledge without it)
 		// over TLS; see web.TLSListener.
 		ln = web.TLSListener(ln, s.tls.Config())
+		// RTSPS takes the same certificate, reloads included; ALPN's
+		// HTTP protocols are no business of RTSP.
+		rtspsTLS := s.tls.Config()
+		rtspsTLS.NextProtos = nil
+		s.rtsp.TLSConfig = rtspsTLS
 	}
 	switch {
 	case s.loopback:
 		s.log.Info("no credentials configured: listening on loopback only; set --access-key-id and --secret-access-key to serve other machines (or --insecure-open to serve them without credentials)")
 	case len(s.cfg.authKeys()) == 0:
-		s.log.Warn("--insecure-open: no credentials configured and listening where asked: anyone who can reach this server can publish, read and delete every stream")
+		s.warnInsecureOpen()
 	}
 	if err := s.rtsp.Start(); err != nil {
 		return err
@@ -587,6 +600,9 @@ func (s *server) printURLs(w io.Writer) {
 	fmt.Fprintf(w, "  Video API    %s/   (aws --endpoint-url %s kinesisvideo list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  RTSP ingest  rtsp://%s/<stream>\n", hostPort(s.rtsp.Addr()))
 	fmt.Fprintf(w, "  RTSP live    rtsp://%s/<stream>   (ffplay, VLC, OpenCV: the live edge)\n", hostPort(s.rtsp.Addr()))
+	if a := s.rtsp.TLSAddr(); a != "" {
+		fmt.Fprintf(w, "  RTSPS        rtsps://%s/<stream>   (over TLS, TCP only: ingest and live)\n", hostPort(a))
+	}
 	if s.transport != nil {
 		fmt.Fprintf(w, "  WHIP ingest  %s/whip/<stream>   (ICE %s udp+tcp; a browser: %s/publish/<stream>)\n", s.URL(), hostPort(s.transport.UDPAddr()), s.URL())
 		fmt.Fprintf(w, "  WHEP live    %s/whep/<stream>\n", s.URL())
@@ -617,6 +633,9 @@ func hostPort(addr string) string {
 // stored), then the engines, then the catalog.
 func (s *server) Close() error {
 	var errs []error
+	if s.stopOpenWarn != nil {
+		s.stopOpenWarn()
+	}
 	if s.pprof != nil {
 		s.pprof.Close()
 	} else if s.pprofLn != nil {

@@ -31,6 +31,16 @@
 // disconnected (they may reconnect to the next one); when the last reader
 // leaves, the goroutine ends.
 //
+// # RTSPS
+//
+// With TLSAddress and TLSConfig the same server also speaks RTSP over TLS
+// (rtsps://host:8322/<stream>) on that second address: the same streams,
+// publishing and reading, and the same Guard. The TLS is ended in the
+// server's listener, so both addresses feed one gortsplib server and its
+// live re-serves; a session set up over TLS must use TCP (interleaved):
+// asking for UDP is answered 461 Unsupported Transport. SRTP (RTP/SAVP)
+// is not offered.
+//
 // # Caveats
 //
 // RTSP playback is live only: an unknown stream answers 404 Not Found, a

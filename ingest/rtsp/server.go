@@ -2,6 +2,7 @@ package rtsp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +28,12 @@ type Streams interface {
 
 // Server accepts RTSP publishers, and readers of the streams' live media.
 type Server struct {
-	Address        string // TCP address, e.g. ":8554"
+	Address string // TCP address, e.g. ":8554"
+	// TLSAddress, with TLSConfig, is a second TCP address that speaks
+	// RTSP over TLS (rtsps://), TCP transport only, with the same streams
+	// and Guard (rtsps.go); empty: none.
+	TLSAddress     string
+	TLSConfig      *tls.Config
 	UDPRTPAddress  string // with UDPRTCPAddress, enables UDP transport (ports must be even and even+1)
 	UDPRTCPAddress string
 	ReadTimeout    time.Duration // a publisher silent this long is dropped (default 10s)
@@ -48,7 +54,8 @@ type Server struct {
 	Store Streams
 
 	srv     *gortsplib.Server
-	ln      net.Listener
+	ln      net.Listener    // the plain listener
+	tlsLn   net.Listener    // the RTSPS listener, if any
 	ctx     context.Context // ends when the server closes
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // the live streams' goroutines
@@ -122,6 +129,9 @@ func (s *Server) Start() error {
 	if s.ReadTimeout <= 0 {
 		s.ReadTimeout = 10 * time.Second
 	}
+	if s.TLSAddress != "" && s.TLSConfig == nil {
+		return errors.New("rtsp: an RTSPS address needs a TLS configuration")
+	}
 	if s.ReaderQueue <= 0 {
 		s.ReaderQueue = defaultReaderQueue
 	}
@@ -149,9 +159,7 @@ func (s *Server) Start() error {
 		// once when it starts (reserve.go).
 		WriteQueueSize: s.ReaderQueue,
 		Listen: func(network, address string) (net.Listener, error) {
-			ln, err := listen(network, address)
-			s.ln = ln
-			return ln, err
+			return s.openListeners(listen, network, address)
 		},
 		ListenPacket: listenPacket,
 	}
@@ -162,12 +170,20 @@ func (s *Server) Start() error {
 		return fmt.Errorf("rtsp: %w", err)
 	}
 	s.srv = srv
-	s.Logger.Info("rtsp listening", "addr", s.Address, "udp_rtp", s.UDPRTPAddress, "udp_rtcp", s.UDPRTCPAddress)
+	s.Logger.Info("rtsp listening", "addr", s.Address, "udp_rtp", s.UDPRTPAddress, "udp_rtcp", s.UDPRTCPAddress, "rtsps", s.TLSAddress)
 	return nil
 }
 
 // Addr is the bound TCP address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// TLSAddr is the bound RTSPS address; empty without one.
+func (s *Server) TLSAddr() string {
+	if s.tlsLn == nil {
+		return ""
+	}
+	return s.tlsLn.Addr().String()
+}
 
 // Close stops the server; publishers' last fragments are stored, readers
 // are disconnected.
@@ -218,7 +234,11 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 	if len(tracks) == 0 {
 		return refuse(base.StatusUnsupportedMediaType, "no supported track: publish H.264 or H.265 video, AAC or Opus audio")
 	}
-	sess, err := s.Manager.Start(ingest.Request{Stream: name, Protocol: "rtsp", Remote: remote, Tracks: tracks})
+	protocol := "rtsp"
+	if overTLS(ctx.Conn) {
+		protocol = "rtsps"
+	}
+	sess, err := s.Manager.Start(ingest.Request{Stream: name, Protocol: protocol, Remote: remote, Tracks: tracks})
 	switch {
 	case errors.Is(err, ingest.ErrNoStream):
 		return refuse(base.StatusNotFound, "no such stream, and creating streams on publish is off")
@@ -237,6 +257,9 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 
 // OnSetup accepts the publisher's transports, and sets up readers.
 func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	if res := s.refuseClearTransport(ctx); res != nil {
+		return res, nil, nil
+	}
 	s.mu.Lock()
 	_, ok := s.pubs[ctx.Session]
 	s.mu.Unlock()
