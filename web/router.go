@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -50,8 +51,15 @@ type Config struct {
 	Damage func() any
 	// Sources manages RTSP pull sources; nil when the server has none.
 	Sources SourcesAPI
-	// Auth checks admin requests.
+	// Auth is the one check: the APIs, the admin endpoints and the plain
+	// HLS, player and publishing pages go through it.
 	Auth *awsapi.Auth
+	// STS serves the STS Query protocol (POST / form-encoded, or GET /
+	// with Action=); nil when the server has none.
+	STS http.Handler
+	// Audit is told of every request once it is answered: what the one
+	// check decided (the Call), the status and the AWS error type.
+	Audit func(r *http.Request, c *awsapi.Call, status int, errorType string)
 	// RotateMasterKey rotates a master key and re-wraps the data keys under it.
 	RotateMasterKey func(keyRef string) (int, error)
 	// Version is shown on the landing page.
@@ -117,9 +125,13 @@ func NewRouter(cfg Config) http.Handler {
 	r.Use(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			req = awsapi.WithRequestID(w, req)
+			req, call := awsapi.WithCall(req)
 			start := time.Now()
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 			defer func() {
+				if cfg.Audit != nil && call.Action != "" {
+					cfg.Audit(req, call, sw.status, sw.Header().Get("X-Amzn-Errortype"))
+				}
 				if p := recover(); p != nil {
 					if p == http.ErrAbortHandler {
 						panic(p)
@@ -166,6 +178,8 @@ func NewRouter(cfg Config) http.Handler {
 			cfg.Kinesis.ServeHTTP(w, req)
 		case cfg.Firehose != nil && strings.HasPrefix(target, "Firehose_20150804."):
 			cfg.Firehose.ServeHTTP(w, req)
+		case target == "" && cfg.STS != nil && stsQuery(req):
+			cfg.STS.ServeHTTP(w, req)
 		default:
 			awsapi.WriteError(w, req, log, nil, awsapi.JSON11, awsapi.UnknownOperation())
 		}
@@ -191,7 +205,7 @@ func NewRouter(cfg Config) http.Handler {
 				return
 			}
 			playlist := "/hls/" + stream + "/index.m3u8"
-			if who != "" {
+			if who != nil {
 				// The player gets a presigned playlist, so that what it fetches
 				// (status, playlist, segments, parts) carries the signature: the
 				// same key and expiry as a presigned page, or, for a page opened
@@ -220,8 +234,15 @@ func NewRouter(cfg Config) http.Handler {
 			}
 		})
 	}
-	admin := func(fn func(w http.ResponseWriter, req *http.Request, body []byte) (any, error)) http.HandlerFunc {
+	// Every admin endpoint is an action of its own ("shardcast:..."),
+	// which a key's policy must allow.
+	admin := func(action string, fn func(w http.ResponseWriter, req *http.Request, body []byte) (any, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, req *http.Request) {
+			resource := "*"
+			if stream := chi.URLParam(req, "stream"); stream != "" {
+				resource = cfg.Auth.NameARN("kinesisvideo:", stream)
+			}
+			awsapi.AdminAction(req, action, resource)
 			body, release, err := cfg.Auth.ReadSigned(req)
 			defer release()
 			var out any
@@ -243,25 +264,25 @@ func NewRouter(cfg Config) http.Handler {
 		}
 	}
 	if cfg.Ingest != nil {
-		r.Get("/admin/v1/ingest", admin(func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
+		r.Get("/admin/v1/ingest", admin("shardcast:DescribeIngestSessions", func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
 			return cfg.Ingest(req.URL.Query().Get("latencies") == "1"), nil
 		}))
 	}
 	if cfg.FirehoseStats != nil {
-		r.Get("/admin/v1/firehose", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.FirehoseStats(), nil }))
+		r.Get("/admin/v1/firehose", admin("shardcast:DescribeFirehoseDelivery", func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.FirehoseStats(), nil }))
 	}
 	if cfg.Damage != nil {
-		r.Get("/admin/v1/damage", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Damage(), nil }))
+		r.Get("/admin/v1/damage", admin("shardcast:DescribeDamage", func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Damage(), nil }))
 	}
 	if cfg.Sources != nil {
-		r.Get("/admin/v1/sources", admin(func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Sources.List(), nil }))
-		r.Put("/admin/v1/sources/{stream}", admin(func(_ http.ResponseWriter, req *http.Request, body []byte) (any, error) {
+		r.Get("/admin/v1/sources", admin("shardcast:ListSources", func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Sources.List(), nil }))
+		r.Put("/admin/v1/sources/{stream}", admin("shardcast:PutSource", func(_ http.ResponseWriter, req *http.Request, body []byte) (any, error) {
 			if err := cfg.Sources.Put(chi.URLParam(req, "stream"), body); err != nil {
 				return nil, err
 			}
 			return cfg.Sources.List(), nil
 		}))
-		r.Delete("/admin/v1/sources/{stream}", admin(func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
+		r.Delete("/admin/v1/sources/{stream}", admin("shardcast:DeleteSource", func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
 			if err := cfg.Sources.Delete(chi.URLParam(req, "stream")); err != nil {
 				return nil, &awsapi.APIError{Type: "ResourceNotFoundException", Message: err.Error(), Status: http.StatusNotFound}
 			}
@@ -283,12 +304,21 @@ func NewRouter(cfg Config) http.Handler {
 			r.Options("/"+kind+"/{stream}/{session}", res)
 		}
 	}
+	if cfg.STS != nil {
+		r.Get("/", func(w http.ResponseWriter, req *http.Request) {
+			if stsQuery(req) {
+				cfg.STS.ServeHTTP(w, req)
+				return
+			}
+			landing(w, req, cfg.Version)
+		})
+	}
 	r.Handle("/static/*", staticHandler())
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
 	})
-	r.Post("/admin/rotate-master-key", admin(func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
+	r.Post("/admin/rotate-master-key", admin("shardcast:RotateMasterKey", func(_ http.ResponseWriter, req *http.Request, _ []byte) (any, error) {
 		key := req.URL.Query().Get("key")
 		if key == "" {
 			key = "alias/aws/kinesis"
@@ -307,12 +337,27 @@ func NewRouter(cfg Config) http.Handler {
 	}
 	r.NotFound(unknown)
 	r.MethodNotAllowed(unknown)
-	r.Get("/", func(w http.ResponseWriter, req *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "shardcast %s\n\nKinesis Data Streams and Kinesis Video Streams APIs: point the AWS SDK or CLI at --endpoint-url http://%s\nPublish cameras to rtsp://<host>:<rtsp port>/<stream>\nIngest sessions: GET /admin/v1/ingest   Pull sources: GET /admin/v1/sources\nHealth: GET /healthz\n",
-			cfg.Version, req.Host)
-	})
+	if cfg.STS == nil {
+		r.Get("/", func(w http.ResponseWriter, req *http.Request) { landing(w, req, cfg.Version) })
+	}
 	return r
+}
+
+// landing is the plain-text page at /.
+func landing(w http.ResponseWriter, req *http.Request, version string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "shardcast %s\n\nKinesis Data Streams and Kinesis Video Streams APIs: point the AWS SDK or CLI at --endpoint-url http://%s\nPublish cameras to rtsp://<host>:<rtsp port>/<stream>\nIngest sessions: GET /admin/v1/ingest   Pull sources: GET /admin/v1/sources\nHealth: GET /healthz\n",
+		version, req.Host)
+}
+
+// stsQuery reports whether r is an STS Query-protocol request: a
+// form-encoded POST, or a GET whose query names an Action.
+func stsQuery(r *http.Request) bool {
+	if r.Method == http.MethodGet {
+		return r.URL.Query().Get("Action") != ""
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return r.Method == http.MethodPost && mt == "application/x-www-form-urlencoded"
 }
 
 // statusWriter remembers the status for the access log.

@@ -104,3 +104,11 @@ func looksLikeHTTP(hdr []byte) bool {
 	}
 	return false
 }
+
+// IsTLS reports whether c is a connection TLSListener accepted: requests
+// on it came over TLS although net/http does not see it (awsapi's
+// aws:SecureTransport condition key asks).
+func IsTLS(c net.Conn) bool {
+	_, ok := c.(tlsConn)
+	return ok
+}

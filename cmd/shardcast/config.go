@@ -73,14 +73,8 @@ type Config struct {
 	// InsecureOpen binds the listeners as asked although no credentials
 	// are configured (else they bind loopback only), with a warning.
 	InsecureOpen bool `yaml:"insecure_open"`
-	Auth         struct {
-		// One credential, convenient for flags and the environment.
-		AccessKeyID     string `yaml:"access_key_id"`
-		SecretAccessKey string `yaml:"secret_access_key"`
-		// Keys maps more access key ids to secret keys. With no credential
-		// at all, any well-formed SigV4 signature is accepted unchecked.
-		Keys map[string]string `yaml:"keys"`
-	} `yaml:"auth"`
+	Auth         authConfig  `yaml:"auth"`
+	Audit        auditConfig `yaml:"audit"`
 	// GetMediaMaxConnections is how many GetMedia connections a video
 	// stream serves at once (GetMediaForFragmentList gets 5/3 of it, 5 by
 	// default, as KVS); one more is refused with
@@ -164,6 +158,9 @@ type Config struct {
 	// ImageCacheBytes bounds the memory of GetImages' cache of decoded
 	// images (default playback.DefaultImageCacheBytes).
 	ImageCacheBytes int64 `yaml:"image_cache_bytes"`
+	// now, when set, is the clock of signature and session checks and of
+	// STS (tests move it to see sessions expire).
+	now func() time.Time
 }
 
 // The defaults that belong to the server as a whole; the others are the

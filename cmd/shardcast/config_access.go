@@ -8,18 +8,6 @@ import (
 	"net"
 )
 
-// authKeys returns every configured credential.
-func (c *Config) authKeys() map[string]string {
-	keys := map[string]string{}
-	for id, secret := range c.Auth.Keys {
-		keys[id] = secret
-	}
-	if c.Auth.AccessKeyID != "" {
-		keys[c.Auth.AccessKeyID] = c.Auth.SecretAccessKey
-	}
-	return keys
-}
-
 // exposed are the listeners that serve streams, by setting name: safe
 // defaults apply to them.
 func (c *Config) exposed() []struct {
@@ -34,7 +22,7 @@ func (c *Config) exposed() []struct {
 
 // open reports that the server runs without credentials and listens only
 // where that is safe unless InsecureOpen says otherwise.
-func (c *Config) open() bool { return len(c.authKeys()) == 0 }
+func (c *Config) open() bool { return len(c.authKeys()) == 0 && len(c.Auth.Tokens) == 0 }
 
 // checkExposure refuses, when no credentials are configured and
 // insecure_open is not set, an address whose host reaches beyond this

@@ -34,14 +34,14 @@ auth:
 	// The file over the defaults.
 	cfg, err = loadConfig([]string{"--config", path}, env(nil), io.Discard)
 	if err != nil || cfg.DataDir != "/from/yaml" || cfg.HTTP != "127.0.0.1:9000" || cfg.Kinesis.ShardLimit != 7 ||
-		cfg.Kinesis.IteratorTTL != 2*time.Minute || cfg.LogLevel != "debug" || cfg.authKeys()["AKIDYAML"] != "yamlsecret" {
+		cfg.Kinesis.IteratorTTL != 2*time.Minute || cfg.LogLevel != "debug" || cfg.authKeys()["AKIDYAML"].Secret != "yamlsecret" {
 		t.Fatalf("yaml: %+v %v", cfg, err)
 	}
 	// The environment over the file (the file itself named by SHARDCAST_CONFIG).
 	e := env(map[string]string{"SHARDCAST_CONFIG": path, "SHARDCAST_DATA_DIR": "/from/env", "SHARDCAST_SHARD_LIMIT": "9",
 		"SHARDCAST_ACCESS_KEY_ID": "AKIDENV", "SHARDCAST_SECRET_ACCESS_KEY": "envsecret"})
 	cfg, err = loadConfig(nil, e, io.Discard)
-	if err != nil || cfg.DataDir != "/from/env" || cfg.HTTP != "127.0.0.1:9000" || cfg.Kinesis.ShardLimit != 9 || cfg.authKeys()["AKIDENV"] != "envsecret" {
+	if err != nil || cfg.DataDir != "/from/env" || cfg.HTTP != "127.0.0.1:9000" || cfg.Kinesis.ShardLimit != 9 || cfg.authKeys()["AKIDENV"].Secret != "envsecret" {
 		t.Fatalf("env: %+v %v", cfg, err)
 	}
 	// Flags over everything.

@@ -77,14 +77,7 @@ func (c *Config) Validate() error {
 	if c.Region == "" {
 		errs = append(errs, errors.New("region must be set"))
 	}
-	if (c.Auth.AccessKeyID == "") != (c.Auth.SecretAccessKey == "") {
-		errs = append(errs, errors.New("auth access_key_id and secret_access_key go together"))
-	}
-	for id, secret := range c.Auth.Keys {
-		if id == "" || secret == "" {
-			errs = append(errs, fmt.Errorf("auth key %q needs both an id and a secret", id))
-		}
-	}
+	errs = append(errs, c.validateAuth()...)
 	if c.MaxBodyBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("max_body_bytes %d is below 1 MiB", c.MaxBodyBytes))
 	}

@@ -36,6 +36,7 @@ import (
 	"github.com/shardcast/shardcast/playback/ffdecode"
 	"github.com/shardcast/shardcast/playback/whep"
 	"github.com/shardcast/shardcast/web"
+	"github.com/shardcast/shardcast/web/audit"
 	"github.com/shardcast/shardcast/web/awsapi"
 	firehoseweb "github.com/shardcast/shardcast/web/firehose"
 	"github.com/shardcast/shardcast/web/kinesis"
@@ -141,6 +142,7 @@ type server struct {
 	// WebRTC: the transport opens its sockets in Start; whip serves WHIP
 	// and WHEP resources over it.
 	auth      *awsapi.Auth
+	audit     *audit.Log // nil: none
 	transport *webrtc.Transport
 	whip      *webrtc.Handler
 	viewers   *whep.Server
@@ -302,6 +304,9 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if s.engine, err = datastreams.Open(ecfg); err != nil {
 		return s, err
 	}
+	if err := s.openAudit(); err != nil {
+		return s, err
+	}
 	if s.video, err = fragments.Open(vcfg); err != nil {
 		return s, err
 	}
@@ -336,10 +341,24 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 			PartDuration: cfg.Video.PartDuration}})
 	// One Auth decides for every protocol: the signed APIs, the plain HLS
 	// and player URLs, and RTSP.
-	auth := &awsapi.Auth{Keys: cfg.authKeys()}
+	auth := &awsapi.Auth{Keys: cfg.authKeys(), Tokens: cfg.authTokens(), Roles: cfg.authRoles(),
+		Account: cfg.AccountID, Region: cfg.Region,
+		VideoARN: func(name string) (string, bool) {
+			st, err := s.video.Lookup(fragments.StreamRef{Name: name})
+			if err != nil {
+				return "", false
+			}
+			return st.Info().ARN, true
+		}}
 	s.auth = auth
+	sealer, err := stsSealer(cfg)
+	if err != nil {
+		return s, err
+	}
+	auth.Sessions = sessionTokens{sealer}
+	auth.Now = cfg.now
 	s.rtsp = &rtsp.Server{Address: cfg.RTSP, TLSAddress: cfg.RTSPS, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Store: s.video, Logger: log,
-		Guard: auth,
+		Guard: auth, Refused: s.auditRTSP,
 		Listen: func(network, addr string) (net.Listener, error) {
 			name := "rtsp"
 			if cfg.RTSPS != "" && addr == cfg.RTSPS {
@@ -369,7 +388,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	}
 	s.handler = web.NewRouter(web.Config{
 		Logger: log, MaxBodyBytes: cfg.MaxBodyBytes, BodyTimeout: cfg.HTTPBodyTimeout, BodyBudget: cfg.HTTPBodyBudget,
-		Version: version, Auth: auth,
+		Version: version, Auth: auth, Audit: s.auditHTTP, STS: stsHandler(cfg, auth, sealer, log),
 		Kinesis:       kinesis.New(s.engine, auth, log),
 		Firehose:      firehoseweb.New(s.firehose, auth, log),
 		FirehoseStats: func() any { return s.firehose.Stats() },
@@ -473,7 +492,7 @@ func (s *server) startWebRTC() error {
 		Play: func(ctx context.Context, api *pionwebrtc.API, stream, offer string) (webrtc.Viewer, string, error) {
 			return viewers.Play(ctx, api, stream, offer)
 		},
-		Access: &webrtc.Access{Token: o.Token, StreamTokens: o.Tokens,
+		Access: &webrtc.Access{Token: o.Token, StreamTokens: o.Tokens, Known: auth.KnownToken,
 			Fallback: func(w http.ResponseWriter, r *http.Request, action, stream string) bool {
 				// A viewer may carry the presigned query of the stream's
 				// playlist (the player page hands its own on).
@@ -481,7 +500,7 @@ func (s *server) startWebRTC() error {
 				if action == awsapi.ActionRead {
 					signed = "/hls/" + stream + "/index.m3u8"
 				}
-				_, ok := auth.Allow(w, r, action, stream, signed)
+				_, ok := auth.AllowBearer(w, r, action, stream, signed)
 				return ok
 			}}})
 	return nil
@@ -542,7 +561,13 @@ func (s *server) Start() error {
 	s.http = &http.Server{Handler: s.h2c, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		Protocols:   protocols,
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext: func(net.Listener) context.Context { return base }}
+		BaseContext: func(net.Listener) context.Context { return base },
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if web.IsTLS(c) {
+				return awsapi.WithSecureTransport(ctx)
+			}
+			return ctx
+		}}
 	s.h2c.Server = s.http
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -670,6 +695,10 @@ func (s *server) Close() error {
 	}
 	if s.firehose != nil {
 		errs = append(errs, s.firehose.Close())
+	}
+	if s.audit != nil {
+		// Before the engine: the last lines may go to a data stream.
+		errs = append(errs, s.audit.Close())
 	}
 	if s.engine != nil {
 		errs = append(errs, s.engine.Close())

@@ -21,6 +21,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
+	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
 	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
 
@@ -65,10 +67,28 @@ func ffmpegReadTLS(t *testing.T, url string, frames int) (string, error) {
 	return strings.TrimSpace(out), err
 }
 
-// tlsArchivedClient is archivedClient over HTTPS, trusting pool. It
-// calls url itself rather than GetDataEndpoint's answer: behind
-// web.TLSListener handlers see r.TLS nil, so without --public-url that
-// answer says http:// for a TLS server.
+// tlsDataEndpoint asks a TLS server's GetDataEndpoint, trusting pool,
+// and checks that the endpoint is https:// (handlers behind
+// web.TLSListener see r.TLS nil: they learn of TLS from the connection).
+func tlsDataEndpoint(t *testing.T, url string, pool *x509.CertPool, stream string) string {
+	t.Helper()
+	hc := sdkHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}))
+	c := kinesisvideo.New(kinesisvideo.Options{Region: "us-east-1", HTTPClient: hc, BaseEndpoint: aws.String(url),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return testCreds, nil }),
+		Retryer:     aws.NopRetryer{}})
+	out, err := c.GetDataEndpoint(ctx, &kinesisvideo.GetDataEndpointInput{StreamName: aws.String(stream), APIName: kvtypes.APINameListFragments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *out.DataEndpoint != url {
+		t.Fatalf("GetDataEndpoint of a TLS server: %s, want %s", *out.DataEndpoint, url)
+	}
+	return *out.DataEndpoint
+}
+
+// tlsArchivedClient is archivedClient over HTTPS, trusting pool.
 func tlsArchivedClient(url string, pool *x509.CertPool) *kinesisvideoarchivedmedia.Client {
 	hc := sdkHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
@@ -160,7 +180,7 @@ func TestRTSPSPublishAndRead(t *testing.T) {
 		t.Fatalf("the RTSPS camera did not end\n%s", camOut.String())
 	}
 	waitIdle(t, srv)
-	if n := len(listAll(t, tlsArchivedClient(srv.URL(), certPool(t, ca)), "cam", amtypes.FragmentSelectorTypeServerTimestamp)); n == 0 {
+	if n := len(listAll(t, tlsArchivedClient(tlsDataEndpoint(t, srv.URL(), certPool(t, ca), "cam"), certPool(t, ca)), "cam", amtypes.FragmentSelectorTypeServerTimestamp)); n == 0 {
 		t.Fatal("no fragments stored from the RTSPS publisher")
 	}
 }

@@ -49,6 +49,9 @@ type Server struct {
 	ListenPacket func(network, address string) (net.PacketConn, error)
 	// Guard decides who may publish and read; nil lets everyone in.
 	Guard Guard
+	// Refused, when set, is told of each request the guard refused (who
+	// is the verified key id, "" when none verified), for the audit log.
+	Refused func(who, action, stream, remote string)
 	// Store holds the video streams whose live media readers play
 	// (reserve.go); nil refuses every reader with 404.
 	Store Streams
@@ -104,6 +107,9 @@ func (s *Server) authorize(conn *gortsplib.ServerConn, req *base.Request, action
 	}
 	if err := s.Guard.Authorize(who, action, stream); err != nil {
 		remote := conn.NetConn().RemoteAddr().String()
+		if s.Refused != nil {
+			s.Refused(who, action, stream, remote)
+		}
 		if offered {
 			s.Logger.Warn("rtsp: credentials refused", "stream", stream, "action", action, "user", user, "remote", remote)
 		} else {

@@ -17,6 +17,10 @@ type Access struct {
 	// Fallback decides when no token applies; when it refuses it has
 	// written the answer (a 401 with its own challenge).
 	Fallback func(w http.ResponseWriter, r *http.Request, action, stream string) bool
+	// Known reports whether a bearer token is one the server's policy
+	// check knows (a token with a policy): then Fallback decides for it,
+	// even on a stream that one of the tokens above guards.
+	Known func(token string) bool
 }
 
 // token is the bearer token that guards stream, "" for none.
@@ -40,6 +44,9 @@ func (a *Access) Allow(w http.ResponseWriter, r *http.Request, action, stream st
 	got, ok := bearer(r)
 	if ok && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1 {
 		return true
+	}
+	if ok && a.Known != nil && a.Fallback != nil && a.Known(got) {
+		return a.Fallback(w, r, action, stream)
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="shardcast"`)
 	msg := "a bearer token is required (Authorization: Bearer <token>)"

@@ -14,56 +14,26 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// Actions that Authorize decides on, named as IAM names them.
-const (
-	// ActionPublish is sending media into a stream (RTSP ANNOUNCE/RECORD).
-	ActionPublish = "kinesisvideo:PutMedia"
-	// ActionRead is reading a stream's media outside the signed APIs: the
-	// plain HLS URLs, the /play page, RTSP DESCRIBE.
-	ActionRead = "kinesisvideo:GetMedia"
-)
-
-// errUnauthenticated is a request that needs credentials and brought
-// none, or ones that did not verify.
-var errUnauthenticated = errors.New("credentials required")
-
-// Open reports whether no credentials are configured: then nothing is
-// verified and every request is allowed.
-func (a *Auth) Open() bool { return a == nil || len(a.Keys) == 0 }
-
-// Secret returns the secret key of an access key id.
-func (a *Auth) Secret(keyID string) (string, bool) {
-	if a == nil {
-		return "", false
-	}
-	s, ok := a.Keys[keyID]
-	return s, ok && keyID != ""
-}
-
-// Authorize is the one place that decides whether who (an access key id
-// its caller has verified, "" for an anonymous request) may do action
-// (ActionPublish, ActionRead, or an API operation such as
-// "kinesis:PutRecord") on resource (a stream name, or "*" when the request
-// names none yet). Every protocol asks it: the signed APIs, RTSP and the
-// plain HLS and player URLs. With no credentials configured everything is
-// allowed; with credentials, anonymous requests are refused with
-// errUnauthenticated and every configured key may do everything (per-key
-// policies can grow here).
-func (a *Auth) Authorize(who, action, resource string) error {
-	if a.Open() {
-		return nil
-	}
-	if _, ok := a.Secret(who); !ok {
-		return fmt.Errorf("%s on %s: %w", action, resource, errUnauthenticated)
-	}
-	return nil
-}
-
-// apiAction names the operation of an API request for Authorize.
+// apiAction names the operation of an API request for the policy check,
+// as IAM names it: "kinesis:PutRecord", "firehose:PutRecordBatch",
+// "kinesisvideo:GetMedia"; requests on other paths (the admin endpoints)
+// are named by their route with AdminAction.
 func apiAction(r *http.Request) string {
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		_, op, _ := strings.Cut(t, ".")
-		return "kinesis:" + op
+		prefix, op, _ := strings.Cut(t, ".")
+		svc := "kinesis"
+		switch {
+		case strings.HasPrefix(prefix, "Firehose_"):
+			svc = "firehose"
+		case strings.HasPrefix(prefix, "DynamoDB_"):
+			svc = "dynamodb"
+		case strings.HasPrefix(prefix, "KinesisAnalytics_"):
+			svc = "kinesisanalytics"
+		}
+		return svc + ":" + op
+	}
+	if a := CallOf(r).Action; a != "" {
+		return a // named by the route (AdminAction)
 	}
 	op := strings.TrimPrefix(r.URL.Path, "/")
 	if op != "" && !strings.Contains(op, "/") {
@@ -72,35 +42,36 @@ func apiAction(r *http.Request) string {
 	return "shardcast:" + r.Method + " " + r.URL.Path
 }
 
+// AdminAction names the action and resource (an ARN, or "*") of an admin
+// request (the router calls it before the request reaches ReadSigned):
+// the policy check then asks for them, "shardcast:RotateMasterKey" on
+// "*" for example.
+func AdminAction(r *http.Request, action, resource string) {
+	c := CallOf(r)
+	c.Action, c.Resource, c.Protocol = action, resource, "admin"
+}
+
 // realm is the protection space named in WWW-Authenticate.
 const realm = "shardcast"
 
 // AllowReader lets a reader of resource through the URLs that are not
-// signed API calls (plain HLS, the player page): with credentials
-// configured it needs HTTP Basic (user the access key id, password the
-// secret) or a SigV4 presigned query. A presigned query is verified over
-// the request's path, or else over signedPath (a stream's playlist, whose
-// presigned parameters its segments carry); only the query's X-Amz-*
-// parameters are covered, so a player may add its own (hls.js adds
-// _HLS_msn). When refused it has written a 401 with
-// WWW-Authenticate: Basic and returns "", false; otherwise it returns the
-// verified key id ("" when nothing is configured).
-func (a *Auth) AllowReader(w http.ResponseWriter, r *http.Request, resource, signedPath string) (string, bool) {
+// signed API calls (plain HLS, the player page): Allow with ActionRead.
+func (a *Auth) AllowReader(w http.ResponseWriter, r *http.Request, resource, signedPath string) (*Identity, bool) {
 	return a.Allow(w, r, ActionRead, resource, signedPath)
 }
 
 // readerIdentity verifies the credentials r carries: HTTP Basic, or a
-// presigned query. No credentials at all is the anonymous "".
-func (a *Auth) readerIdentity(r *http.Request, signedPath string) (string, error) {
-	if id, secret, ok := r.BasicAuth(); ok {
-		want, known := a.Secret(id)
+// presigned query. No credentials at all is the anonymous nil.
+func (a *Auth) readerIdentity(r *http.Request, signedPath string) (*Identity, error) {
+	if keyID, secret, ok := r.BasicAuth(); ok {
+		want, known := a.Secret(keyID)
 		if !known || subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
-			return "", &APIError{Message: "The access key id or secret in the Basic credentials is not valid."}
+			return nil, &APIError{Message: "The access key id or secret in the Basic credentials is not valid."}
 		}
-		return id, nil
+		return a.keyIdentity(keyID), nil
 	}
 	if r.URL.Query().Has("X-Amz-Signature") || r.URL.Query().Has("X-Amz-Algorithm") {
-		who, err := a.verifyPresigned(r, r.URL.Path)
+		id, err := a.verifyPresigned(r, r.URL.Path, presignPayloads...)
 		if err != nil && signedPath != "" && (signedPath != r.URL.Path || r.Method != http.MethodGet) {
 			// signedPath is a playlist, presigned for a GET: a request of
 			// another path or method (WHEP's POST, PATCH and DELETE) that
@@ -110,50 +81,90 @@ func (a *Auth) readerIdentity(r *http.Request, signedPath string) (string, error
 				get = r.Clone(r.Context())
 				get.Method = http.MethodGet
 			}
-			if w2, err2 := a.verifyPresigned(get, signedPath); err2 == nil {
-				return w2, nil
+			if id2, err2 := a.verifyPresigned(get, signedPath, presignPayloads...); err2 == nil {
+				return id2, nil
 			}
 		}
-		return who, err
+		return id, err
 	}
-	return "", nil
+	return nil, nil
+}
+
+// presignPayloads are the payload hashes presigning tools sign: none
+// (S3's UNSIGNED-PAYLOAD) or an empty one (the other services' signers).
+var presignPayloads = []string{"UNSIGNED-PAYLOAD", emptyHash}
+
+// presigned is a parsed presigned query.
+type presigned struct {
+	keyID, region, service string
+	when                   time.Time
+	expires                int
+}
+
+func presignError(typ, msg string) *APIError {
+	return &APIError{Type: typ, Status: http.StatusBadRequest, Message: msg}
+}
+
+// parsePresigned reads the X-Amz-* parameters of a presigned query and
+// checks that it is in date.
+func (a *Auth) parsePresigned(q url.Values) (presigned, error) {
+	var p presigned
+	if q.Get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" {
+		return p, presignError("IncompleteSignatureException", "The presigned URL needs X-Amz-Algorithm=AWS4-HMAC-SHA256.")
+	}
+	cred := strings.Split(q.Get("X-Amz-Credential"), "/")
+	if len(cred) != 5 || cred[4] != "aws4_request" || cred[0] == "" {
+		return p, presignError("IncompleteSignatureException", "The presigned URL's X-Amz-Credential is malformed.")
+	}
+	p.keyID, p.region, p.service = cred[0], cred[2], cred[3]
+	var err error
+	if p.when, err = time.Parse("20060102T150405Z", q.Get("X-Amz-Date")); err != nil {
+		return p, presignError("IncompleteSignatureException", "The presigned URL's X-Amz-Date is malformed.")
+	}
+	if p.expires, err = strconv.Atoi(q.Get("X-Amz-Expires")); err != nil || p.expires < 1 || p.expires > 604800 {
+		return p, presignError("IncompleteSignatureException", "The presigned URL's X-Amz-Expires must be 1 to 604800 seconds.")
+	}
+	if q.Get("X-Amz-Signature") == "" || q.Get("X-Amz-SignedHeaders") == "" {
+		return p, presignError("IncompleteSignatureException", "The presigned URL needs X-Amz-Signature and X-Amz-SignedHeaders.")
+	}
+	if t := a.now(); t.After(p.when.Add(time.Duration(p.expires)*time.Second)) || p.when.After(t.Add(a.skew())) {
+		return p, presignError("InvalidSignatureException", fmt.Sprintf("Signature expired: the presigned URL was signed at %s for %d seconds; it is now %s.",
+			p.when.UTC().Format("20060102T150405Z"), p.expires, t.UTC().Format("20060102T150405Z")))
+	}
+	return p, nil
+}
+
+// checkPresignedQuery does the checks of an API request's presigned query
+// that need no body: well formed, in date, a known key.
+func (a *Auth) checkPresignedQuery(r *http.Request) (*signedHeaders, error) {
+	q := r.URL.Query()
+	p, err := a.parsePresigned(q)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := a.credential(p.keyID, q.Get("X-Amz-Security-Token")); err != nil {
+		return nil, err
+	}
+	return &signedHeaders{presigned: true}, nil
 }
 
 // verifyPresigned checks a SigV4 presigned query (as `aws s3 presign` and
-// the SDKs' PresignHTTP make them) over path, and returns its access key id.
-func (a *Auth) verifyPresigned(r *http.Request, path string) (string, error) {
+// the SDKs' PresignHTTP make them) over path, signed with one of the
+// payload hashes, and returns who signed it.
+func (a *Auth) verifyPresigned(r *http.Request, path string, payloads ...string) (*Identity, error) {
 	q := r.URL.Query()
-	bad := func(msg string) (string, error) { return "", &APIError{Message: msg} }
-	if q.Get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" {
-		return bad("The presigned URL needs X-Amz-Algorithm=AWS4-HMAC-SHA256.")
-	}
-	cred := strings.Split(q.Get("X-Amz-Credential"), "/")
-	if len(cred) != 5 || cred[4] != "aws4_request" {
-		return bad("The presigned URL's X-Amz-Credential is malformed.")
-	}
-	keyID, region, service := cred[0], cred[2], cred[3]
-	secret, ok := a.Secret(keyID)
-	if !ok {
-		return bad("The presigned URL's access key id is not known.")
-	}
-	when, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
+	p, err := a.parsePresigned(q)
 	if err != nil {
-		return bad("The presigned URL's X-Amz-Date is malformed.")
+		return nil, err
 	}
-	expires, err := strconv.Atoi(q.Get("X-Amz-Expires"))
-	if err != nil || expires < 1 || expires > 604800 {
-		return bad("The presigned URL's X-Amz-Expires must be 1 to 604800 seconds.")
-	}
-	now := time.Now
-	if a.Now != nil {
-		now = a.Now
-	}
-	skew := a.MaxSkew
-	if skew == 0 {
-		skew = 15 * time.Minute
-	}
-	if t := now(); t.After(when.Add(time.Duration(expires)*time.Second)) || when.After(t.Add(skew)) {
-		return bad("The presigned URL has expired.")
+	secret, id, err := a.credential(p.keyID, q.Get("X-Amz-Security-Token"))
+	if err != nil {
+		typ := errBadClient.Type
+		var ae *APIError
+		if errors.As(err, &ae) {
+			typ = ae.Type
+		}
+		return nil, &APIError{Type: typ, Status: http.StatusBadRequest, Message: "The presigned URL's access key id is not known, or its session token is not valid or expired."}
 	}
 	// Re-sign the same URL (the X-Amz-* parameters but the signature) with
 	// the same headers, and compare.
@@ -165,24 +176,26 @@ func (a *Auth) verifyPresigned(r *http.Request, path string) (string, error) {
 	}
 	c, err := http.NewRequest(r.Method, "http://placeholder/", nil)
 	if err != nil {
-		return bad("The presigned URL's signature does not match.")
+		return nil, errSignature
 	}
 	c.URL.Path, c.URL.RawQuery = path, signed.Encode()
 	c.URL.Host, c.Host = r.Host, r.Host
 	for _, name := range strings.Split(q.Get("X-Amz-SignedHeaders"), ";") {
-		if name != "host" && name != "" {
+		switch name {
+		case "host", "":
+		case "content-length":
+			c.ContentLength = r.ContentLength
+		default:
 			if vals := r.Header.Values(name); len(vals) > 0 {
 				c.Header[http.CanonicalHeaderKey(name)] = vals
 			}
 		}
 	}
-	creds := aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret, SessionToken: q.Get("X-Amz-Security-Token")}
-	// Presigning tools hash no payload (S3's UNSIGNED-PAYLOAD) or an
-	// empty one (the other services' signers).
-	for _, payload := range []string{"UNSIGNED-PAYLOAD", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"} {
+	creds := aws.Credentials{AccessKeyID: p.keyID, SecretAccessKey: secret, SessionToken: q.Get("X-Amz-Security-Token")}
+	for _, payload := range payloads {
 		cc := c.Clone(r.Context())
-		u, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = service == "s3" }).
-			PresignHTTP(r.Context(), creds, cc, payload, service, region, when)
+		u, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = p.service == "s3" }).
+			PresignHTTP(r.Context(), creds, cc, payload, p.service, p.region, p.when)
 		if err != nil {
 			continue
 		}
@@ -191,16 +204,17 @@ func (a *Auth) verifyPresigned(r *http.Request, path string) (string, error) {
 			continue
 		}
 		if subtle.ConstantTimeCompare([]byte(pu.Query().Get("X-Amz-Signature")), []byte(q.Get("X-Amz-Signature"))) == 1 {
-			return keyID, nil
+			return id, nil
 		}
 	}
-	return bad("The presigned URL's signature does not match: check the secret access key and sign the URL as it is requested.")
+	return nil, &APIError{Type: errSignature.Type, Status: http.StatusBadRequest,
+		Message: "The presigned URL's signature does not match: check the secret access key and sign the URL as it is requested."}
 }
 
-// PresignAlike returns path presigned with the same key, date and expiry
-// as r's own presigned query, which has been verified (AllowReader): a
+// PresignAlike returns path presigned with the same credentials, date and
+// expiry as r's own presigned query, which has been verified (Allow): a
 // page opened with a presigned URL can hand its player a URL of its own.
-func (a *Auth) PresignAlike(r *http.Request, keyID, path string) (string, error) {
+func (a *Auth) PresignAlike(r *http.Request, id *Identity, path string) (string, error) {
 	q := r.URL.Query()
 	when, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
 	if err != nil {
@@ -210,15 +224,26 @@ func (a *Auth) PresignAlike(r *http.Request, keyID, path string) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("presign: %w", err)
 	}
-	return a.Presign(r, keyID, path, when, time.Duration(expires)*time.Second)
+	return a.Presign(r, id, path, when, time.Duration(expires)*time.Second)
 }
 
 // Presign makes a presigned URL (path and query) of path on r's host with
-// the key keyID, signed at when and valid for expires.
-func (a *Auth) Presign(r *http.Request, keyID, path string, when time.Time, expires time.Duration) (string, error) {
-	secret, ok := a.Secret(keyID)
-	if !ok {
+// id's credentials (a key, or a session's, whose token it carries),
+// signed at when and valid for expires.
+func (a *Auth) Presign(r *http.Request, id *Identity, path string, when time.Time, expires time.Duration) (string, error) {
+	if id == nil {
 		return "", fmt.Errorf("presign: %w", errUnauthenticated)
+	}
+	creds := aws.Credentials{AccessKeyID: id.KeyID}
+	if id.Session != nil {
+		creds.SecretAccessKey, creds.SessionToken = id.Session.Secret, id.token
+	} else if secret, ok := a.Secret(id.KeyID); ok {
+		creds.SecretAccessKey = secret
+	} else {
+		return "", fmt.Errorf("presign: %w", errUnauthenticated)
+	}
+	if expires > 604800*time.Second {
+		expires = 604800 * time.Second
 	}
 	c, err := http.NewRequest(http.MethodGet, "http://placeholder/", nil)
 	if err != nil {
@@ -226,8 +251,7 @@ func (a *Auth) Presign(r *http.Request, keyID, path string, when time.Time, expi
 	}
 	c.URL.Path, c.URL.RawQuery = path, "X-Amz-Expires="+strconv.Itoa(int(expires/time.Second))
 	c.URL.Host, c.Host = r.Host, r.Host
-	u, _, err := v4.NewSigner().PresignHTTP(r.Context(), aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret},
-		c, "UNSIGNED-PAYLOAD", "kinesisvideo", "us-east-1", when)
+	u, _, err := v4.NewSigner().PresignHTTP(r.Context(), creds, c, "UNSIGNED-PAYLOAD", "kinesisvideo", cmpOr(a.Region, "us-east-1"), when)
 	if err != nil {
 		return "", err
 	}

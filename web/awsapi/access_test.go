@@ -23,7 +23,7 @@ func TestAuthorize(t *testing.T) {
 	if err := none.Authorize("", ActionRead, "cam"); err != nil || !none.Open() {
 		t.Errorf("nil Auth: %v", err)
 	}
-	a := &Auth{Keys: map[string]string{"AKID": "secret"}}
+	a := &Auth{Keys: map[string]Key{"AKID": {Secret: "secret"}}}
 	if err := a.Authorize("", ActionPublish, "cam"); !errors.Is(err, errUnauthenticated) {
 		t.Errorf("anonymous with keys: %v", err)
 	}
@@ -52,7 +52,7 @@ func presignAt(t *testing.T, u, secret, service string, when time.Time, expires 
 
 func TestAllowReader(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	a := &Auth{Keys: map[string]string{"AKID": "secret"}, Now: func() time.Time { return now }}
+	a := &Auth{Keys: map[string]Key{"AKID": {Secret: "secret"}}, Now: func() time.Time { return now }}
 	const base = "http://example.test:8080"
 	const playlist = "/hls/cam/index.m3u8"
 	signed := presignAt(t, base+playlist, "secret", "kinesisvideo", now.Add(-time.Minute), "600")
@@ -97,8 +97,8 @@ func TestAllowReader(t *testing.T) {
 	page := presignAt(t, base+"/play/cam", "secret", "kinesisvideo", now, "300")
 	r := httptest.NewRequest(http.MethodGet, page, nil)
 	who, ok := a.AllowReader(httptest.NewRecorder(), r, "cam", "")
-	if !ok || who != "AKID" {
-		t.Fatalf("presigned page: %v %q", ok, who)
+	if !ok || who == nil || who.KeyID != "AKID" {
+		t.Fatalf("presigned page: %v %v", ok, who)
 	}
 	u, err := a.PresignAlike(r, who, playlist)
 	if err != nil {

@@ -1,7 +1,6 @@
 package awsapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/shardcast/shardcast/web/iam"
 )
 
 type ctxKey int
@@ -43,19 +44,44 @@ func RequestID(r *http.Request) string {
 	return id
 }
 
-// Auth checks SigV4 authentication of API requests.
+// Auth is the one check every request goes through: it authenticates
+// (SigV4 in the Authorization header or a presigned query, with long-term
+// keys or STS session credentials; HTTP Basic, presigned URLs and bearer
+// tokens on the URLs that are not API calls; RTSP through Secret and
+// Authorize) and authorizes, with the caller's IAM-style policies, the
+// action on the resource the request names. Its fields are set before the
+// first request and not changed after.
 type Auth struct {
-	// Keys maps access key ids to secret keys. Empty: any well-formed
-	// signature is accepted and nothing is verified.
-	Keys map[string]string
-	// MaxSkew bounds the difference between X-Amz-Date and now (default 15m).
+	// Keys maps access key ids to their secret and policy. With no keys
+	// and no tokens, any well-formed signature is accepted and nothing is
+	// verified (Open).
+	Keys map[string]Key
+	// Tokens are the bearer tokens WHIP and WHEP accept.
+	Tokens []Token
+	// Roles maps the roles STS lets callers assume to their policies
+	// (nil: all rights); a session of a role no longer here is refused.
+	Roles map[string]*iam.Policy
+	// Sessions opens STS session tokens; nil refuses them.
+	Sessions SessionTokens
+	// Account and Region appear in the ARNs that policies match.
+	Account, Region string
+	// VideoARN returns the ARN of an existing video stream (KVS ARNs
+	// carry the creation time).
+	VideoARN func(name string) (string, bool)
+	// MaxSkew bounds the difference between X-Amz-Date and now (default 5m).
 	MaxSkew time.Duration
 	Now     func() time.Time
+
+	once    sync.Once
+	ids     map[string]*Identity // of Keys, by key id
+	cacheMu sync.Mutex
+	cache   map[string]*Identity // of session tokens seen, by token
 }
 
 var (
 	errMissingAuth = &APIError{Type: "MissingAuthenticationTokenException", Message: "Missing Authentication Token", Status: http.StatusBadRequest}
 	errBadClient   = &APIError{Type: "UnrecognizedClientException", Message: "The security token included in the request is invalid.", Status: http.StatusBadRequest}
+	errExpired     = &APIError{Type: "ExpiredTokenException", Message: "The security token included in the request is expired", Status: http.StatusBadRequest}
 	errSignature   = &APIError{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
 		Message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}
 )
@@ -93,7 +119,7 @@ func parseAuthorization(h string) (sigV4, error) {
 	if s.accessKey == "" {
 		missing = append(missing, "Credential")
 	}
-	if len(s.signedHeaders) == 0 {
+	if len(s.signedHeaders) == 0 || s.signedHeaders[0] == "" {
 		missing = append(missing, "SignedHeaders")
 	}
 	if s.signature == "" {
@@ -109,88 +135,142 @@ func parseAuthorization(h string) (sigV4, error) {
 // signedHeaders is what a request's headers say about its signature, once they
 // have passed the checks that need no body.
 type signedHeaders struct {
-	sig    sigV4
-	secret string
-	when   time.Time
+	sig       sigV4
+	secret    string
+	when      time.Time
+	id        *Identity
+	presigned bool
+}
+
+func (a *Auth) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Auth) skew() time.Duration {
+	if a.MaxSkew > 0 {
+		return a.MaxSkew
+	}
+	return 5 * time.Minute
 }
 
 // checkHeaders does the checks that need no body; nil, nil means there is
-// nothing to verify (no keys configured).
+// nothing to verify (no credentials configured).
 func (a *Auth) checkHeaders(r *http.Request) (*signedHeaders, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		if r.URL.Query().Get("X-Amz-Algorithm") == "AWS4-HMAC-SHA256" && len(a.Keys) == 0 {
+		q := r.URL.Query()
+		if q.Get("X-Amz-Algorithm") == "" && !q.Has("X-Amz-Signature") {
+			return nil, errMissingAuth
+		}
+		if a.Open() {
 			return nil, nil // presigned: accepted, like a header, when nothing is verified
 		}
-		return nil, errMissingAuth
+		return a.checkPresignedQuery(r)
 	}
 	sig, err := parseAuthorization(h)
 	if err != nil {
 		return nil, err
 	}
-	if len(a.Keys) == 0 {
+	if a.Open() {
 		return nil, nil
 	}
-	secret, ok := a.Keys[sig.accessKey]
-	if !ok {
-		return nil, errBadClient
-	}
-	now := time.Now
-	if a.Now != nil {
-		now = a.Now
-	}
-	skew := a.MaxSkew
-	if skew == 0 {
-		skew = 15 * time.Minute
+	secret, id, err := a.credential(sig.accessKey, r.Header.Get("X-Amz-Security-Token"))
+	if err != nil {
+		return nil, err
 	}
 	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
 		return nil, &APIError{Type: "IncompleteSignatureException", Status: http.StatusBadRequest, Message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."}
 	}
-	if d := now().Sub(when); d > skew || d < -skew {
-		return nil, &APIError{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
-			Message: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %s.)", when.Format("20060102T150405Z"),
-				now().Add(-skew).UTC().Format("20060102T150405Z"), now().UTC().Format("20060102T150405Z"), skew)}
+	if err := a.fresh(when); err != nil {
+		return nil, err
 	}
-	return &signedHeaders{sig: sig, secret: secret, when: when}, nil
+	return &signedHeaders{sig: sig, secret: secret, when: when, id: id}, nil
+}
+
+// fresh refuses a signing time more than MaxSkew from now.
+func (a *Auth) fresh(when time.Time) error {
+	now, skew := a.now(), a.skew()
+	if d := now.Sub(when); d > skew || d < -skew {
+		return &APIError{Type: "InvalidSignatureException", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - %d min.)", when.UTC().Format("20060102T150405Z"),
+				now.Add(-skew).UTC().Format("20060102T150405Z"), now.UTC().Format("20060102T150405Z"), int(skew/time.Minute))}
+	}
+	return nil
 }
 
 // ReadSigned authenticates r and reads its body: the checks that need no
 // body come first, so a request without a known key, or out of date, is
-// refused before its body is received; then the body is read (ReadBody)
-// and the signature verified over it.
+// refused before its body is received; then the body is read (ReadBody),
+// the signature verified over it, and the call authorized on the
+// resource its input names.
 func (a *Auth) ReadSigned(r *http.Request) (body []byte, release func(), err error) {
-	if _, err := a.checkHeaders(r); err != nil {
+	s, err := a.checkHeaders(r)
+	if err != nil {
+		record(r, nil, "api", apiAction(r), "", true)
 		return nil, func() {}, err
 	}
 	body, release, err = ReadBody(r)
 	if err == nil {
-		err = a.Check(r, body)
+		err = a.finish(r, s, body)
 	}
 	return body, release, err
 }
 
-// Check authenticates r, whose body is passed in (already read) so the
-// payload hash can be verified.
+// Check authenticates and authorizes r, whose body is passed in (already
+// read) so the payload hash can be verified.
 func (a *Auth) Check(r *http.Request, body []byte) error {
 	s, err := a.checkHeaders(r)
-	if err != nil || s == nil {
+	if err != nil {
+		record(r, nil, "api", apiAction(r), "", true)
 		return err
 	}
-	sig, secret, when := s.sig, s.secret, s.when
-	// Re-sign a copy that holds exactly the headers the client signed.
+	return a.finish(r, s, body)
+}
+
+// finish verifies the signature of s over body and authorizes the call.
+func (a *Auth) finish(r *http.Request, s *signedHeaders, body []byte) error {
+	action := apiAction(r)
+	resource := a.resourceOf(action, r, body)
+	if s == nil {
+		record(r, nil, "api", action, resource, false)
+		return nil
+	}
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
-	if v := r.Header.Get("X-Amz-Content-Sha256"); v != "" && v != payloadHash && v != "UNSIGNED-PAYLOAD" {
-		return errSignature
-	} else if v == "UNSIGNED-PAYLOAD" {
+	var err error
+	if s.presigned {
+		s.id, err = a.verifyPresigned(r, r.URL.Path, "UNSIGNED-PAYLOAD", payloadHash, emptyHash)
+	} else {
+		err = a.verifyHeader(r, s, payloadHash, true)
+	}
+	if err != nil {
+		record(r, nil, "api", action, resource, true)
+		return err
+	}
+	return a.authorizeCall(r, s.id, "api", action, resource)
+}
+
+// verifyHeader checks the Authorization header's signature of r with the
+// payload hash (the one the client declared, when declared is allowed
+// and it sent one).
+func (a *Auth) verifyHeader(r *http.Request, s *signedHeaders, payloadHash string, declared bool) error {
+	sig, secret, when := s.sig, s.secret, s.when
+	if v := r.Header.Get("X-Amz-Content-Sha256"); v != "" && declared {
+		if v != payloadHash && v != "UNSIGNED-PAYLOAD" {
+			return errSignature
+		}
 		payloadHash = v
 	}
 	if sig.signsAuthority() {
 		return checkWithAuthority(r, sig, secret, payloadHash, when)
 	}
+	// Re-sign a copy that holds exactly the headers the client signed.
 	u := &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
-	c, err := http.NewRequest(r.Method, u.String(), bytes.NewReader(body))
+	c, err := http.NewRequest(r.Method, u.String(), nil)
 	if err != nil {
 		return errSignature
 	}
@@ -208,16 +288,12 @@ func (a *Auth) Check(r *http.Request, body []byte) error {
 		}
 	}
 	creds := aws.Credentials{AccessKeyID: sig.accessKey, SecretAccessKey: secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
-	err = v4.NewSigner().SignHTTP(r.Context(), creds, c, payloadHash, sig.service, sig.region, when)
-	if err != nil {
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, c, payloadHash, sig.service, sig.region, when); err != nil {
 		return errSignature
 	}
 	want, err := parseAuthorization(c.Header.Get("Authorization"))
 	if err != nil || subtle.ConstantTimeCompare([]byte(want.signature), []byte(sig.signature)) != 1 {
 		return errSignature
-	}
-	if err := a.Authorize(sig.accessKey, apiAction(r), "*"); err != nil {
-		return &APIError{Type: "AccessDeniedException", Status: http.StatusBadRequest, Message: err.Error()}
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ func signed(t *testing.T, creds aws.Credentials, when time.Time, body string) *h
 
 func TestAuthVerifiesSignatures(t *testing.T) {
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	a := &Auth{Keys: map[string]string{"AKID": "secret"}, Now: func() time.Time { return now }}
+	a := &Auth{Keys: map[string]Key{"AKID": {Secret: "secret"}}, Now: func() time.Time { return now }}
 	good := aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}
 	if err := a.Check(signed(t, good, now, "{}"), []byte("{}")); err != nil {
 		t.Fatalf("a correctly signed request was refused: %v", err)
@@ -207,7 +207,7 @@ func TestAuthVerifiesSignatures(t *testing.T) {
 // byte of the body, and verifies the signature over the body it reads.
 func TestReadSignedChecksHeadersFirst(t *testing.T) {
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	a := &Auth{Keys: map[string]string{"AKID": "secret"}, Now: func() time.Time { return now }}
+	a := &Auth{Keys: map[string]Key{"AKID": {Secret: "secret"}}, Now: func() time.Time { return now }}
 	for name, r := range map[string]*http.Request{
 		"unknown key": signed(t, aws.Credentials{AccessKeyID: "OTHER", SecretAccessKey: "secret"}, now, "{}"),
 		"stale":       signed(t, aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, now.Add(-time.Hour), "{}"),

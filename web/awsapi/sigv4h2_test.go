@@ -47,7 +47,7 @@ func TestSignatureWithAuthority(t *testing.T) {
 		sig.signature = signatureWithAuthority(r, sig, creds.SecretAccessKey, hash, now)
 		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/"+sig.date+"/us-east-1/kinesisvideo/aws4_request, SignedHeaders="+
 			strings.Join(sig.signedHeaders, ";")+", Signature="+sig.signature)
-		a := &Auth{Keys: map[string]string{"AKID": "secret"}, Now: func() time.Time { return now }}
+		a := &Auth{Keys: map[string]Key{"AKID": {Secret: "secret"}}, Now: func() time.Time { return now }}
 		if err := a.Check(r, []byte(body)); err != nil {
 			t.Errorf("%s: a signature over :authority was refused: %v", target, err)
 		}

@@ -12,28 +12,39 @@ var emptyHash = func() string {
 	return hex.EncodeToString(s[:])
 }()
 
-// CheckStreamed authenticates a request whose body is streamed (PutMedia)
-// without reading the body: the signature must cover the headers only,
-// with the payload hash the client declared in X-Amz-Content-Sha256
-// (UNSIGNED-PAYLOAD, say) or, when it sent none, the hash of an empty
-// payload (what the KVS producer libraries sign for their chunked body).
-// The canonical request is built from exactly the headers the client
-// signed, hop-by-hop ones included: Transfer-Encoding, which net/http
-// removes from the header map, is rebuilt from r.TransferEncoding.
+// CheckStreamed authenticates and authorizes a request whose body is
+// streamed (PutMedia) without reading the body: the signature must cover
+// the headers only, with the payload hash the client declared in
+// X-Amz-Content-Sha256 (UNSIGNED-PAYLOAD, say) or, when it sent none, the
+// hash of an empty payload (what the KVS producer libraries sign for
+// their chunked body). The canonical request is built from exactly the
+// headers the client signed, hop-by-hop ones included: Transfer-Encoding,
+// which net/http removes from the header map, is rebuilt from
+// r.TransferEncoding. The stream is the one its headers name.
 func (a *Auth) CheckStreamed(r *http.Request) error {
+	action := apiAction(r)
 	s, err := a.checkHeaders(r)
-	if err != nil || s == nil {
+	if err != nil {
+		record(r, nil, "api", action, "", true)
 		return err
 	}
-	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
-	if payloadHash == "" {
-		payloadHash = emptyHash
+	resource := a.resourceOf(action, r, nil)
+	if s == nil {
+		record(r, nil, "api", action, resource, false)
+		return nil
 	}
-	if err := checkWithAuthority(r, s.sig, s.secret, payloadHash, s.when); err != nil {
+	if s.presigned {
+		s.id, err = a.verifyPresigned(r, r.URL.Path, "UNSIGNED-PAYLOAD", emptyHash)
+	} else {
+		payloadHash := r.Header.Get("X-Amz-Content-Sha256")
+		if payloadHash == "" {
+			payloadHash = emptyHash
+		}
+		err = checkWithAuthority(r, s.sig, s.secret, payloadHash, s.when)
+	}
+	if err != nil {
+		record(r, nil, "api", action, resource, true)
 		return err
 	}
-	if err := a.Authorize(s.sig.accessKey, apiAction(r), "*"); err != nil {
-		return &APIError{Type: "AccessDeniedException", Status: http.StatusBadRequest, Message: err.Error()}
-	}
-	return nil
+	return a.authorizeCall(r, s.id, "api", action, resource)
 }

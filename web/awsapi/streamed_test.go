@@ -51,7 +51,7 @@ func TestCheckStreamed(t *testing.T) {
 		key = m.Sum(nil)
 	}
 	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/"+scope+", SignedHeaders="+signed+", Signature="+hex.EncodeToString(key))
-	a := &Auth{Keys: map[string]string{"AKID": secret}, Now: func() time.Time { return now }}
+	a := &Auth{Keys: map[string]Key{"AKID": {Secret: secret}}, Now: func() time.Time { return now }}
 	if err := a.CheckStreamed(r); err != nil {
 		t.Fatalf("refused: %v", err)
 	}

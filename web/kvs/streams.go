@@ -240,7 +240,7 @@ func (h *Handler) baseURL(r *http.Request) string {
 		return strings.TrimSuffix(h.cfg.PublicURL, "/")
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if awsapi.SecureTransport(r) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host

@@ -33,6 +33,10 @@ type Caller struct {
 	// Temporary is non-nil when the request was signed with session
 	// credentials.
 	Temporary *Credential
+	// Principal is what Authenticate wants Authorize to see again (the
+	// server's own record of the caller and its request); sts does not
+	// look at it.
+	Principal any
 }
 
 // Config is what a Handler needs; Sealer, Account and Authenticate are
