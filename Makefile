@@ -97,6 +97,7 @@ BENCH_SECONDS ?= 30
 bench:
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecords' -benchtime 4000x ./cmd/shardcast/
 	BENCH_CLIENTS=$(BENCH_CLIENTS) BENCH_WIRE_STORAGE=memory $(GO) test -run '^$$' -bench 'PutRecordsWire' -benchtime 4000x ./cmd/shardcast/
+	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecordsAuth' -benchtime 4000x -count 3 ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'GetRecords|PutToVisible' -benchtime 3s ./cmd/shardcast/
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'FirehosePutRecordBatch' -benchtime 4000x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'FirehosePutToVisible/interval0' -benchtime 50x ./cmd/shardcast/
@@ -116,10 +117,10 @@ bench:
 
 # make fuzz: run every fuzz target for FUZZTIME each, and the decoders of
 # the signed tokens clients hand back (shard iterators, HLS session tokens,
-# GetImages NextTokens) for TOKEN_FUZZTIME each.
+# GetImages NextTokens, STS session tokens) for TOKEN_FUZZTIME each.
 FUZZTIME ?= 30s
 TOKEN_FUZZTIME ?= 5m
-TOKEN_FUZZ := FuzzDecodeIterator FuzzOpenSession FuzzOpenImagesToken
+TOKEN_FUZZ := FuzzDecodeIterator FuzzOpenSession FuzzOpenImagesToken FuzzOpen
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -266,5 +268,83 @@ func TestWHIPTokenPolicies(t *testing.T) {
 	waitIdle(t, srv)
 	if len(storedFragments(t, srv, "door-1")) == 0 {
 		t.Error("the token's publish stored nothing")
+	}
+}
+
+// TestRTSPPerStreamCredentials checks a key bounded to some streams on
+// RTSP: ffmpeg publishes with it (Digest or Basic in the URL) to a stream
+// its policy names; another stream refuses it, and the refusal is in the
+// audit log.
+func TestRTSPPerStreamCredentials(t *testing.T) {
+	srv := videoServer(t, false, func(c *Config) {
+		withCreds(c)
+		c.Video.FragmentMaxDuration = time.Second
+		c.Auth.Keys = map[string]keyConfig{camCreds.AccessKeyID: {Secret: camCreds.SecretAccessKey, Policy: policyConfigOf(`{"Version": "2012-10-17",
+			"Statement": [{"Effect": "Allow", "Action": ["kinesisvideo:PutMedia", "kinesisvideo:GetMedia"], "Resource": "arn:aws:kinesisvideo:*:*:stream/door-*/*"}]}`)}}
+	})
+	addr := srv.rtsp.Addr()
+	basic := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(camCreds.AccessKeyID+":"+camCreds.SecretAccessKey))
+	if status, _ := rtspRequest(t, addr, "ANNOUNCE", "yard", basic); !strings.Contains(status, " 401 ") {
+		t.Errorf("ANNOUNCE yard with the door key: %q, want 401", status)
+	}
+	if status, _ := rtspRequest(t, addr, "DESCRIBE", "yard", basic); !strings.Contains(status, " 401 ") {
+		t.Errorf("DESCRIBE yard with the door key: %q, want 401", status)
+	}
+	runCamera(t, ffmpegCamera(t, "rtsp://"+camCreds.AccessKeyID+":"+camCreds.SecretAccessKey+"@"+addr+"/door-1", 3, "tcp", "h264"))
+	waitIdle(t, srv)
+	checkFragments(t, srv, "door-1", 3, 2)
+	if err := srv.audit.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range readAudit(t, filepath.Join(srv.dir, "audit", "audit.log")) {
+		if e.Protocol == "rtsp" && e.Result == "denied" && e.KeyID == camCreds.AccessKeyID && e.Action == "kinesisvideo:PutMedia" &&
+			strings.HasPrefix(e.Resource, "arn:aws:kinesisvideo:us-east-1:000000000000:stream/yard/") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the refused RTSP publish is not in the audit log")
+	}
+}
+
+// TestAuditToDataStream checks that the audit log is appended to a data
+// stream when one is configured, so it can be read like any other.
+func TestAuditToDataStream(t *testing.T) {
+	cfg := securedConfig(t)
+	cfg.Audit.Stream = "audit-trail"
+	srv := startServer(t, cfg)
+	c := client(srv.URL(), adminCreds)
+	createStream(t, c, "orders", 1)
+	_, err := client(srv.URL(), readerCreds).PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("orders"), PartitionKey: aws.String("k"), Data: []byte("x")})
+	wantErr(t, err, "AccessDeniedException", "")
+	if err := srv.audit.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String("audit-trail"), ShardId: aws.String("shardId-000000000000"),
+		ShardIteratorType: "TRIM_HORIZON"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	deadline := time.Now().Add(time.Minute)
+	for len(actions) < 2 && time.Now().Before(deadline) {
+		out, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range out.Records {
+			var e struct{ Action, Result, AccessKeyID string }
+			if err := json.Unmarshal(r.Data, &e); err != nil {
+				t.Fatalf("audit record %q: %v", r.Data, err)
+			}
+			actions = append(actions, e.Action+" "+e.Result+" "+e.AccessKeyID)
+		}
+		it.ShardIterator = out.NextShardIterator
+		time.Sleep(100 * time.Millisecond)
+	}
+	want := []string{"kinesis:CreateStream allowed AKIDADMIN", "kinesis:PutRecord denied AKIDREADER"}
+	if strings.Join(actions, "; ") != strings.Join(want, "; ") {
+		t.Errorf("the audit stream holds %v, want %v", actions, want)
 	}
 }

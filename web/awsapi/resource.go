@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // The one check authorizes an API call on the resource its input names.
@@ -177,10 +178,11 @@ func jsonString(b []byte, i int) (start, end int, ok bool) {
 	}
 }
 
-// unquote decodes a JSON string literal; the common one without escapes
-// is its inner bytes.
+// unquote decodes a JSON string literal as encoding/json does (invalid
+// UTF-8 becomes U+FFFD); the common one without escapes is its inner
+// bytes.
 func unquote(lit []byte) ([]byte, bool) {
-	if bytes.IndexByte(lit, '\\') < 0 {
+	if bytes.IndexByte(lit, '\\') < 0 && utf8.Valid(lit) {
 		return lit[1 : len(lit)-1], true
 	}
 	var s string
