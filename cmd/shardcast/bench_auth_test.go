@@ -2,15 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // BenchmarkPutRecordsAuth measures what the one check costs on the hot
@@ -55,43 +50,9 @@ func benchPutRecordsAuth(b *testing.B, mode, policy string) {
 	if v, _ := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); v > 0 {
 		clients = v
 	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-	reqs := make([]signedRequest, clients)
-	for w := range reqs {
-		recs := make([]map[string]any, 500)
-		for i, e := range batch(500, 100, w) {
-			recs[i] = map[string]any{"PartitionKey": *e.PartitionKey, "Data": e.Data}
-		}
-		body, err := json.Marshal(map[string]any{"StreamName": "bench", "Records": recs})
-		if err != nil {
-			b.Fatal(err)
-		}
-		reqs[w] = newSignedRequest(b, p.url, "PutRecords", "application/x-amz-json-1.1", body)
-	}
-	var calls atomic.Int64
-	calls.Store(int64(b.N))
-	b.ResetTimer()
-	start, scpu0 := time.Now(), procCPU(b, p.cmd.Process.Pid)
-	var wg sync.WaitGroup
-	for w := 0; w < clients; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for calls.Add(-1) >= 0 {
-				status, body, err := reqs[w].send(hc)
-				if err != nil || status != http.StatusOK {
-					b.Errorf("put: %v %d %q", err, status, body)
-					return
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
-	secs := time.Since(start).Seconds()
-	scpu := (procCPU(b, p.cmd.Process.Pid) - scpu0).Seconds()
+	secs, scpu := sendAll(b, p.cmd.Process.Pid, putRecordsRequests(b, p.url, clients, 100, "json"))
 	recs := float64(b.N * 500)
 	b.ReportMetric(recs/secs, "records/s")
 	b.ReportMetric(scpu*1e6/recs, "server_cpu_us/record")
 	b.ReportMetric(0, "ns/op")
-	_ = fmt.Sprint()
 }

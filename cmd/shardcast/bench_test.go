@@ -196,7 +196,19 @@ func benchPutRecordsWire(b *testing.B, format string, size int) {
 	if v, _ := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); v > 0 {
 		clients = v
 	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	reqs := putRecordsRequests(b, srv.url, clients, size, format)
+	secs, scpu := sendAll(b, srv.cmd.Process.Pid, reqs)
+	recs := float64(b.N * 500)
+	b.ReportMetric(scpu/secs, "server_cores")
+	b.ReportMetric(scpu*1e6/recs, "server_cpu_us/record")
+	b.ReportMetric(float64(len(reqs[0].body))/500, "wire_bytes/record")
+	b.ReportMetric(recs/secs, "records/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// putRecordsRequests makes a PutRecords request of 500 records of size
+// bytes for each of clients, in JSON or CBOR, signed once.
+func putRecordsRequests(b *testing.B, url string, clients, size int, format string) []signedRequest {
 	reqs := make([]signedRequest, clients)
 	for w := range reqs {
 		recs := make([]map[string]any, 500)
@@ -216,14 +228,22 @@ func benchPutRecordsWire(b *testing.B, format string, size int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		reqs[w] = newSignedRequest(b, srv.url, "PutRecords", ct, body)
+		reqs[w] = newSignedRequest(b, url, "PutRecords", ct, body)
 	}
+	return reqs
+}
+
+// sendAll sends the requests, one client each, b.N times in all, and
+// returns the seconds it took and the CPU seconds the server (process
+// pid) spent meanwhile.
+func sendAll(b *testing.B, pid int, reqs []signedRequest) (secs, scpu float64) {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(reqs)}}
 	var calls atomic.Int64
 	calls.Store(int64(b.N))
 	b.ResetTimer()
-	start, scpu0 := time.Now(), procCPU(b, srv.cmd.Process.Pid)
+	start, scpu0 := time.Now(), procCPU(b, pid)
 	var wg sync.WaitGroup
-	for w := 0; w < clients; w++ {
+	for w := range reqs {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
@@ -237,14 +257,7 @@ func benchPutRecordsWire(b *testing.B, format string, size int) {
 		}(w)
 	}
 	wg.Wait()
-	secs := time.Since(start).Seconds()
-	scpu := (procCPU(b, srv.cmd.Process.Pid) - scpu0).Seconds()
-	recs := float64(b.N * 500)
-	b.ReportMetric(scpu/secs, "server_cores")
-	b.ReportMetric(scpu*1e6/recs, "server_cpu_us/record")
-	b.ReportMetric(float64(len(reqs[0].body))/500, "wire_bytes/record")
-	b.ReportMetric(recs/secs, "records/s")
-	b.ReportMetric(0, "ns/op")
+	return time.Since(start).Seconds(), (procCPU(b, pid) - scpu0).Seconds()
 }
 
 // BenchmarkGetRecords measures reading through the Go SDK: four readers,
