@@ -316,12 +316,6 @@ func sdpOffer(t *testing.T, dir webrtc.RTPTransceiverDirection) string {
 	return offer.SDP
 }
 
-// pathForms are the ways a name goes into a URL path: as its bytes, and
-// percent-encoded as a client library would.
-func pathForms(name string) map[string]string {
-	return map[string]string{"raw": name, "escaped": url.PathEscape(name)}
-}
-
 // Every hostile name, sent to every API and protocol entry point, gets a
 // client error (AWS-shaped on the APIs), or, where the API's pattern
 // allows it, a success that the stores keep under their own ids: nothing
@@ -548,7 +542,9 @@ func judge(e entryPoint, name string, a answer) string {
 // disappeared or changed between two snapshots of root.
 func checkOutside(t *testing.T, root string, before, after map[string]fileState) {
 	t.Helper()
-	inData := func(rel string) bool { return rel == "data" || strings.HasPrefix(rel, "data"+string(filepath.Separator)) }
+	inData := func(rel string) bool {
+		return rel == "data" || strings.HasPrefix(rel, "data"+string(filepath.Separator))
+	}
 	for rel, a := range after {
 		if inData(rel) {
 			continue
