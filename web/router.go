@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
@@ -199,7 +200,10 @@ func NewRouter(cfg Config) http.Handler {
 			}
 		})
 		r.Get("/play/{stream}", func(w http.ResponseWriter, req *http.Request) {
-			stream := chi.URLParam(req, "stream")
+			stream, ok := streamParam(w, req, log)
+			if !ok {
+				return
+			}
 			who, ok := cfg.Auth.AllowReader(w, req, stream, "")
 			if !ok {
 				return
@@ -228,7 +232,10 @@ func NewRouter(cfg Config) http.Handler {
 		// The publishing page follows the player's rules; the WHIP
 		// endpoint it posts to checks its own token.
 		r.Get("/publish/{stream}", func(w http.ResponseWriter, req *http.Request) {
-			stream := chi.URLParam(req, "stream")
+			stream, ok := streamParam(w, req, log)
+			if !ok {
+				return
+			}
 			if _, ok := cfg.Auth.AllowReader(w, req, stream, ""); ok {
 				publishHandler(w, stream)
 			}
@@ -341,6 +348,17 @@ func NewRouter(cfg Config) http.Handler {
 		r.Get("/", func(w http.ResponseWriter, req *http.Request) { landing(w, req, cfg.Version) })
 	}
 	return r
+}
+
+// streamParam returns the {stream} of a page's path, or answers
+// InvalidArgumentException when it is not a stream name.
+func streamParam(w http.ResponseWriter, req *http.Request, log *slog.Logger) (string, bool) {
+	stream := chi.URLParam(req, "stream")
+	if err := fragments.CheckStreamName(stream); err != nil {
+		awsapi.WriteError(w, req, log, nil, awsapi.RESTJSON, &awsapi.APIError{Type: "InvalidArgumentException", Message: err.Error(), Status: http.StatusBadRequest})
+		return "", false
+	}
+	return stream, true
 }
 
 // landing is the plain-text page at /.

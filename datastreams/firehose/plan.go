@@ -57,12 +57,28 @@ func missing(path string) error {
 	return errorf(registry.ErrValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", path)
 }
 
+// bucketOf returns the bucket of an S3 bucket ARN. The bucket must match
+// the API's pattern ([\w.-]{1,255}) and not be a dot segment, which no S3
+// bucket is: the directory object store makes it a directory.
 func bucketOf(arn string) (string, bool) {
 	b, ok := strings.CutPrefix(arn, "arn:aws:s3:::")
 	if !ok {
 		_, b, ok = strings.Cut(arn, ":s3:::")
 	}
-	return b, ok && b != "" && !strings.Contains(b, "/")
+	return b, ok && bucketName(b)
+}
+
+func bucketName(b string) bool {
+	if len(b) < 1 || len(b) > 255 || b == "." || b == ".." {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func hints(h *BufferingHints, path string, defSize, defInterval int) (int, time.Duration, error) {
