@@ -72,7 +72,7 @@ type Config struct {
 	MaxBodyBytes int64  `yaml:"max_body_bytes"`
 	// InsecureOpen binds the listeners as asked although no credentials
 	// are configured (else they bind loopback only), with a warning.
-	InsecureOpen bool `yaml:"insecure_open"`
+	InsecureOpen bool        `yaml:"insecure_open"`
 	Auth         authConfig  `yaml:"auth"`
 	Audit        auditConfig `yaml:"audit"`
 	// GetMediaMaxConnections is how many GetMedia connections a video
