@@ -17,7 +17,7 @@ import (
 )
 
 // openAudit opens the audit log the configuration asks for (by default
-// <data-dir>/audit/audit.log; "off": none).
+// <data-dir>/audit/audit.log, none with memory storage; "off": none).
 func (s *server) openAudit() error {
 	c := s.cfg.Audit
 	path := c.Path
@@ -29,6 +29,14 @@ func (s *server) openAudit() error {
 		path = ""
 	case "":
 		path = filepath.Join(s.cfg.DataDir, "audit", "audit.log")
+		if s.cfg.Storage == "memory" {
+			// Memory storage writes no files; an audit.path given keeps one.
+			path = ""
+			if c.Stream == "" {
+				s.log.Info("audit: memory storage keeps no audit log file; set audit.path (or audit.stream) for one")
+				return nil
+			}
+		}
 	}
 	var sink audit.Sink
 	if c.Stream != "" {
