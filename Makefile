@@ -80,11 +80,11 @@ staticcheck:
 # they test no storage and would add minutes.
 # Firehose's tests of formats and destination protocols store nothing the
 # file pass does not; its API, restart, kill -9, source and buffering tests
-# run on JetStream too. The tests of credentials, policies, STS and RTSPS
+# run on JetStream too. The tests of credentials, policies, STS, RTSPS and names
 # check the one check and the protocols, not storage (the audit stream's
 # test runs on both).
 FIREHOSE_NATS_SKIP := TestFirehose(Boto3|BufferByInterval|CompressionFormats|CreatingThenActive|DataStreamSourceToS3|HTTPEndpoint(Delivery|GivesUp|Outage|RetrySameRequest|SplitsLargeBuffers|UpdateWhileFailing|WithTransform)|JQPartitioning|Lambda|OpenSearch|Parquet|Redshift|S3Compatible|Splunk)
-SECURITY_NATS_SKIP := TestPoliciesWithSDK|TestSignatureErrorsWithSDK|TestSTSSessionsWithSDK|TestSecurityWithCLIAndBoto3|TestWHIPTokenPolicies|TestRTSPPerStreamCredentials|TestRTSPS[A-Z]
+SECURITY_NATS_SKIP := TestHostileNamesEverywhere|TestPoliciesWithSDK|TestSignatureErrorsWithSDK|TestSTSSessionsWithSDK|TestSecurityWithCLIAndBoto3|TestWHIPTokenPolicies|TestRTSPPerStreamCredentials|TestRTSPS[A-Z]
 NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP))
 unit:
 	$(GO) test -race -timeout 20m ./...
