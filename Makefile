@@ -98,9 +98,10 @@ BENCH_WHIP_STREAMS ?= 20
 BENCH_PUTMEDIA_STREAMS ?= 20
 BENCH_SECONDS ?= 30
 bench:
-	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecords' -benchtime 4000x ./cmd/shardcast/
+	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecords$$|PutRecordsWire' -benchtime 4000x ./cmd/shardcast/
 	BENCH_CLIENTS=$(BENCH_CLIENTS) BENCH_WIRE_STORAGE=memory $(GO) test -run '^$$' -bench 'PutRecordsWire' -benchtime 4000x ./cmd/shardcast/
-	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecordsAuth' -benchtime 4000x -count 3 ./cmd/shardcast/
+	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecordsAuth' -benchtime 4000x ./cmd/shardcast/
+	$(GO) test -run '^$$' -bench 'CheckPutRecords' -benchtime 2s ./web/awsapi/
 	$(GO) test -run '^$$' -bench 'GetRecords|PutToVisible' -benchtime 3s ./cmd/shardcast/
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'FirehosePutRecordBatch' -benchtime 4000x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'FirehosePutToVisible/interval0' -benchtime 50x ./cmd/shardcast/

@@ -90,8 +90,34 @@ func BenchmarkPutRecords(b *testing.B) {
 
 func benchPutRecords(b *testing.B, storage string, size int) {
 	srv := benchServer(b, storage)
+	sdkPutRecords(b, srv, size)
+}
+
+// sdkPutRecords runs the PutRecords load of BenchmarkPutRecords against
+// srv and reports it: the Go SDK (signing every call) from BENCH_CLIENTS
+// callers, 500 records of size bytes a call, into a new stream of 4
+// shards.
+func sdkPutRecords(b *testing.B, srv *proc, size int) {
+	createStream(b, benchClient(srv.url), "bench", 4)
+	b.ResetTimer()
+	r := sdkPutRecordsRun(b, srv, size, b.N)
+	b.ReportMetric(r.serverCores, "server_cores")
+	b.ReportMetric(r.clientCores, "client_cores")
+	b.ReportMetric(r.p50ms, "call_p50_ms")
+	b.ReportMetric(r.recordsPerSec, "records/s")
+	b.ReportMetric(r.recordsPerSec*float64(size)/1e6, "MB/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// putRun is what one run of the PutRecords load measured.
+type putRun struct {
+	recordsPerSec, serverCores, clientCores, p50ms float64
+}
+
+// sdkPutRecordsRun sends n PutRecords calls to srv's stream "bench" and
+// measures them.
+func sdkPutRecordsRun(b *testing.B, srv *proc, size, n int) putRun {
 	c := benchClient(srv.url)
-	createStream(b, c, "bench", 4)
 	clients := 64
 	if v, _ := strconv.Atoi(os.Getenv("BENCH_CLIENTS")); v > 0 {
 		clients = v
@@ -99,8 +125,7 @@ func benchPutRecords(b *testing.B, storage string, size int) {
 	var latMu sync.Mutex
 	var lats []time.Duration
 	var calls atomic.Int64
-	calls.Store(int64(b.N))
-	b.ResetTimer()
+	calls.Store(int64(n))
 	start, cpu0, scpu0 := time.Now(), cpuTime(), procCPU(b, srv.cmd.Process.Pid)
 	var wg sync.WaitGroup
 	for w := 0; w < clients; w++ {
@@ -123,15 +148,9 @@ func benchPutRecords(b *testing.B, storage string, size int) {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
-	b.ReportMetric((procCPU(b, srv.cmd.Process.Pid)-scpu0).Seconds()/secs, "server_cores")
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/secs, "client_cores")
 	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
-	b.ReportMetric(float64(lats[len(lats)/2].Microseconds())/1e3, "call_p50_ms")
-	recs := float64(b.N * 500)
-	b.ReportMetric(recs/secs, "records/s")
-	b.ReportMetric(recs*float64(size)/secs/1e6, "MB/s")
-	b.ReportMetric(0, "ns/op")
-
+	return putRun{recordsPerSec: float64(n*500) / secs, serverCores: (procCPU(b, srv.cmd.Process.Pid) - scpu0).Seconds() / secs,
+		clientCores: (cpuTime() - cpu0).Seconds() / secs, p50ms: float64(lats[len(lats)/2].Microseconds()) / 1e3}
 }
 
 // BenchmarkPutRecordsWire compares PutRecords in JSON and in CBOR (the Java

@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/shardcast/shardcast/web/iam"
 )
 
 func TestAuthorize(t *testing.T) {
@@ -106,5 +109,43 @@ func TestAllowReader(t *testing.T) {
 	}
 	if _, ok := a.AllowReader(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, base+u, nil), "cam", playlist); !ok || !strings.Contains(u, "X-Amz-Expires=300") {
 		t.Errorf("PresignAlike gave %s", u)
+	}
+}
+
+// TestPolicyConditions checks that the request's condition keys reach a
+// policy: aws:SecureTransport (set for TLS connections by
+// WithSecureTransport) and aws:SourceIp.
+func TestPolicyConditions(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	p, err := iam.Parse([]byte(`{"Version": "2012-10-17", "Statement": [
+		{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": ["192.0.2.0/24"]}}},
+		{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Auth{Keys: map[string]Key{"AKID": {Secret: "secret", Policy: p}}, Now: func() time.Time { return now }}
+	creds := aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}
+	body := `{"StreamName":"s"}`
+	try := func(remote string, tls bool) string {
+		r := signed(t, creds, now, body)
+		r.RemoteAddr = remote
+		if tls {
+			r = r.WithContext(WithSecureTransport(r.Context()))
+		}
+		err := a.Check(r, []byte(body))
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return ae.Type + ": " + ae.Message
+		}
+		return fmt.Sprint(err)
+	}
+	if got := try("192.0.2.7:5000", true); got != "<nil>" {
+		t.Errorf("from 192.0.2.7 over TLS: %s", got)
+	}
+	if got := try("192.0.2.7:5000", false); !strings.Contains(got, "with an explicit deny") {
+		t.Errorf("from 192.0.2.7 without TLS: %s", got)
+	}
+	if got := try("198.51.100.1:5000", true); !strings.Contains(got, "because no identity-based policy allows") {
+		t.Errorf("from 198.51.100.1 over TLS: %s", got)
 	}
 }

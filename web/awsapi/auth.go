@@ -73,6 +73,7 @@ type Auth struct {
 	Now     func() time.Time
 
 	once    sync.Once
+	signer  *v4.Signer           // one, so its cache of derived signing keys lasts
 	ids     map[string]*Identity // of Keys, by key id
 	cacheMu sync.Mutex
 	cache   map[string]*Identity // of session tokens seen, by token
@@ -269,13 +270,8 @@ func (a *Auth) verifyHeader(r *http.Request, s *signedHeaders, payloadHash strin
 		return checkWithAuthority(r, sig, secret, payloadHash, when)
 	}
 	// Re-sign a copy that holds exactly the headers the client signed.
-	u := &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
-	c, err := http.NewRequest(r.Method, u.String(), nil)
-	if err != nil {
-		return errSignature
-	}
-	c.URL.Host, c.Host = r.Host, r.Host
-	c.ContentLength = 0
+	c := &http.Request{Method: r.Method, Host: r.Host, Header: make(http.Header, len(sig.signedHeaders)),
+		URL: &url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}}
 	for _, name := range sig.signedHeaders {
 		switch name {
 		case "host":
@@ -288,7 +284,8 @@ func (a *Auth) verifyHeader(r *http.Request, s *signedHeaders, payloadHash strin
 		}
 	}
 	creds := aws.Credentials{AccessKeyID: sig.accessKey, SecretAccessKey: secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
-	if err := v4.NewSigner().SignHTTP(r.Context(), creds, c, payloadHash, sig.service, sig.region, when); err != nil {
+	a.init()
+	if err := a.signer.SignHTTP(r.Context(), creds, c, payloadHash, sig.service, sig.region, when); err != nil {
 		return errSignature
 	}
 	want, err := parseAuthorization(c.Header.Get("Authorization"))

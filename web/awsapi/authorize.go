@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
 	"github.com/shardcast/shardcast/web/iam"
 )
 
@@ -46,6 +48,7 @@ func (a *Auth) Secret(keyID string) (string, bool) {
 
 func (a *Auth) init() {
 	a.once.Do(func() {
+		a.signer = v4.NewSigner()
 		a.ids = make(map[string]*Identity, len(a.Keys))
 		for id, k := range a.Keys {
 			a.ids[id] = &Identity{KeyID: id, ARN: a.userARN(id), name: id, policies: []*iam.Policy{k.Policy}}
@@ -172,14 +175,19 @@ func (a *Auth) decide(r *http.Request, id *Identity, action, resource string) ia
 	if id == nil {
 		return iam.ImplicitDeny
 	}
-	all := true
+	all, context := true, false
 	for _, p := range id.policies {
 		all = all && p == nil
+		context = context || p.UsesContext()
 	}
 	if all {
 		return iam.Allow
 	}
-	return iam.Decide(iam.Request{Action: action, Resource: resource, Context: a.conditionKeys(r, id)}, id.policies...)
+	req := iam.Request{Action: action, Resource: resource}
+	if context {
+		req.Context = a.conditionKeys(r, id)
+	}
+	return iam.Decide(req, id.policies...)
 }
 
 // conditionKeys are the global condition keys of a request by id.

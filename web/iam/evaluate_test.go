@@ -191,3 +191,23 @@ func TestEvaluateAllocatesNothing(t *testing.T) {
 		t.Errorf("Evaluate allocates %v times per call", n)
 	}
 }
+
+func TestUsesContext(t *testing.T) {
+	for doc, want := range map[string]bool{
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:*","Resource":"*"}]}`:                                             false,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:*","Resource":"arn:aws:kinesis:*:*:stream/${aws:username}"}]}`:    true,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`: true,
+		`{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:*","Resource":"arn:aws:kinesis:*:*:stream/${aws:username}"}]}`:    false,
+	} {
+		p, err := Parse([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.UsesContext() != want {
+			t.Errorf("%s: UsesContext %v", doc, !want)
+		}
+	}
+	if (*Policy)(nil).UsesContext() {
+		t.Error("a nil policy uses the context")
+	}
+}

@@ -282,3 +282,20 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// UsesContext reports whether deciding with p can read Request.Context
+// (a statement has a condition or a policy variable): callers may leave
+// the context out when it does not.
+func (p *Policy) UsesContext() bool {
+	if p == nil {
+		return false
+	}
+	for _, list := range [][]statement{p.deny, p.allow} {
+		for _, s := range list {
+			if s.vars || len(s.conditions) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
