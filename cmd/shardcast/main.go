@@ -339,24 +339,11 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		AutoCreateRetentionHours: cfg.Video.AutoCreateRetentionHours, Logger: log,
 		Fragments: fragments.Options{MinDuration: cfg.Video.FragmentMinDuration, MaxDuration: cfg.Video.FragmentMaxDuration,
 			PartDuration: cfg.Video.PartDuration}})
-	// One Auth decides for every protocol: the signed APIs, the plain HLS
-	// and player URLs, and RTSP.
-	auth := &awsapi.Auth{Keys: cfg.authKeys(), Tokens: cfg.authTokens(), Roles: cfg.authRoles(),
-		Account: cfg.AccountID, Region: cfg.Region,
-		VideoARN: func(name string) (string, bool) {
-			st, err := s.video.Lookup(fragments.StreamRef{Name: name})
-			if err != nil {
-				return "", false
-			}
-			return st.Info().ARN, true
-		}}
-	s.auth = auth
-	sealer, err := stsSealer(cfg)
+	auth, sealer, err := newAuth(cfg, s.video)
 	if err != nil {
 		return s, err
 	}
-	auth.Sessions = sessionTokens{sealer}
-	auth.Now = cfg.now
+	s.auth = auth
 	s.rtsp = &rtsp.Server{Address: cfg.RTSP, TLSAddress: cfg.RTSPS, UDPRTPAddress: cfg.RTSPUDPRTP, UDPRTCPAddress: cfg.RTSPUDPRTCP, Manager: s.ingest, Store: s.video, Logger: log,
 		Guard: auth, Refused: s.auditRTSP,
 		Listen: func(network, addr string) (net.Listener, error) {
@@ -588,20 +575,6 @@ func (s *server) Start() error {
 	return s.sources.Start(s.cfg.Video.Sources)
 }
 
-// URL is the base URL of the HTTP listener.
-func (s *server) URL() string {
-	addr := s.ln.Addr().(*net.TCPAddr)
-	host := addr.IP.String()
-	if addr.IP.IsUnspecified() {
-		host = "127.0.0.1"
-	}
-	scheme := "http://"
-	if s.tls != nil {
-		scheme = "https://"
-	}
-	return scheme + net.JoinHostPort(host, fmt.Sprint(addr.Port))
-}
-
 // reloadTLS reads the certificate files again (on SIGHUP); a bad new pair
 // leaves the old one in service.
 func (s *server) reloadTLS() {
@@ -613,45 +586,6 @@ func (s *server) reloadTLS() {
 		return
 	}
 	s.log.Info("tls certificate reloaded", "cert", s.cfg.TLS.Cert)
-}
-
-func (s *server) printURLs(w io.Writer) {
-	where := "memory (nothing persists)"
-	if s.cfg.Storage == "file" {
-		where = s.cfg.DataDir
-	}
-	fmt.Fprintf(w, "shardcast %s, data in %s\n", version, where)
-	fmt.Fprintf(w, "  Kinesis API  %s/   (aws --endpoint-url %s kinesis list-streams)\n", s.URL(), s.URL())
-	fmt.Fprintf(w, "  Video API    %s/   (aws --endpoint-url %s kinesisvideo list-streams)\n", s.URL(), s.URL())
-	fmt.Fprintf(w, "  RTSP ingest  rtsp://%s/<stream>\n", hostPort(s.rtsp.Addr()))
-	fmt.Fprintf(w, "  RTSP live    rtsp://%s/<stream>   (ffplay, VLC, OpenCV: the live edge)\n", hostPort(s.rtsp.Addr()))
-	if a := s.rtsp.TLSAddr(); a != "" {
-		fmt.Fprintf(w, "  RTSPS        rtsps://%s/<stream>   (over TLS, TCP only: ingest and live)\n", hostPort(a))
-	}
-	if s.transport != nil {
-		fmt.Fprintf(w, "  WHIP ingest  %s/whip/<stream>   (ICE %s udp+tcp; a browser: %s/publish/<stream>)\n", s.URL(), hostPort(s.transport.UDPAddr()), s.URL())
-		fmt.Fprintf(w, "  WHEP live    %s/whep/<stream>\n", s.URL())
-	}
-	fmt.Fprintf(w, "  Live HLS     %s/hls/<stream>/index.m3u8   (ffplay, hls.js, Safari)\n", s.URL())
-	fmt.Fprintf(w, "  Player       %s/play/<stream>\n", s.URL())
-	fmt.Fprintf(w, "  Health       %s/healthz\n", s.URL())
-	switch {
-	case s.loopback:
-		fmt.Fprintln(w, "  Access       loopback only: no credentials configured (--access-key-id/--secret-access-key to serve the network)")
-	case len(s.cfg.authKeys()) == 0:
-		fmt.Fprintln(w, "  Access       OPEN to anyone who can reach it (--insecure-open, no credentials)")
-	default:
-		fmt.Fprintln(w, "  Access       credentials required: SigV4 for the APIs; RTSP and HLS as user key id, password secret (or presigned HLS URLs)")
-	}
-}
-
-// hostPort names a listener address as a client would dial it.
-func hostPort(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || host == "" || host == "::" || host == "0.0.0.0" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 // Close stops the listeners and sources (publishers' last fragments are
