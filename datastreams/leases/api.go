@@ -1,0 +1,167 @@
+package leases
+
+import "github.com/shardcast/shardcast/datastreams/leases/attr"
+
+// The request and response types mirror DynamoDB's JSON 1.0 members by
+// name, so the web handler decodes a body straight into them.
+//
+// SKELETON: the leases helper owns this file and may add members; the
+// names of existing members are the wire names and stay.
+
+// ExpectedAttr is one entry of the legacy Expected map.
+type ExpectedAttr struct {
+	Value              *attr.Value
+	Exists             *bool
+	ComparisonOperator string
+	AttributeValueList []attr.Value
+}
+
+// AttributeUpdate is one entry of the legacy AttributeUpdates map.
+type AttributeUpdate struct {
+	Action string // PUT (default), ADD, DELETE
+	Value  *attr.Value
+}
+
+type KeySchemaElement struct{ AttributeName, KeyType string }
+type AttributeDefinition struct{ AttributeName, AttributeType string }
+type Projection struct {
+	ProjectionType   string
+	NonKeyAttributes []string
+}
+type ProvisionedThroughput struct{ ReadCapacityUnits, WriteCapacityUnits int64 }
+
+type GlobalSecondaryIndex struct {
+	IndexName             string
+	KeySchema             []KeySchemaElement
+	Projection            *Projection
+	ProvisionedThroughput *ProvisionedThroughput
+}
+
+type Tag struct{ Key, Value string }
+
+type CreateTableInput struct {
+	TableName                 string
+	KeySchema                 []KeySchemaElement
+	AttributeDefinitions      []AttributeDefinition
+	BillingMode               string
+	ProvisionedThroughput     *ProvisionedThroughput
+	GlobalSecondaryIndexes    []GlobalSecondaryIndex
+	DeletionProtectionEnabled *bool
+	Tags                      []Tag
+}
+
+type PutItemInput struct {
+	TableName                           string
+	Item                                attr.Item
+	Expected                            map[string]ExpectedAttr
+	ConditionalOperator                 string
+	ConditionExpression                 string
+	ExpressionAttributeNames            map[string]string
+	ExpressionAttributeValues           attr.Item
+	ReturnValues                        string
+	ReturnValuesOnConditionCheckFailure string
+}
+
+type UpdateItemInput struct {
+	TableName                           string
+	Key                                 attr.Item
+	AttributeUpdates                    map[string]AttributeUpdate
+	Expected                            map[string]ExpectedAttr
+	ConditionalOperator                 string
+	ConditionExpression                 string
+	UpdateExpression                    string
+	ExpressionAttributeNames            map[string]string
+	ExpressionAttributeValues           attr.Item
+	ReturnValues                        string
+	ReturnValuesOnConditionCheckFailure string
+}
+
+type DeleteItemInput struct {
+	TableName                           string
+	Key                                 attr.Item
+	Expected                            map[string]ExpectedAttr
+	ConditionalOperator                 string
+	ConditionExpression                 string
+	ExpressionAttributeNames            map[string]string
+	ExpressionAttributeValues           attr.Item
+	ReturnValues                        string
+	ReturnValuesOnConditionCheckFailure string
+}
+
+type GetItemInput struct {
+	TableName                string
+	Key                      attr.Item
+	ConsistentRead           bool
+	ProjectionExpression     string
+	AttributesToGet          []string
+	ExpressionAttributeNames map[string]string
+}
+
+type ScanInput struct {
+	TableName                 string
+	IndexName                 string
+	Limit                     int
+	ExclusiveStartKey         attr.Item
+	Segment                   *int
+	TotalSegments             *int
+	FilterExpression          string
+	ProjectionExpression      string
+	ExpressionAttributeNames  map[string]string
+	ExpressionAttributeValues attr.Item
+	ConsistentRead            bool
+	Select                    string
+}
+
+type QueryInput struct {
+	TableName                 string
+	IndexName                 string
+	KeyConditionExpression    string
+	FilterExpression          string
+	ProjectionExpression      string
+	ExpressionAttributeNames  map[string]string
+	ExpressionAttributeValues attr.Item
+	Limit                     int
+	ExclusiveStartKey         attr.Item
+	ScanIndexForward          *bool
+	ConsistentRead            bool
+	Select                    string
+}
+
+// ItemsOutput answers Scan and Query.
+type ItemsOutput struct {
+	Items            []attr.Item
+	Count            int
+	ScannedCount     int
+	LastEvaluatedKey attr.Item `json:",omitempty"`
+}
+
+// TableDescription is DescribeTable's Table (and CreateTable's, DeleteTable's,
+// UpdateTable's TableDescription).
+type TableDescription struct {
+	TableName                 string
+	TableStatus               string
+	TableArn                  string
+	TableId                   string
+	KeySchema                 []KeySchemaElement
+	AttributeDefinitions      []AttributeDefinition
+	CreationDateTime          float64 // epoch seconds
+	ItemCount                 int64
+	TableSizeBytes            int64
+	BillingModeSummary        *struct{ BillingMode string }
+	ProvisionedThroughput     *ProvisionedThroughput
+	GlobalSecondaryIndexes    []GlobalSecondaryIndex // described with IndexStatus; the helper adds a description type
+	DeletionProtectionEnabled bool
+}
+
+// Error is every failure the engine returns: Kind is one of the Err*
+// values below, the web handler maps it to the wire __type.
+type Error struct {
+	Kind    error
+	Message string
+	// Item is the current item on a failed condition when the request
+	// asked for ReturnValuesOnConditionCheckFailure ALL_OLD.
+	Item attr.Item
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Kind }
