@@ -79,13 +79,7 @@ func parseCondition(ctx *expr.Context, ce string, expected map[string]ExpectedAt
 		return nil, validationf("1 validation error detected: Value '%s' at 'conditionalOperator' failed to satisfy constraint: Member must satisfy enum value set: [OR, AND]", condOp)
 	}
 	if len(expected) == 0 {
-		if condOp != "" {
-			return nil, validationf("ConditionalOperator can only be used when Filter or Expected has two or more elements")
-		}
 		return nil, nil
-	}
-	if condOp != "" && len(expected) < 2 {
-		return nil, validationf("ConditionalOperator can only be used when Filter or Expected has two or more elements")
 	}
 	type check struct {
 		name string

@@ -16,6 +16,9 @@ const (
 	KindUpdate       = "UpdateExpression"
 )
 
+// maxExpression is DynamoDB's bound on an expression's length in bytes.
+const maxExpression = 4096
+
 type parser struct {
 	kind string
 	src  string
@@ -27,6 +30,9 @@ type parser struct {
 func newParser(ctx *Context, kind, src string) (*parser, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, errorf("Invalid %s: The expression can not be empty;", kind)
+	}
+	if len(src) > maxExpression {
+		return nil, errorf("Invalid %s: Expression size has exceeded the maximum allowed size; expression size: %d", kind, len(src))
 	}
 	toks, err := lex(kind, src)
 	if err != nil {

@@ -1,8 +1,9 @@
 // Package leasestest is the contract every leases.Store passes: revision
 // rules (create, compare-and-set, conflicts), key order and resumption of
 // List, table isolation and deletion, copies of returned bytes, keys of
-// every byte value and length, and atomic compare-and-set under
-// concurrent writers.
+// every byte value and length, atomic compare-and-set under concurrent
+// writers, and, through two Engines on one store, conditional lease
+// renewals of which exactly one wins each counter value.
 //
 // # Basics
 //

@@ -25,6 +25,7 @@ func Run(t *testing.T, newStore func(t *testing.T) leases.Store) {
 		{"DeleteTable", testDeleteTable},
 		{"Copies", testCopies},
 		{"ConcurrentCAS", testConcurrentCAS},
+		{"EngineRace", testEngineRace},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newStore(t)) })
 	}
