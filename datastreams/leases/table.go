@@ -93,6 +93,7 @@ func checkUnsupported(u Unsupported) error {
 		{"LocalSecondaryIndexes", u.LocalSecondaryIndexes}, {"StreamSpecification", u.StreamSpecification},
 		{"SSESpecification", u.SSESpecification}, {"ReplicaUpdates", u.ReplicaUpdates}, {"TableClass", u.TableClass},
 		{"OnDemandThroughput", u.OnDemandThroughput}, {"WarmThroughput", u.WarmThroughput}, {"ResourcePolicy", u.ResourcePolicy},
+		{"MultiRegionConsistency", u.MultiRegionConsistency}, {"GlobalTableWitnessUpdates", u.GlobalTableWitnessUpdates},
 	} {
 		if len(f.raw) > 0 && string(f.raw) != "null" {
 			names = append(names, f.name)
