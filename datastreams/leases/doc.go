@@ -53,6 +53,7 @@
 // legacy KeyConditions, QueryFilter and ScanFilter, local secondary
 // indexes, streams, SSE and table classes. Not offered by the engine:
 // BatchGetItem, BatchWriteItem, TransactWriteItems (KCL 3.5 uses it only
-// to migrate an old coordinator table), TTL and backups. Bare reserved
+// to migrate an old coordinator table), TTL and backups
+// (UpdateContinuousBackups stores and describes the flag only). Bare reserved
 // words in expressions are accepted. ConsumedCapacity is never reported.
 package leases

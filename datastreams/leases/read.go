@@ -70,6 +70,9 @@ func (e *Engine) newReader(ctx context.Context, op, table, index string, consist
 			return nil, validationf("One or more parameter values were invalid: Condition parameter type does not match schema type")
 		}
 		if kc.Range != nil {
+			if kc.Range.Op == "begins_with" && ks.rngType == attr.TypeN {
+				return nil, validationf("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")
+			}
 			for _, v := range kc.Range.Values {
 				if v.Type() != ks.rngType {
 					return nil, validationf("One or more parameter values were invalid: Condition parameter type does not match schema type")

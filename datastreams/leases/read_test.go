@@ -258,3 +258,21 @@ func TestQueryRangeKey(t *testing.T) {
 		t.Fatalf("count %d size %d", d.ItemCount, d.TableSizeBytes)
 	}
 }
+
+func TestContinuousBackups(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	leaseTable(t, e, "app")
+	d, err := e.UpdateContinuousBackups(ctx, decode[UpdateContinuousBackupsInput](t, `{"TableName":"app","PointInTimeRecoverySpecification":{"PointInTimeRecoveryEnabled":true}}`))
+	ok(t, err)
+	if d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != "ENABLED" {
+		t.Fatalf("%+v", d)
+	}
+	d, err = e.DescribeContinuousBackups(ctx, "app")
+	ok(t, err)
+	if d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != "ENABLED" {
+		t.Fatalf("%+v", d)
+	}
+	_, err = e.DescribeContinuousBackups(ctx, "nope")
+	mustKind(t, err, ErrTableNotFound)
+}

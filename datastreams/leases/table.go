@@ -24,6 +24,7 @@ type tableDef struct {
 	GSIs                 []GlobalSecondaryIndex `json:"gsis,omitempty"`
 	DeletionProtection   bool                   `json:"deletionProtection,omitempty"`
 	Tags                 []Tag                  `json:"tags,omitempty"`
+	PITR                 bool                   `json:"pitr,omitempty"`
 }
 
 // keys is a key schema resolved: names and types.
