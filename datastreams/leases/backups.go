@@ -2,7 +2,6 @@ package leases
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 )
 
@@ -57,24 +56,14 @@ func (e *Engine) DescribeContinuousBackups(ctx context.Context, table string) (*
 
 // UpdateContinuousBackups sets a table's point-in-time recovery flag.
 func (e *Engine) UpdateContinuousBackups(ctx context.Context, in *UpdateContinuousBackupsInput) (*ContinuousBackupsDescription, error) {
-	for range maxRetries {
-		td, rev, err := e.table(ctx, in.TableName)
-		if err != nil {
-			return nil, tableNotFound(err)
-		}
+	var out *ContinuousBackupsDescription
+	err := e.changeTable(ctx, in.TableName, func(td *tableDef) error {
 		td.PITR = in.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled
-		b, err := json.Marshal(td)
-		if err != nil {
-			return nil, &Error{Kind: ErrInternal, Message: err.Error()}
-		}
-		_, err = e.store.PutTable(ctx, td.Name, b, rev)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return nil, storeErr("update table", err)
-		}
-		return backupsOf(td), nil
+		out = backupsOf(td)
+		return nil
+	})
+	if err != nil {
+		return nil, tableNotFound(err)
 	}
-	return nil, &Error{Kind: ErrUnavailable, Message: "the table kept changing; retry"}
+	return out, nil
 }
