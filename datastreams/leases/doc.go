@@ -48,6 +48,8 @@
 // sort in memory, and DescribeTable counts by reading the table. That
 // suits lease tables (one item per shard, a few per worker) and not large
 // tables. Items are read with ConsistentRead semantics always.
+// ReturnValues UPDATED_OLD and UPDATED_NEW return whole top-level
+// attributes, also when the update changed a nested path.
 //
 // Not implemented, refused with a ValidationException naming them: the
 // legacy KeyConditions, QueryFilter and ScanFilter, local secondary
