@@ -17,7 +17,9 @@ import (
 func TestDynamoDBCLI(t *testing.T) {
 	srv := startServer(t, testConfig(t))
 	aws := newCLI(t, srv.URL())
-	var created struct{ TableDescription struct{ TableStatus, TableArn string } }
+	var created struct {
+		TableDescription struct{ TableStatus, TableArn string }
+	}
 	aws.ok(&created, "dynamodb", "create-table", "--table-name", "cli-app",
 		"--attribute-definitions", "AttributeName=leaseKey,AttributeType=S",
 		"--key-schema", "AttributeName=leaseKey,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST")
@@ -25,7 +27,9 @@ func TestDynamoDBCLI(t *testing.T) {
 		t.Fatalf("create-table: %+v", created)
 	}
 	var updated struct {
-		TableDescription struct{ GlobalSecondaryIndexes []struct{ IndexName, IndexStatus string } }
+		TableDescription struct {
+			GlobalSecondaryIndexes []struct{ IndexName, IndexStatus string }
+		}
 	}
 	aws.ok(&updated, "dynamodb", "update-table", "--table-name", "cli-app",
 		"--attribute-definitions", "AttributeName=leaseOwner,AttributeType=S", "AttributeName=leaseKey,AttributeType=S",
@@ -82,7 +86,9 @@ func TestDynamoDBCLI(t *testing.T) {
 	if len(scanned.Items) != 3 || scanned.Count != 3 {
 		t.Fatalf("scan: %d items, Count %d", len(scanned.Items), scanned.Count)
 	}
-	var queried struct{ Items []map[string]map[string]string }
+	var queried struct {
+		Items []map[string]map[string]string
+	}
 	aws.ok(&queried, "dynamodb", "query", "--table-name", "cli-app", "--index-name", "LeaseOwnerToLeaseKeyIndex",
 		"--key-condition-expression", "leaseOwner = :o", "--expression-attribute-values", `{":o":{"S":"worker-1"}}`)
 	var keys []string
