@@ -167,6 +167,37 @@ func TestDynamoDBTablesWithSDK(t *testing.T) {
 	if !errors.As(err, &tnf) {
 		t.Fatalf("DescribeContinuousBackups of a missing table: %v", err)
 	}
+
+	// Tags, by the table's ARN.
+	arn := tb.TableArn
+	lt, err := c.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: arn})
+	if err != nil || len(lt.Tags) != 0 {
+		t.Fatalf("ListTagsOfResource of an untagged table: %+v %v", lt, err)
+	}
+	if _, err := c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{
+		{Key: aws.String("team"), Value: aws.String("ingest")}, {Key: aws.String("env"), Value: aws.String("dev")}}}); err != nil {
+		t.Fatalf("TagResource: %v", err)
+	}
+	if _, err := c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{
+		{Key: aws.String("env"), Value: aws.String("prod")}}}); err != nil {
+		t.Fatalf("TagResource replacing a value: %v", err)
+	}
+	if _, err := c.UntagResource(ctx, &dynamodb.UntagResourceInput{ResourceArn: arn, TagKeys: []string{"team", "absent"}}); err != nil {
+		t.Fatalf("UntagResource: %v", err)
+	}
+	lt, err = c.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: arn})
+	if err != nil || len(lt.Tags) != 1 || aws.ToString(lt.Tags[0].Key) != "env" || aws.ToString(lt.Tags[0].Value) != "prod" || lt.NextToken != nil {
+		t.Fatalf("ListTagsOfResource: %+v %v", lt, err)
+	}
+	for _, other := range []string{"arn:aws:dynamodb:eu-west-1:000000000000:table/app", "arn:aws:dynamodb:us-east-1:000000000000:table/nope"} {
+		_, err = c.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: aws.String(other)})
+		if !errors.As(err, &rnf) {
+			t.Fatalf("ListTagsOfResource of %s: %v", other, err)
+		}
+	}
+	_, err = c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: arn, Tags: []types.Tag{{Key: aws.String(""), Value: aws.String("x")}}})
+	wantErr(t, err, "ValidationException", "")
+
 	ttl, err := c.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("app")})
 	if err != nil || ttl.TimeToLiveDescription.TimeToLiveStatus != types.TimeToLiveStatusDisabled {
 		t.Fatalf("DescribeTimeToLive: %+v %v", ttl, err)
@@ -554,6 +585,15 @@ func TestDynamoDBRestartWithSDK(t *testing.T) {
 	c := ddbClient(srv.URL(), testCreds)
 	createLeaseTable(t, c, "durable")
 	addOwnerIndex(t, c, "durable")
+	const durableARN = "arn:aws:dynamodb:us-east-1:000000000000:table/durable"
+	if _, err := c.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{TableName: aws.String("durable"),
+		PointInTimeRecoverySpecification: &types.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: aws.String(durableARN),
+		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}); err != nil {
+		t.Fatal(err)
+	}
 	item := map[string]types.AttributeValue{"leaseKey": ddbS("shardId-000000000000"), "leaseOwner": ddbS("worker-1"),
 		"leaseCounter": ddbN("7"), "pendingCheckpointState": &types.AttributeValueMemberB{Value: []byte{0, 1, 2}}}
 	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("durable"), Item: item}); err != nil {
@@ -589,6 +629,14 @@ func TestDynamoDBRestartWithSDK(t *testing.T) {
 	if err != nil || s.Count != 1 {
 		t.Fatalf("after restart, Scan: %v %v", s, err)
 	}
+	dcb, err := c.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String("durable")})
+	if err != nil || dcb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled {
+		t.Fatalf("after restart, DescribeContinuousBackups: %+v %v", dcb, err)
+	}
+	lt, err := c.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: aws.String(durableARN)})
+	if err != nil || len(lt.Tags) != 1 || aws.ToString(lt.Tags[0].Value) != "v" {
+		t.Fatalf("after restart, ListTagsOfResource: %+v %v", lt, err)
+	}
 }
 
 // TestDynamoDBPolicyWithSDK: a key whose policy allows dynamodb:GetItem
@@ -621,6 +669,9 @@ func TestDynamoDBPolicyWithSDK(t *testing.T) {
 	wantErr(t, err, "AccessDeniedException", denied("AKIDLEASES", "dynamodb:PutItem", arn+"allowed", false))
 	_, err = reader.ListTables(ctx, &dynamodb.ListTablesInput{})
 	wantErr(t, err, "AccessDeniedException", denied("AKIDLEASES", "dynamodb:ListTables", "*", false))
+	// Tag operations are decided on the ARN they name.
+	_, err = reader.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: aws.String(arn + "allowed")})
+	wantErr(t, err, "AccessDeniedException", denied("AKIDLEASES", "dynamodb:ListTagsOfResource", arn+"allowed", false))
 	// An ARN for the name is decided on as given.
 	_, err = reader.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(arn + "other"), Key: ddbLeaseKey("k")})
 	wantErr(t, err, "AccessDeniedException", denied("AKIDLEASES", "dynamodb:GetItem", arn+"other", false))

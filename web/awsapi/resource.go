@@ -18,7 +18,7 @@ import (
 // most specific first: an ARN given is used as it is, a name is made into
 // its service's ARN.
 var resourceMembers = [...]string{
-	"ConsumerARN", "ResourceARN", "StreamARN", "DeliveryStreamARN", "ApplicationARN", "TableArn", "ChannelARN",
+	"ConsumerARN", "ResourceARN", "StreamARN", "DeliveryStreamARN", "ApplicationARN", "TableArn", "ChannelARN", "ResourceArn",
 	"StreamName", "DeliveryStreamName", "ApplicationName", "TableName", "ChannelName",
 }
 

@@ -16,20 +16,29 @@
 // ConditionalCheckFailedException when the request asked for
 // ReturnValuesOnConditionCheckFailure ALL_OLD).
 //
+// Bodies are decoded strictly (leases.DecodeRequest): a member the
+// operation does not take here is a ValidationException naming it, never
+// dropped.
+//
 // Served: CreateTable, DescribeTable, UpdateTable, DeleteTable,
 // ListTables, GetItem, PutItem, UpdateItem, DeleteItem, Scan, Query,
 // UpdateContinuousBackups and DescribeContinuousBackups (the
-// point-in-time-recovery flag), DescribeTimeToLive (always DISABLED),
-// DescribeLimits and DescribeEndpoints. Every other operation of the API
+// point-in-time-recovery flag, kept in the table's definition),
+// TagResource, UntagResource and ListTagsOfResource (a table's tags, by
+// its ARN, which is also the resource the check decides on),
+// DescribeTimeToLive (always DISABLED), DescribeLimits and
+// DescribeEndpoints. Every other operation of the API
 // (Unsupported lists them) answers UnsupportedOperationException naming
 // it; a target that is no DynamoDB operation answers
 // UnknownOperationException.
 //
 // # Caveats
 //
-// The point-in-time-recovery flag is kept by the handler in memory: it
-// is what UpdateContinuousBackups last set for the table since the server
-// started, and shardcast keeps no backups whatever it says. Consumed
+// The point-in-time-recovery flag is stored and described, but shardcast
+// takes no backups whatever it says. Only tables carry tags: any other
+// ARN (an index, another region's or account's table) is
+// ResourceNotFoundException. A panic under the handler is answered as
+// DynamoDB's 500 InternalServerError, which the SDKs retry. Consumed
 // capacity is never reported. A store that cannot take a write (a full
 // disk, a lost JetStream connection) answers 503 ServiceUnavailable,
 // which every AWS SDK retries.

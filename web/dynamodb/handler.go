@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/shardcast/shardcast/datastreams/leases"
 	"github.com/shardcast/shardcast/datastreams/leases/attr"
@@ -36,6 +37,11 @@ type Engine interface {
 	DeleteItem(ctx context.Context, in *leases.DeleteItemInput) (old attr.Item, err error)
 	Scan(ctx context.Context, in *leases.ScanInput) (*leases.ItemsOutput, error)
 	Query(ctx context.Context, in *leases.QueryInput) (*leases.ItemsOutput, error)
+	DescribeContinuousBackups(ctx context.Context, table string) (*leases.ContinuousBackupsDescription, error)
+	UpdateContinuousBackups(ctx context.Context, in *leases.UpdateContinuousBackupsInput) (*leases.ContinuousBackupsDescription, error)
+	ListTagsOfResource(ctx context.Context, table string) ([]leases.Tag, error)
+	TagResource(ctx context.Context, table string, tags []leases.Tag) error
+	UntagResource(ctx context.Context, table string, keys []string) error
 }
 
 // Handler serves DynamoDB API requests.
@@ -44,12 +50,6 @@ type Handler struct {
 	auth   *awsapi.Auth
 	log    *slog.Logger
 	ops    map[string]func(*http.Request, []byte) (any, error)
-
-	// pitr holds the point-in-time-recovery flag of the tables that
-	// UpdateContinuousBackups set, by table ARN and creation time (a
-	// table made again starts without it).
-	pitrMu sync.Mutex
-	pitr   map[string]bool
 }
 
 // Unsupported lists the operations of DynamoDB's API (as of the AWS SDK
@@ -62,15 +62,15 @@ var Unsupported = []string{
 	"DisableKinesisStreamingDestination", "EnableKinesisStreamingDestination", "ExecuteStatement",
 	"ExecuteTransaction", "ExportTableToPointInTime", "GetResourcePolicy", "ImportTable", "ListBackups",
 	"ListBulkOperations", "ListContributorInsights", "ListExports", "ListGlobalTables", "ListImports",
-	"ListTagsOfResource", "PutResourcePolicy", "RestoreTableFromBackup", "RestoreTableToPointInTime",
-	"SearchVectors", "StartBulkPutItems", "TagResource", "TransactGetItems", "TransactWriteItems", "UntagResource",
+	"PutResourcePolicy", "RestoreTableFromBackup", "RestoreTableToPointInTime",
+	"SearchVectors", "StartBulkPutItems", "TransactGetItems", "TransactWriteItems",
 	"UpdateContributorInsights", "UpdateGlobalTable", "UpdateGlobalTableSettings",
 	"UpdateKinesisStreamingDestination", "UpdateTableReplicaAutoScaling", "UpdateTimeToLive",
 }
 
 // New returns a handler over engine.
 func New(engine Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
-	h := &Handler{engine: engine, auth: auth, log: log, pitr: map[string]bool{}}
+	h := &Handler{engine: engine, auth: auth, log: log}
 	h.ops = map[string]func(*http.Request, []byte) (any, error){
 		"CreateTable":               h.createTable,
 		"DescribeTable":             h.describeTable,
@@ -88,6 +88,9 @@ func New(engine Engine, auth *awsapi.Auth, log *slog.Logger) *Handler {
 		"DeleteItem":                h.deleteItem,
 		"Scan":                      h.scan,
 		"Query":                     h.query,
+		"TagResource":               h.tagResource,
+		"UntagResource":             h.untagResource,
+		"ListTagsOfResource":        h.listTagsOfResource,
 	}
 	return h
 }
@@ -105,32 +108,44 @@ func (h *Handler) Operations() []string {
 // ServeHTTP handles one POST with a DynamoDB_20120810.* target.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), TargetPrefix)
+	wrote := false
+	defer func() {
+		// A panic is answered in DynamoDB's shape (500 InternalServerError,
+		// which every SDK retries) rather than the router's JSON 1.1 one.
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler || wrote {
+				panic(p)
+			}
+			// writeError logs the message (with the stack) and answers
+			// without it.
+			h.writeError(w, r, &leases.Error{Kind: leases.ErrInternal, Message: fmt.Sprintf("panic in %s: %v\n%s", op, p, debug.Stack())})
+		}
+	}()
 	body, release, err := h.auth.ReadSigned(r)
 	defer release()
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	fn := h.ops[op]
-	if fn == nil {
+	if err == nil && h.ops[op] == nil {
 		err = awsapi.UnknownOperation()
 		if slices.Contains(Unsupported, op) {
 			err = awsapi.Unsupported(op)
 		}
+	}
+	if err != nil {
+		wrote = true
 		h.writeError(w, r, err)
 		return
 	}
+	fn := h.ops[op]
 	out, err := fn(r, body)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
+	if err == nil {
+		var b []byte
+		if b, err = json.Marshal(out); err == nil {
+			wrote = true
+			writeBody(w, http.StatusOK, b)
+			return
+		}
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	writeBody(w, http.StatusOK, b)
+	wrote = true
+	h.writeError(w, r, err)
 }
 
 // writeBody writes a JSON 1.0 answer with its CRC32, which the SDKs check
@@ -144,27 +159,19 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 	w.Write(b)
 }
 
-// decode parses a request body into v: malformed JSON or a member of the
-// wrong type is a SerializationException worded as AWS words it, a value
-// the engine's types refuse (an AttributeValue with two members, say) is
-// the engine's error. An empty body is {}.
+// decode parses a request body into v strictly (leases.DecodeRequest): a
+// member v does not know is a ValidationException naming it; malformed
+// JSON or a member of the wrong type is a SerializationException, worded
+// as AWS words it where the front end's decoder can tell. An empty body
+// is {}.
 func decode(body []byte, v any) error {
-	if len(strings.TrimSpace(string(body))) == 0 {
-		body = []byte("{}")
+	err := leases.DecodeRequest(body, v)
+	if errors.Is(err, leases.ErrSerialization) {
+		if aerr := awsapi.DecodeJSON(body, v); aerr != nil {
+			return aerr
+		}
 	}
-	err := json.Unmarshal(body, v)
-	if err == nil {
-		return nil
-	}
-	var le *leases.Error
-	var ae *attr.Error
-	switch {
-	case errors.As(err, &le):
-		return le
-	case errors.As(err, &ae):
-		return validation(ae.Message)
-	}
-	return awsapi.DecodeJSON(body, v)
+	return err
 }
 
 // validation is a ValidationException with DynamoDB's wording.

@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"context"
 	"encoding/json"
 	"hash/crc32"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/shardcast/shardcast/datastreams/leases"
+	"github.com/shardcast/shardcast/datastreams/leases/attr"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
 
@@ -83,7 +85,18 @@ func TestErrorShapes(t *testing.T) {
 		{"GetItem", `{"TableName":"x"}`, nsValidate + "ValidationException", "1 validation error detected: Value 'x' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3", 400},
 		{"DescribeTable", `{}`, nsValidate + "ValidationException", "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null", 400},
 		{"DescribeTable", `{"TableName":"nope"}`, nsService + "ResourceNotFoundException", "", 400},
-		{"DescribeContinuousBackups", `{"TableName":"nope"}`, nsService + "TableNotFoundException", "Table not found: nope", 400},
+		{"DescribeContinuousBackups", `{"TableName":"nope"}`, nsService + "TableNotFoundException", "Requested resource not found: Table: nope not found", 400},
+		{"GetItem", `{"TableName":"tb1","Key":{"k":{"S":"a"}},"ConsistentReads":true}`, nsValidate + "ValidationException", "Unsupported parameter(s) in this DynamoDB implementation: ConsistentReads", 400},
+		{"DescribeTable", `{"TableName":"tb1","Limit":1}`, nsValidate + "ValidationException", "Unsupported parameter(s) in this DynamoDB implementation: Limit", 400},
+		{"DescribeLimits", `{"x":1}`, nsValidate + "ValidationException", "Unsupported parameter(s) in this DynamoDB implementation: x", 400},
+		{"GetItem", `{"TableName":"tb1"} {}`, nsCoral + "SerializationException", "", 400},
+		{"ListTagsOfResource", `{"ResourceArn":"tb1"}`, nsValidate + "ValidationException", "Invalid TableArn: Invalid ResourceArn provided as input tb1", 400},
+		{"ListTagsOfResource", `{}`, nsValidate + "ValidationException", "1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: Member must not be null", 400},
+		{"ListTagsOfResource", `{"ResourceArn":"arn:aws:dynamodb:eu-west-1:000000000000:table/tb1"}`, nsService + "ResourceNotFoundException", "", 400},
+		{"ListTagsOfResource", `{"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/tb1/index/i"}`, nsService + "ResourceNotFoundException", "", 400},
+		{"TagResource", `{"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/nope","Tags":[{"Key":"a","Value":"b"}]}`, nsService + "ResourceNotFoundException", "", 400},
+		{"TagResource", `{"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/tb1"}`, nsValidate + "ValidationException", "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null", 400},
+		{"UntagResource", `{"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/tb1","Tags":[]}`, nsValidate + "ValidationException", "Unsupported parameter(s) in this DynamoDB implementation: Tags", 400},
 		{"ListTables", `{"Limit":0}`, nsValidate + "ValidationException", "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", 400},
 		{"PutItem", `{"TableName":"tb1","Item":{"k":{"S":"a"}},"Expected":{"k":{"Exists":false}}}`, "", "", 200},
 		{"PutItem", `{"TableName":"tb1","Item":{"k":{"S":"a"}},"Expected":{"k":{"Exists":false}}}`, nsService + "ConditionalCheckFailedException", "The conditional request failed", 400},
@@ -140,12 +153,38 @@ func TestAnswers(t *testing.T) {
 		{"DeleteItem", `{"TableName":"tb1","Key":{"k":{"S":"a"}},"ReturnValues":"ALL_OLD"}`, `{"Attributes":{"k":{"S":"a"},"n":{"N":"4"}}}`},
 		{"DescribeTimeToLive", `{"TableName":"tb1"}`, `{"TimeToLiveDescription":{"TimeToLiveStatus":"DISABLED"}}`},
 		{"ListTables", ``, `{"TableNames":["tb1"]}`},
+		{"ListTagsOfResource", `{"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/tb1"}`, `{"Tags":[]}`},
+		{"TagResource", `{"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/tb1","Tags":[{"Key":"a","Value":"1"},{"Key":"b","Value":"2"}]}`, `{}`},
+		{"UntagResource", `{"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/tb1","TagKeys":["a"]}`, `{}`},
+		{"ListTagsOfResource", `{"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/tb1"}`, `{"Tags":[{"Key":"b","Value":"2"}]}`},
+		{"DescribeContinuousBackups", `{"TableName":"tb1"}`, `{"ContinuousBackupsDescription":{"ContinuousBackupsStatus":"ENABLED","PointInTimeRecoveryDescription":{"PointInTimeRecoveryStatus":"DISABLED"}}}`},
+		{"UpdateContinuousBackups", `{"TableName":"tb1","PointInTimeRecoverySpecification":{"PointInTimeRecoveryEnabled":true}}`, `{"ContinuousBackupsDescription":{"ContinuousBackupsStatus":"ENABLED","PointInTimeRecoveryDescription":{"PointInTimeRecoveryStatus":"ENABLED"}}}`},
+		{"DescribeContinuousBackups", `{"TableName":"tb1"}`, `{"ContinuousBackupsDescription":{"ContinuousBackupsStatus":"ENABLED","PointInTimeRecoveryDescription":{"PointInTimeRecoveryStatus":"ENABLED"}}}`},
 	} {
 		w := call(h, c.op, c.body)
 		if w.Code != 200 || w.Body.String() != c.want {
 			t.Fatalf("%s %s:\n got %d %s\nwant %s", c.op, c.body, w.Code, w.Body, c.want)
 		}
 		checkFraming(t, w)
+	}
+}
+
+// panicky is the real engine with a GetItem that panics, standing for a
+// bug anywhere under the handler.
+type panicky struct{ *leases.Engine }
+
+func (panicky) GetItem(context.Context, *leases.GetItemInput) (attr.Item, error) { panic("bug") }
+
+// TestPanic checks that a panic under the handler is answered in
+// DynamoDB's shape, as a 500 InternalServerError without detail.
+func TestPanic(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := leases.New(leases.NewMemStore(), leases.Config{Region: "us-east-1", Account: "000000000000", Logger: log})
+	h := New(panicky{e}, &awsapi.Auth{Region: "us-east-1", Account: "000000000000"}, log)
+	w := call(h, "GetItem", `{"TableName":"tb1","Key":{"k":{"S":"a"}}}`)
+	typ, msg, _ := errorOf(t, w)
+	if w.Code != 500 || typ != nsService+"InternalServerError" || msg != "Internal server error" {
+		t.Fatalf("panic answered %d %s %q", w.Code, typ, msg)
 	}
 }
 
@@ -162,9 +201,9 @@ func FuzzRequest(f *testing.F) {
 		`{"TableName":"tb1","Item":{"k":{"S":"a"},"b":{"B":"AAE="},"s":{"SS":["x","y"]}}}`,
 		`{"TableName":"tb2","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`,
 		`{"TableName":"tb1","AttributeDefinitions":[{"AttributeName":"o","AttributeType":"S"}],"GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"i","KeySchema":[{"AttributeName":"o","KeyType":"HASH"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}}]}`,
-		`{"TableName":[1]}`, `{"Item":{"k":{"S":"a","N":"1"}}}`, `[]`, `null`, ``, `{"Limit":"x"}`,
+		`{"ResourceArn":"arn:aws:dynamodb:us-east-1:000000000000:table/tb1","Tags":[{"Key":"a","Value":"b"}],"TagKeys":["a"]}`, `{"TableName":[1]}`, `{"Item":{"k":{"S":"a","N":"1"}}}`, `[]`, `null`, ``, `{"Limit":"x"}`,
 	} {
-		for op := range 16 {
+		for op := range 20 {
 			f.Add(uint8(op), s)
 		}
 	}

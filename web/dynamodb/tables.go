@@ -1,17 +1,11 @@
 package dynamodb
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/shardcast/shardcast/datastreams/leases"
 	"github.com/shardcast/shardcast/web/awsapi"
 )
-
-// errTableNotFound is the kind of the continuous-backup operations'
-// answer for a table that does not exist (their model's name for it).
-var errTableNotFound = errors.New("TableNotFoundException")
 
 func (h *Handler) createTable(r *http.Request, body []byte) (any, error) {
 	var in leases.CreateTableInput
@@ -114,29 +108,8 @@ func (h *Handler) listTables(r *http.Request, body []byte) (any, error) {
 	return out, nil
 }
 
-// pitrKey names a table in the PITR flags: its ARN and creation time.
-func pitrKey(d *leases.TableDescription) string {
-	return d.TableArn + "@" + strconv.FormatFloat(d.CreationDateTime, 'f', -1, 64)
-}
-
-// continuousBackups is ContinuousBackupsDescription.
-func continuousBackups(on bool) map[string]any {
-	status := "DISABLED"
-	if on {
-		status = "ENABLED"
-	}
-	return map[string]any{"ContinuousBackupsDescription": map[string]any{
-		"ContinuousBackupsStatus":        "ENABLED",
-		"PointInTimeRecoveryDescription": map[string]any{"PointInTimeRecoveryStatus": status},
-	}}
-}
-
-// tableNotFound is the answer of the continuous-backup operations for a
-// table that does not exist, as the API's model names it.
-func tableNotFound(name string) error {
-	return &leases.Error{Kind: errTableNotFound, Message: "Table not found: " + name}
-}
-
+// updateContinuousBackups sets the table's point-in-time-recovery flag,
+// kept in its definition (no backups are taken).
 func (h *Handler) updateContinuousBackups(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		TableName                        string
@@ -161,19 +134,17 @@ func (h *Handler) updateContinuousBackups(r *http.Request, body []byte) (any, er
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	d, err := h.engine.DescribeTable(r.Context(), name)
+	up := leases.UpdateContinuousBackupsInput{TableName: name}
+	spec := &up.PointInTimeRecoverySpecification
+	spec.PointInTimeRecoveryEnabled = *in.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled
+	if n := in.PointInTimeRecoverySpecification.RecoveryPeriodInDays; n != nil {
+		spec.RecoveryPeriodInDays = *n
+	}
+	d, err := h.engine.UpdateContinuousBackups(r.Context(), &up)
 	if err != nil {
-		return nil, notFoundAs(err, name)
+		return nil, err
 	}
-	on := *in.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled
-	h.pitrMu.Lock()
-	if on {
-		h.pitr[pitrKey(d)] = true
-	} else {
-		delete(h.pitr, pitrKey(d))
-	}
-	h.pitrMu.Unlock()
-	return continuousBackups(on), nil
+	return map[string]any{"ContinuousBackupsDescription": d}, nil
 }
 
 func (h *Handler) describeContinuousBackups(r *http.Request, body []byte) (any, error) {
@@ -181,23 +152,11 @@ func (h *Handler) describeContinuousBackups(r *http.Request, body []byte) (any, 
 	if err != nil {
 		return nil, err
 	}
-	d, err := h.engine.DescribeTable(r.Context(), name)
+	d, err := h.engine.DescribeContinuousBackups(r.Context(), name)
 	if err != nil {
-		return nil, notFoundAs(err, name)
+		return nil, err
 	}
-	h.pitrMu.Lock()
-	on := h.pitr[pitrKey(d)]
-	h.pitrMu.Unlock()
-	return continuousBackups(on), nil
-}
-
-// notFoundAs turns the engine's ResourceNotFoundException into the
-// TableNotFoundException of the continuous-backup operations.
-func notFoundAs(err error, name string) error {
-	if errors.Is(err, leases.ErrResourceNotFound) {
-		return tableNotFound(name)
-	}
-	return err
+	return map[string]any{"ContinuousBackupsDescription": d}, nil
 }
 
 func (h *Handler) describeTimeToLive(r *http.Request, body []byte) (any, error) {
@@ -213,7 +172,10 @@ func (h *Handler) describeTimeToLive(r *http.Request, body []byte) (any, error) 
 
 // describeLimits answers DynamoDB's default account and table quotas;
 // shardcast enforces none of them.
-func (h *Handler) describeLimits(*http.Request, []byte) (any, error) {
+func (h *Handler) describeLimits(_ *http.Request, body []byte) (any, error) {
+	if err := decode(body, &struct{}{}); err != nil {
+		return nil, err
+	}
 	return map[string]int64{
 		"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
 		"TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000,
@@ -222,6 +184,9 @@ func (h *Handler) describeLimits(*http.Request, []byte) (any, error) {
 
 // describeEndpoints names this server, for clients with endpoint
 // discovery on.
-func (h *Handler) describeEndpoints(r *http.Request, _ []byte) (any, error) {
+func (h *Handler) describeEndpoints(r *http.Request, body []byte) (any, error) {
+	if err := decode(body, &struct{}{}); err != nil {
+		return nil, err
+	}
 	return map[string]any{"Endpoints": []map[string]any{{"Address": r.Host, "CachePeriodInMinutes": 1440}}}, nil
 }
