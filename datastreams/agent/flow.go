@@ -87,7 +87,10 @@ func newFlow(a *Agent, s flowSettings, st *flowState, fresh bool) *flow {
 
 func (f *flow) run(ctx, sendCtx context.Context) error {
 	pc := producer.Config{
-		Linger:      f.a.opts.Linger,
+		Linger: f.a.opts.Linger,
+		// One call at a time keeps the records of a shard in file order
+		// (a batch is one flow's; the flow waits for it).
+		MaxInFlight: 1,
 		OnDelivered: f.delivered,
 		OnFailure:   f.failure,
 	}
@@ -158,6 +161,14 @@ func (f *flow) step(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("read %s: %w", f.cur.path, err)
 	}
+	// Checked after the read and before splitting: bytes read from a file
+	// truncated and written again are dropped, not taken for a
+	// continuation.
+	if !f.footerHit {
+		if reset, err := f.checkTruncated(ctx); reset || err != nil {
+			return reset, err
+		}
+	}
 	for !f.footerHit {
 		rec, ok := f.cur.next(false)
 		if !ok {
@@ -171,11 +182,6 @@ func (f *flow) step(ctx context.Context) (bool, error) {
 	if n > 0 && !f.footerHit {
 		f.lastGrowth = now
 		return true, nil
-	}
-	if !f.footerHit {
-		if reset, err := f.checkTruncated(ctx); reset || err != nil {
-			return reset, err
-		}
 	}
 	superseded, err := f.superseded()
 	if err != nil {

@@ -14,6 +14,10 @@ import (
 	"github.com/shardcast/shardcast/datastreams/kpl"
 )
 
+// recoverySettle is how long recovery waits before it reads the stream,
+// so that a request of the stopped run still in the service lands first.
+const recoverySettle = time.Second
+
 // recover finishes the batch an earlier run had in flight when it
 // stopped: it reads the stream after the flow's last known sequence
 // numbers to learn which of the batch's records were stored, then sends
@@ -39,6 +43,10 @@ func (f *flow) recover(ctx, sendCtx context.Context, in *intent) error {
 		if err := f.a.update(func() { f.st.Files = append(f.st.Files, st) }); err != nil {
 			return err
 		}
+	}
+	// A PutRecords the killed run had in flight may still be landing.
+	if err := sleep(ctx, recoverySettle); err != nil {
+		return err
 	}
 	done := append([]bool(nil), in.Done...)
 	found, err := f.findStored(ctx, in, done)

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/shardcast/shardcast/datastreams/kpl"
+)
+
+// agentProc is `shardcast agent` as a child process.
+type agentProc struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr bytes.Buffer
+}
+
+func (p *agentProc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.Write(b)
+}
+
+func (p *agentProc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+func startAgentProc(t *testing.T, config, endpoint string) *agentProc {
+	t.Helper()
+	bin, err := shardcastBinary()
+	if err != nil {
+		t.Fatalf("build shardcast: %v", err)
+	}
+	p := &agentProc{}
+	p.cmd = exec.Command(bin, "agent", "--config", config, "--endpoint", endpoint,
+		"--poll-interval", "10ms", "--rotation-grace", "300ms", "--log-level", "info")
+	p.cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+testCreds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+testCreds.SecretAccessKey)
+	p.cmd.Stderr = p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// kill is kill -9.
+func (p *agentProc) kill() {
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+}
+
+func writeLines(t *testing.T, path string, from, to int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	for i := from; i < to; i++ {
+		fmt.Fprintf(&b, "line %06d\n", i)
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// streamLines reads every shard of the stream from its start,
+// de-aggregates, and returns the lines of each shard in order.
+func streamLines(t *testing.T, c *kinesis.Client, stream string) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	ls, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, sh := range ls.Shards {
+		it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream), ShardId: sh.ShardId,
+			ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		iter := it.ShardIterator
+		for iter != nil {
+			gr, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range gr.Records {
+				users, _, err := kpl.Deaggregate(r.Data, aws.ToString(r.PartitionKey), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, u := range users {
+					out[aws.ToString(sh.ShardId)] = append(out[aws.ToString(sh.ShardId)], string(u.Data))
+				}
+			}
+			iter = gr.NextShardIterator
+			if len(gr.Records) == 0 && aws.ToInt64(gr.MillisBehindLatest) == 0 {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// checkOnceInOrder fails unless the stream holds lines [0, n) each once,
+// in file order within every shard; done reports whether all are there.
+func checkOnceInOrder(t *testing.T, byShard map[string][]string, n int, final bool) bool {
+	t.Helper()
+	seen := map[int]int{}
+	for shard, lines := range byShard {
+		prev := -1
+		for _, l := range lines {
+			v, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(l, "line "), "\n"))
+			if err != nil || !strings.HasSuffix(l, "\n") {
+				t.Fatalf("shard %s: record %q", shard, l)
+			}
+			if seen[v]++; seen[v] > 1 {
+				t.Fatalf("line %d stored twice", v)
+			}
+			if v < prev {
+				t.Fatalf("shard %s: line %d after line %d", shard, v, prev)
+			}
+			prev = v
+		}
+	}
+	for i := range n {
+		if seen[i] == 0 {
+			if final {
+				t.Fatalf("line %d missing (%d of %d stored)", i, len(seen), n)
+			}
+			return false
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("%d lines stored, %d written", len(seen), n)
+	}
+	return true
+}
+
+func waitStream(t *testing.T, c *kinesis.Client, stream string, n int, agent *agentProc) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !checkOnceInOrder(t, streamLines(t, c, stream), n, time.Now().After(deadline)) {
+		if agent != nil && agent.cmd.ProcessState != nil {
+			t.Fatalf("agent exited: %s", agent.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAgentExactlyOnceAcrossKills ships a file into a two-shard stream
+// through rotations by rename and a truncation while the agent process is
+// killed with SIGKILL at random moments and started again: every line is
+// stored once, in file order per shard. The configuration is an agent.json
+// indented with tabs, as the Kinesis Agent's users write it.
+func TestAgentExactlyOnceAcrossKills(t *testing.T) {
+	srv := startServer(t, testConfig(t))
+	kc := client(srv.URL(), testCreds)
+	ctx := context.Background()
+	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("logs"), ShardCount: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "app.log")
+	config := filepath.Join(dir, "agent.json")
+	os.WriteFile(config, []byte("{\n\t\"checkpointFile\": \""+filepath.Join(dir, "cp.json")+"\",\n\t\"flows\": [\n\t\t{\n"+
+		"\t\t\t\"filePattern\": \""+log+"*\",\n\t\t\t\"kinesisStream\": \"logs\",\n\t\t\t\"initialPosition\": \"START_OF_FILE\",\n"+
+		"\t\t\t\"maxBufferAgeMillis\": 20,\n\t\t\t\"maxBufferSizeRecords\": 40\n\t\t}\n\t],\n\t\"cloudwatch.emitMetrics\": false\n}\n"), 0o644)
+
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rnd := rand.New(rand.NewPCG(uint64(seed), 1))
+	agent := startAgentProc(t, config, srv.URL())
+	defer func() { agent.kill() }()
+	killAt := func() {
+		time.Sleep(time.Duration(rnd.IntN(150)) * time.Millisecond)
+		agent.kill()
+		agent = startAgentProc(t, config, srv.URL())
+	}
+	// Writing, with rotations by rename, and kills at random moments.
+	n := 0
+	for round := range 6 {
+		for range 5 {
+			writeLines(t, log, n, n+40)
+			n += 40
+			time.Sleep(time.Duration(rnd.IntN(20)) * time.Millisecond)
+		}
+		if round%2 == 1 {
+			if err := os.Rename(log, fmt.Sprintf("%s.%d", log, round)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		killAt()
+	}
+	writeLines(t, log, n, n+40)
+	n += 40
+	waitStream(t, kc, "logs", n, agent)
+
+	// copytruncate: once what was written is stored, the file starts over.
+	if err := os.Truncate(log, 0); err != nil {
+		t.Fatal(err)
+	}
+	writeLines(t, log, n, n+100)
+	n += 100
+	killAt()
+	writeLines(t, log, n, n+100)
+	n += 100
+	waitStream(t, kc, "logs", n, agent)
+
+	// A clean stop exits 0.
+	agent.cmd.Process.Signal(syscall.SIGTERM)
+	if err := agent.cmd.Wait(); err != nil {
+		t.Fatalf("agent: %v\n%s", err, agent.log())
+	}
+	checkOnceInOrder(t, streamLines(t, kc, "logs"), n, true)
+}
+
+// TestAgentFirehose ships a YAML-configured flow with CSVTOJSON into a
+// delivery stream; the objects in its bucket hold every converted line in
+// order. The agent runs in-process until its context ends.
+func TestAgentFirehose(t *testing.T) {
+	cfg := testConfig(t)
+	srv := startServer(t, cfg)
+	fc := firehoseClient(srv.URL())
+	ctx := context.Background()
+	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("fh"),
+		ExtendedS3DestinationConfiguration: s3Dest("fh", 1, 1, fhtypes.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "data.csv")
+	os.WriteFile(csv, []byte("name,count\n"), 0o644)
+	config := filepath.Join(dir, "agent.yaml")
+	os.WriteFile(config, []byte(`flows:
+  - filePattern: `+csv+`
+    deliveryStream: fh
+    initialPosition: START_OF_FILE
+    skipHeaderLines: 1
+    maxBufferAgeMillis: 20
+    dataProcessingOptions:
+      - optionName: CSVTOJSON
+        customFieldNames: [name, count]
+log.statusReportingPeriodSeconds: 1
+`), 0o644)
+	var want strings.Builder
+	f, _ := os.OpenFile(csv, os.O_WRONLY|os.O_APPEND, 0)
+	for i := range 200 {
+		fmt.Fprintf(f, "item-%d,%d\n", i, i*i)
+		fmt.Fprintf(&want, `{"name":"item-%d","count":"%d"}`+"\n", i, i*i)
+	}
+	f.Close()
+
+	actx, cancel := context.WithCancel(ctx)
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	env := map[string]string{"AWS_ACCESS_KEY_ID": testCreds.AccessKeyID, "AWS_SECRET_ACCESS_KEY": testCreds.SecretAccessKey}
+	go func() {
+		done <- runAgent(actx, []string{"--config", config, "--endpoint", srv.URL(), "--poll-interval", "10ms"},
+			func(k string) string { return env[k] }, &stderr)
+	}()
+	bucket := filepath.Join(cfg.DataDir, "s3", "fh")
+	names := waitObjects(t, bucket, want.Len())
+	if got := readObjects(t, bucket, names); string(got) != want.String() {
+		t.Fatalf("bucket holds\n%s\nwant\n%s", got, want.String())
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(stderr.String(), "agent status") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	status := stderr.String()
+	if !strings.Contains(status, "sent=200") || !strings.Contains(status, "behind_bytes=0") {
+		t.Fatalf("no status line with the counts:\n%s", status)
+	}
+}
+
+// TestAgentFlags refuses a missing or broken configuration with exit 2.
+func TestAgentFlags(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"flows": [{"filePattern": "/tmp/x", "kinesisStream": "a", "deliveryStream": "b"}]}`), 0o644)
+	for _, args := range [][]string{{}, {"--config", filepath.Join(dir, "missing.yaml")}, {"--config", bad}} {
+		var stderr syncBuffer
+		if code := runAgent(context.Background(), args, func(string) string { return "" }, &stderr); code != 2 {
+			t.Errorf("%q: exit %d, want 2: %s", args, code, stderr.String())
+		}
+	}
+}
