@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,11 +194,17 @@ func TestAgentExactlyOnceAcrossKills(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(uint64(seed), 1))
 	agent := startAgentProc(t, config, srv.URL())
 	defer func() { agent.kill() }()
+	var logs strings.Builder
 	killAt := func() {
 		time.Sleep(time.Duration(rnd.IntN(150)) * time.Millisecond)
 		agent.kill()
+		logs.WriteString(agent.log())
 		agent = startAgentProc(t, config, srv.URL())
 	}
+	defer func() {
+		logs.WriteString(agent.log())
+		t.Logf("%d restarts found a batch in flight", strings.Count(logs.String(), "recovered an unconfirmed batch"))
+	}()
 	// Writing, with rotations by rename, and kills at random moments.
 	n := 0
 	for round := range 6 {
@@ -308,4 +316,97 @@ func TestAgentFlags(t *testing.T) {
 			t.Errorf("%q: exit %d, want 2: %s", args, code, stderr.String())
 		}
 	}
+}
+
+// TestAgentRecoversDeliveredBatch makes the case a kill -9 rarely hits on
+// purpose: a batch stored in the stream whose checkpoint still holds it
+// as in flight (the agent died between delivery and the checkpoint). A
+// copy of the checkpoint taken while the last batch was in flight is put
+// back after the agent is killed; the restarted agent finds the batch in
+// the stream and sends none of it again.
+func TestAgentRecoversDeliveredBatch(t *testing.T) {
+	srv := startServer(t, testConfig(t))
+	kc := client(srv.URL(), testCreds)
+	if _, err := kc.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String("logs"), ShardCount: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	log, cp := filepath.Join(dir, "app.log"), filepath.Join(dir, "cp.json")
+	config := filepath.Join(dir, "agent.yaml")
+	os.WriteFile(config, []byte("checkpointFile: "+cp+"\nflows:\n  - filePattern: "+log+"\n    kinesisStream: logs\n"+
+		"    initialPosition: START_OF_FILE\n    maxBufferAgeMillis: 20\n"), 0o644)
+	agent := startAgentProc(t, config, srv.URL())
+	defer func() { agent.kill() }()
+
+	// inFlight returns a checkpoint content whose intent ends at size.
+	inFlight := func(b []byte, size int64) bool {
+		var c struct {
+			Flows map[string]struct {
+				Intent *struct {
+					Ends []int64 `json:"ends"`
+				} `json:"intent"`
+			} `json:"flows"`
+		}
+		if json.Unmarshal(b, &c) != nil {
+			return false
+		}
+		for _, f := range c.Flows {
+			if f.Intent != nil && len(f.Intent.Ends) > 0 && f.Intent.Ends[len(f.Intent.Ends)-1] == size {
+				return true
+			}
+		}
+		return false
+	}
+	n := 0
+	var snapshot []byte
+	for attempt := 0; snapshot == nil; attempt++ {
+		if attempt == 20 {
+			t.Fatal("never saw the checkpoint with the last batch in flight")
+		}
+		stop := make(chan struct{})
+		var copies [][]byte
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if b, err := os.ReadFile(cp); err == nil && bytes.Contains(b, []byte(`"intent"`)) {
+					copies = append(copies, b)
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+		}()
+		writeLines(t, log, n, n+30)
+		n += 30
+		waitStream(t, kc, "logs", n, agent)
+		close(stop)
+		<-done
+		fi, _ := os.Stat(log)
+		for _, b := range copies {
+			if inFlight(b, fi.Size()) {
+				snapshot = b
+			}
+		}
+	}
+	agent.kill()
+	if err := os.WriteFile(cp, snapshot, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeLines(t, log, n, n+20)
+	n += 20
+	agent = startAgentProc(t, config, srv.URL())
+	waitStream(t, kc, "logs", n, agent)
+	recovered := regexp.MustCompile(`records=(\d+) already_stored=(\d+)`)
+	deadline := time.Now().Add(time.Minute)
+	for recovered.FindStringSubmatch(agent.log()) == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if m := recovered.FindStringSubmatch(agent.log()); m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Fatalf("no recovery of the whole delivered batch in the log:\n%s", agent.log())
+	}
+	checkOnceInOrder(t, streamLines(t, kc, "logs"), n, true)
 }
