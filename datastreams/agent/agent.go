@@ -122,9 +122,10 @@ func New(cfg Config, opts Options) (*Agent, error) {
 }
 
 // Run ships until ctx ends, then sends what it read (for at most
-// ShutdownTimeout), saves the checkpoint and returns. A flow that fails
-// (its producer cannot start, the checkpoint cannot be written) ends Run
-// with its error.
+// ShutdownTimeout), saves the checkpoint and returns. A flow whose
+// destination cannot be reached waits for it; a flow that fails (a file
+// cannot be read, the checkpoint cannot be written) ends Run with its
+// error.
 func (a *Agent) Run(ctx context.Context) error {
 	// Sends outlive ctx by ShutdownTimeout so that a clean stop delivers
 	// what was read.

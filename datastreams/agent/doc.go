@@ -60,6 +60,9 @@
 // so it names the record; DETERMINISTIC is the MD5 of the data, as the
 // Kinesis Agent makes it.
 //
+// A stream that does not exist yet, or a service that does not answer, is
+// waited for (retried with backoff, logged).
+//
 // Firehose: at least once. A delivery stream cannot be read back, so a
 // batch delivered just before a kill -9 is sent again.
 //
@@ -73,7 +76,9 @@
 // the rest of its batch). Only the newest of several files a pattern names
 // is followed once it is superseded: appends to an older file after
 // RotationGrace are not shipped. Data copied away by copytruncate before the
-// agent read it, or a file deleted before it was read, is lost.
+// agent read it, or a file deleted before it was read, is lost; a file
+// truncated and written again past the agent's position with the same first
+// 1 KiB is taken for the same file.
 // matchPattern, multiLineStartPattern and CSV delimiters are Go regular
 // expressions (RE2: no look-around or back-references). YAML decoding does
 // not keep the key order of ADDMETADATA's metadata map: its keys are
