@@ -187,19 +187,22 @@ func TestAgentExactlyOnceAcrossKills(t *testing.T) {
 	config := filepath.Join(dir, "agent.json")
 	os.WriteFile(config, []byte("{\n\t\"checkpointFile\": \""+filepath.Join(dir, "cp.json")+"\",\n\t\"flows\": [\n\t\t{\n"+
 		"\t\t\t\"filePattern\": \""+log+"*\",\n\t\t\t\"kinesisStream\": \"logs\",\n\t\t\t\"initialPosition\": \"START_OF_FILE\",\n"+
-		"\t\t\t\"maxBufferAgeMillis\": 20,\n\t\t\t\"maxBufferSizeRecords\": 40\n\t\t}\n\t],\n\t\"cloudwatch.emitMetrics\": false\n}\n"), 0o644)
+		"\t\t\t\"maxBufferAgeMillis\": 20,\n\t\t\t\"maxBufferSizeRecords\": 40\n\t\t}\n\t],\n\t\"cloudwatch.emitMetrics\": false,\n"+
+		"\t\"kinesis.endpoint\": \""+srv.URL()+"\"\n}\n"), 0o644)
+	// The configuration's kinesis.endpoint wins over --endpoint.
+	const nowhere = "http://127.0.0.1:1"
 
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d", seed)
 	rnd := rand.New(rand.NewPCG(uint64(seed), 1))
-	agent := startAgentProc(t, config, srv.URL())
+	agent := startAgentProc(t, config, nowhere)
 	defer func() { agent.kill() }()
 	var logs strings.Builder
 	killAt := func() {
 		time.Sleep(time.Duration(rnd.IntN(150)) * time.Millisecond)
 		agent.kill()
 		logs.WriteString(agent.log())
-		agent = startAgentProc(t, config, srv.URL())
+		agent = startAgentProc(t, config, nowhere)
 	}
 	defer func() {
 		logs.WriteString(agent.log())
@@ -323,20 +326,26 @@ func TestAgentFlags(t *testing.T) {
 // as in flight (the agent died between delivery and the checkpoint). A
 // copy of the checkpoint taken while the last batch was in flight is put
 // back after the agent is killed; the restarted agent finds the batch in
-// the stream and sends none of it again.
+// the stream and sends none of it again. The agent starts before its
+// stream exists and waits for it.
 func TestAgentRecoversDeliveredBatch(t *testing.T) {
 	srv := startServer(t, testConfig(t))
 	kc := client(srv.URL(), testCreds)
-	if _, err := kc.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String("logs"), ShardCount: aws.Int32(2)}); err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	log, cp := filepath.Join(dir, "app.log"), filepath.Join(dir, "cp.json")
 	config := filepath.Join(dir, "agent.yaml")
 	os.WriteFile(config, []byte("checkpointFile: "+cp+"\nflows:\n  - filePattern: "+log+"\n    kinesisStream: logs\n"+
 		"    initialPosition: START_OF_FILE\n    maxBufferAgeMillis: 20\n"), 0o644)
+	// The agent starts before its stream exists, and waits for it.
 	agent := startAgentProc(t, config, srv.URL())
 	defer func() { agent.kill() }()
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(agent.log(), "cannot start sending") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := kc.CreateStream(context.Background(), &kinesis.CreateStreamInput{StreamName: aws.String("logs"), ShardCount: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
 
 	// inFlight returns a checkpoint content whose intent ends at size.
 	inFlight := func(b []byte, size int64) bool {
@@ -401,7 +410,7 @@ func TestAgentRecoversDeliveredBatch(t *testing.T) {
 	agent = startAgentProc(t, config, srv.URL())
 	waitStream(t, kc, "logs", n, agent)
 	recovered := regexp.MustCompile(`records=(\d+) already_stored=(\d+)`)
-	deadline := time.Now().Add(time.Minute)
+	deadline = time.Now().Add(time.Minute)
 	for recovered.FindStringSubmatch(agent.log()) == nil && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
