@@ -216,10 +216,10 @@ func (f *flow) openNext() error {
 	return nil
 }
 
-// superseded reports whether another unfinished file of the flow exists:
+// isSuperseded reports whether another unfinished file of the flow exists:
 // the current one was rotated away (or the pattern names several files,
 // and only the newest is followed).
-func (f *flow) superseded() (bool, error) {
+func (f *flow) isSuperseded() (bool, error) {
 	cands, err := f.scan()
 	if err != nil {
 		return false, err

@@ -29,6 +29,8 @@ type flow struct {
 	curMtime   time.Time
 	lastGrowth time.Time
 	footerHit  bool
+	superseded bool      // a newer file of the pattern exists
+	nextScan   time.Time // when to look for one again
 	batch      *batch
 	batchStart time.Time
 
@@ -189,9 +191,15 @@ func (f *flow) step(ctx context.Context) (bool, error) {
 		f.lastGrowth = now
 		return true, nil
 	}
-	superseded, err := f.superseded()
-	if err != nil {
-		return false, err
+	// Looking for a newer file opens every file of the pattern: done
+	// every ten polls (at most every second), not at each.
+	superseded := f.superseded
+	if now.After(f.nextScan) {
+		f.nextScan = now.Add(min(10*f.a.opts.PollInterval, time.Second))
+		if superseded, err = f.isSuperseded(); err != nil {
+			return false, err
+		}
+		f.superseded = superseded
 	}
 	idleSince := f.lastGrowth
 	if f.curMtime.After(idleSince) {
@@ -358,7 +366,7 @@ func (f *flow) finishCurrent(ctx context.Context) error {
 		return err
 	}
 	f.cur.close()
-	f.cur, f.curState, f.footerHit = nil, nil, false
+	f.cur, f.curState, f.footerHit, f.superseded, f.nextScan = nil, nil, false, false, time.Time{}
 	f.curPath.Store("")
 	return nil
 }

@@ -43,17 +43,24 @@ func openTail(path string, f *os.File, id fileID, off int64, skipHeader int, s s
 func (t *tailFile) close() { t.f.Close() }
 
 // fill reads what the file has past the buffered bytes; it returns how
-// many bytes came.
+// many bytes came. The buffer is reused: polling a file that did not grow
+// allocates nothing.
 func (t *tailFile) fill() (int, error) {
 	total := 0
 	for len(t.buf) < maxPending {
-		want := min(readChunk, maxPending-len(t.buf))
-		n0 := len(t.buf)
-		t.buf = append(t.buf, make([]byte, want)...)
-		n, err := t.f.ReadAt(t.buf[n0:], t.off+int64(n0))
-		t.buf = t.buf[:n0+n]
+		if cap(t.buf)-len(t.buf) < readChunk/4 {
+			nb := make([]byte, len(t.buf), len(t.buf)+readChunk)
+			copy(nb, t.buf)
+			t.buf = nb
+		}
+		space := t.buf[len(t.buf):cap(t.buf)]
+		if room := maxPending - len(t.buf); len(space) > room {
+			space = space[:room]
+		}
+		n, err := t.f.ReadAt(space, t.off+int64(len(t.buf)))
+		t.buf = t.buf[:len(t.buf)+n]
 		total += n
-		if errors.Is(err, io.EOF) || n < want {
+		if errors.Is(err, io.EOF) || n < len(space) {
 			return total, nil
 		}
 		if err != nil {
@@ -66,9 +73,6 @@ func (t *tailFile) fill() (int, error) {
 func (t *tailFile) drop(n int) {
 	t.off += int64(n)
 	t.buf = t.buf[n:]
-	if len(t.buf) == 0 {
-		t.buf = nil
-	}
 }
 
 // next splits off the next record; ok is false when there is no complete
