@@ -188,8 +188,9 @@ func (f *flow) step(ctx context.Context) (bool, error) {
 	}
 	now := time.Now()
 	if n > 0 && !f.footerHit {
+		// A file that keeps growing slowly still sends by age.
 		f.lastGrowth = now
-		return true, nil
+		return true, f.sendIfAged(ctx)
 	}
 	// Looking for a newer file opens every file of the pattern: done
 	// every ten polls (at most every second), not at each.

@@ -178,3 +178,37 @@ func compileStart(t *testing.T, pattern string) *regexp.Regexp {
 	}
 	return s.multiLine
 }
+
+// TestTailSlowWriter sends by maxBufferAgeMillis while the file keeps
+// growing a little at every poll, long before the batch is full.
+func TestTailSlowWriter(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "app.log")
+	flow := testFlow(dir)
+	flow.MaxBufferAgeMillis = 50
+	r := startAgent(t, dir, &recorder{}, flow)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			appendFile(t, log, lines(i, i+1)...)
+			time.Sleep(500 * time.Microsecond)
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(r.rec.records()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	first := len(r.rec.records())
+	close(stop)
+	<-done
+	if first == 0 || first >= defaultBufferRecords {
+		t.Fatalf("first batch of %d records: not sent by age while the file grew", first)
+	}
+}
