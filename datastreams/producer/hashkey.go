@@ -13,7 +13,9 @@ type hashKey struct{ hi, lo uint64 }
 // hashOf is the hash key Kinesis gives a partition key: MD5 of its UTF-8
 // bytes, read as a big-endian unsigned integer.
 func hashOf(partitionKey string) hashKey {
-	sum := md5.Sum([]byte(partitionKey))
+	var buf [64]byte // most keys: no allocation
+	b := append(buf[:0], partitionKey...)
+	sum := md5.Sum(b)
 	return hashKey{binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:])}
 }
 

@@ -145,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 		wake: make(chan struct{}, 1), cbWake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 	p.aggregate = !p.firehose && !cfg.DisableAggregation
+	p.order.keep = cfg.OnDelivered != nil || cfg.OnFailure != nil
 	p.unrouted = p.newShard(shardRange{}, time.Now())
 	if !p.firehose {
 		ranges, err := p.listShards(ctx)
@@ -252,7 +253,7 @@ func (p *Producer) PutTagged(ctx context.Context, partitionKey string, data []by
 	}
 	p.buffered += int64(size)
 	u := userRecord{pk: partitionKey, tag: tag, hash: h, size: size, seq: p.order.push()}
-	p.add(u, data, time.Now())
+	p.add(u, data)
 	p.mu.Unlock()
 	return nil
 }
@@ -265,7 +266,7 @@ func (p *Producer) check(pk string, data []byte) (int, error) {
 		}
 		return len(data), nil
 	}
-	if pk == "" || utf8.RuneCountInString(pk) > maxPartitionKey {
+	if pk == "" || len(pk) > maxPartitionKey && utf8.RuneCountInString(pk) > maxPartitionKey {
 		return 0, fmt.Errorf("producer: partition key must have 1 to %d characters", maxPartitionKey)
 	}
 	if size := len(pk) + len(data); size > maxKinesisRecord {
@@ -279,7 +280,7 @@ func (p *Producer) check(pk string, data []byte) (int, error) {
 // before it is delivered or reported (its callback has returned).
 func (p *Producer) Flush(ctx context.Context) error {
 	p.mu.Lock()
-	target := p.order.base + uint64(len(p.order.slots)-p.order.head)
+	target := p.order.next()
 	p.flushing = true
 	p.mu.Unlock()
 	p.poke()
@@ -321,7 +322,7 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.abort()
 		p.mu.Lock()
 		p.failPending(fmt.Errorf("producer: closed before delivery: %w", err))
-		target := p.order.base + uint64(len(p.order.slots)-p.order.head)
+		target := p.order.next()
 		p.mu.Unlock()
 		_ = p.waitReported(context.Background(), target)
 	}

@@ -271,14 +271,11 @@ func (p *Producer) landed(k *kRecord, shardID, seq string) {
 
 // deliver marks k's user records delivered; p.mu is held.
 func (p *Producer) deliver(k *kRecord, shardID, seq string) {
-	keep := p.cfg.OnDelivered != nil || p.cfg.OnFailure != nil
 	p.m.KinesisRecords++
 	p.m.Bytes += int64(k.size)
 	p.m.UserRecords += int64(len(k.users))
 	for i, u := range k.users {
-		sl := p.order.at(u.seq)
-		sl.done = true
-		if keep {
+		if sl := p.order.resolve(u.seq); sl != nil {
 			sl.ev = Delivered{PartitionKey: u.pk, Data: u.data, ShardID: shardID, SequenceNumber: seq, SubSequence: i, Tag: u.tag}
 		}
 		p.buffered -= int64(u.size)
@@ -287,9 +284,9 @@ func (p *Producer) deliver(k *kRecord, shardID, seq string) {
 
 // failUser reports one user record; p.mu is held.
 func (p *Producer) failUser(u userRecord, err error) {
-	sl := p.order.at(u.seq)
-	sl.done, sl.err = true, err
-	sl.ev = Delivered{PartitionKey: u.pk, Data: u.data, Tag: u.tag}
+	if sl := p.order.resolve(u.seq); sl != nil {
+		sl.ev, sl.err = Delivered{PartitionKey: u.pk, Data: u.data, Tag: u.tag}, err
+	}
 	p.buffered -= int64(u.size)
 	p.m.Failed++
 }
@@ -321,9 +318,9 @@ func (p *Producer) failPending(err error) {
 // settle moves the resolved prefix of the order to the callbacks; p.mu is
 // held.
 func (p *Producer) settle() {
-	if p.cfg.OnDelivered != nil || p.cfg.OnFailure != nil {
-		var n int
-		p.events, n = p.order.pop(p.events, true)
+	var n int
+	if p.order.keep {
+		p.events, n = p.order.pop(p.events)
 		if n > 0 {
 			select {
 			case p.cbWake <- struct{}{}:
@@ -331,7 +328,7 @@ func (p *Producer) settle() {
 			}
 		}
 	} else {
-		_, n := p.order.pop(nil, false)
+		_, n = p.order.pop(nil)
 		p.reported += uint64(n)
 	}
 	p.broadcast()

@@ -169,7 +169,7 @@ func (p *Producer) applyShards(ranges []shardRange, now time.Time) {
 	p.ready = keep
 	slices.SortFunc(again, func(a, b userRecord) int { return cmp.Compare(a.seq, b.seq) })
 	for _, u := range again {
-		p.add(u, u.data, now)
+		p.add(u, u.data)
 	}
 	p.log.Info("producer: shard map changed", "stream", p.cfg.StreamName+p.cfg.StreamARN, "open", len(open), "rerouted", len(again))
 }
@@ -192,7 +192,7 @@ func (p *Producer) route(h hashKey) *shard {
 }
 
 // add buffers one user record; p.mu is held.
-func (p *Producer) add(u userRecord, data []byte, now time.Time) {
+func (p *Producer) add(u userRecord, data []byte) {
 	s := p.unrouted
 	if !p.firehose {
 		s = p.route(u.hash)
@@ -209,7 +209,7 @@ func (p *Producer) add(u userRecord, data []byte, now time.Time) {
 		p.seal(s)
 	}
 	if s.agg.Len() == 0 {
-		s.first = now
+		s.first = time.Now()
 		p.poke() // a new linger deadline
 	}
 	if cap(s.arena)-len(s.arena) < len(data) {
@@ -319,7 +319,7 @@ func (p *Producer) settleWrong(fresh bool, now time.Time) {
 				p.failUser(u, fmt.Errorf("producer: aggregate landed on %s, not on the shard its records hash to, %d times", w.shard, u.reputs))
 				continue
 			}
-			p.add(u, u.data, now)
+			p.add(u, u.data)
 		}
 	}
 }
