@@ -41,3 +41,22 @@ func parseHashKey(s string) (hashKey, error) {
 	n.FillBytes(b[:])
 	return hashKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}, nil
 }
+
+// hashCache remembers the hash keys of recent partition keys: most streams
+// reuse a bounded set of keys, and a map look-up costs a fraction of MD5.
+// It forgets everything when full.
+type hashCache struct{ m map[string]hashKey }
+
+const hashCacheSize = 1 << 16
+
+func (c *hashCache) of(pk string) hashKey {
+	if h, ok := c.m[pk]; ok {
+		return h
+	}
+	if c.m == nil || len(c.m) >= hashCacheSize {
+		c.m = make(map[string]hashKey, 1024)
+	}
+	h := hashOf(pk)
+	c.m[pk] = h
+	return h
+}

@@ -175,3 +175,17 @@ func TestRoute(t *testing.T) {
 
 // nilKinesis only fills Config for withDefaults; TestRoute makes no call.
 type nilKinesis struct{ KinesisAPI }
+
+func TestHashCache(t *testing.T) {
+	var c hashCache
+	for i := range 3 * hashCacheSize {
+		pk := string(rune('a'+i%26)) + string(rune(i))
+		miss, hit := c.of(pk), c.of(pk)
+		if miss != hashOf(pk) || hit != miss {
+			t.Fatalf("%q", pk)
+		}
+		if len(c.m) > hashCacheSize {
+			t.Fatalf("cache holds %d", len(c.m))
+		}
+	}
+}

@@ -122,6 +122,7 @@ type Producer struct {
 	reported  uint64 // records whose callbacks have run
 	flushing  bool
 	refresh   refreshState
+	hashKeys  hashCache
 	changed   chan struct{} // closed and replaced when space or progress is made
 	m         Metrics
 	latencyNs float64
@@ -227,10 +228,6 @@ func (p *Producer) PutTagged(ctx context.Context, partitionKey string, data []by
 	if err != nil {
 		return err
 	}
-	var h hashKey
-	if !p.firehose {
-		h = hashOf(partitionKey)
-	}
 	p.mu.Lock()
 	for {
 		if p.closed {
@@ -252,7 +249,10 @@ func (p *Producer) PutTagged(ctx context.Context, partitionKey string, data []by
 		p.mu.Lock()
 	}
 	p.buffered += int64(size)
-	u := userRecord{pk: partitionKey, tag: tag, hash: h, size: size, seq: p.order.push()}
+	u := userRecord{pk: partitionKey, tag: tag, size: size, seq: p.order.push()}
+	if !p.firehose {
+		u.hash = p.hashKeys.of(partitionKey)
+	}
 	p.add(u, data)
 	p.mu.Unlock()
 	return nil

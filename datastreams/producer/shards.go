@@ -205,10 +205,11 @@ func (p *Producer) add(u userRecord, data []byte) {
 	}
 	r := kpl.Record{PartitionKey: u.pk, Data: data}
 	limit := p.cfg.AggregationMaxSize
-	if s.agg.Len() > 0 && s.agg.SizeWith(r) > limit {
+	if !s.agg.TryAdd(r, limit) {
 		p.seal(s)
+		s.agg.Add(r)
 	}
-	if s.agg.Len() == 0 {
+	if s.agg.Len() == 1 {
 		s.first = time.Now()
 		p.poke() // a new linger deadline
 	}
@@ -218,7 +219,6 @@ func (p *Producer) add(u userRecord, data []byte) {
 	off := len(s.arena)
 	s.arena = append(s.arena, data...)
 	u.data = s.arena[off:len(s.arena):len(s.arena)]
-	s.agg.Add(r)
 	s.users = append(s.users, u)
 	if s.agg.Size() >= limit {
 		p.seal(s)
