@@ -133,6 +133,13 @@ func (p *Producer) take(now time.Time, gen uint64) ([]*kRecord, time.Duration) {
 // send makes one call and settles its records.
 func (p *Producer) send(batch []*kRecord) {
 	defer p.wg.Done()
+	// The batch is this goroutine's until it takes p.mu again: aggregates
+	// are framed here, in parallel with Put.
+	for _, k := range batch {
+		if k.data == nil && k.agg != nil {
+			k.data = k.agg.Bytes()
+		}
+	}
 	start := time.Now()
 	var (
 		err     error
@@ -185,6 +192,7 @@ func (p *Producer) send(batch []*kRecord) {
 		p.latencyNs += (float64(took) - p.latencyNs) / 16
 	}
 	for i, k := range batch {
+		p.recycle(k)
 		switch {
 		case err != nil:
 			p.retry(k, fmt.Errorf("producer: %w", err), retryable(err), now)

@@ -26,7 +26,7 @@ func (r shardRange) holds(h hashKey) bool { return !h.less(r.start) && !r.end.le
 // records in it, and the shard's write allowance.
 type shard struct {
 	r     shardRange
-	agg   kpl.Aggregator
+	agg   *kpl.Aggregator
 	users []userRecord
 	arena []byte // copies of the users' data
 	first time.Time
@@ -50,8 +50,11 @@ type userRecord struct {
 // kRecord is one Kinesis (or Firehose) record: an aggregate or a single
 // user record.
 type kRecord struct {
-	pk, ehk   string
+	pk, ehk string
+	// data is the record; an aggregate's is built from agg by the
+	// sender (so that MD5 runs there, not in Put).
 	data      []byte
+	agg       *kpl.Aggregator
 	users     []userRecord
 	shard     *shard
 	size      int
@@ -76,7 +79,7 @@ func (p *Producer) newShard(r shardRange, now time.Time) *shard {
 		}
 		return float64(v)
 	}
-	return &shard{r: r, bytes: newBucket(rate(p.cfg.ShardBytesPerSec), now), recs: newBucket(rate(p.cfg.ShardRecordsPerSec), now)}
+	return &shard{r: r, agg: new(kpl.Aggregator), bytes: newBucket(rate(p.cfg.ShardBytesPerSec), now), recs: newBucket(rate(p.cfg.ShardRecordsPerSec), now)}
 }
 
 // listShards reads every shard of the stream, paging with NextToken.
@@ -160,6 +163,7 @@ func (p *Producer) applyShards(ranges []shardRange, now time.Time) {
 			keep = append(keep, k)
 		case k.aggregated():
 			again = append(again, k.users...)
+			p.recycle(k)
 		default:
 			k.shard = p.route(k.users[0].hash)
 			keep = append(keep, k)
@@ -237,8 +241,12 @@ func (p *Producer) seal(s *shard) {
 	} else {
 		// The aggregate's explicit hash key is its first user record's
 		// hash, so it lands on the shard all of them hash to.
-		data := s.agg.Bytes()
-		k = &kRecord{pk: u.pk, ehk: u.hash.String(), data: data, users: s.users, shard: s, size: len(data) + len(u.pk)}
+		k = &kRecord{pk: u.pk, ehk: u.hash.String(), agg: s.agg, users: s.users, shard: s, size: s.agg.Size() + len(u.pk)}
+		if n := len(p.freeAggs); n > 0 {
+			s.agg, p.freeAggs = p.freeAggs[n-1], p.freeAggs[:n-1]
+		} else {
+			s.agg = new(kpl.Aggregator)
+		}
 	}
 	s.users = make([]userRecord, 0, len(s.users))
 	s.agg.Reset()
@@ -322,4 +330,17 @@ func (p *Producer) settleWrong(fresh bool) {
 			p.add(u, u.data)
 		}
 	}
+}
+
+// recycle keeps an aggregate's Aggregator for another shard's use once its
+// bytes are built or no longer needed; p.mu is held.
+func (p *Producer) recycle(k *kRecord) {
+	if k.agg == nil {
+		return
+	}
+	if len(p.freeAggs) < 2*p.cfg.MaxInFlight+4 {
+		k.agg.Reset()
+		p.freeAggs = append(p.freeAggs, k.agg)
+	}
+	k.agg = nil
 }
