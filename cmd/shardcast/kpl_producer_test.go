@@ -180,7 +180,8 @@ func putUsers(t *testing.T, p *producer.Producer, from, to int, keys int) {
 	t.Helper()
 	for i := from; i < to; i++ {
 		if err := p.PutTagged(ctx, "key-"+strconv.Itoa(i%keys), []byte("record-"+strconv.Itoa(i)), i); err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return
 		}
 	}
 }
@@ -198,11 +199,17 @@ func TestKPLProducerRoutesAggregates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 100_000
-	putUsers(t, p, 0, n, 5000)
+	// Four goroutines put at once (so reports follow no tag order).
+	const n = 50_000
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() { putUsers(t, p, w*n/4, (w+1)*n/4, 5000) })
+	}
+	wg.Wait()
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	d.outOfOrder = 0
 	m := p.Metrics()
 	if err := p.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -404,8 +411,9 @@ func TestKPLProducerFirehose(t *testing.T) {
 }
 
 // TestKPLProducerShardRateLimit writes 1.5 MB to one shard of a server that
-// enforces AWS's limits: the producer's own per-shard limit (the default,
-// 1 MiB/s as a shard takes) keeps it from being throttled at all.
+// enforces AWS's limits (1 MiB/s): the producer's own per-shard limit, set a
+// little under the shard's, keeps it from being throttled (without it,
+// TestKPLProducerThrottled sees about three retries a record).
 func TestKPLProducerShardRateLimit(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Kinesis.EnforceLimits = true
@@ -414,7 +422,7 @@ func TestKPLProducerShardRateLimit(t *testing.T) {
 	createStream(t, c, "paced", 1)
 	d := newDeliveries()
 	p, err := producer.New(ctx, producer.Config{Kinesis: c, StreamName: "paced", OnDelivered: d.onDelivered, OnFailure: d.onFailure,
-		Linger: 5 * time.Millisecond, AggregationMaxSize: 20 << 10})
+		Linger: 5 * time.Millisecond, AggregationMaxSize: 20 << 10, ShardBytesPerSec: 900 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,9 +438,68 @@ func TestKPLProducerShardRateLimit(t *testing.T) {
 	}
 	users, _, _ := readUsers(t, c, "paced")
 	d.checkExactlyOnce(t, users, n)
-	// The limit does not make throttling impossible (concurrent calls may
-	// reach the server in another order), only rare.
-	if m := p.Metrics(); len(d.failed) != 0 || m.Retries*10 > m.KinesisRecords {
+	// Concurrent calls may reach the server in another order than the
+	// producer metered them, so throttling is rare rather than impossible.
+	if m := p.Metrics(); len(d.failed) != 0 || m.Retries*20 > m.KinesisRecords {
 		t.Fatalf("%d failed, metrics %+v", len(d.failed), m)
+	}
+}
+
+// stall holds every PutRecords call until its request is cancelled, as a
+// server that stopped answering would; other calls pass.
+type stall struct{ next aws.HTTPClient }
+
+func (s stall) Do(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("X-Amz-Target") == "Kinesis_20131202.PutRecords" {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	return s.next.Do(r)
+}
+
+// TestKPLProducerBackpressureAndGiveUp: with the service not answering,
+// Put blocks once MaxBufferedBytes are held (and returns when its context
+// ends), and Close, given up on, reports every record put to OnFailure.
+func TestKPLProducerBackpressureAndGiveUp(t *testing.T) {
+	srv := startServer(t, testConfig(t))
+	c := client(srv.URL(), testCreds)
+	createStream(t, c, "stuck", 2)
+	stuck := kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), Retryer: aws.NopRetryer{},
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return testCreds, nil }),
+		HTTPClient:  stall{next: sdkHTTPClient(awshttp.NewBuildableClient())}})
+	d := newDeliveries()
+	p, err := producer.New(ctx, producer.Config{Kinesis: stuck, StreamName: "stuck", OnDelivered: d.onDelivered, OnFailure: d.onFailure,
+		Linger: time.Millisecond, MaxBufferedBytes: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := 0
+	for ; ; put++ {
+		pctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		err := p.PutTagged(pctx, "key-"+strconv.Itoa(put), append([]byte("record-"+strconv.Itoa(put)), make([]byte, 1000)...), put)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if put > 1000 {
+			t.Fatal("Put never blocked")
+		}
+	}
+	if m := p.Metrics(); m.BufferedBytes > 64<<10 || m.BufferedBytes < 60<<10 {
+		t.Fatalf("blocked with %d bytes buffered", m.BufferedBytes)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := p.Close(cctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close: %v", err)
+	}
+	if len(d.failed) != put || len(d.delivered) != 0 || d.outOfOrder != 0 {
+		t.Fatalf("%d put, %d failed, %d delivered, %d out of order", put, len(d.failed), len(d.delivered), d.outOfOrder)
+	}
+	if err := p.Put(ctx, "k", nil); !errors.Is(err, producer.ErrClosed) {
+		t.Fatalf("Put after Close: %v", err)
 	}
 }

@@ -16,44 +16,66 @@ type Aggregator struct {
 
 // Add appends a user record; Size is the aggregated size so far.
 func (a *Aggregator) Add(r Record) {
-	pk, newPK := a.index(&a.pkIndex, r.PartitionKey)
-	if newPK {
+	a.TryAdd(r, 0)
+}
+
+// TryAdd appends r when the aggregate stays within limit bytes with it, or
+// when it is empty (a record alone may exceed the limit), and reports
+// whether it did; a limit of 0 is none. It is SizeWith and Add in one, with
+// one look-up of the keys.
+func (a *Aggregator) TryAdd(r Record, limit int) bool {
+	if a.pkIndex == nil {
+		a.pkIndex = make(map[string]uint64)
+	}
+	pk, known := a.pkIndex[r.PartitionKey]
+	if !known {
+		pk = uint64(len(a.pkIndex))
+	}
+	var ehk uint64
+	hasEHK, knownEHK := r.ExplicitHashKey != "", true
+	if hasEHK {
+		if a.ehkIndex == nil {
+			a.ehkIndex = make(map[string]uint64)
+		}
+		if ehk, knownEHK = a.ehkIndex[r.ExplicitHashKey]; !knownEHK {
+			ehk = uint64(len(a.ehkIndex))
+		}
+	}
+	recLen := recordLen(pk, ehk, hasEHK, len(r.Data))
+	if limit > 0 && a.n > 0 {
+		size := a.Size() + 1 + protowire.SizeBytes(recLen)
+		if !known {
+			size += 1 + protowire.SizeBytes(len(r.PartitionKey))
+		}
+		if !knownEHK {
+			size += 1 + protowire.SizeBytes(len(r.ExplicitHashKey))
+		}
+		if size > limit {
+			return false
+		}
+	}
+	if !known {
+		a.pkIndex[r.PartitionKey] = pk
 		a.pkTable = protowire.AppendTag(a.pkTable, fieldPartitionKeyTable, protowire.BytesType)
 		a.pkTable = protowire.AppendString(a.pkTable, r.PartitionKey)
 	}
-	var ehk uint64
-	if r.ExplicitHashKey != "" {
-		var newEHK bool
-		ehk, newEHK = a.index(&a.ehkIndex, r.ExplicitHashKey)
-		if newEHK {
-			a.ehkTable = protowire.AppendTag(a.ehkTable, fieldExplicitHashKeyTable, protowire.BytesType)
-			a.ehkTable = protowire.AppendString(a.ehkTable, r.ExplicitHashKey)
-		}
+	if !knownEHK {
+		a.ehkIndex[r.ExplicitHashKey] = ehk
+		a.ehkTable = protowire.AppendTag(a.ehkTable, fieldExplicitHashKeyTable, protowire.BytesType)
+		a.ehkTable = protowire.AppendString(a.ehkTable, r.ExplicitHashKey)
 	}
 	a.records = protowire.AppendTag(a.records, fieldRecords, protowire.BytesType)
-	a.records = protowire.AppendVarint(a.records, uint64(recordLen(pk, ehk, r.ExplicitHashKey != "", len(r.Data))))
+	a.records = protowire.AppendVarint(a.records, uint64(recLen))
 	a.records = protowire.AppendTag(a.records, fieldPartitionKeyIndex, protowire.VarintType)
 	a.records = protowire.AppendVarint(a.records, pk)
-	if r.ExplicitHashKey != "" {
+	if hasEHK {
 		a.records = protowire.AppendTag(a.records, fieldExplicitHashKeyIndex, protowire.VarintType)
 		a.records = protowire.AppendVarint(a.records, ehk)
 	}
 	a.records = protowire.AppendTag(a.records, fieldData, protowire.BytesType)
 	a.records = protowire.AppendBytes(a.records, r.Data)
 	a.n++
-}
-
-// index returns key's index in a table, adding it when new.
-func (a *Aggregator) index(m *map[string]uint64, key string) (uint64, bool) {
-	if *m == nil {
-		*m = make(map[string]uint64)
-	}
-	if i, ok := (*m)[key]; ok {
-		return i, false
-	}
-	i := uint64(len(*m))
-	(*m)[key] = i
-	return i, true
+	return true
 }
 
 // recordLen is the length of an encoded Record message (tags are one byte:

@@ -292,3 +292,37 @@ func BenchmarkDeaggregate(b *testing.B) {
 		}
 	}
 }
+
+// TestTryAdd checks TryAdd against SizeWith: it adds exactly when the
+// result fits, or when the aggregate is empty.
+func TestTryAdd(t *testing.T) {
+	var a, b Aggregator
+	var want []Record
+	for i := range 3000 {
+		r := Record{PartitionKey: fmt.Sprintf("k%d", i%50), Data: bytes.Repeat([]byte{byte(i)}, i%200)}
+		if i%7 == 0 {
+			r.ExplicitHashKey = fmt.Sprint(i % 11)
+		}
+		const limit = 2500
+		fits := a.Len() == 0 || a.SizeWith(r) <= limit
+		if got := a.TryAdd(r, limit); got != fits {
+			t.Fatalf("record %d: TryAdd %v, SizeWith says %v", i, got, fits)
+		}
+		if !fits {
+			if got, _, err := Deaggregate(a.Bytes(), "", ""); err != nil || !equal(got, want) {
+				t.Fatalf("record %d: %v", i, err)
+			}
+			b.Reset()
+			for _, w := range want {
+				b.Add(w)
+			}
+			if !bytes.Equal(a.Bytes(), b.Bytes()) || a.Size() > limit {
+				t.Fatalf("record %d: TryAdd and Add build different bytes (%d, %d, limit %d)", i, a.Size(), b.Size(), limit)
+			}
+			a.Reset()
+			want = want[:0]
+			a.TryAdd(r, limit)
+		}
+		want = append(want, r)
+	}
+}

@@ -13,7 +13,9 @@ type hashKey struct{ hi, lo uint64 }
 // hashOf is the hash key Kinesis gives a partition key: MD5 of its UTF-8
 // bytes, read as a big-endian unsigned integer.
 func hashOf(partitionKey string) hashKey {
-	sum := md5.Sum([]byte(partitionKey))
+	var buf [64]byte // most keys: no allocation
+	b := append(buf[:0], partitionKey...)
+	sum := md5.Sum(b)
 	return hashKey{binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:])}
 }
 
@@ -38,4 +40,23 @@ func parseHashKey(s string) (hashKey, error) {
 	var b [16]byte
 	n.FillBytes(b[:])
 	return hashKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}, nil
+}
+
+// hashCache remembers the hash keys of recent partition keys: most streams
+// reuse a bounded set of keys, and a map look-up costs a fraction of MD5.
+// It forgets everything when full.
+type hashCache struct{ m map[string]hashKey }
+
+const hashCacheSize = 1 << 16
+
+func (c *hashCache) of(pk string) hashKey {
+	if h, ok := c.m[pk]; ok {
+		return h
+	}
+	if c.m == nil || len(c.m) >= hashCacheSize {
+		c.m = make(map[string]hashKey, 1024)
+	}
+	h := hashOf(pk)
+	c.m[pk] = h
+	return h
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/shardcast/shardcast/datastreams/kpl"
 )
 
 // Config configures a Producer. Exactly one of StreamName/StreamARN (with
@@ -25,7 +27,7 @@ type Config struct {
 	// on for Kinesis; Firehose never aggregates).
 	DisableAggregation bool
 	// AggregationMaxSize bounds one aggregated record in bytes (default
-	// 51200, the KPL's; at most 1 MiB less the partition key).
+	// 51200, the KPL's; at most 1 MiB less room for the partition key).
 	AggregationMaxSize int
 	// Linger bounds how long a record waits in a buffer (default 100ms).
 	Linger time.Duration
@@ -122,6 +124,8 @@ type Producer struct {
 	reported  uint64 // records whose callbacks have run
 	flushing  bool
 	refresh   refreshState
+	hashKeys  hashCache
+	freeAggs  []*kpl.Aggregator
 	changed   chan struct{} // closed and replaced when space or progress is made
 	m         Metrics
 	latencyNs float64
@@ -145,6 +149,7 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 		wake: make(chan struct{}, 1), cbWake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 	p.aggregate = !p.firehose && !cfg.DisableAggregation
+	p.order.keep = cfg.OnDelivered != nil || cfg.OnFailure != nil
 	p.unrouted = p.newShard(shardRange{}, time.Now())
 	if !p.firehose {
 		ranges, err := p.listShards(ctx)
@@ -164,7 +169,7 @@ func withDefaults(cfg Config) (Config, error) {
 	switch {
 	case cfg.Kinesis != nil && cfg.Firehose != nil:
 		return cfg, errors.New("producer: set Kinesis or Firehose, not both")
-	case cfg.Kinesis != nil && (cfg.StreamName == "") == (cfg.StreamARN == "") && cfg.StreamARN == "":
+	case cfg.Kinesis != nil && cfg.StreamName == "" && cfg.StreamARN == "":
 		return cfg, errors.New("producer: Kinesis needs StreamName or StreamARN")
 	case cfg.Firehose != nil && cfg.DeliveryStreamName == "":
 		return cfg, errors.New("producer: Firehose needs DeliveryStreamName")
@@ -177,7 +182,8 @@ func withDefaults(cfg Config) (Config, error) {
 		}
 	}
 	def(&cfg.AggregationMaxSize, 51200)
-	cfg.AggregationMaxSize = min(cfg.AggregationMaxSize, maxKinesisRecord)
+	// Room for the outer partition key (256 characters of up to 4 bytes).
+	cfg.AggregationMaxSize = min(cfg.AggregationMaxSize, maxKinesisRecord-4*maxPartitionKey)
 	def(&cfg.MaxRetries, 10)
 	def(&cfg.MaxRequestRecords, 500)
 	cfg.MaxRequestRecords = min(cfg.MaxRequestRecords, 500)
@@ -226,10 +232,6 @@ func (p *Producer) PutTagged(ctx context.Context, partitionKey string, data []by
 	if err != nil {
 		return err
 	}
-	var h hashKey
-	if !p.firehose {
-		h = hashOf(partitionKey)
-	}
 	p.mu.Lock()
 	for {
 		if p.closed {
@@ -251,8 +253,11 @@ func (p *Producer) PutTagged(ctx context.Context, partitionKey string, data []by
 		p.mu.Lock()
 	}
 	p.buffered += int64(size)
-	u := userRecord{pk: partitionKey, tag: tag, hash: h, size: size, seq: p.order.push()}
-	p.add(u, data, time.Now())
+	u := userRecord{pk: partitionKey, tag: tag, size: size, seq: p.order.push()}
+	if !p.firehose {
+		u.hash = p.hashKeys.of(partitionKey)
+	}
+	p.add(u, data)
 	p.mu.Unlock()
 	return nil
 }
@@ -265,7 +270,7 @@ func (p *Producer) check(pk string, data []byte) (int, error) {
 		}
 		return len(data), nil
 	}
-	if pk == "" || utf8.RuneCountInString(pk) > maxPartitionKey {
+	if pk == "" || len(pk) > maxPartitionKey && utf8.RuneCountInString(pk) > maxPartitionKey {
 		return 0, fmt.Errorf("producer: partition key must have 1 to %d characters", maxPartitionKey)
 	}
 	if size := len(pk) + len(data); size > maxKinesisRecord {
@@ -279,7 +284,7 @@ func (p *Producer) check(pk string, data []byte) (int, error) {
 // before it is delivered or reported (its callback has returned).
 func (p *Producer) Flush(ctx context.Context) error {
 	p.mu.Lock()
-	target := p.order.base + uint64(len(p.order.slots)-p.order.head)
+	target := p.order.next()
 	p.flushing = true
 	p.mu.Unlock()
 	p.poke()
@@ -321,7 +326,7 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.abort()
 		p.mu.Lock()
 		p.failPending(fmt.Errorf("producer: closed before delivery: %w", err))
-		target := p.order.base + uint64(len(p.order.slots)-p.order.head)
+		target := p.order.next()
 		p.mu.Unlock()
 		_ = p.waitReported(context.Background(), target)
 	}

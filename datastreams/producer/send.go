@@ -133,6 +133,13 @@ func (p *Producer) take(now time.Time, gen uint64) ([]*kRecord, time.Duration) {
 // send makes one call and settles its records.
 func (p *Producer) send(batch []*kRecord) {
 	defer p.wg.Done()
+	// The batch is this goroutine's until it takes p.mu again: aggregates
+	// are framed here, in parallel with Put.
+	for _, k := range batch {
+		if k.data == nil && k.agg != nil {
+			k.data = k.agg.Bytes()
+		}
+	}
 	start := time.Now()
 	var (
 		err     error
@@ -185,6 +192,7 @@ func (p *Producer) send(batch []*kRecord) {
 		p.latencyNs += (float64(took) - p.latencyNs) / 16
 	}
 	for i, k := range batch {
+		p.recycle(k)
 		switch {
 		case err != nil:
 			p.retry(k, fmt.Errorf("producer: %w", err), retryable(err), now)
@@ -271,14 +279,11 @@ func (p *Producer) landed(k *kRecord, shardID, seq string) {
 
 // deliver marks k's user records delivered; p.mu is held.
 func (p *Producer) deliver(k *kRecord, shardID, seq string) {
-	keep := p.cfg.OnDelivered != nil || p.cfg.OnFailure != nil
 	p.m.KinesisRecords++
 	p.m.Bytes += int64(k.size)
 	p.m.UserRecords += int64(len(k.users))
 	for i, u := range k.users {
-		sl := p.order.at(u.seq)
-		sl.done = true
-		if keep {
+		if sl := p.order.resolve(u.seq); sl != nil {
 			sl.ev = Delivered{PartitionKey: u.pk, Data: u.data, ShardID: shardID, SequenceNumber: seq, SubSequence: i, Tag: u.tag}
 		}
 		p.buffered -= int64(u.size)
@@ -287,9 +292,9 @@ func (p *Producer) deliver(k *kRecord, shardID, seq string) {
 
 // failUser reports one user record; p.mu is held.
 func (p *Producer) failUser(u userRecord, err error) {
-	sl := p.order.at(u.seq)
-	sl.done, sl.err = true, err
-	sl.ev = Delivered{PartitionKey: u.pk, Data: u.data, Tag: u.tag}
+	if sl := p.order.resolve(u.seq); sl != nil {
+		sl.ev, sl.err = Delivered{PartitionKey: u.pk, Data: u.data, Tag: u.tag}, err
+	}
 	p.buffered -= int64(u.size)
 	p.m.Failed++
 }
@@ -321,9 +326,9 @@ func (p *Producer) failPending(err error) {
 // settle moves the resolved prefix of the order to the callbacks; p.mu is
 // held.
 func (p *Producer) settle() {
-	if p.cfg.OnDelivered != nil || p.cfg.OnFailure != nil {
-		var n int
-		p.events, n = p.order.pop(p.events, true)
+	var n int
+	if p.order.keep {
+		p.events, n = p.order.pop(p.events)
 		if n > 0 {
 			select {
 			case p.cbWake <- struct{}{}:
@@ -331,7 +336,7 @@ func (p *Producer) settle() {
 			}
 		}
 	} else {
-		_, n := p.order.pop(nil, false)
+		_, n = p.order.pop(nil)
 		p.reported += uint64(n)
 	}
 	p.broadcast()

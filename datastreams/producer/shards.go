@@ -26,7 +26,7 @@ func (r shardRange) holds(h hashKey) bool { return !h.less(r.start) && !r.end.le
 // records in it, and the shard's write allowance.
 type shard struct {
 	r     shardRange
-	agg   kpl.Aggregator
+	agg   *kpl.Aggregator
 	users []userRecord
 	arena []byte // copies of the users' data
 	first time.Time
@@ -50,8 +50,11 @@ type userRecord struct {
 // kRecord is one Kinesis (or Firehose) record: an aggregate or a single
 // user record.
 type kRecord struct {
-	pk, ehk   string
+	pk, ehk string
+	// data is the record; an aggregate's is built from agg by the
+	// sender (so that MD5 runs there, not in Put).
 	data      []byte
+	agg       *kpl.Aggregator
 	users     []userRecord
 	shard     *shard
 	size      int
@@ -76,7 +79,7 @@ func (p *Producer) newShard(r shardRange, now time.Time) *shard {
 		}
 		return float64(v)
 	}
-	return &shard{r: r, bytes: newBucket(rate(p.cfg.ShardBytesPerSec), now), recs: newBucket(rate(p.cfg.ShardRecordsPerSec), now)}
+	return &shard{r: r, agg: new(kpl.Aggregator), bytes: newBucket(rate(p.cfg.ShardBytesPerSec), now), recs: newBucket(rate(p.cfg.ShardRecordsPerSec), now)}
 }
 
 // listShards reads every shard of the stream, paging with NextToken.
@@ -160,6 +163,7 @@ func (p *Producer) applyShards(ranges []shardRange, now time.Time) {
 			keep = append(keep, k)
 		case k.aggregated():
 			again = append(again, k.users...)
+			p.recycle(k)
 		default:
 			k.shard = p.route(k.users[0].hash)
 			keep = append(keep, k)
@@ -169,7 +173,7 @@ func (p *Producer) applyShards(ranges []shardRange, now time.Time) {
 	p.ready = keep
 	slices.SortFunc(again, func(a, b userRecord) int { return cmp.Compare(a.seq, b.seq) })
 	for _, u := range again {
-		p.add(u, u.data, now)
+		p.add(u, u.data)
 	}
 	p.log.Info("producer: shard map changed", "stream", p.cfg.StreamName+p.cfg.StreamARN, "open", len(open), "rerouted", len(again))
 }
@@ -192,7 +196,7 @@ func (p *Producer) route(h hashKey) *shard {
 }
 
 // add buffers one user record; p.mu is held.
-func (p *Producer) add(u userRecord, data []byte, now time.Time) {
+func (p *Producer) add(u userRecord, data []byte) {
 	s := p.unrouted
 	if !p.firehose {
 		s = p.route(u.hash)
@@ -205,11 +209,12 @@ func (p *Producer) add(u userRecord, data []byte, now time.Time) {
 	}
 	r := kpl.Record{PartitionKey: u.pk, Data: data}
 	limit := p.cfg.AggregationMaxSize
-	if s.agg.Len() > 0 && s.agg.SizeWith(r) > limit {
+	if !s.agg.TryAdd(r, limit) {
 		p.seal(s)
+		s.agg.Add(r)
 	}
-	if s.agg.Len() == 0 {
-		s.first = now
+	if s.agg.Len() == 1 {
+		s.first = time.Now()
 		p.poke() // a new linger deadline
 	}
 	if cap(s.arena)-len(s.arena) < len(data) {
@@ -218,7 +223,6 @@ func (p *Producer) add(u userRecord, data []byte, now time.Time) {
 	off := len(s.arena)
 	s.arena = append(s.arena, data...)
 	u.data = s.arena[off:len(s.arena):len(s.arena)]
-	s.agg.Add(r)
 	s.users = append(s.users, u)
 	if s.agg.Size() >= limit {
 		p.seal(s)
@@ -237,8 +241,12 @@ func (p *Producer) seal(s *shard) {
 	} else {
 		// The aggregate's explicit hash key is its first user record's
 		// hash, so it lands on the shard all of them hash to.
-		data := s.agg.Bytes()
-		k = &kRecord{pk: u.pk, ehk: u.hash.String(), data: data, users: s.users, shard: s, size: len(data) + len(u.pk)}
+		k = &kRecord{pk: u.pk, ehk: u.hash.String(), agg: s.agg, users: s.users, shard: s, size: s.agg.Size() + len(u.pk)}
+		if n := len(p.freeAggs); n > 0 {
+			s.agg, p.freeAggs = p.freeAggs[n-1], p.freeAggs[:n-1]
+		} else {
+			s.agg = new(kpl.Aggregator)
+		}
 	}
 	s.users = make([]userRecord, 0, len(s.users))
 	s.agg.Reset()
@@ -273,7 +281,7 @@ func (p *Producer) refreshLoop() {
 		} else {
 			p.applyShards(ranges, now)
 		}
-		p.settleWrong(err == nil, now)
+		p.settleWrong(err == nil)
 		p.settle()
 		if !p.refresh.again && (err == nil || tries >= p.cfg.MaxRetries || p.ctx.Err() != nil) {
 			p.refresh.running = false
@@ -299,7 +307,7 @@ func (p *Producer) refreshLoop() {
 // drops an aggregate holding a record outside its shard's range), so
 // every user record in it is put again. Without a fresh map (fresh false)
 // they are all put again.
-func (p *Producer) settleWrong(fresh bool, now time.Time) {
+func (p *Producer) settleWrong(fresh bool) {
 	wrong := p.wrong
 	p.wrong = nil
 	for _, w := range wrong {
@@ -319,7 +327,20 @@ func (p *Producer) settleWrong(fresh bool, now time.Time) {
 				p.failUser(u, fmt.Errorf("producer: aggregate landed on %s, not on the shard its records hash to, %d times", w.shard, u.reputs))
 				continue
 			}
-			p.add(u, u.data, now)
+			p.add(u, u.data)
 		}
 	}
+}
+
+// recycle keeps an aggregate's Aggregator for another shard's use once its
+// bytes are built or no longer needed; p.mu is held.
+func (p *Producer) recycle(k *kRecord) {
+	if k.agg == nil {
+		return
+	}
+	if len(p.freeAggs) < 2*p.cfg.MaxInFlight+4 {
+		k.agg.Reset()
+		p.freeAggs = append(p.freeAggs, k.agg)
+	}
+	k.agg = nil
 }
