@@ -63,6 +63,14 @@
 // A stream that does not exist yet, or a service that does not answer, is
 // waited for (retried with backoff, logged).
 //
+// Records the producer reports as not delivered (after its retries) are
+// looked for in the stream the same way before they are sent again, since
+// a try whose answer was lost may have stored them. What stays outside the
+// guarantee: the producer's own retry of a call whose answer was lost (a
+// timeout) can store a record twice before the agent hears of it, as with
+// any Kinesis producer; a producer mode that reports such calls instead of
+// retrying them would close that gap.
+//
 // Firehose: at least once. A delivery stream cannot be read back, so a
 // batch delivered just before a kill -9 is sent again.
 //

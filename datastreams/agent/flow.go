@@ -56,6 +56,7 @@ type batch struct {
 	from  int64
 	recs  []prepared
 	bytes int
+	since time.Time // when its first intent was written: recovery reads from before it
 }
 
 func (b *batch) end() int64 { return b.recs[len(b.recs)-1].end }

@@ -65,7 +65,7 @@ func (f *flow) recover(ctx, sendCtx context.Context, in *intent) error {
 		return f.a.update(func() { f.st.Intent = nil })
 	}
 	f.cur = &tailFile{f: c.f, path: c.path, id: in.File} // for the partition keys
-	b := &batch{file: st, from: in.From}
+	b := &batch{file: st, from: in.From, since: in.Time}
 	start := in.From
 	for i, e := range in.Ends {
 		rec := rawRecord{start: start, end: e, data: buf[start-in.From : e-in.From]}

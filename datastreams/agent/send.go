@@ -66,6 +66,30 @@ func (f *flow) send(ctx context.Context) error {
 			}
 			pending++
 		}
+		if pending > 0 && f.s.kinesis {
+			// A record the producer gave up on may still have been
+			// stored by a try whose answer was lost: look before
+			// sending it again.
+			if err := sleep(ctx, recoverySettle); err != nil {
+				f.batch = b
+				return err
+			}
+			in := b.intent()
+			found, err := f.findStored(ctx, in, in.Done)
+			if err != nil {
+				f.a.log.Warn("agent: cannot read the stream to check undelivered records", "flow", f.s.id, "err", err)
+				f.batch = b
+				return err
+			}
+			for i := range b.recs {
+				if in.Done[i] && !b.recs[i].done {
+					b.recs[i].done = true
+					f.sent.Add(1)
+					f.bytesSent.Add(int64(len(b.recs[i].data)))
+				}
+			}
+			pending -= found
+		}
 		if pending > 0 {
 			f.a.log.Warn("agent: records not delivered; sending them again", "flow", f.s.id, "records", pending)
 			select {
@@ -92,7 +116,10 @@ func (f *flow) send(ctx context.Context) error {
 
 // intent describes the batch for the checkpoint.
 func (b *batch) intent() *intent {
-	in := &intent{File: b.file.fileID, Path: b.file.Path, From: b.from, Time: time.Now().UTC()}
+	if b.since.IsZero() {
+		b.since = time.Now().UTC()
+	}
+	in := &intent{File: b.file.fileID, Path: b.file.Path, From: b.from, Time: b.since}
 	for _, r := range b.recs {
 		in.Ends = append(in.Ends, r.end)
 		in.Hashes = append(in.Hashes, r.hash)
