@@ -419,3 +419,57 @@ func TestAgentRecoversDeliveredBatch(t *testing.T) {
 	}
 	checkOnceInOrder(t, streamLines(t, kc, "logs"), n, true)
 }
+
+// TestAgentConfigJSONAndYAML reads an agent.json as the Kinesis Agent's
+// users write it (tabs, dotted top-level keys, string booleans) and the
+// same settings in YAML into one configuration.
+func TestAgentConfigJSONAndYAML(t *testing.T) {
+	dir := t.TempDir()
+	js := filepath.Join(dir, "agent.json")
+	os.WriteFile(js, []byte("{\n\t\"cloudwatch.emitMetrics\": true,\n\t\"kinesis.endpoint\": \"kinesis.us-east-1.amazonaws.com\",\n"+
+		"\t\"firehose.endpoint\": \"http://127.0.0.1:8080\",\n\t\"awsAccessKeyId\": \"AKID\",\n\t\"awsSecretAccessKey\": \"S\",\n"+
+		"\t\"flows\": [{\n\t\t\"filePattern\": \"/var/log/app/*.log\",\n\t\t\"kinesisStream\": \"s\",\n\t\t\"partitionKeyOption\": \"DETERMINISTIC\",\n"+
+		"\t\t\"multiLineStartPattern\": \"\\\\[\",\n\t\t\"truncatedRecordTerminator\": \"...\",\n\t\t\"maxBufferAgeMillis\": 1000,\n"+
+		"\t\t\"dataProcessingOptions\": [{\"optionName\": \"ADDMETADATA\", \"timestamp\": \"true\", \"metadata\": {\"a\": 1}},\n"+
+		"\t\t\t{\"optionName\": \"CSVTOJSON\", \"customFieldNames\": [\"x\", \"y\"], \"delimiter\": \"\\\\t\"}]\n\t}]\n}\n"), 0o644)
+	yml := filepath.Join(dir, "agent.yaml")
+	os.WriteFile(yml, []byte(`cloudwatch.emitMetrics: true
+kinesis.endpoint: kinesis.us-east-1.amazonaws.com
+firehose.endpoint: http://127.0.0.1:8080
+awsAccessKeyId: AKID
+awsSecretAccessKey: S
+flows:
+  - filePattern: /var/log/app/*.log
+    kinesisStream: s
+    partitionKeyOption: DETERMINISTIC
+    multiLineStartPattern: '\['
+    truncatedRecordTerminator: '...'
+    maxBufferAgeMillis: 1000
+    dataProcessingOptions:
+      - {optionName: ADDMETADATA, timestamp: "true", metadata: {a: 1}}
+      - {optionName: CSVTOJSON, customFieldNames: [x, y], delimiter: '\t'}
+`), 0o644)
+	a, err := readAgentConfig(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := readAgentConfig(yml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if !bytes.Equal(ja, jb) {
+		t.Fatalf("JSON and YAML differ:\n%s\n%s", ja, jb)
+	}
+	f := a.Flows[0]
+	if a.KinesisEndpoint != "kinesis.us-east-1.amazonaws.com" || a.AccessKeyID != "AKID" || f.MultiLineStartPattern != `\[` ||
+		f.TruncatedRecordTerm == nil || *f.TruncatedRecordTerm != "..." || f.MaxBufferAgeMillis != 1000 ||
+		len(f.DataProcessingOptions) != 2 || *f.DataProcessingOptions[1].Delimiter != `\t` ||
+		a.CheckpointFile != filepath.Join(dir, "agent-checkpoint.json") || a.Ignored["cloudwatch.emitMetrics"] != true {
+		t.Fatalf("config %+v", a)
+	}
+	if endpointURL(a.KinesisEndpoint) != "https://kinesis.us-east-1.amazonaws.com" {
+		t.Fatal(endpointURL(a.KinesisEndpoint))
+	}
+}

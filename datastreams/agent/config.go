@@ -53,7 +53,7 @@ type ProcessingOption struct {
 	JSONFormat       string   `yaml:"jsonFormat"`
 	ParseOptions     []string `yaml:"parseOptions"`
 	Metadata         any      `yaml:"metadata"`
-	Timestamp        string   `yaml:"timestamp"`
+	Timestamp        any      `yaml:"timestamp"` // "true" (as agent.json has it) or true
 }
 
 // Limits of one record, as the services take them.

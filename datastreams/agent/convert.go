@@ -48,7 +48,8 @@ func newConverter(o ProcessingOption) (converter, error) {
 		}
 		return logToJSON(p, pretty), nil
 	case "ADDMETADATA":
-		return addMetadata(o.Metadata, o.Timestamp == "true", pretty, time.Now), nil
+		stamp := o.Timestamp == true || o.Timestamp == "true"
+		return addMetadata(o.Metadata, stamp, pretty, time.Now), nil
 	case "ADDBRACKETS":
 		return func(data []byte) ([]byte, bool) {
 			out := make([]byte, 0, len(data)+2)
