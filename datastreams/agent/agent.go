@@ -127,6 +127,11 @@ func New(cfg Config, opts Options) (*Agent, error) {
 // cannot be read, the checkpoint cannot be written) ends Run with its
 // error.
 func (a *Agent) Run(ctx context.Context) error {
+	release, err := lockCheckpoint(a.cfg.CheckpointFile)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// Sends outlive ctx by ShutdownTimeout so that a clean stop delivers
 	// what was read.
 	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/fsutil"
@@ -104,6 +106,26 @@ func parseCheckpoint(b []byte) (*checkpoint, error) {
 		}
 	}
 	return cp, nil
+}
+
+// lockCheckpoint takes an exclusive lock on path+".lock" so that two
+// agents never share a checkpoint file; the lock goes with the process,
+// also on kill -9. It removes the temporary files a killed run left.
+func lockCheckpoint(path string) (release func(), err error) {
+	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("checkpoint %s is in use by another agent: %w", path, err)
+	}
+	if stale, err := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")); err == nil {
+		for _, s := range stale {
+			os.Remove(s)
+		}
+	}
+	return func() { f.Close() }, nil
 }
 
 // save replaces the file atomically (temporary file, fsync, rename, fsync

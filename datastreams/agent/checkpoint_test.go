@@ -106,3 +106,28 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckpointLock keeps a second agent off a checkpoint file in use,
+// and clears what a killed run left behind.
+func TestCheckpointLock(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cp.json")
+	stale := filepath.Join(dir, ".cp.json.tmp123")
+	os.WriteFile(stale, []byte("x"), 0o600)
+	release, err := lockCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("stale temporary file kept: %v", err)
+	}
+	if _, err := lockCheckpoint(path); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second lock: %v", err)
+	}
+	release()
+	release2, err := lockCheckpoint(path)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	release2()
+}
