@@ -42,7 +42,8 @@
 // buffers are full, and reading stops with it (backpressure). The checkpoint
 // file (JSON, replaced atomically with fsync) holds per flow and file the
 // offset up to which every record is delivered; it only moves when the
-// whole batch before it is delivered. A status line (records parsed, sent,
+// whole batch before it is delivered; a lock on checkpointFile+".lock"
+// keeps a second agent off it. A status line (records parsed, sent,
 // dropped, failed, bytes, bytes behind) is logged every
 // log.statusReportingPeriodSeconds.
 //
@@ -87,10 +88,13 @@
 // agent read it, or a file deleted before it was read, is lost; a file
 // truncated and written again past the agent's position with the same first
 // 1 KiB is taken for the same file.
+//
 // matchPattern, multiLineStartPattern and CSV delimiters are Go regular
 // expressions (RE2: no look-around or back-references). YAML decoding does
 // not keep the key order of ADDMETADATA's metadata map: its keys are
-// written sorted. ADDEC2METADATA and USINGPLUGGIN are refused. Settings of
+// written sorted. CSVTOJSON keeps the spaces around a value ("v1, v2"
+// gives " v2"), as the Kinesis Agent's code does although its documented
+// example shows them trimmed. ADDEC2METADATA and USINGPLUGGIN are refused. Settings of
 // the Kinesis Agent with no meaning here (CloudWatch, threads, STS roles)
 // are accepted and ignored.
 package agent
