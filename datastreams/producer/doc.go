@@ -3,4 +3,58 @@
 // format, sends PutRecords with retries, and reports every record it could
 // not deliver. It talks to Kinesis (shardcast or AWS) through the AWS SDK
 // for Go, or to a Firehose delivery stream with PutRecordBatch.
+//
+// # Basics
+//
+// New reads the stream's shards with ListShards (paging with NextToken)
+// and keeps the open ones' hash-key ranges. Put hashes the partition key
+// (MD5, as Kinesis does), finds the shard that range holds, and adds the
+// record to that shard's aggregate (package kpl). An aggregate is sealed
+// when the next record would take it past AggregationMaxSize (51200 bytes
+// by default, as the KPL), when its oldest record has waited Linger, or on
+// Flush. It is sent with the partition key of its first record and an
+// ExplicitHashKey equal to that record's hash, so Kinesis stores it on the
+// shard all its records hash to; a lone record is sent as itself.
+//
+// Sealed records queue for a sender that packs them into PutRecords calls
+// (at most 500 records and 5 MiB) and keeps up to MaxInFlight calls going.
+// Each shard has token buckets for bytes and records a second (1 MiB and
+// 1000, a provisioned shard's write limits, by default); a record waits
+// until its shard has allowance. Entries that fail
+// (ProvisionedThroughputExceededException, InternalFailure) and calls that
+// fail with anything but a permanent error (a missing stream, a validation
+// or access error) are tried again after an exponential backoff with
+// jitter, up to MaxRetries times; then their user records go to OnFailure.
+//
+// When a record lands on a shard other than the predicted one, the shard
+// map is read again (a reshard happened) and buffered records of closed
+// shards are routed again. An aggregate that landed on another shard is
+// delivered when all its user records hash into that shard, and otherwise
+// put again record by record: the KCL drops an aggregate that holds a
+// record outside its shard's range, so keeping it would lose them.
+//
+// Every user record is either delivered or reported, once. OnDelivered
+// (with the shard, sequence number and sub-sequence number, and the tag
+// given to PutTagged) and OnFailure are called from one goroutine, one at
+// a time, in Put order: a record's report waits for the reports of all
+// records put before it. Flush returns once every record put before it is
+// reported. Put blocks while MaxBufferedBytes are held.
+//
+// With Firehose, records go one for one in PutRecordBatch calls (500
+// records and 4 MiB at most), with the same retries and reports; the
+// SequenceNumber of a Delivered record is Firehose's RecordId.
+//
+// # Caveats
+//
+// Delivery is at least once: a call whose answer is lost (a timeout, a
+// dropped connection) is sent again although the service may have stored
+// it. Retries and reshards also reorder records, even of one partition
+// key, as with the KPL. A record put again after its aggregate landed
+// across a new shard boundary is in the stream twice; a KCL-style consumer
+// (one that drops out-of-range aggregates) sees it once.
+//
+// The per-shard limit meters what the producer sends, not what the shard
+// took from other writers; concurrent calls may still be throttled now
+// and then, and are retried. Close with a context that ends first cancels
+// the calls in flight and reports every record not yet delivered.
 package producer
