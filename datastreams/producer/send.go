@@ -98,7 +98,7 @@ func (p *Producer) take(now time.Time, gen uint64) ([]*kRecord, time.Duration) {
 	bytes := 0
 	keep := p.ready[:0]
 	for i, k := range p.ready {
-		if len(batch) == p.cfg.MaxRequestRecords || bytes+k.size > p.cfg.MaxRequestBytes {
+		if len(batch) == p.cfg.MaxRequestRecords || len(batch) > 0 && bytes+k.size > p.cfg.MaxRequestBytes {
 			keep = append(keep, p.ready[i:]...)
 			break
 		}
