@@ -330,9 +330,11 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.mu.Unlock()
 		_ = p.waitReported(context.Background(), target)
 	}
+	// Everything is reported; end what may still run (a shard-map
+	// refresh waiting to try again).
+	p.abort()
 	close(p.done)
 	p.wg.Wait()
-	p.abort()
 	return err
 }
 
