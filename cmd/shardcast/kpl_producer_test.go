@@ -410,8 +410,8 @@ func TestKPLProducerFirehose(t *testing.T) {
 	}
 }
 
-// TestKPLProducerShardRateLimit writes 1.5 MB to one shard of a server that
-// enforces AWS's limits (1 MiB/s): the producer's own per-shard limit, set a
+// TestKPLProducerShardRateLimit writes 1.5 MB to one shard (named by ARN)
+// of a server that enforces AWS's limits (1 MiB/s): the producer's own per-shard limit, set a
 // little under the shard's, keeps it from being throttled (without it,
 // TestKPLProducerThrottled sees about three retries a record).
 func TestKPLProducerShardRateLimit(t *testing.T) {
@@ -421,7 +421,7 @@ func TestKPLProducerShardRateLimit(t *testing.T) {
 	c := client(srv.URL(), testCreds)
 	createStream(t, c, "paced", 1)
 	d := newDeliveries()
-	p, err := producer.New(ctx, producer.Config{Kinesis: c, StreamName: "paced", OnDelivered: d.onDelivered, OnFailure: d.onFailure,
+	p, err := producer.New(ctx, producer.Config{Kinesis: c, StreamARN: "arn:aws:kinesis:us-east-1:000000000000:stream/paced", OnDelivered: d.onDelivered, OnFailure: d.onFailure,
 		Linger: 5 * time.Millisecond, AggregationMaxSize: 20 << 10, ShardBytesPerSec: 900 << 10})
 	if err != nil {
 		t.Fatal(err)
