@@ -242,7 +242,7 @@ func TestKPLProducerFollowsReshard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 40_000
+	const n = 20_000
 	putUsers(t, p, 0, n/2, 1000)
 	if _, err := c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("resh"), TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling}); err != nil {
 		t.Fatal(err)
@@ -297,7 +297,7 @@ func TestKPLProducerThrottled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 20_000 // 100 bytes each: about 2 MiB, twice what the shard takes at once
+	const n = 15_000 // 100 bytes each: about 1.5 MB, more than the shard takes at once
 	for i := range n {
 		data := fmt.Appendf(nil, "record-%d", i)
 		data = append(data, bytes.Repeat([]byte{' '}, 100-len(data))...)
