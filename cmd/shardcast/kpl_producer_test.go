@@ -503,3 +503,53 @@ func TestKPLProducerBackpressureAndGiveUp(t *testing.T) {
 		t.Fatalf("Put after Close: %v", err)
 	}
 }
+
+// TestKPLProducerIntoFirehoseSource reads the producer's aggregates with
+// another decoder: a delivery stream with the Kinesis stream as its source
+// de-aggregates KPL records (package firehose/transform) before writing
+// them to its bucket, where every user record must be, once.
+func TestKPLProducerIntoFirehoseSource(t *testing.T) {
+	cfg := testConfig(t)
+	srv := startServer(t, cfg)
+	kc := client(srv.URL(), testCreds)
+	createStream(t, kc, "agg", 2)
+	fc := firehoseClient(srv.URL())
+	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("agg-to-s3"),
+		DeliveryStreamType: fhtypes.DeliveryStreamTypeKinesisStreamAsSource,
+		KinesisStreamSourceConfiguration: &fhtypes.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/agg"),
+			RoleARN: aws.String("arn:aws:iam::123456789012:role/firehose")},
+		ExtendedS3DestinationConfiguration: s3Dest("fromagg", 1, 0, fhtypes.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := producer.New(ctx, producer.Config{Kinesis: kc, StreamName: "agg", Linger: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	want := 0
+	for i := range n {
+		line := fmt.Sprintf("record-%d\n", i)
+		want += len(line)
+		if err := p.Put(ctx, "key-"+strconv.Itoa(i%97), []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.Metrics(); m.KinesisRecords*10 > n {
+		t.Fatalf("records were not aggregated: %+v", m)
+	}
+	dir := filepath.Join(cfg.DataDir, "s3", "fromagg")
+	got := string(readObjects(t, dir, waitObjects(t, dir, want)))
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		if seen[l] || !strings.HasPrefix(l, "record-") {
+			t.Fatalf("line %q twice or unknown", l)
+		}
+		seen[l] = true
+	}
+	if len(seen) != n || len(got) != want {
+		t.Fatalf("%d distinct lines, %d bytes; want %d, %d", len(seen), len(got), n, want)
+	}
+}
