@@ -267,6 +267,9 @@ func (p *Producer) backoff(n int) time.Duration {
 
 // landed settles a record the service stored; p.mu is held.
 func (p *Producer) landed(k *kRecord, shardID, seq string) {
+	if k.shard == p.unrouted && !p.firehose && len(p.shards) == 0 {
+		p.requestRefresh() // the stream had no open shard when the map was read
+	}
 	if k.shard != p.unrouted && shardID != k.shard.r.id {
 		p.requestRefresh()
 		if k.aggregated() {
