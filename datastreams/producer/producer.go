@@ -23,8 +23,9 @@ type Config struct {
 	StreamARN          string
 	Firehose           FirehoseAPI
 	DeliveryStreamName string
-	// Aggregate packs user records into KPL aggregated records (default
-	// on for Kinesis; Firehose never aggregates).
+	// DisableAggregation sends each user record as its own Kinesis
+	// record; by default they are packed into KPL aggregated records
+	// (Firehose never aggregates).
 	DisableAggregation bool
 	// AggregationMaxSize bounds one aggregated record in bytes (default
 	// 51200, the KPL's; at most 1 MiB less room for the partition key).
