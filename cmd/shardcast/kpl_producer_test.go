@@ -242,7 +242,7 @@ func TestKPLProducerFollowsReshard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 40_000
+	const n = 20_000
 	putUsers(t, p, 0, n/2, 1000)
 	if _, err := c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String("resh"), TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling}); err != nil {
 		t.Fatal(err)
@@ -297,7 +297,7 @@ func TestKPLProducerThrottled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 20_000 // 100 bytes each: about 2 MiB, twice what the shard takes at once
+	const n = 15_000 // 100 bytes each: about 1.5 MB, more than the shard takes at once
 	for i := range n {
 		data := fmt.Appendf(nil, "record-%d", i)
 		data = append(data, bytes.Repeat([]byte{' '}, 100-len(data))...)
@@ -410,8 +410,8 @@ func TestKPLProducerFirehose(t *testing.T) {
 	}
 }
 
-// TestKPLProducerShardRateLimit writes 1.5 MB to one shard of a server that
-// enforces AWS's limits (1 MiB/s): the producer's own per-shard limit, set a
+// TestKPLProducerShardRateLimit writes 1.5 MB to one shard (named by ARN)
+// of a server that enforces AWS's limits (1 MiB/s): the producer's own per-shard limit, set a
 // little under the shard's, keeps it from being throttled (without it,
 // TestKPLProducerThrottled sees about three retries a record).
 func TestKPLProducerShardRateLimit(t *testing.T) {
@@ -421,7 +421,7 @@ func TestKPLProducerShardRateLimit(t *testing.T) {
 	c := client(srv.URL(), testCreds)
 	createStream(t, c, "paced", 1)
 	d := newDeliveries()
-	p, err := producer.New(ctx, producer.Config{Kinesis: c, StreamName: "paced", OnDelivered: d.onDelivered, OnFailure: d.onFailure,
+	p, err := producer.New(ctx, producer.Config{Kinesis: c, StreamARN: "arn:aws:kinesis:us-east-1:000000000000:stream/paced", OnDelivered: d.onDelivered, OnFailure: d.onFailure,
 		Linger: 5 * time.Millisecond, AggregationMaxSize: 20 << 10, ShardBytesPerSec: 900 << 10})
 	if err != nil {
 		t.Fatal(err)
@@ -501,5 +501,55 @@ func TestKPLProducerBackpressureAndGiveUp(t *testing.T) {
 	}
 	if err := p.Put(ctx, "k", nil); !errors.Is(err, producer.ErrClosed) {
 		t.Fatalf("Put after Close: %v", err)
+	}
+}
+
+// TestKPLProducerIntoFirehoseSource reads the producer's aggregates with
+// another decoder: a delivery stream with the Kinesis stream as its source
+// de-aggregates KPL records (package firehose/transform) before writing
+// them to its bucket, where every user record must be, once.
+func TestKPLProducerIntoFirehoseSource(t *testing.T) {
+	cfg := testConfig(t)
+	srv := startServer(t, cfg)
+	kc := client(srv.URL(), testCreds)
+	createStream(t, kc, "agg", 2)
+	fc := firehoseClient(srv.URL())
+	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("agg-to-s3"),
+		DeliveryStreamType: fhtypes.DeliveryStreamTypeKinesisStreamAsSource,
+		KinesisStreamSourceConfiguration: &fhtypes.KinesisStreamSourceConfiguration{KinesisStreamARN: aws.String("arn:aws:kinesis:us-east-1:000000000000:stream/agg"),
+			RoleARN: aws.String("arn:aws:iam::123456789012:role/firehose")},
+		ExtendedS3DestinationConfiguration: s3Dest("fromagg", 1, 0, fhtypes.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := producer.New(ctx, producer.Config{Kinesis: kc, StreamName: "agg", Linger: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	want := 0
+	for i := range n {
+		line := fmt.Sprintf("record-%d\n", i)
+		want += len(line)
+		if err := p.Put(ctx, "key-"+strconv.Itoa(i%97), []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.Metrics(); m.KinesisRecords*10 > n {
+		t.Fatalf("records were not aggregated: %+v", m)
+	}
+	dir := filepath.Join(cfg.DataDir, "s3", "fromagg")
+	got := string(readObjects(t, dir, waitObjects(t, dir, want)))
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		if seen[l] || !strings.HasPrefix(l, "record-") {
+			t.Fatalf("line %q twice or unknown", l)
+		}
+		seen[l] = true
+	}
+	if len(seen) != n || len(got) != want {
+		t.Fatalf("%d distinct lines, %d bytes; want %d, %d", len(seen), len(got), n, want)
 	}
 }

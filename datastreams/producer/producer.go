@@ -23,8 +23,9 @@ type Config struct {
 	StreamARN          string
 	Firehose           FirehoseAPI
 	DeliveryStreamName string
-	// Aggregate packs user records into KPL aggregated records (default
-	// on for Kinesis; Firehose never aggregates).
+	// DisableAggregation sends each user record as its own Kinesis
+	// record; by default they are packed into KPL aggregated records
+	// (Firehose never aggregates).
 	DisableAggregation bool
 	// AggregationMaxSize bounds one aggregated record in bytes (default
 	// 51200, the KPL's; at most 1 MiB less room for the partition key).
@@ -330,9 +331,11 @@ func (p *Producer) Close(ctx context.Context) error {
 		p.mu.Unlock()
 		_ = p.waitReported(context.Background(), target)
 	}
+	// Everything is reported; end what may still run (a shard-map
+	// refresh waiting to try again).
+	p.abort()
 	close(p.done)
 	p.wg.Wait()
-	p.abort()
 	return err
 }
 

@@ -98,7 +98,7 @@ func (p *Producer) take(now time.Time, gen uint64) ([]*kRecord, time.Duration) {
 	bytes := 0
 	keep := p.ready[:0]
 	for i, k := range p.ready {
-		if len(batch) == p.cfg.MaxRequestRecords || bytes+k.size > p.cfg.MaxRequestBytes {
+		if len(batch) == p.cfg.MaxRequestRecords || len(batch) > 0 && bytes+k.size > p.cfg.MaxRequestBytes {
 			keep = append(keep, p.ready[i:]...)
 			break
 		}
@@ -267,6 +267,9 @@ func (p *Producer) backoff(n int) time.Duration {
 
 // landed settles a record the service stored; p.mu is held.
 func (p *Producer) landed(k *kRecord, shardID, seq string) {
+	if k.shard == p.unrouted && !p.firehose && len(p.shards) == 0 {
+		p.requestRefresh() // the stream had no open shard when the map was read
+	}
 	if k.shard != p.unrouted && shardID != k.shard.r.id {
 		p.requestRefresh()
 		if k.aggregated() {
