@@ -1,0 +1,591 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/shardcast/shardcast/datastreams/consumer"
+	"github.com/shardcast/shardcast/datastreams/kpl"
+)
+
+// The consumer library (datastreams/consumer) against one in-process
+// shardcast serving both Kinesis and the DynamoDB API that holds the lease
+// table: balance, failover with no record lost, resharding followed
+// parents first, and restart from checkpoints, by polling and by enhanced
+// fan-out.
+
+const kclFailover = 1500 * time.Millisecond
+
+type kclHarness struct {
+	t      *testing.T
+	url    string
+	stream string
+	app    string
+	efo    bool
+	kc     *kinesis.Client
+	col    *kclCollector
+}
+
+func newKCLHarness(t *testing.T, shards int32, efo bool) *kclHarness {
+	cfg := testConfig(t)
+	cfg.Kinesis.SubscriptionLifetime = 3 * time.Second // resubscriptions happen in every EFO test
+	cfg.Kinesis.ConsumerDelay = 100 * time.Millisecond
+	srv := startServer(t, cfg)
+	h := &kclHarness{t: t, url: srv.URL(), stream: "kcl", app: "kclapp", efo: efo, col: newKCLCollector()}
+	h.kc = h.kinesisClient()
+	createStream(t, h.kc, h.stream, shards)
+	waitActive(t, h.kc, h.stream)
+	return h
+}
+
+func kclCreds() aws.CredentialsProviderFunc {
+	return func(context.Context) (aws.Credentials, error) { return testCreds, nil }
+}
+
+// kinesisClient retries as the SDK does by default: workers and the
+// producer must ride out throttles and busy subscriptions.
+func (h *kclHarness) kinesisClient() *kinesis.Client {
+	return kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(h.url), Credentials: kclCreds(),
+		HTTPClient: sdkHTTPClient(awshttp.NewBuildableClient())})
+}
+
+func (h *kclHarness) dynamoClient() *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(h.url), Credentials: kclCreds(),
+		HTTPClient: sdkHTTPClient(awshttp.NewBuildableClient())})
+}
+
+// kclWorker is one running worker. Its DynamoDB client can be cut off
+// (crash): the worker then can neither checkpoint nor release, as if its
+// process had died, and its leases must expire.
+type kclWorker struct {
+	id     string
+	w      *consumer.Worker
+	db     *cuttableDB
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (h *kclHarness) startWorker(id string, lag bool) *kclWorker {
+	h.t.Helper()
+	db := &cuttableDB{c: h.dynamoClient()}
+	w, err := consumer.New(consumer.Config{
+		Kinesis: h.kinesisClient(), DynamoDB: db, StreamName: h.stream, ApplicationName: h.app, WorkerID: id,
+		FailoverTime: kclFailover, ShardSyncInterval: time.Second, IdleTimeBetweenReads: 100 * time.Millisecond,
+		EnhancedFanOut: h.efo,
+		NewProcessor:   func() consumer.Processor { return &kclProc{col: h.col, worker: id, lag: lag} },
+		Logger:         slog.New(slog.NewTextHandler(testWriter{h.t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	kw := &kclWorker{id: id, w: w, db: db, cancel: cancel, done: make(chan error, 1)}
+	go func() { kw.done <- w.Run(runCtx) }()
+	h.t.Cleanup(func() { cancel(); <-kw.done })
+	return kw
+}
+
+func (kw *kclWorker) stop(t *testing.T) {
+	t.Helper()
+	kw.cancel()
+	if err := <-kw.done; err != nil {
+		t.Fatalf("worker %s: %v", kw.id, err)
+	}
+	kw.done <- nil
+}
+
+// crash cuts the worker off the lease table, then stops it: nothing it
+// does afterwards reaches the table (no checkpoint, no release).
+func (kw *kclWorker) crash() {
+	kw.db.cut.Store(true)
+	kw.cancel()
+	<-kw.done
+	kw.done <- nil
+}
+
+// kclProc records what it is given. It checkpoints after each batch (or,
+// with lag, the batch before, leaving the last batch to be delivered again)
+// and counts a record as committed once a checkpoint covering it is
+// written.
+type kclProc struct {
+	col     *kclCollector
+	worker  string
+	lag     bool
+	shard   string
+	last    consumer.Position
+	pending []consumer.Record
+}
+
+func (p *kclProc) Initialize(_ context.Context, shard string, start consumer.Position) error {
+	p.shard, p.last = shard, start
+	p.col.initialized(shard, start)
+	return nil
+}
+
+func (p *kclProc) ProcessRecords(ctx context.Context, recs []consumer.Record, cp *consumer.Checkpointer) error {
+	for _, r := range recs {
+		if consumer.Compare(r.Position(), p.last) <= 0 {
+			p.col.fail("shard %s: record %v delivered after %v", p.shard, r.Position(), p.last)
+		}
+		p.last = r.Position()
+	}
+	p.col.delivered(p.shard, recs)
+	if !p.lag {
+		if cp.Checkpoint(ctx) == nil {
+			p.col.committed(p.shard, recs, cp.Last())
+		}
+		return nil
+	}
+	if len(p.pending) > 0 {
+		last := p.pending[len(p.pending)-1]
+		if cp.CheckpointAt(ctx, last.SequenceNumber, last.SubSequenceNumber) == nil {
+			p.col.committed(p.shard, p.pending, cp.Last())
+		}
+	}
+	p.pending = slices.Clone(recs)
+	return nil
+}
+
+func (p *kclProc) LeaseLost(context.Context) {}
+
+func (p *kclProc) ShardEnded(ctx context.Context, cp *consumer.Checkpointer) error {
+	if err := cp.Checkpoint(ctx); err != nil {
+		return err
+	}
+	p.col.committed(p.shard, p.pending, cp.Last())
+	p.col.ended(p.shard)
+	return nil
+}
+
+func (p *kclProc) Shutdown(ctx context.Context, cp *consumer.Checkpointer) error {
+	if p.lag {
+		return nil // the last batch stays un-checkpointed: a restart delivers it again
+	}
+	return cp.Checkpoint(ctx)
+}
+
+type kclCollector struct {
+	mu         sync.Mutex
+	deliveries map[string]int
+	commits    map[string]bool
+	lastCommit map[string]consumer.Position // shard -> last checkpoint written
+	starts     map[string][]consumer.Position
+	events     []string // "rec:<shard>", "end:<shard>"
+	errs       []string
+}
+
+func newKCLCollector() *kclCollector {
+	return &kclCollector{deliveries: map[string]int{}, commits: map[string]bool{}, lastCommit: map[string]consumer.Position{},
+		starts: map[string][]consumer.Position{}}
+}
+
+func (c *kclCollector) fail(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errs = append(c.errs, fmt.Sprintf(format, args...))
+}
+
+func (c *kclCollector) initialized(shard string, start consumer.Position) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.starts[shard] = append(c.starts[shard], start)
+	if _, ok := c.lastCommit[shard]; !ok {
+		c.lastCommit[shard] = start
+	}
+}
+
+func (c *kclCollector) delivered(shard string, recs []consumer.Record) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range recs {
+		c.deliveries[string(r.Data)]++
+	}
+	if len(recs) > 0 {
+		c.events = append(c.events, "rec:"+shard)
+	}
+}
+
+func (c *kclCollector) committed(shard string, recs []consumer.Record, at consumer.Position) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range recs {
+		c.commits[string(r.Data)] = true
+	}
+	c.lastCommit[shard] = at
+}
+
+func (c *kclCollector) ended(shard string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.events = append(c.events, "end:"+shard)
+}
+
+func (c *kclCollector) missing(sent []string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, s := range sent {
+		if !c.commits[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (c *kclCollector) check(t *testing.T) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.errs) > 0 {
+		t.Fatalf("%d errors, first: %s", len(c.errs), strings.Join(c.errs[:min(5, len(c.errs))], "; "))
+	}
+}
+
+// cuttableDB passes calls to the real client until cut.
+type cuttableDB struct {
+	c   *dynamodb.Client
+	cut atomic.Bool
+}
+
+var errCut = errors.New("test: worker cut off (crashed)")
+
+func (d *cuttableDB) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, o ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	if d.cut.Load() {
+		return nil, errCut
+	}
+	return d.c.DescribeTable(ctx, in, o...)
+}
+
+func (d *cuttableDB) CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, o ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	if d.cut.Load() {
+		return nil, errCut
+	}
+	return d.c.CreateTable(ctx, in, o...)
+}
+
+func (d *cuttableDB) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	if d.cut.Load() {
+		return nil, errCut
+	}
+	return d.c.Scan(ctx, in, o...)
+}
+
+func (d *cuttableDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if d.cut.Load() {
+		return nil, errCut
+	}
+	return d.c.GetItem(ctx, in, o...)
+}
+
+func (d *cuttableDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if d.cut.Load() {
+		return nil, errCut
+	}
+	return d.c.PutItem(ctx, in, o...)
+}
+
+func (d *cuttableDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if d.cut.Load() {
+		return nil, errCut
+	}
+	return d.c.UpdateItem(ctx, in, o...)
+}
+
+func (d *cuttableDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	if d.cut.Load() {
+		return nil, errCut
+	}
+	return d.c.DeleteItem(ctx, in, o...)
+}
+
+// kclPutter puts records continuously: plain ones and KPL aggregates of
+// three user records, each user record's data unique.
+type kclPutter struct {
+	h      *kclHarness
+	mu     sync.Mutex
+	sent   []string
+	n      int
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (h *kclHarness) startPutter() *kclPutter {
+	pctx, cancel := context.WithCancel(context.Background())
+	p := &kclPutter{h: h, cancel: cancel, done: make(chan struct{})}
+	go p.run(pctx)
+	h.t.Cleanup(p.stop)
+	return p
+}
+
+func (p *kclPutter) stop() {
+	p.cancel()
+	<-p.done
+}
+
+func (p *kclPutter) next() string {
+	p.n++
+	return fmt.Sprintf("r%07d", p.n)
+}
+
+func (p *kclPutter) run(ctx context.Context) {
+	defer close(p.done)
+	for ctx.Err() == nil {
+		var entries []types.PutRecordsRequestEntry
+		var users []string
+		for i := range 8 {
+			pk := fmt.Sprintf("pk-%d-%d", p.n, i)
+			if i%2 == 0 {
+				d := p.next()
+				users = append(users, d)
+				entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(pk), Data: []byte(d)})
+				continue
+			}
+			var a kpl.Aggregator
+			for range 3 {
+				d := p.next()
+				users = append(users, d)
+				a.Add(kpl.Record{PartitionKey: pk, Data: []byte(d)})
+			}
+			entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(pk), Data: a.Bytes()})
+		}
+		for len(entries) > 0 && ctx.Err() == nil {
+			out, err := p.h.kc.PutRecords(context.Background(), &kinesis.PutRecordsInput{StreamName: aws.String(p.h.stream), Records: entries})
+			if err != nil {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			var retry []types.PutRecordsRequestEntry
+			for i, r := range out.Records {
+				if r.ErrorCode != nil {
+					retry = append(retry, entries[i])
+				}
+			}
+			entries = retry
+		}
+		if len(entries) == 0 {
+			p.mu.Lock()
+			p.sent = append(p.sent, users...)
+			p.mu.Unlock()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (p *kclPutter) all() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.sent)
+}
+
+// waitFor polls cond until it holds or a generous deadline passes.
+func kclWait(t *testing.T, what string, d time.Duration, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > d {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func leaseCounts(ws ...*kclWorker) []int {
+	var out []int
+	for _, w := range ws {
+		out = append(out, len(w.w.Leases()))
+	}
+	return out
+}
+
+func evenWithin1(c []int, total int) bool {
+	sum := 0
+	for _, n := range c {
+		sum += n
+	}
+	return sum == total && slices.Max(c)-slices.Min(c) <= 1
+}
+
+func (h *kclHarness) waitAllCommitted(p *kclPutter) {
+	h.t.Helper()
+	sent := p.all()
+	var missing []string
+	kclWait(h.t, "every record committed", time.Minute, func() bool {
+		missing = h.col.missing(sent)
+		return len(missing) == 0
+	})
+	h.t.Logf("%d user records, all committed", len(sent))
+}
+
+func TestKCLBalanceFailoverPolling(t *testing.T) { t.Parallel(); kclBalanceFailover(t, false) }
+func TestKCLBalanceFailoverEFO(t *testing.T)     { t.Parallel(); kclBalanceFailover(t, true) }
+
+// kclBalanceFailover: 3 workers share 8 shards within one of even; one
+// crashes (no release) and its leases move to the others once they expire;
+// one stops cleanly and its leases move at once; no record is lost.
+func kclBalanceFailover(t *testing.T, efo bool) {
+	h := newKCLHarness(t, 8, efo)
+	p := h.startPutter()
+	w1, w2, w3 := h.startWorker("w1", false), h.startWorker("w2", false), h.startWorker("w3", false)
+	took := kclWait(t, "3 workers within one of even over 8 shards", time.Minute, func() bool {
+		return evenWithin1(leaseCounts(w1, w2, w3), 8)
+	})
+	t.Logf("balanced %v after %v", leaseCounts(w1, w2, w3), took)
+	// It stays balanced over several taker rounds.
+	time.Sleep(2 * kclFailover)
+	if c := leaseCounts(w1, w2, w3); !evenWithin1(c, 8) {
+		t.Fatalf("balance did not hold: %v", c)
+	}
+
+	w3.crash()
+	took = kclWait(t, "the crashed worker's leases to move", time.Minute, func() bool {
+		return evenWithin1(leaseCounts(w1, w2), 8)
+	})
+	t.Logf("after a crash: %v in %v (failover time %v)", leaseCounts(w1, w2), took, kclFailover)
+
+	w2.stop(t)
+	took = kclWait(t, "the stopped worker's leases to move", time.Minute, func() bool {
+		return len(w1.w.Leases()) == 8
+	})
+	t.Logf("after a clean stop: w1 holds 8 in %v", took)
+
+	p.stop()
+	h.waitAllCommitted(p)
+	w1.stop(t)
+	h.col.check(t)
+}
+
+func TestKCLReshardRestartPolling(t *testing.T) { t.Parallel(); kclReshardRestart(t, false) }
+func TestKCLReshardRestartEFO(t *testing.T)     { t.Parallel(); kclReshardRestart(t, true) }
+
+// kclReshardRestart: a split and a merge while two workers read are
+// followed parents first; the workers stop with their last batch not
+// checkpointed, and new workers resume exactly from the checkpoints.
+func kclReshardRestart(t *testing.T, efo bool) {
+	h := newKCLHarness(t, 2, efo)
+	p := h.startPutter()
+	w1, w2 := h.startWorker("w1", true), h.startWorker("w2", true)
+	kclWait(t, "both shards read", time.Minute, func() bool { return h.col.hasEvents("rec:shardId-000000000000", "rec:shardId-000000000001") })
+
+	// Split shard 0 at the middle of its range, then merge its upper child
+	// with shard 1.
+	half := new(big.Int).Lsh(big.NewInt(1), 126)
+	if _, err := h.kc.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(h.stream), ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String(half.String())}); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, h.kc, h.stream)
+	kclWait(t, "the split's children read", time.Minute, func() bool {
+		return h.col.hasEvents("rec:shardId-000000000002", "rec:shardId-000000000003")
+	})
+	if _, err := h.kc.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String(h.stream),
+		ShardToMerge: aws.String("shardId-000000000003"), AdjacentShardToMerge: aws.String("shardId-000000000001")}); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, h.kc, h.stream)
+	kclWait(t, "the merged shard read", time.Minute, func() bool { return h.col.hasEvents("rec:shardId-000000000004") })
+
+	w1.stop(t)
+	w2.stop(t)
+	h.col.mu.Lock()
+	before := make(map[string]consumer.Position, len(h.col.lastCommit))
+	for k, v := range h.col.lastCommit {
+		before[k] = v
+	}
+	delivered1 := make(map[string]bool, len(h.col.deliveries))
+	for k := range h.col.deliveries {
+		delivered1[k] = true
+	}
+	committed1 := make(map[string]bool, len(h.col.commits))
+	for k := range h.col.commits {
+		committed1[k] = true
+	}
+	h.col.starts = map[string][]consumer.Position{}
+	h.col.mu.Unlock()
+
+	// Restart: new workers resume every open shard at its checkpoint.
+	w3, w4 := h.startWorker("w3", false), h.startWorker("w4", false)
+	kclWait(t, "the open shards resumed", time.Minute, func() bool {
+		h.col.mu.Lock()
+		defer h.col.mu.Unlock()
+		return len(h.col.starts["shardId-000000000002"]) > 0 && len(h.col.starts["shardId-000000000004"]) > 0
+	})
+	p.stop()
+	sent := p.all()
+	kclWait(t, "every record committed", time.Minute, func() bool { return len(h.col.missing(sent)) == 0 })
+	w3.stop(t)
+	w4.stop(t)
+	h.col.check(t)
+
+	h.col.mu.Lock()
+	defer h.col.mu.Unlock()
+	for shard, starts := range h.col.starts {
+		if want, ok := before[shard]; ok && consumer.Compare(starts[0], want) != 0 {
+			t.Errorf("shard %s resumed at %v, its checkpoint was %v", shard, starts[0], want)
+		}
+	}
+	// No committed record came again; the un-checkpointed ones did.
+	again := 0
+	for d, n := range h.col.deliveries {
+		if delivered1[d] && n > 1 {
+			if committed1[d] {
+				t.Errorf("record %s delivered again after its checkpoint", d)
+			}
+			again++
+		}
+	}
+	t.Logf("%d user records; %d delivered again after the restart (the last batch of each shard)", len(sent), again)
+
+	// Parents before children: no child record before the last record of
+	// each of its parents.
+	lineage := map[string][]string{
+		"shardId-000000000002": {"shardId-000000000000"},
+		"shardId-000000000003": {"shardId-000000000000"},
+		"shardId-000000000004": {"shardId-000000000001", "shardId-000000000003"},
+	}
+	for child, parents := range lineage {
+		first := slices.Index(h.col.events, "rec:"+child)
+		for _, parent := range parents {
+			end := slices.Index(h.col.events, "end:"+parent)
+			last := lastIndex(h.col.events, "rec:"+parent)
+			if end < 0 || first < last {
+				t.Errorf("child %s first read at event %d; parent %s last read at %d, ended at %d", child, first, parent, last, end)
+			}
+		}
+	}
+}
+
+func lastIndex(s []string, v string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == v {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *kclCollector) hasEvents(evs ...string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range evs {
+		if !slices.Contains(c.events, e) {
+			return false
+		}
+	}
+	return true
+}
