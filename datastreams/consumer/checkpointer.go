@@ -77,6 +77,10 @@ func (c *Checkpointer) write(ctx context.Context, p Position) error {
 		return fmt.Errorf("%w: %s (last checkpoint %s, last record %s)", ErrBadCheckpoint, p, c.done, c.last)
 	}
 	c.mu.Unlock()
+	// The write is not cut short when the shard stops: an answer lost to
+	// a cancelled context would leave the counter unknown.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.w.cfg.FailoverTime)
+	defer cancel()
 	h := c.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -86,6 +90,12 @@ func (c *Checkpointer) write(ctx context.Context, p Position) error {
 	lost, err := c.w.tbl.checkpoint(ctx, h.lease.Key, h.lease.Counter, p)
 	if err != nil {
 		return err
+	}
+	if lost && c.w.resyncLocked(ctx, h) {
+		lost, err = c.w.tbl.checkpoint(ctx, h.lease.Key, h.lease.Counter, p)
+		if err != nil {
+			return err
+		}
 	}
 	if lost {
 		c.w.loseLocked(h, "checkpoint refused")

@@ -62,7 +62,12 @@ func (w *Worker) runShard(ctx context.Context, h *held) {
 			return
 		}
 		if err != nil {
-			log.Warn("read shard", "err", err)
+			var inUse *ktypes.ResourceInUseException
+			if errors.As(err, &inUse) {
+				log.Info("shard still subscribed by its previous owner", "err", err)
+			} else {
+				log.Warn("read shard", "err", err)
+			}
 			if !sleep(ctx, w.backoff()) {
 				finish()
 				return
@@ -134,10 +139,7 @@ func (w *Worker) giveUp(ctx context.Context, h *held) {
 	if h.lost {
 		return
 	}
-	if _, err := w.tbl.release(rctx, h.lease.Key, h.lease.Counter); err != nil {
-		w.log.Warn("release lease", "shard", h.lease.Key, "err", err)
-	}
-	h.lost = true
+	w.releaseLocked(rctx, h)
 }
 
 // shardEnded records the children on the lease, creates their leases,
@@ -153,7 +155,11 @@ func (w *Worker) shardEnded(ctx context.Context, h *held, p Processor, cp *Check
 		w.log.Warn("record child shards", "shard", key, "err", err)
 	}
 	for _, c := range children {
-		l := Lease{Key: aws.ToString(c.ShardId), Checkpoint: Position{Sequence: SentinelTrimHorizon}, Parents: c.ParentShards}
+		parents := c.ParentShards
+		if len(parents) == 0 {
+			parents = []string{key}
+		}
+		l := Lease{Key: aws.ToString(c.ShardId), Checkpoint: Position{Sequence: SentinelTrimHorizon}, Parents: parents}
 		if c.HashKeyRange != nil {
 			l.StartingHashKey = aws.ToString(c.HashKeyRange.StartingHashKey)
 			l.EndingHashKey = aws.ToString(c.HashKeyRange.EndingHashKey)

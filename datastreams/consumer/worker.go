@@ -125,30 +125,25 @@ func (w *Worker) Run(ctx context.Context) error {
 // leases that are still ours.
 func (w *Worker) stop() {
 	w.mu.Lock()
+	hs := make([]*held, 0, len(w.held))
 	for _, h := range w.held {
+		hs = append(hs, h)
 		h.cancel(errShutdown)
 	}
 	w.mu.Unlock()
 	w.shards.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.FailoverTime)
 	defer cancel()
-	w.mu.Lock()
-	hs := make([]*held, 0, len(w.held))
-	for _, h := range w.held {
-		hs = append(hs, h)
-	}
-	w.held = map[string]*held{}
-	w.mu.Unlock()
 	for _, h := range hs {
 		h.mu.Lock()
 		if !h.lost {
-			if _, err := w.tbl.release(ctx, h.lease.Key, h.lease.Counter); err != nil {
-				w.log.Warn("release lease", "shard", h.lease.Key, "err", err)
-			}
-			h.lost = true
+			w.releaseLocked(ctx, h)
 		}
 		h.mu.Unlock()
 	}
+	w.mu.Lock()
+	w.held = map[string]*held{}
+	w.mu.Unlock()
 }
 
 // renewAll renews every held lease; a lease that could not be renewed
@@ -190,11 +185,37 @@ func (w *Worker) renew(ctx context.Context, h *held) {
 	h.renewed = time.Now()
 }
 
+// resyncLocked handles a failed counter condition: when the table shows
+// this worker as owner with the counter one past ours, an earlier write
+// whose answer was lost did succeed, and ours is brought up to date.
+// h.mu is held.
+func (w *Worker) resyncLocked(ctx context.Context, h *held) bool {
+	l, ok, err := w.tbl.get(ctx, h.lease.Key)
+	if err != nil || !ok || l.Owner != w.cfg.WorkerID || l.Counter != h.lease.Counter+1 {
+		return false
+	}
+	h.lease.Counter = l.Counter
+	return true
+}
+
 // loseLocked marks h lost and ends its shard; h.mu is held.
 func (w *Worker) loseLocked(h *held, why string) {
 	h.lost = true
 	h.cancel(ErrLeaseLost)
 	w.log.Info("lease lost", "shard", h.lease.Key, "why", why)
+}
+
+// releaseLocked removes this worker as the owner of h's lease, so that
+// others may take it at once; h.mu is held.
+func (w *Worker) releaseLocked(ctx context.Context, h *held) {
+	lost, err := w.tbl.release(ctx, h.lease.Key, h.lease.Counter)
+	if err == nil && lost && w.resyncLocked(ctx, h) {
+		_, err = w.tbl.release(ctx, h.lease.Key, h.lease.Counter)
+	}
+	if err != nil {
+		w.log.Warn("release lease", "shard", h.lease.Key, "err", err)
+	}
+	h.lost = true
 }
 
 // forget removes h from the held set (its shard goroutine has ended).
