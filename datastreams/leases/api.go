@@ -1,12 +1,17 @@
 package leases
 
-import "github.com/shardcast/shardcast/datastreams/leases/attr"
+import (
+	"encoding/json"
+
+	"github.com/shardcast/shardcast/datastreams/leases/attr"
+)
 
 // The request and response types mirror DynamoDB's JSON 1.0 members by
 // name, so the web handler decodes a body straight into them.
 //
-// SKELETON: the leases helper owns this file and may add members; the
-// names of existing members are the wire names and stay.
+// Members that DynamoDB defines but the engine does not implement are
+// decoded (as raw JSON) so that a request using them is refused with a
+// ValidationException naming them, instead of succeeding silently.
 
 // ExpectedAttr is one entry of the legacy Expected map.
 type ExpectedAttr struct {
@@ -30,6 +35,23 @@ type Projection struct {
 }
 type ProvisionedThroughput struct{ ReadCapacityUnits, WriteCapacityUnits int64 }
 
+// Unsupported holds request members the engine refuses when present.
+type Unsupported struct {
+	KeyConditions               json.RawMessage `json:",omitempty"`
+	QueryFilter                 json.RawMessage `json:",omitempty"`
+	ScanFilter                  json.RawMessage `json:",omitempty"`
+	LocalSecondaryIndexes       json.RawMessage `json:",omitempty"`
+	StreamSpecification         json.RawMessage `json:",omitempty"`
+	SSESpecification            json.RawMessage `json:",omitempty"`
+	ReplicaUpdates              json.RawMessage `json:",omitempty"`
+	TableClass                  json.RawMessage `json:",omitempty"`
+	OnDemandThroughput          json.RawMessage `json:",omitempty"`
+	WarmThroughput              json.RawMessage `json:",omitempty"`
+	ResourcePolicy              json.RawMessage `json:",omitempty"`
+	ReturnItemCollectionMetrics string          `json:",omitempty"` // NONE is accepted
+	ReturnConsumedCapacity      string          `json:",omitempty"` // accepted; nothing is reported
+}
+
 type GlobalSecondaryIndex struct {
 	IndexName             string
 	KeySchema             []KeySchemaElement
@@ -40,6 +62,7 @@ type GlobalSecondaryIndex struct {
 type Tag struct{ Key, Value string }
 
 type CreateTableInput struct {
+	Unsupported
 	TableName                 string
 	KeySchema                 []KeySchemaElement
 	AttributeDefinitions      []AttributeDefinition
@@ -51,6 +74,7 @@ type CreateTableInput struct {
 }
 
 type PutItemInput struct {
+	Unsupported
 	TableName                           string
 	Item                                attr.Item
 	Expected                            map[string]ExpectedAttr
@@ -63,6 +87,7 @@ type PutItemInput struct {
 }
 
 type UpdateItemInput struct {
+	Unsupported
 	TableName                           string
 	Key                                 attr.Item
 	AttributeUpdates                    map[string]AttributeUpdate
@@ -77,6 +102,7 @@ type UpdateItemInput struct {
 }
 
 type DeleteItemInput struct {
+	Unsupported
 	TableName                           string
 	Key                                 attr.Item
 	Expected                            map[string]ExpectedAttr
@@ -89,6 +115,7 @@ type DeleteItemInput struct {
 }
 
 type GetItemInput struct {
+	Unsupported
 	TableName                string
 	Key                      attr.Item
 	ConsistentRead           bool
@@ -98,6 +125,7 @@ type GetItemInput struct {
 }
 
 type ScanInput struct {
+	Unsupported
 	TableName                 string
 	IndexName                 string
 	Limit                     int
@@ -113,6 +141,7 @@ type ScanInput struct {
 }
 
 type QueryInput struct {
+	Unsupported
 	TableName                 string
 	IndexName                 string
 	KeyConditionExpression    string
@@ -149,8 +178,43 @@ type TableDescription struct {
 	TableSizeBytes            int64
 	BillingModeSummary        *struct{ BillingMode string }
 	ProvisionedThroughput     *ProvisionedThroughput
-	GlobalSecondaryIndexes    []GlobalSecondaryIndex // described with IndexStatus; the helper adds a description type
+	GlobalSecondaryIndexes    []GlobalSecondaryIndexDescription `json:",omitempty"`
 	DeletionProtectionEnabled bool
+}
+
+// GlobalSecondaryIndexDescription describes an index; IndexStatus is
+// ACTIVE from the moment it is created.
+type GlobalSecondaryIndexDescription struct {
+	IndexName             string
+	IndexArn              string
+	IndexStatus           string
+	KeySchema             []KeySchemaElement
+	Projection            *Projection
+	ProvisionedThroughput *ProvisionedThroughput
+	ItemCount             int64
+	IndexSizeBytes        int64
+}
+
+// UpdateTableInput is UpdateTable's request: index creation and deletion,
+// billing mode, throughput and deletion protection.
+type UpdateTableInput struct {
+	Unsupported
+	TableName                   string
+	AttributeDefinitions        []AttributeDefinition
+	BillingMode                 string
+	ProvisionedThroughput       *ProvisionedThroughput
+	GlobalSecondaryIndexUpdates []GlobalSecondaryIndexUpdate
+	DeletionProtectionEnabled   *bool
+}
+
+// GlobalSecondaryIndexUpdate is one entry of GlobalSecondaryIndexUpdates.
+type GlobalSecondaryIndexUpdate struct {
+	Create *GlobalSecondaryIndex
+	Delete *struct{ IndexName string }
+	Update *struct {
+		IndexName             string
+		ProvisionedThroughput *ProvisionedThroughput
+	}
 }
 
 // Error is every failure the engine returns: Kind is one of the Err*

@@ -95,6 +95,17 @@
 // keyring (envelope.OpenStored over KeyringBlob, also compare-and-set).
 // Deletes leave a purge marker in the bucket.
 //
+// LeaseStore keeps the DynamoDB lease tables (package datastreams/leases)
+// in the same bucket: ddbt.<table> is a table's definition after its
+// 8-byte incarnation, ddbi.<table>.<incarnation>.<key> an item (the
+// encoded primary key in hex, or its SHA-256 when long; the key itself
+// travels in the value). Writes are Create, Update and Delete on the
+// revision read, so servers sharing the bucket compare-and-set through
+// JetStream; a table created again after a delete gets a new incarnation
+// and never sees the old items. Every item operation reads the table
+// entry first (one more round trip), and List reads the table's items
+// with one watch and sorts them in memory: sized for lease tables.
+//
 // # Large records
 //
 // A NATS message must fit the server's max_payload (1 MiB by default, 64

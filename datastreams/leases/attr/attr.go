@@ -1,13 +1,20 @@
 package attr
 
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
 // Value is one DynamoDB AttributeValue: exactly one member is set. Its JSON
 // form is the wire form ({"S":"x"}, {"N":"1"}, {"L":[]}, ...).
-//
-// SKELETON: the leases helper owns this file (JSON methods, number
-// canonicalisation and comparison, validation).
 type Value struct {
 	S    *string
-	N    *string // canonical decimal text
+	N    *string // canonical decimal text once validated by the engine
 	B    []byte
 	BOOL *bool
 	NULL bool
@@ -18,7 +25,644 @@ type Value struct {
 	BS   [][]byte
 	// set records which member is present, so empty L/M/B are kept.
 	set string
+	// bad is a fault found while decoding, reported by Validate.
+	bad string
 }
 
 // Item is one item: attribute name -> value.
 type Item map[string]Value
+
+// Type names.
+const (
+	TypeS    = "S"
+	TypeN    = "N"
+	TypeB    = "B"
+	TypeBOOL = "BOOL"
+	TypeNULL = "NULL"
+	TypeM    = "M"
+	TypeL    = "L"
+	TypeSS   = "SS"
+	TypeNS   = "NS"
+	TypeBS   = "BS"
+)
+
+// Error is a validation failure; Message is DynamoDB's wording.
+type Error struct{ Message string }
+
+func (e *Error) Error() string { return e.Message }
+
+func errorf(format string, a ...any) error { return &Error{Message: fmt.Sprintf(format, a...)} }
+
+// Constructors.
+
+func S(s string) Value    { return Value{S: &s, set: TypeS} }
+func B(b []byte) Value    { return Value{B: append([]byte{}, b...), set: TypeB} }
+func Bool(b bool) Value   { return Value{BOOL: &b, set: TypeBOOL} }
+func Null() Value         { return Value{NULL: true, set: TypeNULL} }
+func L(vs ...Value) Value { return Value{L: append([]Value{}, vs...), set: TypeL} }
+func M(m map[string]Value) Value {
+	if m == nil {
+		m = map[string]Value{}
+	}
+	return Value{M: m, set: TypeM}
+}
+func SS(ss ...string) Value { return Value{SS: ss, set: TypeSS} }
+func NS(ns ...string) Value { return Value{NS: ns, set: TypeNS} }
+func BS(bs ...[]byte) Value { return Value{BS: bs, set: TypeBS} }
+
+// N is a number value; text is kept as given until Validate canonicalises.
+func N(text string) Value { return Value{N: &text, set: TypeN} }
+
+// NumValue is a number value from a Num.
+func NumValue(n Num) Value { return N(n.String()) }
+
+// Int is a number value of an integer.
+func Int(i int64) Value { return N(fmt.Sprint(i)) }
+
+// Type returns the member that is set ("" for none).
+func (v Value) Type() string {
+	if v.set != "" {
+		return v.set
+	}
+	switch {
+	case v.S != nil:
+		return TypeS
+	case v.N != nil:
+		return TypeN
+	case v.B != nil:
+		return TypeB
+	case v.BOOL != nil:
+		return TypeBOOL
+	case v.NULL:
+		return TypeNULL
+	case v.M != nil:
+		return TypeM
+	case v.L != nil:
+		return TypeL
+	case v.SS != nil:
+		return TypeSS
+	case v.NS != nil:
+		return TypeNS
+	case v.BS != nil:
+		return TypeBS
+	}
+	return ""
+}
+
+// IsZero reports a value with no member (a missing attribute).
+func (v Value) IsZero() bool { return v.Type() == "" && v.bad == "" }
+
+// members counts the members set, for the exactly-one rule.
+func (v Value) members() int {
+	n := 0
+	for _, b := range []bool{v.S != nil, v.N != nil, v.B != nil, v.BOOL != nil, v.NULL, v.M != nil, v.L != nil, v.SS != nil, v.NS != nil, v.BS != nil} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// MarshalJSON writes the wire form.
+func (v Value) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	if err := v.encode(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func (v Value) encode(b *bytes.Buffer) error {
+	put := func(name string, x any) error {
+		j, err := json.Marshal(x)
+		if err != nil {
+			return err
+		}
+		b.WriteString(`{"` + name + `":`)
+		b.Write(j)
+		b.WriteByte('}')
+		return nil
+	}
+	switch v.Type() {
+	case TypeS:
+		return put("S", *v.S)
+	case TypeN:
+		return put("N", *v.N)
+	case TypeB:
+		return put("B", base64.StdEncoding.EncodeToString(v.B))
+	case TypeBOOL:
+		return put("BOOL", *v.BOOL)
+	case TypeNULL:
+		b.WriteString(`{"NULL":true}`)
+		return nil
+	case TypeM:
+		b.WriteString(`{"M":{`)
+		keys := make([]string, 0, len(v.M))
+		for k := range v.M {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			j, _ := json.Marshal(k)
+			b.Write(j)
+			b.WriteByte(':')
+			if err := v.M[k].encode(b); err != nil {
+				return err
+			}
+		}
+		b.WriteString("}}")
+		return nil
+	case TypeL:
+		b.WriteString(`{"L":[`)
+		for i, e := range v.L {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := e.encode(b); err != nil {
+				return err
+			}
+		}
+		b.WriteString("]}")
+		return nil
+	case TypeSS:
+		return put("SS", v.SS)
+	case TypeNS:
+		return put("NS", v.NS)
+	case TypeBS:
+		enc := make([]string, len(v.BS))
+		for i, x := range v.BS {
+			enc[i] = base64.StdEncoding.EncodeToString(x)
+		}
+		return put("BS", enc)
+	}
+	return fmt.Errorf("attr: value with no member")
+}
+
+// UnmarshalJSON reads the wire form. Semantic faults (no member, two
+// members, a NULL of false) do not fail decoding; Validate reports them.
+func (v *Value) UnmarshalJSON(data []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	*v = Value{}
+	if raw == nil {
+		v.bad = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+		return nil
+	}
+	for k, r := range raw {
+		var err error
+		switch k {
+		case "S":
+			var s string
+			err = json.Unmarshal(r, &s)
+			v.S = &s
+		case "N":
+			var s string
+			err = json.Unmarshal(r, &s)
+			v.N = &s
+		case "B":
+			var s string
+			if err = json.Unmarshal(r, &s); err == nil {
+				v.B, err = base64.StdEncoding.DecodeString(s)
+				if v.B == nil {
+					v.B = []byte{}
+				}
+			}
+		case "BOOL":
+			var x bool
+			err = json.Unmarshal(r, &x)
+			v.BOOL = &x
+		case "NULL":
+			var x bool
+			err = json.Unmarshal(r, &x)
+			if err == nil && !x {
+				v.bad = "One or more parameter values were invalid: Null attribute value types must have the value of true"
+			}
+			v.NULL = true
+		case "M":
+			var m map[string]Value
+			err = json.Unmarshal(r, &m)
+			if m == nil {
+				m = map[string]Value{}
+			}
+			v.M = m
+		case "L":
+			var l []Value
+			err = json.Unmarshal(r, &l)
+			if l == nil {
+				l = []Value{}
+			}
+			v.L = l
+		case "SS":
+			err = json.Unmarshal(r, &v.SS)
+			if v.SS == nil {
+				v.SS = []string{}
+			}
+		case "NS":
+			err = json.Unmarshal(r, &v.NS)
+			if v.NS == nil {
+				v.NS = []string{}
+			}
+		case "BS":
+			var ss []string
+			if err = json.Unmarshal(r, &ss); err == nil {
+				v.BS = make([][]byte, len(ss))
+				for i, s := range ss {
+					if v.BS[i], err = base64.StdEncoding.DecodeString(s); err != nil {
+						break
+					}
+				}
+			}
+		default:
+			v.bad = fmt.Sprintf("Supplied AttributeValue has an unknown datatype %q", k)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("attr: member %s: %w", k, err)
+		}
+		v.set = k
+	}
+	switch n := v.members(); {
+	case n == 0 && v.bad == "":
+		v.bad = "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+	case n > 1:
+		v.bad = "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+	}
+	return nil
+}
+
+// Validate checks a value entering the engine and canonicalises numbers
+// in place (the returned value is the one to store).
+func (v Value) Validate() (Value, error) {
+	if v.bad != "" {
+		return v, errorf("%s", v.bad)
+	}
+	switch v.members() {
+	case 0:
+		return v, errorf("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
+	case 1:
+	default:
+		return v, errorf("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+	}
+	switch v.Type() {
+	case TypeS:
+		if !utf8.ValidString(*v.S) {
+			return v, errorf("One or more parameter values were invalid: string is not valid UTF-8")
+		}
+	case TypeN:
+		n, err := ParseNum(*v.N)
+		if err != nil {
+			return v, err
+		}
+		return NumValue(n), nil
+	case TypeM:
+		m := make(map[string]Value, len(v.M))
+		for k, e := range v.M {
+			c, err := e.Validate()
+			if err != nil {
+				return v, err
+			}
+			m[k] = c
+		}
+		return M(m), nil
+	case TypeL:
+		l := make([]Value, len(v.L))
+		for i, e := range v.L {
+			c, err := e.Validate()
+			if err != nil {
+				return v, err
+			}
+			l[i] = c
+		}
+		return L(l...), nil
+	case TypeSS:
+		if len(v.SS) == 0 {
+			return v, errorf("One or more parameter values were invalid: An string set  may not be empty")
+		}
+		if d := dup(v.SS); d {
+			return v, errorf("One or more parameter values were invalid: Input collection [%s] contains duplicates.", strings.Join(v.SS, ", "))
+		}
+	case TypeNS:
+		if len(v.NS) == 0 {
+			return v, errorf("One or more parameter values were invalid: An number set  may not be empty")
+		}
+		out := make([]string, len(v.NS))
+		for i, s := range v.NS {
+			n, err := ParseNum(s)
+			if err != nil {
+				return v, err
+			}
+			out[i] = n.String()
+		}
+		if dup(out) {
+			return v, errorf("One or more parameter values were invalid: Input collection [%s] contains duplicates.", strings.Join(v.NS, ", "))
+		}
+		return NS(out...), nil
+	case TypeBS:
+		if len(v.BS) == 0 {
+			return v, errorf("One or more parameter values were invalid: Binary sets should not be empty")
+		}
+		ss := make([]string, len(v.BS))
+		for i, b := range v.BS {
+			ss[i] = string(b)
+		}
+		if dup(ss) {
+			return v, errorf("One or more parameter values were invalid: Input collection contains duplicates.")
+		}
+	}
+	return v, nil
+}
+
+func dup(ss []string) bool {
+	seen := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		if seen[s] {
+			return true
+		}
+		seen[s] = true
+	}
+	return false
+}
+
+// ValidateItem validates every attribute of an item and returns the
+// canonical copy.
+func ValidateItem(it Item) (Item, error) {
+	out := make(Item, len(it))
+	for k, v := range it {
+		if k == "" {
+			return nil, errorf("One or more parameter values were invalid: An AttributeValue may not contain an empty attribute name")
+		}
+		c, err := v.Validate()
+		if err != nil {
+			return nil, err
+		}
+		out[k] = c
+	}
+	return out, nil
+}
+
+// Num returns the number of an N value (false for other types).
+func (v Value) Num() (Num, bool) {
+	if v.Type() != TypeN {
+		return Num{}, false
+	}
+	n, ok := parseNum(*v.N)
+	return n, ok
+}
+
+// Equal reports DynamoDB equality: same type and same content; numbers
+// numerically, sets regardless of order.
+func Equal(a, b Value) bool {
+	t := a.Type()
+	if t != b.Type() {
+		return false
+	}
+	switch t {
+	case TypeS:
+		return *a.S == *b.S
+	case TypeN:
+		x, _ := a.Num()
+		y, _ := b.Num()
+		return x.Cmp(y) == 0
+	case TypeB:
+		return bytes.Equal(a.B, b.B)
+	case TypeBOOL:
+		return *a.BOOL == *b.BOOL
+	case TypeNULL:
+		return true
+	case TypeM:
+		if len(a.M) != len(b.M) {
+			return false
+		}
+		for k, x := range a.M {
+			y, ok := b.M[k]
+			if !ok || !Equal(x, y) {
+				return false
+			}
+		}
+		return true
+	case TypeL:
+		if len(a.L) != len(b.L) {
+			return false
+		}
+		for i := range a.L {
+			if !Equal(a.L[i], b.L[i]) {
+				return false
+			}
+		}
+		return true
+	case TypeSS, TypeNS, TypeBS:
+		x, y := a.SetMembers(), b.SetMembers()
+		if len(x) != len(y) {
+			return false
+		}
+		for _, e := range x {
+			if !ContainsMember(b, e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// Compare orders two values of the same scalar type (S, N, B); ok is false
+// for other types or a type mismatch.
+func Compare(a, b Value) (c int, ok bool) {
+	t := a.Type()
+	if t != b.Type() {
+		return 0, false
+	}
+	switch t {
+	case TypeS:
+		return strings.Compare(*a.S, *b.S), true
+	case TypeN:
+		x, _ := a.Num()
+		y, _ := b.Num()
+		return x.Cmp(y), true
+	case TypeB:
+		return bytes.Compare(a.B, b.B), true
+	}
+	return 0, false
+}
+
+// SetMembers returns a set's members as single values (nil for non-sets).
+func (v Value) SetMembers() []Value {
+	var out []Value
+	switch v.Type() {
+	case TypeSS:
+		for _, s := range v.SS {
+			out = append(out, S(s))
+		}
+	case TypeNS:
+		for _, s := range v.NS {
+			out = append(out, N(s))
+		}
+	case TypeBS:
+		for _, b := range v.BS {
+			out = append(out, B(b))
+		}
+	}
+	return out
+}
+
+// ContainsMember reports whether set holds e (of the set's element type).
+func ContainsMember(set, e Value) bool {
+	for _, m := range set.SetMembers() {
+		if Equal(m, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// ElemType is the scalar type of a set's members ("" for non-sets).
+func ElemType(setType string) string {
+	switch setType {
+	case TypeSS:
+		return TypeS
+	case TypeNS:
+		return TypeN
+	case TypeBS:
+		return TypeB
+	}
+	return ""
+}
+
+// MakeSet builds a set of type t from members (which must be of its
+// element type); an empty result is the zero Value.
+func MakeSet(t string, members []Value) Value {
+	if len(members) == 0 {
+		return Value{}
+	}
+	switch t {
+	case TypeSS:
+		ss := make([]string, len(members))
+		for i, m := range members {
+			ss[i] = *m.S
+		}
+		return SS(ss...)
+	case TypeNS:
+		ns := make([]string, len(members))
+		for i, m := range members {
+			ns[i] = *m.N
+		}
+		return NS(ns...)
+	case TypeBS:
+		bs := make([][]byte, len(members))
+		for i, m := range members {
+			bs[i] = m.B
+		}
+		return BS(bs...)
+	}
+	return Value{}
+}
+
+// Clone returns a deep copy.
+func (v Value) Clone() Value {
+	switch v.Type() {
+	case TypeM:
+		m := make(map[string]Value, len(v.M))
+		for k, e := range v.M {
+			m[k] = e.Clone()
+		}
+		return M(m)
+	case TypeL:
+		l := make([]Value, len(v.L))
+		for i, e := range v.L {
+			l[i] = e.Clone()
+		}
+		return L(l...)
+	case TypeSS:
+		return SS(append([]string{}, v.SS...)...)
+	case TypeNS:
+		return NS(append([]string{}, v.NS...)...)
+	case TypeBS:
+		return BS(append([][]byte{}, v.BS...)...)
+	case TypeB:
+		return B(v.B)
+	}
+	return v
+}
+
+// Clone returns a deep copy of an item (nil stays nil).
+func (it Item) Clone() Item {
+	if it == nil {
+		return nil
+	}
+	out := make(Item, len(it))
+	for k, v := range it {
+		out[k] = v.Clone()
+	}
+	return out
+}
+
+// Size is the value's size in bytes by DynamoDB's sizing rules.
+func (v Value) Size() int {
+	switch v.Type() {
+	case TypeS:
+		return len(*v.S)
+	case TypeN:
+		return numSize(*v.N)
+	case TypeB:
+		return len(v.B)
+	case TypeBOOL, TypeNULL:
+		return 1
+	case TypeM:
+		n := 3
+		for k, e := range v.M {
+			n += len(k) + e.Size() + 1
+		}
+		return n
+	case TypeL:
+		n := 3
+		for _, e := range v.L {
+			n += e.Size() + 1
+		}
+		return n
+	case TypeSS:
+		n := 0
+		for _, s := range v.SS {
+			n += len(s)
+		}
+		return n
+	case TypeNS:
+		n := 0
+		for _, s := range v.NS {
+			n += numSize(s)
+		}
+		return n
+	case TypeBS:
+		n := 0
+		for _, b := range v.BS {
+			n += len(b)
+		}
+		return n
+	}
+	return 0
+}
+
+// numSize: about one byte per two significant digits plus one.
+func numSize(s string) int {
+	n, ok := parseNum(s)
+	if !ok {
+		return len(s)
+	}
+	return (len(n.Digits)+1)/2 + 1
+}
+
+// Size is the item's size: attribute names plus values.
+func (it Item) Size() int {
+	n := 0
+	for k, v := range it {
+		n += len(k) + v.Size()
+	}
+	return n
+}
+
+// MaxItemSize is DynamoDB's item size limit.
+const MaxItemSize = 400 * 1024
