@@ -82,10 +82,12 @@ staticcheck:
 # file pass does not; its API, restart, kill -9, source and buffering tests
 # run on JetStream too. The tests of credentials, policies, STS, RTSPS and names
 # check the one check and the protocols, not storage (the audit stream's
-# test runs on both).
+# test runs on both). DynamoDB's CLI, boto3 and policy tests check the wire
+# and the check; its SDK tests (a restart among them) run on JetStream too.
 FIREHOSE_NATS_SKIP := TestFirehose(Boto3|BufferByInterval|CompressionFormats|CreatingThenActive|DataStreamSourceToS3|HTTPEndpoint(Delivery|GivesUp|Outage|RetrySameRequest|SplitsLargeBuffers|UpdateWhileFailing|WithTransform)|JQPartitioning|Lambda|OpenSearch|Parquet|Redshift|S3Compatible|Splunk)
 SECURITY_NATS_SKIP := TestHostileNamesEverywhere|TestPoliciesWithSDK|TestSignatureErrorsWithSDK|TestSTSSessionsWithSDK|TestSecurityWithCLIAndBoto3|TestWHIPTokenPolicies|TestRTSPPerStreamCredentials|TestRTSPS[A-Z]
-NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP))
+DYNAMODB_NATS_SKIP := TestDynamoDB(CLI|Boto3|PolicyWithSDK)
+NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP))
 unit:
 	$(GO) test -race -timeout 20m ./...
 	SHARDCAST_TEST_STORAGE=nats $(GO) test -race -timeout 20m -skip '$(NATS_SKIP)' ./cmd/shardcast/

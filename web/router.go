@@ -34,6 +34,9 @@ type Config struct {
 	Kinesis http.Handler
 	// Firehose serves Firehose_20150804.* targets; nil when the server has none.
 	Firehose http.Handler
+	// DynamoDB serves DynamoDB_20120810.* targets (the lease-table subset);
+	// nil when the server has none.
+	DynamoDB http.Handler
 	// FirehoseStats reports delivery per delivery stream (GET /admin/v1/firehose).
 	FirehoseStats func() any
 	// KVS serves the Kinesis Video Streams REST-JSON paths it lists.
@@ -179,6 +182,8 @@ func NewRouter(cfg Config) http.Handler {
 			cfg.Kinesis.ServeHTTP(w, req)
 		case cfg.Firehose != nil && strings.HasPrefix(target, "Firehose_20150804."):
 			cfg.Firehose.ServeHTTP(w, req)
+		case cfg.DynamoDB != nil && strings.HasPrefix(target, "DynamoDB_20120810."):
+			cfg.DynamoDB.ServeHTTP(w, req)
 		case target == "" && cfg.STS != nil && stsQuery(req):
 			cfg.STS.ServeHTTP(w, req)
 		default:
@@ -364,7 +369,7 @@ func streamParam(w http.ResponseWriter, req *http.Request, log *slog.Logger) (st
 // landing is the plain-text page at /.
 func landing(w http.ResponseWriter, req *http.Request, version string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, "shardcast %s\n\nKinesis Data Streams and Kinesis Video Streams APIs: point the AWS SDK or CLI at --endpoint-url http://%s\nPublish cameras to rtsp://<host>:<rtsp port>/<stream>\nIngest sessions: GET /admin/v1/ingest   Pull sources: GET /admin/v1/sources\nHealth: GET /healthz\n",
+	fmt.Fprintf(w, "shardcast %s\n\nKinesis Data Streams, Firehose and Kinesis Video Streams APIs, and DynamoDB for lease tables: point the AWS SDK or CLI at --endpoint-url http://%s\nPublish cameras to rtsp://<host>:<rtsp port>/<stream>\nIngest sessions: GET /admin/v1/ingest   Pull sources: GET /admin/v1/sources\nHealth: GET /healthz\n",
 		version, req.Host)
 }
 

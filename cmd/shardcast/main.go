@@ -22,6 +22,7 @@ import (
 	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/firehose"
+	"github.com/shardcast/shardcast/datastreams/leases"
 	"github.com/shardcast/shardcast/datastreams/natsstore"
 	"github.com/shardcast/shardcast/datastreams/registry"
 	"github.com/shardcast/shardcast/datastreams/shard"
@@ -38,6 +39,7 @@ import (
 	"github.com/shardcast/shardcast/web"
 	"github.com/shardcast/shardcast/web/audit"
 	"github.com/shardcast/shardcast/web/awsapi"
+	dynamodbweb "github.com/shardcast/shardcast/web/dynamodb"
 	firehoseweb "github.com/shardcast/shardcast/web/firehose"
 	"github.com/shardcast/shardcast/web/kinesis"
 	"github.com/shardcast/shardcast/web/kvs"
@@ -132,6 +134,7 @@ type server struct {
 	dataStore, videoStore shard.Store
 	engine                *datastreams.Engine
 	firehose              *firehose.Engine
+	leases                *leases.Engine // the DynamoDB API's tables
 	firehoseShards        shard.Store
 	video                 *fragments.Store
 	playback              *playback.Service
@@ -313,6 +316,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if err := s.openFirehose(cat); err != nil {
 		return s, err
 	}
+	s.openLeases()
 	ids := map[string]bool{}
 	for _, id := range append(append(s.engine.IDs(), s.video.IDs()...), s.firehose.IDs()...) {
 		ids[id] = true
@@ -379,6 +383,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		Kinesis:       kinesis.New(s.engine, auth, log),
 		Firehose:      firehoseweb.New(s.firehose, auth, log),
 		FirehoseStats: func() any { return s.firehose.Stats() },
+		DynamoDB:      dynamodbweb.New(s.leases, auth, log),
 		KVS: kvs.New(kvs.Config{Store: s.video, Playback: s.playback, Auth: auth, Logger: log, PublicURL: cfg.PublicURL,
 			PutMedia: putmedia.New(putmedia.Config{Ingest: s.ingest, MaxFragmentDuration: cfg.Video.PutMediaMaxFragmentDuration, Logger: log})}),
 		Ingest: func(latencies bool) any {

@@ -62,6 +62,9 @@ func (a *Auth) resourceOf(action string, r *http.Request, body []byte) string {
 		if strings.HasSuffix(resourceMembers[i], "ARN") || strings.HasSuffix(resourceMembers[i], "Arn") {
 			return v
 		}
+		if resourceMembers[i] == "TableName" && strings.HasPrefix(v, "arn:") {
+			return v // DynamoDB takes a table's ARN for its name
+		}
 		return a.NameARN(action, v)
 	}
 	return "*"
