@@ -15,8 +15,9 @@ var ErrBadCheckpoint = errors.New("consumer: checkpoint out of range")
 // Checkpointer records a shard's progress in its lease. It is safe for
 // concurrent use and refuses (ErrLeaseLost) once the lease is gone.
 type Checkpointer struct {
-	w *Worker
-	h *held
+	w     *Worker
+	h     *held
+	shard string
 
 	mu sync.Mutex
 	// last is the position of the last record handed to the processor.
@@ -79,7 +80,7 @@ func (c *Checkpointer) write(ctx context.Context, p Position) error {
 	c.mu.Unlock()
 	// The write is not cut short when the shard stops: an answer lost to
 	// a cancelled context would leave the counter unknown.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.w.cfg.FailoverTime)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(c.w.cfg.FailoverTime, 10*time.Second))
 	defer cancel()
 	h := c.h
 	h.mu.Lock()

@@ -101,7 +101,7 @@ type Config struct {
 
 	// Polling: MaxRecords per GetRecords (default 10000) and the wait
 	// after an empty answer (default 1s).
-	MaxRecords       int32
+	MaxRecords           int32
 	IdleTimeBetweenReads time.Duration
 
 	// EnhancedFanOut reads with SubscribeToShard through a stream

@@ -10,9 +10,9 @@ import (
 func TestLeaseItemRoundTrip(t *testing.T) {
 	l := Lease{
 		Key: "shardId-000000000003", Owner: "w1", Counter: 7, OwnerSwitches: 2,
-		Checkpoint: Position{Sequence: "49590338271490256608559692538361571095921575989136588898", SubSequence: 4},
-		Parents:    []string{"shardId-000000000001", "shardId-000000000000"},
-		Children:   []string{"shardId-000000000009"},
+		Checkpoint:      Position{Sequence: "49590338271490256608559692538361571095921575989136588898", SubSequence: 4},
+		Parents:         []string{"shardId-000000000001", "shardId-000000000000"},
+		Children:        []string{"shardId-000000000009"},
 		StartingHashKey: "0", EndingHashKey: "170141183460469231731687303715884105727",
 	}
 	it := l.item()

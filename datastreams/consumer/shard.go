@@ -27,14 +27,17 @@ type source interface {
 // lease is lost or the worker stops.
 func (w *Worker) runShard(ctx context.Context, h *held) {
 	defer w.forget(h)
-	key := h.lease.Key
+	h.mu.Lock()
+	lease := h.lease
+	h.mu.Unlock()
+	key := lease.Key
 	log := w.log.With("shard", key)
-	if !w.waitParents(ctx, h.lease) {
+	if !w.waitParents(ctx, lease) {
 		return // stopped before processing: the worker's stop or the new owner deals with the lease
 	}
-	start := h.lease.Checkpoint
+	start := lease.Checkpoint
 	p := w.cfg.NewProcessor()
-	cp := &Checkpointer{w: w, h: h, last: start, done: start}
+	cp := &Checkpointer{w: w, h: h, shard: key, last: start, done: start}
 	// finish runs when processing stops: the processor hears why.
 	finish := func() {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.FailoverTime)
@@ -146,7 +149,7 @@ func (w *Worker) giveUp(ctx context.Context, h *held) {
 // lets the processor checkpoint SHARD_END and then releases the lease; it
 // is cleaned up once the children have made progress.
 func (w *Worker) shardEnded(ctx context.Context, h *held, p Processor, cp *Checkpointer, children []ktypes.ChildShard) {
-	key := h.lease.Key
+	key := cp.shard
 	var ids []string
 	for _, c := range children {
 		ids = append(ids, aws.ToString(c.ShardId))

@@ -97,23 +97,38 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.syncShards(ctx); err != nil {
 		w.log.Warn("shard sync", "err", err)
 	}
-	renew := time.NewTicker(w.cfg.FailoverTime / 3)
-	defer renew.Stop()
+	// The renewer runs on its own, so that slow scans never delay a
+	// renewal past the failover time.
+	rctx, stopRenewer := context.WithCancel(ctx)
+	renewerDone := make(chan struct{})
+	go func() {
+		defer close(renewerDone)
+		t := time.NewTicker(w.cfg.FailoverTime / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+				w.renewAll(rctx)
+			}
+		}
+	}()
 	take := time.NewTicker(w.cfg.FailoverTime / 2)
 	defer take.Stop()
-	sync := time.NewTicker(w.cfg.ShardSyncInterval)
-	defer sync.Stop()
+	shardSync := time.NewTicker(w.cfg.ShardSyncInterval)
+	defer shardSync.Stop()
 	w.takeRound(ctx)
 	for {
 		select {
 		case <-ctx.Done():
+			stopRenewer()
+			<-renewerDone
 			w.stop()
 			return nil
-		case <-renew.C:
-			w.renewAll(ctx)
 		case <-take.C:
 			w.takeRound(ctx)
-		case <-sync.C:
+		case <-shardSync.C:
 			if err := w.syncShards(ctx); err != nil && ctx.Err() == nil {
 				w.log.Warn("shard sync", "err", err)
 			}
@@ -155,9 +170,15 @@ func (w *Worker) renewAll(ctx context.Context) {
 		hs = append(hs, h)
 	}
 	w.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, h := range hs {
-		w.renew(ctx, h)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.renew(ctx, h)
+		}()
 	}
+	wg.Wait()
 }
 
 func (w *Worker) renew(ctx context.Context, h *held) {
