@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
+	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,10 +216,21 @@ type kclCollector struct {
 	starts     map[string][]consumer.Position
 	events     []string // "rec:<shard>", "end:<shard>"
 	errs       []string
+	// out, when set, receives a line "D <data> <shard> <sequence> <sub>"
+	// per delivered record and "C <data>" per committed one (a worker
+	// process tells the test what it did).
+	out io.Writer
+	// elsewhere holds the records another process was given.
+	elsewhere map[string]kclAt
+}
+
+type kclAt struct {
+	shard string
+	pos   consumer.Position
 }
 
 func newKCLCollector() *kclCollector {
-	return &kclCollector{deliveries: map[string]int{}, who: map[string][]string{}, commits: map[string]bool{}, lastCommit: map[string]consumer.Position{},
+	return &kclCollector{deliveries: map[string]int{}, who: map[string][]string{}, elsewhere: map[string]kclAt{}, commits: map[string]bool{}, lastCommit: map[string]consumer.Position{},
 		starts: map[string][]consumer.Position{}}
 }
 
@@ -242,6 +257,9 @@ func (c *kclCollector) delivered(worker, shard string, recs []consumer.Record) {
 			c.aggregated++
 		}
 		c.deliveries[string(r.Data)]++
+		if c.out != nil {
+			fmt.Fprintf(c.out, "D %s %s %s %d\n", r.Data, shard, r.SequenceNumber, r.SubSequenceNumber)
+		}
 		c.who[string(r.Data)] = append(c.who[string(r.Data)], fmt.Sprintf("%s/%s/%v/%d-of-batch-%d/%s", worker, shard, r.Position(), len(c.who[string(r.Data)]), len(recs), time.Now().Format("05.000")))
 	}
 	if len(recs) > 0 {
@@ -254,6 +272,9 @@ func (c *kclCollector) committed(shard string, recs []consumer.Record, at consum
 	defer c.mu.Unlock()
 	for _, r := range recs {
 		c.commits[string(r.Data)] = true
+		if c.out != nil {
+			fmt.Fprintf(c.out, "C %s\n", r.Data)
+		}
 	}
 	c.lastCommit[shard] = at
 }
@@ -269,11 +290,27 @@ func (c *kclCollector) missing(sent []string) []string {
 	defer c.mu.Unlock()
 	var out []string
 	for _, s := range sent {
-		if !c.commits[s] {
+		if !c.commits[s] && !c.coveredLocked(s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// coveredLocked reports whether a record given to a process that died
+// before saying it committed it was in fact checkpointed: a later owner of
+// its shard resumed after it.
+func (c *kclCollector) coveredLocked(data string) bool {
+	at, ok := c.elsewhere[data]
+	if !ok {
+		return false
+	}
+	for _, start := range c.starts[at.shard] {
+		if consumer.Compare(start, at.pos) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *kclCollector) check(t *testing.T) {
@@ -653,4 +690,90 @@ func (c *kclCollector) hasEvents(evs ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestKCLWorkerProcess is a worker process for TestKCLKillProcess, which
+// runs the test binary again with KCL_WORKER_URL set: it runs one worker
+// until it is killed, printing "C <data>" for each record it committed and
+// "H <n>" whenever the number of leases it holds changes. Without the
+// variable it does nothing.
+func TestKCLWorkerProcess(t *testing.T) {
+	url := os.Getenv("KCL_WORKER_URL")
+	if url == "" {
+		return
+	}
+	h := &kclHarness{t: t, url: url, stream: "kcl", app: "kclapp", col: newKCLCollector()}
+	h.col.out = os.Stdout
+	w := h.startWorker("proc", false)
+	last := -1
+	for {
+		if n := len(w.w.Leases()); n != last {
+			fmt.Printf("H %d\n", n)
+			last = n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestKCLKillProcess: a worker in another process holds its share of the
+// leases and is killed with SIGKILL; the in-process workers take its leases
+// once they expire, and every record is committed by someone.
+func TestKCLKillProcess(t *testing.T) {
+	t.Parallel()
+	h := newKCLHarness(t, 8, false)
+	p := h.startPutter()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKCLWorkerProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "KCL_WORKER_URL="+h.url)
+	cmd.Stderr = testWriter{t}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var childHeld atomic.Int64
+	go func() {
+		buf := make([]byte, 0, 64*1024)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(buf, 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "D "):
+				f := strings.Fields(line)
+				if len(f) != 5 {
+					continue
+				}
+				sub, _ := strconv.ParseInt(f[4], 10, 64)
+				h.col.mu.Lock()
+				h.col.elsewhere[f[1]] = kclAt{shard: f[2], pos: consumer.Position{Sequence: f[3], SubSequence: sub}}
+				h.col.mu.Unlock()
+			case strings.HasPrefix(line, "C "):
+				h.col.mu.Lock()
+				h.col.commits[line[2:]] = true
+				h.col.mu.Unlock()
+			case strings.HasPrefix(line, "H "):
+				n, _ := strconv.Atoi(line[2:])
+				childHeld.Store(int64(n))
+			}
+		}
+	}()
+	w1, w2 := h.startWorker("w1", false), h.startWorker("w2", false)
+	kclWait(t, "the worker process and two workers within one of even", time.Minute, func() bool {
+		return evenWithin1(append(leaseCounts(w1, w2), int(childHeld.Load())), 8)
+	})
+	t.Logf("balanced: process %d, in-process %v", childHeld.Load(), leaseCounts(w1, w2))
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	took := kclWait(t, "the killed process's leases to move", time.Minute, func() bool { return evenWithin1(leaseCounts(w1, w2), 8) })
+	t.Logf("after SIGKILL: %v in %v (failover time %v)", leaseCounts(w1, w2), took, kclFailover)
+	p.stop()
+	h.waitAllCommitted(p)
+	w1.stop(t)
+	w2.stop(t)
+	h.col.check(t)
 }
