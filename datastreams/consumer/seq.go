@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strconv"
 )
 
 // Sentinel checkpoints, as the KCL writes them into the checkpoint
@@ -124,6 +123,3 @@ func orZero(s string) string {
 	}
 	return s
 }
-
-// formatInt is strconv.FormatInt for attribute values.
-func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
