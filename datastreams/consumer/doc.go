@@ -58,6 +58,13 @@
 // FailoverTime/3 later; until then both workers may process the shard.
 // Checkpoints of the old owner fail with ErrLeaseLost.
 //
+// Expiry is seen by scans (every FailoverTime/2): the leases of a worker
+// that died without releasing them move once FailoverTime has passed
+// since the scan that first saw their last renewal, so within about
+// FailoverTime plus two scans of the death. Leases released by a clean
+// stop move at the next scan. Every scan reads the whole table
+// (consistent reads), and every checkpoint is one conditional write.
+//
 // Leases held in a KCL 3.x graceful handoff (checkpointOwner set) are left
 // alone, and a KCL 3.x leader's worker-metrics assignment is not taken
 // part in: share tables with KCL 2.x workers or 3.x in 2.x-compatible

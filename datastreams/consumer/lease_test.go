@@ -92,3 +92,40 @@ func TestParseLeaseRejectsIncompleteItems(t *testing.T) {
 		t.Error("Leader row taken for a lease")
 	}
 }
+
+// FuzzParseLease: any item built from fuzzed attribute text either fails
+// to parse or parses to a lease that writes back to the same lease.
+func FuzzParseLease(f *testing.F) {
+	f.Add("shardId-000000000001", "w1", "7", "0", "TRIM_HORIZON", "0", "shardId-000000000000", "0", "99")
+	f.Add("k", "", "-1", "x", "495903382714902566085596925383615", "4", "", "", "")
+	f.Fuzz(func(t *testing.T, key, owner, counter, switches, checkpoint, sub, parent, start, end string) {
+		it := map[string]types.AttributeValue{
+			attrLeaseKey:      &types.AttributeValueMemberS{Value: key},
+			attrLeaseCounter:  &types.AttributeValueMemberN{Value: counter},
+			attrOwnerSwitches: &types.AttributeValueMemberN{Value: switches},
+			attrCheckpoint:    &types.AttributeValueMemberS{Value: checkpoint},
+			attrCheckpointSub: &types.AttributeValueMemberN{Value: sub},
+		}
+		if owner != "" {
+			it[attrLeaseOwner] = &types.AttributeValueMemberS{Value: owner}
+		}
+		if parent != "" {
+			it[attrParents] = &types.AttributeValueMemberSS{Value: []string{parent}}
+		}
+		if start != "" && end != "" {
+			it[attrStartHash] = &types.AttributeValueMemberS{Value: start}
+			it[attrEndHash] = &types.AttributeValueMemberS{Value: end}
+		}
+		l, err := parseLease(it)
+		if err != nil {
+			return
+		}
+		again, err := parseLease(l.item())
+		if err != nil {
+			t.Fatalf("%+v does not parse back: %v", l, err)
+		}
+		if !reflect.DeepEqual(again, l) {
+			t.Fatalf("round trip\n%+v\n%+v", l, again)
+		}
+	})
+}
