@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/shardcast/shardcast/datastreams/consumer"
 	"github.com/shardcast/shardcast/datastreams/producer"
@@ -86,9 +87,20 @@ type kclWorker struct {
 }
 
 func (h *kclHarness) startWorker(id string, lag bool) *kclWorker {
+	return h.startWorkerAt(id, lag, time.Time{})
+}
+
+// startWorkerAt starts a worker whose initial position is AT_TIMESTAMP at
+// (TRIM_HORIZON when at is zero).
+func (h *kclHarness) startWorkerAt(id string, lag bool, at time.Time) *kclWorker {
 	h.t.Helper()
 	db := &cuttableDB{c: h.dynamoClient()}
+	initial := consumer.TrimHorizon
+	if !at.IsZero() {
+		initial = consumer.AtTimestamp
+	}
 	w, err := consumer.New(consumer.Config{
+		InitialPosition: initial, Timestamp: at,
 		Kinesis: h.kinesisClient(), DynamoDB: db, StreamName: h.stream, ApplicationName: h.app, WorkerID: id,
 		FailoverTime: kclFailover, ShardSyncInterval: time.Second, IdleTimeBetweenReads: 100 * time.Millisecond,
 		EnhancedFanOut: h.efo,
@@ -776,4 +788,44 @@ func TestKCLKillProcess(t *testing.T) {
 	w1.stop(t)
 	w2.stop(t)
 	h.col.check(t)
+}
+
+// TestKCLAtTimestamp: a new application started AT_TIMESTAMP gets exactly
+// the records that arrived after the timestamp (the table is seeded through
+// ListShards' AT_TIMESTAMP filter and read with AT_TIMESTAMP iterators).
+func TestKCLAtTimestamp(t *testing.T) {
+	t.Parallel()
+	h := newKCLHarness(t, 2, false)
+	put := func(prefix string) []string {
+		var sent []string
+		var entries []types.PutRecordsRequestEntry
+		for i := range 40 {
+			d := fmt.Sprintf("%s%03d", prefix, i)
+			sent = append(sent, d)
+			entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String(d), Data: []byte(d)})
+		}
+		out, err := h.kc.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(h.stream), Records: entries})
+		if err != nil || aws.ToInt32(out.FailedRecordCount) != 0 {
+			t.Fatalf("put: %v %v", out, err)
+		}
+		return sent
+	}
+	before := put("before")
+	time.Sleep(50 * time.Millisecond)
+	at := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	after := put("after")
+	w := h.startWorkerAt("w1", false, at)
+	kclWait(t, "the records after the timestamp", time.Minute, func() bool { return len(h.col.missing(after)) == 0 })
+	w.stop(t)
+	h.col.mu.Lock()
+	defer h.col.mu.Unlock()
+	for _, d := range before {
+		if h.col.deliveries[d] > 0 {
+			t.Errorf("%s, put before the timestamp, was delivered", d)
+		}
+	}
+	if len(h.col.errs) > 0 {
+		t.Fatal(h.col.errs[0])
+	}
 }
