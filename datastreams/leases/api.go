@@ -31,7 +31,7 @@ type KeySchemaElement struct{ AttributeName, KeyType string }
 type AttributeDefinition struct{ AttributeName, AttributeType string }
 type Projection struct {
 	ProjectionType   string
-	NonKeyAttributes []string
+	NonKeyAttributes []string `json:",omitempty"`
 }
 type ProvisionedThroughput struct{ ReadCapacityUnits, WriteCapacityUnits int64 }
 
@@ -44,6 +44,8 @@ type Unsupported struct {
 	StreamSpecification         json.RawMessage `json:",omitempty"`
 	SSESpecification            json.RawMessage `json:",omitempty"`
 	ReplicaUpdates              json.RawMessage `json:",omitempty"`
+	MultiRegionConsistency      json.RawMessage `json:",omitempty"`
+	GlobalTableWitnessUpdates   json.RawMessage `json:",omitempty"`
 	TableClass                  json.RawMessage `json:",omitempty"`
 	OnDemandThroughput          json.RawMessage `json:",omitempty"`
 	WarmThroughput              json.RawMessage `json:",omitempty"`
@@ -138,6 +140,8 @@ type ScanInput struct {
 	ExpressionAttributeValues attr.Item
 	ConsistentRead            bool
 	Select                    string
+	AttributesToGet           []string
+	ConditionalOperator       string // legacy, with ScanFilter only: refused
 }
 
 type QueryInput struct {
@@ -154,6 +158,8 @@ type QueryInput struct {
 	ScanIndexForward          *bool
 	ConsistentRead            bool
 	Select                    string
+	AttributesToGet           []string
+	ConditionalOperator       string // legacy, with QueryFilter only: refused
 }
 
 // ItemsOutput answers Scan and Query.
@@ -229,3 +235,12 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 func (e *Error) Unwrap() error { return e.Kind }
+
+// TableNameInput is DescribeTable's and DeleteTable's request.
+type TableNameInput struct{ TableName string }
+
+// ListTablesInput is ListTables' request.
+type ListTablesInput struct {
+	ExclusiveStartTableName string
+	Limit                   int
+}

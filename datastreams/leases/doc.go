@@ -48,11 +48,14 @@
 // sort in memory, and DescribeTable counts by reading the table. That
 // suits lease tables (one item per shard, a few per worker) and not large
 // tables. Items are read with ConsistentRead semantics always.
+// ReturnValues UPDATED_OLD and UPDATED_NEW return whole top-level
+// attributes, also when the update changed a nested path.
 //
 // Not implemented, refused with a ValidationException naming them: the
 // legacy KeyConditions, QueryFilter and ScanFilter, local secondary
 // indexes, streams, SSE and table classes. Not offered by the engine:
 // BatchGetItem, BatchWriteItem, TransactWriteItems (KCL 3.5 uses it only
-// to migrate an old coordinator table), TTL and backups. Bare reserved
+// to migrate an old coordinator table), TTL and backups
+// (UpdateContinuousBackups stores and describes the flag only). Bare reserved
 // words in expressions are accepted. ConsumedCapacity is never reported.
 package leases

@@ -215,6 +215,19 @@ func TestKCLLeaseRequests(t *testing.T) {
 	if *got["leaseKey"].S != "shardId-000000000008" || *got["leaseCounter"].N != "1" {
 		t.Fatalf("upsert: %s", js(t, got))
 	}
+	// An update that only deletes attributes does not create the item; an empty one does.
+	_, err = update(t, e, `{"TableName":"app","Key":{"leaseKey":{"S":"shardId-000000000009"}},"AttributeUpdates":{"checkpointOwner":{"Action":"DELETE"}}}`)
+	ok(t, err)
+	_, err = update(t, e, `{"TableName":"app","Key":{"leaseKey":{"S":"shardId-000000000009"}},"UpdateExpression":"REMOVE a"}`)
+	ok(t, err)
+	if it := get(t, e, "app", "shardId-000000000009"); it != nil {
+		t.Fatalf("a delete-only update created %s", js(t, it))
+	}
+	_, err = update(t, e, `{"TableName":"app","Key":{"leaseKey":{"S":"shardId-000000000009"}}}`)
+	ok(t, err)
+	if it := get(t, e, "app", "shardId-000000000009"); len(it) != 1 {
+		t.Fatalf("an empty update made %s", js(t, it))
+	}
 	// updateLease (checkpoint): counter condition, PUTs and DELETEs of pending fields.
 	_, err = update(t, e, `{"TableName":"app","Key":{"leaseKey":{"S":"shardId-000000000000"}},"Expected":{"leaseCounter":{"Value":{"N":"4"}}},"AttributeUpdates":{"leaseCounter":{"Value":{"N":"5"},"Action":"PUT"},"checkpoint":{"Value":{"S":"49590338271490256608559692538361571095921575989136588898"},"Action":"PUT"},"checkpointSubSequenceNumber":{"Value":{"N":"3"},"Action":"PUT"},"ownerSwitchesSinceCheckpoint":{"Value":{"N":"0"},"Action":"PUT"},"pendingCheckpoint":{"Action":"DELETE"},"pendingCheckpointSubSequenceNumber":{"Action":"DELETE"},"pendingCheckpointState":{"Action":"DELETE"},"childShardIds":{"Value":{"SS":["shardId-1","shardId-2"]},"Action":"PUT"}}}`)
 	ok(t, err)

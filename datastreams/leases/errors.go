@@ -53,10 +53,10 @@ func storeErr(op string, err error) error {
 	switch {
 	case errors.As(err, &le):
 		return le
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
 	case errors.Is(err, ErrUnavailable):
 		return &Error{Kind: ErrUnavailable, Message: fmt.Sprintf("%s: the store is unavailable: %v", op, err)}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
 	case errors.Is(err, ErrResourceNotFound):
 		return &Error{Kind: ErrResourceNotFound, Message: "Requested resource not found"}
 	}

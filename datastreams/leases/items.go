@@ -208,11 +208,23 @@ func (e *Engine) UpdateItem(ctx context.Context, in *UpdateItemInput) (attrs att
 		}
 		tops = lu.tops()
 	}
+	// An update that only removes attributes does not create a missing
+	// item (one with no actions at all does).
+	onlyDeletes := up != nil && len(up.Set) == 0 && len(up.Add) == 0
+	for _, u := range lu {
+		onlyDeletes = u.Action == "DELETE"
+		if !onlyDeletes {
+			break
+		}
+	}
 	old, cur, err := e.write(ctx, td.Name, k.encode(key), func(old attr.Item) (attr.Item, error) {
 		if cond != nil && !cond(old) {
 			return nil, ccf(old, in.ReturnValuesOnConditionCheckFailure)
 		}
 		it := old
+		if it == nil && onlyDeletes {
+			return nil, nil
+		}
 		if it == nil {
 			it = attr.Item{}
 			for n, v := range key {

@@ -29,7 +29,10 @@ type reader struct {
 	start    attr.Item
 }
 
-func (e *Engine) newReader(ctx context.Context, op, table, index string, consistent bool, sel, filter, pe string, names map[string]string, values attr.Item, limit int, esk attr.Item, keyCond string, keyCondOut **expr.KeyCond) (*reader, error) {
+func (e *Engine) newReader(ctx context.Context, op, table, index string, consistent bool, sel, filter, pe string, toGet []string, condOp string, names map[string]string, values attr.Item, limit int, esk attr.Item, keyCond string, keyCondOut **expr.KeyCond) (*reader, error) {
+	if condOp != "" {
+		return nil, validationf("Unsupported parameter(s) in this DynamoDB implementation: ConditionalOperator (use FilterExpression)")
+	}
 	td, _, err := e.table(ctx, table)
 	if err != nil {
 		return nil, err
@@ -47,7 +50,7 @@ func (e *Engine) newReader(ctx context.Context, op, table, index string, consist
 		return nil, validationf("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", limit)
 	}
 	exprs := map[string]bool{"FilterExpression": filter != "", "ProjectionExpression": pe != "", "KeyConditionExpression": keyCond != ""}
-	if err := checkFamilies(nil, exprs, names, values); err != nil {
+	if err := checkFamilies(map[string]bool{"AttributesToGet": len(toGet) > 0}, exprs, names, values); err != nil {
 		return nil, err
 	}
 	xc, err := newContext(names, values)
@@ -67,6 +70,9 @@ func (e *Engine) newReader(ctx context.Context, op, table, index string, consist
 			return nil, validationf("One or more parameter values were invalid: Condition parameter type does not match schema type")
 		}
 		if kc.Range != nil {
+			if kc.Range.Op == "begins_with" && ks.rngType == attr.TypeN {
+				return nil, validationf("Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N")
+			}
 			for _, v := range kc.Range.Values {
 				if v.Type() != ks.rngType {
 					return nil, validationf("One or more parameter values were invalid: Condition parameter type does not match schema type")
@@ -80,7 +86,7 @@ func (e *Engine) newReader(ctx context.Context, op, table, index string, consist
 			return nil, invalid(err)
 		}
 	}
-	if r.paths, err = projection(pe, nil, names, xc); err != nil {
+	if r.paths, err = projection(pe, toGet, names, xc); err != nil {
 		return nil, err
 	}
 	if err := xc.CheckUnused(); err != nil {
@@ -89,7 +95,7 @@ func (e *Engine) newReader(ctx context.Context, op, table, index string, consist
 	switch sel {
 	case "":
 	case "ALL_ATTRIBUTES":
-		if pe != "" {
+		if r.paths != nil {
 			return nil, validationf("Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES")
 		}
 		if r.gsi != nil && r.gsi.Projection.ProjectionType != "ALL" {
@@ -99,16 +105,16 @@ func (e *Engine) newReader(ctx context.Context, op, table, index string, consist
 		if r.gsi == nil {
 			return nil, validationf("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
 		}
-		if pe != "" {
+		if r.paths != nil {
 			return nil, validationf("Cannot specify the AttributesToGet when choosing to get ALL_PROJECTED_ATTRIBUTES")
 		}
 	case "COUNT":
-		if pe != "" {
+		if r.paths != nil {
 			return nil, validationf("Cannot specify the AttributesToGet when choosing to get COUNT")
 		}
 		r.count = true
 	case "SPECIFIC_ATTRIBUTES":
-		if pe == "" {
+		if r.paths == nil {
 			return nil, validationf("SPECIFIC_ATTRIBUTES requires a ProjectionExpression or AttributesToGet")
 		}
 	default:
@@ -222,7 +228,7 @@ func (e *Engine) Scan(ctx context.Context, in *ScanInput) (*ItemsOutput, error) 
 	if err := checkUnsupported(in.Unsupported); err != nil {
 		return nil, err
 	}
-	r, err := e.newReader(ctx, "Scan", in.TableName, in.IndexName, in.ConsistentRead, in.Select, in.FilterExpression, in.ProjectionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.Limit, in.ExclusiveStartKey, "", nil)
+	r, err := e.newReader(ctx, "Scan", in.TableName, in.IndexName, in.ConsistentRead, in.Select, in.FilterExpression, in.ProjectionExpression, in.AttributesToGet, in.ConditionalOperator, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.Limit, in.ExclusiveStartKey, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +279,7 @@ func (e *Engine) Query(ctx context.Context, in *QueryInput) (*ItemsOutput, error
 		return nil, validationf("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
 	}
 	var kc *expr.KeyCond
-	r, err := e.newReader(ctx, "Query", in.TableName, in.IndexName, in.ConsistentRead, in.Select, in.FilterExpression, in.ProjectionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.Limit, in.ExclusiveStartKey, in.KeyConditionExpression, &kc)
+	r, err := e.newReader(ctx, "Query", in.TableName, in.IndexName, in.ConsistentRead, in.Select, in.FilterExpression, in.ProjectionExpression, in.AttributesToGet, in.ConditionalOperator, in.ExpressionAttributeNames, in.ExpressionAttributeValues, in.Limit, in.ExclusiveStartKey, in.KeyConditionExpression, &kc)
 	if err != nil {
 		return nil, err
 	}

@@ -258,3 +258,37 @@ func TestQueryRangeKey(t *testing.T) {
 		t.Fatalf("count %d size %d", d.ItemCount, d.TableSizeBytes)
 	}
 }
+
+func TestContinuousBackups(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	leaseTable(t, e, "app")
+	d, err := e.UpdateContinuousBackups(ctx, decode[UpdateContinuousBackupsInput](t, `{"TableName":"app","PointInTimeRecoverySpecification":{"PointInTimeRecoveryEnabled":true}}`))
+	ok(t, err)
+	if d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != "ENABLED" {
+		t.Fatalf("%+v", d)
+	}
+	d, err = e.DescribeContinuousBackups(ctx, "app")
+	ok(t, err)
+	if d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != "ENABLED" {
+		t.Fatalf("%+v", d)
+	}
+	_, err = e.DescribeContinuousBackups(ctx, "nope")
+	mustKind(t, err, ErrTableNotFound)
+}
+
+func TestTags(t *testing.T) {
+	e := newTestEngine(t)
+	ctx := context.Background()
+	_, err := e.CreateTable(ctx, decode[CreateTableInput](t, `{"TableName":"app","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST","Tags":[{"Key":"team","Value":"a"}]}`))
+	ok(t, err)
+	ok(t, e.TagResource(ctx, "app", []Tag{{"team", "b"}, {"env", "dev"}}))
+	ok(t, e.UntagResource(ctx, "app", []string{"env", "nope"}))
+	tags, err := e.ListTagsOfResource(ctx, "app")
+	ok(t, err)
+	if len(tags) != 1 || tags[0] != (Tag{"team", "b"}) {
+		t.Fatalf("tags %v", tags)
+	}
+	mustKind(t, e.TagResource(ctx, "app", []Tag{{"", "x"}}), ErrValidation)
+	mustKind(t, e.TagResource(ctx, "nope", []Tag{{"a", "x"}}), ErrResourceNotFound)
+}

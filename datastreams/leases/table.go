@@ -24,6 +24,7 @@ type tableDef struct {
 	GSIs                 []GlobalSecondaryIndex `json:"gsis,omitempty"`
 	DeletionProtection   bool                   `json:"deletionProtection,omitempty"`
 	Tags                 []Tag                  `json:"tags,omitempty"`
+	PITR                 bool                   `json:"pitr,omitempty"`
 }
 
 // keys is a key schema resolved: names and types.
@@ -93,6 +94,7 @@ func checkUnsupported(u Unsupported) error {
 		{"LocalSecondaryIndexes", u.LocalSecondaryIndexes}, {"StreamSpecification", u.StreamSpecification},
 		{"SSESpecification", u.SSESpecification}, {"ReplicaUpdates", u.ReplicaUpdates}, {"TableClass", u.TableClass},
 		{"OnDemandThroughput", u.OnDemandThroughput}, {"WarmThroughput", u.WarmThroughput}, {"ResourcePolicy", u.ResourcePolicy},
+		{"MultiRegionConsistency", u.MultiRegionConsistency}, {"GlobalTableWitnessUpdates", u.GlobalTableWitnessUpdates},
 	} {
 		if len(f.raw) > 0 && string(f.raw) != "null" {
 			names = append(names, f.name)
@@ -278,10 +280,8 @@ func (e *Engine) CreateTable(ctx context.Context, in *CreateTableInput) (*TableD
 	if err := td.checkDefinitions(); err != nil {
 		return nil, err
 	}
-	for _, t := range in.Tags {
-		if t.Key == "" || len(t.Key) > 128 || len(t.Value) > 256 {
-			return nil, validationf("One or more parameter values were invalid: a tag key has 1 to 128 characters and a value at most 256")
-		}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
 	}
 	b, err := json.Marshal(td)
 	if err != nil {
@@ -421,28 +421,11 @@ func (e *Engine) UpdateTable(ctx context.Context, in *UpdateTableInput) (*TableD
 	if err := checkUnsupported(in.Unsupported); err != nil {
 		return nil, err
 	}
-	for range maxRetries {
-		td, rev, err := e.table(ctx, in.TableName)
-		if err != nil {
-			return nil, err
-		}
-		if err := e.applyTableUpdate(td, in); err != nil {
-			return nil, err
-		}
-		b, err := json.Marshal(td)
-		if err != nil {
-			return nil, &Error{Kind: ErrInternal, Message: err.Error()}
-		}
-		_, err = e.store.PutTable(ctx, td.Name, b, rev)
-		if errors.Is(err, ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return nil, storeErr("update table", err)
-		}
-		return e.DescribeTable(ctx, td.Name)
+	err := e.changeTable(ctx, in.TableName, func(td *tableDef) error { return e.applyTableUpdate(td, in) })
+	if err != nil {
+		return nil, err
 	}
-	return nil, &Error{Kind: ErrUnavailable, Message: "the table kept changing; retry"}
+	return e.DescribeTable(ctx, in.TableName)
 }
 
 func (e *Engine) applyTableUpdate(td *tableDef, in *UpdateTableInput) error {

@@ -2,9 +2,11 @@ package natsstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/shardcast/shardcast/datastreams/leases"
 	"github.com/shardcast/shardcast/datastreams/leases/attr"
@@ -51,9 +53,17 @@ func TestLeaseStoreTwoServers(t *testing.T) {
 		t.Fatalf("%d servers took the lease", wins)
 	}
 	stop()
+	// With JetStream gone, a write is retryable ServiceUnavailable.
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, err := a.UpdateItem(short, takeLease(true))
+	if !errors.Is(err, leases.ErrUnavailable) {
+		t.Fatalf("write with the server down: %v, want ErrUnavailable", err)
+	}
 	url, _ = embedded(t, dir, 0)
 	c := leases.New(connect(t, url, Config{Prefix: "two"}).LeaseStore(), leases.Config{})
-	d, err := c.DescribeTable(ctx, "app")
+	var d *leases.TableDescription
+	d, err = c.DescribeTable(ctx, "app")
 	if err != nil || d.ItemCount != 1 {
 		t.Fatalf("after restart: %+v %v", d, err)
 	}

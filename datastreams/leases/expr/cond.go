@@ -253,7 +253,8 @@ func (c *Cond) Eval(it attr.Item) bool {
 		a, aok := c.Args[0].eval(it)
 		b, bok := c.Args[1].eval(it)
 		if !aok || !bok {
-			return c.Cmp == "<>" && (aok || bok)
+			// A missing operand equals nothing, not even another missing one.
+			return c.Cmp == "<>"
 		}
 		return CompareValues(c.Cmp, a, b)
 	case "BETWEEN":
