@@ -8,7 +8,10 @@ import "strings"
 // IAM action names are case-insensitive, and so is this.
 //
 // The table: kinesis:PutRecord, PutRecords, GetRecords, GetShardIterator,
-// SubscribeToShard; firehose:PutRecord, PutRecordBatch;
+// SubscribeToShard; firehose:PutRecord, PutRecordBatch; dynamodb:GetItem,
+// PutItem, UpdateItem, DeleteItem, Scan, Query (a lease table's owners
+// renew every few seconds) and the batch, transaction and PartiQL item
+// calls, which shardcast refuses as unsupported;
 // kinesisvideo:PutMedia, GetMedia, GetMediaForFragmentList, GetClip,
 // GetImages, ListFragments, and the fetches of HLS and DASH sessions
 // (GetHLSMasterPlaylist, GetHLSMediaPlaylist, GetMP4InitFragment,
@@ -28,6 +31,20 @@ func DataPlane(action string) bool {
 
 		"firehose:putrecord",
 		"firehose:putrecordbatch",
+
+		"dynamodb:getitem",
+		"dynamodb:putitem",
+		"dynamodb:updateitem",
+		"dynamodb:deleteitem",
+		"dynamodb:scan",
+		"dynamodb:query",
+		"dynamodb:batchgetitem",
+		"dynamodb:batchwriteitem",
+		"dynamodb:transactgetitems",
+		"dynamodb:transactwriteitems",
+		"dynamodb:executestatement",
+		"dynamodb:batchexecutestatement",
+		"dynamodb:executetransaction",
 
 		"kinesisvideo:putmedia",
 		"kinesisvideo:getmedia",

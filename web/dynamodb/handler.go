@@ -157,8 +157,12 @@ func decode(body []byte, v any) error {
 		return nil
 	}
 	var le *leases.Error
-	if errors.As(err, &le) {
+	var ae *attr.Error
+	switch {
+	case errors.As(err, &le):
 		return le
+	case errors.As(err, &ae):
+		return validation(ae.Message)
 	}
 	return awsapi.DecodeJSON(body, v)
 }

@@ -21,11 +21,7 @@ import (
 func newTestHandler(t testing.TB) *Handler {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e, err := leases.New(leases.NewMemStore(), leases.Config{Region: "us-east-1", Account: "000000000000", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
+	e := leases.New(leases.NewMemStore(), leases.Config{Region: "us-east-1", Account: "000000000000", Logger: log})
 	return New(e, &awsapi.Auth{Region: "us-east-1", Account: "000000000000"}, log)
 }
 
@@ -71,7 +67,7 @@ func checkFraming(t *testing.T, w *httptest.ResponseRecorder) {
 
 func TestErrorShapes(t *testing.T) {
 	h := newTestHandler(t)
-	w := call(h, "CreateTable", `{"TableName":"t1","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	w := call(h, "CreateTable", `{"TableName":"tb1","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
 	if w.Code != 200 {
 		t.Fatalf("CreateTable: %d %s", w.Code, w.Body)
 	}
@@ -89,8 +85,8 @@ func TestErrorShapes(t *testing.T) {
 		{"DescribeTable", `{"TableName":"nope"}`, nsService + "ResourceNotFoundException", "", 400},
 		{"DescribeContinuousBackups", `{"TableName":"nope"}`, nsService + "TableNotFoundException", "Table not found: nope", 400},
 		{"ListTables", `{"Limit":0}`, nsValidate + "ValidationException", "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1", 400},
-		{"PutItem", `{"TableName":"t1","Item":{"k":{"S":"a"}},"Expected":{"k":{"Exists":false}}}`, "", "", 200},
-		{"PutItem", `{"TableName":"t1","Item":{"k":{"S":"a"}},"Expected":{"k":{"Exists":false}}}`, nsService + "ConditionalCheckFailedException", "The conditional request failed", 400},
+		{"PutItem", `{"TableName":"tb1","Item":{"k":{"S":"a"}},"Expected":{"k":{"Exists":false}}}`, "", "", 200},
+		{"PutItem", `{"TableName":"tb1","Item":{"k":{"S":"a"}},"Expected":{"k":{"Exists":false}}}`, nsService + "ConditionalCheckFailedException", "The conditional request failed", 400},
 	} {
 		w := call(h, c.op, c.body)
 		if w.Code != c.status {
@@ -106,7 +102,7 @@ func TestErrorShapes(t *testing.T) {
 		}
 	}
 	// ALL_OLD on a failed check: the current item rides along.
-	w = call(h, "PutItem", `{"TableName":"t1","Item":{"k":{"S":"a"}},"ConditionExpression":"attribute_not_exists(k)","ReturnValuesOnConditionCheckFailure":"ALL_OLD"}`)
+	w = call(h, "PutItem", `{"TableName":"tb1","Item":{"k":{"S":"a"}},"ConditionExpression":"attribute_not_exists(k)","ReturnValuesOnConditionCheckFailure":"ALL_OLD"}`)
 	_, _, body := errorOf(t, w)
 	if string(body["Item"]) != `{"k":{"S":"a"}}` {
 		t.Fatalf("Item %s", body["Item"])
@@ -130,20 +126,20 @@ func TestErrorShapes(t *testing.T) {
 // on the last page, no Item for a missing key, Attributes only when asked.
 func TestAnswers(t *testing.T) {
 	h := newTestHandler(t)
-	call(h, "CreateTable", `{"TableName":"t1","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	call(h, "CreateTable", `{"TableName":"tb1","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
 	for _, c := range []struct{ op, body, want string }{
-		{"Scan", `{"TableName":"t1"}`, `{"Items":[],"Count":0,"ScannedCount":0}`},
-		{"Scan", `{"TableName":"t1","Select":"COUNT"}`, `{"Count":0,"ScannedCount":0}`},
-		{"GetItem", `{"TableName":"t1","Key":{"k":{"S":"a"}}}`, `{}`},
-		{"PutItem", `{"TableName":"t1","Item":{"k":{"S":"a"},"n":{"N":"1"}}}`, `{}`},
-		{"PutItem", `{"TableName":"t1","Item":{"k":{"S":"a"},"n":{"N":"2"}},"ReturnValues":"ALL_OLD"}`, `{"Attributes":{"k":{"S":"a"},"n":{"N":"1"}}}`},
-		{"UpdateItem", `{"TableName":"t1","Key":{"k":{"S":"a"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}`, `{}`},
-		{"UpdateItem", `{"TableName":"t1","Key":{"k":{"S":"a"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}},"ReturnValues":"UPDATED_NEW"}`, `{"Attributes":{"n":{"N":"4"}}}`},
-		{"Scan", `{"TableName":"t1","Limit":1}`, `{"Items":[{"k":{"S":"a"},"n":{"N":"4"}}],"Count":1,"ScannedCount":1,"LastEvaluatedKey":{"k":{"S":"a"}}}`},
-		{"Scan", `{"TableName":"t1","ExclusiveStartKey":{"k":{"S":"a"}}}`, `{"Items":[],"Count":0,"ScannedCount":0}`},
-		{"DeleteItem", `{"TableName":"t1","Key":{"k":{"S":"a"}},"ReturnValues":"ALL_OLD"}`, `{"Attributes":{"k":{"S":"a"},"n":{"N":"4"}}}`},
-		{"DescribeTimeToLive", `{"TableName":"t1"}`, `{"TimeToLiveDescription":{"TimeToLiveStatus":"DISABLED"}}`},
-		{"ListTables", ``, `{"TableNames":["t1"]}`},
+		{"Scan", `{"TableName":"tb1"}`, `{"Items":[],"Count":0,"ScannedCount":0}`},
+		{"Scan", `{"TableName":"tb1","Select":"COUNT"}`, `{"Count":0,"ScannedCount":0}`},
+		{"GetItem", `{"TableName":"tb1","Key":{"k":{"S":"a"}}}`, `{}`},
+		{"PutItem", `{"TableName":"tb1","Item":{"k":{"S":"a"},"n":{"N":"1"}}}`, `{}`},
+		{"PutItem", `{"TableName":"tb1","Item":{"k":{"S":"a"},"n":{"N":"2"}},"ReturnValues":"ALL_OLD"}`, `{"Attributes":{"k":{"S":"a"},"n":{"N":"1"}}}`},
+		{"UpdateItem", `{"TableName":"tb1","Key":{"k":{"S":"a"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}`, `{}`},
+		{"UpdateItem", `{"TableName":"tb1","Key":{"k":{"S":"a"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}},"ReturnValues":"UPDATED_NEW"}`, `{"Attributes":{"n":{"N":"4"}}}`},
+		{"Scan", `{"TableName":"tb1","Limit":1}`, `{"Items":[{"k":{"S":"a"},"n":{"N":"4"}}],"Count":1,"ScannedCount":1}`},
+		{"Scan", `{"TableName":"tb1","ExclusiveStartKey":{"k":{"S":"a"}}}`, `{"Items":[],"Count":0,"ScannedCount":0}`},
+		{"DeleteItem", `{"TableName":"tb1","Key":{"k":{"S":"a"}},"ReturnValues":"ALL_OLD"}`, `{"Attributes":{"k":{"S":"a"},"n":{"N":"4"}}}`},
+		{"DescribeTimeToLive", `{"TableName":"tb1"}`, `{"TimeToLiveDescription":{"TimeToLiveStatus":"DISABLED"}}`},
+		{"ListTables", ``, `{"TableNames":["tb1"]}`},
 	} {
 		w := call(h, c.op, c.body)
 		if w.Code != 200 || w.Body.String() != c.want {
@@ -158,14 +154,14 @@ func TestAnswers(t *testing.T) {
 // or a 500.
 func FuzzRequest(f *testing.F) {
 	for _, s := range []string{
-		`{"TableName":"t1","Item":{"k":{"S":"a"},"n":{"N":"1.0E-4"}},"Expected":{"k":{"Exists":false}}}`,
-		`{"TableName":"t1","Key":{"k":{"S":"a"}},"UpdateExpression":"SET #a = :v REMOVE b","ExpressionAttributeNames":{"#a":"a"},"ExpressionAttributeValues":{":v":{"L":[{"NULL":true},{"M":{}}]}}}`,
-		`{"TableName":"t1","Key":{"k":{"S":"a"}},"AttributeUpdates":{"n":{"Action":"ADD","Value":{"N":"1"}}},"Expected":{"n":{"Value":{"N":"1"}}}}`,
-		`{"TableName":"t1","FilterExpression":"attribute_exists (n) AND NOT n BETWEEN :a AND :b","ExpressionAttributeValues":{":a":{"N":"1"},":b":{"N":"9"}},"Segment":1,"TotalSegments":3,"Limit":2}`,
-		`{"TableName":"t1","KeyConditionExpression":"k = :k","ExpressionAttributeValues":{":k":{"S":"a"}}}`,
-		`{"TableName":"t1","Item":{"k":{"S":"a"},"b":{"B":"AAE="},"s":{"SS":["x","y"]}}}`,
-		`{"TableName":"t2","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`,
-		`{"TableName":"t1","AttributeDefinitions":[{"AttributeName":"o","AttributeType":"S"}],"GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"i","KeySchema":[{"AttributeName":"o","KeyType":"HASH"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}}]}`,
+		`{"TableName":"tb1","Item":{"k":{"S":"a"},"n":{"N":"1.0E-4"}},"Expected":{"k":{"Exists":false}}}`,
+		`{"TableName":"tb1","Key":{"k":{"S":"a"}},"UpdateExpression":"SET #a = :v REMOVE b","ExpressionAttributeNames":{"#a":"a"},"ExpressionAttributeValues":{":v":{"L":[{"NULL":true},{"M":{}}]}}}`,
+		`{"TableName":"tb1","Key":{"k":{"S":"a"}},"AttributeUpdates":{"n":{"Action":"ADD","Value":{"N":"1"}}},"Expected":{"n":{"Value":{"N":"1"}}}}`,
+		`{"TableName":"tb1","FilterExpression":"attribute_exists (n) AND NOT n BETWEEN :a AND :b","ExpressionAttributeValues":{":a":{"N":"1"},":b":{"N":"9"}},"Segment":1,"TotalSegments":3,"Limit":2}`,
+		`{"TableName":"tb1","KeyConditionExpression":"k = :k","ExpressionAttributeValues":{":k":{"S":"a"}}}`,
+		`{"TableName":"tb1","Item":{"k":{"S":"a"},"b":{"B":"AAE="},"s":{"SS":["x","y"]}}}`,
+		`{"TableName":"tb2","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`,
+		`{"TableName":"tb1","AttributeDefinitions":[{"AttributeName":"o","AttributeType":"S"}],"GlobalSecondaryIndexUpdates":[{"Create":{"IndexName":"i","KeySchema":[{"AttributeName":"o","KeyType":"HASH"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}}]}`,
 		`{"TableName":[1]}`, `{"Item":{"k":{"S":"a","N":"1"}}}`, `[]`, `null`, ``, `{"Limit":"x"}`,
 	} {
 		for op := range 16 {
@@ -173,7 +169,7 @@ func FuzzRequest(f *testing.F) {
 		}
 	}
 	h := newTestHandler(f)
-	call(h, "CreateTable", `{"TableName":"t1","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
+	call(h, "CreateTable", `{"TableName":"tb1","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}`)
 	ops := h.Operations()
 	f.Fuzz(func(t *testing.T, op uint8, body string) {
 		name := ops[int(op)%len(ops)]
