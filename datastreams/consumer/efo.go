@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -18,7 +19,13 @@ type subscriber struct {
 	start  ktypes.StartingPosition
 	cont   string
 	stream *kinesis.SubscribeToShardEventStream
+	since  time.Time // when stream was opened
 }
+
+// subscriptionLifetime is how long a subscription lasts on AWS; one older
+// than this is closed here and opened again, should the service not end
+// it.
+const subscriptionLifetime = 5 * time.Minute
 
 // optioned is what *kinesis.Client has beyond KinesisAPI: each
 // subscription gets a client of its own, since the SDK's event-stream
@@ -41,7 +48,7 @@ func (s *subscriber) subscribe(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("subscribe to shard: %w", err)
 	}
-	s.stream = out.GetStream()
+	s.stream, s.since = out.GetStream(), time.Now()
 	return nil
 }
 
@@ -54,6 +61,9 @@ func (s *subscriber) close() {
 
 func (s *subscriber) next(ctx context.Context) (fetched, error) {
 	for {
+		if s.stream != nil && time.Since(s.since) > subscriptionLifetime && s.cont != "" {
+			s.close()
+		}
 		if s.stream == nil {
 			if err := s.subscribe(ctx); err != nil {
 				return fetched{}, err
