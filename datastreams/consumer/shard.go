@@ -178,6 +178,10 @@ func (w *Worker) shardEnded(ctx context.Context, h *held, p Processor, cp *Check
 		w.log.Warn("processor shard end", "shard", key, "err", err)
 	}
 	if cp.Last().Sequence != SentinelShardEnd {
+		if h.isLost() {
+			w.log.Info("lease lost at the shard's end; its next owner ends it", "shard", key)
+			return
+		}
 		w.log.Error("processor did not checkpoint SHARD_END; the shard will be read again from its last checkpoint", "shard", key)
 		h.mu.Lock()
 		if !h.lost {
