@@ -125,6 +125,17 @@ func kclReshardRestart(t *testing.T, efo bool) {
 	p.stop()
 	sent := p.all()
 	kclWait(t, "every record committed", time.Minute, func() bool { return len(h.col.missing(sent)) == 0 })
+	// The ended parents' leases (they name their children) are deleted
+	// once the children have checkpointed progress.
+	kclWait(t, "the ended leases cleaned up", time.Minute, func() bool {
+		left := h.checkpoints()
+		for _, parent := range []string{"shardId-000000000000", "shardId-000000000001", "shardId-000000000003"} {
+			if _, ok := left[parent]; ok {
+				return false
+			}
+		}
+		return true
+	})
 	w3.stop(t)
 	w4.stop(t)
 	h.col.check(t)
@@ -178,6 +189,7 @@ func (h *kclHarness) checkpoints() map[string]consumer.Position {
 	}
 	m := map[string]consumer.Position{}
 	for _, it := range out.Items {
+		h.checkLeaseItem(it)
 		key := it["leaseKey"].(*ddbtypes.AttributeValueMemberS).Value
 		seq := it["checkpoint"].(*ddbtypes.AttributeValueMemberS).Value
 		sub, err := strconv.ParseInt(it["checkpointSubSequenceNumber"].(*ddbtypes.AttributeValueMemberN).Value, 10, 64)
@@ -189,6 +201,43 @@ func (h *kclHarness) checkpoints() map[string]consumer.Position {
 		}
 	}
 	return m
+}
+
+// checkLeaseItem checks a lease item against the Java KCL 2.x schema:
+// the attributes it requires, with its types, no empty strings or sets.
+func (h *kclHarness) checkLeaseItem(it map[string]ddbtypes.AttributeValue) {
+	h.t.Helper()
+	want := map[string]string{
+		"leaseKey": "S", "leaseCounter": "N", "ownerSwitchesSinceCheckpoint": "N", "checkpoint": "S", "checkpointSubSequenceNumber": "N",
+		"leaseOwner": "S", "parentShardId": "SS", "childShardIds": "SS", "startingHashKey": "S", "endingHashKey": "S",
+	}
+	for _, required := range []string{"leaseKey", "leaseCounter", "ownerSwitchesSinceCheckpoint", "checkpoint", "checkpointSubSequenceNumber", "startingHashKey", "endingHashKey"} {
+		if _, ok := it[required]; !ok {
+			h.t.Errorf("lease item without %s: %v", required, it)
+		}
+	}
+	for name, v := range it {
+		var typ string
+		empty := false
+		switch v := v.(type) {
+		case *ddbtypes.AttributeValueMemberS:
+			typ, empty = "S", v.Value == ""
+		case *ddbtypes.AttributeValueMemberN:
+			typ = "N"
+			if _, err := strconv.ParseInt(v.Value, 10, 64); err != nil {
+				h.t.Errorf("%s = %s is not a long", name, v.Value)
+			}
+		case *ddbtypes.AttributeValueMemberSS:
+			typ, empty = "SS", len(v.Value) == 0
+		default:
+			typ = fmt.Sprintf("%T", v)
+		}
+		if want[name] == "" {
+			h.t.Errorf("unexpected lease attribute %s", name)
+		} else if typ != want[name] || empty {
+			h.t.Errorf("lease attribute %s is %s (empty %v), want %s", name, typ, empty, want[name])
+		}
+	}
 }
 
 func lastIndex(s []string, v string) int {
