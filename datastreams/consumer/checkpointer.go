@@ -85,7 +85,7 @@ func (c *Checkpointer) write(ctx context.Context, p Position) error {
 	h := c.h
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.lost {
+	if h.lost.Load() {
 		return ErrLeaseLost
 	}
 	lost, err := c.w.tbl.checkpoint(ctx, h.lease.Key, h.lease.Counter, p)

@@ -139,7 +139,7 @@ func (w *Worker) giveUp(ctx context.Context, h *held) {
 	defer cancel()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.lost {
+	if h.lost.Load() {
 		return
 	}
 	w.releaseLocked(rctx, h)
@@ -184,7 +184,7 @@ func (w *Worker) shardEnded(ctx context.Context, h *held, p Processor, cp *Check
 		}
 		w.log.Error("processor did not checkpoint SHARD_END; the shard will be read again from its last checkpoint", "shard", key)
 		h.mu.Lock()
-		if !h.lost {
+		if !h.lost.Load() {
 			w.loseLocked(h, "no SHARD_END checkpoint")
 		}
 		h.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,12 +39,13 @@ type Worker struct {
 }
 
 // held is a lease this worker holds. mu serialises the writes that need
-// its counter (renewals, checkpoints, the release).
+// its counter (renewals, checkpoints, the release); lost is set under mu
+// but may be read without it.
 type held struct {
 	mu      sync.Mutex
 	lease   Lease
 	renewed time.Time // local clock of the last successful owner write
-	lost    bool
+	lost    atomic.Bool
 	cancel  context.CancelCauseFunc
 }
 
@@ -76,11 +78,7 @@ func (w *Worker) Leases() []string {
 	return out
 }
 
-func (h *held) isLost() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.lost
-}
+func (h *held) isLost() bool { return h.lost.Load() }
 
 // Run creates the lease table if missing, then takes, renews and balances
 // leases and processes their shards until ctx ends. On the way out every
@@ -151,7 +149,7 @@ func (w *Worker) stop() {
 	defer cancel()
 	for _, h := range hs {
 		h.mu.Lock()
-		if !h.lost {
+		if !h.lost.Load() {
 			w.releaseLocked(ctx, h)
 		}
 		h.mu.Unlock()
@@ -184,7 +182,7 @@ func (w *Worker) renewAll(ctx context.Context) {
 func (w *Worker) renew(ctx context.Context, h *held) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.lost {
+	if h.lost.Load() {
 		return
 	}
 	if time.Since(h.renewed) > w.cfg.FailoverTime {
@@ -221,7 +219,7 @@ func (w *Worker) resyncLocked(ctx context.Context, h *held) bool {
 
 // loseLocked marks h lost and ends its shard; h.mu is held.
 func (w *Worker) loseLocked(h *held, why string) {
-	h.lost = true
+	h.lost.Store(true)
 	h.cancel(ErrLeaseLost)
 	w.log.Info("lease lost", "shard", h.lease.Key, "why", why)
 }
@@ -236,7 +234,7 @@ func (w *Worker) releaseLocked(ctx context.Context, h *held) {
 	if err != nil {
 		w.log.Warn("release lease", "shard", h.lease.Key, "err", err)
 	}
-	h.lost = true
+	h.lost.Store(true)
 }
 
 // forget removes h from the held set (its shard goroutine has ended).
