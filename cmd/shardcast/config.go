@@ -464,7 +464,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (Co
 		values[s.name] = fs.String(s.name, "", usage)
 	}
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: shardcast [flags]\n\nEvery flag can also be set with its environment variable or in the --config file.")
+		fmt.Fprintln(stderr, "Usage: shardcast [flags]\n       shardcast check|media get|agent [flags]   (each with -h)\n\nEvery flag can also be set with its environment variable or in the --config file.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
