@@ -58,6 +58,13 @@ type Config struct {
 	OnDelivered func(Delivered)
 	// Logger receives shard-map refreshes and retries (default: discard).
 	Logger *slog.Logger
+	// Protocol is how PutRecords goes when Kinesis is a *kinesis.Client:
+	// "cbor" (the default) sends it in application/x-amz-cbor-1.1, as the
+	// Java SDKs do, over the client's HTTP client, endpoint, region and
+	// credentials (without the SDK's retries or middleware: the producer
+	// retries); "json" calls the client's PutRecords. Other KinesisAPI
+	// implementations are always called.
+	Protocol string
 }
 
 // Failure is one user record given up on.
@@ -106,6 +113,8 @@ type Producer struct {
 	log       *slog.Logger
 	firehose  bool
 	aggregate bool
+	// putRecords sends one PutRecords call (chosen at New: CBOR or SDK).
+	putRecords putRecordsFunc
 
 	// ctx is the life of the calls; abort ends them when Close gives up.
 	ctx   context.Context
@@ -153,6 +162,9 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 	p.order.keep = cfg.OnDelivered != nil || cfg.OnFailure != nil
 	p.unrouted = p.newShard(shardRange{}, time.Now())
 	if !p.firehose {
+		if p.putRecords, err = kinesisPut(ctx, cfg); err != nil {
+			return nil, err
+		}
 		ranges, err := p.listShards(ctx)
 		if err != nil {
 			return nil, err

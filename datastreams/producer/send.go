@@ -172,7 +172,7 @@ func (p *Producer) send(batch []*kRecord) {
 			}
 		}
 		var out *kinesis.PutRecordsOutput
-		if out, err = p.cfg.Kinesis.PutRecords(p.ctx, in); err == nil {
+		if out, err = p.putRecords(p.ctx, in); err == nil {
 			kOut = out.Records
 			records = len(kOut)
 		}
