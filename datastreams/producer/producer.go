@@ -11,8 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-
-	"github.com/shardcast/shardcast/datastreams/kpl"
 )
 
 // Config configures a Producer. Exactly one of StreamName/StreamARN (with
@@ -135,7 +133,6 @@ type Producer struct {
 	flushing  bool
 	refresh   refreshState
 	hashKeys  hashCache
-	freeAggs  []*kpl.Aggregator
 	changed   chan struct{} // closed and replaced when space or progress is made
 	m         Metrics
 	latencyNs float64

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/shardcast/shardcast/datastreams/kpl"
 )
 
 // dispatch seals aggregates whose linger is over (or all of them on
@@ -136,8 +138,9 @@ func (p *Producer) send(batch []*kRecord) {
 	// The batch is this goroutine's until it takes p.mu again: aggregates
 	// are framed here, in parallel with Put.
 	for _, k := range batch {
-		if k.data == nil && k.agg != nil {
-			k.data = k.agg.Bytes()
+		if k.digest {
+			kpl.FillDigest(k.data)
+			k.digest = false
 		}
 	}
 	start := time.Now()
@@ -192,7 +195,6 @@ func (p *Producer) send(batch []*kRecord) {
 		p.latencyNs += (float64(took) - p.latencyNs) / 16
 	}
 	for i, k := range batch {
-		p.recycle(k)
 		switch {
 		case err != nil:
 			p.retry(k, fmt.Errorf("producer: %w", err), retryable(err), now)
