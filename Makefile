@@ -84,10 +84,15 @@ staticcheck:
 # check the one check and the protocols, not storage (the audit stream's
 # test runs on both). DynamoDB's CLI, boto3 and policy tests check the wire
 # and the check; its SDK tests (a restart among them) run on JetStream too.
+# The producer, consumer and agent tests are of the libraries, whose
+# storage is the same API: on JetStream run one of each (the producer's
+# routing and reshard, the consumer's reshard and restart with its lease
+# table in the key-value bucket, the agent's kill -9 test).
 FIREHOSE_NATS_SKIP := TestFirehose(Boto3|BufferByInterval|CompressionFormats|CreatingThenActive|DataStreamSourceToS3|HTTPEndpoint(Delivery|GivesUp|Outage|RetrySameRequest|SplitsLargeBuffers|UpdateWhileFailing|WithTransform)|JQPartitioning|Lambda|OpenSearch|Parquet|Redshift|S3Compatible|Splunk)
 SECURITY_NATS_SKIP := TestHostileNamesEverywhere|TestPoliciesWithSDK|TestSignatureErrorsWithSDK|TestSTSSessionsWithSDK|TestSecurityWithCLIAndBoto3|TestWHIPTokenPolicies|TestRTSPPerStreamCredentials|TestRTSPS[A-Z]
 DYNAMODB_NATS_SKIP := TestDynamoDB(CLI|Boto3|PolicyWithSDK)
-NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP))
+LIBS_NATS_SKIP := TestKCL(BalanceFailover|ReshardRestartEFO|WorkerProcess|KillProcess|AtTimestamp)|TestKPLProducer(Ordered|Throttled|ReportsGivenUp|Firehose|ShardRateLimit|BackpressureAndGiveUp|IntoFirehoseSource)|TestAgent(Firehose|Flags|ConfigJSONAndYAML|RecoversDeliveredBatch|OnceInOrderWithLostAnswers)
+NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP)|$(LIBS_NATS_SKIP))
 unit:
 	$(GO) test -race -timeout 20m ./...
 	SHARDCAST_TEST_STORAGE=nats $(GO) test -race -timeout 20m -skip '$(NATS_SKIP)' ./cmd/shardcast/
@@ -104,6 +109,8 @@ bench:
 	BENCH_CLIENTS=$(BENCH_CLIENTS) BENCH_WIRE_STORAGE=memory $(GO) test -run '^$$' -bench 'PutRecordsWire' -benchtime 4000x ./cmd/shardcast/
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'PutRecordsAuth' -benchtime 4000x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'CheckPutRecords' -benchtime 2s ./web/awsapi/
+	$(GO) test -run '^$$' -bench 'ProducerAggregated' -benchtime 3000000x ./cmd/shardcast/
+	BENCH_SECONDS=$(BENCH_SECONDS) $(GO) test -run '^$$' -bench 'Consumer4Workers' -benchtime 1x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'GetRecords|PutToVisible' -benchtime 3s ./cmd/shardcast/
 	BENCH_CLIENTS=$(BENCH_CLIENTS) $(GO) test -run '^$$' -bench 'FirehosePutRecordBatch' -benchtime 4000x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'FirehosePutToVisible/interval0' -benchtime 50x ./cmd/shardcast/

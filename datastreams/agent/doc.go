@@ -64,13 +64,14 @@
 // A stream that does not exist yet, or a service that does not answer, is
 // waited for (retried with backoff, logged).
 //
-// Records the producer reports as not delivered (after its retries) are
-// looked for in the stream the same way before they are sent again, since
-// a try whose answer was lost may have stored them. What stays outside the
-// guarantee: the producer's own retry of a call whose answer was lost (a
-// timeout) can store a record twice before the agent hears of it, as with
-// any Kinesis producer; a producer mode that reports such calls instead of
-// retrying them would close that gap.
+// The producer runs Ordered and without blind retries: per shard one
+// Kinesis record is out at a time; a call whose answer is lost (a dropped
+// connection, a timeout, a 5xx) is not sent again but reported
+// (producer.ErrUnknownOutcome), and the shard's later records of the batch
+// are held back unsent (producer.ErrHeldBack). Records reported as not
+// delivered are looked for in the stream the same way as at recovery, and
+// only those not found are sent again, in file order, so a lost answer
+// neither stores a record twice nor puts one out of order.
 //
 // Firehose: at least once. A delivery stream cannot be read back, so a
 // batch delivered just before a kill -9 is sent again.
@@ -80,9 +81,10 @@
 // With DETERMINISTIC keys, two identical lines are told apart only by
 // count: a line equal to one of the batch's, stored by another writer
 // during the recovery window, can be taken for the agent's and not sent
-// again. Order holds per shard only if the producer keeps the order of
-// records it retries (a record the producer gives up on is sent again after
-// the rest of its batch). Only the newest of several files a pattern names
+// again. Records of one partition key keep file order across a reshard
+// (the producer sends a child shard nothing while a parent has a record
+// out); a Kinesis Agent style RANDOM key spreads a file over all shards, so
+// file order holds per shard, not across them. Only the newest of several files a pattern names
 // is followed once it is superseded: appends to an older file after
 // RotationGrace are not shipped. Data copied away by copytruncate before the
 // agent read it, or a file deleted before it was read, is lost; a file

@@ -87,17 +87,20 @@ func newFlow(a *Agent, s flowSettings, st *flowState, fresh bool) *flow {
 
 func (f *flow) run(ctx, sendCtx context.Context) error {
 	pc := producer.Config{
-		Linger: f.a.opts.Linger,
-		// One call at a time keeps the records of a shard in file order
-		// (a batch is one flow's; the flow waits for it).
-		MaxInFlight: 1,
+		Linger:      f.a.opts.Linger,
 		OnDelivered: f.delivered,
 		OnFailure:   f.failure,
 	}
 	if f.s.kinesis {
+		// Per shard one record at a time, in file order; a call whose
+		// answer is lost is reported, and send looks in the stream for
+		// its records before it puts them again.
+		noBlindRetry := false
 		pc.Kinesis, pc.StreamName = f.a.opts.Kinesis, f.s.dest
+		pc.Ordered, pc.RetryUnknownOutcome = true, &noBlindRetry
 	} else {
 		pc.Firehose, pc.DeliveryStreamName = f.a.opts.Firehose, f.s.dest
+		pc.MaxInFlight = 1
 	}
 	newSink := f.a.opts.newSink
 	if newSink == nil {

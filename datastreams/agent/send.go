@@ -67,9 +67,11 @@ func (f *flow) send(ctx context.Context) error {
 			pending++
 		}
 		if pending > 0 && f.s.kinesis {
-			// A record the producer gave up on may still have been
-			// stored by a try whose answer was lost: look before
-			// sending it again.
+			// A record reported with producer.ErrUnknownOutcome (its
+			// call's answer was lost), or given up on after a try
+			// whose answer was lost, may be stored: look before sending
+			// it again. Records held back after it (ErrHeldBack) were
+			// not sent; they go again after it, in file order.
 			if err := sleep(ctx, recoverySettle); err != nil {
 				f.batch = b
 				return err

@@ -29,10 +29,16 @@ const contentTypeCBOR = "application/x-amz-cbor-1.1"
 
 // kinesisPut chooses how PutRecords goes: in CBOR, straight over the
 // client's HTTP client, when the client is a *kinesis.Client and the
-// protocol is not "json"; through the SDK otherwise.
-func kinesisPut(ctx context.Context, cfg Config) (putRecordsFunc, error) {
+// protocol is not "json"; through the SDK otherwise, without the SDK's
+// retries unless blind (they would be blind ones). The CBOR path never
+// retries by itself.
+func kinesisPut(ctx context.Context, cfg Config, blind bool) (putRecordsFunc, error) {
+	var opts []func(*kinesis.Options)
+	if !blind {
+		opts = append(opts, func(o *kinesis.Options) { o.Retryer, o.RetryMaxAttempts = aws.NopRetryer{}, 0 })
+	}
 	sdk := func(ctx context.Context, in *kinesis.PutRecordsInput) (*kinesis.PutRecordsOutput, error) {
-		return cfg.Kinesis.PutRecords(ctx, in)
+		return cfg.Kinesis.PutRecords(ctx, in, opts...)
 	}
 	switch cfg.Protocol {
 	case "json":

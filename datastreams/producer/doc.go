@@ -40,18 +40,44 @@
 // records put before it. Flush returns once every record put before it is
 // reported. Put blocks while MaxBufferedBytes are held.
 //
+// With Ordered (Kinesis), a shard has at most one Kinesis record out at a
+// time: in flight, waiting to be tried again, or landed on another shard
+// and waiting for the new map. A call packs one record for each of many
+// shards, so aggregation keeps the throughput up. A record given up on
+// holds its shard back: the shard's later records are reported with
+// ErrHeldBack, not sent, until a Flush returns that saw the failure
+// reported; the caller puts them again in order. After a reshard a child
+// shard sends only once its parents have no record out, and records
+// taken apart for a new map are added again in Put order with the
+// unsent records of the shards they go to.
+//
+// With RetryUnknownOutcome false, a call that got no verdict (no answer,
+// an answer that cannot be read, a 5xx) is not sent again: its records
+// are reported with ErrUnknownOutcome, and the caller finds out whether
+// they were stored (the agent reads the stream). The AWS SDK's retries of
+// the call are turned off then; entry errors in an answer
+// (ProvisionedThroughputExceededException, InternalFailure) and error
+// answers below 500 are still tried again, as nothing was stored.
+//
 // With Firehose, records go one for one in PutRecordBatch calls (500
 // records and 4 MiB at most), with the same retries and reports; the
 // SequenceNumber of a Delivered record is Firehose's RecordId.
 //
 // # Caveats
 //
-// Delivery is at least once: a call whose answer is lost (a timeout, a
-// dropped connection) is sent again although the service may have stored
-// it. Retries and reshards also reorder records, even of one partition
+// Delivery is at least once by default: a call whose answer is lost (a
+// timeout, a dropped connection) is sent again although the service may
+// have stored it (RetryUnknownOutcome false reports it instead). Without
+// Ordered, retries and reshards reorder records, even of one partition
 // key, as with the KPL. A record put again after its aggregate landed
 // across a new shard boundary is in the stream twice; a KCL-style consumer
-// (one that drops out-of-range aggregates) sees it once.
+// (one that drops out-of-range aggregates) sees it once, and with Ordered
+// sees the records of one partition key in Put order. Ordered keeps the
+// order of what the producer sends; a record the caller puts again after
+// a failure is a new record, behind the ones put before it that were
+// delivered. Ordered sends a shard's records one call at a time, so one
+// shard's throughput is bounded by the call latency (one aggregate of up
+// to AggregationMaxSize a round trip).
 //
 // The per-shard limit meters what the producer sends, not what the shard
 // took from other writers; concurrent calls may still be throttled now

@@ -50,6 +50,26 @@ type Config struct {
 	MaxRequestBytes   int
 	// MaxInFlight bounds concurrent calls (default 8).
 	MaxInFlight int
+	// Ordered keeps each shard's records in Put order in the stream
+	// (Kinesis only; ignored with Firehose): at most one Kinesis record of
+	// a shard is in flight at a time, a failed one is tried again before
+	// the shard's next one goes, and a child shard gets records only once
+	// its parents have none in flight. A call still carries one record for
+	// each of many shards. When a record is given up on (or its outcome is
+	// unknown), the shard's records put after it are not sent: they are
+	// reported with ErrHeldBack, until a Flush that returns after the
+	// failure was reported, so that the caller can put them again in
+	// order.
+	Ordered bool
+	// RetryUnknownOutcome says whether a call whose outcome is unknown (no
+	// answer: a dropped connection, a timeout; or a 5xx answer) is sent
+	// again, as it is by default (nil means true): then a record can be
+	// stored twice. When false, such records go to OnFailure with an
+	// error matching ErrUnknownOutcome, and the AWS SDK's own retries of
+	// the call are turned off (the producer's own backoff retries the
+	// errors that say nothing was stored: throttling, entries that
+	// failed).
+	RetryUnknownOutcome *bool
 	// OnFailure receives every record that was not delivered, with why.
 	OnFailure func(Failure)
 	// OnDelivered, when set, receives every delivered user record.
@@ -98,6 +118,14 @@ type FirehoseAPI interface {
 // ErrClosed is returned by Put after Close.
 var ErrClosed = errors.New("producer: closed")
 
+// ErrUnknownOutcome marks a record (in Failure.Err) whose call got no
+// verdict, with RetryUnknownOutcome false: it may or may not be stored.
+var ErrUnknownOutcome = errors.New("producer: outcome unknown (the record may be stored)")
+
+// ErrHeldBack marks a record (in Failure.Err) that was not sent, with
+// Ordered, because an earlier record of its shard was not delivered.
+var ErrHeldBack = errors.New("producer: not sent: an earlier record of its shard was not delivered")
+
 // Limits of the services.
 const (
 	maxKinesisRecord  = 1 << 20    // data plus partition key
@@ -111,6 +139,8 @@ type Producer struct {
 	log       *slog.Logger
 	firehose  bool
 	aggregate bool
+	ordered   bool // Config.Ordered with Kinesis
+	blind     bool // calls with an unknown outcome are retried
 	// putRecords sends one PutRecords call (chosen at New: CBOR or SDK).
 	putRecords putRecordsFunc
 
@@ -156,10 +186,12 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 		wake: make(chan struct{}, 1), cbWake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 	p.aggregate = !p.firehose && !cfg.DisableAggregation
+	p.ordered = cfg.Ordered && !p.firehose
+	p.blind = cfg.RetryUnknownOutcome == nil || *cfg.RetryUnknownOutcome
 	p.order.keep = cfg.OnDelivered != nil || cfg.OnFailure != nil
 	p.unrouted = p.newShard(shardRange{}, time.Now())
 	if !p.firehose {
-		if p.putRecords, err = kinesisPut(ctx, cfg); err != nil {
+		if p.putRecords, err = kinesisPut(ctx, cfg, p.blind); err != nil {
 			return nil, err
 		}
 		ranges, err := p.listShards(ctx)
@@ -298,7 +330,13 @@ func (p *Producer) Flush(ctx context.Context) error {
 	p.flushing = true
 	p.mu.Unlock()
 	p.poke()
-	return p.waitReported(ctx, target)
+	if err := p.waitReported(ctx, target); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.releaseHolds(target)
+	p.mu.Unlock()
+	return nil
 }
 
 func (p *Producer) waitReported(ctx context.Context, target uint64) error {

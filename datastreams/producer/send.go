@@ -110,6 +110,10 @@ func (p *Producer) take(now time.Time, gen uint64) ([]*kRecord, time.Duration) {
 			continue
 		}
 		s := k.shard
+		if p.ordered && !p.mayGo(k) {
+			keep = append(keep, k)
+			continue
+		}
 		if s.mark == gen {
 			keep = append(keep, k)
 			continue
@@ -124,6 +128,10 @@ func (p *Producer) take(now time.Time, gen uint64) ([]*kRecord, time.Duration) {
 		}
 		s.bytes.take(float64(k.size))
 		s.recs.take(1)
+		if p.ordered && !k.sent {
+			k.sent = true
+			s.out++
+		}
 		batch = append(batch, k)
 		bytes += k.size
 	}
@@ -156,7 +164,11 @@ func (p *Producer) send(batch []*kRecord) {
 			in.Records[i].Data = k.data
 		}
 		var out *firehose.PutRecordBatchOutput
-		if out, err = p.cfg.Firehose.PutRecordBatch(p.ctx, in); err == nil {
+		var opts []func(*firehose.Options)
+		if !p.blind {
+			opts = append(opts, func(o *firehose.Options) { o.Retryer, o.RetryMaxAttempts = aws.NopRetryer{}, 0 })
+		}
+		if out, err = p.cfg.Firehose.PutRecordBatch(p.ctx, in, opts...); err == nil {
 			fOut = out.RequestResponses
 			records = len(fOut)
 		}
@@ -181,8 +193,9 @@ func (p *Producer) send(batch []*kRecord) {
 		}
 	}
 	took := time.Since(start)
+	unknown := err != nil && unknownOutcome(err)
 	if err == nil && records != len(batch) {
-		err = fmt.Errorf("producer: %d results for %d records", records, len(batch))
+		err, unknown = fmt.Errorf("producer: %d results for %d records", records, len(batch)), true
 	}
 
 	p.mu.Lock()
@@ -196,6 +209,8 @@ func (p *Producer) send(batch []*kRecord) {
 	}
 	for i, k := range batch {
 		switch {
+		case unknown && !p.blind:
+			p.giveUp(k, fmt.Errorf("%w: %w", ErrUnknownOutcome, err))
 		case err != nil:
 			p.retry(k, fmt.Errorf("producer: %w", err), retryable(err), now)
 		case p.firehose && fOut[i].ErrorCode != nil:
@@ -247,9 +262,7 @@ func (p *Producer) retry(k *kRecord, err error, again bool, now time.Time) {
 		if k.tries > p.cfg.MaxRetries {
 			err = fmt.Errorf("producer: gave up after %d tries: %w", k.tries, err)
 		}
-		for _, u := range k.users {
-			p.failUser(u, err)
-		}
+		p.giveUp(k, err)
 		return
 	}
 	p.m.Retries++
@@ -284,6 +297,7 @@ func (p *Producer) landed(k *kRecord, shardID, seq string) {
 
 // deliver marks k's user records delivered; p.mu is held.
 func (p *Producer) deliver(k *kRecord, shardID, seq string) {
+	p.release(k)
 	p.m.KinesisRecords++
 	p.m.Bytes += int64(k.size)
 	p.m.UserRecords += int64(len(k.users))

@@ -1,7 +1,6 @@
 package producer
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -34,6 +33,17 @@ type shard struct {
 	recs  bucket
 	gone  bool   // closed by a reshard; its records were routed again
 	mark  uint64 // take's scan generation in which it was throttled
+
+	// With Ordered: out is 1 while one of its records is sent and not
+	// settled (in flight, waiting for a retry, or landed elsewhere);
+	// parents are closed shards whose range it shares, which must have
+	// none out before it sends; held is set when a record of it was not
+	// delivered (heldSeq the first user record's Put number), and later
+	// records are reported, not sent, until a Flush.
+	out     int
+	parents []*shard
+	held    bool
+	heldSeq uint64
 }
 
 // userRecord is one record given to Put.
@@ -61,6 +71,7 @@ type kRecord struct {
 	size      int
 	tries     int
 	notBefore time.Time
+	sent      bool // with Ordered: counted in shard.out
 }
 
 func (k *kRecord) aggregated() bool { return k.ehk != "" }
@@ -139,6 +150,15 @@ func (p *Producer) applyShards(ranges []shardRange, now time.Time) {
 		}
 		open = append(open, p.newShard(r, now))
 	}
+	if p.ordered {
+		for _, s := range open {
+			for _, o := range old {
+				if !s.r.end.less(o.r.start) && !o.r.end.less(s.r.start) && s != o {
+					s.parents = append(s.parents, o)
+				}
+			}
+		}
+	}
 	slices.SortFunc(open, func(a, b *shard) int {
 		if a.r.start.less(b.r.start) {
 			return -1
@@ -162,7 +182,8 @@ func (p *Producer) applyShards(ranges []shardRange, now time.Time) {
 		switch {
 		case !k.shard.gone:
 			keep = append(keep, k)
-		case k.aggregated():
+		case k.aggregated() || p.ordered:
+			p.release(k)
 			again = append(again, k.users...)
 		default:
 			k.shard = p.route(k.users[0].hash)
@@ -171,10 +192,7 @@ func (p *Producer) applyShards(ranges []shardRange, now time.Time) {
 	}
 	clear(p.ready[len(keep):])
 	p.ready = keep
-	slices.SortFunc(again, func(a, b userRecord) int { return cmp.Compare(a.seq, b.seq) })
-	for _, u := range again {
-		p.add(u, u.data)
-	}
+	p.requeue(again)
 	p.log.Info("producer: shard map changed", "stream", p.cfg.StreamName+p.cfg.StreamARN, "open", len(open), "rerouted", len(again))
 }
 
@@ -200,6 +218,11 @@ func (p *Producer) add(u userRecord, data []byte) {
 	s := p.unrouted
 	if !p.firehose {
 		s = p.route(u.hash)
+	}
+	if s.held {
+		p.failUser(u, ErrHeldBack)
+		p.settle()
+		return
 	}
 	if !p.aggregate || s == p.unrouted {
 		u.data = append([]byte(nil), data...)
@@ -319,13 +342,16 @@ func (p *Producer) settleWrong(fresh bool) {
 			continue
 		}
 		p.m.Retries++
+		p.release(w.k)
+		var again []userRecord
 		for _, u := range w.k.users {
 			u.reputs++
 			if u.reputs > p.cfg.MaxRetries || p.ctx.Err() != nil {
 				p.failUser(u, fmt.Errorf("producer: aggregate landed on %s, not on the shard its records hash to, %d times", w.shard, u.reputs))
 				continue
 			}
-			p.add(u, u.data)
+			again = append(again, u)
 		}
+		p.requeue(again)
 	}
 }

@@ -114,7 +114,7 @@ func FuzzKPL(f *testing.F) {
 		}
 		n := 0
 		for _, r := range recs {
-			n += len(r.data) + len(r.partitionKey)
+			n += len(r.Data) + len(r.PartitionKey)
 		}
 		if n > len(data)*len(recs)+len(data) {
 			t.Fatalf("decoded %d bytes from %d", n, len(data))

@@ -1,4 +1,4 @@
-package leases_test
+package leasestest_test
 
 import (
 	"testing"
@@ -7,6 +7,7 @@ import (
 	"github.com/shardcast/shardcast/datastreams/leases/leasestest"
 )
 
+// The suite on the memory store, which is the leases package's own.
 func TestMemStoreContract(t *testing.T) {
 	leasestest.Run(t, func(t *testing.T) leases.Store { return leases.NewMemStore() })
 }
