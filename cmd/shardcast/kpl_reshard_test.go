@@ -152,13 +152,13 @@ func orderedReshard(t *testing.T, lossy bool) {
 	srv := startServer(t, cfg)
 	c := client(srv.URL(), testCreds)
 	const stream = "ordresh"
-	createStream(t, c, stream, 2)
+	createStream(t, c, stream, 4)
 	d := newDeliveries()
 	pc := producer.Config{StreamName: stream, Kinesis: c,
 		OnDelivered: d.onDelivered, OnFailure: d.onFailure, Ordered: true,
 		AggregationMaxSize: 3000, Linger: 2 * time.Millisecond, ShardBytesPerSec: -1, ShardRecordsPerSec: -1,
 		BackoffBase: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond, MaxRetries: 100}
-	lose := &loseAnswers{n: 15}
+	lose := &loseAnswers{n: 6}
 	if lossy {
 		no := false
 		pc.Kinesis, pc.RetryUnknownOutcome = losingClient(srv.URL(), lose), &no
@@ -169,30 +169,66 @@ func orderedReshard(t *testing.T, lossy bool) {
 	}
 
 	// The reshards run beside the puts, each once the puts reach its
-	// mark, so that each lands in the middle of a round.
+	// mark, so that each lands in the middle of a round. After each
+	// round's Flush the records reported held back are put again, in
+	// order, before new ones, as the agent does; tags number the Puts,
+	// and index[tag] is the record (its key and per-key counter) put.
 	const n, round, keys = 24_000, 1_500, 200
 	marks := []int{3_000, 8_000, 13_000, 18_000}
 	reached := make(chan int, len(marks))
 	reshardDone := make(chan error, 1)
 	go func() { reshardDone <- reshardAlong(c, stream, reached) }()
+	defer func() {
+		if reached != nil {
+			close(reached)
+		}
+	}()
+	var index []int
+	put := func(i int) {
+		data := fmt.Appendf(nil, "record-%d", i)
+		data = append(data, bytes.Repeat([]byte{' '}, 60-len(data))...)
+		index = append(index, i)
+		if err := p.PutTagged(ctx, "key-"+strconv.Itoa(i%keys), data, len(index)-1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checked := 0
+	flush := func() (again int) {
+		if err := p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		d.mu.Lock()
+		var held []int
+		for tag := checked; tag < len(index); tag++ {
+			if f, ok := d.failed[tag]; ok && errors.Is(f.Err, producer.ErrHeldBack) {
+				held = append(held, index[tag])
+			}
+		}
+		d.mu.Unlock()
+		checked = len(index)
+		for _, i := range held {
+			put(i)
+		}
+		return len(held)
+	}
 	next := 0
 	for i := range n {
 		if next < len(marks) && i == marks[next] {
 			reached <- next
 			next++
 		}
-		data := fmt.Appendf(nil, "record-%d", i)
-		data = append(data, bytes.Repeat([]byte{' '}, 60-len(data))...)
-		if err := p.PutTagged(ctx, "key-"+strconv.Itoa(i%keys), data, i); err != nil {
-			t.Fatal(err)
-		}
+		put(i)
 		if (i+1)%round == 0 {
-			if err := p.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
+			flush()
+		}
+	}
+	for tries := 0; flush() > 0; tries++ {
+		if tries == 100 {
+			t.Fatal("records still held back after 100 flushes")
 		}
 	}
 	close(reached)
+	reached = nil
 	if err := <-reshardDone; err != nil {
 		t.Fatal(err)
 	}
@@ -201,24 +237,43 @@ func orderedReshard(t *testing.T, lossy bool) {
 	}
 	m := p.Metrics()
 
-	if d.outOfOrder != 0 || len(d.delivered)+len(d.failed) != n {
-		t.Fatalf("%d reports out of Put order; %d delivered + %d failed of %d", d.outOfOrder, len(d.delivered), len(d.failed), n)
+	puts := len(index)
+	if d.outOfOrder != 0 || len(d.delivered)+len(d.failed) != puts {
+		t.Fatalf("%d reports out of Put order; %d delivered + %d failed of %d", d.outOfOrder, len(d.delivered), len(d.failed), puts)
 	}
 	unknown, heldBack := 0, 0
-	for i, f := range d.failed {
+	outcome := map[int]int{} // record → the tag of its last Put
+	for tag, f := range d.failed {
 		switch {
 		case errors.Is(f.Err, producer.ErrUnknownOutcome) && lossy:
 			unknown++
 		case errors.Is(f.Err, producer.ErrHeldBack) && lossy:
 			heldBack++
 		default:
-			t.Fatalf("record %d failed: %v", i, f.Err)
+			t.Fatalf("record %d (put %d) failed: %v", index[tag], tag, f.Err)
+		}
+	}
+	for tag := range puts {
+		if i := index[tag]; tag >= outcome[i] {
+			outcome[i] = tag
+		}
+	}
+	delivered := map[int]producer.Delivered{}
+	for tag, e := range d.delivered {
+		if _, twice := delivered[index[tag]]; twice {
+			t.Fatalf("record %d reported delivered twice", index[tag])
+		}
+		delivered[index[tag]] = e
+	}
+	for i := range n {
+		if _, ok := delivered[i]; !ok && !errors.Is(d.failed[outcome[i]].Err, producer.ErrUnknownOutcome) {
+			t.Fatalf("record %d: last put %d failed with %v", i, outcome[i], d.failed[outcome[i]].Err)
 		}
 	}
 
 	shards, dropped := readLineage(t, c, stream)
 	stored := map[int]userRead{}
-	last := map[string]int{} // key → the Put index last read
+	last := map[string]int{} // key → the record last read
 	storedUnknown, onChildren := 0, 0
 	for _, s := range shards {
 		for _, u := range s.users {
@@ -231,27 +286,27 @@ func orderedReshard(t *testing.T, lossy bool) {
 			}
 			stored[i] = u
 			if prev, ok := last[u.pk]; ok && i < prev {
-				t.Fatalf("key %s: record %d (counter %d) read on %s after record %d (counter %d)", u.pk, i, i/keys, s.id, prev, prev/keys)
+				t.Fatalf("key %s: counter %d read on %s after counter %d", u.pk, i/keys, s.id, prev/keys)
 			}
 			last[u.pk] = i
 			if len(s.parents) > 0 {
 				onChildren++
 			}
-			if e, ok := d.delivered[i]; ok {
+			if e, ok := delivered[i]; ok {
 				if e.ShardID != u.shard || e.SequenceNumber != u.seq || e.SubSequence != u.sub {
 					t.Fatalf("record %d: reported %s %s/%d, read on %s %s/%d", i, e.ShardID, e.SequenceNumber, e.SubSequence, u.shard, u.seq, u.sub)
 				}
 				continue
 			}
-			if !errors.Is(d.failed[i].Err, producer.ErrUnknownOutcome) {
-				t.Fatalf("record %d stored but reported %v", i, d.failed[i].Err)
+			if !errors.Is(d.failed[outcome[i]].Err, producer.ErrUnknownOutcome) {
+				t.Fatalf("record %d stored but its last put reported %v", i, d.failed[outcome[i]].Err)
 			}
 			storedUnknown++
 		}
 	}
-	for i := range d.delivered {
+	for i, e := range delivered {
 		if _, ok := stored[i]; !ok {
-			t.Fatalf("record %d reported delivered on %s, not read", i, d.delivered[i].ShardID)
+			t.Fatalf("record %d reported delivered on %s, not read", i, e.ShardID)
 		}
 	}
 	if len(shards) < 8 || onChildren < n/4 {
@@ -260,8 +315,8 @@ func orderedReshard(t *testing.T, lossy bool) {
 	if lossy && (lose.lost.Load() == 0 || unknown == 0) {
 		t.Fatalf("lost answers %d, unknown %d: the test did not lose answers", lose.lost.Load(), unknown)
 	}
-	t.Logf("%d shards; %d read (%d on children), %d aggregates dropped; %d unknown (%d stored), %d held back; metrics %+v",
-		len(shards), len(stored), onChildren, dropped, unknown, storedUnknown, heldBack, m)
+	t.Logf("%d shards; %d puts; %d read (%d on children), %d aggregates dropped; %d unknown (%d stored), %d held back and put again; metrics %+v",
+		len(shards), puts, len(stored), onChildren, dropped, unknown, storedUnknown, heldBack, m)
 }
 
 // reshardAlong splits the lower shard, merges the split's upper child
@@ -282,7 +337,7 @@ func reshardAlong(c *kinesis.Client, stream string, reached <-chan int) error {
 		case 1:
 			_, err = c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String(stream), ShardToMerge: open[1].ShardId, AdjacentShardToMerge: open[2].ShardId})
 		case 2, 3:
-			_, err = c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(stream), TargetShardCount: aws.Int32(int32(4 - 2*(step-2))), ScalingType: types.ScalingTypeUniformScaling})
+			_, err = c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(stream), TargetShardCount: aws.Int32(int32(6 - 3*(step-2))), ScalingType: types.ScalingTypeUniformScaling})
 		}
 		if err != nil {
 			return fmt.Errorf("reshard step %d: %w", step, err)
