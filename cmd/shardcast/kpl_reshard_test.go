@@ -2,17 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
@@ -158,10 +162,20 @@ func orderedReshard(t *testing.T, lossy bool) {
 		OnDelivered: d.onDelivered, OnFailure: d.onFailure, Ordered: true,
 		AggregationMaxSize: 3000, Linger: 2 * time.Millisecond, ShardBytesPerSec: -1, ShardRecordsPerSec: -1,
 		BackoffBase: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond, MaxRetries: 100}
-	lose := &loseAnswers{n: 6}
+	// With lost answers, every 8th is lost, and after each reshard the
+	// second call is lost while the producer reads the new map slowly:
+	// the shards of that call are held back as the map changes.
+	lose := &loseAnswers{n: 8}
+	window := &reshardLoss{loseAnswers: lose}
+	arm := func() {}
 	if lossy {
 		no := false
-		pc.Kinesis, pc.RetryUnknownOutcome = losingClient(srv.URL(), lose), &no
+		lose.next = sdkHTTPClient(awshttp.NewBuildableClient())
+		pc.Kinesis = kinesis.New(kinesis.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
+			Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return testCreds, nil }),
+			HTTPClient:  window})
+		pc.RetryUnknownOutcome = &no
+		arm = window.arm
 	}
 	p, err := producer.New(ctx, pc)
 	if err != nil {
@@ -174,10 +188,10 @@ func orderedReshard(t *testing.T, lossy bool) {
 	// order, before new ones, as the agent does; tags number the Puts,
 	// and index[tag] is the record (its key and per-key counter) put.
 	const n, round, keys = 24_000, 1_500, 200
-	marks := []int{3_000, 8_000, 13_000, 18_000}
+	marks := []int{2_250, 8_250, 13_250, 18_750} // mid-round
 	reached := make(chan int, len(marks))
 	reshardDone := make(chan error, 1)
-	go func() { reshardDone <- reshardAlong(c, stream, reached) }()
+	go func() { reshardDone <- reshardAlong(c, stream, reached, arm) }()
 	defer func() {
 		if reached != nil {
 			close(reached)
@@ -211,15 +225,22 @@ func orderedReshard(t *testing.T, lossy bool) {
 		}
 		return len(held)
 	}
-	next := 0
+	// From a mark to the end of its round the puts go slowly, so that
+	// the producer learns the new map before the round's Flush.
+	next, slow := 0, false
 	for i := range n {
 		if next < len(marks) && i == marks[next] {
 			reached <- next
 			next++
+			slow = true
 		}
 		put(i)
+		if slow && i%10 == 0 {
+			time.Sleep(time.Millisecond)
+		}
 		if (i+1)%round == 0 {
 			flush()
+			slow = false
 		}
 	}
 	for tries := 0; flush() > 0; tries++ {
@@ -312,17 +333,48 @@ func orderedReshard(t *testing.T, lossy bool) {
 	if len(shards) < 8 || onChildren < n/4 {
 		t.Fatalf("%d shards, %d records on shards with parents: the reshards did not happen under the puts", len(shards), onChildren)
 	}
-	if lossy && (lose.lost.Load() == 0 || unknown == 0) {
-		t.Fatalf("lost answers %d, unknown %d: the test did not lose answers", lose.lost.Load(), unknown)
+	if lossy && (lose.lost.Load() == 0 || window.windows.Load() == 0 || unknown == 0) {
+		t.Fatalf("lost answers %d (%d after reshards), unknown %d: the test did not lose answers", lose.lost.Load(), window.windows.Load(), unknown)
 	}
 	t.Logf("%d shards; %d puts; %d read (%d on children), %d aggregates dropped; %d unknown (%d stored), %d held back and put again; metrics %+v",
 		len(shards), puts, len(stored), onChildren, dropped, unknown, storedUnknown, heldBack, m)
 }
 
+// reshardLoss passes calls to a loseAnswers; once armed, it loses the
+// answer of the second PutRecords call after and holds the answer of the
+// next ListShards back for a while.
+type reshardLoss struct {
+	*loseAnswers
+	puts     atomic.Int64
+	slowList atomic.Bool
+	windows  atomic.Int64
+}
+
+func (l *reshardLoss) arm() {
+	l.slowList.Store(true)
+	l.puts.Store(2)
+}
+
+func (l *reshardLoss) Do(r *http.Request) (*http.Response, error) {
+	target := r.Header.Get("X-Amz-Target")
+	if strings.HasSuffix(target, ".ListShards") && l.slowList.CompareAndSwap(true, false) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.HasSuffix(target, ".PutRecords") || l.puts.Add(-1) != 0 {
+		return l.loseAnswers.Do(r)
+	}
+	res, err := l.loseAnswers.Do(r)
+	if err == nil {
+		res.Body.Close()
+		l.windows.Add(1)
+	}
+	return nil, errors.New("injected: connection reset after a reshard")
+}
+
 // reshardAlong splits the lower shard, merges the split's upper child
-// with its neighbour, then scales the stream to 4 shards and back to 2,
-// one step each time the puts reach a mark.
-func reshardAlong(c *kinesis.Client, stream string, reached <-chan int) error {
+// with its neighbour, then scales the stream up by half and back down,
+// one step each time the puts reach a mark; arm runs after each.
+func reshardAlong(c *kinesis.Client, stream string, reached <-chan int, arm func()) error {
 	for step := range reached {
 		open, err := openShards(c, stream)
 		if err != nil {
@@ -345,6 +397,7 @@ func reshardAlong(c *kinesis.Client, stream string, reached <-chan int) error {
 		if err := waitStreamActive(c, stream); err != nil {
 			return err
 		}
+		arm()
 	}
 	return nil
 }
