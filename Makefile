@@ -91,7 +91,7 @@ staticcheck:
 FIREHOSE_NATS_SKIP := TestFirehose(Boto3|BufferByInterval|CompressionFormats|CreatingThenActive|DataStreamSourceToS3|HTTPEndpoint(Delivery|GivesUp|Outage|RetrySameRequest|SplitsLargeBuffers|UpdateWhileFailing|WithTransform)|JQPartitioning|Lambda|OpenSearch|Parquet|Redshift|S3Compatible|Splunk)
 SECURITY_NATS_SKIP := TestHostileNamesEverywhere|TestPoliciesWithSDK|TestSignatureErrorsWithSDK|TestSTSSessionsWithSDK|TestSecurityWithCLIAndBoto3|TestWHIPTokenPolicies|TestRTSPPerStreamCredentials|TestRTSPS[A-Z]
 DYNAMODB_NATS_SKIP := TestDynamoDB(CLI|Boto3|PolicyWithSDK)
-LIBS_NATS_SKIP := TestKCL(BalanceFailover|ReshardRestartEFO|WorkerProcess|KillProcess|AtTimestamp)|TestKPLProducer(Throttled|ReportsGivenUp|Firehose|ShardRateLimit|BackpressureAndGiveUp|IntoFirehoseSource)|TestAgent(Firehose|Flags|ConfigJSONAndYAML|RecoversDeliveredBatch)
+LIBS_NATS_SKIP := TestKCL(BalanceFailover|ReshardRestartEFO|WorkerProcess|KillProcess|AtTimestamp)|TestKPLProducer(Ordered|Throttled|ReportsGivenUp|Firehose|ShardRateLimit|BackpressureAndGiveUp|IntoFirehoseSource)|TestAgent(Firehose|Flags|ConfigJSONAndYAML|RecoversDeliveredBatch|OnceInOrderWithLostAnswers)
 NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP)|$(LIBS_NATS_SKIP))
 unit:
 	$(GO) test -race -timeout 20m ./...

@@ -61,19 +61,8 @@ func parseAgentFlags(args []string, getenv func(string) string, stderr io.Writer
 	fs.DurationVar(&o.poll, "poll-interval", 100*time.Millisecond, "how often files are checked for growth and new files")
 	fs.DurationVar(&o.grace, "rotation-grace", 2*time.Second, "how long a rotated file must stay unchanged before it counts as finished")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "how long a stop may spend sending what was read")
-	fs.VisitAll(func(f *flag.Flag) {
-		if v, ok := lookupEnv(getenv, "SHARDCAST_AGENT_"+envName(f.Name)); ok {
-			f.Value.Set(v)
-		}
-	})
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, errHelp
-		}
+	if err := parseSubcommand(fs, args, getenv, "SHARDCAST_AGENT_"); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if o.config == "" {
 		return o, errors.New("--config is required")

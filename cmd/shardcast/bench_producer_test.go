@@ -23,6 +23,8 @@ import (
 // format; its per-shard rate limit is off (AWS's 1 MiB/s a shard would
 // need about 100 shards for this rate) and so are the server's. After the
 // timed part, the stream is read back: every record is there once.
+// PutRecords goes in CBOR, the producer's default with a *kinesis.Client;
+// BENCH_PROTOCOL=json sends it through the SDK's JSON PutRecords instead.
 // BENCH_REQUEST_BYTES sets MaxRequestBytes (default the producer's, 5 MiB).
 func BenchmarkProducerAggregated(b *testing.B) {
 	srv := benchServer(b, "file")
@@ -30,7 +32,7 @@ func BenchmarkProducerAggregated(b *testing.B) {
 	createStream(b, c, "kpl-bench", 4)
 	reqBytes, _ := strconv.Atoi(os.Getenv("BENCH_REQUEST_BYTES"))
 	p, err := producer.New(ctx, producer.Config{Kinesis: c, StreamName: "kpl-bench", ShardBytesPerSec: -1, ShardRecordsPerSec: -1,
-		MaxRequestBytes: reqBytes})
+		MaxRequestBytes: reqBytes, Protocol: os.Getenv("BENCH_PROTOCOL")})
 	if err != nil {
 		b.Fatal(err)
 	}

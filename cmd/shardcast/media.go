@@ -101,20 +101,8 @@ func parseMediaGet(args []string, getenv func(string) string, stderr io.Writer) 
 	duration := fs.Duration("duration", 0, "stop after this long (0: no limit)")
 	selector := fs.String("selector", "producer", "which timestamps --start and --end are: producer or server")
 	output := fs.String("o", "", "output file, - for standard output")
-	// Every flag also reads SHARDCAST_<NAME>; the command line wins.
-	fs.VisitAll(func(f *flag.Flag) {
-		if v, ok := lookupEnv(getenv, "SHARDCAST_"+envName(f.Name)); ok {
-			f.Value.Set(v)
-		}
-	})
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, errHelp
-		}
+	if err := parseSubcommand(fs, args, getenv, "SHARDCAST_"); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	o.endpoint, o.region, o.stream, o.arn, o.duration, o.output = strings.TrimRight(*endpoint, "/"), *region, *stream, *arn, *duration, *output
 	o.key, o.secret, o.sess = getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN")
@@ -385,3 +373,24 @@ func listRange(ctx context.Context, c *kinesisvideoarchivedmedia.Client, name, a
 
 // maxFragmentSpan is the longest fragment KVS takes (20 s).
 const maxFragmentSpan = 20 * time.Second
+
+// parseSubcommand parses a subcommand's flags: each flag first reads
+// prefix+NAME from the environment (SHARDCAST_<NAME>), and the command line
+// wins. -h answers errHelp; arguments left over are an error.
+func parseSubcommand(fs *flag.FlagSet, args []string, getenv func(string) string, prefix string) error {
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := lookupEnv(getenv, prefix+envName(f.Name)); ok {
+			f.Value.Set(v)
+		}
+	})
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return nil
+}

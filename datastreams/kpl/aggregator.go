@@ -132,6 +132,28 @@ func (a *Aggregator) AppendTo(dst []byte) []byte {
 	return append(dst, sum[:]...)
 }
 
+// AppendUndigested appends the aggregated record as AppendTo does but with
+// 16 zero bytes in place of the MD5 trailer, for FillDigest to complete
+// later (elsewhere: the copy is cheap, the digest is not), so that the
+// Aggregator can be reset and reused at once.
+func (a *Aggregator) AppendUndigested(dst []byte) []byte {
+	dst = append(dst, Magic...)
+	dst = append(dst, a.pkTable...)
+	dst = append(dst, a.ehkTable...)
+	dst = append(dst, a.records...)
+	return append(dst, make([]byte, md5.Size)...)
+}
+
+// FillDigest writes the MD5 trailer of an aggregated record that
+// AppendUndigested built (rec is exactly that record).
+func FillDigest(rec []byte) {
+	if len(rec) < Overhead {
+		return
+	}
+	sum := md5.Sum(rec[len(Magic) : len(rec)-md5.Size])
+	copy(rec[len(rec)-md5.Size:], sum[:])
+}
+
 // Reset empties the Aggregator, keeping its buffers.
 func (a *Aggregator) Reset() {
 	a.pkTable, a.ehkTable, a.records = a.pkTable[:0], a.ehkTable[:0], a.records[:0]

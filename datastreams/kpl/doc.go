@@ -29,7 +29,10 @@
 // exact at every step, and SizeWith tells what the size would be after one
 // more record, so a caller can stop before a limit (the KPL's default
 // aggregate is at most 51200 bytes; a Kinesis record is at most 1 MiB
-// counting its partition key).
+// counting its partition key). AppendUndigested copies a record out
+// without its MD5 trailer, and FillDigest writes the trailer later, so the
+// Aggregator can be reset at once while the digest is computed elsewhere
+// (the producer does it in its sender goroutines, off the Put path).
 //
 // Deaggregate reads one back. A record's sub-sequence number is its index in
 // the result. Data in the result aliases the input (no copy).

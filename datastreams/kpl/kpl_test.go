@@ -125,6 +125,13 @@ func TestRoundTripAndReset(t *testing.T) {
 		if got := a.AppendTo([]byte("pre")); !bytes.Equal(got[3:], b) {
 			t.Fatal("AppendTo differs from Bytes")
 		}
+		late := a.AppendUndigested(nil)
+		if bytes.Equal(late, b) {
+			t.Fatal("AppendUndigested wrote the digest")
+		}
+		if FillDigest(late); !bytes.Equal(late, b) {
+			t.Fatal("AppendUndigested and FillDigest differ from Bytes")
+		}
 		a.Reset()
 		if a.Len() != 0 || a.Size() != Overhead {
 			t.Fatalf("reset: len %d size %d", a.Len(), a.Size())

@@ -60,6 +60,15 @@
 // (ProvisionedThroughputExceededException, InternalFailure) and error
 // answers below 500 are still tried again, as nothing was stored.
 //
+// With a *kinesis.Client, PutRecords goes in CBOR
+// (application/x-amz-cbor-1.1, as the Java SDKs and so the KPL send it):
+// the producer encodes the call into a pooled buffer of the exact size,
+// signs it with SigV4 with the client's credentials and region, and sends
+// it to the endpoint the client's resolver gives PutRecords, over the
+// client's HTTP client. Errors keep the SDK's shapes (the typed errors of
+// kinesis/types inside an *smithy.OperationError). Config.Protocol "json",
+// or any other KinesisAPI, calls the client's PutRecords instead.
+//
 // With Firehose, records go one for one in PutRecordBatch calls (500
 // records and 4 MiB at most), with the same retries and reports; the
 // SequenceNumber of a Delivered record is Firehose's RecordId.
@@ -79,6 +88,11 @@
 // delivered. Ordered sends a shard's records one call at a time, so one
 // shard's throughput is bounded by the call latency (one aggregate of up
 // to AggregationMaxSize a round trip).
+//
+// The CBOR path uses the client's settings, not its middleware: APIOptions,
+// interceptors and the SDK's retries do not run for PutRecords (the
+// producer retries; ListShards still goes through the SDK). Set Protocol
+// "json" where that middleware matters.
 //
 // The per-shard limit meters what the producer sends, not what the shard
 // took from other writers; concurrent calls may still be throttled now

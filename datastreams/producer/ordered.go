@@ -79,7 +79,6 @@ func (p *Producer) requeue(users []userRecord) {
 			}
 			p.release(k)
 			users = append(users, k.users...)
-			p.recycle(k)
 		}
 		clear(p.ready[len(keep):])
 		p.ready = keep
@@ -134,7 +133,6 @@ func (p *Producer) giveUp(k *kRecord, err error) {
 		for _, u := range r.users {
 			p.failUser(u, ErrHeldBack)
 		}
-		p.recycle(r)
 	}
 	clear(p.ready[len(keep):])
 	p.ready = keep

@@ -11,8 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-
-	"github.com/shardcast/shardcast/datastreams/kpl"
 )
 
 // Config configures a Producer. Exactly one of StreamName/StreamARN (with
@@ -78,6 +76,13 @@ type Config struct {
 	OnDelivered func(Delivered)
 	// Logger receives shard-map refreshes and retries (default: discard).
 	Logger *slog.Logger
+	// Protocol is how PutRecords goes when Kinesis is a *kinesis.Client:
+	// "cbor" (the default) sends it in application/x-amz-cbor-1.1, as the
+	// Java SDKs do, over the client's HTTP client, endpoint, region and
+	// credentials (without the SDK's retries or middleware: the producer
+	// retries); "json" calls the client's PutRecords. Other KinesisAPI
+	// implementations are always called.
+	Protocol string
 }
 
 // Failure is one user record given up on.
@@ -136,6 +141,8 @@ type Producer struct {
 	aggregate bool
 	ordered   bool // Config.Ordered with Kinesis
 	blind     bool // calls with an unknown outcome are retried
+	// putRecords sends one PutRecords call (chosen at New: CBOR or SDK).
+	putRecords putRecordsFunc
 
 	// ctx is the life of the calls; abort ends them when Close gives up.
 	ctx   context.Context
@@ -156,7 +163,6 @@ type Producer struct {
 	flushing  bool
 	refresh   refreshState
 	hashKeys  hashCache
-	freeAggs  []*kpl.Aggregator
 	changed   chan struct{} // closed and replaced when space or progress is made
 	m         Metrics
 	latencyNs float64
@@ -185,6 +191,9 @@ func New(ctx context.Context, cfg Config) (*Producer, error) {
 	p.order.keep = cfg.OnDelivered != nil || cfg.OnFailure != nil
 	p.unrouted = p.newShard(shardRange{}, time.Now())
 	if !p.firehose {
+		if p.putRecords, err = kinesisPut(ctx, cfg, p.blind); err != nil {
+			return nil, err
+		}
 		ranges, err := p.listShards(ctx)
 		if err != nil {
 			return nil, err

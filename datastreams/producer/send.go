@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/shardcast/shardcast/datastreams/kpl"
 )
 
 // dispatch seals aggregates whose linger is over (or all of them on
@@ -144,8 +146,9 @@ func (p *Producer) send(batch []*kRecord) {
 	// The batch is this goroutine's until it takes p.mu again: aggregates
 	// are framed here, in parallel with Put.
 	for _, k := range batch {
-		if k.data == nil && k.agg != nil {
-			k.data = k.agg.Bytes()
+		if k.digest {
+			kpl.FillDigest(k.data)
+			k.digest = false
 		}
 	}
 	start := time.Now()
@@ -184,12 +187,7 @@ func (p *Producer) send(batch []*kRecord) {
 			}
 		}
 		var out *kinesis.PutRecordsOutput
-		var opts []func(*kinesis.Options)
-		if !p.blind {
-			// The SDK's own retries would be blind ones.
-			opts = append(opts, func(o *kinesis.Options) { o.Retryer, o.RetryMaxAttempts = aws.NopRetryer{}, 0 })
-		}
-		if out, err = p.cfg.Kinesis.PutRecords(p.ctx, in, opts...); err == nil {
+		if out, err = p.putRecords(p.ctx, in); err == nil {
 			kOut = out.Records
 			records = len(kOut)
 		}
@@ -210,7 +208,6 @@ func (p *Producer) send(batch []*kRecord) {
 		p.latencyNs += (float64(took) - p.latencyNs) / 16
 	}
 	for i, k := range batch {
-		p.recycle(k)
 		switch {
 		case unknown && !p.blind:
 			p.giveUp(k, fmt.Errorf("%w: %w", ErrUnknownOutcome, err))

@@ -65,10 +65,11 @@ type userRecord struct {
 // user record.
 type kRecord struct {
 	pk, ehk string
-	// data is the record; an aggregate's is built from agg by the
-	// sender (so that MD5 runs there, not in Put).
+	// data is the record. An aggregate's is copied out of the shard's
+	// Aggregator when sealed, with its MD5 trailer left for the sender to
+	// write (digest set), so that MD5 runs there, not in Put.
 	data      []byte
-	agg       *kpl.Aggregator
+	digest    bool
 	users     []userRecord
 	shard     *shard
 	size      int
@@ -188,7 +189,6 @@ func (p *Producer) applyShards(ranges []shardRange, now time.Time) {
 		case k.aggregated() || p.ordered:
 			p.release(k)
 			again = append(again, k.users...)
-			p.recycle(k)
 		default:
 			k.shard = p.route(k.users[0].hash)
 			keep = append(keep, k)
@@ -268,12 +268,10 @@ func (p *Producer) seal(s *shard) {
 	} else {
 		// The aggregate's explicit hash key is its first user record's
 		// hash, so it lands on the shard all of them hash to.
-		k = &kRecord{pk: u.pk, ehk: u.hash.String(), agg: s.agg, users: s.users, shard: s, size: s.agg.Size() + len(u.pk)}
-		if n := len(p.freeAggs); n > 0 {
-			s.agg, p.freeAggs = p.freeAggs[n-1], p.freeAggs[:n-1]
-		} else {
-			s.agg = new(kpl.Aggregator)
-		}
+		// The copy leaves the shard's Aggregator, and its grown buffers,
+		// free for the next aggregate.
+		data := s.agg.AppendUndigested(make([]byte, 0, s.agg.Size()))
+		k = &kRecord{pk: u.pk, ehk: u.hash.String(), data: data, digest: true, users: s.users, shard: s, size: s.agg.Size() + len(u.pk)}
 	}
 	s.users = make([]userRecord, 0, len(s.users))
 	s.agg.Reset()
@@ -360,17 +358,4 @@ func (p *Producer) settleWrong(fresh bool) {
 		}
 		p.requeue(again)
 	}
-}
-
-// recycle keeps an aggregate's Aggregator for another shard's use once its
-// bytes are built or no longer needed; p.mu is held.
-func (p *Producer) recycle(k *kRecord) {
-	if k.agg == nil {
-		return
-	}
-	if len(p.freeAggs) < 2*p.cfg.MaxInFlight+4 {
-		k.agg.Reset()
-		p.freeAggs = append(p.freeAggs, k.agg)
-	}
-	k.agg = nil
 }

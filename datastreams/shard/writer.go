@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -88,7 +89,9 @@ func (l *FileLog) commit(batch []*appendReq) {
 	}
 	seg := l.active
 	base := seg.size
-	buf := l.buf[:0]
+	// Sized once for the whole batch: growing it record by record copied
+	// it over and over.
+	buf := slices.Grow(l.buf[:0], size)
 	var idx []idxEntry
 	seq := tail.Next
 	for _, r := range batch {
