@@ -47,7 +47,8 @@
 // holds its shard back: the shard's later records are reported with
 // ErrHeldBack, not sent, until a Flush returns that saw the failure
 // reported; the caller puts them again in order. After a reshard a child
-// shard sends only once its parents have no record out, and records
+// shard sends only once its parents (and their parents that still have a
+// record out) have none out, a hold on a parent holds the child, and records
 // taken apart for a new map are added again in Put order with the
 // unsent records of the shards they go to.
 //

@@ -31,6 +31,24 @@ func (p *Producer) mayGo(k *kRecord) bool {
 	return len(keep) == 0
 }
 
+// inherit makes the closed shard o a parent of s, a shard of the new map
+// whose range it shares. The closed parents of o that still have a record
+// out become s's parents too (the map may have changed twice while that
+// record was out), and a hold on o holds s: the records put after the
+// failure must not go ahead of the caller's putting them again, whichever
+// shard they hash to now; p.mu is held.
+func (p *Producer) inherit(s, o *shard) {
+	s.parents = append(s.parents, o)
+	for _, g := range o.parents {
+		if g.out > 0 && s.r.overlaps(g.r) && !slices.Contains(s.parents, g) {
+			s.parents = append(s.parents, g)
+		}
+	}
+	if o.held {
+		s.hold(o.heldSeq)
+	}
+}
+
 // release ends k's turn on its shard: it was settled, or taken apart to
 // be added again; p.mu is held.
 func (p *Producer) release(k *kRecord) {
@@ -91,16 +109,14 @@ func (p *Producer) giveUp(k *kRecord, err error) {
 	held := []*shard{s}
 	if s.gone {
 		for _, o := range p.shards {
-			if !o.r.end.less(s.r.start) && !s.r.end.less(o.r.start) {
+			if o.r.overlaps(s.r) {
 				held = append(held, o)
 			}
 		}
 	}
 	p.release(k)
 	for _, h := range held {
-		if !h.held {
-			h.held, h.heldSeq = true, k.users[0].seq
-		}
+		h.hold(k.users[len(k.users)-1].seq)
 		for _, u := range h.users {
 			p.failUser(u, ErrHeldBack)
 		}
@@ -120,6 +136,14 @@ func (p *Producer) giveUp(k *kRecord, err error) {
 	}
 	clear(p.ready[len(keep):])
 	p.ready = keep
+}
+
+// hold holds s until a Flush returns that saw the record put as seq
+// reported (and every failure it holds s for before).
+func (s *shard) hold(seq uint64) {
+	if !s.held || seq > s.heldSeq {
+		s.held, s.heldSeq = true, seq
+	}
 }
 
 // releaseHolds lets shards send again whose failed record was put before

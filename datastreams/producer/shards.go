@@ -21,6 +21,9 @@ type shardRange struct {
 
 func (r shardRange) holds(h hashKey) bool { return !h.less(r.start) && !r.end.less(h) }
 
+// overlaps reports whether r and o share a hash key.
+func (r shardRange) overlaps(o shardRange) bool { return !r.end.less(o.start) && !o.end.less(r.start) }
+
 // shard is an open shard's buffer: the aggregate being filled, the user
 // records in it, and the shard's write allowance.
 type shard struct {
@@ -36,10 +39,11 @@ type shard struct {
 
 	// With Ordered: out is 1 while one of its records is sent and not
 	// settled (in flight, waiting for a retry, or landed elsewhere);
-	// parents are closed shards whose range it shares, which must have
-	// none out before it sends; held is set when a record of it was not
-	// delivered (heldSeq the first user record's Put number), and later
-	// records are reported, not sent, until a Flush.
+	// parents are closed shards whose range it shares (and their closed
+	// parents that had a record out), which must have none out before it
+	// sends; held is set when a record of it (or of a parent) was not
+	// delivered, heldSeq the Put number of the last user record it is
+	// held for, and later records are reported, not sent, until a Flush.
 	out     int
 	parents []*shard
 	held    bool
@@ -153,8 +157,8 @@ func (p *Producer) applyShards(ranges []shardRange, now time.Time) {
 	if p.ordered {
 		for _, s := range open {
 			for _, o := range old {
-				if !s.r.end.less(o.r.start) && !o.r.end.less(s.r.start) && s != o {
-					s.parents = append(s.parents, o)
+				if s != o && s.r.overlaps(o.r) {
+					p.inherit(s, o)
 				}
 			}
 		}
