@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"context"
 	"crypto/md5"
 	"math/big"
 	"testing"
@@ -187,5 +188,57 @@ func TestHashCache(t *testing.T) {
 		if len(c.m) > hashCacheSize {
 			t.Fatalf("cache holds %d", len(c.m))
 		}
+	}
+}
+
+// TestWrongLandingWaitsForItsShard: an aggregate that landed on a shard
+// the map does not hold yet (the refresh under way was read before that
+// shard was made) or while the refresh fails is not put again on that
+// map's word; it waits, and a map that holds the shard decides it.
+func TestWrongLandingWaitsForItsShard(t *testing.T) {
+	p := &Producer{known: map[string]shardRange{}}
+	p.cfg, _ = withDefaults(Config{Kinesis: nilKinesis{}, StreamName: "s"})
+	p.log = p.cfg.Logger
+	p.ctx = context.Background()
+	p.unrouted = p.newShard(shardRange{}, time.Now())
+	top := hashKey{^uint64(0), ^uint64(0)}
+	half := hashKey{1 << 63, 0}
+	p.applyShards([]shardRange{{id: "parent", start: hashKey{}, end: top, open: true}}, time.Now())
+	users := []userRecord{{pk: "a", hash: hashKey{0, 1}, seq: p.order.push()}, {pk: "b", hash: hashKey{0, 2}, seq: p.order.push()}}
+	k := &kRecord{pk: "a", ehk: "1", users: users, shard: p.shards[0]}
+	p.refresh.running = true // a refresh is under way: its map is read before child-low was made
+	p.landed(k, "child-low", "100")
+	if len(p.wrong) != 1 {
+		t.Fatalf("%d waiting, want the aggregate", len(p.wrong))
+	}
+	for _, fresh := range []bool{true, false} { // a stale map, then a failed refresh
+		if !p.settleWrong(fresh) || len(p.wrong) != 1 || len(p.ready) != 0 || p.m.Retries != 0 {
+			t.Fatalf("fresh %v: decided on a map without its shard: %d waiting, %d ready, %d retries", fresh, len(p.wrong), len(p.ready), p.m.Retries)
+		}
+	}
+	p.applyShards([]shardRange{
+		{id: "parent", start: hashKey{}, end: top},
+		{id: "child-low", start: hashKey{}, end: half, open: true},
+		{id: "child-high", start: hashKey{1 << 63, 1}, end: top, open: true},
+	}, time.Now())
+	if p.settleWrong(true) || len(p.ready) != 0 || p.m.UserRecords != 2 {
+		t.Fatalf("inside its shard: %d ready, %d user records delivered", len(p.ready), p.m.UserRecords)
+	}
+	// One that crosses the shard's range is put again; one whose shard
+	// never shows up is put again after MaxRetries refreshes.
+	cross := &kRecord{pk: "c", users: []userRecord{{pk: "c", hash: hashKey{0, 3}, seq: p.order.push()}, {pk: "d", hash: top, seq: p.order.push()}}, shard: p.shards[0], ehk: "3"}
+	p.landed(cross, "child-high", "101")
+	if p.settleWrong(true) || p.m.Retries != 1 {
+		t.Fatalf("a crossing aggregate was not put again: %d retries", p.m.Retries)
+	}
+	lost := &kRecord{pk: "e", users: []userRecord{{pk: "e", hash: hashKey{0, 4}, seq: p.order.push()}}, shard: p.shards[1], ehk: "4"}
+	lost.users = append(lost.users, userRecord{pk: "f", hash: hashKey{0, 5}, seq: p.order.push()})
+	p.landed(lost, "nowhere", "102")
+	n := 0
+	for p.settleWrong(true) {
+		n++
+	}
+	if n != p.cfg.MaxRetries || p.m.Retries != 2 {
+		t.Fatalf("waited %d refreshes (MaxRetries %d), %d retries", n, p.cfg.MaxRetries, p.m.Retries)
 	}
 }

@@ -84,6 +84,7 @@ func (k *kRecord) aggregated() bool { return k.ehk != "" }
 type landed struct {
 	k          *kRecord
 	shard, seq string
+	waits      int // refreshes that could not decide it
 }
 
 type refreshState struct{ running, again bool }
@@ -306,9 +307,9 @@ func (p *Producer) refreshLoop() {
 		} else {
 			p.applyShards(ranges, now)
 		}
-		p.settleWrong(err == nil)
+		waiting := p.settleWrong(err == nil)
 		p.settle()
-		if !p.refresh.again && (err == nil || tries >= p.cfg.MaxRetries || p.ctx.Err() != nil) {
+		if !p.refresh.again && !waiting && (err == nil || tries >= p.cfg.MaxRetries || p.ctx.Err() != nil) {
 			p.refresh.running = false
 			p.mu.Unlock()
 			p.poke()
@@ -317,7 +318,7 @@ func (p *Producer) refreshLoop() {
 		p.refresh.again = false
 		p.mu.Unlock()
 		p.poke()
-		if err != nil {
+		if err != nil || waiting {
 			select {
 			case <-time.After(p.backoff(tries)):
 			case <-p.ctx.Done():
@@ -330,13 +331,24 @@ func (p *Producer) refreshLoop() {
 // when every user record in one hashes into the shard it landed on, they
 // are delivered; otherwise a consumer would drop the aggregate (the KCL
 // drops an aggregate holding a record outside its shard's range), so
-// every user record in it is put again. Without a fresh map (fresh false)
-// they are all put again.
-func (p *Producer) settleWrong(fresh bool) {
+// every user record in it is put again. An aggregate is decided only by a
+// map that holds the shard it landed on: without a fresh map (fresh
+// false), or with one read before that shard was made (a refresh already
+// under way when it landed), it waits for the next refresh, and only
+// after MaxRetries of those is it put again unseen. It reports whether
+// any still wait; p.mu is held.
+func (p *Producer) settleWrong(fresh bool) (waiting bool) {
 	wrong := p.wrong
 	p.wrong = nil
 	for _, w := range wrong {
 		r, ok := p.known[w.shard]
+		if !fresh || !ok {
+			w.waits++
+			if w.waits <= p.cfg.MaxRetries && p.ctx.Err() == nil {
+				p.wrong = append(p.wrong, w)
+				continue
+			}
+		}
 		inside := fresh && ok
 		for _, u := range w.k.users {
 			inside = inside && r.holds(u.hash)
@@ -358,4 +370,5 @@ func (p *Producer) settleWrong(fresh bool) {
 		}
 		p.requeue(again)
 	}
+	return len(p.wrong) > 0
 }
