@@ -121,13 +121,18 @@ type Select struct {
 }
 
 // Union is left op [ALL] right with Op one of UNION, INTERSECT, EXCEPT
-// (INTERSECT binds tighter; all are left-associative). An ORDER BY
-// written after the last query belongs to that query's *Select.
+// (INTERSECT binds tighter; all are left-associative). An ORDER BY [...
+// WITHIN] written after the last query sorts the whole union, as in
+// SELECT STREAM ... UNION ALL SELECT STREAM ... ORDER BY ROWTIME: it is
+// the union's OrderBy and Within, not the last SELECT's (a SELECT keeps
+// its own only inside parentheses).
 type Union struct {
 	Pos
 	Op          string
 	Left, Right Query
 	All         bool
+	OrderBy     []OrderItem
+	Within      Expr
 }
 
 // Values is VALUES [ROW](exprs), ...: constant rows.

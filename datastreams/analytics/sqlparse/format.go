@@ -197,12 +197,13 @@ func (w *writer) query(q Query) {
 			w.WriteString(")")
 		}
 	case *Union:
-		w.queryOperand(q.Left, setPrec(q.Left) < setPrec(q))
+		w.queryOperand(q.Left, setPrec(q.Left) < setPrec(q) || hasOrder(q.Left))
 		w.WriteString(" " + q.Op + " ")
 		if q.All {
 			w.WriteString("ALL ")
 		}
-		w.queryOperand(q.Right, setPrec(q.Right) <= setPrec(q))
+		w.queryOperand(q.Right, setPrec(q.Right) <= setPrec(q) || hasOrder(q.Right))
+		w.orderBy(q.OrderBy, q.Within)
 	}
 }
 
@@ -269,12 +270,16 @@ func (w *writer) selectQuery(s *Select) {
 		w.WriteString(" AS ")
 		w.windowSpec(nw.Spec)
 	}
-	if len(s.OrderBy) > 0 {
+	w.orderBy(s.OrderBy, s.Within)
+}
+
+func (w *writer) orderBy(items []OrderItem, within Expr) {
+	if len(items) > 0 {
 		w.WriteString(" ORDER BY ")
-		w.orderItems(s.OrderBy)
-		if s.Within != nil {
+		w.orderItems(items)
+		if within != nil {
 			w.WriteString(" WITHIN ")
-			w.expr(s.Within, 0)
+			w.expr(within, 0)
 		}
 	}
 }

@@ -445,20 +445,52 @@ func (p *parser) query() (Query, error) {
 		return nil, err
 	}
 	defer p.leave()
-	left, err := p.queryTerm()
+	left, paren, err := p.queryTerm()
 	if err != nil {
 		return nil, err
 	}
 	for p.isKw("UNION") || p.isKw("EXCEPT") {
-		op := p.next()
-		all := p.setQuantifier()
-		right, err := p.queryTerm()
-		if err != nil {
+		if left, err = p.setOp(left, paren, p.queryTerm); err != nil {
 			return nil, err
 		}
-		left = &Union{Pos: left.Position(), Op: op.text, Left: left, Right: right, All: all}
+		paren = false
 	}
 	return left, nil
+}
+
+// setOp reads op [ALL|DISTINCT] right after left, and moves an ORDER BY
+// written after right (not in parentheses) to the new union.
+func (p *parser) setOp(left Query, leftParen bool, operand func() (Query, bool, error)) (Query, error) {
+	op := p.next()
+	if !leftParen && hasOrder(left) {
+		return nil, Errorf(op.pos, "ORDER BY comes after the last query of a %s (or put the query in parentheses)", op.text)
+	}
+	all := p.setQuantifier()
+	right, rightParen, err := operand()
+	if err != nil {
+		return nil, err
+	}
+	u := &Union{Pos: left.Position(), Op: op.text, Left: left, Right: right, All: all}
+	if !rightParen {
+		switch r := right.(type) {
+		case *Select:
+			u.OrderBy, u.Within, r.OrderBy, r.Within = r.OrderBy, r.Within, nil, nil
+		case *Union:
+			u.OrderBy, u.Within, r.OrderBy, r.Within = r.OrderBy, r.Within, nil, nil
+		}
+	}
+	return u, nil
+}
+
+// hasOrder reports a query with its own ORDER BY.
+func hasOrder(q Query) bool {
+	switch q := q.(type) {
+	case *Select:
+		return len(q.OrderBy) > 0
+	case *Union:
+		return len(q.OrderBy) > 0
+	}
+	return false
 }
 
 func (p *parser) setQuantifier() bool {
@@ -469,38 +501,39 @@ func (p *parser) setQuantifier() bool {
 	return false
 }
 
-func (p *parser) queryTerm() (Query, error) {
-	left, err := p.queryPrimary()
+// queryTerm reads primaries joined by INTERSECT; paren reports a single
+// parenthesized primary.
+func (p *parser) queryTerm() (Query, bool, error) {
+	left, paren, err := p.queryPrimary()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for p.isKw("INTERSECT") {
-		op := p.next()
-		all := p.setQuantifier()
-		right, err := p.queryPrimary()
-		if err != nil {
-			return nil, err
+		if left, err = p.setOp(left, paren, p.queryPrimary); err != nil {
+			return nil, false, err
 		}
-		left = &Union{Pos: left.Position(), Op: op.text, Left: left, Right: right, All: all}
+		paren = false
 	}
-	return left, nil
+	return left, paren, nil
 }
 
-func (p *parser) queryPrimary() (Query, error) {
+func (p *parser) queryPrimary() (Query, bool, error) {
 	switch {
 	case p.isKw("SELECT"):
-		return p.selectQuery()
+		s, err := p.selectQuery()
+		return s, false, err
 	case p.isKw("VALUES"):
-		return p.values()
+		v, err := p.values()
+		return v, false, err
 	case p.isOp("("):
 		p.next()
 		q, err := p.query()
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		return q, p.expectOp(")", " after the query")
+		return q, true, p.expectOp(")", " after the query")
 	}
-	return nil, p.errExpected("SELECT")
+	return nil, false, p.errExpected("SELECT")
 }
 
 func (p *parser) values() (*Values, error) {
@@ -606,11 +639,7 @@ func (p *parser) selectQuery() (*Select, error) {
 		if s.OrderBy, err = p.orderBy(); err != nil {
 			return nil, err
 		}
-		if p.isKw("WITHIN") {
-			wp := p.next().pos
-			if len(s.OrderBy) != 1 {
-				return nil, Errorf(wp, "ORDER BY ... WITHIN takes exactly one expression")
-			}
+		if p.acceptKw("WITHIN") {
 			if s.Within, err = p.expr(); err != nil {
 				return nil, err
 			}

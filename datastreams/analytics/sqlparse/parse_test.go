@@ -328,6 +328,22 @@ func TestFrom(t *testing.T) {
 	if u.Op != "UNION" || !u.All || u.Right.(*Union).Op != "INTERSECT" {
 		t.Errorf("set operators: %s", Format(u))
 	}
+	// an ORDER BY after a union sorts the union; in parentheses it is the
+	// last query's
+	s = mustParse(t, `CREATE PUMP p AS INSERT INTO s
+		SELECT STREAM x, y FROM t1 UNION ALL SELECT STREAM a, b FROM t2 ORDER BY ROWTIME, MOD(x, 5)`)
+	u = s.Statements[0].(*CreatePump).Query.(*Union)
+	if len(u.OrderBy) != 2 || len(u.Right.(*Select).OrderBy) != 0 {
+		t.Errorf("union ORDER BY: %s", Format(u))
+	}
+	s = mustParse(t, `CREATE PUMP p AS INSERT INTO s
+		(SELECT STREAM x FROM t1 ORDER BY ROWTIME) UNION ALL (SELECT STREAM a FROM t2 ORDER BY ROWTIME)
+		UNION ALL SELECT STREAM c FROM t3 INTERSECT SELECT STREAM d FROM t4 ORDER BY ROWTIME WITHIN INTERVAL '1' SECOND`)
+	u = s.Statements[0].(*CreatePump).Query.(*Union)
+	if len(u.OrderBy) != 1 || u.Within == nil || len(u.Right.(*Union).OrderBy) != 0 ||
+		len(u.Left.(*Union).Right.(*Select).OrderBy) != 1 || len(u.Left.(*Union).Left.(*Select).OrderBy) != 1 {
+		t.Errorf("parenthesized ORDER BY: %s", Format(u))
+	}
 	if q, err := ParseQuery(`VALUES (1, 'a'), ROW(2, 'b')`); err != nil || len(q.(*Values).Rows) != 2 {
 		t.Errorf("VALUES: %v %v", q, err)
 	}
@@ -495,7 +511,7 @@ func TestErrors(t *testing.T) {
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM CASE END FROM x", 1, 51, "expected WHEN in CASE, found END"},
 		{"CREATE PUMP p AS INSERT s SELECT STREAM a FROM x", 1, 25, "expected INTO after INSERT, found S"},
 		{"CREATE PUMP p AS INSERT INTO s (a, b", 1, 37, "expected ) after the column names, found end of input"},
-		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM a FROM x ORDER BY a, b WITHIN INTERVAL '1' SECOND", 1, 69, "ORDER BY ... WITHIN takes exactly one expression"},
+		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM a FROM x ORDER BY a UNION ALL SELECT STREAM a FROM y", 1, 66, "ORDER BY comes after the last query of a UNION"},
 		{"CREATE STREAM s (a DECIMAL(30, 2))", 1, 20, "precision 1..19"},
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM 1.5.5 FROM x", 1, 49, "expected FROM after SELECT list, found .5"},
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM 12abc FROM x", 1, 48, "unexpected 'a' after the number 12"},
