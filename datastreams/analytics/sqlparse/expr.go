@@ -243,6 +243,9 @@ func (p *parser) primary() (Expr, error) {
 	case tString:
 		p.next()
 		return strLit(t.pos, t.text), nil
+	case tUnicode:
+		p.next()
+		return p.unicodeString(t)
 	case tBinary:
 		p.next()
 		b := make([]byte, len(t.text)/2)
@@ -262,7 +265,13 @@ func (p *parser) primary() (Expr, error) {
 			if err != nil {
 				return nil, err
 			}
-			return e, p.expectOp(")", " to close (")
+			if err := p.expectOp(")", " to close ("); err != nil {
+				return nil, err
+			}
+			if b, ok := e.(*Binary); ok && b.Op == "-" && p.tok().kind == tWord && unitIndex(p.tok().text) >= 0 {
+				return p.datetimeMinus(t.pos, b)
+			}
+			return e, nil
 		}
 		return nil, p.errExpected("an expression")
 	case tEOF:

@@ -78,6 +78,21 @@ func (w *writer) expr(e Expr, min int) {
 				w.WriteString("(" + strconv.Itoa(e.ToPrecision) + ")")
 			}
 		}
+	case *DatetimeMinus:
+		w.WriteString("(")
+		w.expr(e.L, precAdd)
+		w.WriteString(" - ")
+		w.expr(e.R, precAdd+1)
+		w.WriteString(") " + e.Unit)
+		if e.Precision > 0 {
+			w.WriteString("(" + strconv.Itoa(e.Precision) + ")")
+		}
+		if e.ToUnit != "" {
+			w.WriteString(" TO " + e.ToUnit)
+			if e.ToPrecision > 0 {
+				w.WriteString("(" + strconv.Itoa(e.ToPrecision) + ")")
+			}
+		}
 	case *Name:
 		w.idents(e.Parts, ".")
 	case *Star:

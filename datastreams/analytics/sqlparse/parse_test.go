@@ -394,6 +394,9 @@ func TestExpressions(t *testing.T) {
 		{"a = (b = c)", "A = (B = C)"},
 		{"(a IS NULL) IS NULL", "A IS NULL IS NULL"},
 		{"NOT (a AND b)", "NOT (A AND B)"},
+		{"u&'can''t\\0009' || U&'!+01F600!!' UESCAPE '!'", "'can''t\t' || '\U0001F600!'"},
+		{"(t1 - t2) MINUTE TO SECOND(3) + (a - b) DAY", "(T1 - T2) MINUTE TO SECOND(3) + (A - B) DAY"},
+		{"(a - b) * 2", "(A - B) * 2"},
 	}
 	for _, c := range cases {
 		e := expr(t, c.in)
@@ -516,6 +519,8 @@ func TestErrors(t *testing.T) {
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM 1.5.5 FROM x", 1, 49, "expected FROM after SELECT list, found .5"},
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM 12abc FROM x", 1, 48, "unexpected 'a' after the number 12"},
 		{"CREATE STREAM \"\" (a INTEGER)", 1, 15, "empty quoted identifier"},
+		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM U&'\\00' FROM x", 1, 46, "needs 4 hex digits"},
+		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM (a - b) SECOND TO MINUTE FROM x", 1, 64, "an interval unit smaller than SECOND"},
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM a FROM x\nWHERE 1e999 > a", 2, 7, "out of range"},
 	}
 	for _, c := range cases {
@@ -579,6 +584,7 @@ func FuzzParse(f *testing.F) {
 		"CREATE PUMP p AS INSERT INTO s SELECT STREAM TRIM(LEADING 'x' FROM a), OVERLAY(a PLACING b FROM 1), EXTRACT(HOUR FROM t) FROM x",
 		"CREATE PUMP p AS INSERT INTO s SELECT STREAM * FROM a NATURAL JOIN b, c CROSS JOIN d RIGHT JOIN e USING (k)",
 		"CREATE PUMP p AS INSERT INTO s VALUES (1, INTERVAL '1 2:03:04' DAY TO SECOND), (X'AB', DATE '2020-01-01')",
+		"CREATE PUMP p AS INSERT INTO s SELECT STREAM U&'a\\0041' || u&'x!+00263Ay' UESCAPE '!', (a - b) HOUR TO MINUTE FROM x UNION ALL SELECT STREAM 1, 2 FROM y ORDER BY ROWTIME WITHIN INTERVAL '1' SECOND",
 	} {
 		f.Add(s)
 	}
