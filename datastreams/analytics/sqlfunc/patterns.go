@@ -371,8 +371,10 @@ func javaRegexp(p string) string {
 	}
 	var b strings.Builder
 	inClass := false
+	prevQuant := false // the last thing written was a quantifier
 	for i := 0; i < len(p); i++ {
 		c := p[i]
+		quant := false
 		switch {
 		case c == '\\' && i+1 < len(p):
 			n := p[i+1]
@@ -385,17 +387,17 @@ func javaRegexp(p string) string {
 						}
 						b.WriteString(cls)
 						i += 3 + end
+						prevQuant = false
 						continue
 					}
 				}
 			}
 			if n == 'Z' {
 				b.WriteString(`(?:\n?\z)`)
-				i++
-				continue
+			} else {
+				b.WriteByte(c)
+				b.WriteByte(n)
 			}
-			b.WriteByte(c)
-			b.WriteByte(n)
 			i++
 		case c == '[' && !inClass:
 			inClass = true
@@ -411,11 +413,26 @@ func javaRegexp(p string) string {
 		case c == ']' && inClass:
 			inClass = false
 			b.WriteByte(c)
-		case c == '+' && !inClass && i > 0 && (p[i-1] == '*' || p[i-1] == '+' || p[i-1] == '?' || p[i-1] == '}') && !(i > 1 && p[i-2] == '\\'):
-			// possessive quantifier: drop the +
+		case inClass:
+			b.WriteByte(c)
+		case c == '+' && prevQuant:
+			// possessive quantifier: read as greedy
+		case c == '*' || c == '+' || c == '?':
+			b.WriteByte(c)
+			quant = !(c == '?' && prevQuant) // a lazy marker ends the quantifier
+		case c == '{':
+			j := strings.IndexByte(p[i:], '}')
+			if j < 0 {
+				b.WriteByte(c)
+				break
+			}
+			b.WriteString(p[i : i+j+1])
+			i += j
+			quant = true
 		default:
 			b.WriteByte(c)
 		}
+		prevQuant = quant
 	}
 	return b.String()
 }
