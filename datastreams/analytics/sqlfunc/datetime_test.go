@@ -10,8 +10,8 @@ func TestClockFunctions(t *testing.T) {
 	l := testLib()
 	for _, name := range []string{"CURRENT_ROW_TIMESTAMP", "CURRENT_TIMESTAMP", "LOCALTIMESTAMP"} {
 		f, _ := l.Lookup(name)
-		if !f.Volatile {
-			t.Errorf("%s is not volatile", name)
+		if !f.Volatile || f.QueryStart != (name != "CURRENT_ROW_TIMESTAMP") {
+			t.Errorf("%s: Volatile %v, QueryStart %v", name, f.Volatile, f.QueryStart)
 		}
 		if got := mustCall(t, l, name); got.K != sqt.Timestamp || got.I != fixedNow {
 			t.Errorf("%s = %v", name, got)

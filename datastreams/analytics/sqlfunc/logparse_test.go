@@ -104,6 +104,13 @@ func TestRegexLogParse(t *testing.T) {
 	}
 	// lazy matching of the fast parser
 	checkRow(t, "fast", mustCall(t, l, "FAST_REGEX_LOG_PARSER", S("a,b,c"), S(`(.*),(.*)`)), "a", "b,c")
+	checkRow(t, "fast syntax", mustCall(t, l, "FAST_REGEX_LOG_PARSER", S(`GET /a.gif HTTP/1.1 304`), S(`(@)" "(<100-599>)`)), "GET /a.gif HTTP/1.1", "304")
+	checkRow(t, "fast literal", mustCall(t, l, "FAST_REGEX_LOG_PARSER", S(`a.b|c`), S(`([a-z])".b|"(.)`)), "a", "c")
+	for _, bad := range []string{`(a)&(b)`, `(<name>)`, `("open)`} {
+		if _, err := call(t, l, "FAST_REGEX_LOG_PARSER", S("x"), S(bad)); err == nil {
+			t.Errorf("fast pattern %q accepted", bad)
+		}
+	}
 	checkRow(t, "greedy", mustCall(t, l, "REGEX_LOG_PARSE", S("a,b,c"), S(`(.*),(.*)`)), "a,b", "c")
 	for _, bad := range [][]sqt.Value{{S("x"), S("(")}, {S("x"), S("abc")}, {S("x"), S("(a)"), S("A INT, B INT")}, {S("x"), S(`(a)\1`)}} {
 		if _, err := call(t, l, "REGEX_LOG_PARSE", bad...); err == nil {

@@ -3,6 +3,7 @@ package sqlfunc
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -89,25 +90,29 @@ func addPatterns(l *Library) {
 			return typ(sqltypes.Boolean), nil
 		}
 	}
-	patternEval := func(translate func(p, esc string) (string, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
+	patternEval := func(name string, translate func(p, esc string) (string, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
+		// the pattern's translation and compilation, by pattern and escape
+		compiled := newMemo[*regexp.Regexp]()
 		return strict(sqltypes.Boolean, func(a []sqltypes.Value) (sqltypes.Value, error) {
 			esc := ""
 			if len(a) == 3 {
 				esc = a[2].S
 			}
-			src, err := translate(a[1].S, esc)
+			re, err := compiled.get(strconv.Itoa(len(esc))+":"+esc+a[1].S, func(string) (*regexp.Regexp, error) {
+				src, err := translate(a[1].S, esc)
+				if err != nil {
+					return nil, err
+				}
+				return regexp.Compile(src)
+			})
 			if err != nil {
-				return sqltypes.Value{}, err
-			}
-			re, err := cache.get(src)
-			if err != nil {
-				return sqltypes.Value{}, err
+				return sqltypes.Value{}, fmt.Errorf("%s: %w", name, err)
 			}
 			return sqltypes.Bool(re.MatchString(a[0].S)), nil
 		})
 	}
-	l.add(&Func{Name: "LIKE", Check: patternCheck("LIKE"), Eval: patternEval(likeRegexp)})
-	l.add(&Func{Name: "SIMILAR TO", Check: patternCheck("SIMILAR TO"), Eval: patternEval(similarRegexp)})
+	l.add(&Func{Name: "LIKE", Check: patternCheck("LIKE"), Eval: patternEval("LIKE", likeRegexp)})
+	l.add(&Func{Name: "SIMILAR TO", Check: patternCheck("SIMILAR TO"), Eval: patternEval("SIMILAR TO", similarRegexp)})
 	l.add(&Func{Name: "REGEX_REPLACE", Check: regexReplaceCheck, Eval: strict(sqltypes.Varchar, func(a []sqltypes.Value) (sqltypes.Value, error) {
 		return regexReplace(cache, a[0].S, a[1].S, a[2].S, a[3].I, a[4].I)
 	})})

@@ -37,16 +37,36 @@ func addStrings(l *Library) {
 	}
 	l.add(&Func{Name: "SUBSTRING", Check: substringCheck, Eval: strict(sqltypes.Varchar, substringEval)})
 	l.add(&Func{Name: "POSITION", Check: func(args []Arg) (sqltypes.Type, error) {
-		if err := wantArgs("POSITION", args, 2, 2); err != nil {
+		if err := wantArgs("POSITION", args, 2, 3); err != nil {
 			return sqltypes.Type{}, err
 		}
-		for i := range args {
+		for i := 0; i < 2; i++ {
 			if err := wantString("POSITION", args, i); err != nil {
+				return sqltypes.Type{}, err
+			}
+		}
+		if len(args) == 3 {
+			if err := wantInteger("POSITION", args, 2); err != nil {
 				return sqltypes.Type{}, err
 			}
 		}
 		return typ(sqltypes.Integer), nil
 	}, Eval: strict(sqltypes.Integer, func(a []sqltypes.Value) (sqltypes.Value, error) {
+		if len(a) == 3 {
+			// POSITION(needle, haystack, start): search from the start-th
+			// character; the result still counts from the first
+			start := max(a[2].I, 1)
+			n := int64(utf8.RuneCountInString(a[1].S))
+			if start > n+1 {
+				return sqltypes.Int(0), nil
+			}
+			skip := len(truncateRunes(a[1].S, int(start-1)))
+			p := position(a[0].S, a[1].S[skip:])
+			if p == 0 {
+				return sqltypes.Int(0), nil
+			}
+			return sqltypes.Int(int64(p) + start - 1), nil
+		}
 		return sqltypes.Int(int64(position(a[0].S, a[1].S))), nil
 	})})
 	l.add(&Func{Name: "TRIM", Check: trimCheck, Eval: strict(sqltypes.Varchar, trimEval)})

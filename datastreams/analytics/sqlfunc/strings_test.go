@@ -40,6 +40,8 @@ func TestStringFunctions(t *testing.T) {
 		{"POSITION", []sqt.Value{S("www."), S("http://www.amazon.com")}, "8"},
 		{"POSITION", []sqt.Value{S("x"), S("abc")}, "0"},
 		{"POSITION", []sqt.Value{S(""), S("abc")}, "1"},
+		{"POSITION", []sqt.Value{S("a"), S("banana"), I(3)}, "4"},
+		{"POSITION", []sqt.Value{S("a"), S("banana"), I(7)}, "0"},
 		{"CHAR_LENGTH", []sqt.Value{S("héllo")}, "5"},
 		{"CHARACTER_LENGTH", []sqt.Value{S("")}, "0"},
 		{"UPPER", []sqt.Value{S("Amzn")}, "AMZN"},
