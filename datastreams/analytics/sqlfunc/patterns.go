@@ -90,32 +90,115 @@ func addPatterns(l *Library) {
 			return typ(sqltypes.Boolean), nil
 		}
 	}
-	patternEval := func(name string, translate func(p, esc string) (string, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
-		// the pattern's translation and compilation, by pattern and escape
-		compiled := newMemo[*regexp.Regexp]()
+	patternEval := func(name string, similar bool, translate func(p, esc string) (string, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
+		// the pattern's matcher by pattern (and escape, in a second memo
+		// so that the common escape-less key is the pattern itself)
+		plain, escaped := newMemo[matcher](), newMemo[matcher]()
 		return strict(sqltypes.Boolean, func(a []sqltypes.Value) (sqltypes.Value, error) {
-			esc := ""
+			esc, memo, key := "", plain, a[1].S
 			if len(a) == 3 {
-				esc = a[2].S
+				esc, memo = a[2].S, escaped
+				key = strconv.Itoa(len(esc)) + ":" + esc + a[1].S
 			}
-			re, err := compiled.get(strconv.Itoa(len(esc))+":"+esc+a[1].S, func(string) (*regexp.Regexp, error) {
-				src, err := translate(a[1].S, esc)
-				if err != nil {
-					return nil, err
-				}
-				return regexp.Compile(src)
-			})
+			m, err := memo.get(key, func(string) (matcher, error) { return compilePattern(a[1].S, esc, similar, translate) })
 			if err != nil {
 				return sqltypes.Value{}, fmt.Errorf("%s: %w", name, err)
 			}
-			return sqltypes.Bool(re.MatchString(a[0].S)), nil
+			return sqltypes.Bool(m(a[0].S)), nil
 		})
 	}
-	l.add(&Func{Name: "LIKE", Check: patternCheck("LIKE"), Eval: patternEval("LIKE", likeRegexp)})
-	l.add(&Func{Name: "SIMILAR TO", Check: patternCheck("SIMILAR TO"), Eval: patternEval("SIMILAR TO", similarRegexp)})
+	l.add(&Func{Name: "LIKE", Check: patternCheck("LIKE"), Eval: patternEval("LIKE", false, likeRegexp)})
+	l.add(&Func{Name: "SIMILAR TO", Check: patternCheck("SIMILAR TO"), Eval: patternEval("SIMILAR TO", true, similarRegexp)})
 	l.add(&Func{Name: "REGEX_REPLACE", Check: regexReplaceCheck, Eval: strict(sqltypes.Varchar, func(a []sqltypes.Value) (sqltypes.Value, error) {
 		return regexReplace(cache, a[0].S, a[1].S, a[2].S, a[3].I, a[4].I)
 	})})
+}
+
+// A matcher reports whether a string matches a LIKE or SIMILAR TO pattern.
+type matcher func(string) bool
+
+// compilePattern builds a pattern's matcher: literal text around %
+// wildcards (the usual '%TECH%') is matched with string searches, any
+// other pattern with its regular expression.
+func compilePattern(p, esc string, similar bool, translate func(p, esc string) (string, error)) (matcher, error) {
+	src, err := translate(p, esc)
+	if err != nil {
+		return nil, err
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, err
+	}
+	if parts, ok := wildcardParts(p, esc, similar); ok && utf8.ValidString(p) {
+		return func(s string) bool {
+			if !utf8.ValidString(s) {
+				return re.MatchString(s) // bytes that are no character match as U+FFFD
+			}
+			return matchParts(s, parts)
+		}, nil
+	}
+	return re.MatchString, nil
+}
+
+// wildcardParts splits a pattern made of literal text and % into the
+// literal parts, or reports false when it has other operators.
+func wildcardParts(p, esc string, similar bool) ([]string, bool) {
+	e, err := escapeRune(esc)
+	if err != nil {
+		return nil, false
+	}
+	ops := "_"
+	if similar {
+		ops = "_|*+?{}()[]"
+	}
+	var parts []string
+	var cur strings.Builder
+	rs := []rune(p)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r == e:
+			if i+1 >= len(rs) {
+				return nil, false
+			}
+			i++
+			cur.WriteRune(rs[i])
+		case r == '%':
+			parts = append(parts, cur.String())
+			cur.Reset()
+		case strings.ContainsRune(ops, r):
+			return nil, false
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	return append(parts, cur.String()), true
+}
+
+// matchParts matches s against literal parts with a % between each two:
+// the first part is a prefix, the last a suffix, the others found in
+// order, each as early as possible.
+func matchParts(s string, parts []string) bool {
+	if len(parts) == 1 {
+		return s == parts[0]
+	}
+	first, last := parts[0], parts[len(parts)-1]
+	if !strings.HasPrefix(s, first) {
+		return false
+	}
+	s = s[len(first):]
+	if !strings.HasSuffix(s, last) {
+		return false
+	}
+	s = s[:len(s)-len(last)]
+	for _, m := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, m)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(m):]
+	}
+	return true
 }
 
 // escapeRune reads a one-character escape ("" for none).
