@@ -173,3 +173,29 @@ func TestCompare(t *testing.T) {
 		t.Error("NULL compared")
 	}
 }
+
+// The reference's interval examples.
+func TestFormatInterval(t *testing.T) {
+	tests := []struct {
+		ms       int64
+		from, to string
+		want     string
+	}{
+		{iv("0 00:06:11").I, "MINUTE", "SECOND", "+6:11"},
+		{iv("4 04:00:00").I, "DAY", "HOUR", "+4 04"},
+		{iv("-2 04:00:00").I, "DAY", "HOUR", "-2 04"},
+		{iv("1 14:00:00").I, "DAY", "HOUR", "+1 14"},
+		{iv("4 00:00:00").I, "DAY", "", "+4"},
+		{iv("2 03:04:05.678").I, "DAY", "SECOND", "+2 03:04:05.678"},
+		{iv("0 01:30:00").I, "MINUTE", "", "+90"},
+	}
+	for _, tc := range tests {
+		got, err := FormatInterval(tc.ms, tc.from, tc.to)
+		if err != nil || got != tc.want {
+			t.Errorf("FormatInterval(%d, %s, %s) = %q, %v; want %q", tc.ms, tc.from, tc.to, got, err, tc.want)
+		}
+	}
+	if _, err := FormatInterval(0, "SECOND", "DAY"); err == nil {
+		t.Error("SECOND TO DAY accepted")
+	}
+}

@@ -390,3 +390,60 @@ func floorDiv(a, b int64) int64 {
 }
 
 func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
+
+// intervalUnits are the day-time interval fields in order, with their
+// sizes in ms.
+var intervalUnits = []struct {
+	name string
+	ms   int64
+}{{"DAY", msPerDay}, {"HOUR", 3600000}, {"MINUTE", 60000}, {"SECOND", 1000}}
+
+// FormatInterval writes a day-time interval as the dialect does for an
+// interval qualifier from..to (DAY, HOUR, MINUTE, SECOND; to may be ""
+// for a single field): a sign, the leading field unpadded, the others
+// two digits, blank between DAY and HOUR, colons after, and the
+// milliseconds when there are any. (time '12:03:34' - time '11:57:23')
+// MINUTE TO SECOND is +6:11; 3 days 4 hours DAY TO HOUR is +3 04.
+func FormatInterval(ms int64, from, to string) (string, error) {
+	from, to = strings.ToUpper(from), strings.ToUpper(to)
+	if to == "" {
+		to = from
+	}
+	fi, ti := -1, -1
+	for i, u := range intervalUnits {
+		if u.name == from {
+			fi = i
+		}
+		if u.name == to {
+			ti = i
+		}
+	}
+	if fi < 0 || ti < fi {
+		return "", fmt.Errorf("interval qualifier %s TO %s is not a day-time qualifier", from, to)
+	}
+	var b strings.Builder
+	if ms < 0 {
+		b.WriteByte('-')
+		ms = -ms
+	} else {
+		b.WriteByte('+')
+	}
+	rest := ms
+	for i := fi; i <= ti; i++ {
+		u := intervalUnits[i]
+		n := rest / u.ms
+		rest %= u.ms
+		switch {
+		case i == fi:
+			b.WriteString(strconv.FormatInt(n, 10))
+		case i == 1:
+			fmt.Fprintf(&b, " %02d", n)
+		default:
+			fmt.Fprintf(&b, ":%02d", n)
+		}
+	}
+	if to == "SECOND" && rest > 0 {
+		fmt.Fprintf(&b, ".%03d", rest)
+	}
+	return b.String(), nil
+}
