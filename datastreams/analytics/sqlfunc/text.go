@@ -29,7 +29,7 @@ func formatValue(v sqltypes.Value) string {
 	case sqltypes.TinyInt, sqltypes.SmallInt, sqltypes.Integer, sqltypes.BigInt:
 		return strconv.FormatInt(v.I, 10)
 	case sqltypes.Decimal:
-		return formatDecimal(v.F, -1)
+		return formatDecimal(v.F)
 	case sqltypes.Real:
 		return formatJavaFloat(v.F, 32)
 	case sqltypes.Double:
@@ -41,7 +41,7 @@ func formatValue(v sqltypes.Value) string {
 	case sqltypes.Date:
 		return formatDate(v.I)
 	case sqltypes.Time:
-		return formatTime(v.I, false)
+		return formatTime(v.I)
 	case sqltypes.Timestamp:
 		return formatTimestamp(v.I)
 	case sqltypes.Interval:
@@ -65,16 +65,9 @@ func formatValue(v sqltypes.Value) string {
 	return ""
 }
 
-// formatDecimal writes a DECIMAL with scale digits after the point, or
-// with as few as it needs when scale < 0.
-func formatDecimal(f float64, scale int) string {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	if scale < 0 {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(f, 'f', scale, 64)
+// formatDecimal writes a DECIMAL with the digits it needs.
+func formatDecimal(f float64) string {
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // formatJavaFloat writes a REAL or DOUBLE the way Java's toString does,
@@ -116,10 +109,11 @@ func formatDate(ms int64) string {
 	return time.UnixMilli(ms).UTC().Format("2006-01-02")
 }
 
-func formatTime(ms int64, withMillis bool) string {
+// formatTime writes HH:mm:ss, with .SSS when there are milliseconds.
+func formatTime(ms int64) string {
 	ms = ((ms % msPerDay) + msPerDay) % msPerDay
 	t := time.UnixMilli(ms).UTC()
-	if withMillis || ms%1000 != 0 {
+	if ms%1000 != 0 {
 		return t.Format("15:04:05.000")
 	}
 	return t.Format("15:04:05")
@@ -299,18 +293,28 @@ func parseTimestamp(s string) (int64, error) {
 	switch {
 	case strings.HasSuffix(rest, "Z"):
 		rest = rest[:len(rest)-1]
-	case len(rest) > 6 && (rest[len(rest)-6] == '+' || rest[len(rest)-6] == '-') && rest[len(rest)-3] == ':':
-		z := rest[len(rest)-6:]
-		hh, e1 := strconv.Atoi(z[1:3])
-		mm, e2 := strconv.Atoi(z[4:6])
-		if e1 != nil || e2 != nil || hh > 23 || mm > 59 {
-			return bad()
+	default:
+		// an offset: +hh:mm or +hhmm
+		n := 0
+		switch {
+		case len(rest) > 6 && (rest[len(rest)-6] == '+' || rest[len(rest)-6] == '-') && rest[len(rest)-3] == ':':
+			n = 6
+		case len(rest) > 5 && (rest[len(rest)-5] == '+' || rest[len(rest)-5] == '-'):
+			n = 5
 		}
-		offset = int64(hh*3600000 + mm*60000)
-		if z[0] == '-' {
-			offset = -offset
+		if n > 0 {
+			z := strings.Replace(rest[len(rest)-n:], ":", "", 1)
+			hh, e1 := strconv.Atoi(z[1:3])
+			mm, e2 := strconv.Atoi(z[3:5])
+			if e1 != nil || e2 != nil || hh > 23 || mm > 59 || z[1] == '+' || z[1] == '-' || z[3] == '+' || z[3] == '-' {
+				return bad()
+			}
+			offset = int64(hh*3600000 + mm*60000)
+			if z[0] == '-' {
+				offset = -offset
+			}
+			rest = rest[:len(rest)-n]
 		}
-		rest = rest[:len(rest)-6]
 	}
 	clock, ok := parseClock(rest)
 	if !ok {
