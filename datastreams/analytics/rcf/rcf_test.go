@@ -316,11 +316,11 @@ func TestCutDistribution(t *testing.T) {
 				tr.remove(l)
 			}
 			checkTree(t, &tr)
-			root := tr.nodes[tr.root]
-			if root.cut >= 1 && root.cut < 3 {
+			_, cut := tr.cutOf(tr.root)
+			if cut >= 1 && cut < 3 {
 				offThree++
-			} else if !(root.cut >= 0 && root.cut < 1) {
-				t.Fatalf("order %v: root cut %v", order, root.cut)
+			} else if !(cut >= 0 && cut < 1) {
+				t.Fatalf("order %v: root cut %v", order, cut)
 			}
 		}
 		got := float64(offThree) / n
@@ -353,24 +353,30 @@ func checkTree(t testing.TB, tr *tree) {
 			leafCount[^ref] = 0
 			continue
 		}
-		n := tr.nodes[ref]
-		for _, c := range []int32{n.left, n.right} {
+		left, right := tr.kids(ref)
+		dim, cut := tr.cutOf(ref)
+		for _, c := range []int32{left, right} {
 			if tr.parentOf(c) != ref {
 				t.Fatalf("node %d's child %d names parent %d", ref, c, tr.parentOf(c))
 			}
 		}
 		lo, hi := tr.bounds(ref)
-		llo, lhi := tr.bounds(n.left)
-		rlo, rhi := tr.bounds(n.right)
+		llo, lhi := tr.bounds(left)
+		rlo, rhi := tr.bounds(right)
+		sum := 0.0
 		for i := range lo {
 			if lo[i] != min(llo[i], rlo[i]) || hi[i] != max(lhi[i], rhi[i]) {
 				t.Fatalf("node %d's box %v..%v is not its children's union", ref, lo, hi)
 			}
+			sum += hi[i] - lo[i]
 		}
-		if !(lhi[n.dim] <= n.cut && n.cut < rlo[n.dim]) {
-			t.Fatalf("node %d's cut %v does not separate %v and %v", ref, n.cut, lhi[n.dim], rlo[n.dim])
+		if got := tr.node(ref)[slotSum]; got != sum {
+			t.Fatalf("node %d's sum of ranges is %v, its box's %v", ref, got, sum)
 		}
-		stack = append(stack, n.left, n.right)
+		if !(lhi[dim] <= cut && cut < rlo[dim]) {
+			t.Fatalf("node %d's cut %v does not separate %v and %v", ref, cut, lhi[dim], rlo[dim])
+		}
+		stack = append(stack, left, right)
 	}
 	for _, e := range tr.sample {
 		if _, ok := leafCount[e.leaf]; !ok {
