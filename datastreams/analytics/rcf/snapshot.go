@@ -35,7 +35,12 @@ func (f *Forest) MarshalBinary() ([]byte, error) {
 	if f.trees == nil {
 		return nil, errors.New("rcf: MarshalBinary of a forest not made by New")
 	}
-	b := append([]byte(nil), snapshotMagic[:]...)
+	size := 64 + 8*f.dim
+	for i := range f.trees {
+		t := &f.trees[i]
+		size += 16 + (t.nodeCount()+len(t.leafMass))*(11+8*f.dim) + 18*len(t.sample)
+	}
+	b := append(make([]byte, 0, size), snapshotMagic[:]...)
 	for _, v := range []int{f.cfg.Dimensions, f.cfg.Trees, f.cfg.SampleSize, f.cfg.TimeDecay, f.cfg.ShingleSize} {
 		b = binary.AppendUvarint(b, uint64(v))
 	}

@@ -54,7 +54,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 				t.Fatalf("%d points: restored %+v seen %d", before, restored.Config(), restored.Seen())
 			}
 			p := make([]float64, cfg.Dimensions)
-			for i := range 2000 {
+			for i := range 1000 {
 				for k := range p {
 					p[k] = rng.NormFloat64()*5 + 10
 				}
