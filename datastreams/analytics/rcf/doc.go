@@ -68,9 +68,12 @@
 //
 // Why our own code: the forest must be Go without cgo, restore bit for
 // bit from the engine's checkpoints, and keep allocations out of the
-// per-row path. Nodes live in slices with free lists, indexed by int32,
-// with boxes in one flat slice; an update allocates nothing once the
-// samples are full.
+// per-row path. Nodes live in slices with free lists, indexed by int32;
+// an internal node's cut, links and box are one record of adjacent
+// float64 slots, so a level of a walk touches one or two cache lines.
+// Scoring walks four trees in lockstep, without a branch on whether a box
+// holds the point, so that their cache misses overlap. An update
+// allocates nothing once the samples are full.
 //
 // # Caveats
 //
@@ -79,8 +82,8 @@
 // reports 0 "after some maintenance"; this forest never does after the
 // warm-up.
 //
-// Memory is about Trees * SampleSize * 8 * (3*D + 6) bytes for D =
-// Dimensions*ShingleSize: 3 MB for the defaults and 3 columns, but
+// Memory is about Trees * SampleSize * 8 * (3*D + 7) bytes for D =
+// Dimensions*ShingleSize: 3.3 MB for the defaults and 3 columns, but
 // hundreds of megabytes at KDA's limits (30 columns, shingle 30).
 //
 // Values that are NaN or infinite make a point score 0 without being
