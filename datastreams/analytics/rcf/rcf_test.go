@@ -475,3 +475,74 @@ func TestNoAllocations(t *testing.T) {
 		t.Errorf("%v allocations per update", n)
 	}
 }
+
+// clone is a deep copy of the tree with its own random source.
+func (t *tree) clone(seed uint64) tree {
+	c := *t
+	c.rng = splitmix{state: seed}
+	c.nodes = slices.Clone(t.nodes)
+	c.freeNodes = slices.Clone(t.freeNodes)
+	c.leafParent = slices.Clone(t.leafParent)
+	c.leafMass = slices.Clone(t.leafMass)
+	c.points = slices.Clone(t.points)
+	c.freeLeaves = slices.Clone(t.freeLeaves)
+	c.sample = slices.Clone(t.sample)
+	return c
+}
+
+// TestScoreIsExpectedInverseDepth: a tree's score of a point is the mean
+// of 1/depth of the leaf the point gets when it is inserted, over the
+// insertion's random cuts: checked by inserting it into 40000 copies of a
+// tree of 40 points, for points inside, at the edge of and far outside
+// the data. Likewise each attribution part is the mean of 1/depth over
+// the insertions whose separating cut (the new leaf's parent's) is in
+// that dimension with the point on that side.
+func TestScoreIsExpectedInverseDepth(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	tr := newTree(2, 1)
+	for range 40 {
+		tr.insert([]float64{rng.NormFloat64(), 3 * rng.NormFloat64()})
+	}
+	inv := make([]float64, 64)
+	for k := range inv {
+		inv[k] = 1 / float64(k+1)
+	}
+	for _, p := range [][]float64{{0.1, 0.2}, {2, -4}, {30, 1}, {-3, 50}} {
+		attr := make([]float64, 4)
+		want := tr.score(p, inv, attr, 1)
+		const n = 40000
+		sum, sumSq := 0.0, 0.0
+		parts := make([]float64, 4)
+		for k := range n {
+			c := tr.clone(uint64(k) + 1000)
+			leaf := c.insert(p)
+			depth := 0
+			for ref := c.leafParent[leaf]; ref != none; ref = c.parentOf(ref) {
+				depth++
+			}
+			x := 1 / float64(depth)
+			sum += x
+			sumSq += x * x
+			parent := c.leafParent[leaf]
+			dim, _ := c.cutOf(parent)
+			if _, right := c.kids(parent); right == ^leaf {
+				parts[dim] += x // above the cut: high
+			} else {
+				parts[2+dim] += x
+			}
+		}
+		for i := range parts {
+			parts[i] /= n
+			if math.Abs(parts[i]-attr[i]) > 0.01 {
+				t.Errorf("%v: attribution %.4f, inserting gives %.4f (high x, high y, low x, low y)", p, attr, parts)
+				break
+			}
+		}
+		got := sum / n
+		sd := math.Sqrt((sumSq/n - got*got) / n)
+		t.Logf("%v: score %.4f, inserted %.4f ± %.4f", p, want, got, sd)
+		if math.Abs(got-want) > 4*sd+1e-9 {
+			t.Errorf("%v: score %.4f, but inserting gives %.4f ± %.4f", p, want, got, sd)
+		}
+	}
+}
