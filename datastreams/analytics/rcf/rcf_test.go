@@ -92,7 +92,9 @@ func TestHeartRate(t *testing.T) {
 // TestBloodPressureExplain: 2-D readings (systolic 90-120, diastolic
 // 60-80) with 1% anomalies, each far out in one column on one side. The
 // explanation names that column with the larger attribution and the right
-// direction; the attributions sum to the score.
+// direction; the attributions sum to the score. Measured: normal mean
+// 0.73 and anomalies' mean 3.41 (KDA's example shows about 0.7 and 3.9);
+// every anomaly explained right; strengths 0.32 to 1, mean 0.79.
 func TestBloodPressureExplain(t *testing.T) {
 	cfg := Defaults(2)
 	cfg.Seed = 7
@@ -107,6 +109,7 @@ func TestBloodPressureExplain(t *testing.T) {
 		checked, wrong int
 		strengths      []float64
 		normalScores   []float64
+		anomalyScores  []float64
 		dst            []Attribution
 	)
 	for i := range 15000 {
@@ -145,6 +148,7 @@ func TestBloodPressureExplain(t *testing.T) {
 			continue
 		}
 		checked++
+		anomalyScores = append(anomalyScores, s)
 		a, other := dst[k.col], dst[1-k.col]
 		if a.Score <= other.Score || a.High != k.high {
 			wrong++
@@ -152,10 +156,13 @@ func TestBloodPressureExplain(t *testing.T) {
 		}
 		strengths = append(strengths, a.Strength)
 	}
-	t.Logf("%d anomalies, %d explained wrongly; strength mean %.3f min %.3f; normal score mean %.3f",
-		checked, wrong, mean(strengths), slices.Min(strengths), mean(normalScores))
+	t.Logf("%d anomalies, %d explained wrongly; strength mean %.3f min %.3f; score mean: normal %.3f, anomalies %.3f",
+		checked, wrong, mean(strengths), slices.Min(strengths), mean(normalScores), mean(anomalyScores))
 	if checked < 100 || wrong > 0 {
 		t.Errorf("%d of %d anomalies explained wrongly", wrong, checked)
+	}
+	if mean(anomalyScores) < 3*mean(normalScores) {
+		t.Errorf("anomalies' mean score %.3f is under 3 times the normal mean %.3f", mean(anomalyScores), mean(normalScores))
 	}
 	if mean(strengths) < 0.6 {
 		t.Errorf("anomalies' directions have a mean strength of %.3f", mean(strengths))
