@@ -244,9 +244,14 @@ func TestDeterministic(t *testing.T) {
 		// b explains: the trees walked one at a time with attribution
 		// score the same bits as four at a time without.
 		sa, sc := a.Update(p), c.Update(p)
-		sb, _ := b.UpdateExplain(p)
+		sb, attr := b.UpdateExplain(p)
 		if sa != sb {
 			t.Fatalf("record %d: same seed scored %v and %v", i, sa, sb)
+		}
+		// With a shingle, each column's parts over the shingle still sum
+		// to the score.
+		if sum := attr[0].Score + attr[1].Score + attr[2].Score; math.Abs(sum-sb) > 1e-9*max(1, sb) {
+			t.Fatalf("record %d: attributions sum to %v, score %v", i, sum, sb)
 		}
 		differ = differ || sa != sc
 	}
