@@ -558,3 +558,30 @@ func TestScoreIsExpectedInverseDepth(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleHorizon: with weights e^(n/TimeDecay) a sample much smaller
+// than TimeDecay holds a point of age a with probability about
+// (SampleSize/TimeDecay)·e^(-a/TimeDecay): its ages are close to
+// exponential with mean TimeDecay. Each point is its own sequence number,
+// so the leaves tell the ages.
+func TestSampleHorizon(t *testing.T) {
+	cfg := Config{Dimensions: 1, Trees: 20, SampleSize: 50, TimeDecay: 1000, ShingleSize: 1, Seed: 8}
+	f := mustNew(t, cfg)
+	const n = 20000
+	for i := range n {
+		f.Update([]float64{float64(i)})
+	}
+	var ages []float64
+	for k := range f.trees {
+		tr := &f.trees[k]
+		for _, e := range tr.sample {
+			ages = append(ages, float64(n-1)-tr.points[e.leaf])
+		}
+	}
+	slices.Sort(ages)
+	m, median := mean(ages), quantile(ages, 0.5)
+	t.Logf("%d sampled ages: mean %.0f, median %.0f (exponential: 1000, 693)", len(ages), m, median)
+	if m < 850 || m > 1150 || median < 550 || median > 850 {
+		t.Errorf("sampled ages: mean %.0f, median %.0f; want about 1000 and 693", m, median)
+	}
+}
