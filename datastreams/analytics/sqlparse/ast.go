@@ -16,7 +16,8 @@ type Script struct {
 	Statements []Statement
 }
 
-// Statement is *CreateStream, *CreatePump or *CreateView.
+// Statement is *CreateStream, *CreatePump, *CreateView or
+// *CreateFunction.
 type Statement interface {
 	Node
 	statementNode()
@@ -72,11 +73,28 @@ type CreateView struct {
 	Query       Query
 }
 
-func (*CreateStream) statementNode() {}
-func (*CreatePump) statementNode()   {}
-func (*CreateView) statementNode()   {}
+// CreateFunction is CREATE [OR REPLACE] FUNCTION name (params) RETURNS
+// type [options] RETURN expr: a user-defined scalar function written in
+// SQL. Options holds the option clauses as written, upper case and
+// single-spaced (LANGUAGE SQL, DETERMINISTIC, NOT DETERMINISTIC, CONTAINS
+// SQL, READS SQL DATA, MODIFIES SQL DATA, RETURNS NULL ON NULL INPUT,
+// CALLED ON NULL INPUT, SPECIFIC name).
+type CreateFunction struct {
+	Pos
+	OrReplace bool
+	Name      Ident
+	Params    []ColumnDef
+	Returns   sqltypes.Type
+	Options   []string
+	Body      Expr
+}
 
-// Query is *Select or *Union.
+func (*CreateFunction) statementNode() {}
+func (*CreateStream) statementNode()   {}
+func (*CreatePump) statementNode()     {}
+func (*CreateView) statementNode()     {}
+
+// Query is *Select, *Union or *Values.
 type Query interface {
 	Node
 	queryNode()
@@ -102,17 +120,25 @@ type Select struct {
 	Within  Expr
 }
 
-// Union is left UNION [ALL] right, with an ORDER BY over the whole
-// (empty when absent).
+// Union is left op [ALL] right with Op one of UNION, INTERSECT, EXCEPT
+// (INTERSECT binds tighter; all are left-associative). An ORDER BY
+// written after the last query belongs to that query's *Select.
 type Union struct {
 	Pos
+	Op          string
 	Left, Right Query
 	All         bool
-	OrderBy     []OrderItem
+}
+
+// Values is VALUES [ROW](exprs), ...: constant rows.
+type Values struct {
+	Pos
+	Rows [][]Expr
 }
 
 func (*Select) queryNode() {}
 func (*Union) queryNode()  {}
+func (*Values) queryNode() {}
 
 // SelectItem is one item of the select list: an expression with an
 // optional alias, or a *Star (Alias is then nil).
@@ -208,13 +234,14 @@ type From interface {
 	fromNode()
 }
 
-// TableRef is a stream or table by name, [AS] alias, and an optional
-// window: OVER (spec) or OVER name.
+// TableRef is a stream or table by name, an optional window (OVER
+// (spec) or OVER name) and [AS] alias [(column aliases)].
 type TableRef struct {
 	Pos
 	// Name is the (possibly qualified) name.
-	Name  []Ident
-	Alias *Ident
+	Name    []Ident
+	Alias   *Ident
+	Columns []Ident
 	// Over is the window after the name; Over.Base alone (no other
 	// member) is OVER name.
 	Over *WindowSpec
@@ -255,12 +282,16 @@ var joinNames = [...]string{InnerJoin: "JOIN", LeftJoin: "LEFT JOIN", RightJoin:
 
 func (k JoinKind) String() string { return joinNames[k] }
 
-// Join is left kind right [ON cond]; On is nil for CROSS and comma joins.
+// Join is left [NATURAL] kind right [ON cond | USING (columns)]; On and
+// Using are empty for CROSS and comma joins and for an inner or outer
+// join written without either.
 type Join struct {
 	Pos
 	Kind        JoinKind
+	Natural     bool
 	Left, Right From
 	On          Expr
+	Using       []Ident
 }
 
 func (*TableRef) fromNode()    {}
@@ -282,7 +313,8 @@ type Expr interface {
 // precision and scale), DOUBLE (with an exponent), CHAR (a string
 // literal, Type.Len its length), VARBINARY, BOOLEAN (UNKNOWN is a NULL
 // BOOLEAN), Null (the NULL literal), DATE, TIME, TIMESTAMP. Text is the
-// number's spelling as written (empty for other kinds).
+// spelling of a number and the quoted text of a DATE, TIME or TIMESTAMP
+// literal, as written (empty for other kinds).
 type Literal struct {
 	Pos
 	Value sqltypes.Value
@@ -327,11 +359,12 @@ type Unary struct {
 }
 
 // Binary is x op y with Op one of OR AND = <> < <= > >= || + - * / %
-// (!= is read as <>).
+// (!= is read as <>). Pos is x's; OpPos is the operator's.
 type Binary struct {
 	Pos
-	Op   string
-	L, R Expr
+	Op    string
+	OpPos Pos
+	L, R  Expr
 }
 
 // IsExpr is x IS [NOT] NULL|TRUE|FALSE|UNKNOWN (What).
