@@ -276,7 +276,7 @@ func (c *exprCompiler) binary(e *sqlparse.Binary, sc *scope) (cexpr, error) {
 			return sqltypes.Bool(and), nil
 		}), nil
 	}
-	return c.call(e.Pos, e.Op, []cexpr{l, r})
+	return c.call(e.OpPos, e.Op, []cexpr{l, r})
 }
 
 func (c *exprCompiler) is(e *sqlparse.IsExpr, sc *scope) (cexpr, error) {

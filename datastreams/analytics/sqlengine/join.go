@@ -243,6 +243,9 @@ func (p *planner) planJoin(j *sqlparse.Join) (*fromPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if j.Natural || len(j.Using) > 0 {
+		return nil, sqlparse.Errorf(j.Pos, "NATURAL and USING joins are not supported: write ON")
+	}
 	sc := joinScope(l.sc, r.sc)
 	var on evalFn
 	if j.On != nil {

@@ -23,7 +23,11 @@ func (p *planner) planFrom(f sqlparse.From, _ *scope) (*fromPlan, error) {
 			qual = f.Alias.Name
 			quals = append(quals, qual)
 		}
-		fp := &fromPlan{sc: relScope(rel.cols, qual, quals, 0), over: f.Over, pos: f.Pos}
+		cols, err := renameCols(f.Pos, rel.cols, f.Columns)
+		if err != nil {
+			return nil, err
+		}
+		fp := &fromPlan{sc: relScope(cols, qual, quals, 0), over: f.Over, pos: f.Pos}
 		if rel.kind == relTable {
 			fp.table = rel
 			return fp, nil

@@ -14,11 +14,8 @@ func (p *planner) planQuery(q sqlparse.Query) (*queryPlan, error) {
 	case *sqlparse.Select:
 		return p.planSelect(q)
 	case *sqlparse.Union:
-		if !q.All {
-			return nil, sqlparse.Errorf(q.Pos, "UNION of streams needs ALL")
-		}
-		if len(q.OrderBy) > 0 {
-			return nil, sqlparse.Errorf(q.OrderBy[0].Pos, "ORDER BY over a UNION is not supported")
+		if q.Op != "UNION" || !q.All {
+			return nil, sqlparse.Errorf(q.Pos, "streams combine with UNION ALL only")
 		}
 		l, err := p.planQuery(q.Left)
 		if err != nil {
@@ -50,7 +47,7 @@ func (p *planner) planQuery(q sqlparse.Query) (*queryPlan, error) {
 		}
 		return &queryPlan{src: unionSource{l, right}, cols: cols}, nil
 	}
-	return nil, sqlparse.Errorf(q.Position(), "unsupported query")
+	return nil, sqlparse.Errorf(q.Position(), "a streaming query needs SELECT STREAM (VALUES is not a stream)")
 }
 
 // withCasts appends a projection converting a query's columns to cols'
