@@ -331,14 +331,14 @@ CREATE OR REPLACE PUMP "STREAM_PUMP" AS
 	rows, _ := demoRows(5, 800, ts("10:00:00"))
 	rng := rand.New(rand.NewPCG(5, 5))
 	var ins []in
-	event := map[int64]int64{}
+	event := map[demoRow]int64{}
 	for _, r := range rows {
 		ev := r.at - int64(rng.IntN(90000)) // late by up to 90 s
-		event[r.at] = ev
+		event[r] = ev
 		ins = append(ins, in{src, r.at, []sqltypes.Value{sqltypes.TimestampMs(ev), str(r.ticker), real(r.price)}})
 	}
 	out := runChecked(t, p, ins, rows[len(rows)-1].at+60000)
-	want := tumblingRef(rows, func(r demoRow) string { return ttext(event[r.at] / 60000 * 60000) })
+	want := tumblingRef(rows, func(r demoRow) string { return ttext(event[r] / 60000 * 60000) })
 	// the engine's columns are EVENT_TIME, TICKER, MIN, MAX: reorder the
 	// reference (ROWTIME | event | ticker | min | max) accordingly: same
 	sameRows(t, "tumbling by event time", rowsOf(out, "DESTINATION_SQL_STREAM"), want)
