@@ -414,3 +414,250 @@ func abs(f float64) float64 {
 	}
 	return f
 }
+
+func TestExamplePartialResults(t *testing.T) {
+	schema := []StreamSchema{{Name: src, Columns: []sqltypes.Column{col("TICKER_SYMBOL", "VARCHAR(4)"), col("APPROXIMATE_ARRIVAL_TIME", "TIMESTAMP")}}}
+	p := mustCompile(t, `CREATE OR REPLACE STREAM "CALC_COUNT_SQL_STREAM"
+    (TICKER      VARCHAR(4),
+    TRADETIME   TIMESTAMP,
+    TICKERCOUNT       DOUBLE);
+
+CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM"
+    (TICKER      VARCHAR(4),
+    TRADETIME   TIMESTAMP,
+    TICKERCOUNT       DOUBLE);
+
+CREATE PUMP "CALC_COUNT_SQL_PUMP_001" AS
+    INSERT INTO "CALC_COUNT_SQL_STREAM" ("TICKER","TRADETIME", "TICKERCOUNT")
+    SELECT STREAM
+        "TICKER_SYMBOL",
+        STEP("SOURCE_SQL_STREAM_001"."ROWTIME" BY INTERVAL '1' MINUTE) as "TradeTime",
+        COUNT(*) AS "TickerCount"
+    FROM "SOURCE_SQL_STREAM_001"
+    GROUP BY
+        STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' MINUTE),
+        STEP("SOURCE_SQL_STREAM_001"."APPROXIMATE_ARRIVAL_TIME" BY INTERVAL '1' MINUTE),
+        TICKER_SYMBOL;
+
+CREATE PUMP "AGGREGATED_SQL_PUMP" AS
+    INSERT INTO "DESTINATION_SQL_STREAM" ("TICKER","TRADETIME", "TICKERCOUNT")
+    SELECT STREAM
+        "TICKER",
+        "TRADETIME",
+        SUM("TICKERCOUNT") OVER W1 AS "TICKERCOUNT"
+    FROM "CALC_COUNT_SQL_STREAM"
+    WINDOW W1 AS (PARTITION BY "TRADETIME" RANGE INTERVAL '10' MINUTE PRECEDING);`, schema)
+	rng := rand.New(rand.NewPCG(6, 6))
+	type key struct {
+		minute, arrival int64
+		ticker          string
+	}
+	counts := map[key]int{}
+	var order []key
+	var ins []in
+	at := ts("10:00:00")
+	for range 600 {
+		at += int64(rng.IntN(1000))
+		arr := at - int64(rng.IntN(5000))
+		tk := []string{"AMZN", "TGT", "MSFT"}[rng.IntN(3)]
+		ins = append(ins, in{src, at, []sqltypes.Value{str(tk), sqltypes.TimestampMs(arr)}})
+		k := key{at / 60000 * 60000, arr / 60000 * 60000, tk}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	out := runChecked(t, p, ins, at+60000)
+	var partial, merged []string
+	sums := map[int64]float64{}
+	for _, k := range order { // first-seen order within a window is emission order
+		end := ttext(k.minute + 60000)
+		partial = append(partial, fmt.Sprintf("%s | %s | %s | %s", end, k.ticker, ttext(k.minute), ftext(float64(counts[k]))))
+		sums[k.minute] += float64(counts[k])
+		merged = append(merged, fmt.Sprintf("%s | %s | %s | %s", end, k.ticker, ttext(k.minute), ftext(sums[k.minute])))
+	}
+	sameRows(t, "partial counts", rowsOf(out, "CALC_COUNT_SQL_STREAM"), partial)
+	sameRows(t, "merged counts", rowsOf(out, "DESTINATION_SQL_STREAM"), merged)
+}
+
+func TestExampleTopK(t *testing.T) {
+	schema := []StreamSchema{{Name: src, Columns: []sqltypes.Column{col("TICKER", "VARCHAR(4)")}}}
+	p := mustCompile(t, `CREATE OR REPLACE STREAM DESTINATION_SQL_STREAM (
+  "TICKER" VARCHAR(4),
+  "MOST_FREQUENT_VALUES" BIGINT
+);
+
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS
+    INSERT INTO "DESTINATION_SQL_STREAM"
+    SELECT STREAM *
+        FROM TABLE (TOP_K_ITEMS_TUMBLING(
+            CURSOR(SELECT STREAM * FROM "SOURCE_SQL_STREAM_001"),
+            'TICKER',         -- name of column in single quotes
+            5,                       -- number of the most frequently occurring values
+            60                       -- tumbling window size in seconds
+            )
+        );`, schema)
+	rng := rand.New(rand.NewPCG(8, 8))
+	tickers := []string{"TBV", "INTC", "MSFT", "AMZN", "NFLX", "TGT", "QXO"}
+	weights := []int{1, 2, 3, 5, 8, 13, 21}
+	var ins []in
+	type win struct {
+		counts map[string]int
+		first  []string
+	}
+	wins := map[int64]*win{}
+	var starts []int64
+	at := ts("10:00:00")
+	for range 1500 {
+		at += int64(rng.IntN(300))
+		x := rng.IntN(53)
+		i := 0
+		for x >= weights[i] {
+			x -= weights[i]
+			i++
+		}
+		tk := tickers[i]
+		ins = append(ins, in{src, at, []sqltypes.Value{str(tk)}})
+		s := at / 60000 * 60000
+		w := wins[s]
+		if w == nil {
+			w = &win{counts: map[string]int{}}
+			wins[s] = w
+			starts = append(starts, s)
+		}
+		if w.counts[tk] == 0 {
+			w.first = append(w.first, tk)
+		}
+		w.counts[tk]++
+	}
+	out := runChecked(t, p, ins, at+60000)
+	var want []string
+	for _, s := range starts {
+		w := wins[s]
+		items := append([]string(nil), w.first...)
+		sort.SliceStable(items, func(i, j int) bool { return w.counts[items[i]] > w.counts[items[j]] })
+		for _, tk := range items[:min(5, len(items))] {
+			want = append(want, fmt.Sprintf("%s | %s | %d", ttext(s+60000), tk, w.counts[tk]))
+		}
+	}
+	sameRows(t, "top k", rowsOf(out, "DESTINATION_SQL_STREAM"), want)
+}
+
+func TestExampleSlidingWindows(t *testing.T) {
+	schema := []StreamSchema{{Name: src, Columns: []sqltypes.Column{col("TICKER_SYMBOL", "VARCHAR(4)"), col("PRICE", "REAL")}}}
+	p := mustCompile(t, `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (
+                         ticker_symbol VARCHAR(10),
+                         Min_Price     double,
+                         Max_Price     double,
+                         Avg_Price     double);
+CREATE OR REPLACE PUMP "STREAM_PUMP" AS
+   INSERT INTO "DESTINATION_SQL_STREAM"
+     SELECT STREAM ticker_symbol,
+                   MIN(Price) OVER W1 AS Min_Price,
+                   MAX(Price) OVER W1 AS Max_Price,
+                   AVG(Price) OVER W1 AS Avg_Price
+     FROM   "SOURCE_SQL_STREAM_001"
+     WINDOW W1 AS (
+        PARTITION BY ticker_symbol
+        RANGE INTERVAL '1' MINUTE PRECEDING);
+CREATE OR REPLACE STREAM "ROWS_STREAM" (
+                           ticker_symbol      VARCHAR(12),
+                           price              double,
+                           average_last2rows  double,
+                           average_last10rows double);
+CREATE OR REPLACE PUMP "myPump" AS INSERT INTO "ROWS_STREAM"
+SELECT STREAM ticker_symbol,
+              price,
+              avg(price) over last2rows,
+              avg(price) over last10rows
+FROM SOURCE_SQL_STREAM_001
+WINDOW
+    last2rows AS (PARTITION BY ticker_symbol ROWS 2 PRECEDING),
+    last10rows AS (PARTITION BY ticker_symbol ROWS 10 PRECEDING);`, schema)
+	rows, _ := demoRows(9, 700, ts("10:00:00"))
+	var ins []in
+	for _, r := range rows {
+		ins = append(ins, in{src, r.at, []sqltypes.Value{str(r.ticker), real(r.price)}})
+	}
+	out := runChecked(t, p, ins, rows[len(rows)-1].at+60000)
+	var wantRange, wantRows []string
+	for i, r := range rows {
+		var win []float64 // same ticker, less than a minute old, arrived up to now
+		var same []float64
+		for _, o := range rows[:i+1] {
+			if o.ticker != r.ticker {
+				continue
+			}
+			same = append(same, o.price)
+			if o.at > r.at-60000 {
+				win = append(win, o.price)
+			}
+		}
+		mn, mx, sum := win[0], win[0], 0.0
+		for _, v := range win {
+			mn, mx, sum = min(mn, v), max(mx, v), sum+v
+		}
+		wantRange = append(wantRange, strings.Join([]string{ttext(r.at), r.ticker, ftext(mn), ftext(mx), ftext(sum / float64(len(win)))}, " | "))
+		avgLast := func(n int) float64 {
+			s := same[max(0, len(same)-n):]
+			t := 0.0
+			for _, v := range s {
+				t += v
+			}
+			return t / float64(len(s))
+		}
+		wantRows = append(wantRows, strings.Join([]string{ttext(r.at), r.ticker, ftext(r.price), ftext(avgLast(3)), ftext(avgLast(11))}, " | "))
+	}
+	sameRows(t, "range window", rowsOf(out, "DESTINATION_SQL_STREAM"), wantRange)
+	sameRows(t, "rows windows", rowsOf(out, "ROWS_STREAM"), wantRows)
+}
+
+// Daily weather aggregates: integer SUM and AVG stay integers, and the
+// last day waits for a later row or bound.
+func TestWeatherAggregate(t *testing.T) {
+	schema := []StreamSchema{{Name: src, Columns: []sqltypes.Column{col("CITY", "VARCHAR(16)"), col("TEMP", "INTEGER")}}}
+	p := mustCompile(t, `CREATE OR REPLACE STREAM "DAILY" (day_start TIMESTAMP, min_temp INTEGER, max_temp INTEGER);
+CREATE OR REPLACE STREAM "PER_CITY" (city VARCHAR(16), sum_temp INTEGER, n INTEGER, avg_temp INTEGER, ratio INTEGER);
+CREATE OR REPLACE PUMP "DAILY_PUMP" AS INSERT INTO "DAILY"
+  SELECT STREAM FLOOR(s.ROWTIME TO DAY), MIN(TEMP), MAX(TEMP)
+  FROM "SOURCE_SQL_STREAM_001" AS s
+  GROUP BY FLOOR(s.ROWTIME TO DAY);
+CREATE OR REPLACE PUMP "CITY_PUMP" AS INSERT INTO "PER_CITY"
+  SELECT STREAM CITY, SUM(TEMP), COUNT(*), AVG(TEMP), SUM(TEMP) / COUNT(*)
+  FROM "SOURCE_SQL_STREAM_001"
+  GROUP BY CITY, FLOOR("SOURCE_SQL_STREAM_001".ROWTIME TO DAY)
+  HAVING COUNT(*) > 1;`, schema)
+	day := ts("2018-11-01 00:00:00")
+	readings := [][]any{
+		{0, "Denver", 29}, {0, "Anchorage", 2}, {0, "Miami", 71}, {0, "Denver", 32}, {0, "Anchorage", 9}, {0, "Denver", 41},
+		{0, "Denver", 52}, {1, "Denver", 15}, {1, "Miami", 56}, {1, "Anchorage", 2}, {1, "Denver", 36}, {1, "Miami", 53},
+		{2, "Denver", 33}, {2, "Anchorage", 8}, {2, "Miami", 68}, {2, "Denver", 37}, {2, "Anchorage", 3}, {2, "Miami", 70},
+	}
+	var ins []in
+	for i, r := range readings {
+		at := day + int64(r[0].(int))*86400000 + int64(i)*3600000
+		ins = append(ins, in{src, at, []sqltypes.Value{str(r[1].(string)), integer(int64(r[2].(int)))}})
+	}
+	lastDay := day + 2*86400000
+	partial := run(t, p, ins, lastDay+3600000*20, 0, false)
+	sameRows(t, "days 1 and 2 only", rowsOf(partial, "DAILY"), []string{
+		ttext(day+86400000) + " | " + ttext(day) + " | 2 | 71",
+		ttext(day+2*86400000) + " | " + ttext(day+86400000) + " | 2 | 56",
+	})
+	out := runChecked(t, p, ins, lastDay+86400000)
+	sameRows(t, "all days", rowsOf(out, "DAILY"), []string{
+		ttext(day+86400000) + " | " + ttext(day) + " | 2 | 71",
+		ttext(day+2*86400000) + " | " + ttext(day+86400000) + " | 2 | 56",
+		ttext(day+3*86400000) + " | " + ttext(day+2*86400000) + " | 3 | 70",
+	})
+	// Denver day 1: 29+32+41+52 = 154 over 4 = 38 (integer division)
+	got := rowsOf(out, "PER_CITY")
+	if len(got) == 0 || got[0] != ttext(day+86400000)+" | Denver | 154 | 4 | 38 | 38" {
+		t.Fatalf("per-city rows: %v", got)
+	}
+	for _, r := range got {
+		if strings.Contains(r, "Miami | 71") {
+			t.Fatalf("HAVING COUNT(*) > 1 let a single reading through: %s", r)
+		}
+	}
+}
