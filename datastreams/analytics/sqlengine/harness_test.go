@@ -85,8 +85,14 @@ func run(t testing.TB, p *Program, rows []in, final int64, every int, takeFirst 
 // 5 rows, and fails unless all agree exactly (rows, ROWTIMEs and IDs).
 func runChecked(t testing.TB, p *Program, rows []in, final int64) []Output {
 	t.Helper()
+	return runCheckedEvery(t, p, rows, final, 1, 2, 5)
+}
+
+// runCheckedEvery is runChecked with the given snapshot intervals.
+func runCheckedEvery(t testing.TB, p *Program, rows []in, final int64, everies ...int) []Output {
+	t.Helper()
 	want := run(t, p, rows, final, 0, false)
-	for _, every := range []int{1, 2, 5} {
+	for _, every := range everies {
 		for _, takeFirst := range []bool{true, false} {
 			got := run(t, p, rows, final, every, takeFirst)
 			if !reflect.DeepEqual(normalize(got), normalize(want)) {
