@@ -10,7 +10,7 @@ import (
 
 func addDatetime(l *Library, now func() int64) {
 	clock := func(name string, k sqltypes.Kind, conv func(int64) sqltypes.Value) {
-		l.add(&Func{Name: name, Volatile: true, Check: func(args []Arg) (sqltypes.Type, error) {
+		l.add(&Func{Name: name, Volatile: true, QueryStart: name != "CURRENT_ROW_TIMESTAMP", Check: func(args []Arg) (sqltypes.Type, error) {
 			if err := wantArgs(name, args, 0, 0); err != nil {
 				return sqltypes.Type{}, err
 			}

@@ -3,6 +3,7 @@ package sqlfunc
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -10,38 +11,47 @@ import (
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
 
-// regexCache keeps compiled patterns by their source, so that a LIKE or a
-// REGEX_REPLACE evaluated once per row compiles its pattern once. It is
-// bounded: when full it starts over.
-type regexCache struct {
+// memo keeps values computed from a text (a compiled pattern, a parsed
+// column list or date format) by that text, so that a function evaluated
+// once per row with a constant argument does that work once. It is
+// bounded: when full it starts over. It is safe for concurrent use.
+type memo[T any] struct {
 	mu sync.Mutex
-	m  map[string]*regexp.Regexp
+	m  map[string]T
 }
 
-const regexCacheSize = 512
+const memoSize = 512
 
-func newRegexCache() *regexCache { return &regexCache{m: make(map[string]*regexp.Regexp)} }
+func newMemo[T any]() *memo[T] { return &memo[T]{m: make(map[string]T)} }
 
-// get compiles src (a Go regexp) through the cache.
-func (c *regexCache) get(src string) (*regexp.Regexp, error) {
+// get returns the value for key, computing it with make on a miss; errors
+// are not kept.
+func (c *memo[T]) get(key string, make func(string) (T, error)) (T, error) {
 	c.mu.Lock()
-	re, ok := c.m[src]
+	v, ok := c.m[key]
 	c.mu.Unlock()
 	if ok {
-		return re, nil
+		return v, nil
 	}
-	re, err := regexp.Compile(src)
+	v, err := make(key)
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	c.mu.Lock()
-	if len(c.m) >= regexCacheSize {
+	if len(c.m) >= memoSize {
 		clear(c.m)
 	}
-	c.m[src] = re
+	c.m[key] = v
 	c.mu.Unlock()
-	return re, nil
+	return v, nil
 }
+
+// regexCache compiles Go regular expressions through a memo.
+type regexCache struct{ m *memo[*regexp.Regexp] }
+
+func newRegexCache() *regexCache { return &regexCache{m: newMemo[*regexp.Regexp]()} }
+
+func (c *regexCache) get(src string) (*regexp.Regexp, error) { return c.m.get(src, regexp.Compile) }
 
 // Operator argument conventions: LIKE(s, pattern[, escape]) and
 // SIMILAR TO(s, pattern[, escape]); NOT LIKE is NOT applied to LIKE.
@@ -80,25 +90,29 @@ func addPatterns(l *Library) {
 			return typ(sqltypes.Boolean), nil
 		}
 	}
-	patternEval := func(translate func(p, esc string) (string, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
+	patternEval := func(name string, translate func(p, esc string) (string, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
+		// the pattern's translation and compilation, by pattern and escape
+		compiled := newMemo[*regexp.Regexp]()
 		return strict(sqltypes.Boolean, func(a []sqltypes.Value) (sqltypes.Value, error) {
 			esc := ""
 			if len(a) == 3 {
 				esc = a[2].S
 			}
-			src, err := translate(a[1].S, esc)
+			re, err := compiled.get(strconv.Itoa(len(esc))+":"+esc+a[1].S, func(string) (*regexp.Regexp, error) {
+				src, err := translate(a[1].S, esc)
+				if err != nil {
+					return nil, err
+				}
+				return regexp.Compile(src)
+			})
 			if err != nil {
-				return sqltypes.Value{}, err
-			}
-			re, err := cache.get(src)
-			if err != nil {
-				return sqltypes.Value{}, err
+				return sqltypes.Value{}, fmt.Errorf("%s: %w", name, err)
 			}
 			return sqltypes.Bool(re.MatchString(a[0].S)), nil
 		})
 	}
-	l.add(&Func{Name: "LIKE", Check: patternCheck("LIKE"), Eval: patternEval(likeRegexp)})
-	l.add(&Func{Name: "SIMILAR TO", Check: patternCheck("SIMILAR TO"), Eval: patternEval(similarRegexp)})
+	l.add(&Func{Name: "LIKE", Check: patternCheck("LIKE"), Eval: patternEval("LIKE", likeRegexp)})
+	l.add(&Func{Name: "SIMILAR TO", Check: patternCheck("SIMILAR TO"), Eval: patternEval("SIMILAR TO", similarRegexp)})
 	l.add(&Func{Name: "REGEX_REPLACE", Check: regexReplaceCheck, Eval: strict(sqltypes.Varchar, func(a []sqltypes.Value) (sqltypes.Value, error) {
 		return regexReplace(cache, a[0].S, a[1].S, a[2].S, a[3].I, a[4].I)
 	})})
@@ -362,8 +376,10 @@ func javaRegexp(p string) string {
 	}
 	var b strings.Builder
 	inClass := false
+	prevQuant := false // the last thing written was a quantifier
 	for i := 0; i < len(p); i++ {
 		c := p[i]
+		quant := false
 		switch {
 		case c == '\\' && i+1 < len(p):
 			n := p[i+1]
@@ -376,17 +392,17 @@ func javaRegexp(p string) string {
 						}
 						b.WriteString(cls)
 						i += 3 + end
+						prevQuant = false
 						continue
 					}
 				}
 			}
 			if n == 'Z' {
 				b.WriteString(`(?:\n?\z)`)
-				i++
-				continue
+			} else {
+				b.WriteByte(c)
+				b.WriteByte(n)
 			}
-			b.WriteByte(c)
-			b.WriteByte(n)
 			i++
 		case c == '[' && !inClass:
 			inClass = true
@@ -402,11 +418,26 @@ func javaRegexp(p string) string {
 		case c == ']' && inClass:
 			inClass = false
 			b.WriteByte(c)
-		case c == '+' && !inClass && i > 0 && (p[i-1] == '*' || p[i-1] == '+' || p[i-1] == '?' || p[i-1] == '}') && !(i > 1 && p[i-2] == '\\'):
-			// possessive quantifier: drop the +
+		case inClass:
+			b.WriteByte(c)
+		case c == '+' && prevQuant:
+			// possessive quantifier: read as greedy
+		case c == '*' || c == '+' || c == '?':
+			b.WriteByte(c)
+			quant = !(c == '?' && prevQuant) // a lazy marker ends the quantifier
+		case c == '{':
+			j := strings.IndexByte(p[i:], '}')
+			if j < 0 {
+				b.WriteByte(c)
+				break
+			}
+			b.WriteString(p[i : i+j+1])
+			i += j
+			quant = true
 		default:
 			b.WriteByte(c)
 		}
+		prevQuant = quant
 	}
 	return b.String()
 }
