@@ -561,6 +561,9 @@ func (p *parser) positionArgs(c *Call) error {
 func (p *parser) caseExpr() (Expr, error) {
 	c := &Case{Pos: p.next().pos}
 	var err error
+	if p.isKw("END") || p.isKw("ELSE") {
+		return nil, p.errExpected("WHEN in CASE")
+	}
 	if !p.isKw("WHEN") {
 		if c.Operand, err = p.expr(); err != nil {
 			return nil, err
