@@ -162,6 +162,19 @@ func (n *streamJoinNode) emitOuter(rt *runtime, side int, e *joinEntry, rowtime 
 	n.next.push(rt, sqltypes.Row{Rowtime: rowtime, ID: derivedID(&rt.h, tagOuter, e.row.ID, int64(side)), Values: vals})
 }
 
+func (n *streamJoinNode) deadline() (int64, bool) {
+	d, ok := int64(0), false
+	for side := range 2 {
+		s := &n.sides[side]
+		if s.outer && s.rangeMs > 0 && len(n.win[side]) > 0 {
+			if e := n.win[side][0].row.Rowtime + s.rangeMs; !ok || e < d {
+				d, ok = e, true
+			}
+		}
+	}
+	return d, ok
+}
+
 // advance drops the rows that left their RANGE windows; unmatched rows
 // of an outer side come out then, at the end of their window, in ROWTIME
 // order across both sides.
@@ -204,7 +217,12 @@ func (n *streamJoinNode) load(d *dec) {
 		n.win[side] = nil
 		c := d.count()
 		for range c {
-			n.win[side] = append(n.win[side], &joinEntry{row: d.row(), matched: d.bool()})
+			e := &joinEntry{row: d.row(), matched: d.bool()}
+			if len(e.row.Values) != len(n.sides[side].nulls) {
+				d.fail()
+				return
+			}
+			n.win[side] = append(n.win[side], e)
 		}
 	}
 }

@@ -161,6 +161,9 @@ func (n *slidingNode) expire(st *windowState, w *windowDef, now int64) {
 	}
 }
 
+// deadline: expiring rows emits nothing.
+func (n *slidingNode) deadline() (int64, bool) { return 0, false }
+
 func (n *slidingNode) advance(rt *runtime, bound int64) {
 	for wi := range n.windows {
 		if n.windows[wi].rangeMs > 0 {
@@ -200,9 +203,17 @@ func (n *slidingNode) load(d *dec) {
 		np := d.count()
 		for range np {
 			p := &partition{keys: d.values()}
+			if len(p.keys) != len(n.windows[wi].partition) {
+				d.fail()
+				return
+			}
 			nr := d.count()
 			for range nr {
 				p.rows = append(p.rows, slideRow{seq: d.int(), rowtime: d.int(), args: d.values()})
+				if len(p.rows[len(p.rows)-1].args) != len(n.winAggs[wi]) {
+					d.fail()
+					return
+				}
 				if n.windows[wi].rangeMs > 0 {
 					st.fifo = append(st.fifo, fifoEntry{seq: p.rows[len(p.rows)-1].seq, p: p})
 				}

@@ -180,6 +180,8 @@ func (n *itemsNode) push(rt *runtime, r sqltypes.Row) {
 	c.n++
 }
 
+func (n *itemsNode) deadline() (int64, bool) { return n.start + n.window, n.open }
+
 func (n *itemsNode) advance(rt *runtime, bound int64) {
 	if n.open && n.start+n.window <= bound {
 		n.emit(rt)
@@ -237,6 +239,9 @@ func (n *itemsNode) load(d *dec) {
 	c := d.count()
 	for range c {
 		it := &itemCount{v: d.value(), n: d.int(), first: d.int()}
+		if d.err != nil {
+			return
+		}
 		n.counts[string(appendKey(nil, []sqltypes.Value{it.v}))] = it
 	}
 }
