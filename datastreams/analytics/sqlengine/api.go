@@ -3,8 +3,8 @@ package sqlengine
 import (
 	"fmt"
 
-	"github.com/shardcast/shardcast/datastreams/analytics/sqlparse"
 	"github.com/shardcast/shardcast/datastreams/analytics/sqlfunc"
+	"github.com/shardcast/shardcast/datastreams/analytics/sqlparse"
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
 

@@ -1,7 +1,6 @@
 package sqlengine
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -569,6 +568,3 @@ func coerceEval(x cexpr, t sqltypes.Type) (evalFn, error) {
 		return sqlfunc.Cast(v, t)
 	}, nil
 }
-
-// errNoAggregate is returned where an aggregate is not allowed.
-var errNoAggregate = errors.New("aggregate not allowed here")

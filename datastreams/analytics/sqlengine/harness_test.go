@@ -147,11 +147,11 @@ func ts(s string) int64 {
 }
 
 func tsv(s string) sqltypes.Value { return sqltypes.TimestampMs(ts(s)) }
-func str(s string) sqltypes.Value  { return sqltypes.Str(s) }
+func str(s string) sqltypes.Value { return sqltypes.Str(s) }
 func real(f float64) sqltypes.Value {
 	return sqltypes.Value{K: sqltypes.Real, F: f}
 }
-func dbl(f float64) sqltypes.Value { return sqltypes.Float(f) }
+func dbl(f float64) sqltypes.Value   { return sqltypes.Float(f) }
 func integer(i int64) sqltypes.Value { return sqltypes.Int(i) }
 
 func sameRows(t testing.TB, what string, got, want []string) {

@@ -21,11 +21,10 @@ type orderSpec struct {
 
 type orderNode struct {
 	*orderSpec
-	pump    string
-	next    node
-	cur     sqltypes.Value
-	buf     []sqltypes.Row
-	sortBuf [][]sqltypes.Value
+	pump string
+	next node
+	cur  sqltypes.Value
+	buf  []sqltypes.Row
 }
 
 func (s *orderSpec) build(b *builder, next node) node {

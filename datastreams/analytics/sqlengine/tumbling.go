@@ -37,7 +37,6 @@ type tumblingNode struct {
 	next    node
 	windows []*tumbleWindow
 	scratch []byte
-	keyBuf  []sqltypes.Value
 	argBuf  []sqltypes.Value
 }
 
