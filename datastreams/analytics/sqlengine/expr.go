@@ -24,6 +24,9 @@ func constExpr(v sqltypes.Value, t sqltypes.Type) cexpr {
 // exprCompiler compiles expressions against a function library.
 type exprCompiler struct {
 	lib *sqlfunc.Library
+	// udfs are the code's CREATE FUNCTIONs, inlined where called.
+	udfs  map[string]*sqlparse.CreateFunction
+	depth int
 }
 
 func (c *exprCompiler) lookup(pos sqlparse.Pos, name string) (*sqlfunc.Func, error) {

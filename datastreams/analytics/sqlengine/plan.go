@@ -48,6 +48,12 @@ func (p *planner) plan(script *sqlparse.Script) error {
 			err = p.createPump(st.Pos, st.OrReplace, st.Name, st.Target, st.Columns, st.Query)
 		case *sqlparse.CreateView:
 			err = p.createView(st)
+		case *sqlparse.CreateFunction:
+			if p.udfs[st.Name.Name] != nil && !st.OrReplace {
+				err = sqlparse.Errorf(st.Name.Pos, "function %s already exists (use CREATE OR REPLACE)", st.Name.Name)
+			} else {
+				p.udfs[st.Name.Name] = st
+			}
 		default:
 			err = sqlparse.Errorf(st.Position(), "unsupported statement")
 		}

@@ -311,6 +311,9 @@ func (c *exprCompiler) callExpr(e *sqlparse.Call, sc *scope) (cexpr, error) {
 		}
 		args[i] = x
 	}
+	if f := c.udfs[e.Name.Name]; f != nil {
+		return c.inline(e, f, args)
+	}
 	if e.Name.Name == "MONOTONIC" && !e.Name.Quoted {
 		if len(args) != 1 {
 			return cexpr{}, sqlparse.Errorf(e.Pos, "MONOTONIC takes one argument")
@@ -318,4 +321,45 @@ func (c *exprCompiler) callExpr(e *sqlparse.Call, sc *scope) (cexpr, error) {
 		return args[0], nil
 	}
 	return c.call(e.Pos, e.Name.Name, args)
+}
+
+// inline compiles a call of a CREATE FUNCTION: its body with the
+// parameters bound to the (converted) arguments, converted to the
+// declared result type.
+func (c *exprCompiler) inline(e *sqlparse.Call, f *sqlparse.CreateFunction, args []cexpr) (cexpr, error) {
+	if len(args) != len(f.Params) {
+		return cexpr{}, sqlparse.Errorf(e.Pos, "%s takes %d arguments, not %d", f.Name.Name, len(f.Params), len(args))
+	}
+	if c.depth > 16 {
+		return cexpr{}, sqlparse.Errorf(e.Pos, "%s: functions call each other too deeply (recursion?)", f.Name.Name)
+	}
+	bound := make([]cexpr, len(args))
+	for i, a := range args {
+		x, err := castTo(e.Args[i].Position(), a, f.Params[i].Type)
+		if err != nil {
+			return cexpr{}, err
+		}
+		bound[i] = x
+	}
+	sc := &scope{noColumns: "the body of " + f.Name.Name + " can only name its parameters (%s)"}
+	sc.hook = func(x sqlparse.Expr) (cexpr, bool, error) {
+		if n, ok := x.(*sqlparse.Name); ok && len(n.Parts) == 1 {
+			for i, prm := range f.Params {
+				if prm.Name.Name == n.Parts[0].Name {
+					return bound[i], true, nil
+				}
+			}
+		}
+		if call, ok := x.(*sqlparse.Call); ok && isAggregate(call) {
+			return cexpr{}, true, sqlparse.Errorf(call.Pos, "aggregate %s in a function body", call.Name.Name)
+		}
+		return cexpr{}, false, nil
+	}
+	c.depth++
+	body, err := c.compile(f.Body, sc)
+	c.depth--
+	if err != nil {
+		return cexpr{}, err
+	}
+	return castTo(e.Pos, body, f.Returns)
 }

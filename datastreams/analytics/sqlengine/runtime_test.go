@@ -130,3 +130,47 @@ CREATE PUMP "B" AS INSERT INTO "D" SELECT STREAM ticker_symbol, COUNT(*) OVER w,
 		r.Take()
 	})
 }
+
+func TestFunctionsViewsAndUnion(t *testing.T) {
+	p := mustCompile(t, `CREATE FUNCTION pct(c DOUBLE, p DOUBLE) RETURNS DOUBLE
+  CONTAINS SQL RETURN CASE WHEN p - c = 0 THEN NULL ELSE c / (p - c) * 100 END;
+CREATE OR REPLACE VIEW "TECH" AS SELECT STREAM ticker_symbol, pct(change, price) AS pc FROM "SOURCE_SQL_STREAM_001" WHERE sector = 'TECHNOLOGY';
+CREATE STREAM "BOTH" (t VARCHAR(4), pc DOUBLE);
+CREATE PUMP "U" AS INSERT INTO "BOTH"
+  SELECT STREAM ticker_symbol, pc FROM "TECH"
+  UNION ALL
+  SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001" WHERE sector = 'RETAIL';`, demoSchema)
+	rows, ins := demoRows(23, 200, 0)
+	out := runChecked(t, p, ins, 1<<40)
+	var want []string
+	for _, r := range rows {
+		switch r.sect {
+		case "TECHNOLOGY":
+			v := "NULL"
+			if r.price-r.change != 0 {
+				v = ftext(r.change / (r.price - r.change) * 100)
+			}
+			want = append(want, ttext(r.at)+" | "+r.ticker+" | "+v)
+		case "RETAIL":
+			want = append(want, ttext(r.at)+" | "+r.ticker+" | "+ftext(r.price))
+		}
+	}
+	sameRows(t, "union", rowsOf(out, "BOTH"), want)
+	if len(rowsOf(out, "TECH")) == 0 {
+		t.Fatal("the view's stream is empty")
+	}
+}
+
+func TestLateRowTakesTheWatermark(t *testing.T) {
+	p := mustCompile(t, `CREATE STREAM "D" (t VARCHAR(4), n BIGINT);
+CREATE PUMP "A" AS INSERT INTO "D" SELECT STREAM ticker_symbol, COUNT(*) FROM "SOURCE_SQL_STREAM_001" GROUP BY ticker_symbol, FLOOR(ROWTIME TO MINUTE);`, demoSchema)
+	r, _ := p.NewRunner(nil)
+	_, ins := demoRows(24, 2, 0)
+	r.Push(src, sqltypes.Row{Rowtime: 1000, Values: ins[0].vals, ID: inputID(0)})
+	r.Advance(90000)
+	r.Push(src, sqltypes.Row{Rowtime: 2000, Values: ins[0].vals, ID: inputID(1)})
+	r.Advance(200000)
+	got := rowsOf(r.Take(), "D")
+	want := []string{ttext(60000) + " | " + ins[0].vals[0].S + " | 1", ttext(120000) + " | " + ins[0].vals[0].S + " | 1"}
+	sameRows(t, "late row", got, want)
+}
