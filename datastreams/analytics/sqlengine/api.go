@@ -162,6 +162,7 @@ func (r *Runner) SetTable(t Table) error {
 		}
 	}
 	cur.rows = t.Rows
+	cur.version++
 	return nil
 }
 

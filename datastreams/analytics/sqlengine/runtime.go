@@ -52,8 +52,9 @@ type runtime struct {
 
 // tableRT is a reference table's current rows.
 type tableRT struct {
-	schema Table
-	rows   [][]sqltypes.Value
+	schema  Table
+	rows    [][]sqltypes.Value
+	version int // counts SetTable calls
 }
 
 func (rt *runtime) stream(name string) *streamRT {
