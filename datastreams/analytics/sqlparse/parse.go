@@ -8,8 +8,12 @@ const MaxDepth = 200
 
 // Parse reads application code: statements separated by semicolons (the
 // last one optional), with -- and /* */ comments. Errors are *Error.
-func Parse(code string) (*Script, error) {
-	p, err := newParser(code)
+func Parse(code string) (*Script, error) { return parseScript(code, true) }
+
+// parseScript is Parse, with the length limit optional (the printer may
+// write code longer than what it read).
+func parseScript(code string, limit bool) (*Script, error) {
+	p, err := newParser(code, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +40,7 @@ func Parse(code string) (*Script, error) {
 // VALUES), as the console ran them and as the SQL reference writes its
 // examples; a trailing semicolon is allowed.
 func ParseQuery(code string) (Query, error) {
-	p, err := newParser(code)
+	p, err := newParser(code, true)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +59,7 @@ func ParseQuery(code string) (Query, error) {
 
 // ParseExpr reads one expression.
 func ParseExpr(code string) (Expr, error) {
-	p, err := newParser(code)
+	p, err := newParser(code, true)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +79,8 @@ type parser struct {
 	depth int
 }
 
-func newParser(code string) (*parser, error) {
-	toks, err := lex(code)
+func newParser(code string, limit bool) (*parser, error) {
+	toks, err := lex(code, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -12,24 +12,33 @@ import (
 
 var posType = reflect.TypeOf(Pos{})
 
-// sameTree compares two trees, positions aside; it returns the path of
-// the first difference, or "".
+// sameTree compares two trees, positions aside; it returns where they
+// first differ (a path and the values), or "".
 func sameTree(a, b reflect.Value, path string) string {
+	if d := diff(a, b); d != "" {
+		return path + d
+	}
+	return ""
+}
+
+// diff builds its path only on the way back from a difference, so deep
+// trees cost linear time.
+func diff(a, b reflect.Value) string {
 	if a.Kind() != b.Kind() {
-		return path + ": kind " + a.Kind().String() + " vs " + b.Kind().String()
+		return ": kind " + a.Kind().String() + " vs " + b.Kind().String()
 	}
 	switch a.Kind() {
 	case reflect.Interface, reflect.Pointer:
 		if a.IsNil() || b.IsNil() {
 			if a.IsNil() != b.IsNil() {
-				return path + ": nil vs non-nil"
+				return ": nil vs non-nil"
 			}
 			return ""
 		}
 		if a.Kind() == reflect.Interface && a.Elem().Type() != b.Elem().Type() {
-			return path + ": " + a.Elem().Type().String() + " vs " + b.Elem().Type().String()
+			return ": " + a.Elem().Type().String() + " vs " + b.Elem().Type().String()
 		}
-		return sameTree(a.Elem(), b.Elem(), path)
+		return diff(a.Elem(), b.Elem())
 	case reflect.Struct:
 		if a.Type() == posType {
 			return ""
@@ -38,29 +47,29 @@ func sameTree(a, b reflect.Value, path string) string {
 			if a.Type().Field(i).Type == posType {
 				continue
 			}
-			if d := sameTree(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name); d != "" {
-				return d
+			if d := diff(a.Field(i), b.Field(i)); d != "" {
+				return "." + a.Type().Field(i).Name + d
 			}
 		}
 		return ""
 	case reflect.Slice:
 		if a.Len() != b.Len() {
-			return fmt.Sprintf("%s: %d vs %d elements", path, a.Len(), b.Len())
+			return fmt.Sprintf(": %d vs %d elements", a.Len(), b.Len())
 		}
 		for i := 0; i < a.Len(); i++ {
-			if d := sameTree(a.Index(i), b.Index(i), fmt.Sprintf("%s[%d]", path, i)); d != "" {
-				return d
+			if d := diff(a.Index(i), b.Index(i)); d != "" {
+				return fmt.Sprintf("[%d]%s", i, d)
 			}
 		}
 		return ""
 	case reflect.Float64:
 		if a.Float() != b.Float() && !(a.Float() != a.Float() && b.Float() != b.Float()) {
-			return fmt.Sprintf("%s: %v vs %v", path, a.Float(), b.Float())
+			return fmt.Sprintf(": %v vs %v", a.Float(), b.Float())
 		}
 		return ""
 	}
 	if !reflect.DeepEqual(a.Interface(), b.Interface()) {
-		return fmt.Sprintf("%s: %#v vs %#v", path, a.Interface(), b.Interface())
+		return fmt.Sprintf(": %#v vs %#v", a.Interface(), b.Interface())
 	}
 	return ""
 }
@@ -69,7 +78,7 @@ func sameTree(a, b reflect.Value, path string) string {
 func roundTrip(t testing.TB, s *Script) {
 	t.Helper()
 	text := s.String()
-	s2, err := Parse(text)
+	s2, err := parseScript(text, false)
 	if err != nil {
 		t.Fatalf("printed script does not parse: %v\n%s", err, text)
 	}
@@ -530,6 +539,14 @@ func TestLimits(t *testing.T) {
 			t.Errorf("deep nesting: %v", err)
 		}
 	}
+	// a long chain of operators is not nesting: it parses, prints and
+	// reads back
+	chain := "CREATE PUMP p AS INSERT INTO s SELECT STREAM " + strings.Repeat("a + ", 20000) + "a FROM x"
+	s, err := Parse(chain)
+	if err != nil {
+		t.Fatalf("long chain: %v", err)
+	}
+	roundTrip(t, s)
 	deepQuery := "CREATE PUMP p AS INSERT INTO s " + strings.Repeat("SELECT STREAM * FROM (", 1000) + "SELECT STREAM * FROM x" + strings.Repeat(") AS t", 1000)
 	if _, err := Parse(deepQuery); err == nil || !strings.Contains(err.Error(), "nested too deeply") {
 		t.Errorf("deep query: %v", err)
