@@ -2,6 +2,7 @@ package sqlfunc
 
 import (
 	"math"
+	"regexp"
 	"testing"
 	"unicode/utf8"
 
@@ -205,4 +206,35 @@ func roundTrips(toks []dfToken) bool {
 		}
 	}
 	return len(seen) == 7
+}
+
+// FuzzLikePattern: the string-search matcher of %-only patterns agrees
+// with the regular expression the pattern translates to, for LIKE and
+// SIMILAR TO, and no pattern panics.
+func FuzzLikePattern(f *testing.F) {
+	for _, p := range []string{"%TECH%", "a%a", "ab%", "%", "", "%%x%%", "50!%%", "a_c", "(a|b)%"} {
+		f.Add("TECHNOLOGY", p, "!", false)
+		f.Add("a", p, "", true)
+	}
+	f.Fuzz(func(t *testing.T, s, p, esc string, similar bool) {
+		translate := likeRegexp
+		if similar {
+			translate = similarRegexp
+		}
+		src, err := translate(p, esc)
+		if err != nil {
+			return
+		}
+		re, err := regexp.Compile(src)
+		if err != nil {
+			t.Fatalf("pattern %q escape %q: translation %q does not compile: %v", p, esc, src, err)
+		}
+		m, err := compilePattern(p, esc, similar, translate)
+		if err != nil {
+			t.Fatalf("pattern %q escape %q: %v", p, esc, err)
+		}
+		if got, want := m(s), re.MatchString(s); got != want {
+			t.Fatalf("%q against %q (escape %q, similar %v): string search %v, regexp %v", s, p, esc, similar, got, want)
+		}
+	})
 }
