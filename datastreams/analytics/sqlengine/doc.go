@@ -87,9 +87,13 @@
 //
 // # Caveats
 //
+// SELECT STREAM DISTINCT groups on its whole select list like a GROUP
+// BY (its first monotonic term is the window). A GROUP BY on a
+// sub-query's monotonic column (ROWTIME selected as a column) closes its
+// window when a row with another value arrives, not on a bound.
+//
 // Not supported (rejected at Compile with a position): ORDER BY ...
-// WITHIN (T-sort), SELECT DISTINCT over a stream, UNION other than UNION
-// ALL, NATURAL and USING joins, VALUES as a stream, HOTSPOTS, and a WINDOW
+// WITHIN (T-sort), UNION other than UNION ALL, NATURAL and USING joins, VALUES as a stream, HOTSPOTS, and a WINDOW
 // clause's named window on a join side. Sliding ROWS windows keep the last
 // rows of every partition ever seen (their memory grows with the number
 // of distinct partition keys, not with time). An idle bound releases an

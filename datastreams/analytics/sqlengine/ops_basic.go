@@ -42,6 +42,7 @@ type queryPlan struct {
 	src  sourceSpec
 	ops  []opSpec
 	cols []sqltypes.Column // the shape of its result rows
+	mono []bool            // which columns are monotonic in ROWTIME
 }
 
 // attach builds the query's operators in front of next and connects the

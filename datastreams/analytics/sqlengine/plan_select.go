@@ -93,9 +93,6 @@ func (p *planner) planSelect(s *sqlparse.Select) (*queryPlan, error) {
 	if s.From == nil {
 		return nil, sqlparse.Errorf(s.Pos, "a query needs a FROM")
 	}
-	if s.Distinct {
-		return nil, sqlparse.Errorf(s.Pos, "SELECT DISTINCT over a stream is not supported")
-	}
 	if s.Within != nil {
 		return nil, sqlparse.Errorf(s.Within.Position(), "ORDER BY ... WITHIN is not supported")
 	}
@@ -127,6 +124,15 @@ func (p *planner) planSelect(s *sqlparse.Select) (*queryPlan, error) {
 	}
 	var out *scope
 	switch {
+	case s.Distinct:
+		if len(s.GroupBy) > 0 || s.Stagger != nil || usesOver(s) || s.Having != nil {
+			return nil, sqlparse.Errorf(s.Pos, "SELECT DISTINCT over a stream takes no GROUP BY, HAVING, STAGGER or OVER")
+		}
+		keys := make([]sqlparse.Expr, len(items))
+		for i, it := range items {
+			keys[i] = it.expr
+		}
+		out, err = p.planGroupKeys(s, keys, true, q, in)
 	case len(s.GroupBy) > 0:
 		out, err = p.planGrouped(s, q, in)
 	case s.Stagger != nil:
@@ -151,6 +157,7 @@ func (p *planner) planSelect(s *sqlparse.Select) (*queryPlan, error) {
 		}
 		exprs[i] = x.eval
 		q.cols[i] = sqltypes.Column{Name: it.name, Type: x.t}
+		q.mono = append(q.mono, isMonotonic(it.expr, in))
 	}
 	q.ops = append(q.ops, projectSpec{exprs: exprs})
 	if len(s.OrderBy) > 0 {
@@ -362,4 +369,25 @@ func (c *exprCompiler) inline(e *sqlparse.Call, f *sqlparse.CreateFunction, args
 		return cexpr{}, err
 	}
 	return castTo(e.Pos, body, f.Returns)
+}
+
+// isMonotonic reports an expression that never decreases with ROWTIME:
+// ROWTIME, a monotonic column of a sub-query, STEP, FLOOR or CEIL of one,
+// or MONOTONIC(...).
+func isMonotonic(e sqlparse.Expr, in *scope) bool {
+	switch e := e.(type) {
+	case *sqlparse.Name:
+		r, err := in.resolve(e)
+		return err == nil && (r.rowtime || r.col != nil && r.col.mono && len(r.field) == 0)
+	case *sqlparse.Call:
+		switch e.Name.Name {
+		case "MONOTONIC":
+			return true
+		case "STEP", "FLOOR_TO", "CEIL_TO", "FLOOR", "CEIL":
+			return len(e.Args) > 0 && isMonotonic(e.Args[0], in)
+		}
+	case *sqlparse.Cast:
+		return isMonotonic(e.X, in)
+	}
+	return false
 }

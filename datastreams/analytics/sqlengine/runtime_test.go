@@ -174,3 +174,34 @@ CREATE PUMP "A" AS INSERT INTO "D" SELECT STREAM ticker_symbol, COUNT(*) FROM "S
 	want := []string{ttext(60000) + " | " + ins[0].vals[0].S + " | 1", ttext(120000) + " | " + ins[0].vals[0].S + " | 1"}
 	sameRows(t, "late row", got, want)
 }
+
+// SELECT DISTINCT groups on the whole select list, the COUNT_DISTINCT page's
+// exact-count idiom.
+func TestSelectDistinct(t *testing.T) {
+	p := mustCompile(t, `CREATE OR REPLACE STREAM output_stream (ticker_symbol VARCHAR(4), unique_count BIGINT);
+CREATE OR REPLACE PUMP stream_pump AS
+INSERT INTO output_stream
+SELECT STREAM TICKER_SYMBOL, COUNT(distinct_stream.price) AS unique_count
+  FROM (
+    SELECT STREAM DISTINCT rowtime as window_time,
+      TICKER_SYMBOL,
+      CHANGE,
+      PRICE,
+      STEP((SOURCE_SQL_STREAM_001.rowtime) BY INTERVAL '5' SECOND)
+      FROM SOURCE_SQL_STREAM_001) as distinct_stream
+  GROUP BY TICKER_SYMBOL,
+      STEP((distinct_stream.window_time) BY INTERVAL '5' SECOND);`, demoSchema)
+	var ins []in
+	for i, pr := range []float64{1, 1, 2, 1, 3, 3} {
+		at := int64(1000 + i/2) // pairs of rows share a ROWTIME
+		ins = append(ins, in{src, at, []sqltypes.Value{str("AMZN"), str("TECH"), real(0), real(pr)}})
+	}
+	ins = append(ins, in{src, 20000, []sqltypes.Value{str("AMZN"), str("TECH"), real(0), real(9)}})
+	out := runChecked(t, p, ins, 60000)
+	// distinct (rowtime, price): (1000,1), (1001,2), (1001,1), (1002,3);
+	// the outer window's term is a sub-query column, monotonic but not
+	// ROWTIME itself: it closes when a row of the next window arrives,
+	// at the ROWTIME of its last row (the inner DISTINCT emits a
+	// ROWTIME group at ROWTIME + 1 ms)
+	sameRows(t, "distinct", rowsOf(out, "OUTPUT_STREAM"), []string{ttext(1003) + " | AMZN | 4"})
+}
