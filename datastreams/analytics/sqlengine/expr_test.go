@@ -87,3 +87,76 @@ CREATE PUMP "CDP" AS INSERT INTO "CD" SELECT STREAM * FROM TABLE(COUNT_DISTINCT_
 	cd := rowsOf(out, "CD")
 	sameRows(t, "distinct items", cd, []string{ttext(1000) + " | 2", ttext(2000) + " | 1"})
 }
+
+// The incrementally kept sliding aggregates agree with a recomputation
+// over the window, NULLs included.
+func TestSlidingIncrementalAgrees(t *testing.T) {
+	p := mustCompile(t, `CREATE STREAM "R" (k VARCHAR(4), c BIGINT, cx BIGINT, s BIGINT, a INTEGER, mn INTEGER, mx INTEGER);
+CREATE PUMP "RP" AS INSERT INTO "R" SELECT STREAM K, COUNT(*) OVER w, COUNT(X) OVER w, SUM(X) OVER w, AVG(X) OVER w, MIN(X) OVER w, MAX(X) OVER w
+FROM "SOURCE_SQL_STREAM_001" WINDOW w AS (PARTITION BY K RANGE INTERVAL '2' SECOND PRECEDING);
+CREATE STREAM "N" (k VARCHAR(4), mn INTEGER, mx INTEGER, s BIGINT);
+CREATE PUMP "NP" AS INSERT INTO "N" SELECT STREAM K, MIN(X) OVER w, MAX(X) OVER w, SUM(X) OVER w
+FROM "SOURCE_SQL_STREAM_001" WINDOW w AS (PARTITION BY K ROWS 4 PRECEDING);`, numSchema)
+	rng := newRand(31)
+	var ins []in
+	at := int64(0)
+	for range 600 {
+		at += int64(rng.IntN(300))
+		k := []string{"a", "b", "c"}[rng.IntN(3)]
+		var x *int64
+		if rng.IntN(5) != 0 {
+			x = ip(int64(rng.IntN(100) - 50))
+		}
+		ins = append(ins, numRow(at, k, x, nil))
+	}
+	out := runCheckedEvery(t, p, ins, at+10000, 3, 7)
+	var wantR, wantN []string
+	for i, r := range ins {
+		var win, last []sqltypes.Value
+		for _, o := range ins[:i+1] {
+			if o.vals[0].S != r.vals[0].S {
+				continue
+			}
+			last = append(last, o.vals[1])
+			if o.at > r.at-2000 {
+				win = append(win, o.vals[1])
+			}
+		}
+		last = last[max(0, len(last)-5):]
+		agg := func(vs []sqltypes.Value) (n, s int64, mn, mx string) {
+			mn, mx = "NULL", "NULL"
+			var lo, hi int64
+			for _, v := range vs {
+				if v.Null {
+					continue
+				}
+				if n == 0 || v.I < lo {
+					lo = v.I
+				}
+				if n == 0 || v.I > hi {
+					hi = v.I
+				}
+				n++
+				s += v.I
+			}
+			if n > 0 {
+				mn, mx = integer(lo).String(), integer(hi).String()
+			}
+			return
+		}
+		n, s, mn, mx := agg(win)
+		ss, av := "NULL", "NULL"
+		if n > 0 {
+			ss, av = integer(s).String(), integer(s/n).String()
+		}
+		wantR = append(wantR, strings.Join([]string{ttext(r.at), r.vals[0].S, integer(int64(len(win))).String(), integer(n).String(), ss, av, mn, mx}, " | "))
+		n, s, mn, mx = agg(last)
+		ss = "NULL"
+		if n > 0 {
+			ss = integer(s).String()
+		}
+		wantN = append(wantN, strings.Join([]string{ttext(r.at), r.vals[0].S, mn, mx, ss}, " | "))
+	}
+	sameRows(t, "range window", rowsOf(out, "R"), wantR)
+	sameRows(t, "rows window", rowsOf(out, "N"), wantN)
+}

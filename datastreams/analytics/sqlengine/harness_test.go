@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -174,3 +175,5 @@ func wantPlanError(t *testing.T, code string, inputs []StreamSchema, line, colum
 		t.Fatalf("Compile(%q): got %v, want line %d, column %d, %q", code, err, line, column, msg)
 	}
 }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
