@@ -205,3 +205,13 @@ SELECT STREAM TICKER_SYMBOL, COUNT(distinct_stream.price) AS unique_count
 	// ROWTIME group at ROWTIME + 1 ms)
 	sameRows(t, "distinct", rowsOf(out, "OUTPUT_STREAM"), []string{ttext(1003) + " | AMZN | 4"})
 }
+
+// A pump that selects ROWTIME inserts the other columns; ROWTIME goes
+// with the row.
+func TestInsertSkipsSelectedRowtime(t *testing.T) {
+	p := mustCompile(t, `CREATE STREAM "D" (t VARCHAR(4), p REAL);
+CREATE PUMP "A" AS INSERT INTO "D" SELECT STREAM ROWTIME, ticker_symbol, price FROM "SOURCE_SQL_STREAM_001";`, demoSchema)
+	_, ins := demoRows(25, 1, 0)
+	out := runChecked(t, p, ins, 1<<40)
+	sameRows(t, "rowtime skipped", rowsOf(out, "D"), []string{ttext(ins[0].at) + " | " + ins[0].vals[0].S + " | " + ins[0].vals[3].String()})
+}
