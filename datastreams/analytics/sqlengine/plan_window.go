@@ -239,12 +239,15 @@ type lateAggs struct {
 }
 
 func (l *lateAggs) build(b *builder, next node) node {
+	// copies: runners of one program may start concurrently
 	if l.stagger != nil {
-		l.stagger.aggs = l.g.aggs
-		return l.stagger.build(b, next)
+		spec := *l.stagger
+		spec.aggs = l.g.aggs
+		return spec.build(b, next)
 	}
-	l.spec.aggs = l.g.aggs
-	return l.spec.build(b, next)
+	spec := *l.spec
+	spec.aggs = l.g.aggs
+	return spec.build(b, next)
 }
 
 // planStagger compiles WINDOWED BY STAGGER.

@@ -1,6 +1,7 @@
 package sqlengine
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
@@ -214,4 +215,27 @@ CREATE PUMP "A" AS INSERT INTO "D" SELECT STREAM ROWTIME, ticker_symbol, price F
 	_, ins := demoRows(25, 1, 0)
 	out := runChecked(t, p, ins, 1<<40)
 	sameRows(t, "rowtime skipped", rowsOf(out, "D"), []string{ttext(ins[0].at) + " | " + ins[0].vals[0].S + " | " + ins[0].vals[3].String()})
+}
+
+// One Program runs in several runners at once (the race detector checks
+// that they share nothing mutable).
+func TestRunnersShareNothing(t *testing.T) {
+	p := mustCompile(t, rcfCode, []StreamSchema{{Name: src, Columns: []sqltypes.Column{col("heartRate", "INTEGER"), col("rateType", "VARCHAR(20)")}}})
+	q := mustCompile(t, `CREATE STREAM "D" (t VARCHAR(4), n BIGINT, a DOUBLE);
+CREATE PUMP "A" AS INSERT INTO "D" SELECT STREAM ticker_symbol, COUNT(*) OVER w, AVG(price) OVER w FROM "SOURCE_SQL_STREAM_001" WINDOW w AS (PARTITION BY ticker_symbol ROWS 3 PRECEDING);
+CREATE PUMP "B" AS INSERT INTO "D" SELECT STREAM ticker_symbol, COUNT(*), 0 FROM "SOURCE_SQL_STREAM_001" WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '1' SECOND);`, demoSchema)
+	done := make(chan []string)
+	for range 3 {
+		go func() {
+			a := normalize(run(t, p, heartRates(300), 1<<40, 0, false))
+			_, ins := demoRows(26, 300, 0)
+			done <- append(a, normalize(run(t, q, ins, 1<<40, 0, false))...)
+		}()
+	}
+	first := <-done
+	for range 2 {
+		if got := <-done; strings.Join(got, "\n") != strings.Join(first, "\n") {
+			t.Fatal("concurrent runners of one program disagree")
+		}
+	}
 }
