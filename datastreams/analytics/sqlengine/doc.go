@@ -2,8 +2,8 @@
 // between in-application streams, with filters and projections, tumbling,
 // sliding and stagger windows, joins with reference tables and between
 // streams, streaming ORDER BY, and the table functions
-// TOP_K_ITEMS_TUMBLING, COUNT_DISTINCT_ITEMS_TUMBLING, RANDOM_CUT_FOREST
-// and RANDOM_CUT_FOREST_WITH_EXPLANATION.
+// TOP_K_ITEMS_TUMBLING, COUNT_DISTINCT_ITEMS_TUMBLING, RANDOM_CUT_FOREST,
+// RANDOM_CUT_FOREST_WITH_EXPLANATION and HOTSPOTS.
 //
 // # Basics
 //
@@ -56,7 +56,10 @@
 //   - RANDOM_CUT_FOREST: the cursor's columns plus ANOMALY_SCORE (and
 //     ANOMALY_EXPLANATION, a JSON object keyed by column with
 //     four-decimal strings); the forest is seeded from the pump's name so
-//     that a replay scores alike.
+//     that a replay scores alike;
+//   - HOTSPOTS: the cursor's columns plus HOTSPOTS_RESULT, the dense
+//     regions of the last windowSize rows (see hotspots.go for the
+//     clustering this engine chose: AWS does not publish its algorithm).
 //
 // Every row carries an ID. A pump's output row's ID hashes the pump's name
 // with the ID of what made it: the input row (filter, projection, sliding
@@ -93,8 +96,10 @@
 // window when a row with another value arrives, not on a bound.
 //
 // Not supported (rejected at Compile with a position): ORDER BY ...
-// WITHIN (T-sort), UNION other than UNION ALL, NATURAL and USING joins, VALUES as a stream, HOTSPOTS, and a WINDOW
-// clause's named window on a join side. Sliding ROWS windows keep the last
+// WITHIN (T-sort), UNION other than UNION ALL, NATURAL and USING joins, VALUES as a stream, and a WINDOW clause's
+// named window on a join side. VAR_*, STDDEV_*, FIRST_VALUE and
+// LAST_VALUE over a sliding window are computed over the window's rows
+// for each row (COUNT, SUM, AVG, MIN and MAX are kept incrementally). Sliding ROWS windows keep the last
 // rows of every partition ever seen (their memory grows with the number
 // of distinct partition keys, not with time). An idle bound releases an
 // ORDER BY buffer only at its final value, not at intermediate window

@@ -45,6 +45,8 @@ func (p *planner) planTableFunc(f *sqlparse.TableFunc) (*fromPlan, error) {
 		spec, cols, err = planTumblingItems(call, name, q, consts)
 	case "RANDOM_CUT_FOREST", "RANDOM_CUT_FOREST_WITH_EXPLANATION":
 		spec, cols, err = planRCF(call, name, q, consts)
+	case "HOTSPOTS":
+		spec, cols, err = planHotspots(call, q, consts)
 	default:
 		return nil, sqlparse.Errorf(call.Pos, "unknown table function %s", name)
 	}
