@@ -40,8 +40,12 @@
 // nesting to MaxDepth levels; a long chain of operators (a + b + ...) is
 // not nesting and is only bounded by the length.
 //
+// (a - b) followed by an interval unit is the datetime difference
+// (DatetimeMinus), as the SQL reference writes it, never an alias named
+// YEAR, MONTH, DAY, HOUR, MINUTE or SECOND: write AS before such an alias.
+//
 // Subqueries are read in FROM and CURSOR only: IN (SELECT ...), EXISTS
 // and scalar subqueries are errors. INTERVAL leading-field precision is
-// kept but not enforced ('100' DAY needs no DAY(3)). DESCRIPTION, OPTIONS
-// and RENAME of the SQLstream grammar beyond DESCRIPTION are not read.
+// kept but not enforced ('100' DAY needs no DAY(3)). The OPTIONS and RENAME
+// clauses of the SQLstream CREATE STREAM grammar are not read.
 package sqlparse

@@ -328,6 +328,22 @@ func TestFrom(t *testing.T) {
 	if u.Op != "UNION" || !u.All || u.Right.(*Union).Op != "INTERSECT" {
 		t.Errorf("set operators: %s", Format(u))
 	}
+	// an ORDER BY after a union sorts the union; in parentheses it is the
+	// last query's
+	s = mustParse(t, `CREATE PUMP p AS INSERT INTO s
+		SELECT STREAM x, y FROM t1 UNION ALL SELECT STREAM a, b FROM t2 ORDER BY ROWTIME, MOD(x, 5)`)
+	u = s.Statements[0].(*CreatePump).Query.(*Union)
+	if len(u.OrderBy) != 2 || len(u.Right.(*Select).OrderBy) != 0 {
+		t.Errorf("union ORDER BY: %s", Format(u))
+	}
+	s = mustParse(t, `CREATE PUMP p AS INSERT INTO s
+		(SELECT STREAM x FROM t1 ORDER BY ROWTIME) UNION ALL (SELECT STREAM a FROM t2 ORDER BY ROWTIME)
+		UNION ALL SELECT STREAM c FROM t3 INTERSECT SELECT STREAM d FROM t4 ORDER BY ROWTIME WITHIN INTERVAL '1' SECOND`)
+	u = s.Statements[0].(*CreatePump).Query.(*Union)
+	if len(u.OrderBy) != 1 || u.Within == nil || len(u.Right.(*Union).OrderBy) != 0 ||
+		len(u.Left.(*Union).Right.(*Select).OrderBy) != 1 || len(u.Left.(*Union).Left.(*Select).OrderBy) != 1 {
+		t.Errorf("parenthesized ORDER BY: %s", Format(u))
+	}
 	if q, err := ParseQuery(`VALUES (1, 'a'), ROW(2, 'b')`); err != nil || len(q.(*Values).Rows) != 2 {
 		t.Errorf("VALUES: %v %v", q, err)
 	}
@@ -378,6 +394,9 @@ func TestExpressions(t *testing.T) {
 		{"a = (b = c)", "A = (B = C)"},
 		{"(a IS NULL) IS NULL", "A IS NULL IS NULL"},
 		{"NOT (a AND b)", "NOT (A AND B)"},
+		{"u&'can''t\\0009' || U&'!+01F600!!' UESCAPE '!'", "'can''t\t' || '\U0001F600!'"},
+		{"(t1 - t2) MINUTE TO SECOND(3) + (a - b) DAY", "(T1 - T2) MINUTE TO SECOND(3) + (A - B) DAY"},
+		{"(a - b) * 2", "(A - B) * 2"},
 	}
 	for _, c := range cases {
 		e := expr(t, c.in)
@@ -495,11 +514,13 @@ func TestErrors(t *testing.T) {
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM CASE END FROM x", 1, 51, "expected WHEN in CASE, found END"},
 		{"CREATE PUMP p AS INSERT s SELECT STREAM a FROM x", 1, 25, "expected INTO after INSERT, found S"},
 		{"CREATE PUMP p AS INSERT INTO s (a, b", 1, 37, "expected ) after the column names, found end of input"},
-		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM a FROM x ORDER BY a, b WITHIN INTERVAL '1' SECOND", 1, 69, "ORDER BY ... WITHIN takes exactly one expression"},
+		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM a FROM x ORDER BY a UNION ALL SELECT STREAM a FROM y", 1, 66, "ORDER BY comes after the last query of a UNION"},
 		{"CREATE STREAM s (a DECIMAL(30, 2))", 1, 20, "precision 1..19"},
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM 1.5.5 FROM x", 1, 49, "expected FROM after SELECT list, found .5"},
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM 12abc FROM x", 1, 48, "unexpected 'a' after the number 12"},
 		{"CREATE STREAM \"\" (a INTEGER)", 1, 15, "empty quoted identifier"},
+		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM U&'\\00' FROM x", 1, 46, "needs 4 hex digits"},
+		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM (a - b) SECOND TO MINUTE FROM x", 1, 64, "an interval unit smaller than SECOND"},
 		{"CREATE PUMP p AS INSERT INTO s SELECT STREAM a FROM x\nWHERE 1e999 > a", 2, 7, "out of range"},
 	}
 	for _, c := range cases {
@@ -563,6 +584,7 @@ func FuzzParse(f *testing.F) {
 		"CREATE PUMP p AS INSERT INTO s SELECT STREAM TRIM(LEADING 'x' FROM a), OVERLAY(a PLACING b FROM 1), EXTRACT(HOUR FROM t) FROM x",
 		"CREATE PUMP p AS INSERT INTO s SELECT STREAM * FROM a NATURAL JOIN b, c CROSS JOIN d RIGHT JOIN e USING (k)",
 		"CREATE PUMP p AS INSERT INTO s VALUES (1, INTERVAL '1 2:03:04' DAY TO SECOND), (X'AB', DATE '2020-01-01')",
+		"CREATE PUMP p AS INSERT INTO s SELECT STREAM U&'a\\0041' || u&'x!+00263Ay' UESCAPE '!', (a - b) HOUR TO MINUTE FROM x UNION ALL SELECT STREAM 1, 2 FROM y ORDER BY ROWTIME WITHIN INTERVAL '1' SECOND",
 	} {
 		f.Add(s)
 	}
