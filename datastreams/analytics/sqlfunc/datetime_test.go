@@ -2,6 +2,7 @@ package sqlfunc
 
 import (
 	"testing"
+	"time"
 
 	sqt "github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
@@ -161,6 +162,17 @@ func TestDateFormats(t *testing.T) {
 		{"CHAR_TO_TIMESTAMP", "hh:mm a", "12:15 AM", ts("1970-01-01 00:15:00")},
 		{"CHAR_TO_TIMESTAMP", "hh:mm a", "12:15 pm", ts("1970-01-01 12:15:00")},
 		{"CHAR_TO_TIMESTAMP", "MM/dd/yy", "07/04/01", ts("2001-07-04 00:00:00")},
+		// the reference's table of templates
+		{"CHAR_TO_TIMESTAMP", "yyyy-mm", "2011-02-08 07:23:19", ts("2011-01-01 00:02:00")},
+		{"CHAR_TO_TIMESTAMP", "MMM dd, yyyy", "March 7, 2010", ts("2010-03-07 00:00:00")},
+		{"CHAR_TO_TIMESTAMP", "MMM dd,", "March 7, 2010", ts("1970-03-07 00:00:00")},
+		{"CHAR_TO_TIMESTAMP", "MMM dd,y", "March 7, 2010", ts("2010-03-07 00:00:00")},
+		{"CHAR_TO_TIMESTAMP", "MMM dd,y", "March 7, 10", sqt.TimestampMs(time.Date(10, 3, 7, 0, 0, 0, 0, time.UTC).UnixMilli())},
+		{"CHAR_TO_TIMESTAMP", "M-d", "2-8", ts("1970-02-08 00:00:00")},
+		{"CHAR_TO_TIMESTAMP", "MM-dd-yyyy", "06-23-2011 10:11:12", ts("2011-06-23 00:00:00")},
+		{"CHAR_TO_TIMESTAMP", "dd-MM-yy hh:mm:ss", "23-06-11 10:11:12", ts("2011-06-23 10:11:12")},
+		{"CHAR_TO_TIMESTAMP", "MM-dd-yy ss:hh:mm", "06-23-11 12:10:11", ts("2011-06-23 10:11:12")},
+		{"CHAR_TO_TIMESTAMP", "yy-dd-MM ss:hh:mm", "06-23-11 12:10:11", ts("2006-11-23 10:11:12")},
 		{"CHAR_TO_DATE", "yyyy-MM-dd", "1992-02-14", sqt.DateMs(ts("1992-02-14").I)},
 		{"CHAR_TO_TIME", "HH:mm:ss", "01:02:03", sqt.TimeMs(3723000)},
 	}
@@ -177,6 +189,8 @@ func TestDateFormats(t *testing.T) {
 		{"yyyy-MM-dd", "16/09/2009"},
 		{"yyyy-MM-dd 'T", "2009-09-16"},
 		{"yyyy-MM-dd Q", "2009-09-16"},
+		{"M-d", "2011-2-8"},
+		{"MMM dd, yyyy", "March 7 2010"},
 	} {
 		if got, err := call(t, l, "CHAR_TO_TIMESTAMP", S(bad[0]), S(bad[1])); err == nil {
 			t.Errorf("CHAR_TO_TIMESTAMP(%q, %q) = %v, want an error", bad[0], bad[1], got)

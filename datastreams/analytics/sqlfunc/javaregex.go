@@ -62,7 +62,7 @@ func regexReplace(cache *regexCache, s, pattern, repl string, start, occurrence 
 			continue
 		}
 		b.WriteString(tail[last:m[0]])
-		if err := expandJava(&b, repl, tail, m); err != nil {
+		if err := expandJava(&b, repl, tail, m, re); err != nil {
 			return sqltypes.Value{}, err
 		}
 		last = m[1]
@@ -74,10 +74,9 @@ func regexReplace(cache *regexCache, s, pattern, repl string, start, occurrence 
 	return sqltypes.Str(b.String()), nil
 }
 
-// expandJava writes a Java replacement string: $n (and ${name} is not
-// supported) inserts group n, a backslash makes the next character
-// literal.
-func expandJava(b *strings.Builder, repl, src string, m []int) error {
+// expandJava writes a Java replacement string: $n inserts group n,
+// ${name} the named group, a backslash makes the next character literal.
+func expandJava(b *strings.Builder, repl, src string, m []int, re *regexp.Regexp) error {
 	for i := 0; i < len(repl); i++ {
 		c := repl[i]
 		switch c {
@@ -89,6 +88,22 @@ func expandJava(b *strings.Builder, repl, src string, m []int) error {
 			b.WriteByte(repl[i])
 		case '$':
 			j := i + 1
+			if j < len(repl) && repl[j] == '{' {
+				end := strings.IndexByte(repl[j:], '}')
+				if end < 0 {
+					return fmt.Errorf("REGEX_REPLACE: unterminated ${ in the replacement")
+				}
+				name := repl[j+1 : j+end]
+				g := re.SubexpIndex(name)
+				if g < 0 {
+					return fmt.Errorf("REGEX_REPLACE: no group named %q", name)
+				}
+				if m[2*g] >= 0 {
+					b.WriteString(src[m[2*g]:m[2*g+1]])
+				}
+				i = j + end
+				continue
+			}
 			if j >= len(repl) || repl[j] < '0' || repl[j] > '9' {
 				return fmt.Errorf("REGEX_REPLACE: $ in the replacement must be followed by a group number")
 			}

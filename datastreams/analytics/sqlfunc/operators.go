@@ -316,7 +316,7 @@ func compareCheck(op string) func([]Arg) (sqltypes.Type, error) {
 		if len(args) != 2 {
 			return sqltypes.Type{}, countError(op, len(args), "2")
 		}
-		if !comparable(args[0].Type.Kind, args[1].Type.Kind) {
+		if !canCompare(args[0].Type.Kind, args[1].Type.Kind) {
 			return sqltypes.Type{}, fmt.Errorf("operator %s: cannot compare %s with %s", op, args[0].Type, args[1].Type)
 		}
 		return typ(sqltypes.Boolean), nil

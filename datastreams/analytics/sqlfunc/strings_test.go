@@ -70,6 +70,7 @@ func TestStringFunctions(t *testing.T) {
 		{"REGEX_REPLACE", []sqt.Value{S("abc"), S(`b`), S("x"), I(9), I(0)}, "abc"},
 		{"REGEX_REPLACE", []sqt.Value{S("John Smith"), S(`(\w+) (\w+)`), S(`$2, $1 \$`), I(1), I(0)}, "Smith, John $"},
 		{"REGEX_REPLACE", []sqt.Value{S("ab12"), S(`\p{Alpha}++`), S("-"), I(1), I(0)}, "-12"},
+		{"REGEX_REPLACE", []sqt.Value{S("2020-01-02"), S(`(?<y>\d+)-(?<m>\d+)-(?<d>\d+)`), S("${d}/${m}/${y}"), I(1), I(0)}, "02/01/2020"},
 		{"COALESCE", []sqt.Value{sqt.NullOf(sqt.Varchar), S("b")}, "b"},
 		{"NULLIF", []sqt.Value{S("a"), S("b")}, "a"},
 	})
