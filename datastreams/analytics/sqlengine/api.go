@@ -1,12 +1,12 @@
 package sqlengine
 
 import (
+	"fmt"
+
+	"github.com/shardcast/shardcast/datastreams/analytics/sqlparse"
 	"github.com/shardcast/shardcast/datastreams/analytics/sqlfunc"
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
-
-// SKELETON: the contract between the engine and the application manager.
-// The owner of sqlengine replaces the panics and may add members.
 
 // ErrorStream is the name of the in-application error stream.
 const ErrorStream = "error_stream"
@@ -36,32 +36,94 @@ type Table struct {
 	Rows    [][]sqltypes.Value
 }
 
-// Program is compiled application code.
-type Program struct{}
+// Program is compiled application code. It is immutable: one Program
+// may start any number of Runners.
+type Program struct {
+	env     Env
+	streams []StreamSchema
+	pumps   []*pumpSpec
+}
 
 // Compile parses and plans application code. Errors are *sqlparse.Error
 // (line and column).
-func Compile(code string, env Env) (*Program, error) { panic("skeleton") }
+func Compile(code string, env Env) (*Program, error) {
+	script, err := sqlparse.Parse(code)
+	if err != nil {
+		return nil, err
+	}
+	p := &planner{exprCompiler: exprCompiler{lib: env.Functions}, env: env, rels: map[string]*relation{}}
+	for _, in := range env.Inputs {
+		p.rels[in.Name] = &relation{kind: relInput, name: in.Name, cols: in.Columns}
+	}
+	for _, t := range env.Tables {
+		if p.rels[t.Name] != nil {
+			return nil, fmt.Errorf("sqlengine: %s is both an input and a table", t.Name)
+		}
+		p.rels[t.Name] = &relation{kind: relTable, name: t.Name, cols: t.Columns}
+	}
+	if err := p.plan(script); err != nil {
+		return nil, err
+	}
+	prog := &Program{env: env, pumps: orderPumps(p.pumps)}
+	for _, name := range p.streams {
+		prog.streams = append(prog.streams, StreamSchema{Name: name, Columns: p.rels[name].cols})
+	}
+	return prog, nil
+}
 
 // Streams are the in-application streams the code creates, in order
 // (outputs name one of them, or error_stream).
-func (p *Program) Streams() []StreamSchema { panic("skeleton") }
+func (p *Program) Streams() []StreamSchema { return p.streams }
 
 // Runner runs a Program. It is not safe for concurrent use: one goroutine
 // owns it.
-type Runner struct{}
+type Runner struct {
+	rt *runtime
+}
 
 // NewRunner starts the program from a snapshot taken by Runner.Snapshot
 // of a runner of the same code, or fresh when snapshot is nil.
-func (p *Program) NewRunner(snapshot []byte) (*Runner, error) { panic("skeleton") }
+func (p *Program) NewRunner(snapshot []byte) (*Runner, error) {
+	rt := &runtime{prog: p, streams: map[string]*streamRT{}, tables: map[string]*tableRT{}}
+	for _, s := range p.streams {
+		rt.stream(s.Name).visible = true
+	}
+	for _, t := range p.env.Tables {
+		rt.tables[t.Name] = &tableRT{schema: t, rows: t.Rows}
+	}
+	for _, pm := range p.pumps {
+		pm.build(rt)
+	}
+	r := &Runner{rt: rt}
+	if snapshot != nil {
+		if err := r.restore(snapshot); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
 
 // Push gives a row to an input stream. Rows come in non-decreasing
 // ROWTIME across all inputs; row.ID is the source record's identity.
-func (r *Runner) Push(input string, row sqltypes.Row) { panic("skeleton") }
+// Windows that end at or before the row's ROWTIME close first.
+func (r *Runner) Push(input string, row sqltypes.Row) {
+	r.rt.advance(row.Rowtime)
+	s := r.rt.streams[input]
+	if s == nil {
+		return
+	}
+	for _, c := range s.consumers {
+		c.push(r.rt, row)
+	}
+}
 
 // Advance says no row with a ROWTIME before bound will come: windows that
 // end at or before it close and emit.
-func (r *Runner) Advance(bound int64) { panic("skeleton") }
+func (r *Runner) Advance(bound int64) { r.rt.advance(bound) }
+
+// Watermark is the latest bound the runner has seen (from Advance or a
+// pushed row's ROWTIME).
+func (r *Runner) Watermark() int64 { return r.rt.watermark }
 
 // Output is one row emitted into an in-application stream that an
 // application output may read (every stream the code creates, and
@@ -72,11 +134,72 @@ type Output struct {
 }
 
 // Take returns the rows emitted since the last Take, in emission order.
-func (r *Runner) Take() []Output { panic("skeleton") }
+func (r *Runner) Take() []Output {
+	out := r.rt.out
+	r.rt.out = nil
+	return out
+}
 
 // SetTable replaces a reference table's rows (reference data reloaded).
-func (r *Runner) SetTable(t Table) error { panic("skeleton") }
+func (r *Runner) SetTable(t Table) error {
+	cur := r.rt.tables[t.Name]
+	if cur == nil {
+		return fmt.Errorf("sqlengine: no reference table %s", t.Name)
+	}
+	if len(t.Columns) != len(cur.schema.Columns) {
+		return fmt.Errorf("sqlengine: table %s has %d columns, not %d", t.Name, len(cur.schema.Columns), len(t.Columns))
+	}
+	for i, row := range t.Rows {
+		if len(row) != len(cur.schema.Columns) {
+			return fmt.Errorf("sqlengine: table %s row %d has %d values, not %d", t.Name, i, len(row), len(cur.schema.Columns))
+		}
+	}
+	cur.rows = t.Rows
+	return nil
+}
 
 // Snapshot serializes the runner's state (open windows, sliding-window
-// rows, models) so that NewRunner resumes exactly here.
-func (r *Runner) Snapshot() ([]byte, error) { panic("skeleton") }
+// rows, join windows, ORDER BY buffers, models, the watermark and rows
+// not taken yet) so that NewRunner resumes exactly here. Reference
+// tables are not in it: the manager loads them again.
+func (r *Runner) Snapshot() ([]byte, error) {
+	e := &enc{b: []byte{snapshotVersion}}
+	e.uint(uint64(len(r.rt.states)))
+	e.int(r.rt.watermark)
+	e.bool(r.rt.started)
+	e.uint(uint64(len(r.rt.out)))
+	for _, o := range r.rt.out {
+		e.str(o.Stream)
+		e.row(&o.Row)
+	}
+	for _, s := range r.rt.states {
+		s.save(e)
+	}
+	return e.b, nil
+}
+
+func (r *Runner) restore(b []byte) error {
+	if len(b) == 0 || b[0] != snapshotVersion {
+		return fmt.Errorf("sqlengine: snapshot version %v is not %d", b[:min(1, len(b))], snapshotVersion)
+	}
+	d := &dec{b: b[1:]}
+	if n := d.uint(); d.err == nil && n != uint64(len(r.rt.states)) {
+		return fmt.Errorf("sqlengine: snapshot of another program (%d operators, this one has %d)", n, len(r.rt.states))
+	}
+	r.rt.watermark = d.int()
+	r.rt.started = d.bool()
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		r.rt.out = append(r.rt.out, Output{Stream: d.str(), Row: d.row()})
+	}
+	for _, s := range r.rt.states {
+		if d.err != nil {
+			break
+		}
+		s.load(d)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail()
+	}
+	return checkDecoded(d, "runner")
+}

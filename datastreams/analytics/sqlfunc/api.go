@@ -1,10 +1,11 @@
 package sqlfunc
 
-import "github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
+import (
+	"fmt"
+	"time"
 
-// SKELETON: the contract between the engine and the function library.
-// The owner of sqlfunc replaces the panics with the real code and may add
-// members; names here stay.
+	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
+)
 
 // Arg is what Check knows of one argument: its type, and its value when
 // the argument is a constant (a literal, or an expression of literals),
@@ -30,45 +31,138 @@ type Func struct {
 
 // Library is the set of scalar functions and operators by upper-case
 // name. It is immutable once built.
-type Library struct{ funcs map[string]*Func }
-
-// New builds the library.
-func New(cfg Config) *Library { panic("skeleton") }
+type Library struct {
+	funcs map[string]*Func
+	re    *regexCache
+}
 
 // Config is what the library needs from its environment.
 type Config struct {
-	// Now is the clock of CURRENT_ROW_TIMESTAMP and CURRENT_TIMESTAMP;
-	// nil is time.Now.
+	// Now is the clock of CURRENT_ROW_TIMESTAMP and CURRENT_TIMESTAMP, in
+	// ms since the epoch; nil is time.Now.
 	Now func() int64
+}
+
+// New builds the library.
+func New(cfg Config) *Library {
+	if cfg.Now == nil {
+		cfg.Now = func() int64 { return time.Now().UnixMilli() }
+	}
+	l := &Library{funcs: make(map[string]*Func), re: newRegexCache()}
+	addOperators(l)
+	addStrings(l)
+	addPatterns(l)
+	addNumeric(l)
+	addDatetime(l, cfg.Now)
+	addDateFormat(l)
+	addLogParse(l)
+	addMisc(l)
+	return l
 }
 
 // Lookup finds a function or operator by name (upper case).
 func (l *Library) Lookup(name string) (*Func, bool) { f, ok := l.funcs[name]; return f, ok }
 
-// Cast converts v to the type t as CAST does (and as an INSERT into a
-// column of type t does: VARCHAR(n) and CHAR(n) truncate to n).
-func Cast(v sqltypes.Value, t sqltypes.Type) (sqltypes.Value, error) { panic("skeleton") }
+// Names lists the library's function and operator names (unordered).
+func (l *Library) Names() []string {
+	out := make([]string, 0, len(l.funcs))
+	for n := range l.funcs {
+		out = append(out, n)
+	}
+	return out
+}
 
-// CanCast reports whether CAST from one type to another is allowed.
-func CanCast(from, to sqltypes.Type) bool { panic("skeleton") }
+func (l *Library) add(f *Func) {
+	if _, dup := l.funcs[f.Name]; dup {
+		panic("sqlfunc: duplicate function " + f.Name)
+	}
+	l.funcs[f.Name] = f
+}
 
-// Common returns the type two operands are compared or combined in
-// (CASE branches, UNION of pumps into one stream, IN lists), or false.
-func Common(a, b sqltypes.Type) (sqltypes.Type, bool) { panic("skeleton") }
+// alias registers f under another name too.
+func (l *Library) alias(name, of string) {
+	f := *l.funcs[of]
+	f.Name = name
+	l.add(&f)
+}
 
-// Compare orders two non-NULL values of comparable types: -1, 0, 1.
-func Compare(a, b sqltypes.Value) (int, error) { panic("skeleton") }
+// argError is a Check error naming the function and the argument.
+func argError(fn string, i int, format string, a ...any) error {
+	return fmt.Errorf("%s: argument %d: %s", fn, i+1, fmt.Sprintf(format, a...))
+}
 
-// FromJSON converts a decoded JSON value (nil, bool, float64 or
-// json.Number, string, []any, map[string]any) to a column of type t,
-// following KDA's JSON-to-SQL coercion rules.
-func FromJSON(v any, t sqltypes.Type) (sqltypes.Value, error) { panic("skeleton") }
+// countError is a Check error about the number of arguments.
+func countError(fn string, got int, want string) error {
+	return fmt.Errorf("%s: takes %s arguments, got %d", fn, want, got)
+}
 
-// FromText converts a CSV field to a column of type t.
-func FromText(s string, t sqltypes.Type) (sqltypes.Value, error) { panic("skeleton") }
+// anyNull reports whether one of vs is NULL.
+func anyNull(vs []sqltypes.Value) bool {
+	for _, v := range vs {
+		if v.Null {
+			return true
+		}
+	}
+	return false
+}
 
-// ToJSON is the JSON form of a value in an output record (nil for NULL).
-func ToJSON(v sqltypes.Value) any { panic("skeleton") }
+// strict wraps an Eval so that a NULL argument gives NULL of kind k.
+func strict(k sqltypes.Kind, eval func([]sqltypes.Value) (sqltypes.Value, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
+	return func(args []sqltypes.Value) (sqltypes.Value, error) {
+		if anyNull(args) {
+			return sqltypes.NullOf(k), nil
+		}
+		return eval(args)
+	}
+}
 
-// ToText is the CSV form of a value in an output record ("" for NULL).
-func ToText(v sqltypes.Value) string { panic("skeleton") }
+// isNullType reports the type of an untyped NULL literal, which fits any
+// argument.
+func isNullType(t sqltypes.Type) bool { return t.Kind == sqltypes.Null }
+
+// wantKinds checks the count and each argument's kind with pred.
+func wantArgs(fn string, args []Arg, min, max int) error {
+	if len(args) < min || len(args) > max {
+		if min == max {
+			return countError(fn, len(args), fmt.Sprint(min))
+		}
+		return countError(fn, len(args), fmt.Sprintf("%d to %d", min, max))
+	}
+	return nil
+}
+
+func wantString(fn string, args []Arg, i int) error {
+	if k := args[i].Type.Kind; !k.IsString() && k != sqltypes.Null {
+		return argError(fn, i, "want a character string, got %s", args[i].Type)
+	}
+	return nil
+}
+
+func wantNumeric(fn string, args []Arg, i int) error {
+	if k := args[i].Type.Kind; !k.IsNumeric() && k != sqltypes.Null {
+		return argError(fn, i, "want a number, got %s", args[i].Type)
+	}
+	return nil
+}
+
+func wantInteger(fn string, args []Arg, i int) error {
+	if k := args[i].Type.Kind; !k.IsInteger() && k != sqltypes.Null {
+		return argError(fn, i, "want an integer, got %s", args[i].Type)
+	}
+	return nil
+}
+
+// constString is the value of a constant character-string argument.
+func constString(fn string, args []Arg, i int) (string, error) {
+	a := args[i]
+	if a.Const == nil || a.Const.Null || !a.Const.K.IsString() {
+		return "", argError(fn, i, "want a constant character string")
+	}
+	return a.Const.S, nil
+}
+
+// typ is a nullable type of kind k.
+func typ(k sqltypes.Kind) sqltypes.Type { return sqltypes.Type{Kind: k} }
+
+// varchar is an unbounded VARCHAR result type.
+var varchar = typ(sqltypes.Varchar)

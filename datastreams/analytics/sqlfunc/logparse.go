@@ -1,0 +1,3 @@
+package sqlfunc
+
+func addLogParse(l *Library) {}

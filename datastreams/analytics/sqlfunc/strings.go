@@ -1,0 +1,250 @@
+package sqlfunc
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
+)
+
+func addStrings(l *Library) {
+	l.add(&Func{Name: "CHAR_LENGTH", Check: func(args []Arg) (sqltypes.Type, error) {
+		if err := wantArgs("CHAR_LENGTH", args, 1, 1); err != nil {
+			return sqltypes.Type{}, err
+		}
+		if k := args[0].Type.Kind; !k.IsString() && !k.IsBinary() && k != sqltypes.Null {
+			return sqltypes.Type{}, argError("CHAR_LENGTH", 0, "want a character string, got %s", args[0].Type)
+		}
+		return typ(sqltypes.Integer), nil
+	}, Eval: strict(sqltypes.Integer, func(a []sqltypes.Value) (sqltypes.Value, error) {
+		if a[0].K.IsBinary() {
+			return sqltypes.Int(int64(len(a[0].B))), nil
+		}
+		return sqltypes.Int(int64(utf8.RuneCountInString(a[0].S))), nil
+	})})
+	l.alias("CHARACTER_LENGTH", "CHAR_LENGTH")
+	for name, fn := range map[string]func(string) string{
+		"UPPER":   strings.ToUpper,
+		"LOWER":   strings.ToLower,
+		"INITCAP": initcap,
+	} {
+		l.add(&Func{Name: name, Check: sameStringCheck(name), Eval: strict(sqltypes.Varchar, func(a []sqltypes.Value) (sqltypes.Value, error) {
+			return sqltypes.Value{K: a[0].K, S: fn(a[0].S)}, nil
+		})})
+	}
+	l.add(&Func{Name: "SUBSTRING", Check: substringCheck, Eval: strict(sqltypes.Varchar, substringEval)})
+	l.add(&Func{Name: "POSITION", Check: func(args []Arg) (sqltypes.Type, error) {
+		if err := wantArgs("POSITION", args, 2, 2); err != nil {
+			return sqltypes.Type{}, err
+		}
+		for i := range args {
+			if err := wantString("POSITION", args, i); err != nil {
+				return sqltypes.Type{}, err
+			}
+		}
+		return typ(sqltypes.Integer), nil
+	}, Eval: strict(sqltypes.Integer, func(a []sqltypes.Value) (sqltypes.Value, error) {
+		return sqltypes.Int(int64(position(a[0].S, a[1].S))), nil
+	})})
+	l.add(&Func{Name: "TRIM", Check: trimCheck, Eval: strict(sqltypes.Varchar, trimEval)})
+	l.add(&Func{Name: "OVERLAY", Check: overlayCheck, Eval: strict(sqltypes.Varchar, overlayEval)})
+}
+
+// sameStringCheck accepts one character string and returns VARCHAR of its
+// length.
+func sameStringCheck(name string) func([]Arg) (sqltypes.Type, error) {
+	return func(args []Arg) (sqltypes.Type, error) {
+		if err := wantArgs(name, args, 1, 1); err != nil {
+			return sqltypes.Type{}, err
+		}
+		if err := wantString(name, args, 0); err != nil {
+			return sqltypes.Type{}, err
+		}
+		t := args[0].Type
+		if t.Kind == sqltypes.Null {
+			return varchar, nil
+		}
+		return sqltypes.Type{Kind: t.Kind, Len: t.Len}, nil
+	}
+}
+
+// initcap upper-cases the first letter of each word and lower-cases the
+// rest; a word is a run of letters and digits.
+func initcap(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	start := true
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if start {
+				b.WriteRune(unicode.ToUpper(r))
+			} else {
+				b.WriteRune(unicode.ToLower(r))
+			}
+			start = false
+		} else {
+			b.WriteRune(r)
+			start = true
+		}
+	}
+	return b.String()
+}
+
+func substringCheck(args []Arg) (sqltypes.Type, error) {
+	if err := wantArgs("SUBSTRING", args, 2, 3); err != nil {
+		return sqltypes.Type{}, err
+	}
+	k := args[0].Type.Kind
+	if !k.IsString() && !k.IsBinary() && k != sqltypes.Null {
+		return sqltypes.Type{}, argError("SUBSTRING", 0, "want a character string, got %s", args[0].Type)
+	}
+	for i := 1; i < len(args); i++ {
+		if err := wantInteger("SUBSTRING", args, i); err != nil {
+			return sqltypes.Type{}, err
+		}
+	}
+	switch {
+	case k.IsBinary():
+		return sqltypes.Type{Kind: sqltypes.Varbinary, Len: args[0].Type.Len}, nil
+	case k == sqltypes.Null:
+		return varchar, nil
+	}
+	return sqltypes.Type{Kind: sqltypes.Varchar, Len: args[0].Type.Len}, nil
+}
+
+// substringBounds is the [from, to) of SUBSTRING(start FOR length) over n
+// items: a start below 1 shortens the length by what lies before 1.
+func substringBounds(n int, start int64, length int64, hasLength bool) (int, int, error) {
+	if hasLength && length < 0 {
+		return 0, 0, fmt.Errorf("SUBSTRING: negative length %d", length)
+	}
+	from := start - 1
+	if start == math.MinInt64 {
+		from = start
+	}
+	to := int64(n)
+	if hasLength && (from < 0 || length <= math.MaxInt64-from) {
+		to = min(to, from+length)
+	}
+	from = max(from, 0)
+	if from >= to {
+		return 0, 0, nil
+	}
+	return int(from), int(to), nil
+}
+
+func substringEval(a []sqltypes.Value) (sqltypes.Value, error) {
+	var length int64
+	hasLength := len(a) == 3
+	if hasLength {
+		length = a[2].I
+	}
+	if a[0].K.IsBinary() {
+		from, to, err := substringBounds(len(a[0].B), a[1].I, length, hasLength)
+		if err != nil {
+			return sqltypes.Value{}, err
+		}
+		return sqltypes.Bytes(append([]byte(nil), a[0].B[from:to]...)), nil
+	}
+	r := []rune(a[0].S)
+	from, to, err := substringBounds(len(r), a[1].I, length, hasLength)
+	if err != nil {
+		return sqltypes.Value{}, err
+	}
+	return sqltypes.Str(string(r[from:to])), nil
+}
+
+// position is the 1-based character index of needle in haystack, 0 when
+// absent, 1 for an empty needle.
+func position(needle, haystack string) int {
+	i := strings.Index(haystack, needle)
+	if i < 0 {
+		return 0
+	}
+	return utf8.RuneCountInString(haystack[:i]) + 1
+}
+
+// TRIM's arguments: TRIM(s), or TRIM(mode, chars, s) with mode 'BOTH',
+// 'LEADING' or 'TRAILING' (a constant) and chars the characters to
+// remove.
+func trimCheck(args []Arg) (sqltypes.Type, error) {
+	switch len(args) {
+	case 1:
+		if err := wantString("TRIM", args, 0); err != nil {
+			return sqltypes.Type{}, err
+		}
+	case 3:
+		mode, err := constString("TRIM", args, 0)
+		if err != nil {
+			return sqltypes.Type{}, err
+		}
+		switch strings.ToUpper(mode) {
+		case "BOTH", "LEADING", "TRAILING":
+		default:
+			return sqltypes.Type{}, argError("TRIM", 0, "want BOTH, LEADING or TRAILING, got %q", mode)
+		}
+		for i := 1; i < 3; i++ {
+			if err := wantString("TRIM", args, i); err != nil {
+				return sqltypes.Type{}, err
+			}
+		}
+	default:
+		return sqltypes.Type{}, countError("TRIM", len(args), "1 or 3")
+	}
+	t := args[len(args)-1].Type
+	return sqltypes.Type{Kind: sqltypes.Varchar, Len: t.Len}, nil
+}
+
+func trimEval(a []sqltypes.Value) (sqltypes.Value, error) {
+	if len(a) == 1 {
+		return sqltypes.Str(strings.Trim(a[0].S, " ")), nil
+	}
+	chars, s := a[1].S, a[2].S
+	if chars == "" {
+		return sqltypes.Str(s), nil
+	}
+	switch strings.ToUpper(a[0].S) {
+	case "LEADING":
+		return sqltypes.Str(strings.TrimLeft(s, chars)), nil
+	case "TRAILING":
+		return sqltypes.Str(strings.TrimRight(s, chars)), nil
+	}
+	return sqltypes.Str(strings.Trim(s, chars)), nil
+}
+
+// OVERLAY(s, r, p[, n]): s with n characters from position p replaced by
+// r (n defaults to r's length).
+func overlayCheck(args []Arg) (sqltypes.Type, error) {
+	if err := wantArgs("OVERLAY", args, 3, 4); err != nil {
+		return sqltypes.Type{}, err
+	}
+	for i := 0; i < 2; i++ {
+		if err := wantString("OVERLAY", args, i); err != nil {
+			return sqltypes.Type{}, err
+		}
+	}
+	for i := 2; i < len(args); i++ {
+		if err := wantInteger("OVERLAY", args, i); err != nil {
+			return sqltypes.Type{}, err
+		}
+	}
+	return varchar, nil
+}
+
+func overlayEval(a []sqltypes.Value) (sqltypes.Value, error) {
+	s, r := []rune(a[0].S), a[1].S
+	p := a[2].I
+	n := int64(utf8.RuneCountInString(r))
+	if len(a) == 4 {
+		n = a[3].I
+	}
+	if p < 1 || n < 0 {
+		return sqltypes.Value{}, fmt.Errorf("OVERLAY: position %d and length %d out of range", p, n)
+	}
+	head := min(p-1, int64(len(s)))
+	tail := min(head+min(n, int64(len(s))), int64(len(s)))
+	return sqltypes.Str(string(s[:head]) + r + string(s[tail:])), nil
+}
