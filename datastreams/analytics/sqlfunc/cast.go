@@ -3,6 +3,7 @@ package sqlfunc
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -251,13 +252,51 @@ func toDecimal(f float64, t sqltypes.Type) (float64, error) {
 		prec = 19
 	}
 	if t.Precision > 0 || t.Scale > 0 {
-		p := math.Pow10(t.Scale)
-		f = math.Round(f*p) / p
+		f = roundScale(f, t.Scale)
 	}
 	if limit := math.Pow10(prec - t.Scale); math.Abs(f) >= limit {
 		return 0, fmt.Errorf("more than %d digits before the point", prec-t.Scale)
 	}
 	return f, nil
+}
+
+// roundScale rounds f to scale digits after the point, half away from
+// zero, on its shortest decimal text (so that 1.005 is 1.01, as the
+// number was written, not 1.00 as its binary value would give).
+func roundScale(f float64, scale int) float64 {
+	s := strconv.FormatFloat(math.Abs(f), 'f', -1, 64)
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) <= scale {
+		return f
+	}
+	digits := []byte(whole + frac[:scale])
+	if frac[scale] >= '5' {
+		i := len(digits) - 1
+		for ; i >= 0; i-- {
+			if digits[i] == '9' {
+				digits[i] = '0'
+				continue
+			}
+			digits[i]++
+			break
+		}
+		if i < 0 {
+			digits = append([]byte{'1'}, digits...)
+		}
+	}
+	n := len(digits) - scale
+	out := string(digits[:n])
+	if scale > 0 {
+		out += "." + string(digits[n:])
+	}
+	r, err := strconv.ParseFloat(out, 64)
+	if err != nil {
+		return f
+	}
+	if f < 0 {
+		return -r
+	}
+	return r
 }
 
 func truncateRunes(s string, n int) string {

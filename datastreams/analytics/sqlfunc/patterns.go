@@ -10,38 +10,47 @@ import (
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
 
-// regexCache keeps compiled patterns by their source, so that a LIKE or a
-// REGEX_REPLACE evaluated once per row compiles its pattern once. It is
-// bounded: when full it starts over.
-type regexCache struct {
+// memo keeps values computed from a text (a compiled pattern, a parsed
+// column list or date format) by that text, so that a function evaluated
+// once per row with a constant argument does that work once. It is
+// bounded: when full it starts over. It is safe for concurrent use.
+type memo[T any] struct {
 	mu sync.Mutex
-	m  map[string]*regexp.Regexp
+	m  map[string]T
 }
 
-const regexCacheSize = 512
+const memoSize = 512
 
-func newRegexCache() *regexCache { return &regexCache{m: make(map[string]*regexp.Regexp)} }
+func newMemo[T any]() *memo[T] { return &memo[T]{m: make(map[string]T)} }
 
-// get compiles src (a Go regexp) through the cache.
-func (c *regexCache) get(src string) (*regexp.Regexp, error) {
+// get returns the value for key, computing it with make on a miss; errors
+// are not kept.
+func (c *memo[T]) get(key string, make func(string) (T, error)) (T, error) {
 	c.mu.Lock()
-	re, ok := c.m[src]
+	v, ok := c.m[key]
 	c.mu.Unlock()
 	if ok {
-		return re, nil
+		return v, nil
 	}
-	re, err := regexp.Compile(src)
+	v, err := make(key)
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	c.mu.Lock()
-	if len(c.m) >= regexCacheSize {
+	if len(c.m) >= memoSize {
 		clear(c.m)
 	}
-	c.m[src] = re
+	c.m[key] = v
 	c.mu.Unlock()
-	return re, nil
+	return v, nil
 }
+
+// regexCache compiles Go regular expressions through a memo.
+type regexCache struct{ m *memo[*regexp.Regexp] }
+
+func newRegexCache() *regexCache { return &regexCache{m: newMemo[*regexp.Regexp]()} }
+
+func (c *regexCache) get(src string) (*regexp.Regexp, error) { return c.m.get(src, regexp.Compile) }
 
 // Operator argument conventions: LIKE(s, pattern[, escape]) and
 // SIMILAR TO(s, pattern[, escape]); NOT LIKE is NOT applied to LIKE.
