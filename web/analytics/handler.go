@@ -153,7 +153,7 @@ var (
 	idPattern   = awsapi.Pattern(`[a-zA-Z0-9_.-]+`)
 	arnPattern  = awsapi.Pattern(`arn:.*`)
 	rolePattern = awsapi.Pattern(`arn:aws:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`)
-	tagARN      = awsapi.Pattern(`arn:aws:kinesisanalytics:[a-z]{2}-[a-z]+-\d{1}+:\d{12}+:application/[a-zA-Z0-9_.-]{1,128}`)
+	tagARN      = awsapi.Pattern(`arn:aws:kinesisanalytics:[a-z]{2}-[a-z]+-\d+:\d{12}:application/[a-zA-Z0-9_.-]{1,128}`)
 )
 
 func checkName(v *awsapi.Validator, path string, name *string) {
