@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/analytics/reccodec"
 	"github.com/shardcast/shardcast/datastreams/registry"
 )
 
@@ -197,7 +198,7 @@ func inferJSON(recs [][]byte) (DiscoverOutput, bool) {
 			if obj, ok := v.(map[string]any); ok && prefix != "" {
 				keys := sortedKeys(obj)
 				for _, k := range keys {
-					walk(prefix+"."+jsonStep(k), k, obj[k])
+					walk(prefix+jsonStep(k), k, obj[k])
 				}
 				return
 			}
@@ -210,7 +211,7 @@ func inferJSON(recs [][]byte) (DiscoverOutput, bool) {
 			c.see(v)
 		}
 		for _, k := range docKeys(r, doc) {
-			walk("$."+jsonStep(k), k, doc[k])
+			walk("$"+jsonStep(k), k, doc[k])
 		}
 	}
 	out := DiscoverOutput{InputSchema: SourceSchema{RecordEncoding: "UTF-8",
@@ -286,25 +287,23 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
+// jsonStep is the JSONPath step to a member: .name, or ['name'] when
+// the name has other characters than letters, digits and underscores.
 func jsonStep(k string) string {
 	for _, r := range k {
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_') || strings.ContainsAny(k, "'") {
 			return "['" + k + "']"
 		}
 	}
-	return k
+	return "." + k
 }
 
 func textAt(doc map[string]any, path string) string {
-	var v any = doc
-	for _, part := range strings.Split(strings.TrimPrefix(path, "$."), ".") {
-		part = strings.TrimSuffix(strings.TrimPrefix(part, "['"), "']")
-		m, ok := v.(map[string]any)
-		if !ok {
-			return ""
-		}
-		v = m[part]
+	p, err := reccodec.ParsePath(path)
+	if err != nil {
+		return ""
 	}
+	v, _ := p.Lookup(doc)
 	switch x := v.(type) {
 	case nil:
 		return ""

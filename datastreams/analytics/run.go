@@ -150,7 +150,7 @@ func (r *run) main(ctx context.Context) error {
 	}
 	r.a.setStatus("")
 	for _, p := range problems {
-		r.log.Error("analytics: "+p, "err", p)
+		r.log.Error("analytics: reference data cannot be loaded; the table is empty", "problem", p)
 		r.errorRow("ReferenceDataError", p, r.m.cfg.Now().UnixMilli(), nil, idOf("reference", p, fmt.Sprint(r.m.cfg.Now().UnixNano())))
 	}
 	r.lastCP = r.m.cfg.Now()

@@ -77,6 +77,11 @@ func (p Path) all() int {
 	return -1
 }
 
+// Lookup follows the path from a decoded JSON value (stopping at a [0:]
+// step, where it returns the array); ok is false when a step finds
+// nothing.
+func (p Path) Lookup(v any) (any, bool) { return p.eval(v) }
+
 // eval follows the path from v; ok is false when a step finds nothing.
 // It does not pass a [0:] step (callers split there).
 func (p Path) eval(v any) (any, bool) {
