@@ -139,7 +139,7 @@ func (m *Manager) Delete(ctx context.Context, name string, created time.Time) er
 	def := s.Def()
 	if !sameTime(def.Created, created) {
 		return errorf(registry.ErrInvalidArgument, "CreateTimestamp %s does not match application %s's, %s.",
-			created.UTC().Format(time.RFC3339Nano), name, def.Created.UTC().Format(time.RFC3339Nano))
+			created.UTC().Format(time.RFC3339), name, def.Created.UTC().Format(time.RFC3339))
 	}
 	a := s.Runtime()
 	a.setStatus(StatusDeleting)
@@ -154,9 +154,9 @@ func (m *Manager) Delete(ctx context.Context, name string, created time.Time) er
 	return err
 }
 
-// sameTime compares timestamps to the millisecond, as they travel as
-// epoch seconds with a millisecond fraction.
-func sameTime(a, b time.Time) bool { return a.UnixMilli() == b.UnixMilli() }
+// sameTime compares timestamps to the second: the SDKs send epoch seconds
+// with a millisecond fraction, the AWS CLI whole seconds.
+func sameTime(a, b time.Time) bool { return a.Unix() == b.Unix() }
 
 // change applies a configuration change made at version: fn changes a
 // copy of the stored configuration, which is compiled and stored with the
