@@ -21,14 +21,16 @@ const (
 // world is a data stream engine and what a manager needs, all in memory,
 // kept across managers so a test can restart one.
 type world struct {
-	t       *testing.T
+	t       testing.TB
 	streams *datastreams.Engine
 	catalog registry.Catalog
 	store   shard.Store
 	ring    *envelope.Keyring
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldB(t) }
+
+func newWorldB(t testing.TB) *world {
 	t.Helper()
 	key := make([]byte, 32)
 	ring, err := envelope.NewStatic(key)
@@ -150,5 +152,42 @@ func waitStatus(t *testing.T, m *Manager, name, want string) {
 			t.Fatalf("%s is %s, want %s", name, d.ApplicationStatus, want)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// drain reads a stream as it grows until done accepts the count read.
+func (w *world) drain(stream string, done func(n int) bool) {
+	w.t.Helper()
+	ctx := context.Background()
+	ref := datastreams.StreamRef{Name: stream}
+	shards, _, err := w.streams.ListShards(datastreams.ListShardsInput{Stream: ref, MaxResults: 1000})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	iters := map[string]string{}
+	for _, sh := range shards {
+		if iters[sh.ID], err = w.streams.GetShardIterator(ctx, ref, sh.ID, datastreams.TrimHorizon, "", nil); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	n := 0
+	deadline := time.Now().Add(5 * time.Minute)
+	for !done(n) {
+		got := 0
+		for id, it := range iters {
+			r, err := w.streams.GetRecords(ctx, it, 10000)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			got += len(r.Records)
+			iters[id] = r.NextShardIterator
+		}
+		n += got
+		if got == 0 {
+			if time.Now().After(deadline) {
+				w.t.Fatalf("%s: %d records after 5 minutes", stream, n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 }

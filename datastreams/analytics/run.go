@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/shardcast/shardcast/datastreams"
 	"github.com/shardcast/shardcast/datastreams/analytics/reccodec"
 	"github.com/shardcast/shardcast/datastreams/analytics/sqlengine"
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
@@ -113,6 +112,7 @@ func (r *run) main(ctx context.Context) error {
 		r.a.setStatus("")
 		return err
 	}
+	r.dec.Spare = 1 // APPROXIMATE_ARRIVAL_TIME
 	var snapshot []byte
 	var positions map[string]string
 	if cp := st.Checkpoint; cp != nil {
@@ -141,7 +141,7 @@ func (r *run) main(ctx context.Context) error {
 		r.a.setStatus("")
 		return fmt.Errorf("restore the snapshot: %w", err)
 	}
-	r.src = newSource(r.m, r.input.KinesisStreamsInput.ResourceARN, st.Start, st.StartTime, clonePositions(positions))
+	r.src = newSource(r.m, r.input.KinesisStreamsInput.ResourceARN, st.Start, st.StartTime, clonePositions(positions), r.dec)
 	srcCtx, stopSources := context.WithCancel(ctx)
 	defer stopSources()
 	r.srcCtx = srcCtx
@@ -223,13 +223,13 @@ func (r *run) pump() {
 	}
 }
 
-// push decodes one record and pushes its rows.
-func (r *run) push(sh *inShard, rec *datastreams.Record) {
+// push pushes the rows of one record (decoded by its reader).
+func (r *run) push(sh *inShard, rec *item) {
 	arrival := rec.Arrival.UnixMilli()
 	rowtime := max(arrival, r.rowtime)
 	r.rowtime = rowtime
 	stream := r.streams[sh.index%len(r.streams)]
-	rows, err := r.dec.Decode(rec.Data)
+	rows, err := rec.rows, rec.err
 	if err != nil {
 		r.errorRow("Schema_Mismatch", err.Error(), rowtime, rec.Data, idOf("error", r.input.ID, sh.id, rec.SequenceNumber))
 		return

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/analytics/reccodec"
+	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
 
 // shardDone marks an input shard read to its end and consumed.
@@ -21,12 +23,20 @@ const readLimit = 10000
 // closed shard, its children.
 type batch struct {
 	shard    string
-	records  []datastreams.Record
+	records  []item
 	readAt   int64 // ms
 	caughtUp bool
 	end      bool
 	children []datastreams.ChildShard
 	err      error
+}
+
+// item is a record read, decoded by its shard's reader (the readers
+// decode in parallel; the runner only pushes).
+type item struct {
+	datastreams.Record
+	rows [][]sqltypes.Value
+	err  error
 }
 
 // inShard is one input shard as the merge sees it.
@@ -35,7 +45,7 @@ type inShard struct {
 	index    int // from the id, for the in-application stream it feeds
 	parents  []string
 	started  bool
-	queue    []datastreams.Record
+	queue    []item
 	idle     int64 // no record still to come arrived before this (ms); 0 unknown
 	ended    bool  // the reader reached the shard's end
 	arrivals int64 // last arrival taken
@@ -59,14 +69,15 @@ type source struct {
 	positions map[string]string // last consumed per shard, or shardDone
 	shards    map[string]*inShard
 	ch        chan batch
+	dec       *reccodec.Decoder
 }
 
-func newSource(m *Manager, arn, mode string, startTime int64, positions map[string]string) *source {
+func newSource(m *Manager, arn, mode string, startTime int64, positions map[string]string, dec *reccodec.Decoder) *source {
 	if positions == nil {
 		positions = map[string]string{}
 	}
 	return &source{m: m, ref: datastreams.StreamRef{ARN: arn}, mode: mode, startTime: startTime,
-		positions: positions, shards: map[string]*inShard{}, ch: make(chan batch, 64)}
+		positions: positions, shards: map[string]*inShard{}, ch: make(chan batch, 16), dec: dec}
 }
 
 // refresh learns the stream's shards and starts the readers of those
@@ -150,7 +161,13 @@ func (s *source) read(ctx context.Context, id, after string) {
 			sleep(ctx, time.Second)
 			continue
 		}
-		b := batch{shard: id, records: out.Records, readAt: readAt, caughtUp: len(out.Records) < readLimit && out.MillisBehindLatest == 0}
+		b := batch{shard: id, records: make([]item, len(out.Records)), readAt: readAt, caughtUp: len(out.Records) < readLimit && out.MillisBehindLatest == 0}
+		for i, r := range out.Records {
+			b.records[i].Record = r
+			if s.dec != nil {
+				b.records[i].rows, b.records[i].err = s.dec.Decode(r.Data)
+			}
+		}
 		if n := len(out.Records); n > 0 {
 			after = out.Records[n-1].SequenceNumber
 		}
@@ -187,7 +204,11 @@ func (s *source) take(ctx context.Context, b batch) {
 		s.m.cfg.Logger.Warn("analytics: read an input shard", "stream", s.ref.ARN, "shard", b.shard, "err", b.err)
 		return
 	}
-	sh.queue = append(sh.queue, b.records...)
+	if len(sh.queue) == 0 {
+		sh.queue = b.records
+	} else {
+		sh.queue = append(sh.queue, b.records...)
+	}
 	if b.caughtUp {
 		if idle := b.readAt - s.m.cfg.ArrivalSlack.Milliseconds(); idle > sh.idle {
 			sh.idle = idle
@@ -229,7 +250,7 @@ func (s *source) finish(ctx context.Context) {
 
 // next returns the next record in merge order when every shard that
 // could still give an earlier one has spoken: nil when none can go yet.
-func (s *source) next() (*inShard, *datastreams.Record) {
+func (s *source) next() (*inShard, *item) {
 	var best *inShard
 	for _, sh := range s.shards {
 		if len(sh.queue) == 0 {
@@ -248,9 +269,9 @@ func (s *source) next() (*inShard, *datastreams.Record) {
 			return nil, nil
 		}
 	}
-	r := best.queue[0]
+	r := &best.queue[0]
 	best.queue = best.queue[1:]
-	return best, &r
+	return best, r
 }
 
 func less(a, b *inShard) bool {

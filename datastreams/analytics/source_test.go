@@ -32,7 +32,7 @@ func TestMergeOrderAndWatermark(t *testing.T) {
 		total += len(recs)
 		time.Sleep(3 * time.Millisecond)
 	}
-	src := newSource(m, arnOf("in"), StartTrimHorizon, 0, nil)
+	src := newSource(m, arnOf("in"), StartTrimHorizon, 0, nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := src.refresh(ctx); err != nil {

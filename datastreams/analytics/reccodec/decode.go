@@ -1,11 +1,8 @@
 package reccodec
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/shardcast/shardcast/datastreams/analytics/sqlfunc"
@@ -50,8 +47,11 @@ func (e *Error) Error() string {
 
 // Decoder decodes records of one schema. It is safe for concurrent use.
 type Decoder struct {
-	f    Format
-	cols []Column
+	// Spare is room left at the end of each row for values the caller
+	// appends (set before the first Decode).
+	Spare int
+	f     Format
+	cols  []Column
 	// JSON: the row path (rowAll: its last step is [0:]), and per column
 	// the path from the row; explode is the common prefix of the columns
 	// that explode an array (nil: none), at[i] the position of column
@@ -138,17 +138,17 @@ func (d *Decoder) Decode(data []byte) ([][]sqltypes.Value, error) {
 }
 
 func (d *Decoder) decodeJSON(data []byte) ([][]sqltypes.Value, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	var out [][]sqltypes.Value
+	i := 0
 	for {
-		var doc any
-		if err := dec.Decode(&doc); err != nil {
-			if errors.Is(err, io.EOF) && out != nil {
+		doc, j, err := parseJSON(data, i, 0)
+		if err != nil {
+			if errors.Is(err, errEnd) && out != nil && skipSpace(data, i) == len(data) {
 				return out, nil
 			}
 			return nil, &Error{Message: fmt.Sprintf("the record is not JSON: %v", err)}
 		}
+		i = j
 		parent, ok := d.row.eval(doc)
 		if !ok {
 			return nil, &Error{Message: fmt.Sprintf("the record has nothing at RecordRowPath %s", pathText(d.f.RowPath))}
@@ -218,7 +218,7 @@ func (d *Decoder) rowsOf(v any) ([][]sqltypes.Value, error) {
 // values converts one row's columns; el is the element of the exploded
 // array (none: NULL for the exploding columns).
 func (d *Decoder) values(v, el any, none bool) ([]sqltypes.Value, error) {
-	row := make([]sqltypes.Value, len(d.cols))
+	row := make([]sqltypes.Value, len(d.cols), len(d.cols)+d.Spare)
 	for i, c := range d.cols {
 		var x any
 		var ok bool
@@ -257,7 +257,7 @@ func (d *Decoder) decodeCSV(data []byte) ([][]sqltypes.Value, error) {
 		if len(fields) < len(d.cols) {
 			return nil, &Error{Message: fmt.Sprintf("a row has %d fields, the schema %d columns", len(fields), len(d.cols))}
 		}
-		row := make([]sqltypes.Value, len(d.cols))
+		row := make([]sqltypes.Value, len(d.cols), len(d.cols)+d.Spare)
 		for i, c := range d.cols {
 			v, err := sqlfunc.FromText(fields[i], c.Type)
 			if err != nil {
