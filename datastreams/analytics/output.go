@@ -12,8 +12,13 @@ import (
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
 
-// putLimit is the most records one write to a destination carries.
-const putLimit = 500
+// putLimit is the most records one write to a data stream carries: more
+// than the API's 500, as the writes are in process (one append, so one
+// fsync, per shard for each); a delivery stream takes firehoseLimit.
+const (
+	putLimit      = 10000
+	firehoseLimit = 500
+)
 
 // sink is one output of a running application.
 type sink struct {
@@ -68,6 +73,9 @@ func (m *Manager) flush(ctx context.Context, k *sink) error {
 	backoff := 50 * time.Millisecond
 	for len(k.pending) > 0 {
 		n := min(len(k.pending), putLimit)
+		if k.firehose != "" {
+			n = min(n, firehoseLimit)
+		}
 		part := k.pending[:n]
 		var failed []datastreams.PutEntry
 		var err error
