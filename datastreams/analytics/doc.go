@@ -50,6 +50,13 @@
 // that resumes from a checkpoint reads each data-stream output back from
 // the checkpoint's time and drops recomputed rows whose ids it finds.
 //
+// InputProcessingConfiguration sends records, before decoding, to the
+// HTTP endpoint that Firehose's configuration maps the function's ARN to
+// (the same map as Firehose's Lambda processors), with the service's
+// event and reply: Ok records are decoded from the returned data,
+// Dropped ones give no row, ProcessingFailed ones an error_stream row; a
+// failed call is retried.
+//
 // Reference data is read from Firehose's object store (the local
 // <data-dir>/s3 buckets or the configured S3-compatible server) when the
 // runner starts: at StartApplication, at every configuration change
@@ -62,9 +69,7 @@
 // One streaming input per application and at most one reference source
 // and three outputs, as AWS allows. Inputs from delivery streams are
 // refused (AWS stopped them for new applications in 2023), and so are
-// Lambda outputs; InputProcessingConfiguration is stored and described,
-// and checked against the Lambda endpoints of Firehose's configuration,
-// but records are not sent through it. Delivery-stream outputs are at
+// Lambda outputs. Delivery-stream outputs are at
 // least once: their records cannot be read back. A record whose append
 // was committed more than ArrivalSlack before a reader saw it gets the
 // current ROWTIME rather than its arrival time (as the service's

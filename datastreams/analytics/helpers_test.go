@@ -191,3 +191,11 @@ func (w *world) drain(stream string, done func(n int) bool) {
 		}
 	}
 }
+
+// putRaw writes one record as it is.
+func (w *world) putRaw(stream string, data []byte) {
+	w.t.Helper()
+	if _, err := w.streams.PutRecords(context.Background(), datastreams.StreamRef{Name: stream}, []datastreams.PutEntry{{PartitionKey: "k", Data: data}}); err != nil {
+		w.t.Fatal(err)
+	}
+}

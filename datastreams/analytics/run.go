@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/analytics/reccodec"
@@ -142,6 +143,15 @@ func (r *run) main(ctx context.Context) error {
 		return fmt.Errorf("restore the snapshot: %w", err)
 	}
 	r.src = newSource(r.m, r.input.KinesisStreamsInput.ResourceARN, st.Start, st.StartTime, clonePositions(positions), r.dec)
+	if p := r.input.InputProcessingConfiguration; p != nil && p.InputLambdaProcessor != nil {
+		url := r.m.cfg.LambdaEndpoints[p.InputLambdaProcessor.ResourceARN]
+		if url == "" {
+			r.a.setStatus("")
+			return fmt.Errorf("no endpoint is configured for the preprocessing function %s", p.InputLambdaProcessor.ResourceARN)
+		}
+		r.src.pre = &preprocessor{url: url, appARN: r.s.Def().ARN, streamARN: r.input.KinesisStreamsInput.ResourceARN,
+			client: &http.Client{Timeout: 5 * time.Minute}}
+	}
 	srcCtx, stopSources := context.WithCancel(ctx)
 	defer stopSources()
 	r.srcCtx = srcCtx

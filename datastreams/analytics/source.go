@@ -70,6 +70,7 @@ type source struct {
 	shards    map[string]*inShard
 	ch        chan batch
 	dec       *reccodec.Decoder
+	pre       *preprocessor // nil: records go to the decoder as they are
 }
 
 func newSource(m *Manager, arn, mode string, startTime int64, positions map[string]string, dec *reccodec.Decoder) *source {
@@ -162,11 +163,8 @@ func (s *source) read(ctx context.Context, id, after string) {
 			continue
 		}
 		b := batch{shard: id, records: make([]item, len(out.Records)), readAt: readAt, caughtUp: len(out.Records) < readLimit && out.MillisBehindLatest == 0}
-		for i, r := range out.Records {
-			b.records[i].Record = r
-			if s.dec != nil {
-				b.records[i].rows, b.records[i].err = s.dec.Decode(r.Data)
-			}
+		if err := s.decode(ctx, id, out.Records, b.records); err != nil {
+			return // ctx ended
 		}
 		if n := len(out.Records); n > 0 {
 			after = out.Records[n-1].SequenceNumber
@@ -183,6 +181,39 @@ func (s *source) read(ctx context.Context, id, after string) {
 			sleep(ctx, s.m.cfg.Poll)
 		}
 	}
+}
+
+// decode decodes records into items, through the preprocessor first
+// when there is one: a dropped record has no rows, a failed one an error.
+func (s *source) decode(ctx context.Context, shardID string, recs []datastreams.Record, items []item) error {
+	var data [][]byte
+	var results []string
+	if s.pre != nil && len(recs) > 0 {
+		var err error
+		if data, results, err = s.pre.process(ctx, shardID, recs); err != nil {
+			return err
+		}
+	}
+	for i, r := range recs {
+		items[i].Record = r
+		if s.dec == nil {
+			continue
+		}
+		d := r.Data
+		if results != nil {
+			switch results[i] {
+			case preDropped:
+				items[i].rows = [][]sqltypes.Value{}
+				continue
+			case preFailed:
+				items[i].err = &reccodec.Error{Message: "the preprocessing function returned ProcessingFailed"}
+				continue
+			}
+			d = data[i]
+		}
+		items[i].rows, items[i].err = s.dec.Decode(d)
+	}
+	return nil
 }
 
 func (s *source) send(ctx context.Context, b batch) bool {
