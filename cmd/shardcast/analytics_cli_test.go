@@ -35,7 +35,9 @@ func TestAnalyticsCLI(t *testing.T) {
  "Outputs": [{"Name": "DESTINATION_SQL_STREAM", "KinesisStreamsOutput": {"ResourceARN": %q, "RoleARN": %q}, "DestinationSchema": {"RecordFormatType": "CSV"}}],
  "ApplicationCode": "CREATE OR REPLACE STREAM \"DESTINATION_SQL_STREAM\" (ticker VARCHAR(4), price REAL);\nCREATE OR REPLACE PUMP \"P\" AS INSERT INTO \"DESTINATION_SQL_STREAM\" SELECT STREAM ticker_symbol, price FROM \"SOURCE_SQL_STREAM_001\";",
  "Tags": [{"Key": "team", "Value": "data"}]}`, streamARN("ticks"), analyticsRole, cols, streamARN("out"), analyticsRole)
-	var created struct{ ApplicationSummary struct{ ApplicationARN, ApplicationStatus string } }
+	var created struct {
+		ApplicationSummary struct{ ApplicationARN, ApplicationStatus string }
+	}
 	cli.ok(&created, "kinesisanalytics", "create-application", "--cli-input-json", create)
 	if created.ApplicationSummary.ApplicationStatus != "READY" {
 		t.Fatalf("created %+v", created)

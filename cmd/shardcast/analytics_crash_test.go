@@ -98,9 +98,9 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "COUNTS"
 			}
 		}
 		sort.Strings(wantRows)
-		out := waitRecords(t, kc, "dst", len(wantRows))
+		waitRecords(t, kc, "dst", len(wantRows))
 		time.Sleep(1500 * time.Millisecond)
-		out = readStream(t, kc, "dst")
+		out := readStream(t, kc, "dst")
 		keys := map[string]bool{}
 		var gotRows []string
 		for _, r := range out {

@@ -47,7 +47,6 @@ CREATE OR REPLACE PUMP "COUNT_PUMP" AS INSERT INTO "COUNT_STREAM"
 
 	tickers := []string{"AMZN", "INTC", "TGT", "WMT", "MSFT"}
 	sectors := map[string]string{"AMZN": "TECHNOLOGY", "INTC": "TECHNOLOGY", "TGT": "RETAIL", "WMT": "RETAIL", "MSFT": "TECHNOLOGY"}
-	var sent []map[string]any
 	for round := range 3 {
 		var recs []map[string]any
 		for i := range 200 {
@@ -55,7 +54,6 @@ CREATE OR REPLACE PUMP "COUNT_PUMP" AS INSERT INTO "COUNT_STREAM"
 			recs = append(recs, map[string]any{"TICKER_SYMBOL": tk, "SECTOR": sectors[tk], "CHANGE": float64(i%11) - 5, "PRICE": 50 + float64(i%97)})
 		}
 		putJSON(t, kc, "ticks", recs)
-		sent = append(sent, recs...)
 		time.Sleep(400 * time.Millisecond)
 	}
 	// What the application must have computed, from the records as stored.

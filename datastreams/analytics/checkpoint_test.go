@@ -80,9 +80,9 @@ func TestCheckpointRecovery(t *testing.T) {
 		}
 	}
 	sort.Strings(wantRows)
-	out := w.waitRecords("out", len(wantRows))
+	w.waitRecords("out", len(wantRows))
 	time.Sleep(1200 * time.Millisecond)
-	out = w.records("out")
+	out := w.records("out")
 	var got []string
 	for _, r := range out {
 		var v map[string]any
@@ -126,9 +126,9 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM ticker FROM "SOURCE_
 	waitStatus(t, m, "copy", StatusReady)
 	w.put("in", 2, map[string]any{"ticker": "C"}, map[string]any{"ticker": "D"})
 	start(StartLastStoppedPoint)
-	out := w.waitRecords("out", 4)
+	w.waitRecords("out", 4)
 	time.Sleep(300 * time.Millisecond)
-	out = w.records("out")
+	out := w.records("out")
 	var got []string
 	for _, r := range out {
 		got = append(got, strings.TrimSpace(string(r.Data)))

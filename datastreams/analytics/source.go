@@ -41,14 +41,13 @@ type item struct {
 
 // inShard is one input shard as the merge sees it.
 type inShard struct {
-	id       string
-	index    int // from the id, for the in-application stream it feeds
-	parents  []string
-	started  bool
-	queue    []item
-	idle     int64 // no record still to come arrived before this (ms); 0 unknown
-	ended    bool  // the reader reached the shard's end
-	arrivals int64 // last arrival taken
+	id      string
+	index   int // from the id, for the in-application stream it feeds
+	parents []string
+	started bool
+	queue   []item
+	idle    int64 // no record still to come arrived before this (ms); 0 unknown
+	ended   bool  // the reader reached the shard's end
 }
 
 // shardIndex reads the number of a shard id (shardId-000000000007 -> 7).
