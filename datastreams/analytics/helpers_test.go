@@ -199,3 +199,12 @@ func (w *world) putRaw(stream string, data []byte) {
 		w.t.Fatal(err)
 	}
 }
+
+// putRawTo writes one record into shard i of n even shards.
+func (w *world) putRawTo(stream string, i, n int, data []byte) {
+	w.t.Helper()
+	if _, err := w.streams.PutRecords(context.Background(), datastreams.StreamRef{Name: stream},
+		[]datastreams.PutEntry{{PartitionKey: "k", ExplicitHashKey: hashKeyOf(i, n), Data: data}}); err != nil {
+		w.t.Fatal(err)
+	}
+}
