@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisanalytics"
 	ka "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
 )
@@ -184,4 +186,33 @@ func TestAnalyticsDiscoverInputSchema(t *testing.T) {
 	createStream(t, kc, "empty", 1)
 	_, err = c.DiscoverInputSchema(ctx, &kinesisanalytics.DiscoverInputSchemaInput{ResourceARN: aws.String(streamARN("empty")), RoleARN: aws.String(analyticsRole)})
 	wantErr(t, err, "UnableToDetectSchemaException", "No records were found to infer a schema from.")
+}
+
+// An output to a delivery stream: the rows reach its S3 destination.
+func TestAnalyticsFirehoseOutput(t *testing.T) {
+	cfg := testConfig(t)
+	srv := startServer(t, cfg)
+	kc := client(srv.URL(), testCreds)
+	fc := firehoseClient(srv.URL())
+	c := analyticsClient(srv.URL())
+	createStream(t, kc, "ticks", 1)
+	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("rows"),
+		ExtendedS3DestinationConfiguration: s3Dest("rowsbucket", 1, 0, fhtypes.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	code := `CREATE OR REPLACE STREAM "D" (ticker VARCHAR(4), price REAL);
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001";`
+	out := ka.Output{Name: aws.String("D"), DestinationSchema: &ka.DestinationSchema{RecordFormatType: ka.RecordFormatTypeJson},
+		KinesisFirehoseOutput: &ka.KinesisFirehoseOutput{ResourceARN: aws.String("arn:aws:firehose:us-east-1:000000000000:deliverystream/rows"), RoleARN: aws.String(analyticsRole)}}
+	if _, err := c.CreateApplication(ctx, &kinesisanalytics.CreateApplicationInput{ApplicationName: aws.String("tofh"), ApplicationCode: aws.String(code),
+		Inputs: []ka.Input{tickerInput("ticks")}, Outputs: []ka.Output{out}}); err != nil {
+		t.Fatal(err)
+	}
+	startApp(t, c, "tofh")
+	putJSON(t, kc, "ticks", []map[string]any{{"TICKER_SYMBOL": "AMZN", "SECTOR": "TECHNOLOGY", "CHANGE": 1, "PRICE": 10.5}})
+	dir := filepath.Join(cfg.DataDir, "s3", "rowsbucket")
+	got := string(readObjects(t, dir, waitObjects(t, dir, 1)))
+	if got != `{"TICKER":"AMZN","PRICE":10.5}` {
+		t.Fatalf("delivered %q", got)
+	}
 }
