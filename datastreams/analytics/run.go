@@ -87,6 +87,9 @@ type run struct {
 	suppress map[string]bool
 	lastCP   time.Time
 	srcCtx   context.Context // of the shard readers
+	// dirty: records consumed or rows emitted since the last checkpoint
+	// (an idle application does not write the catalog every interval).
+	dirty bool
 }
 
 func (r *run) main(ctx context.Context) error {
@@ -196,7 +199,7 @@ func (r *run) main(ctx context.Context) error {
 			stopSources()
 			return err
 		}
-		if r.m.cfg.Now().Sub(r.lastCP) >= r.m.cfg.CheckpointInterval {
+		if r.dirty && r.m.cfg.Now().Sub(r.lastCP) >= r.m.cfg.CheckpointInterval {
 			if err := r.checkpoint(ctx); err != nil && ctx.Err() == nil {
 				r.log.Warn("analytics: checkpoint", "err", err)
 			}
@@ -222,6 +225,7 @@ func (r *run) pump() {
 		}
 		r.push(sh, rec)
 		r.src.positions[sh.id] = rec.SequenceNumber
+		r.dirty = true
 	}
 	r.src.finish(r.srcCtx)
 	if b, ok := r.src.bound(); ok {
@@ -280,6 +284,7 @@ func (r *run) emit(stream string, row sqltypes.Row) {
 func (r *run) write(ctx context.Context) error {
 	for _, o := range r.eng.Take() {
 		r.emit(o.Stream, o.Row)
+		r.dirty = true
 	}
 	for _, k := range r.sinks {
 		if err := r.m.flush(ctx, k); err != nil {
@@ -350,6 +355,7 @@ func (r *run) checkpoint(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.dirty = false
 	if trim > 0 {
 		r.a.log.TrimBefore(trim)
 	}
