@@ -158,7 +158,8 @@ func TestAnalyticsErrorStream(t *testing.T) {
 // DiscoverInputSchema infers the demo stream's schema from its records,
 // renaming members that are not column names as the service does.
 func TestAnalyticsDiscoverInputSchema(t *testing.T) {
-	srv := startServer(t, testConfig(t))
+	cfg := testConfig(t)
+	srv := startServer(t, cfg)
 	kc := client(srv.URL(), testCreds)
 	c := analyticsClient(srv.URL())
 	createStream(t, kc, "ticks", 2)
@@ -186,6 +187,25 @@ func TestAnalyticsDiscoverInputSchema(t *testing.T) {
 	createStream(t, kc, "empty", 1)
 	_, err = c.DiscoverInputSchema(ctx, &kinesisanalytics.DiscoverInputSchemaInput{ResourceARN: aws.String(streamARN("empty")), RoleARN: aws.String(analyticsRole)})
 	wantErr(t, err, "UnableToDetectSchemaException", "No records were found to infer a schema from.")
+
+	// From an object: CSV lines.
+	os.MkdirAll(filepath.Join(cfg.DataDir, "s3", "samples"), 0o755)
+	os.WriteFile(filepath.Join(cfg.DataDir, "s3", "samples", "t.csv"), []byte("AMZN,Amazon,12\nINTC,Intel,7\n"), 0o644)
+	out, err = c.DiscoverInputSchema(ctx, &kinesisanalytics.DiscoverInputSchemaInput{S3Configuration: &ka.S3Configuration{
+		BucketARN: aws.String("arn:aws:s3:::samples"), FileKey: aws.String("t.csv"), RoleARN: aws.String(analyticsRole)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols = nil
+	for _, col := range out.InputSchema.RecordColumns {
+		cols = append(cols, aws.ToString(col.Name)+" "+aws.ToString(col.SqlType))
+	}
+	if strings.Join(cols, ",") != "COL_1 VARCHAR(4),COL_2 VARCHAR(8),COL_3 INTEGER" || out.InputSchema.RecordFormat.RecordFormatType != ka.RecordFormatTypeCsv {
+		t.Fatalf("from the object: %v %+v", cols, out.InputSchema.RecordFormat)
+	}
+	_, err = c.DiscoverInputSchema(ctx, &kinesisanalytics.DiscoverInputSchemaInput{S3Configuration: &ka.S3Configuration{
+		BucketARN: aws.String("arn:aws:s3:::samples"), FileKey: aws.String("none.csv"), RoleARN: aws.String(analyticsRole)}})
+	wantErrLike(t, err, "InvalidArgumentException", "none.csv")
 }
 
 // An output to a delivery stream: the rows reach its S3 destination.

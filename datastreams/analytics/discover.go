@@ -46,7 +46,7 @@ func (m *Manager) Discover(ctx context.Context, in DiscoverInput) (DiscoverOutpu
 		}
 		body, err := m.cfg.Objects.Get(ctx, in.Bucket, in.Key)
 		if err != nil {
-			return DiscoverOutput{}, errorf(registry.ErrResourceNotFound, "Could not read s3://%s/%s: %v", in.Bucket, in.Key, err)
+			return DiscoverOutput{}, errorf(registry.ErrInvalidArgument, "Could not read s3://%s/%s: %v", in.Bucket, in.Key, err)
 		}
 		for line := range bytes.SplitSeq(body, []byte("\n")) {
 			if line = bytes.TrimRight(line, "\r"); len(bytes.TrimSpace(line)) > 0 && len(recs) < discoverSample {
