@@ -86,6 +86,7 @@ type Forest struct {
 	seen uint64
 
 	attr []float64 // UpdateExplain's per-coordinate high and low parts
+	inv  []float64 // inv[k] = 1/(k+1), for depths up to SampleSize
 }
 
 // maxMagnitude bounds the coordinates, so that ranges and their sums stay
@@ -100,6 +101,10 @@ func New(cfg Config) (*Forest, error) {
 	f := &Forest{cfg: cfg, dim: cfg.Dimensions * cfg.ShingleSize}
 	f.shingle = make([]float64, f.dim)
 	f.attr = make([]float64, 2*f.dim)
+	f.inv = make([]float64, cfg.SampleSize+1)
+	for k := range f.inv {
+		f.inv[k] = 1 / float64(k+1)
+	}
 	seeds := splitmix{state: cfg.Seed}
 	f.trees = make([]tree, cfg.Trees)
 	for i := range f.trees {
@@ -200,15 +205,24 @@ func (f *Forest) update(point []float64, explain bool) float64 {
 // size + 1: a point as deep as a typical point of a balanced tree scores
 // about 1, one cut off at the root log2(SampleSize+1) (8 for 256).
 func (f *Forest) score(p []float64, explain bool) float64 {
+	sum, n := 0.0, float64(len(f.trees))
+	i := 0
+	if !explain {
+		for ; i+group <= len(f.trees); i += group {
+			raw := scoreGroup(f.trees[i:i+group], p, f.inv)
+			for k, s := range raw {
+				sum += math.Log2(float64(len(f.trees[i+k].sample))+1) / n * s
+			}
+		}
+	}
 	var attr []float64
 	if explain {
 		attr = f.attr
 	}
-	sum := 0.0
-	for i := range f.trees {
+	for ; i < len(f.trees); i++ {
 		t := &f.trees[i]
-		w := math.Log2(float64(len(t.sample))+1) / float64(len(f.trees))
-		sum += w * t.score(p, attr, w)
+		w := math.Log2(float64(len(t.sample))+1) / n
+		sum += w * t.score(p, f.inv, attr, w)
 	}
 	return sum
 }

@@ -48,14 +48,15 @@ func heartRates(rng *rand.Rand, n int) (rates []float64, high []bool) {
 // TestHeartRate: with KDA's defaults, after the warm-up every injected
 // high rate scores above the 99th percentile of the normal rates' scores,
 // and the anomalies' mean is at least twice the normal mean. Measured
-// (seeds 1-3, 20000 records): normal mean ~0.8, 99th percentile ~1.1,
-// anomalies' lowest ~2.4, their mean ~3.0 (3.7x the normal mean).
+// (seeds 1-2, 15000 records): normal mean 0.81-0.83, 99th percentile
+// 1.13-1.14, anomalies' lowest 2.05-2.75, their mean 3.0-3.3 (3.7-4.0x
+// the normal mean).
 func TestHeartRate(t *testing.T) {
-	for seed := uint64(1); seed <= 3; seed++ {
+	for seed := uint64(1); seed <= 2; seed++ {
 		cfg := Defaults(1)
 		cfg.Seed = seed
 		f := mustNew(t, cfg)
-		rates, high := heartRates(rand.New(rand.NewPCG(seed, 99)), 20000)
+		rates, high := heartRates(rand.New(rand.NewPCG(seed, 99)), 15000)
 		var normal, anomalous []float64
 		for i, x := range rates {
 			s := f.Update([]float64{x})
@@ -108,7 +109,7 @@ func TestBloodPressureExplain(t *testing.T) {
 		normalScores   []float64
 		dst            []Attribution
 	)
-	for i := range 30000 {
+	for i := range 15000 {
 		p := []float64{90 + 30*rng.Float64(), 60 + 20*rng.Float64()}
 		k := kind{col: -1}
 		if rng.Float64() < 0.01 {
@@ -153,7 +154,7 @@ func TestBloodPressureExplain(t *testing.T) {
 	}
 	t.Logf("%d anomalies, %d explained wrongly; strength mean %.3f min %.3f; normal score mean %.3f",
 		checked, wrong, mean(strengths), slices.Min(strengths), mean(normalScores))
-	if checked < 200 || wrong > 0 {
+	if checked < 100 || wrong > 0 {
 		t.Errorf("%d of %d anomalies explained wrongly", wrong, checked)
 	}
 	if mean(strengths) < 0.6 {
@@ -184,8 +185,9 @@ func TestWarmUpShingle(t *testing.T) {
 // TestShingleSeesShapes: a noisy sine wave that sticks at its peak for
 // ten records: every value is in range, so only the shape is wrong, and
 // only a shingled forest sees it. Measured: shingle 4, normal mean 0.84,
-// 99th percentile 1.02, the stuck stretch up to 2.09; unshingled, the
-// stuck stretch scores at most 0.88, under the normal 99th percentile.
+// 99th percentile 1.03, the stuck stretch up to 2.09; unshingled, the
+// stuck stretch scores at most 0.87, under the normal 99th percentile
+// (1.27).
 func TestShingleSeesShapes(t *testing.T) {
 	run := func(shingle int) (normal []float64, stuck float64) {
 		cfg := Defaults(1)
@@ -194,9 +196,9 @@ func TestShingleSeesShapes(t *testing.T) {
 		f := mustNew(t, cfg)
 		rng := rand.New(rand.NewPCG(3, 3))
 		var bs []float64
-		for i := range 6000 {
+		for i := range 3500 {
 			x := math.Sin(2*math.Pi*float64(i)/50) + 0.02*rng.NormFloat64()
-			isStuck := i >= 5000 && i < 5010
+			isStuck := i >= 3000 && i < 3010
 			if isStuck {
 				x = 1
 			}
@@ -204,7 +206,7 @@ func TestShingleSeesShapes(t *testing.T) {
 			switch {
 			case isStuck:
 				bs = append(bs, s)
-			case i > 1000 && i < 5000:
+			case i > 1000 && i < 3000:
 				normal = append(normal, s)
 			}
 		}
@@ -230,9 +232,12 @@ func TestDeterministic(t *testing.T) {
 	c := mustNew(t, cfg)
 	rng := rand.New(rand.NewPCG(5, 5))
 	differ := false
-	for i := range 3000 {
+	for i := range 1500 {
 		p := []float64{rng.NormFloat64(), rng.NormFloat64(), float64(i % 7)}
-		sa, sb, sc := a.Update(p), b.Update(p), c.Update(p)
+		// b explains: the trees walked one at a time with attribution
+		// score the same bits as four at a time without.
+		sa, sc := a.Update(p), c.Update(p)
+		sb, _ := b.UpdateExplain(p)
 		if sa != sb {
 			t.Fatalf("record %d: same seed scored %v and %v", i, sa, sb)
 		}
@@ -316,11 +321,11 @@ func TestCutDistribution(t *testing.T) {
 				tr.remove(l)
 			}
 			checkTree(t, &tr)
-			root := tr.nodes[tr.root]
-			if root.cut >= 1 && root.cut < 3 {
+			_, cut := tr.cutOf(tr.root)
+			if cut >= 1 && cut < 3 {
 				offThree++
-			} else if !(root.cut >= 0 && root.cut < 1) {
-				t.Fatalf("order %v: root cut %v", order, root.cut)
+			} else if !(cut >= 0 && cut < 1) {
+				t.Fatalf("order %v: root cut %v", order, cut)
 			}
 		}
 		got := float64(offThree) / n
@@ -353,24 +358,30 @@ func checkTree(t testing.TB, tr *tree) {
 			leafCount[^ref] = 0
 			continue
 		}
-		n := tr.nodes[ref]
-		for _, c := range []int32{n.left, n.right} {
+		left, right := tr.kids(ref)
+		dim, cut := tr.cutOf(ref)
+		for _, c := range []int32{left, right} {
 			if tr.parentOf(c) != ref {
 				t.Fatalf("node %d's child %d names parent %d", ref, c, tr.parentOf(c))
 			}
 		}
 		lo, hi := tr.bounds(ref)
-		llo, lhi := tr.bounds(n.left)
-		rlo, rhi := tr.bounds(n.right)
+		llo, lhi := tr.bounds(left)
+		rlo, rhi := tr.bounds(right)
+		sum := 0.0
 		for i := range lo {
 			if lo[i] != min(llo[i], rlo[i]) || hi[i] != max(lhi[i], rhi[i]) {
 				t.Fatalf("node %d's box %v..%v is not its children's union", ref, lo, hi)
 			}
+			sum += hi[i] - lo[i]
 		}
-		if !(lhi[n.dim] <= n.cut && n.cut < rlo[n.dim]) {
-			t.Fatalf("node %d's cut %v does not separate %v and %v", ref, n.cut, lhi[n.dim], rlo[n.dim])
+		if got := tr.node(ref)[slotSum]; got != sum {
+			t.Fatalf("node %d's sum of ranges is %v, its box's %v", ref, got, sum)
 		}
-		stack = append(stack, n.left, n.right)
+		if !(lhi[dim] <= cut && cut < rlo[dim]) {
+			t.Fatalf("node %d's cut %v does not separate %v and %v", ref, cut, lhi[dim], rlo[dim])
+		}
+		stack = append(stack, left, right)
 	}
 	for _, e := range tr.sample {
 		if _, ok := leafCount[e.leaf]; !ok {

@@ -35,7 +35,12 @@ func (f *Forest) MarshalBinary() ([]byte, error) {
 	if f.trees == nil {
 		return nil, errors.New("rcf: MarshalBinary of a forest not made by New")
 	}
-	b := append([]byte(nil), snapshotMagic[:]...)
+	size := 64 + 8*f.dim
+	for i := range f.trees {
+		t := &f.trees[i]
+		size += 16 + (t.nodeCount()+len(t.leafMass))*(11+8*f.dim) + 18*len(t.sample)
+	}
+	b := append(make([]byte, 0, size), snapshotMagic[:]...)
 	for _, v := range []int{f.cfg.Dimensions, f.cfg.Trees, f.cfg.SampleSize, f.cfg.TimeDecay, f.cfg.ShingleSize} {
 		b = binary.AppendUvarint(b, uint64(v))
 	}
@@ -48,7 +53,7 @@ func (f *Forest) MarshalBinary() ([]byte, error) {
 	for i := range f.trees {
 		t := &f.trees[i]
 		b = binary.LittleEndian.AppendUint64(b, t.rng.state)
-		b = binary.AppendUvarint(b, uint64(len(t.nodes)-len(t.freeNodes)+len(t.leafMass)-len(t.freeLeaves)))
+		b = binary.AppendUvarint(b, uint64(t.nodeCount()-len(t.freeNodes)+len(t.leafMass)-len(t.freeLeaves)))
 		ordinal = ordinal[:0]
 		for range t.leafMass {
 			ordinal = append(ordinal, -1)
@@ -70,11 +75,12 @@ func (f *Forest) MarshalBinary() ([]byte, error) {
 				b = appendFloats(b, t.points[int(l)*t.dim:int(l+1)*t.dim])
 				continue
 			}
-			n := t.nodes[ref]
+			dim, cut := t.cutOf(ref)
+			left, right := t.kids(ref)
 			b = append(b, 0)
-			b = binary.AppendUvarint(b, uint64(n.dim))
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(n.cut))
-			stack = append(stack, n.right, n.left)
+			b = binary.AppendUvarint(b, uint64(dim))
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(cut))
+			stack = append(stack, right, left)
 		}
 		b = binary.AppendUvarint(b, uint64(len(t.sample)))
 		for _, e := range t.sample {
@@ -236,9 +242,7 @@ func readTree(r *reader, t *tree, capacity int) {
 		case 0:
 			dim := r.uvarint("cut dimension", uint64(t.dim-1))
 			cut := r.coord("cut")
-			ref = int32(len(t.nodes))
-			t.nodes = append(t.nodes, inode{parent: parent, dim: int32(dim), cut: cut})
-			t.boxes = append(t.boxes, make([]float64, 2*t.dim)...)
+			ref = t.newNode(parent, int(dim), cut)
 		case 1:
 			mass := r.uvarint("leaf mass", uint64(capacity))
 			if r.err == nil && mass == 0 {
@@ -263,11 +267,13 @@ func readTree(r *reader, t *tree, capacity int) {
 			t.root = ref
 		} else {
 			top := &pending[len(pending)-1]
+			nd := t.node(top.node)
+			left, _ := unpack(nd[slotKids])
 			if top.side == 2 {
-				t.nodes[top.node].left = ref
+				nd[slotKids] = pack(ref, none)
 				top.side = 1
 			} else {
-				t.nodes[top.node].right = ref
+				nd[slotKids] = pack(left, ref)
 				pending = pending[:len(pending)-1]
 			}
 		}
@@ -284,14 +290,16 @@ func readTree(r *reader, t *tree, capacity int) {
 	}
 	// Children follow their parent in preorder: fit the boxes from the
 	// last node back, then check each cut against its children's boxes.
-	for n := int32(len(t.nodes)) - 1; n >= 0; n-- {
+	for n := int32(t.nodeCount()) - 1; n >= 0; n-- {
 		lo, hi := t.bounds(n)
-		llo, lhi := t.bounds(t.nodes[n].left)
-		rlo, rhi := t.bounds(t.nodes[n].right)
+		left, right := t.kids(n)
+		llo, lhi := t.bounds(left)
+		rlo, rhi := t.bounds(right)
 		for i := range lo {
 			lo[i], hi[i] = min(llo[i], rlo[i]), max(lhi[i], rhi[i])
 		}
-		d, cut := t.nodes[n].dim, t.nodes[n].cut
+		t.fitSum(n)
+		d, cut := t.cutOf(n)
 		if !(lhi[d] <= cut && cut < rlo[d]) {
 			r.fail("a cut at %v does not separate %v from %v", cut, lhi[d], rlo[d])
 			return

@@ -11,25 +11,30 @@ const none int32 = math.MinInt32
 // A ref names a node of a tree: r >= 0 is internal node r, r < 0 (other
 // than none) is leaf ^r. Children are refs; parents are always internal.
 
-// inode is an internal node: a cut (dim, cut) with everything whose
-// coordinate dim is <= cut on the left.
-type inode struct {
-	left, right int32 // refs
-	parent      int32 // internal node, or none at the root
-	dim         int32
-	cut         float64
-}
+// An internal node is a cut (dim, cut), with everything whose coordinate
+// dim is <= cut on the left, and its box. Its record is stride float64
+// slots in one slice, so that a walk down the tree reads one or two cache
+// lines a level: the cut, the sum of the box's ranges, the children (two
+// int32 in one slot's bits), the parent and dim (likewise), then the
+// box's lows and highs.
+const (
+	slotCut  = 0
+	slotSum  = 1
+	slotKids = 2
+	slotLink = 3
+	slotBox  = 4
+)
 
 // tree is one random cut tree over the distinct points of its sample.
 // Nodes live in slices reused through free lists: no pointer per node and
 // no allocation once the slices have grown to the sample's size.
 type tree struct {
-	dim  int // coordinates of a point
-	rng  splitmix
-	root int32 // ref, or none when empty
+	dim    int // coordinates of a point
+	stride int // slots of an internal node
+	rng    splitmix
+	root   int32 // ref, or none when empty
 
-	nodes     []inode
-	boxes     []float64 // per internal node: dim lows then dim highs
+	nodes     []float64
 	freeNodes []int32
 
 	leafParent []int32 // internal node, or none for a leaf at the root
@@ -41,7 +46,32 @@ type tree struct {
 }
 
 func newTree(dim int, seed uint64) tree {
-	return tree{dim: dim, rng: splitmix{state: seed}, root: none}
+	return tree{dim: dim, stride: slotBox + 2*dim, rng: splitmix{state: seed}, root: none}
+}
+
+func pack(a, b int32) float64 {
+	return math.Float64frombits(uint64(uint32(a)) | uint64(uint32(b))<<32)
+}
+
+func unpack(f float64) (a, b int32) {
+	u := math.Float64bits(f)
+	return int32(uint32(u)), int32(u >> 32)
+}
+
+// node is internal node n's record.
+func (t *tree) node(n int32) []float64 {
+	i := int(n) * t.stride
+	return t.nodes[i : i+t.stride : i+t.stride]
+}
+
+func (t *tree) nodeCount() int { return len(t.nodes) / t.stride }
+
+func (t *tree) kids(n int32) (left, right int32) { return unpack(t.node(n)[slotKids]) }
+
+func (t *tree) cutOf(n int32) (dim int32, cut float64) {
+	nd := t.node(n)
+	_, dim = unpack(nd[slotLink])
+	return dim, nd[slotCut]
 }
 
 // bounds is the box of ref: a leaf's is its point.
@@ -52,23 +82,37 @@ func (t *tree) bounds(ref int32) (lo, hi []float64) {
 		p := t.points[l : l+d : l+d]
 		return p, p
 	}
-	b := int(ref) * 2 * d
-	return t.boxes[b : b+d : b+d], t.boxes[b+d : b+2*d : b+2*d]
+	b := int(ref)*t.stride + slotBox
+	return t.nodes[b : b+d : b+d], t.nodes[b+d : b+2*d : b+2*d]
+}
+
+// fitSum recomputes internal node n's sum of ranges from its box, always
+// in the same order, so that a restored tree holds the same bits.
+func (t *tree) fitSum(n int32) {
+	lo, hi := t.bounds(n)
+	s := 0.0
+	for i := range lo {
+		s += hi[i] - lo[i]
+	}
+	t.node(n)[slotSum] = s
 }
 
 func (t *tree) parentOf(ref int32) int32 {
 	if ref < 0 {
 		return t.leafParent[^ref]
 	}
-	return t.nodes[ref].parent
+	p, _ := unpack(t.node(ref)[slotLink])
+	return p
 }
 
 func (t *tree) setParent(ref, parent int32) {
 	if ref < 0 {
 		t.leafParent[^ref] = parent
-	} else {
-		t.nodes[ref].parent = parent
+		return
 	}
+	nd := t.node(ref)
+	_, dim := unpack(nd[slotLink])
+	nd[slotLink] = pack(parent, dim)
 }
 
 // replaceChild points parent (or the root, when parent is none) at to
@@ -78,12 +122,14 @@ func (t *tree) replaceChild(parent, from, to int32) {
 		t.root = to
 		return
 	}
-	n := &t.nodes[parent]
-	if n.left == from {
-		n.left = to
+	nd := t.node(parent)
+	l, r := unpack(nd[slotKids])
+	if l == from {
+		l = to
 	} else {
-		n.right = to
+		r = to
 	}
+	nd[slotKids] = pack(l, r)
 }
 
 func (t *tree) newLeaf(p []float64, parent int32) int32 {
@@ -103,16 +149,22 @@ func (t *tree) newLeaf(p []float64, parent int32) int32 {
 	return l
 }
 
-func (t *tree) newNode(n inode) int32 {
+// newNode makes an internal node with its cut and no children; its box
+// is for the caller to fill.
+func (t *tree) newNode(parent int32, dim int, cut float64) int32 {
+	var n int32
 	if k := len(t.freeNodes); k > 0 {
-		i := t.freeNodes[k-1]
+		n = t.freeNodes[k-1]
 		t.freeNodes = t.freeNodes[:k-1]
-		t.nodes[i] = n
-		return i
+	} else {
+		n = int32(t.nodeCount())
+		t.nodes = append(t.nodes, make([]float64, t.stride)...)
 	}
-	t.nodes = append(t.nodes, n)
-	t.boxes = append(t.boxes, make([]float64, 2*t.dim)...)
-	return int32(len(t.nodes) - 1)
+	nd := t.node(n)
+	nd[slotCut] = cut
+	nd[slotKids] = pack(none, none)
+	nd[slotLink] = pack(parent, int32(dim))
+	return n
 }
 
 func samePoint(a, b []float64) bool {
@@ -189,13 +241,16 @@ func (t *tree) insert(p []float64) int32 {
 		if sep || ref < 0 {
 			return t.split(ref, parent, dim, cut, p)
 		}
-		n := t.nodes[ref]
-		growBox(lo, hi, p)
+		if growBox(lo, hi, p) {
+			t.fitSum(ref)
+		}
 		parent = ref
-		if p[n.dim] <= n.cut {
-			ref = n.left
+		d, c := t.cutOf(ref)
+		l, r := t.kids(ref)
+		if p[d] <= c {
+			ref = l
 		} else {
-			ref = n.right
+			ref = r
 		}
 	}
 }
@@ -203,12 +258,12 @@ func (t *tree) insert(p []float64) int32 {
 // split puts a new internal node with the cut (dim, cut) in the place of
 // ref, with a new leaf for p on one side and ref on the other.
 func (t *tree) split(ref, parent int32, dim int, cut float64, p []float64) int32 {
-	n := t.newNode(inode{parent: parent, dim: int32(dim), cut: cut})
+	n := t.newNode(parent, dim, cut)
 	l := t.newLeaf(p, n)
 	if p[dim] <= cut {
-		t.nodes[n].left, t.nodes[n].right = ^l, ref
+		t.node(n)[slotKids] = pack(^l, ref)
 	} else {
-		t.nodes[n].left, t.nodes[n].right = ref, ^l
+		t.node(n)[slotKids] = pack(ref, ^l)
 	}
 	t.replaceChild(parent, ref, n)
 	t.setParent(ref, n)
@@ -217,18 +272,22 @@ func (t *tree) split(ref, parent int32, dim int, cut float64, p []float64) int32
 	copy(nlo, lo)
 	copy(nhi, hi)
 	growBox(nlo, nhi, p)
+	t.fitSum(n)
 	return l
 }
 
-func growBox(lo, hi, p []float64) {
+// growBox grows lo..hi to hold p and reports whether it grew.
+func growBox(lo, hi, p []float64) bool {
+	grew := false
 	for i, x := range p {
 		if x < lo[i] {
-			lo[i] = x
+			lo[i], grew = x, true
 		}
 		if x > hi[i] {
-			hi[i] = x
+			hi[i], grew = x, true
 		}
 	}
+	return grew
 }
 
 // remove takes one copy of leaf l's point out. The last copy takes the
@@ -247,15 +306,16 @@ func (t *tree) remove(l int32) {
 		t.root = none
 		return
 	}
-	pn := t.nodes[parent]
-	sibling := pn.left
+	left, right := t.kids(parent)
+	sibling := left
 	if sibling == ^l {
-		sibling = pn.right
+		sibling = right
 	}
-	t.replaceChild(pn.parent, parent, sibling)
-	t.setParent(sibling, pn.parent)
+	grand := t.parentOf(parent)
+	t.replaceChild(grand, parent, sibling)
+	t.setParent(sibling, grand)
 	t.freeNodes = append(t.freeNodes, parent)
-	for n := pn.parent; n != none; n = t.nodes[n].parent {
+	for n := grand; n != none; n = t.parentOf(n) {
 		if !t.refit(n) {
 			break
 		}
@@ -266,14 +326,18 @@ func (t *tree) remove(l int32) {
 // it changed (when it did not, no box above it changes either).
 func (t *tree) refit(n int32) bool {
 	lo, hi := t.bounds(n)
-	llo, lhi := t.bounds(t.nodes[n].left)
-	rlo, rhi := t.bounds(t.nodes[n].right)
+	left, right := t.kids(n)
+	llo, lhi := t.bounds(left)
+	rlo, rhi := t.bounds(right)
 	changed := false
 	for i := range lo {
 		a, b := min(llo[i], rlo[i]), max(lhi[i], rhi[i])
 		if a != lo[i] || b != hi[i] {
 			lo[i], hi[i], changed = a, b, true
 		}
+	}
+	if changed {
+		t.fitSum(n)
 	}
 	return changed
 }
@@ -292,7 +356,7 @@ func (t *tree) refit(n int32) bool {
 // above the box in that dimension and to the low side when below. A
 // duplicate's share is split evenly, half high and half low. The parts
 // sum to the score.
-func (t *tree) score(p []float64, attr []float64, w float64) float64 {
+func (t *tree) score(p []float64, inv []float64, attr []float64, w float64) float64 {
 	if t.root == none {
 		return 0
 	}
@@ -300,22 +364,15 @@ func (t *tree) score(p []float64, attr []float64, w float64) float64 {
 	s, alive, depth := 0.0, 1.0, 0
 	ref := t.root
 	for ref >= 0 {
-		n := &t.nodes[ref]
-		lo, hi := t.bounds(ref)
-		growth, total := 0.0, 0.0
+		nd := t.nodes[int(ref)*t.stride:][:t.stride]
+		lo, hi := nd[slotBox:slotBox+d], nd[slotBox+d:slotBox+2*d]
+		growth := 0.0
 		for i, x := range p {
-			l, h := lo[i], hi[i]
-			if x < l {
-				growth += l - x
-				l = x
-			} else if x > h {
-				growth += x - h
-				h = x
-			}
-			total += h - l
+			growth += max(lo[i]-x, 0) + max(x-hi[i], 0)
 		}
 		if growth > 0 {
-			u := 1 / float64(depth+1)
+			total := nd[slotSum] + growth
+			u := inv[depth]
 			q := growth / total
 			s += alive * q * u
 			if attr != nil {
@@ -330,40 +387,14 @@ func (t *tree) score(p []float64, attr []float64, w float64) float64 {
 			}
 			alive *= 1 - q
 		}
-		if p[n.dim] <= n.cut {
-			ref = n.left
+		_, dim := unpack(nd[slotLink])
+		left, right := unpack(nd[slotKids])
+		if p[dim] <= nd[slotCut] {
+			ref = left
 		} else {
-			ref = n.right
+			ref = right
 		}
 		depth++
 	}
-	q := t.points[int(^ref)*d : int(^ref)*d+d]
-	if samePoint(q, p) {
-		u := alive / (float64(depth) + math.Log2(float64(t.leafMass[^ref])+1))
-		s += u
-		if attr != nil {
-			share := w * u / float64(2*d)
-			for i := range attr {
-				attr[i] += share
-			}
-		}
-		return s
-	}
-	u := alive / float64(depth+1)
-	s += u
-	if attr != nil {
-		total := 0.0
-		for i, x := range p {
-			total += math.Abs(x - q[i])
-		}
-		share := w * u / total
-		for i, x := range p {
-			if x > q[i] {
-				attr[i] += share * (x - q[i])
-			} else if x < q[i] {
-				attr[d+i] += share * (q[i] - x)
-			}
-		}
-	}
-	return s
+	return s + t.leafScore(^ref, p, depth, alive, attr, w)
 }

@@ -3,8 +3,8 @@ package sqlengine
 import (
 	"fmt"
 
-	"github.com/shardcast/shardcast/datastreams/analytics/sqlparse"
 	"github.com/shardcast/shardcast/datastreams/analytics/sqlfunc"
+	"github.com/shardcast/shardcast/datastreams/analytics/sqlparse"
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
 
@@ -51,7 +51,8 @@ func Compile(code string, env Env) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &planner{exprCompiler: exprCompiler{lib: env.Functions}, env: env, rels: map[string]*relation{}}
+	p := &planner{exprCompiler: exprCompiler{lib: env.Functions, udfs: map[string]*sqlparse.CreateFunction{}}, env: env,
+		rels: map[string]*relation{}}
 	for _, in := range env.Inputs {
 		p.rels[in.Name] = &relation{kind: relInput, name: in.Name, cols: in.Columns}
 	}
@@ -105,8 +106,14 @@ func (p *Program) NewRunner(snapshot []byte) (*Runner, error) {
 
 // Push gives a row to an input stream. Rows come in non-decreasing
 // ROWTIME across all inputs; row.ID is the source record's identity.
-// Windows that end at or before the row's ROWTIME close first.
+// Windows that end at or before the row's ROWTIME close first. A row
+// behind the watermark (an earlier Advance) takes the watermark as its
+// ROWTIME: ROWTIME never goes back. A row for a stream that is not an
+// input of the program is dropped.
 func (r *Runner) Push(input string, row sqltypes.Row) {
+	if r.rt.started && row.Rowtime < r.rt.watermark {
+		row.Rowtime = r.rt.watermark
+	}
 	r.rt.advance(row.Rowtime)
 	s := r.rt.streams[input]
 	if s == nil {
@@ -155,6 +162,7 @@ func (r *Runner) SetTable(t Table) error {
 		}
 	}
 	cur.rows = t.Rows
+	cur.version++
 	return nil
 }
 

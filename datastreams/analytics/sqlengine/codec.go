@@ -132,7 +132,7 @@ func (d *dec) raw(n int) []byte {
 	return p
 }
 
-func (d *dec) str() string     { return string(d.raw(d.count())) }
+func (d *dec) str() string       { return string(d.raw(d.count())) }
 func (d *dec) bytesCopy() []byte { return append([]byte(nil), d.raw(d.count())...) }
 
 func (d *dec) f64() float64 {

@@ -1,7 +1,6 @@
 package sqlengine
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -25,6 +24,9 @@ func constExpr(v sqltypes.Value, t sqltypes.Type) cexpr {
 // exprCompiler compiles expressions against a function library.
 type exprCompiler struct {
 	lib *sqlfunc.Library
+	// udfs are the code's CREATE FUNCTIONs, inlined where called.
+	udfs  map[string]*sqlparse.CreateFunction
+	depth int
 }
 
 func (c *exprCompiler) lookup(pos sqlparse.Pos, name string) (*sqlfunc.Func, error) {
@@ -569,6 +571,3 @@ func coerceEval(x cexpr, t sqltypes.Type) (evalFn, error) {
 		return sqlfunc.Cast(v, t)
 	}, nil
 }
-
-// errNoAggregate is returned where an aggregate is not allowed.
-var errNoAggregate = errors.New("aggregate not allowed here")

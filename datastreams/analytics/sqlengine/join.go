@@ -15,12 +15,45 @@ type tableJoinSpec struct {
 	outer      bool
 	tableFirst bool
 	tableNulls []sqltypes.Value
+	// streamKey and tableKey, when set, are the two sides of an
+	// equality in ON (over the stream's and the table's own columns):
+	// the table is then looked up through an index instead of scanned.
+	streamKey, tableKey evalFn
 }
 
 type tableJoinNode struct {
 	*tableJoinSpec
-	pump string
-	next node
+	pump    string
+	next    node
+	index   map[string][]int
+	indexOf *tableRT
+	version int
+	scratch []byte
+}
+
+// candidates are the table rows that may match r: those with an equal
+// key when there is an index, else all.
+func (n *tableJoinNode) candidates(t *tableRT, r *sqltypes.Row) ([]int, bool, error) {
+	if n.streamKey == nil {
+		return nil, false, nil
+	}
+	if n.indexOf != t || n.version != t.version {
+		n.index, n.indexOf, n.version = map[string][]int{}, t, t.version
+		for i, row := range t.rows {
+			v, err := n.tableKey(&sqltypes.Row{Values: row})
+			if err != nil || v.Null {
+				continue
+			}
+			k := string(appendKey(nil, []sqltypes.Value{v}))
+			n.index[k] = append(n.index[k], i)
+		}
+	}
+	v, err := n.streamKey(r)
+	if err != nil || v.Null {
+		return nil, true, err
+	}
+	n.scratch = appendKey(n.scratch[:0], []sqltypes.Value{v})
+	return n.index[string(n.scratch)], true, nil
 }
 
 func (s *tableJoinSpec) build(b *builder, next node) node {
@@ -39,7 +72,21 @@ func (n *tableJoinNode) push(rt *runtime, r sqltypes.Row) {
 	t := rt.tables[n.table]
 	matched := false
 	if t != nil {
-		for i, trow := range t.rows {
+		idx, indexed, err := n.candidates(t, &r)
+		if err != nil {
+			rt.fail(n.pump, &r, err)
+			return
+		}
+		count := len(t.rows)
+		if indexed {
+			count = len(idx)
+		}
+		for j := range count {
+			i := j
+			if indexed {
+				i = idx[j]
+			}
+			trow := t.rows[i]
 			row := sqltypes.Row{Rowtime: r.Rowtime, Values: n.combine(r.Values, trow)}
 			if n.on != nil {
 				v, err := n.on(&row)
@@ -162,6 +209,19 @@ func (n *streamJoinNode) emitOuter(rt *runtime, side int, e *joinEntry, rowtime 
 	n.next.push(rt, sqltypes.Row{Rowtime: rowtime, ID: derivedID(&rt.h, tagOuter, e.row.ID, int64(side)), Values: vals})
 }
 
+func (n *streamJoinNode) deadline() (int64, bool) {
+	d, ok := int64(0), false
+	for side := range 2 {
+		s := &n.sides[side]
+		if s.outer && s.rangeMs > 0 && len(n.win[side]) > 0 {
+			if e := n.win[side][0].row.Rowtime + s.rangeMs; !ok || e < d {
+				d, ok = e, true
+			}
+		}
+	}
+	return d, ok
+}
+
 // advance drops the rows that left their RANGE windows; unmatched rows
 // of an outer side come out then, at the end of their window, in ROWTIME
 // order across both sides.
@@ -204,7 +264,12 @@ func (n *streamJoinNode) load(d *dec) {
 		n.win[side] = nil
 		c := d.count()
 		for range c {
-			n.win[side] = append(n.win[side], &joinEntry{row: d.row(), matched: d.bool()})
+			e := &joinEntry{row: d.row(), matched: d.bool()}
+			if len(e.row.Values) != len(n.sides[side].nulls) {
+				d.fail()
+				return
+			}
+			n.win[side] = append(n.win[side], e)
 		}
 	}
 }
@@ -277,6 +342,7 @@ func (p *planner) planJoin(j *sqlparse.Join) (*fromPlan, error) {
 		}
 		spec := &tableJoinSpec{table: table.table.name, on: on, outer: outer, tableFirst: tableFirst,
 			tableNulls: nullsOf(table.sc.cols)}
+		spec.streamKey, spec.tableKey = p.equiKeys(j.On, stream.sc, table.sc)
 		return &fromPlan{src: stream.src, ops: append(append([]opSpec(nil), stream.ops...), spec), sc: sc, pos: j.Pos}, nil
 	}
 	spec := &streamJoinSpec{on: on}
@@ -312,4 +378,46 @@ func (p *planner) joinWindow(w *sqlparse.WindowSpec) (windowDef, error) {
 		return windowDef{}, sqlparse.Errorf(w.PartitionBy[0].Position(), "a join window may not be partitioned")
 	}
 	return p.windowDef(w, nil, &scope{})
+}
+
+// equiKeys finds, in an ON condition (or one of its AND terms), an
+// equality between an expression of the stream's columns and one of the
+// table's, of the same family (strings, integers, datetimes), so that
+// equal values have equal keys.
+func (p *planner) equiKeys(on sqlparse.Expr, stream, table *scope) (evalFn, evalFn) {
+	b, ok := on.(*sqlparse.Binary)
+	if !ok {
+		return nil, nil
+	}
+	if b.Op == "AND" {
+		if s, t := p.equiKeys(b.L, stream, table); s != nil {
+			return s, t
+		}
+		return p.equiKeys(b.R, stream, table)
+	}
+	if b.Op != "=" {
+		return nil, nil
+	}
+	family := func(k sqltypes.Kind) int {
+		switch {
+		case k.IsString():
+			return 1
+		case k.IsInteger():
+			return 2
+		case k.IsDatetime():
+			return 3 + int(k)
+		}
+		return 0
+	}
+	for _, sides := range [2][2]sqlparse.Expr{{b.L, b.R}, {b.R, b.L}} {
+		s, err1 := p.compile(sides[0], stream)
+		t, err2 := p.compile(sides[1], table)
+		if err1 != nil || err2 != nil || s.konst != nil || t.konst != nil {
+			continue
+		}
+		if f := family(s.t.Kind); f != 0 && f == family(t.t.Kind) {
+			return s.eval, t.eval
+		}
+	}
+	return nil, nil
 }

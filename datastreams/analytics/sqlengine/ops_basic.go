@@ -42,6 +42,7 @@ type queryPlan struct {
 	src  sourceSpec
 	ops  []opSpec
 	cols []sqltypes.Column // the shape of its result rows
+	mono []bool            // which columns are monotonic in ROWTIME
 }
 
 // attach builds the query's operators in front of next and connects the
@@ -130,13 +131,36 @@ type sinkNode struct {
 	sinkSpec
 	pump   string
 	target *streamRT
+	// inPlace: the target takes the query's columns in order, so the
+	// query's row (a fresh slice from its final projection) is converted
+	// where it is
+	inPlace bool
 }
 
 func (s *sinkSpec) attachSink(b *builder) node {
-	return &sinkNode{sinkSpec: *s, pump: b.pump, target: b.rt.stream(s.stream)}
+	n := &sinkNode{sinkSpec: *s, pump: b.pump, target: b.rt.stream(s.stream), inPlace: true}
+	for i, j := range s.src {
+		n.inPlace = n.inPlace && i == j
+	}
+	return n
 }
 
 func (n *sinkNode) push(rt *runtime, r sqltypes.Row) {
+	if n.inPlace && len(r.Values) == len(n.src) {
+		for i, c := range n.cast {
+			if c == nil {
+				continue
+			}
+			v, err := c(r.Values[i])
+			if err != nil {
+				rt.fail(n.pump, &r, err)
+				return
+			}
+			r.Values[i] = v
+		}
+		rt.emit(n.target, sqltypes.Row{Rowtime: r.Rowtime, ID: pumpID(&rt.h, n.pump, r.ID), Values: r.Values})
+		return
+	}
 	vals := make([]sqltypes.Value, len(n.src))
 	for i, j := range n.src {
 		if j < 0 {

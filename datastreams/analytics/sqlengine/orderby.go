@@ -15,15 +15,16 @@ type orderSpec struct {
 	lead evalFn // over a row that has only a ROWTIME
 	keys []evalFn
 	desc []bool
+	// width is the number of columns of the rows (to check snapshots)
+	width int
 }
 
 type orderNode struct {
 	*orderSpec
-	pump    string
-	next    node
-	cur     sqltypes.Value
-	buf     []sqltypes.Row
-	sortBuf [][]sqltypes.Value
+	pump string
+	next node
+	cur  sqltypes.Value
+	buf  []sqltypes.Row
 }
 
 func (s *orderSpec) build(b *builder, next node) node {
@@ -46,6 +47,10 @@ func (n *orderNode) push(rt *runtime, r sqltypes.Row) {
 	n.cur = v
 	n.buf = append(n.buf, r)
 }
+
+// deadline: the lead expression's next value is not known ahead, so the
+// buffer is released at the final bound of an advance.
+func (n *orderNode) deadline() (int64, bool) { return 0, false }
 
 func (n *orderNode) advance(rt *runtime, bound int64) {
 	if len(n.buf) == 0 {
@@ -114,6 +119,12 @@ func (n *orderNode) save(e *enc) {
 func (n *orderNode) load(d *dec) {
 	n.cur = d.value()
 	n.buf = d.rows()
+	for _, r := range n.buf {
+		if len(r.Values) != n.width {
+			d.fail()
+			return
+		}
+	}
 }
 
 // planOrderBy compiles ORDER BY over a query's result columns: the first
@@ -139,7 +150,7 @@ func (p *planner) planOrderBy(items []sqlparse.OrderItem, cols []sqltypes.Column
 	if !hasRowtime {
 		return nil, sqlparse.Errorf(items[0].Pos, "ORDER BY on a stream must lead with an expression of ROWTIME")
 	}
-	spec := &orderSpec{lead: lead.eval}
+	spec := &orderSpec{lead: lead.eval, width: len(cols)}
 	for _, it := range items[1:] {
 		x, err := p.compile(it.Expr, out)
 		if err != nil {

@@ -48,6 +48,12 @@ func (p *planner) plan(script *sqlparse.Script) error {
 			err = p.createPump(st.Pos, st.OrReplace, st.Name, st.Target, st.Columns, st.Query)
 		case *sqlparse.CreateView:
 			err = p.createView(st)
+		case *sqlparse.CreateFunction:
+			if p.udfs[st.Name.Name] != nil && !st.OrReplace {
+				err = sqlparse.Errorf(st.Name.Pos, "function %s already exists (use CREATE OR REPLACE)", st.Name.Name)
+			} else {
+				p.udfs[st.Name.Name] = st
+			}
 		default:
 			err = sqlparse.Errorf(st.Position(), "unsupported statement")
 		}
@@ -187,10 +193,19 @@ func (p *planner) addPump(name, target string, q *queryPlan, columns []sqlparse.
 			targets = append(targets, i)
 		}
 	}
-	if len(targets) != len(q.cols) {
+	// a selected ROWTIME goes with the row, not into a column
+	from := make([]int, 0, len(q.cols))
+	for j, c := range q.cols {
+		if c.Name == "ROWTIME" && len(q.cols) == len(targets)+1 {
+			continue
+		}
+		from = append(from, j)
+	}
+	if len(targets) != len(from) {
 		return sqlparse.Errorf(pos, "INSERT INTO %s: %d target columns, the query gives %d", target, len(targets), len(q.cols))
 	}
-	for j, k := range targets {
+	for jj, k := range targets {
+		j := from[jj]
 		from, to := q.cols[j].Type, rel.cols[k].Type
 		if from.Kind != sqltypes.Null && !sqlfunc.CanCast(from, to) {
 			return sqlparse.Errorf(pos, "INSERT INTO %s: column %s is %s, the query gives %s (%s)", target, rel.cols[k].Name, to, from, q.cols[j].Name)

@@ -50,7 +50,11 @@ func (p *planner) planFrom(f sqlparse.From, _ *scope) (*fromPlan, error) {
 			qual = f.Alias.Name
 			quals = []string{qual}
 		}
-		return &fromPlan{src: q, sc: relScope(cols, qual, quals, 0), pos: f.Pos}, nil
+		sc := relScope(cols, qual, quals, 0)
+		for i := range sc.cols {
+			sc.cols[i].mono = i < len(q.mono) && q.mono[i]
+		}
+		return &fromPlan{src: q, sc: sc, pos: f.Pos}, nil
 	case *sqlparse.TableFunc:
 		return p.planTableFunc(f)
 	case *sqlparse.Join:

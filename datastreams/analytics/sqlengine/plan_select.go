@@ -93,9 +93,6 @@ func (p *planner) planSelect(s *sqlparse.Select) (*queryPlan, error) {
 	if s.From == nil {
 		return nil, sqlparse.Errorf(s.Pos, "a query needs a FROM")
 	}
-	if s.Distinct {
-		return nil, sqlparse.Errorf(s.Pos, "SELECT DISTINCT over a stream is not supported")
-	}
 	if s.Within != nil {
 		return nil, sqlparse.Errorf(s.Within.Position(), "ORDER BY ... WITHIN is not supported")
 	}
@@ -127,6 +124,15 @@ func (p *planner) planSelect(s *sqlparse.Select) (*queryPlan, error) {
 	}
 	var out *scope
 	switch {
+	case s.Distinct:
+		if len(s.GroupBy) > 0 || s.Stagger != nil || usesOver(s) || s.Having != nil {
+			return nil, sqlparse.Errorf(s.Pos, "SELECT DISTINCT over a stream takes no GROUP BY, HAVING, STAGGER or OVER")
+		}
+		keys := make([]sqlparse.Expr, len(items))
+		for i, it := range items {
+			keys[i] = it.expr
+		}
+		out, err = p.planGroupKeys(s, keys, true, q, in)
 	case len(s.GroupBy) > 0:
 		out, err = p.planGrouped(s, q, in)
 	case s.Stagger != nil:
@@ -151,6 +157,7 @@ func (p *planner) planSelect(s *sqlparse.Select) (*queryPlan, error) {
 		}
 		exprs[i] = x.eval
 		q.cols[i] = sqltypes.Column{Name: it.name, Type: x.t}
+		q.mono = append(q.mono, isMonotonic(it.expr, in))
 	}
 	q.ops = append(q.ops, projectSpec{exprs: exprs})
 	if len(s.OrderBy) > 0 {
@@ -311,6 +318,9 @@ func (c *exprCompiler) callExpr(e *sqlparse.Call, sc *scope) (cexpr, error) {
 		}
 		args[i] = x
 	}
+	if f := c.udfs[e.Name.Name]; f != nil {
+		return c.inline(e, f, args)
+	}
 	if e.Name.Name == "MONOTONIC" && !e.Name.Quoted {
 		if len(args) != 1 {
 			return cexpr{}, sqlparse.Errorf(e.Pos, "MONOTONIC takes one argument")
@@ -318,4 +328,66 @@ func (c *exprCompiler) callExpr(e *sqlparse.Call, sc *scope) (cexpr, error) {
 		return args[0], nil
 	}
 	return c.call(e.Pos, e.Name.Name, args)
+}
+
+// inline compiles a call of a CREATE FUNCTION: its body with the
+// parameters bound to the (converted) arguments, converted to the
+// declared result type.
+func (c *exprCompiler) inline(e *sqlparse.Call, f *sqlparse.CreateFunction, args []cexpr) (cexpr, error) {
+	if len(args) != len(f.Params) {
+		return cexpr{}, sqlparse.Errorf(e.Pos, "%s takes %d arguments, not %d", f.Name.Name, len(f.Params), len(args))
+	}
+	if c.depth > 16 {
+		return cexpr{}, sqlparse.Errorf(e.Pos, "%s: functions call each other too deeply (recursion?)", f.Name.Name)
+	}
+	bound := make([]cexpr, len(args))
+	for i, a := range args {
+		x, err := castTo(e.Args[i].Position(), a, f.Params[i].Type)
+		if err != nil {
+			return cexpr{}, err
+		}
+		bound[i] = x
+	}
+	sc := &scope{noColumns: "the body of " + f.Name.Name + " can only name its parameters (%s)"}
+	sc.hook = func(x sqlparse.Expr) (cexpr, bool, error) {
+		if n, ok := x.(*sqlparse.Name); ok && len(n.Parts) == 1 {
+			for i, prm := range f.Params {
+				if prm.Name.Name == n.Parts[0].Name {
+					return bound[i], true, nil
+				}
+			}
+		}
+		if call, ok := x.(*sqlparse.Call); ok && isAggregate(call) {
+			return cexpr{}, true, sqlparse.Errorf(call.Pos, "aggregate %s in a function body", call.Name.Name)
+		}
+		return cexpr{}, false, nil
+	}
+	c.depth++
+	body, err := c.compile(f.Body, sc)
+	c.depth--
+	if err != nil {
+		return cexpr{}, err
+	}
+	return castTo(e.Pos, body, f.Returns)
+}
+
+// isMonotonic reports an expression that never decreases with ROWTIME:
+// ROWTIME, a monotonic column of a sub-query, STEP, FLOOR or CEIL of one,
+// or MONOTONIC(...).
+func isMonotonic(e sqlparse.Expr, in *scope) bool {
+	switch e := e.(type) {
+	case *sqlparse.Name:
+		r, err := in.resolve(e)
+		return err == nil && (r.rowtime || r.col != nil && r.col.mono && len(r.field) == 0)
+	case *sqlparse.Call:
+		switch e.Name.Name {
+		case "MONOTONIC":
+			return true
+		case "STEP", "FLOOR_TO", "CEIL_TO", "FLOOR", "CEIL":
+			return len(e.Args) > 0 && isMonotonic(e.Args[0], in)
+		}
+	case *sqlparse.Cast:
+		return isMonotonic(e.X, in)
+	}
+	return false
 }

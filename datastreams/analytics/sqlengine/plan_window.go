@@ -45,7 +45,7 @@ func (p *planner) timeTerm(e sqlparse.Expr, in *scope) (rowtimeBased, monotonic 
 		}
 		return true, true, func(v sqltypes.Value) int64 { return f(v.I) }, nil
 	}
-	mono := false
+	mono := isMonotonic(e, in)
 	walkExpr(e, func(x sqlparse.Expr) bool {
 		if c, ok := x.(*sqlparse.Call); ok && c.Name.Name == "MONOTONIC" && !c.Name.Quoted {
 			mono = true
@@ -176,14 +176,25 @@ func (p *planner) aggSpec(c *sqlparse.Call, in *scope, windowed bool) (aggSpec, 
 
 // planGrouped compiles a tumbling-window GROUP BY.
 func (p *planner) planGrouped(s *sqlparse.Select, q *queryPlan, in *scope) (*scope, error) {
+	return p.planGroupKeys(s, s.GroupBy, false, q, in)
+}
+
+// planGroupKeys plans a tumbling grouping on keys: a GROUP BY, or the
+// select list of SELECT DISTINCT (distinct: the first monotonic term is
+// the window, further ones are plain keys).
+func (p *planner) planGroupKeys(s *sqlparse.Select, keys []sqlparse.Expr, distinct bool, q *queryPlan, in *scope) (*scope, error) {
 	spec := &tumblingSpec{timeKey: -1}
-	g := &groupHook{p: p, in: in, keys: s.GroupBy, kind: "GROUP BY"}
-	for _, k := range s.GroupBy {
+	kind := "GROUP BY"
+	if distinct {
+		kind = "SELECT DISTINCT"
+	}
+	g := &groupHook{p: p, in: in, keys: keys, kind: kind}
+	for _, k := range keys {
 		rb, mono, end, err := p.timeTerm(k, in)
 		if err != nil {
 			return nil, err
 		}
-		if rb || mono {
+		if (rb || mono) && !(distinct && spec.timeKey >= 0) {
 			if spec.timeKey >= 0 {
 				return nil, sqlparse.Errorf(k.Position(), "GROUP BY may hold only one ROWTIME-based (monotonic) term")
 			}
@@ -198,8 +209,8 @@ func (p *planner) planGrouped(s *sqlparse.Select, q *queryPlan, in *scope) (*sco
 		g.ktypes = append(g.ktypes, x.t)
 	}
 	if spec.timeKey < 0 {
-		return nil, sqlparse.Errorf(s.GroupBy[0].Position(),
-			"a streaming GROUP BY needs a ROWTIME-based term: STEP(ROWTIME BY INTERVAL ...), FLOOR(ROWTIME TO unit) or MONOTONIC(...)")
+		return nil, sqlparse.Errorf(keys[0].Position(),
+			"a streaming %s needs a ROWTIME-based term: STEP(ROWTIME BY INTERVAL ...), FLOOR(ROWTIME TO unit) or MONOTONIC(...)", kind)
 	}
 	out := g.scope()
 	var having evalFn
@@ -228,12 +239,15 @@ type lateAggs struct {
 }
 
 func (l *lateAggs) build(b *builder, next node) node {
+	// copies: runners of one program may start concurrently
 	if l.stagger != nil {
-		l.stagger.aggs = l.g.aggs
-		return l.stagger.build(b, next)
+		spec := *l.stagger
+		spec.aggs = l.g.aggs
+		return spec.build(b, next)
 	}
-	l.spec.aggs = l.g.aggs
-	return l.spec.build(b, next)
+	spec := *l.spec
+	spec.aggs = l.g.aggs
+	return spec.build(b, next)
 }
 
 // planStagger compiles WINDOWED BY STAGGER.

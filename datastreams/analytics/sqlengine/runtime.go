@@ -15,9 +15,11 @@ type node interface {
 }
 
 // advancer is a node whose windows close with time: advance is told that
-// no row before bound will come.
+// no row before bound will come. deadline is the earliest bound at which
+// it would emit a row (false: none pending; pruning needs none).
 type advancer interface {
 	advance(rt *runtime, bound int64)
+	deadline() (int64, bool)
 }
 
 // stateful is a node with state to snapshot.
@@ -50,8 +52,9 @@ type runtime struct {
 
 // tableRT is a reference table's current rows.
 type tableRT struct {
-	schema Table
-	rows   [][]sqltypes.Value
+	schema  Table
+	rows    [][]sqltypes.Value
+	version int // counts SetTable calls
 }
 
 func (rt *runtime) stream(name string) *streamRT {
@@ -74,13 +77,31 @@ func (rt *runtime) emit(s *streamRT, row sqltypes.Row) {
 	}
 }
 
-// advance closes every window that ends at or before bound, upstream
-// operators first so that what they emit is seen downstream.
+// advance closes every window that ends at or before bound. It steps
+// through the pending deadlines in time order (all operators to the
+// earliest, upstream first, then the next), so that rows that several
+// pumps emit into one stream arrive there in ROWTIME order even when the
+// bound jumps over several windows.
 func (rt *runtime) advance(bound int64) {
 	if rt.started && bound <= rt.watermark {
 		return
 	}
 	rt.started = true
+	for {
+		next, ok := int64(0), false
+		for _, a := range rt.advancers {
+			if d, has := a.deadline(); has && d <= bound && (!ok || d < next) {
+				next, ok = d, true
+			}
+		}
+		if !ok || next >= bound {
+			break
+		}
+		rt.watermark = next
+		for _, a := range rt.advancers {
+			a.advance(rt, next)
+		}
+	}
 	rt.watermark = bound
 	for _, a := range rt.advancers {
 		a.advance(rt, bound)

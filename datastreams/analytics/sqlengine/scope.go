@@ -14,6 +14,10 @@ type scopeCol struct {
 	name string
 	typ  sqltypes.Type
 	idx  int
+	// mono marks a column that a sub-query computed as a monotonic
+	// expression of ROWTIME (ROWTIME itself, STEP or FLOOR of it,
+	// MONOTONIC(...)): the outer query may group on it.
+	mono bool
 }
 
 // scope is what names resolve to in one operator's input rows.

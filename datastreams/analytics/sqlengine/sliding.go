@@ -1,7 +1,6 @@
 package sqlengine
 
 import (
-	"slices"
 	"sort"
 
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
@@ -33,6 +32,117 @@ type slideRow struct {
 type partition struct {
 	keys []sqltypes.Value
 	rows []slideRow // oldest first
+	inc  []incAgg   // per aggregate of the window, kept as rows come and go
+}
+
+// incAgg is an aggregate kept incrementally over a sliding window:
+// counts and sums add and subtract, MIN and MAX keep a monotonic queue
+// of the rows that can still be the extreme.
+type incAgg struct {
+	n  int64
+	i  int64
+	f  float64
+	dq []dqEntry
+}
+
+type dqEntry struct {
+	seq int64
+	v   sqltypes.Value
+}
+
+// incremental reports the aggregates kept by incAgg; the others are
+// computed from the window's rows when asked.
+func incremental(k aggKind) bool {
+	switch k {
+	case aggCountStar, aggCount, aggSum, aggAvg, aggMin, aggMax:
+		return true
+	}
+	return false
+}
+
+func (a *incAgg) add(s *aggSpec, seq int64, v sqltypes.Value) {
+	if s.kind == aggCountStar {
+		a.n++
+		return
+	}
+	if v.Null {
+		return
+	}
+	switch s.kind {
+	case aggCount:
+		a.n++
+	case aggSum, aggAvg:
+		a.n++
+		if s.in.IsInteger() {
+			a.i += v.I
+		} else {
+			a.f += v.AsFloat()
+		}
+	case aggMin, aggMax:
+		sign := 1
+		if s.kind == aggMax {
+			sign = -1
+		}
+		for len(a.dq) > 0 && sign*compareValues(a.dq[len(a.dq)-1].v, v) >= 0 {
+			a.dq = a.dq[:len(a.dq)-1]
+		}
+		a.dq = append(a.dq, dqEntry{seq: seq, v: v})
+	}
+}
+
+func (a *incAgg) remove(s *aggSpec, seq int64, v sqltypes.Value) {
+	if s.kind == aggCountStar {
+		a.n--
+		return
+	}
+	if v.Null {
+		return
+	}
+	switch s.kind {
+	case aggCount:
+		a.n--
+	case aggSum, aggAvg:
+		a.n--
+		if s.in.IsInteger() {
+			a.i -= v.I
+		} else {
+			a.f -= v.AsFloat()
+		}
+		if a.n == 0 {
+			a.i, a.f = 0, 0 // no drift carried into the next rows
+		}
+	case aggMin, aggMax:
+		if len(a.dq) > 0 && a.dq[0].seq == seq {
+			a.dq = a.dq[1:]
+		}
+	}
+}
+
+func (a *incAgg) result(s *aggSpec) sqltypes.Value {
+	switch s.kind {
+	case aggCountStar, aggCount:
+		return sqltypes.BigIntV(a.n)
+	case aggMin, aggMax:
+		if len(a.dq) == 0 {
+			return sqltypes.NullOf(s.out.Kind)
+		}
+		return a.dq[0].v
+	}
+	acc := accum{n: a.n, i: a.i, f: a.f}
+	return acc.result(s)
+}
+
+// dropFront removes a partition's oldest row from its window's
+// aggregates and rows.
+func (n *slidingNode) dropFront(wi int, p *partition) {
+	old := p.rows[0]
+	for i, a := range n.winAggs[wi] {
+		if incremental(n.aggs[a].kind) {
+			p.inc[i].remove(&n.aggs[a], old.seq, old.args[i])
+		}
+	}
+	p.rows[0] = slideRow{}
+	p.rows = p.rows[1:]
 }
 
 type fifoEntry struct {
@@ -96,19 +206,30 @@ func (n *slidingNode) push(rt *runtime, r sqltypes.Row) {
 		n.scratch = appendKey(n.scratch[:0], keys)
 		p := st.parts[string(n.scratch)]
 		if p == nil {
-			p = &partition{keys: keys}
+			p = &partition{keys: keys, inc: make([]incAgg, len(aggIdx))}
 			st.parts[string(n.scratch)] = p
 		}
 		st.seq++
 		p.rows = append(p.rows, slideRow{seq: st.seq, rowtime: r.Rowtime, args: args})
+		for i, a := range aggIdx {
+			if incremental(n.aggs[a].kind) {
+				p.inc[i].add(&n.aggs[a], st.seq, args[i])
+			}
+		}
 		if w.rangeMs > 0 {
 			st.fifo = append(st.fifo, fifoEntry{seq: st.seq, p: p})
-			n.expire(st, w, r.Rowtime)
-		} else if len(p.rows) > w.rows+1 {
-			p.rows = slices.Delete(p.rows, 0, len(p.rows)-w.rows-1)
+			n.expire(wi, r.Rowtime)
+		} else {
+			for len(p.rows) > w.rows+1 {
+				n.dropFront(wi, p)
+			}
 		}
 		for i, a := range aggIdx {
-			out[len(r.Values)+a] = windowResult(&n.aggs[a], p.rows, i)
+			if incremental(n.aggs[a].kind) {
+				out[len(r.Values)+a] = p.inc[i].result(&n.aggs[a])
+			} else {
+				out[len(r.Values)+a] = windowResult(&n.aggs[a], p.rows, i)
+			}
 		}
 	}
 	n.next.push(rt, sqltypes.Row{Rowtime: r.Rowtime, ID: r.ID, Values: out})
@@ -138,7 +259,8 @@ func windowResult(s *aggSpec, rows []slideRow, col int) sqltypes.Value {
 
 // expire drops the rows of a RANGE window that are range or more older
 // than now (a row exactly range old is gone).
-func (n *slidingNode) expire(st *windowState, w *windowDef, now int64) {
+func (n *slidingNode) expire(wi int, now int64) {
+	st, w := &n.states[wi], &n.windows[wi]
 	k := 0
 	for k < len(st.fifo) {
 		e := st.fifo[k]
@@ -150,7 +272,7 @@ func (n *slidingNode) expire(st *windowState, w *windowDef, now int64) {
 		if p.rows[0].rowtime > now-w.rangeMs {
 			break
 		}
-		p.rows = p.rows[1:]
+		n.dropFront(wi, p)
 		if len(p.rows) == 0 {
 			delete(st.parts, string(appendKey(n.scratch[:0], p.keys)))
 		}
@@ -161,10 +283,13 @@ func (n *slidingNode) expire(st *windowState, w *windowDef, now int64) {
 	}
 }
 
+// deadline: expiring rows emits nothing.
+func (n *slidingNode) deadline() (int64, bool) { return 0, false }
+
 func (n *slidingNode) advance(rt *runtime, bound int64) {
 	for wi := range n.windows {
 		if n.windows[wi].rangeMs > 0 {
-			n.expire(&n.states[wi], &n.windows[wi], bound)
+			n.expire(wi, bound)
 		}
 	}
 }
@@ -182,6 +307,11 @@ func (n *slidingNode) save(e *enc) {
 		for _, k := range keys {
 			p := st.parts[k]
 			e.values(p.keys)
+			for _, a := range p.inc {
+				e.int(a.n)
+				e.int(a.i)
+				e.f64(a.f)
+			}
 			e.uint(uint64(len(p.rows)))
 			for _, r := range p.rows {
 				e.int(r.seq)
@@ -199,10 +329,27 @@ func (n *slidingNode) load(d *dec) {
 		st.seq = d.int()
 		np := d.count()
 		for range np {
-			p := &partition{keys: d.values()}
+			p := &partition{keys: d.values(), inc: make([]incAgg, len(n.winAggs[wi]))}
+			if len(p.keys) != len(n.windows[wi].partition) {
+				d.fail()
+				return
+			}
+			for i := range p.inc {
+				p.inc[i].n, p.inc[i].i, p.inc[i].f = d.int(), d.int(), d.f64()
+			}
 			nr := d.count()
 			for range nr {
 				p.rows = append(p.rows, slideRow{seq: d.int(), rowtime: d.int(), args: d.values()})
+				last := p.rows[len(p.rows)-1]
+				if len(last.args) != len(n.winAggs[wi]) {
+					d.fail()
+					return
+				}
+				for i, a := range n.winAggs[wi] {
+					if k := n.aggs[a].kind; k == aggMin || k == aggMax {
+						p.inc[i].add(&n.aggs[a], last.seq, last.args[i])
+					}
+				}
 				if n.windows[wi].rangeMs > 0 {
 					st.fifo = append(st.fifo, fifoEntry{seq: p.rows[len(p.rows)-1].seq, p: p})
 				}

@@ -63,6 +63,13 @@ func (n *staggerNode) push(rt *runtime, r sqltypes.Row) {
 	}
 }
 
+func (n *staggerNode) deadline() (int64, bool) {
+	if len(n.order) == 0 {
+		return 0, false
+	}
+	return n.order[0].open + n.length, true
+}
+
 func (n *staggerNode) advance(rt *runtime, bound int64) {
 	k := 0
 	for k < len(n.order) && n.order[k].open+n.length <= bound {
@@ -102,7 +109,10 @@ func (n *staggerNode) load(d *dec) {
 	c := d.count()
 	for range c {
 		w := &staggerWin{open: d.int()}
-		w.g.keys = d.values()
+		if w.g.keys = d.values(); len(w.g.keys) != len(n.keys) {
+			d.fail()
+			return
+		}
 		w.g.lastRow = d.int()
 		w.g.acc = make([]accum, len(n.aggs))
 		for i := range w.g.acc {

@@ -45,6 +45,8 @@ func (p *planner) planTableFunc(f *sqlparse.TableFunc) (*fromPlan, error) {
 		spec, cols, err = planTumblingItems(call, name, q, consts)
 	case "RANDOM_CUT_FOREST", "RANDOM_CUT_FOREST_WITH_EXPLANATION":
 		spec, cols, err = planRCF(call, name, q, consts)
+	case "HOTSPOTS":
+		spec, cols, err = planHotspots(call, q, consts)
 	default:
 		return nil, sqlparse.Errorf(call.Pos, "unknown table function %s", name)
 	}
@@ -180,6 +182,8 @@ func (n *itemsNode) push(rt *runtime, r sqltypes.Row) {
 	c.n++
 }
 
+func (n *itemsNode) deadline() (int64, bool) { return n.start + n.window, n.open }
+
 func (n *itemsNode) advance(rt *runtime, bound int64) {
 	if n.open && n.start+n.window <= bound {
 		n.emit(rt)
@@ -237,6 +241,9 @@ func (n *itemsNode) load(d *dec) {
 	c := d.count()
 	for range c {
 		it := &itemCount{v: d.value(), n: d.int(), first: d.int()}
+		if d.err != nil {
+			return
+		}
 		n.counts[string(appendKey(nil, []sqltypes.Value{it.v}))] = it
 	}
 }

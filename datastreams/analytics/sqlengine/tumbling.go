@@ -37,7 +37,6 @@ type tumblingNode struct {
 	next    node
 	windows []*tumbleWindow
 	scratch []byte
-	keyBuf  []sqltypes.Value
 	argBuf  []sqltypes.Value
 }
 
@@ -118,6 +117,13 @@ func (w *tumbleWindow) lastRowtime() int64 {
 	return t
 }
 
+func (n *tumblingNode) deadline() (int64, bool) {
+	if n.windowEnd == nil || len(n.windows) == 0 {
+		return 0, false
+	}
+	return n.windows[0].end, true
+}
+
 func (n *tumblingNode) advance(rt *runtime, bound int64) {
 	if n.windowEnd == nil {
 		return
@@ -181,6 +187,10 @@ func (n *tumblingNode) load(d *dec) {
 		ng := d.count()
 		for range ng {
 			g := &group{keys: d.values(), lastRow: d.int(), acc: make([]accum, len(n.aggs))}
+			if len(g.keys) != len(n.keys) {
+				d.fail()
+				return
+			}
 			for i := range g.acc {
 				g.acc[i].load(d)
 			}

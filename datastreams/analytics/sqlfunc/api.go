@@ -25,8 +25,15 @@ type Func struct {
 	// types Check accepted. An error becomes an error_stream row.
 	Eval func(args []sqltypes.Value) (sqltypes.Value, error)
 	// Volatile marks functions whose result changes between calls with
-	// the same arguments (CURRENT_ROW_TIMESTAMP).
+	// the same arguments (the clock functions): they are not folded into
+	// constants when planning.
 	Volatile bool
+	// QueryStart marks the clock functions the service evaluates once,
+	// when the query starts (CURRENT_TIMESTAMP, LOCALTIMESTAMP,
+	// CURRENT_DATE, CURRENT_TIME, LOCALTIME), unlike CURRENT_ROW_TIMESTAMP,
+	// which is read per row. An engine that honours it evaluates such a
+	// call once per run; one that does not gets a per-row clock.
+	QueryStart bool
 }
 
 // Library is the set of scalar functions and operators by upper-case
@@ -116,11 +123,7 @@ func strict(k sqltypes.Kind, eval func([]sqltypes.Value) (sqltypes.Value, error)
 	}
 }
 
-// isNullType reports the type of an untyped NULL literal, which fits any
-// argument.
-func isNullType(t sqltypes.Type) bool { return t.Kind == sqltypes.Null }
-
-// wantKinds checks the count and each argument's kind with pred.
+// wantArgs checks the number of arguments.
 func wantArgs(fn string, args []Arg, min, max int) error {
 	if len(args) < min || len(args) > max {
 		if min == max {

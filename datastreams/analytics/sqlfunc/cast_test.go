@@ -54,6 +54,7 @@ func TestCast(t *testing.T) {
 		{sqt.Str("2018-05-09T12:50:41.337510"), "TIMESTAMP", sqt.TimestampMs(ts("2018-05-09 12:50:41").I + 337)},
 		{sqt.Str("2018-05-09T12:50:41Z"), "TIMESTAMP", ts("2018-05-09 12:50:41")},
 		{sqt.Str("2018-05-09T12:50:41+02:00"), "TIMESTAMP", ts("2018-05-09 10:50:41")},
+		{sqt.Str("2018-05-09T12:50:41.5-0130"), "TIMESTAMP", sqt.TimestampMs(ts("2018-05-09 14:20:41").I + 500)},
 		{sqt.Str("1992-02-14"), "TIMESTAMP", ts("1992-02-14 00:00:00")},
 		{sqt.Str("18:35:44"), "TIME", sqt.TimeMs((18*3600 + 35*60 + 44) * 1000)},
 		{ts("1992-02-14 18:35:44.5"), "VARCHAR(30)", sqt.Str("1992-02-14 18:35:44.500")},
@@ -171,5 +172,31 @@ func TestCompare(t *testing.T) {
 	}
 	if _, err := Compare(sqt.Int(3), sqt.NullOf(sqt.Integer)); err == nil {
 		t.Error("NULL compared")
+	}
+}
+
+// The reference's interval examples.
+func TestFormatInterval(t *testing.T) {
+	tests := []struct {
+		ms       int64
+		from, to string
+		want     string
+	}{
+		{iv("0 00:06:11").I, "MINUTE", "SECOND", "+6:11"},
+		{iv("4 04:00:00").I, "DAY", "HOUR", "+4 04"},
+		{iv("-2 04:00:00").I, "DAY", "HOUR", "-2 04"},
+		{iv("1 14:00:00").I, "DAY", "HOUR", "+1 14"},
+		{iv("4 00:00:00").I, "DAY", "", "+4"},
+		{iv("2 03:04:05.678").I, "DAY", "SECOND", "+2 03:04:05.678"},
+		{iv("0 01:30:00").I, "MINUTE", "", "+90"},
+	}
+	for _, tc := range tests {
+		got, err := FormatInterval(tc.ms, tc.from, tc.to)
+		if err != nil || got != tc.want {
+			t.Errorf("FormatInterval(%d, %s, %s) = %q, %v; want %q", tc.ms, tc.from, tc.to, got, err, tc.want)
+		}
+	}
+	if _, err := FormatInterval(0, "SECOND", "DAY"); err == nil {
+		t.Error("SECOND TO DAY accepted")
 	}
 }

@@ -100,9 +100,9 @@ func Common(a, b sqltypes.Type) (sqltypes.Type, bool) {
 	return sqltypes.Type{}, false
 }
 
-// comparable reports whether two kinds may be compared with = < and the
+// canCompare reports whether two kinds may be compared with = < and the
 // like.
-func comparable(a, b sqltypes.Kind) bool {
+func canCompare(a, b sqltypes.Kind) bool {
 	if a == sqltypes.Null || b == sqltypes.Null {
 		return true
 	}

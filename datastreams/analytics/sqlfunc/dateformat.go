@@ -175,7 +175,8 @@ func formatDateTime(toks []dfToken, ms int64) string {
 // parseDateTime reads s with a parsed pattern. Fields the pattern lacks
 // take their defaults (1970-01-01 00:00:00.000); a field out of its range
 // is an error, as is text that does not follow the pattern. Text after
-// the pattern's end is ignored, as Java's DateFormat.parse does.
+// the pattern's end is ignored and blanks before a number are skipped, as
+// Java's DateFormat.parse does.
 func parseDateTime(toks []dfToken, s string) (int64, error) {
 	year, month, day, yday := 1970, 1, 1, 0
 	hour, minute, sec, milli := 0, 0, 0, 0
@@ -201,6 +202,10 @@ func parseDateTime(toks []dfToken, s string) (int64, error) {
 			width = tk.count
 		}
 		readNum := func(maxDigits int) (int, bool) {
+			// like Java, blanks before a number are skipped
+			for pos < len(s) && (s[pos] == ' ' || s[pos] == '\t') {
+				pos++
+			}
 			j := pos
 			if j < len(s) && (s[j] == '-' || s[j] == '+') && tk.letter == 'y' {
 				j++

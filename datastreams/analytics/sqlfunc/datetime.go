@@ -10,7 +10,7 @@ import (
 
 func addDatetime(l *Library, now func() int64) {
 	clock := func(name string, k sqltypes.Kind, conv func(int64) sqltypes.Value) {
-		l.add(&Func{Name: name, Volatile: true, Check: func(args []Arg) (sqltypes.Type, error) {
+		l.add(&Func{Name: name, Volatile: true, QueryStart: name != "CURRENT_ROW_TIMESTAMP", Check: func(args []Arg) (sqltypes.Type, error) {
 			if err := wantArgs(name, args, 0, 0); err != nil {
 				return sqltypes.Type{}, err
 			}
@@ -113,10 +113,14 @@ func stepEval(a []sqltypes.Value) (sqltypes.Value, error) {
 	if y.I <= 0 {
 		return sqltypes.Value{}, fmt.Errorf("STEP: step %d is not positive", y.I)
 	}
-	if x.K.IsDatetime() {
-		return datetimeOf(x.K, floorDiv(x.I, y.I)*y.I), nil
+	r := floorDiv(x.I, y.I) * y.I
+	if r > x.I {
+		return sqltypes.Value{}, fmt.Errorf("STEP(%d BY %d) overflows", x.I, y.I)
 	}
-	return sqltypes.Value{K: x.K, I: floorDiv(x.I, y.I) * y.I}, nil
+	if x.K.IsDatetime() {
+		return datetimeOf(x.K, r), nil
+	}
+	return sqltypes.Value{K: x.K, I: r}, nil
 }
 
 // timeUnits are the units of FLOOR(x TO unit) and EXTRACT.

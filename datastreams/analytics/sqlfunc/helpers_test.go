@@ -71,7 +71,9 @@ func iv(s string) sqltypes.Value {
 
 func typed(k sqltypes.Kind, i int64) sqltypes.Value { return sqltypes.Value{K: k, I: i} }
 
-func real32(f float64) sqltypes.Value { return sqltypes.Value{K: sqltypes.Real, F: float64(float32(f))} }
+func real32(f float64) sqltypes.Value {
+	return sqltypes.Value{K: sqltypes.Real, F: float64(float32(f))}
+}
 
 func dec(f float64) sqltypes.Value { return sqltypes.Value{K: sqltypes.Decimal, F: f} }
 

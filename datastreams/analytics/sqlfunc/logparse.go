@@ -140,6 +140,9 @@ func addLogParse(l *Library) {
 			}
 			src := javaRegexp(pat)
 			if lazy {
+				if src, err = fastRegexp(pat); err != nil {
+					return nil, err
+				}
 				src = lazyRegexp(src)
 			}
 			re, err := regexp.Compile(`^(?:` + src + `)$`)
@@ -202,6 +205,65 @@ func addLogParse(l *Library) {
 		}}, nil
 	})
 }
+
+// fastRegexp translates FAST_REGEX_LOG_PARSER's pattern syntax (an
+// automaton syntax, not Java's) to Go's: "text" is literal text, @ any
+// string, # the empty language, <n-m> a decimal number (its bounds are not
+// checked); & (intersection) and <name> (named patterns) are not
+// supported. Backslash classes (\d, \s, \w) keep their Java meaning.
+func fastRegexp(p string) (string, error) {
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			b.WriteString(p[i : i+2])
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+			b.WriteByte(c)
+		case c == '[':
+			inClass = true
+			b.WriteByte(c)
+			if i+1 < len(p) && p[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				b.WriteString(`\]`)
+				i++
+			}
+		case c == '"':
+			j := strings.IndexByte(p[i+1:], '"')
+			if j < 0 {
+				return "", fmt.Errorf("pattern %q: unterminated \"", p)
+			}
+			b.WriteString(regexp.QuoteMeta(p[i+1 : i+1+j]))
+			i += j + 1
+		case c == '@':
+			b.WriteString(`.*`)
+		case c == '#':
+			b.WriteString(`[^\x00-\x{10FFFF}]`)
+		case c == '&':
+			return "", fmt.Errorf("pattern %q: & (intersection) is not supported", p)
+		case c == '<':
+			j := strings.IndexByte(p[i:], '>')
+			if j < 0 || !numericInterval.MatchString(p[i:i+j+1]) {
+				return "", fmt.Errorf("pattern %q: only <n-m> number intervals are supported", p)
+			}
+			b.WriteString(`[0-9]+`)
+			i += j
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+var numericInterval = regexp.MustCompile(`^<[0-9]+-[0-9]+>$`)
 
 // lazyRegexp turns greedy quantifiers into lazy ones, the matching
 // FAST_REGEX_LOG_PARSER uses.

@@ -36,7 +36,7 @@ func addMisc(l *Library) {
 		if err := wantArgs("NULLIF", args, 2, 2); err != nil {
 			return sqltypes.Type{}, err
 		}
-		if !comparable(args[0].Type.Kind, args[1].Type.Kind) {
+		if !canCompare(args[0].Type.Kind, args[1].Type.Kind) {
 			return sqltypes.Type{}, argError("NULLIF", 1, "cannot compare %s with %s", args[1].Type, args[0].Type)
 		}
 		t := args[0].Type

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strconv"
 
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
@@ -164,8 +165,13 @@ func arith(op string, x, y sqltypes.Value) (sqltypes.Value, error) {
 			}
 			r = math.Mod(f, g)
 		}
-		if k == sqltypes.Real {
+		switch k {
+		case sqltypes.Real:
 			r = float64(float32(r))
+		case sqltypes.Decimal:
+			// a DECIMAL is exact in the service: drop the binary noise
+			// (0.1 + 0.2 is 0.3) by keeping 15 significant digits
+			r = roundSignificant(r, 15)
 		}
 		return sqltypes.Value{K: k, F: r}, nil
 	case x.K.IsDatetime() && y.K == sqltypes.Interval:
@@ -216,6 +222,18 @@ func arithKind(a, b sqltypes.Kind) sqltypes.Kind {
 		return sqltypes.Integer
 	}
 	return k
+}
+
+// roundSignificant rounds f to n significant decimal digits.
+func roundSignificant(f float64, n int) float64 {
+	if f == 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return f
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', n, 64), 64)
+	if err != nil {
+		return f
+	}
+	return r
 }
 
 func abs64(i int64) int64 {
@@ -298,7 +316,7 @@ func compareCheck(op string) func([]Arg) (sqltypes.Type, error) {
 		if len(args) != 2 {
 			return sqltypes.Type{}, countError(op, len(args), "2")
 		}
-		if !comparable(args[0].Type.Kind, args[1].Type.Kind) {
+		if !canCompare(args[0].Type.Kind, args[1].Type.Kind) {
 			return sqltypes.Type{}, fmt.Errorf("operator %s: cannot compare %s with %s", op, args[0].Type, args[1].Type)
 		}
 		return typ(sqltypes.Boolean), nil

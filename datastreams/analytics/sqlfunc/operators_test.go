@@ -27,6 +27,7 @@ func TestArithmetic(t *testing.T) {
 		{"/", sqt.Int(1), sqt.Float(4), sqt.Float(0.25)},
 		{"*", sqt.Int(2), real32(1.5), real32(3)},
 		{"+", dec(1.25), sqt.Int(1), dec(2.25)},
+		{"+", dec(0.1), dec(0.2), dec(0.3)},
 		{"+", sqt.Int(1), sqt.NullOf(sqt.Integer), sqt.NullOf(sqt.Integer)},
 		{"-", ts("2018-05-09 12:50:41.337"), iv("0 00:05:00"), ts("2018-05-09 12:45:41.337")},
 		{"+", iv("1 00:00:00"), ts("2018-05-09 12:00:00"), ts("2018-05-10 12:00:00")},

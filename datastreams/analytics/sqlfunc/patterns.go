@@ -3,54 +3,12 @@ package sqlfunc
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
-
-// memo keeps values computed from a text (a compiled pattern, a parsed
-// column list or date format) by that text, so that a function evaluated
-// once per row with a constant argument does that work once. It is
-// bounded: when full it starts over. It is safe for concurrent use.
-type memo[T any] struct {
-	mu sync.Mutex
-	m  map[string]T
-}
-
-const memoSize = 512
-
-func newMemo[T any]() *memo[T] { return &memo[T]{m: make(map[string]T)} }
-
-// get returns the value for key, computing it with make on a miss; errors
-// are not kept.
-func (c *memo[T]) get(key string, make func(string) (T, error)) (T, error) {
-	c.mu.Lock()
-	v, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
-		return v, nil
-	}
-	v, err := make(key)
-	if err != nil {
-		return v, err
-	}
-	c.mu.Lock()
-	if len(c.m) >= memoSize {
-		clear(c.m)
-	}
-	c.m[key] = v
-	c.mu.Unlock()
-	return v, nil
-}
-
-// regexCache compiles Go regular expressions through a memo.
-type regexCache struct{ m *memo[*regexp.Regexp] }
-
-func newRegexCache() *regexCache { return &regexCache{m: newMemo[*regexp.Regexp]()} }
-
-func (c *regexCache) get(src string) (*regexp.Regexp, error) { return c.m.get(src, regexp.Compile) }
 
 // Operator argument conventions: LIKE(s, pattern[, escape]) and
 // SIMILAR TO(s, pattern[, escape]); NOT LIKE is NOT applied to LIKE.
@@ -89,28 +47,115 @@ func addPatterns(l *Library) {
 			return typ(sqltypes.Boolean), nil
 		}
 	}
-	patternEval := func(translate func(p, esc string) (string, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
+	patternEval := func(name string, similar bool, translate func(p, esc string) (string, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
+		// the pattern's matcher by pattern (and escape, in a second memo
+		// so that the common escape-less key is the pattern itself)
+		plain, escaped := newMemo[matcher](), newMemo[matcher]()
 		return strict(sqltypes.Boolean, func(a []sqltypes.Value) (sqltypes.Value, error) {
-			esc := ""
+			esc, memo, key := "", plain, a[1].S
 			if len(a) == 3 {
-				esc = a[2].S
+				esc, memo = a[2].S, escaped
+				key = strconv.Itoa(len(esc)) + ":" + esc + a[1].S
 			}
-			src, err := translate(a[1].S, esc)
+			m, err := memo.get(key, func(string) (matcher, error) { return compilePattern(a[1].S, esc, similar, translate) })
 			if err != nil {
-				return sqltypes.Value{}, err
+				return sqltypes.Value{}, fmt.Errorf("%s: %w", name, err)
 			}
-			re, err := cache.get(src)
-			if err != nil {
-				return sqltypes.Value{}, err
-			}
-			return sqltypes.Bool(re.MatchString(a[0].S)), nil
+			return sqltypes.Bool(m(a[0].S)), nil
 		})
 	}
-	l.add(&Func{Name: "LIKE", Check: patternCheck("LIKE"), Eval: patternEval(likeRegexp)})
-	l.add(&Func{Name: "SIMILAR TO", Check: patternCheck("SIMILAR TO"), Eval: patternEval(similarRegexp)})
+	l.add(&Func{Name: "LIKE", Check: patternCheck("LIKE"), Eval: patternEval("LIKE", false, likeRegexp)})
+	l.add(&Func{Name: "SIMILAR TO", Check: patternCheck("SIMILAR TO"), Eval: patternEval("SIMILAR TO", true, similarRegexp)})
 	l.add(&Func{Name: "REGEX_REPLACE", Check: regexReplaceCheck, Eval: strict(sqltypes.Varchar, func(a []sqltypes.Value) (sqltypes.Value, error) {
 		return regexReplace(cache, a[0].S, a[1].S, a[2].S, a[3].I, a[4].I)
 	})})
+}
+
+// A matcher reports whether a string matches a LIKE or SIMILAR TO pattern.
+type matcher func(string) bool
+
+// compilePattern builds a pattern's matcher: literal text around %
+// wildcards (the usual '%TECH%') is matched with string searches, any
+// other pattern with its regular expression.
+func compilePattern(p, esc string, similar bool, translate func(p, esc string) (string, error)) (matcher, error) {
+	src, err := translate(p, esc)
+	if err != nil {
+		return nil, err
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, err
+	}
+	if parts, ok := wildcardParts(p, esc, similar); ok && utf8.ValidString(p) {
+		return func(s string) bool {
+			if !utf8.ValidString(s) {
+				return re.MatchString(s) // bytes that are no character match as U+FFFD
+			}
+			return matchParts(s, parts)
+		}, nil
+	}
+	return re.MatchString, nil
+}
+
+// wildcardParts splits a pattern made of literal text and % into the
+// literal parts, or reports false when it has other operators.
+func wildcardParts(p, esc string, similar bool) ([]string, bool) {
+	e, err := escapeRune(esc)
+	if err != nil {
+		return nil, false
+	}
+	ops := "_"
+	if similar {
+		ops = "_|*+?{}()[]"
+	}
+	var parts []string
+	var cur strings.Builder
+	rs := []rune(p)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r == e:
+			if i+1 >= len(rs) {
+				return nil, false
+			}
+			i++
+			cur.WriteRune(rs[i])
+		case r == '%':
+			parts = append(parts, cur.String())
+			cur.Reset()
+		case strings.ContainsRune(ops, r):
+			return nil, false
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	return append(parts, cur.String()), true
+}
+
+// matchParts matches s against literal parts with a % between each two:
+// the first part is a prefix, the last a suffix, the others found in
+// order, each as early as possible.
+func matchParts(s string, parts []string) bool {
+	if len(parts) == 1 {
+		return s == parts[0]
+	}
+	first, last := parts[0], parts[len(parts)-1]
+	if !strings.HasPrefix(s, first) {
+		return false
+	}
+	s = s[len(first):]
+	if !strings.HasSuffix(s, last) {
+		return false
+	}
+	s = s[:len(s)-len(last)]
+	for _, m := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, m)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(m):]
+	}
+	return true
 }
 
 // escapeRune reads a one-character escape ("" for none).
@@ -251,171 +296,4 @@ func bracketClass(body []rune) string {
 		s += `\]`
 	}
 	return "[" + s + "]"
-}
-
-func regexReplaceCheck(args []Arg) (sqltypes.Type, error) {
-	if err := wantArgs("REGEX_REPLACE", args, 5, 5); err != nil {
-		return sqltypes.Type{}, err
-	}
-	for i := 0; i < 3; i++ {
-		if err := wantString("REGEX_REPLACE", args, i); err != nil {
-			return sqltypes.Type{}, err
-		}
-	}
-	for i := 3; i < 5; i++ {
-		if err := wantInteger("REGEX_REPLACE", args, i); err != nil {
-			return sqltypes.Type{}, err
-		}
-	}
-	if c := args[1].Const; c != nil && !c.Null {
-		if _, err := regexp.Compile(javaRegexp(c.S)); err != nil {
-			return sqltypes.Type{}, argError("REGEX_REPLACE", 1, "%v", err)
-		}
-	}
-	return varchar, nil
-}
-
-// regexReplace replaces the occurrence-th match (every match when 0) of
-// the Java regex in s, searching from the 1-based character start.
-func regexReplace(cache *regexCache, s, pattern, repl string, start, occurrence int64) (sqltypes.Value, error) {
-	if start < 1 {
-		return sqltypes.Value{}, fmt.Errorf("REGEX_REPLACE: start position %d is less than 1", start)
-	}
-	if occurrence < 0 {
-		return sqltypes.Value{}, fmt.Errorf("REGEX_REPLACE: occurrence %d is negative", occurrence)
-	}
-	re, err := cache.get(javaRegexp(pattern))
-	if err != nil {
-		return sqltypes.Value{}, fmt.Errorf("REGEX_REPLACE: %w", err)
-	}
-	if start > int64(utf8.RuneCountInString(s)) {
-		return sqltypes.Str(s), nil
-	}
-	off := len(truncateRunes(s, int(start-1)))
-	head, tail := s[:off], s[off:]
-	var b strings.Builder
-	b.WriteString(head)
-	last := 0
-	n := int64(0)
-	for _, m := range re.FindAllStringSubmatchIndex(tail, -1) {
-		n++
-		if occurrence != 0 && n != occurrence {
-			continue
-		}
-		b.WriteString(tail[last:m[0]])
-		if err := expandJava(&b, repl, tail, m); err != nil {
-			return sqltypes.Value{}, err
-		}
-		last = m[1]
-		if occurrence != 0 {
-			break
-		}
-	}
-	b.WriteString(tail[last:])
-	return sqltypes.Str(b.String()), nil
-}
-
-// expandJava writes a Java replacement string: $n (and ${name} is not
-// supported) inserts group n, a backslash makes the next character
-// literal.
-func expandJava(b *strings.Builder, repl, src string, m []int) error {
-	for i := 0; i < len(repl); i++ {
-		c := repl[i]
-		switch c {
-		case '\\':
-			if i+1 >= len(repl) {
-				return fmt.Errorf("REGEX_REPLACE: replacement ends with a backslash")
-			}
-			i++
-			b.WriteByte(repl[i])
-		case '$':
-			j := i + 1
-			if j >= len(repl) || repl[j] < '0' || repl[j] > '9' {
-				return fmt.Errorf("REGEX_REPLACE: $ in the replacement must be followed by a group number")
-			}
-			g := int(repl[j] - '0')
-			j++
-			// Java takes more digits while they still name a group.
-			for j < len(repl) && repl[j] >= '0' && repl[j] <= '9' && (g*10+int(repl[j]-'0'))*2 < len(m) {
-				g = g*10 + int(repl[j]-'0')
-				j++
-			}
-			if g*2 >= len(m) {
-				return fmt.Errorf("REGEX_REPLACE: no group %d", g)
-			}
-			if m[2*g] >= 0 {
-				b.WriteString(src[m[2*g]:m[2*g+1]])
-			}
-			i = j - 1
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return nil
-}
-
-// javaPosix maps Java's \p{Name} POSIX classes to Go's.
-var javaPosix = map[string]string{
-	"Lower": `[a-z]`, "Upper": `[A-Z]`, "ASCII": `[\x00-\x7F]`, "Alpha": `[a-zA-Z]`, "Digit": `[0-9]`,
-	"Alnum": `[a-zA-Z0-9]`, "Punct": `[!-/:-@\[-` + "`" + `{-~]`, "Graph": `[!-~]`, "Print": `[ -~]`,
-	"Blank": `[ \t]`, "Cntrl": `[\x00-\x1F\x7F]`, "XDigit": `[0-9a-fA-F]`, "Space": `[ \t\n\x0B\f\r]`,
-}
-
-// javaRegexp adapts a Java regular expression to Go's syntax where the two
-// spell the same thing differently: \p{Alpha}-style POSIX classes (outside
-// brackets), possessive quantifiers (read as greedy), \Z and \z. What Go
-// cannot do (back-references, look-around) stays and fails to compile.
-func javaRegexp(p string) string {
-	if !strings.ContainsAny(p, `\+`) {
-		return p
-	}
-	var b strings.Builder
-	inClass := false
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c == '\\' && i+1 < len(p):
-			n := p[i+1]
-			if (n == 'p' || n == 'P') && i+2 < len(p) && p[i+2] == '{' && !inClass {
-				if end := strings.IndexByte(p[i+3:], '}'); end >= 0 {
-					name := p[i+3 : i+3+end]
-					if cls, ok := javaPosix[name]; ok {
-						if n == 'P' {
-							cls = "[^" + cls[1:]
-						}
-						b.WriteString(cls)
-						i += 3 + end
-						continue
-					}
-				}
-			}
-			if n == 'Z' {
-				b.WriteString(`(?:\n?\z)`)
-				i++
-				continue
-			}
-			b.WriteByte(c)
-			b.WriteByte(n)
-			i++
-		case c == '[' && !inClass:
-			inClass = true
-			b.WriteByte(c)
-			if i+1 < len(p) && p[i+1] == '^' {
-				b.WriteByte('^')
-				i++
-			}
-			if i+1 < len(p) && p[i+1] == ']' {
-				b.WriteString(`\]`)
-				i++
-			}
-		case c == ']' && inClass:
-			inClass = false
-			b.WriteByte(c)
-		case c == '+' && !inClass && i > 0 && (p[i-1] == '*' || p[i-1] == '+' || p[i-1] == '?' || p[i-1] == '}') && !(i > 1 && p[i-2] == '\\'):
-			// possessive quantifier: drop the +
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }

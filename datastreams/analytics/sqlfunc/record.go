@@ -41,6 +41,9 @@ func FromJSON(v any, t sqltypes.Type) (sqltypes.Value, error) {
 		}
 		return sqltypes.Value{}, fmt.Errorf("JSON boolean into %s", t)
 	case float64:
+		if a := math.Abs(x); a != 0 && (a >= 1e21 || a < 1e-6) {
+			return numberInto(strconv.FormatFloat(x, 'g', -1, 64), t)
+		}
 		return numberInto(strconv.FormatFloat(x, 'f', -1, 64), t)
 	case json.Number:
 		return numberInto(string(x), t)

@@ -37,16 +37,36 @@ func addStrings(l *Library) {
 	}
 	l.add(&Func{Name: "SUBSTRING", Check: substringCheck, Eval: strict(sqltypes.Varchar, substringEval)})
 	l.add(&Func{Name: "POSITION", Check: func(args []Arg) (sqltypes.Type, error) {
-		if err := wantArgs("POSITION", args, 2, 2); err != nil {
+		if err := wantArgs("POSITION", args, 2, 3); err != nil {
 			return sqltypes.Type{}, err
 		}
-		for i := range args {
+		for i := 0; i < 2; i++ {
 			if err := wantString("POSITION", args, i); err != nil {
+				return sqltypes.Type{}, err
+			}
+		}
+		if len(args) == 3 {
+			if err := wantInteger("POSITION", args, 2); err != nil {
 				return sqltypes.Type{}, err
 			}
 		}
 		return typ(sqltypes.Integer), nil
 	}, Eval: strict(sqltypes.Integer, func(a []sqltypes.Value) (sqltypes.Value, error) {
+		if len(a) == 3 {
+			// POSITION(needle, haystack, start): search from the start-th
+			// character; the result still counts from the first
+			start := max(a[2].I, 1)
+			n := int64(utf8.RuneCountInString(a[1].S))
+			if start > n+1 {
+				return sqltypes.Int(0), nil
+			}
+			skip := len(truncateRunes(a[1].S, int(start-1)))
+			p := position(a[0].S, a[1].S[skip:])
+			if p == 0 {
+				return sqltypes.Int(0), nil
+			}
+			return sqltypes.Int(int64(p) + start - 1), nil
+		}
 		return sqltypes.Int(int64(position(a[0].S, a[1].S))), nil
 	})})
 	l.add(&Func{Name: "TRIM", Check: trimCheck, Eval: strict(sqltypes.Varchar, trimEval)})
@@ -71,24 +91,22 @@ func sameStringCheck(name string) func([]Arg) (sqltypes.Type, error) {
 	}
 }
 
-// initcap upper-cases the first letter of each word and lower-cases the
-// rest; a word is a run of letters and digits.
+// initcap upper-cases the first character of each space-delimited word
+// and lower-cases the others.
 func initcap(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	start := true
 	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if start {
-				b.WriteRune(unicode.ToUpper(r))
-			} else {
-				b.WriteRune(unicode.ToLower(r))
-			}
-			start = false
-		} else {
-			b.WriteRune(r)
+		switch {
+		case r == ' ':
 			start = true
+		case start:
+			r, start = unicode.ToUpper(r), false
+		default:
+			r = unicode.ToLower(r)
 		}
+		b.WriteRune(r)
 	}
 	return b.String()
 }
@@ -167,9 +185,9 @@ func position(needle, haystack string) int {
 	return utf8.RuneCountInString(haystack[:i]) + 1
 }
 
-// TRIM's arguments: TRIM(s), or TRIM(mode, chars, s) with mode 'BOTH',
-// 'LEADING' or 'TRAILING' (a constant) and chars the characters to
-// remove.
+// TRIM's arguments: TRIM(s), or TRIM(mode, char, s) with mode 'BOTH',
+// 'LEADING' or 'TRAILING' (a constant) and char the one character whose
+// repetitions are removed.
 func trimCheck(args []Arg) (sqltypes.Type, error) {
 	switch len(args) {
 	case 1:
@@ -191,6 +209,9 @@ func trimCheck(args []Arg) (sqltypes.Type, error) {
 				return sqltypes.Type{}, err
 			}
 		}
+		if c := args[1].Const; c != nil && !c.Null && utf8.RuneCountInString(c.S) != 1 {
+			return sqltypes.Type{}, argError("TRIM", 1, "the trim character must be one character, got %q", c.S)
+		}
 	default:
 		return sqltypes.Type{}, countError("TRIM", len(args), "1 or 3")
 	}
@@ -203,8 +224,8 @@ func trimEval(a []sqltypes.Value) (sqltypes.Value, error) {
 		return sqltypes.Str(strings.Trim(a[0].S, " ")), nil
 	}
 	chars, s := a[1].S, a[2].S
-	if chars == "" {
-		return sqltypes.Str(s), nil
+	if utf8.RuneCountInString(chars) != 1 {
+		return sqltypes.Value{}, fmt.Errorf("TRIM: the trim character must be one character, got %q", chars)
 	}
 	switch strings.ToUpper(a[0].S) {
 	case "LEADING":
@@ -241,10 +262,20 @@ func overlayEval(a []sqltypes.Value) (sqltypes.Value, error) {
 	if len(a) == 4 {
 		n = a[3].I
 	}
-	if p < 1 || n < 0 {
-		return sqltypes.Value{}, fmt.Errorf("OVERLAY: position %d and length %d out of range", p, n)
+	if n < 0 {
+		return sqltypes.Value{}, fmt.Errorf("OVERLAY: negative length %d", n)
 	}
-	head := min(p-1, int64(len(s)))
-	tail := min(head+min(n, int64(len(s))), int64(len(s)))
+	// A start below 1 overlays from before the string: the replacement's
+	// first 1-p characters come first, the rest cover the original.
+	size := int64(len(s))
+	clamp := func(i int64) int64 { return max(0, min(i, size)) }
+	from := max(p, math.MinInt64+1) - 1
+	head := clamp(from)
+	var tail int64
+	if from > 0 && n > math.MaxInt64-from {
+		tail = size
+	} else {
+		tail = clamp(from + n)
+	}
 	return sqltypes.Str(string(s[:head]) + r + string(s[tail:])), nil
 }

@@ -29,7 +29,7 @@ func formatValue(v sqltypes.Value) string {
 	case sqltypes.TinyInt, sqltypes.SmallInt, sqltypes.Integer, sqltypes.BigInt:
 		return strconv.FormatInt(v.I, 10)
 	case sqltypes.Decimal:
-		return formatDecimal(v.F, -1)
+		return formatDecimal(v.F)
 	case sqltypes.Real:
 		return formatJavaFloat(v.F, 32)
 	case sqltypes.Double:
@@ -41,7 +41,7 @@ func formatValue(v sqltypes.Value) string {
 	case sqltypes.Date:
 		return formatDate(v.I)
 	case sqltypes.Time:
-		return formatTime(v.I, false)
+		return formatTime(v.I)
 	case sqltypes.Timestamp:
 		return formatTimestamp(v.I)
 	case sqltypes.Interval:
@@ -65,16 +65,9 @@ func formatValue(v sqltypes.Value) string {
 	return ""
 }
 
-// formatDecimal writes a DECIMAL with scale digits after the point, or
-// with as few as it needs when scale < 0.
-func formatDecimal(f float64, scale int) string {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	if scale < 0 {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(f, 'f', scale, 64)
+// formatDecimal writes a DECIMAL with the digits it needs.
+func formatDecimal(f float64) string {
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // formatJavaFloat writes a REAL or DOUBLE the way Java's toString does,
@@ -116,10 +109,11 @@ func formatDate(ms int64) string {
 	return time.UnixMilli(ms).UTC().Format("2006-01-02")
 }
 
-func formatTime(ms int64, withMillis bool) string {
+// formatTime writes HH:mm:ss, with .SSS when there are milliseconds.
+func formatTime(ms int64) string {
 	ms = ((ms % msPerDay) + msPerDay) % msPerDay
 	t := time.UnixMilli(ms).UTC()
-	if withMillis || ms%1000 != 0 {
+	if ms%1000 != 0 {
 		return t.Format("15:04:05.000")
 	}
 	return t.Format("15:04:05")
@@ -299,18 +293,28 @@ func parseTimestamp(s string) (int64, error) {
 	switch {
 	case strings.HasSuffix(rest, "Z"):
 		rest = rest[:len(rest)-1]
-	case len(rest) > 6 && (rest[len(rest)-6] == '+' || rest[len(rest)-6] == '-') && rest[len(rest)-3] == ':':
-		z := rest[len(rest)-6:]
-		hh, e1 := strconv.Atoi(z[1:3])
-		mm, e2 := strconv.Atoi(z[4:6])
-		if e1 != nil || e2 != nil || hh > 23 || mm > 59 {
-			return bad()
+	default:
+		// an offset: +hh:mm or +hhmm
+		n := 0
+		switch {
+		case len(rest) > 6 && (rest[len(rest)-6] == '+' || rest[len(rest)-6] == '-') && rest[len(rest)-3] == ':':
+			n = 6
+		case len(rest) > 5 && (rest[len(rest)-5] == '+' || rest[len(rest)-5] == '-'):
+			n = 5
 		}
-		offset = int64(hh*3600000 + mm*60000)
-		if z[0] == '-' {
-			offset = -offset
+		if n > 0 {
+			z := strings.Replace(rest[len(rest)-n:], ":", "", 1)
+			hh, e1 := strconv.Atoi(z[1:3])
+			mm, e2 := strconv.Atoi(z[3:5])
+			if e1 != nil || e2 != nil || hh > 23 || mm > 59 || z[1] == '+' || z[1] == '-' || z[3] == '+' || z[3] == '-' {
+				return bad()
+			}
+			offset = int64(hh*3600000 + mm*60000)
+			if z[0] == '-' {
+				offset = -offset
+			}
+			rest = rest[:len(rest)-n]
 		}
-		rest = rest[:len(rest)-6]
 	}
 	clock, ok := parseClock(rest)
 	if !ok {
@@ -390,3 +394,60 @@ func floorDiv(a, b int64) int64 {
 }
 
 func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }
+
+// intervalUnits are the day-time interval fields in order, with their
+// sizes in ms.
+var intervalUnits = []struct {
+	name string
+	ms   int64
+}{{"DAY", msPerDay}, {"HOUR", 3600000}, {"MINUTE", 60000}, {"SECOND", 1000}}
+
+// FormatInterval writes a day-time interval as the dialect does for an
+// interval qualifier from..to (DAY, HOUR, MINUTE, SECOND; to may be ""
+// for a single field): a sign, the leading field unpadded, the others
+// two digits, blank between DAY and HOUR, colons after, and the
+// milliseconds when there are any. (time '12:03:34' - time '11:57:23')
+// MINUTE TO SECOND is +6:11; 3 days 4 hours DAY TO HOUR is +3 04.
+func FormatInterval(ms int64, from, to string) (string, error) {
+	from, to = strings.ToUpper(from), strings.ToUpper(to)
+	if to == "" {
+		to = from
+	}
+	fi, ti := -1, -1
+	for i, u := range intervalUnits {
+		if u.name == from {
+			fi = i
+		}
+		if u.name == to {
+			ti = i
+		}
+	}
+	if fi < 0 || ti < fi {
+		return "", fmt.Errorf("interval qualifier %s TO %s is not a day-time qualifier", from, to)
+	}
+	var b strings.Builder
+	if ms < 0 {
+		b.WriteByte('-')
+		ms = -ms
+	} else {
+		b.WriteByte('+')
+	}
+	rest := ms
+	for i := fi; i <= ti; i++ {
+		u := intervalUnits[i]
+		n := rest / u.ms
+		rest %= u.ms
+		switch {
+		case i == fi:
+			b.WriteString(strconv.FormatInt(n, 10))
+		case i == 1:
+			fmt.Fprintf(&b, " %02d", n)
+		default:
+			fmt.Fprintf(&b, ":%02d", n)
+		}
+	}
+	if to == "SECOND" && rest > 0 {
+		fmt.Fprintf(&b, ".%03d", rest)
+	}
+	return b.String(), nil
+}

@@ -2,9 +2,6 @@ package sqlparse
 
 import "fmt"
 
-// SKELETON: the contract between the parser and the engine. The owner of
-// sqlparse writes the AST and the parser beside it and may add members.
-
 // Error is a syntax or planning error at a place in the application code.
 // Line and Column count from 1; Column counts characters (runes).
 type Error struct {

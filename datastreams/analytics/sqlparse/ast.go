@@ -121,13 +121,18 @@ type Select struct {
 }
 
 // Union is left op [ALL] right with Op one of UNION, INTERSECT, EXCEPT
-// (INTERSECT binds tighter; all are left-associative). An ORDER BY
-// written after the last query belongs to that query's *Select.
+// (INTERSECT binds tighter; all are left-associative). An ORDER BY [...
+// WITHIN] written after the last query sorts the whole union, as in
+// SELECT STREAM ... UNION ALL SELECT STREAM ... ORDER BY ROWTIME: it is
+// the union's OrderBy and Within, not the last SELECT's (a SELECT keeps
+// its own only inside parentheses).
 type Union struct {
 	Pos
 	Op          string
 	Left, Right Query
 	All         bool
+	OrderBy     []OrderItem
+	Within      Expr
 }
 
 // Values is VALUES [ROW](exprs), ...: constant rows.
@@ -299,7 +304,8 @@ func (*SubqueryRef) fromNode() {}
 func (*TableFunc) fromNode()   {}
 func (*Join) fromNode()        {}
 
-// Expr is an expression: *Literal, *IntervalLit, *Name, *Star, *Unary,
+// Expr is an expression: *Literal, *IntervalLit, *DatetimeMinus, *Name,
+// *Star, *Unary,
 // *Binary, *IsExpr, *Between, *InList, *Like, *Case, *Cast, *Call or
 // *Cursor.
 type Expr interface {
@@ -311,8 +317,8 @@ type Expr interface {
 // string or a DATE/TIME/TIMESTAMP literal. Value holds it with its kind:
 // INTEGER (or BIGINT when it does not fit), DECIMAL (Type carries
 // precision and scale), DOUBLE (with an exponent), CHAR (a string
-// literal, Type.Len its length), VARBINARY, BOOLEAN (UNKNOWN is a NULL
-// BOOLEAN), Null (the NULL literal), DATE, TIME, TIMESTAMP. Text is the
+// literal, Type.Len its length; a U&'...' literal is decoded first),
+// VARBINARY, BOOLEAN (UNKNOWN is a NULL BOOLEAN), Null (the NULL literal), DATE, TIME, TIMESTAMP. Text is the
 // spelling of a number and the quoted text of a DATE, TIME or TIMESTAMP
 // literal, as written (empty for other kinds).
 type Literal struct {
@@ -336,6 +342,18 @@ type IntervalLit struct {
 	ToPrecision int
 	Ms          int64
 	Months      int64
+}
+
+// DatetimeMinus is (L - R) unit [(precision)] [TO unit [(precision)]]:
+// the difference of two datetimes as an interval of that qualifier, e.g.
+// (t1 - t2) MINUTE TO SECOND.
+type DatetimeMinus struct {
+	Pos
+	L, R        Expr
+	Unit        string
+	Precision   int
+	ToUnit      string
+	ToPrecision int
 }
 
 // Name is a column reference, possibly qualified: ROWTIME, s.PRICE,
@@ -452,17 +470,18 @@ type Cursor struct {
 	Query Query
 }
 
-func (*Literal) exprNode()     {}
-func (*IntervalLit) exprNode() {}
-func (*Name) exprNode()        {}
-func (*Star) exprNode()        {}
-func (*Unary) exprNode()       {}
-func (*Binary) exprNode()      {}
-func (*IsExpr) exprNode()      {}
-func (*Between) exprNode()     {}
-func (*InList) exprNode()      {}
-func (*Like) exprNode()        {}
-func (*Case) exprNode()        {}
-func (*Cast) exprNode()        {}
-func (*Call) exprNode()        {}
-func (*Cursor) exprNode()      {}
+func (*Literal) exprNode()       {}
+func (*IntervalLit) exprNode()   {}
+func (*DatetimeMinus) exprNode() {}
+func (*Name) exprNode()          {}
+func (*Star) exprNode()          {}
+func (*Unary) exprNode()         {}
+func (*Binary) exprNode()        {}
+func (*IsExpr) exprNode()        {}
+func (*Between) exprNode()       {}
+func (*InList) exprNode()        {}
+func (*Like) exprNode()          {}
+func (*Case) exprNode()          {}
+func (*Cast) exprNode()          {}
+func (*Call) exprNode()          {}
+func (*Cursor) exprNode()        {}

@@ -15,13 +15,14 @@ const MaxCodeLength = 102400
 type tokKind uint8
 
 const (
-	tEOF    tokKind = iota
-	tWord           // an unquoted identifier or keyword, folded to upper case
-	tQuoted         // a double-quoted identifier, case kept
-	tString         // '...'
-	tBinary         // X'...'
-	tNumber         // 12, 1.5, 1e3, .5
-	tOp             // punctuation and operators
+	tEOF     tokKind = iota
+	tWord            // an unquoted identifier or keyword, folded to upper case
+	tQuoted          // a double-quoted identifier, case kept
+	tString          // '...'
+	tBinary          // X'...'
+	tUnicode         // U&'...', escapes not yet decoded
+	tNumber          // 12, 1.5, 1e3, .5
+	tOp              // punctuation and operators
 )
 
 type token struct {
@@ -47,6 +48,8 @@ func (t token) describe() string {
 		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 	case tBinary:
 		return "X'" + t.text + "'"
+	case tUnicode:
+		return "U&'" + strings.ReplaceAll(t.text, "'", "''") + "'"
 	}
 	return t.text
 }
@@ -82,9 +85,9 @@ func (l *lexer) advance() rune {
 	return r
 }
 
-// lex reads the whole code.
-func lex(src string) ([]token, error) {
-	if n := utf8.RuneCountInString(src); n > MaxCodeLength {
+// lex reads the whole code; limit enforces MaxCodeLength.
+func lex(src string, limit bool) ([]token, error) {
+	if n := utf8.RuneCountInString(src); limit && n > MaxCodeLength {
 		return nil, &Error{Line: 1, Column: 1,
 			Message: "application code is " + strconv.Itoa(n) + " characters; the limit is " + strconv.Itoa(MaxCodeLength)}
 	}
@@ -167,6 +170,14 @@ func (l *lexer) next(p Pos) (token, error) {
 			return token{}, Errorf(p, "binary string X'%s' has an odd number of hex digits", s)
 		}
 		return token{kind: tBinary, text: strings.ToUpper(s), pos: p}, nil
+	case (r == 'U' || r == 'u') && l.at(1) == '&' && l.at(2) == '\'':
+		l.advance()
+		l.advance()
+		s, err := l.quoted('\'', p, "unicode string")
+		if err != nil {
+			return token{}, err
+		}
+		return token{kind: tUnicode, text: s, pos: p}, nil
 	case isIdentStart(r):
 		start := l.off
 		for l.off < len(l.src) && isIdentPart(l.at(0)) {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
@@ -280,4 +281,81 @@ func unitRange(unit int) float64 {
 		return 60
 	}
 	return 0
+}
+
+// unicodeString decodes U&'...' [UESCAPE 'c']: the escape character
+// (backslash unless UESCAPE names another) followed by four hex digits,
+// or by + and six, stands for that code point; two escape characters
+// stand for one.
+func (p *parser) unicodeString(t token) (Expr, error) {
+	esc := '\\'
+	if p.acceptKw("UESCAPE") {
+		e := p.tok()
+		r := []rune(e.text)
+		if e.kind != tString || len(r) != 1 || isHexDigit(r[0]) || r[0] == '+' || r[0] == '\'' || r[0] == '"' || r[0] == ' ' {
+			return nil, p.errExpected("one escape character in quotes after UESCAPE")
+		}
+		p.next()
+		esc = r[0]
+	}
+	in := []rune(t.text)
+	var b strings.Builder
+	for i := 0; i < len(in); i++ {
+		if in[i] != esc {
+			b.WriteRune(in[i])
+			continue
+		}
+		if i+1 < len(in) && in[i+1] == esc {
+			b.WriteRune(esc)
+			i++
+			continue
+		}
+		n, start := 4, i+1
+		if start < len(in) && in[start] == '+' {
+			n, start = 6, start+1
+		}
+		if start+n > len(in) {
+			return nil, Errorf(t.pos, "unicode string %s: escape %c needs %d hex digits", t.describe(), esc, n)
+		}
+		var cp rune
+		for _, c := range in[start : start+n] {
+			if !isHexDigit(c) {
+				return nil, Errorf(t.pos, "unicode string %s: escape %c needs %d hex digits", t.describe(), esc, n)
+			}
+			cp = cp<<4 | rune(hexVal(byte(c)))
+		}
+		if !utf8.ValidRune(cp) {
+			return nil, Errorf(t.pos, "unicode string %s: U+%X is not a character", t.describe(), cp)
+		}
+		b.WriteRune(cp)
+		i = start + n - 1
+	}
+	return strLit(t.pos, b.String()), nil
+}
+
+func isHexDigit(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F'
+}
+
+// datetimeMinus reads the interval qualifier after (a - b), the
+// difference of two datetimes as an interval.
+func (p *parser) datetimeMinus(pos Pos, b *Binary) (Expr, error) {
+	u := p.next()
+	d := &DatetimeMinus{Pos: pos, L: b.L, R: b.R, Unit: u.text}
+	var err error
+	if d.Precision, err = p.unitPrecision(); err != nil {
+		return nil, err
+	}
+	if p.acceptKw("TO") {
+		tu := p.tok()
+		if tu.kind != tWord || unitIndex(tu.text) <= unitIndex(u.text) || (unitIndex(u.text) <= 1) != (unitIndex(tu.text) <= 1) {
+			return nil, p.errExpected("an interval unit smaller than " + u.text + " after TO")
+		}
+		p.next()
+		d.ToUnit = tu.text
+		if d.ToPrecision, err = p.unitPrecision(); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }

@@ -8,8 +8,12 @@ const MaxDepth = 200
 
 // Parse reads application code: statements separated by semicolons (the
 // last one optional), with -- and /* */ comments. Errors are *Error.
-func Parse(code string) (*Script, error) {
-	p, err := newParser(code)
+func Parse(code string) (*Script, error) { return parseScript(code, true) }
+
+// parseScript is Parse, with the length limit optional (the printer may
+// write code longer than what it read).
+func parseScript(code string, limit bool) (*Script, error) {
+	p, err := newParser(code, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +40,7 @@ func Parse(code string) (*Script, error) {
 // VALUES), as the console ran them and as the SQL reference writes its
 // examples; a trailing semicolon is allowed.
 func ParseQuery(code string) (Query, error) {
-	p, err := newParser(code)
+	p, err := newParser(code, true)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +59,7 @@ func ParseQuery(code string) (Query, error) {
 
 // ParseExpr reads one expression.
 func ParseExpr(code string) (Expr, error) {
-	p, err := newParser(code)
+	p, err := newParser(code, true)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +79,8 @@ type parser struct {
 	depth int
 }
 
-func newParser(code string) (*parser, error) {
-	toks, err := lex(code)
+func newParser(code string, limit bool) (*parser, error) {
+	toks, err := lex(code, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -220,220 +224,6 @@ func (p *parser) identList(what string) ([]Ident, error) {
 	return out, p.expectOp(")", " after the "+what+"s")
 }
 
-func (p *parser) statement() (Statement, error) {
-	start := p.tok()
-	if !p.acceptKw("CREATE") {
-		if p.isKw("SELECT") || p.isKw("INSERT") {
-			return nil, Errorf(start.pos, "expected CREATE, found %s (a query runs inside a pump: CREATE PUMP name AS INSERT INTO stream SELECT STREAM ...)", start.describe())
-		}
-		return nil, p.errExpected("CREATE")
-	}
-	orReplace := false
-	if p.acceptKw("OR") {
-		if err := p.expectKw("REPLACE", " after CREATE OR"); err != nil {
-			return nil, err
-		}
-		orReplace = true
-	}
-	switch {
-	case p.acceptKw("STREAM"):
-		return p.createStream(start.pos, orReplace)
-	case p.acceptKw("PUMP"):
-		return p.createPump(start.pos, orReplace)
-	case p.acceptKw("VIEW"):
-		return p.createView(start.pos, orReplace)
-	case p.acceptKw("FUNCTION"):
-		return p.createFunction(start.pos, orReplace)
-	}
-	return nil, p.errExpected("STREAM, PUMP, VIEW or FUNCTION after CREATE")
-}
-
-func (p *parser) description() (*string, error) {
-	if !p.acceptKw("DESCRIPTION") {
-		return nil, nil
-	}
-	t := p.tok()
-	if t.kind != tString {
-		return nil, p.errExpected("a string after DESCRIPTION")
-	}
-	p.next()
-	s := t.text
-	return &s, nil
-}
-
-func (p *parser) createStream(pos Pos, orReplace bool) (*CreateStream, error) {
-	name, err := p.ident("a stream name after CREATE STREAM")
-	if err != nil {
-		return nil, err
-	}
-	cs := &CreateStream{Pos: pos, OrReplace: orReplace, Name: name}
-	if err := p.expectOp("(", " and the column list after the stream name"); err != nil {
-		return nil, err
-	}
-	for {
-		c, err := p.columnDef()
-		if err != nil {
-			return nil, err
-		}
-		cs.Columns = append(cs.Columns, c)
-		if !p.acceptOp(",") {
-			break
-		}
-	}
-	if err := p.expectOp(")", " or , in the column list"); err != nil {
-		return nil, err
-	}
-	cs.Description, err = p.description()
-	return cs, err
-}
-
-func (p *parser) columnDef() (ColumnDef, error) {
-	name, err := p.ident("a column name")
-	if err != nil {
-		return ColumnDef{}, err
-	}
-	c := ColumnDef{Pos: name.Pos, Name: name, TypePos: p.tok().pos}
-	if c.Type, err = p.typeName(); err != nil {
-		return ColumnDef{}, err
-	}
-	if p.acceptKw("NOT") {
-		if err := p.expectKw("NULL", " after NOT"); err != nil {
-			return ColumnDef{}, err
-		}
-		c.Type.NotNull = true
-	} else {
-		p.acceptKw("NULL")
-	}
-	return c, nil
-}
-
-func (p *parser) createPump(pos Pos, orReplace bool) (*CreatePump, error) {
-	name, err := p.ident("a pump name after CREATE PUMP")
-	if err != nil {
-		return nil, err
-	}
-	cp := &CreatePump{Pos: pos, OrReplace: orReplace, Name: name}
-	if cp.Description, err = p.description(); err != nil {
-		return nil, err
-	}
-	if err := p.expectKw("AS", " after the pump name"); err != nil {
-		return nil, err
-	}
-	if err := p.expectKw("INSERT", " after CREATE PUMP name AS"); err != nil {
-		return nil, err
-	}
-	if err := p.expectKw("INTO", " after INSERT"); err != nil {
-		return nil, err
-	}
-	if cp.Target, err = p.ident("a stream name after INSERT INTO"); err != nil {
-		return nil, err
-	}
-	if p.isOp("(") && !p.isKwAt(1, "SELECT") && !p.isKwAt(1, "VALUES") && !(p.peek(1).kind == tOp && p.peek(1).text == "(") {
-		if cp.Columns, err = p.identList("column name"); err != nil {
-			return nil, err
-		}
-	}
-	if !p.isKw("SELECT") && !p.isKw("VALUES") && !p.isOp("(") {
-		return nil, p.errExpected("SELECT after INSERT INTO " + identText(cp.Target))
-	}
-	cp.Query, err = p.query()
-	return cp, err
-}
-
-func (p *parser) createView(pos Pos, orReplace bool) (*CreateView, error) {
-	name, err := p.ident("a view name after CREATE VIEW")
-	if err != nil {
-		return nil, err
-	}
-	cv := &CreateView{Pos: pos, OrReplace: orReplace, Name: name}
-	if p.isOp("(") {
-		if cv.Columns, err = p.identList("column name"); err != nil {
-			return nil, err
-		}
-	}
-	if cv.Description, err = p.description(); err != nil {
-		return nil, err
-	}
-	if err := p.expectKw("AS", " after the view name"); err != nil {
-		return nil, err
-	}
-	cv.Query, err = p.query()
-	return cv, err
-}
-
-func (p *parser) createFunction(pos Pos, orReplace bool) (*CreateFunction, error) {
-	name, err := p.ident("a function name after CREATE FUNCTION")
-	if err != nil {
-		return nil, err
-	}
-	cf := &CreateFunction{Pos: pos, OrReplace: orReplace, Name: name}
-	if err := p.expectOp("(", " after the function name"); err != nil {
-		return nil, err
-	}
-	if !p.isOp(")") {
-		for {
-			c, err := p.columnDef()
-			if err != nil {
-				return nil, err
-			}
-			cf.Params = append(cf.Params, c)
-			if !p.acceptOp(",") {
-				break
-			}
-		}
-	}
-	if err := p.expectOp(")", " or , in the parameter list"); err != nil {
-		return nil, err
-	}
-	if err := p.expectKw("RETURNS", " after the parameter list"); err != nil {
-		return nil, err
-	}
-	if cf.Returns, err = p.typeName(); err != nil {
-		return nil, err
-	}
-	for !p.isKw("RETURN") {
-		opt, err := p.functionOption()
-		if err != nil {
-			return nil, err
-		}
-		cf.Options = append(cf.Options, opt)
-	}
-	p.next()
-	cf.Body, err = p.expr()
-	return cf, err
-}
-
-// functionOptions are the option clauses of CREATE FUNCTION, as word
-// sequences.
-var functionOptions = [][]string{
-	{"LANGUAGE", "SQL"}, {"NOT", "DETERMINISTIC"}, {"DETERMINISTIC"}, {"CONTAINS", "SQL"},
-	{"READS", "SQL", "DATA"}, {"MODIFIES", "SQL", "DATA"}, {"NO", "SQL"},
-	{"RETURNS", "NULL", "ON", "NULL", "INPUT"}, {"CALLED", "ON", "NULL", "INPUT"},
-}
-
-func (p *parser) functionOption() (string, error) {
-	if p.acceptKw("SPECIFIC") {
-		id, err := p.ident("a name after SPECIFIC")
-		if err != nil {
-			return "", err
-		}
-		return "SPECIFIC " + identText(id), nil
-	}
-next:
-	for _, words := range functionOptions {
-		for i, w := range words {
-			if !p.isKwAt(i, w) {
-				continue next
-			}
-		}
-		for range words {
-			p.next()
-		}
-		return strings.Join(words, " "), nil
-	}
-	return "", p.errExpected("a function option or RETURN")
-}
-
 // query reads select | query set-op [ALL|DISTINCT] query, with INTERSECT
 // binding tighter than UNION and EXCEPT.
 func (p *parser) query() (Query, error) {
@@ -441,20 +231,52 @@ func (p *parser) query() (Query, error) {
 		return nil, err
 	}
 	defer p.leave()
-	left, err := p.queryTerm()
+	left, paren, err := p.queryTerm()
 	if err != nil {
 		return nil, err
 	}
 	for p.isKw("UNION") || p.isKw("EXCEPT") {
-		op := p.next()
-		all := p.setQuantifier()
-		right, err := p.queryTerm()
-		if err != nil {
+		if left, err = p.setOp(left, paren, p.queryTerm); err != nil {
 			return nil, err
 		}
-		left = &Union{Pos: left.Position(), Op: op.text, Left: left, Right: right, All: all}
+		paren = false
 	}
 	return left, nil
+}
+
+// setOp reads op [ALL|DISTINCT] right after left, and moves an ORDER BY
+// written after right (not in parentheses) to the new union.
+func (p *parser) setOp(left Query, leftParen bool, operand func() (Query, bool, error)) (Query, error) {
+	op := p.next()
+	if !leftParen && hasOrder(left) {
+		return nil, Errorf(op.pos, "ORDER BY comes after the last query of a %s (or put the query in parentheses)", op.text)
+	}
+	all := p.setQuantifier()
+	right, rightParen, err := operand()
+	if err != nil {
+		return nil, err
+	}
+	u := &Union{Pos: left.Position(), Op: op.text, Left: left, Right: right, All: all}
+	if !rightParen {
+		switch r := right.(type) {
+		case *Select:
+			u.OrderBy, u.Within, r.OrderBy, r.Within = r.OrderBy, r.Within, nil, nil
+		case *Union:
+			u.OrderBy, u.Within, r.OrderBy, r.Within = r.OrderBy, r.Within, nil, nil
+		}
+	}
+	return u, nil
+}
+
+// hasOrder reports a query with its own ORDER BY.
+func hasOrder(q Query) bool {
+	switch q := q.(type) {
+	case *Select:
+		return len(q.OrderBy) > 0
+	case *Union:
+		return len(q.OrderBy) > 0
+	}
+	return false
 }
 
 func (p *parser) setQuantifier() bool {
@@ -465,38 +287,39 @@ func (p *parser) setQuantifier() bool {
 	return false
 }
 
-func (p *parser) queryTerm() (Query, error) {
-	left, err := p.queryPrimary()
+// queryTerm reads primaries joined by INTERSECT; paren reports a single
+// parenthesized primary.
+func (p *parser) queryTerm() (Query, bool, error) {
+	left, paren, err := p.queryPrimary()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	for p.isKw("INTERSECT") {
-		op := p.next()
-		all := p.setQuantifier()
-		right, err := p.queryPrimary()
-		if err != nil {
-			return nil, err
+		if left, err = p.setOp(left, paren, p.queryPrimary); err != nil {
+			return nil, false, err
 		}
-		left = &Union{Pos: left.Position(), Op: op.text, Left: left, Right: right, All: all}
+		paren = false
 	}
-	return left, nil
+	return left, paren, nil
 }
 
-func (p *parser) queryPrimary() (Query, error) {
+func (p *parser) queryPrimary() (Query, bool, error) {
 	switch {
 	case p.isKw("SELECT"):
-		return p.selectQuery()
+		s, err := p.selectQuery()
+		return s, false, err
 	case p.isKw("VALUES"):
-		return p.values()
+		v, err := p.values()
+		return v, false, err
 	case p.isOp("("):
 		p.next()
 		q, err := p.query()
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		return q, p.expectOp(")", " after the query")
+		return q, true, p.expectOp(")", " after the query")
 	}
-	return nil, p.errExpected("SELECT")
+	return nil, false, p.errExpected("SELECT")
 }
 
 func (p *parser) values() (*Values, error) {
@@ -602,11 +425,7 @@ func (p *parser) selectQuery() (*Select, error) {
 		if s.OrderBy, err = p.orderBy(); err != nil {
 			return nil, err
 		}
-		if p.isKw("WITHIN") {
-			wp := p.next().pos
-			if len(s.OrderBy) != 1 {
-				return nil, Errorf(wp, "ORDER BY ... WITHIN takes exactly one expression")
-			}
+		if p.acceptKw("WITHIN") {
 			if s.Within, err = p.expr(); err != nil {
 				return nil, err
 			}
@@ -656,351 +475,4 @@ func (p *parser) selectItem() (SelectItem, error) {
 		it.Alias = &id
 	}
 	return it, nil
-}
-
-func (p *parser) stagger() (*Stagger, error) {
-	st := &Stagger{Pos: p.next().pos}
-	if err := p.expectKw("BY", " after WINDOWED"); err != nil {
-		return nil, err
-	}
-	if err := p.expectKw("STAGGER", " after WINDOWED BY"); err != nil {
-		return nil, err
-	}
-	if err := p.expectOp("(", " after STAGGER"); err != nil {
-		return nil, err
-	}
-	if err := p.expectKw("PARTITION", " in STAGGER ("); err != nil {
-		return nil, err
-	}
-	if err := p.expectKw("BY", " after PARTITION"); err != nil {
-		return nil, err
-	}
-	var err error
-	if st.PartitionBy, err = p.exprList(); err != nil {
-		return nil, err
-	}
-	if err := p.expectKw("RANGE", " after the STAGGER partition keys"); err != nil {
-		return nil, err
-	}
-	if st.Range, err = p.additive(); err != nil {
-		return nil, err
-	}
-	return st, p.expectOp(")", " to close STAGGER (")
-}
-
-func (p *parser) namedWindow() (NamedWindow, error) {
-	name, err := p.ident("a window name after WINDOW")
-	if err != nil {
-		return NamedWindow{}, err
-	}
-	if err := p.expectKw("AS", " after the window name"); err != nil {
-		return NamedWindow{}, err
-	}
-	spec, err := p.windowSpec()
-	if err != nil {
-		return NamedWindow{}, err
-	}
-	return NamedWindow{Pos: name.Pos, Name: name, Spec: spec}, nil
-}
-
-func (p *parser) orderBy() ([]OrderItem, error) {
-	p.next()
-	if err := p.expectKw("BY", " after ORDER"); err != nil {
-		return nil, err
-	}
-	var out []OrderItem
-	for {
-		e, err := p.expr()
-		if err != nil {
-			return nil, err
-		}
-		it := OrderItem{Pos: e.Position(), Expr: e}
-		if p.acceptKw("DESC") {
-			it.Desc = true
-		} else {
-			p.acceptKw("ASC")
-		}
-		out = append(out, it)
-		if !p.acceptOp(",") {
-			return out, nil
-		}
-	}
-}
-
-// over reads what follows OVER: a window name or a parenthesized spec.
-func (p *parser) over() (*WindowSpec, error) {
-	if p.isOp("(") {
-		return p.windowSpec()
-	}
-	id, err := p.ident("a window name or ( after OVER")
-	if err != nil {
-		return nil, err
-	}
-	return &WindowSpec{Pos: id.Pos, Base: &id}, nil
-}
-
-// windowSpec reads ( [base] [PARTITION BY ...] [ORDER BY ...] [frame] ).
-func (p *parser) windowSpec() (*WindowSpec, error) {
-	if err := p.enter(); err != nil {
-		return nil, err
-	}
-	defer p.leave()
-	w := &WindowSpec{Pos: p.tok().pos}
-	if err := p.expectOp("(", " to open a window specification"); err != nil {
-		return nil, err
-	}
-	if p.isIdent() {
-		id, _ := p.ident("")
-		w.Base = &id
-	}
-	var err error
-	if p.acceptKw("PARTITION") {
-		if err := p.expectKw("BY", " after PARTITION"); err != nil {
-			return nil, err
-		}
-		if w.PartitionBy, err = p.exprList(); err != nil {
-			return nil, err
-		}
-	}
-	if p.isKw("ORDER") {
-		if w.OrderBy, err = p.orderBy(); err != nil {
-			return nil, err
-		}
-	}
-	if p.isKw("ROWS") || p.isKw("RANGE") {
-		if w.Frame, err = p.frame(); err != nil {
-			return nil, err
-		}
-	}
-	if !p.acceptOp(")") {
-		if w.Frame == nil {
-			return nil, p.errExpected("PARTITION BY, ORDER BY, RANGE, ROWS or ) in the window specification")
-		}
-		return nil, p.errExpected(") to close the window specification")
-	}
-	return w, nil
-}
-
-func (p *parser) frame() (*Frame, error) {
-	t := p.next()
-	f := &Frame{Pos: t.pos, Unit: Rows}
-	if t.text == "RANGE" {
-		f.Unit = Range
-	}
-	if p.acceptKw("BETWEEN") {
-		start, err := p.frameBound()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expectKw("AND", " between the window bounds"); err != nil {
-			return nil, err
-		}
-		end, err := p.frameBound()
-		if err != nil {
-			return nil, err
-		}
-		f.Start, f.End = start, &end
-		return f, nil
-	}
-	var err error
-	f.Start, err = p.frameBound()
-	return f, err
-}
-
-func (p *parser) frameBound() (FrameBound, error) {
-	t := p.tok()
-	b := FrameBound{Pos: t.pos}
-	switch {
-	case p.isKw("CURRENT"):
-		p.next()
-		if err := p.expectKw("ROW", " after CURRENT"); err != nil {
-			return b, err
-		}
-		b.Kind = CurrentRow
-		return b, nil
-	case p.isKw("UNBOUNDED"):
-		p.next()
-		switch {
-		case p.acceptKw("PRECEDING"):
-			b.Kind = UnboundedPreceding
-		case p.acceptKw("FOLLOWING"):
-			b.Kind = UnboundedFollowing
-		default:
-			return b, p.errExpected("PRECEDING or FOLLOWING after UNBOUNDED")
-		}
-		return b, nil
-	}
-	e, err := p.additive()
-	if err != nil {
-		return b, err
-	}
-	b.Offset = e
-	switch {
-	case p.acceptKw("PRECEDING"):
-		b.Kind = Preceding
-	case p.acceptKw("FOLLOWING"):
-		b.Kind = Following
-	default:
-		return b, p.errExpected("PRECEDING or FOLLOWING after the window size")
-	}
-	return b, nil
-}
-
-// from reads the FROM clause: table references joined by commas and
-// JOINs, left to right.
-func (p *parser) from() (From, error) {
-	left, err := p.tableRef()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		jp := p.tok().pos
-		if p.acceptOp(",") {
-			right, err := p.tableRef()
-			if err != nil {
-				return nil, err
-			}
-			left = &Join{Pos: left.Position(), Kind: CommaJoin, Left: left, Right: right}
-			continue
-		}
-		j := &Join{Pos: left.Position(), Left: left}
-		if p.acceptKw("NATURAL") {
-			j.Natural = true
-		}
-		switch {
-		case p.acceptKw("CROSS"):
-			j.Kind = CrossJoin
-		case p.acceptKw("INNER"):
-			j.Kind = InnerJoin
-		case p.acceptKw("LEFT"):
-			j.Kind = LeftJoin
-			p.acceptKw("OUTER")
-		case p.acceptKw("RIGHT"):
-			j.Kind = RightJoin
-			p.acceptKw("OUTER")
-		case p.acceptKw("FULL"):
-			j.Kind = FullJoin
-			p.acceptKw("OUTER")
-		case p.isKw("JOIN"):
-			j.Kind = InnerJoin
-		default:
-			if j.Natural {
-				return nil, p.errExpected("JOIN after NATURAL")
-			}
-			return left, nil
-		}
-		if err := p.expectKw("JOIN", ""); err != nil {
-			return nil, err
-		}
-		if j.Kind == CrossJoin && j.Natural {
-			return nil, Errorf(jp, "NATURAL CROSS JOIN is not a join")
-		}
-		if j.Right, err = p.tableRef(); err != nil {
-			return nil, err
-		}
-		if j.Kind != CrossJoin && !j.Natural {
-			if p.acceptKw("ON") {
-				if j.On, err = p.expr(); err != nil {
-					return nil, err
-				}
-			} else if p.isKw("USING") {
-				p.next()
-				if j.Using, err = p.identList("column name"); err != nil {
-					return nil, err
-				}
-			}
-		}
-		left = j
-	}
-}
-
-func (p *parser) tableRef() (From, error) {
-	if err := p.enter(); err != nil {
-		return nil, err
-	}
-	defer p.leave()
-	t := p.tok()
-	switch {
-	case p.isKw("TABLE"):
-		p.next()
-		if err := p.expectOp("(", " after TABLE"); err != nil {
-			return nil, err
-		}
-		e, err := p.primary()
-		if err != nil {
-			return nil, err
-		}
-		call, ok := e.(*Call)
-		if !ok || call.Over != nil {
-			return nil, Errorf(e.Position(), "TABLE( ) takes a table function call, such as TABLE(RANDOM_CUT_FOREST(CURSOR(SELECT STREAM ...)))")
-		}
-		if err := p.expectOp(")", " after the table function call"); err != nil {
-			return nil, err
-		}
-		tf := &TableFunc{Pos: t.pos, Call: call}
-		tf.Alias, tf.Columns, err = p.correlation()
-		return tf, err
-	case p.isOp("("):
-		if !p.isKwAt(1, "SELECT") && !p.isKwAt(1, "VALUES") && !(p.peek(1).kind == tOp && p.peek(1).text == "(") {
-			p.next()
-			return nil, p.errExpected("SELECT after ( in FROM")
-		}
-		p.next()
-		q, err := p.query()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expectOp(")", " after the subquery"); err != nil {
-			return nil, err
-		}
-		sq := &SubqueryRef{Pos: t.pos, Query: q}
-		sq.Alias, sq.Columns, err = p.correlation()
-		return sq, err
-	}
-	tr := &TableRef{Pos: t.pos}
-	for {
-		id, err := p.ident("a stream or table name")
-		if err != nil {
-			return nil, err
-		}
-		tr.Name = append(tr.Name, id)
-		if !p.acceptOp(".") {
-			break
-		}
-	}
-	var err error
-	if p.acceptKw("OVER") {
-		if tr.Over, err = p.over(); err != nil {
-			return nil, err
-		}
-	}
-	tr.Alias, tr.Columns, err = p.correlation()
-	return tr, err
-}
-
-// correlation reads [AS] alias [(column, ...)].
-func (p *parser) correlation() (*Ident, []Ident, error) {
-	if p.acceptKw("AS") {
-		if !p.isIdent() {
-			return nil, nil, p.errExpected("an alias after AS")
-		}
-	} else if !p.isIdent() {
-		return nil, nil, nil
-	}
-	id, _ := p.ident("")
-	var cols []Ident
-	if p.isOp("(") {
-		var err error
-		if cols, err = p.identList("column alias"); err != nil {
-			return nil, nil, err
-		}
-	}
-	return &id, cols, nil
-}
-
-func identText(id Ident) string {
-	if id.Quoted {
-		return `"` + strings.ReplaceAll(id.Name, `"`, `""`) + `"`
-	}
-	return id.Name
 }
