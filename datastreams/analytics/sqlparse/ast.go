@@ -110,7 +110,7 @@ type Select struct {
 	// All is set when ALL was written (the default either way).
 	All     bool
 	Items   []SelectItem
-	From    From // nil when the query has no FROM
+	From    From // always set: FROM is required
 	Where   Expr
 	GroupBy []Expr
 	Stagger *Stagger
