@@ -205,23 +205,26 @@ func (f *Forest) update(point []float64, explain bool) float64 {
 // size + 1: a point as deep as a typical point of a balanced tree scores
 // about 1, one cut off at the root log2(SampleSize+1) (8 for 256).
 func (f *Forest) score(p []float64, explain bool) float64 {
-	sum, n := 0.0, float64(len(f.trees))
-	i := 0
-	if !explain {
-		for ; i+group <= len(f.trees); i += group {
-			raw := scoreGroup(f.trees[i:i+group], p, f.inv)
-			for k, s := range raw {
-				sum += math.Log2(float64(len(f.trees[i+k].sample))+1) / n * s
-			}
-		}
-	}
 	var attr []float64
 	if explain {
 		attr = f.attr
 	}
+	sum, n := 0.0, float64(len(f.trees))
+	weight := func(t *tree) float64 { return math.Log2(float64(len(t.sample))+1) / n }
+	i := 0
+	for ; i+group <= len(f.trees); i += group {
+		var w [group]float64
+		for k := range w {
+			w[k] = weight(&f.trees[i+k])
+		}
+		raw := scoreGroup(f.trees[i:i+group], p, f.inv, attr, &w)
+		for k, s := range raw {
+			sum += w[k] * s
+		}
+	}
 	for ; i < len(f.trees); i++ {
 		t := &f.trees[i]
-		w := math.Log2(float64(len(t.sample))+1) / n
+		w := weight(t)
 		sum += w * t.score(p, f.inv, attr, w)
 	}
 	return sum

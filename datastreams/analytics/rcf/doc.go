@@ -21,8 +21,9 @@
 // weights (A-Res, Efraimidis and Spirakis 2006). A point TimeDecay
 // points older than another weighs 1/e as much, so TimeDecay is the
 // horizon, in records, over which the forest remembers: with KDA's
-// default of 100000 the sample is close to uniform over the last hundred
-// thousand records. A new point displaces the sample's lowest ranked
+// default of 100000 the sample is close to uniform over a stream shorter
+// than that, and on a longer one leans to its last few hundred thousand
+// records. A new point displaces the sample's lowest ranked
 // point when it outranks it (always while the sample is filling).
 //
 // With ShingleSize s > 1 the forest keeps the last s records and treats
@@ -42,11 +43,12 @@
 // node's cut with the rest. The tree's score is multiplied by
 // log2(sample size + 1) and the forest's is the trees' mean. This is the
 // scale of KDA's reports: a point in a dense region of a sample of 256
-// scores about 1 or below (about 0.8 for uniform heart rates), a point
+// scores about 1 or below (0.8 for the developer guide's heart rates,
+// 0.73 for its blood pressures, where KDA shows about 0.7), a point
 // isolated near the root several times more, up to log2(257) ≈ 8. The
-// paper's collusive displacement (CoDisp) ranks the same way but on a
-// scale that grows with the sample; we chose the inverse-depth score for
-// KDA's scale, on which applications set their thresholds.
+// paper's collusive displacement (CoDisp) ranks points much the same but
+// on a scale that grows with the sample; we chose the inverse-depth score
+// for KDA's scale, on which applications set their thresholds.
 //
 // UpdateExplain splits the score by where it comes from: each separation
 // term goes to the dimensions in proportion to how far the point lies
@@ -68,9 +70,12 @@
 //
 // Why our own code: the forest must be Go without cgo, restore bit for
 // bit from the engine's checkpoints, and keep allocations out of the
-// per-row path. Nodes live in slices with free lists, indexed by int32,
-// with boxes in one flat slice; an update allocates nothing once the
-// samples are full.
+// per-row path. Nodes live in slices with free lists, indexed by int32;
+// an internal node's cut, links and box are one record of adjacent
+// float64 slots, so a level of a walk touches one or two cache lines.
+// Scoring walks four trees in lockstep, without a branch on whether a box
+// holds the point, so that their cache misses overlap. An update
+// allocates nothing once the samples are full.
 //
 // # Caveats
 //
@@ -79,8 +84,8 @@
 // reports 0 "after some maintenance"; this forest never does after the
 // warm-up.
 //
-// Memory is about Trees * SampleSize * 8 * (3*D + 6) bytes for D =
-// Dimensions*ShingleSize: 3 MB for the defaults and 3 columns, but
+// Memory is about Trees * SampleSize * 8 * (3*D + 7) bytes for D =
+// Dimensions*ShingleSize: 3.3 MB for the defaults and 3 columns, but
 // hundreds of megabytes at KDA's limits (30 columns, shingle 30).
 //
 // Values that are NaN or infinite make a point score 0 without being

@@ -8,10 +8,11 @@ import "math"
 // the processor wait for their misses together.
 const group = 4
 
-// scoreGroup is tree.score without attribution for group trees at once;
-// it computes the same bits, each tree's score in out. inv[k] is
+// scoreGroup is tree.score for group trees at once, each tree's score in
+// out, the same bits as tree.score's; with attr, tree k's parts are
+// added with weight w[k] (in another order than tree by tree). inv[k] is
 // 1/(k+1).
-func scoreGroup(ts []tree, p []float64, inv []float64) (out [group]float64) {
+func scoreGroup(ts []tree, p []float64, inv []float64, attr []float64, w *[group]float64) (out [group]float64) {
 	var (
 		ref   [group]int32
 		depth [group]int
@@ -43,8 +44,19 @@ func scoreGroup(ts []tree, p []float64, inv []float64) (out [group]float64) {
 			}
 			// No branch on growth: with none, q is 0 and adds exactly
 			// nothing.
-			q := growth / (nd[slotSum] + growth)
+			total := nd[slotSum] + growth
+			q := growth / total
 			s[k] += alive[k] * q * inv[depth[k]]
+			if attr != nil && growth > 0 {
+				share := w[k] * alive[k] * inv[depth[k]] / total
+				for i, x := range p {
+					if x < lo[i] {
+						attr[d+i] += share * (lo[i] - x)
+					} else if x > hi[i] {
+						attr[i] += share * (x - hi[i])
+					}
+				}
+			}
 			alive[k] *= 1 - q
 			_, dim := unpack(nd[slotLink])
 			left, right := unpack(nd[slotKids])
@@ -64,7 +76,11 @@ func scoreGroup(ts []tree, p []float64, inv []float64) (out [group]float64) {
 		if t.root == none {
 			continue
 		}
-		out[k] = s[k] + t.leafScore(^ref[k], p, depth[k], alive[k], nil, 0)
+		wk := 0.0
+		if attr != nil {
+			wk = w[k]
+		}
+		out[k] = s[k] + t.leafScore(^ref[k], p, depth[k], alive[k], attr, wk)
 	}
 	return out
 }

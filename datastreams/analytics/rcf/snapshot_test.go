@@ -30,6 +30,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	for _, cfg := range []Config{
 		{Dimensions: 2, Trees: 25, SampleSize: 64, TimeDecay: 300, ShingleSize: 3, Seed: 11},
 		{Dimensions: 1, Trees: 10, SampleSize: 10, TimeDecay: 11, ShingleSize: 1, Seed: 12},
+		{Dimensions: 3, Trees: 1, SampleSize: 16, TimeDecay: 100, ShingleSize: 1, Seed: 13},
 	} {
 		for _, before := range []int{0, 1, 40, 3000} {
 			orig := mustNew(t, cfg)
