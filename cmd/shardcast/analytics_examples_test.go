@@ -37,14 +37,14 @@ func jsonColumnsInput(stream string, cols ...[2]string) ka.Input {
 	return in
 }
 
-// The developer guide's sliding-window average per ticker (one second
-// here), its string transform of a referrer, and anomaly detection with
+// The developer guide's sliding-window average per ticker and its
+// stagger window (one second here), its string transform of a referrer, and anomaly detection with
 // RANDOM_CUT_FOREST, each through the SDK against records put by the test.
 func TestAnalyticsDeveloperGuideExamples(t *testing.T) {
 	srv := startServer(t, testConfig(t))
 	kc := client(srv.URL(), testCreds)
 	c := analyticsClient(srv.URL())
-	for _, s := range []string{"ticks", "avg", "refs", "hosts", "beats", "scores"} {
+	for _, s := range []string{"ticks", "avg", "refs", "hosts", "beats", "scores", "stag"} {
 		createStream(t, kc, s, 1)
 	}
 
@@ -108,6 +108,38 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "DST"
 	sort.Strings(got)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("sliding averages\n got %v\nwant %v", got, want)
+	}
+
+	// Stagger windows over the same records: a window per ticker opens
+	// with its first row and closes a second later.
+	createExample(t, c, "stagger", `CREATE OR REPLACE STREAM "DST" (ticker_symbol VARCHAR(4), n INTEGER);
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "DST"
+  SELECT STREAM ticker_symbol, COUNT(*) FROM "SOURCE_SQL_STREAM_001"
+  WINDOWED BY STAGGER (PARTITION BY ticker_symbol RANGE INTERVAL '1' SECOND);`, tickerInput("ticks"), streamOutput("DST", "stag", "CSV"))
+	open := map[string]int64{}
+	counts := map[string]int{}
+	var wantStagger []string
+	for _, r := range rows {
+		if o, ok := open[r.ticker]; ok && r.arrival >= o+1000 {
+			wantStagger = append(wantStagger, fmt.Sprintf("%s,%d", r.ticker, counts[r.ticker]))
+			delete(open, r.ticker)
+		}
+		if _, ok := open[r.ticker]; !ok {
+			open[r.ticker], counts[r.ticker] = r.arrival, 0
+		}
+		counts[r.ticker]++
+	}
+	for tk := range open {
+		wantStagger = append(wantStagger, fmt.Sprintf("%s,%d", tk, counts[tk]))
+	}
+	var gotStagger []string
+	for _, r := range waitRecords(t, kc, "stag", len(wantStagger)) {
+		gotStagger = append(gotStagger, strings.TrimSpace(string(r.Data)))
+	}
+	sort.Strings(wantStagger)
+	sort.Strings(gotStagger)
+	if strings.Join(gotStagger, " ") != strings.Join(wantStagger, " ") {
+		t.Errorf("stagger windows\n got %v\nwant %v", gotStagger, wantStagger)
 	}
 
 	// SUBSTRING.
