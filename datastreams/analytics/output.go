@@ -67,16 +67,16 @@ func (k *sink) add(row sqltypes.Row) {
 		Data: reccodec.Encode(nil, k.format, k.cols, row.Values)})
 }
 
-// flush writes what is pending, retrying failures until they succeed or
-// ctx ends (back-pressure, as the service retries without end).
-func (m *Manager) flush(ctx context.Context, k *sink) error {
+// flush writes entries to the output, retrying failures until they
+// succeed or ctx ends (back-pressure, as the service retries without end).
+func (m *Manager) flush(ctx context.Context, k *sink, pending []datastreams.PutEntry) error {
 	backoff := 50 * time.Millisecond
-	for len(k.pending) > 0 {
-		n := min(len(k.pending), putLimit)
+	for len(pending) > 0 {
+		n := min(len(pending), putLimit)
 		if k.firehose != "" {
 			n = min(n, firehoseLimit)
 		}
-		part := k.pending[:n]
+		part := pending[:n]
 		var failed []datastreams.PutEntry
 		var err error
 		if k.firehose != "" {
@@ -101,23 +101,51 @@ func (m *Manager) flush(ctx context.Context, k *sink) error {
 			}
 		}
 		if len(failed) == 0 {
-			k.pending = k.pending[n:]
+			pending = pending[n:]
 			backoff = 50 * time.Millisecond
 			continue
 		}
 		if err != nil {
 			m.cfg.Logger.Warn("analytics: write an output (retrying)", "output", k.id, "err", err)
 		}
-		rest := append(failed, k.pending[n:]...)
-		k.pending = rest
+		pending = append(failed, pending[n:]...)
 		sleep(ctx, backoff)
 		backoff = min(backoff*2, 5*time.Second)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
-	k.pending = k.pending[:0]
 	return nil
+}
+
+// writeJob is what the runner hands its writer: rows to write, per
+// output, or (ack set) a barrier answered once everything before it is
+// written.
+type writeJob struct {
+	parts []writePart
+	ack   chan error
+}
+
+type writePart struct {
+	k       *sink
+	entries []datastreams.PutEntry
+}
+
+// writer writes the runner's rows in order, beside the runner (so
+// computing and writing overlap), until jobs closes or a write fails for
+// good (ctx ended); then it answers barriers with the error.
+func (m *Manager) writer(ctx context.Context, jobs <-chan writeJob) {
+	var failed error
+	for j := range jobs {
+		for _, p := range j.parts {
+			if failed == nil {
+				failed = m.flush(ctx, p.k, p.entries)
+			}
+		}
+		if j.ack != nil {
+			j.ack <- failed
+		}
+	}
 }
 
 // written lists the partition keys that reached a data-stream output

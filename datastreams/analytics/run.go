@@ -18,6 +18,11 @@ import (
 	"github.com/shardcast/shardcast/index"
 )
 
+// stopGrace bounds how long a stopping runner waits for its last writes
+// before it gives up its final checkpoint (the rows are written again,
+// and suppressed, after the next start).
+const stopGrace = 10 * time.Second
+
 // runner is the goroutine of one running application.
 type runner struct {
 	cancel context.CancelFunc
@@ -86,7 +91,12 @@ type run struct {
 	// (each is dropped when met, as a row id is emitted once).
 	suppress map[string]bool
 	lastCP   time.Time
-	srcCtx   context.Context // of the shard readers
+	jobs     chan writeJob // to the writer goroutine
+	idBuf    []byte
+	// dropped: rows were never handed to the writer (stopped while it was
+	// behind); no checkpoint may then cover them.
+	dropped bool
+	srcCtx  context.Context // of the shard readers
 	// dirty: records consumed or rows emitted since the last checkpoint
 	// (an idle application does not write the catalog every interval).
 	dirty bool
@@ -167,6 +177,22 @@ func (r *run) main(ctx context.Context) error {
 		r.errorRow("ReferenceDataError", p, r.m.cfg.Now().UnixMilli(), nil, idOf("reference", p, fmt.Sprint(r.m.cfg.Now().UnixNano())))
 	}
 	r.lastCP = r.m.cfg.Now()
+	// The writer outlives the runner's context by up to stopGrace, to
+	// finish the writes a checkpoint at stop waits for.
+	r.jobs = make(chan writeJob, 4)
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		r.m.writer(wctx, r.jobs)
+	}()
+	defer func() {
+		close(r.jobs)
+		t := time.AfterFunc(stopGrace, wcancel)
+		<-writerDone
+		t.Stop()
+		wcancel()
+	}()
 	tick := time.NewTicker(r.m.cfg.Poll)
 	defer tick.Stop()
 	refresh := time.NewTicker(5 * time.Second)
@@ -175,6 +201,8 @@ func (r *run) main(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			stopSources()
+			t := time.AfterFunc(stopGrace, wcancel)
+			defer t.Stop()
 			return r.checkpoint(context.WithoutCancel(ctx))
 		case b := <-r.src.ch:
 			r.src.take(srcCtx, b)
@@ -195,10 +223,7 @@ func (r *run) main(ctx context.Context) error {
 			}
 		}
 		r.pump()
-		if err := r.write(ctx); err != nil {
-			stopSources()
-			return err
-		}
+		r.write(ctx)
 		if r.dirty && r.m.cfg.Now().Sub(r.lastCP) >= r.m.cfg.CheckpointInterval {
 			if err := r.checkpoint(ctx); err != nil && ctx.Err() == nil {
 				r.log.Warn("analytics: checkpoint", "err", err)
@@ -250,7 +275,7 @@ func (r *run) push(sh *inShard, rec *item) {
 	}
 	for i, vals := range rows {
 		vals = append(vals, sqltypes.TimestampMs(arrival))
-		r.eng.Push(stream, sqltypes.Row{Rowtime: rowtime, Values: vals, ID: idOf(r.input.KinesisStreamsInput.ResourceARN, sh.id, rec.SequenceNumber, i)})
+		r.eng.Push(stream, sqltypes.Row{Rowtime: rowtime, Values: vals, ID: r.inputID(sh.id, rec.SequenceNumber, i)})
 	}
 }
 
@@ -280,18 +305,51 @@ func (r *run) emit(stream string, row sqltypes.Row) {
 	}
 }
 
-// write takes the runner's rows and writes them to the outputs.
-func (r *run) write(ctx context.Context) error {
+// write takes the runner's rows and hands them to the writer; it waits
+// while the writer is behind (back-pressure), unless ctx ends (the rows
+// are computed again from the checkpoint).
+func (r *run) write(ctx context.Context) {
 	for _, o := range r.eng.Take() {
 		r.emit(o.Stream, o.Row)
 		r.dirty = true
 	}
+	var job writeJob
 	for _, k := range r.sinks {
-		if err := r.m.flush(ctx, k); err != nil {
-			return err
+		if len(k.pending) > 0 {
+			job.parts = append(job.parts, writePart{k, k.pending})
+			k.pending = nil
 		}
 	}
-	return nil
+	if job.parts != nil {
+		select {
+		case r.jobs <- job:
+		case <-ctx.Done():
+			r.dropped = true
+		}
+	}
+}
+
+// written waits until the writer has written every row handed to it.
+func (r *run) written() error {
+	ack := make(chan error, 1)
+	r.jobs <- writeJob{ack: ack}
+	return <-ack
+}
+
+// inputID is the id of row i of the record at seq in a shard of the
+// input stream: a hash of the stream, the shard, the sequence number and i.
+func (r *run) inputID(shardID, seq string, i int) [16]byte {
+	b := append(r.idBuf[:0], r.input.KinesisStreamsInput.ResourceARN...)
+	b = append(b, 0)
+	b = append(b, shardID...)
+	b = append(b, 0)
+	b = append(b, seq...)
+	b = binary.BigEndian.AppendUint32(append(b, 0), uint32(i))
+	r.idBuf = b
+	sum := sha256.Sum256(b)
+	var id [16]byte
+	copy(id[:], sum[:])
+	return id
 }
 
 // idOf derives a row id from its provenance.
@@ -325,6 +383,12 @@ func (r *run) checkpoint(ctx context.Context) error {
 	r.lastCP = r.m.cfg.Now()
 	if r.eng == nil {
 		return nil
+	}
+	if r.dropped {
+		return errors.New("stopped before every row was written: the last checkpoint stays")
+	}
+	if err := r.written(); err != nil {
+		return fmt.Errorf("write the outputs: %w", err)
 	}
 	snap, err := r.eng.Snapshot()
 	if err != nil {
