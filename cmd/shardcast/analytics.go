@@ -43,6 +43,7 @@ func (s *server) openAnalytics(cat registry.Catalog) error {
 		Catalog: cat, Store: st, Keyring: s.keyring, Account: s.cfg.AccountID, Region: s.cfg.Region,
 		Streams: s.engine, Firehose: firehosePut{s.firehose}, Objects: getter,
 		LambdaEndpoints: s.cfg.Firehose.Lambdas, Logger: s.log,
+		ArrivalSlack: s.cfg.Analytics.ArrivalSlack, CheckpointInterval: s.cfg.Analytics.CheckpointInterval,
 	})
 	return err
 }

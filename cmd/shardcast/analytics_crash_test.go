@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -32,9 +34,15 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "COUNTS"
   SELECT STREAM ticker_symbol, COUNT(*) FROM "SOURCE_SQL_STREAM_001"
   GROUP BY ticker_symbol, STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '1' SECOND);`
 	tickers := []string{"AMZN", "INTC", "TGT", "WMT"}
+	// A generous arrival slack: no slow append gets a later ROWTIME than
+	// its arrival, so windows match the arrival times the test reads.
+	conf := filepath.Join(dir, "shardcast.yaml")
+	if err := os.WriteFile(conf, []byte("analytics:\n  arrival_slack: 300ms\n  checkpoint_interval: 300ms\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	written := 0
 	for round := range 2 {
-		p := startBinary(t, "--data-dir", dir)
+		p := startBinary(t, "--data-dir", dir, "--config", conf)
 		kc := client(p.url, testCreds)
 		if round == 0 {
 			createStream(t, kc, "src", 1)

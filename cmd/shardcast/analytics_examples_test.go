@@ -41,7 +41,7 @@ func jsonColumnsInput(stream string, cols ...[2]string) ka.Input {
 // stagger window (one second here), its string transform of a referrer, and anomaly detection with
 // RANDOM_CUT_FOREST, each through the SDK against records put by the test.
 func TestAnalyticsDeveloperGuideExamples(t *testing.T) {
-	srv := startServer(t, testConfig(t))
+	srv := startServer(t, exactConfig(t))
 	kc := client(srv.URL(), testCreds)
 	c := analyticsClient(srv.URL())
 	for _, s := range []string{"ticks", "avg", "refs", "hosts", "beats", "scores", "stag"} {

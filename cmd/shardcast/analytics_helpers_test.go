@@ -16,6 +16,16 @@ import (
 	ka "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
 )
 
+// exactConfig is testConfig for tests that compare windows with what
+// the records' arrival times give: a generous arrival slack, so that no
+// append that was slow to become readable (an fsync on a loaded machine)
+// is given a later ROWTIME than its arrival.
+func exactConfig(t *testing.T) Config {
+	cfg := testConfig(t)
+	cfg.Analytics.ArrivalSlack = 300 * time.Millisecond
+	return cfg
+}
+
 // analyticsClient returns a Kinesis Data Analytics client of the AWS SDK
 // pointed at url, without retries.
 func analyticsClient(url string) *kinesisanalytics.Client {

@@ -17,7 +17,7 @@ import (
 // records put with the Kinesis SDK; the output streams must hold exactly
 // the rows the test computes from the records' arrival times.
 func TestAnalyticsFilterAndTumblingCount(t *testing.T) {
-	srv := startServer(t, testConfig(t))
+	srv := startServer(t, exactConfig(t))
 	kc := client(srv.URL(), testCreds)
 	c := analyticsClient(srv.URL())
 	createStream(t, kc, "ticks", 1)

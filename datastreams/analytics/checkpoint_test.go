@@ -23,7 +23,7 @@ func TestCheckpointRecovery(t *testing.T) {
 	w := newWorld(t)
 	w.createStream("in", 1)
 	w.createStream("out", 1)
-	cfg := Config{CheckpointInterval: 50 * time.Millisecond, InlineSnapshot: 8}
+	cfg := Config{CheckpointInterval: 50 * time.Millisecond, InlineSnapshot: 8, ArrivalSlack: 300 * time.Millisecond}
 	m := w.manager(cfg)
 	ctx := context.Background()
 	in := jsonInput("in", RecordColumn{Name: "TICKER", Mapping: "$.ticker", SqlType: "VARCHAR(4)"})

@@ -72,7 +72,7 @@ type Config struct {
 	// Poll is how often a caught-up input shard is read (default 20ms).
 	Poll time.Duration
 	// ArrivalSlack is how far behind the wall clock an idle shard's
-	// watermark stays, for appends under way when it was read (default 30ms).
+	// watermark stays, for appends under way when it was read (default 50ms).
 	ArrivalSlack time.Duration
 	// InlineSnapshot is the largest snapshot kept in the catalog itself;
 	// larger ones go to the application's checkpoint log (default 128 KiB,
@@ -214,7 +214,7 @@ func Open(cfg Config) (*Manager, error) {
 		cfg.Poll = 20 * time.Millisecond
 	}
 	if cfg.ArrivalSlack <= 0 {
-		cfg.ArrivalSlack = 30 * time.Millisecond
+		cfg.ArrivalSlack = 50 * time.Millisecond
 	}
 	if cfg.InlineSnapshot <= 0 {
 		cfg.InlineSnapshot = 128 << 10
