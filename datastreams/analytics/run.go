@@ -197,7 +197,14 @@ func (r *run) main(ctx context.Context) error {
 	defer tick.Stop()
 	refresh := time.NewTicker(5 * time.Second)
 	defer refresh.Stop()
+	busy := false // the last pump left records it could release
+	ready := make(chan time.Time)
+	close(ready)
 	for {
+		var wait <-chan time.Time = tick.C
+		if busy {
+			wait = ready
+		}
 		select {
 		case <-ctx.Done():
 			stopSources()
@@ -206,23 +213,25 @@ func (r *run) main(ctx context.Context) error {
 			return r.checkpoint(context.WithoutCancel(ctx))
 		case b := <-r.src.ch:
 			r.src.take(srcCtx, b)
-			// Take what else is waiting before pushing, so the merge sees
-			// every shard's latest.
-			for more := true; more; {
+			// Take what else is waiting (a bounded number, so the queues
+			// stay bounded) before pushing, so the merge sees every
+			// shard's latest.
+			for n := 0; n < cap(r.src.ch); n++ {
 				select {
 				case b := <-r.src.ch:
 					r.src.take(srcCtx, b)
+					continue
 				default:
-					more = false
 				}
+				break
 			}
-		case <-tick.C:
+		case <-wait:
 		case <-refresh.C:
 			if err := r.src.refresh(srcCtx); err != nil {
 				r.log.Warn("analytics: list the input's shards", "err", err)
 			}
 		}
-		r.pump()
+		busy = r.pump()
 		r.write(ctx)
 		if r.dirty && r.m.cfg.Now().Sub(r.lastCP) >= r.m.cfg.CheckpointInterval {
 			if err := r.checkpoint(ctx); err != nil && ctx.Err() == nil {
@@ -240,10 +249,20 @@ func clonePositions(p map[string]string) map[string]string {
 	return out
 }
 
-// pump gives the runner every record the merge releases, then advances
-// its watermark.
-func (r *run) pump() {
-	for n := 0; n < 50000; n++ {
+// pumpLimit bounds the records one pump pushes, so that writes and
+// checkpoints interleave with a long backlog.
+const pumpLimit = 50000
+
+// pump gives the runner the records the merge releases (up to
+// pumpLimit), then advances its watermark; it reports whether it stopped
+// at the limit.
+func (r *run) pump() bool {
+	busy := false
+	for n := 0; ; n++ {
+		if n == pumpLimit {
+			busy = true
+			break
+		}
 		sh, rec := r.src.next()
 		if rec == nil {
 			break
@@ -260,6 +279,7 @@ func (r *run) pump() {
 			r.eng.Advance(b)
 		}
 	}
+	return busy
 }
 
 // push pushes the rows of one record (decoded by its reader).
