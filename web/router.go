@@ -37,6 +37,9 @@ type Config struct {
 	// DynamoDB serves DynamoDB_20120810.* targets (the lease-table subset);
 	// nil when the server has none.
 	DynamoDB http.Handler
+	// Analytics serves KinesisAnalytics_20150814.* targets; nil when the
+	// server has none.
+	Analytics http.Handler
 	// FirehoseStats reports delivery per delivery stream (GET /admin/v1/firehose).
 	FirehoseStats func() any
 	// KVS serves the Kinesis Video Streams REST-JSON paths it lists.
@@ -182,6 +185,8 @@ func NewRouter(cfg Config) http.Handler {
 			cfg.Kinesis.ServeHTTP(w, req)
 		case cfg.Firehose != nil && strings.HasPrefix(target, "Firehose_20150804."):
 			cfg.Firehose.ServeHTTP(w, req)
+		case cfg.Analytics != nil && strings.HasPrefix(target, "KinesisAnalytics_20150814."):
+			cfg.Analytics.ServeHTTP(w, req)
 		case cfg.DynamoDB != nil && strings.HasPrefix(target, "DynamoDB_20120810."):
 			cfg.DynamoDB.ServeHTTP(w, req)
 		case target == "" && cfg.STS != nil && stsQuery(req):

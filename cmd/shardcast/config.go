@@ -115,7 +115,9 @@ type Config struct {
 	} `yaml:"video"`
 	// Firehose configures delivery streams (config_firehose.go).
 	Firehose FirehoseOptions `yaml:"firehose"`
-	Kinesis  struct {
+	// Analytics tunes analytics applications (config_analytics.go).
+	Analytics AnalyticsOptions `yaml:"analytics"`
+	Kinesis   struct {
 		ShardLimit               int           `yaml:"shard_limit"`
 		OnDemandStreamCountLimit int           `yaml:"on_demand_stream_count_limit"`
 		EnforceLimits            bool          `yaml:"enforce_limits"`

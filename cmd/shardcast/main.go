@@ -20,6 +20,7 @@ import (
 	pionwebrtc "github.com/pion/webrtc/v4"
 
 	"github.com/shardcast/shardcast/datastreams"
+	"github.com/shardcast/shardcast/datastreams/analytics"
 	"github.com/shardcast/shardcast/datastreams/envelope"
 	"github.com/shardcast/shardcast/datastreams/firehose"
 	"github.com/shardcast/shardcast/datastreams/leases"
@@ -37,6 +38,7 @@ import (
 	"github.com/shardcast/shardcast/playback/ffdecode"
 	"github.com/shardcast/shardcast/playback/whep"
 	"github.com/shardcast/shardcast/web"
+	analyticsweb "github.com/shardcast/shardcast/web/analytics"
 	"github.com/shardcast/shardcast/web/audit"
 	"github.com/shardcast/shardcast/web/awsapi"
 	dynamodbweb "github.com/shardcast/shardcast/web/dynamodb"
@@ -139,6 +141,8 @@ type server struct {
 	dataStore, videoStore shard.Store
 	engine                *datastreams.Engine
 	firehose              *firehose.Engine
+	analytics             *analytics.Manager // Kinesis Data Analytics (SQL) applications
+	analyticsShards       shard.Store
 	leases                *leases.Engine // the DynamoDB API's tables
 	firehoseShards        shard.Store
 	video                 *fragments.Store
@@ -321,9 +325,12 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 	if err := s.openFirehose(cat); err != nil {
 		return s, err
 	}
+	if err := s.openAnalytics(cat); err != nil {
+		return s, err
+	}
 	s.openLeases()
 	ids := map[string]bool{}
-	for _, id := range append(append(s.engine.IDs(), s.video.IDs()...), s.firehose.IDs()...) {
+	for _, id := range append(append(append(s.engine.IDs(), s.video.IDs()...), s.firehose.IDs()...), s.analytics.IDs()...) {
 		ids[id] = true
 	}
 	if err := streamdir.Prune(s.catalog, ids); err != nil {
@@ -388,6 +395,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		Kinesis:       kinesis.New(s.engine, auth, log),
 		Firehose:      firehoseweb.New(s.firehose, auth, log),
 		FirehoseStats: func() any { return s.firehose.Stats() },
+		Analytics:     analyticsweb.New(s.analytics, auth, log),
 		DynamoDB:      dynamodbweb.New(s.leases, auth, log),
 		KVS: kvs.New(kvs.Config{Store: s.video, Playback: s.playback, Auth: auth, Logger: log, PublicURL: cfg.PublicURL,
 			PutMedia: putmedia.New(putmedia.Config{Ingest: s.ingest, MaxFragmentDuration: cfg.Video.PutMediaMaxFragmentDuration, Logger: log})}),
@@ -637,6 +645,10 @@ func (s *server) Close() error {
 	} else if s.ln != nil {
 		s.ln.Close() // opened, never served: start failed after it
 	}
+	if s.analytics != nil {
+		// Before Firehose and the data streams: applications write to them.
+		errs = append(errs, s.analytics.Close())
+	}
 	if s.firehose != nil {
 		errs = append(errs, s.firehose.Close())
 	}
@@ -650,7 +662,7 @@ func (s *server) Close() error {
 	if s.video != nil {
 		errs = append(errs, s.video.Close())
 	}
-	for _, st := range []shard.Store{s.dataStore, s.videoStore, s.firehoseShards} {
+	for _, st := range []shard.Store{s.dataStore, s.videoStore, s.firehoseShards, s.analyticsShards} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -1,0 +1,81 @@
+// Package analytics is the application manager of Kinesis Data Analytics
+// for SQL: the KinesisAnalytics_20150814 operations over applications
+// kept in the catalog, and one runner goroutine per running application
+// that reads its input stream, runs its SQL and writes its outputs with
+// exactly-once results across restarts.
+//
+// # Basics
+//
+// An application is a definition of kind "analytics" on the registry (its
+// configuration, version id, status and last checkpoint in the
+// definition's Extra) with a log of its own for large checkpoints. Every
+// configuration change (Update, Add*, Delete*) is made at the caller's
+// CurrentApplicationVersionId, compiles the code against the new
+// configuration (a parse or planning error is a CodeValidationException
+// with its line and column) and takes the next version; a running
+// application restarts on it from its checkpoint, showing UPDATING
+// meanwhile. StartApplication shows STARTING until the runner has loaded
+// the reference data and compiled the code, StopApplication STOPPING
+// until it has checkpointed.
+//
+// The SQL runs in package sqlengine, written for this dialect in Go: the
+// parser is ours as no Go library parses SELECT STREAM, WINDOWED BY or
+// STEP, and ROWTIME, watermarks, windows that emit once and snapshots are
+// streaming semantics an embedded relational engine (DuckDB was weighed)
+// would not give; it would also cost the static, cgo-free build.
+//
+// Time: a row's ROWTIME is its source record's arrival time at shardcast
+// in milliseconds. The readers of the input's shards (parents before
+// children, following reshards) decode records by the InputSchema in
+// parallel; the runner merges them in (arrival, shard, sequence) order
+// and makes ROWTIME non-decreasing, so reading the same records again
+// gives the same rows. It advances the engine's watermark to the earliest
+// arrival a record still to come can have: from the records read, and
+// from the clock when a shard is idle (its last read, less ArrivalSlack),
+// so a window closes within tens of milliseconds of its end without new
+// data. InputParallelism N spreads shards over <prefix>_001.._00N by
+// shard number. Each input stream has the mapped columns and
+// APPROXIMATE_ARRIVAL_TIME. A record that does not match the schema
+// becomes an error_stream row (ERROR_NAME Schema_Mismatch, DATA_ROW the
+// record in hex).
+//
+// Exactly once: every row has an id derived from where it came from (the
+// source record's position; for results, the pump and the window or the
+// input rows), and an output record's partition key is that id in hex.
+// Every CheckpointInterval, after every row emitted so far is written,
+// the runner stores its snapshot, the last sequence number consumed per
+// shard and the watermark in one catalog write (a snapshot over
+// InlineSnapshot bytes goes to the application's log first, and the
+// catalog names it: NATS key-value entries hold 1 MB at most). A runner
+// that resumes from a checkpoint reads each data-stream output back from
+// the checkpoint's time and drops recomputed rows whose ids it finds.
+//
+// InputProcessingConfiguration sends records, before decoding, to the
+// HTTP endpoint that Firehose's configuration maps the function's ARN to
+// (the same map as Firehose's Lambda processors), with the service's
+// event and reply: Ok records are decoded from the returned data,
+// Dropped ones give no row, ProcessingFailed ones an error_stream row; a
+// failed call is retried.
+//
+// Reference data is read from Firehose's object store (the local
+// <data-dir>/s3 buckets or the configured S3-compatible server) when the
+// runner starts: at StartApplication, at every configuration change
+// (UpdateApplication re-reads it, as on AWS) and at restarts. An object
+// that cannot be read gives an empty table, a log line and an
+// error_stream row; the application keeps running.
+//
+// # Caveats
+//
+// One streaming input per application and at most one reference source
+// and three outputs, as AWS allows. Inputs from delivery streams are
+// refused (AWS stopped them for new applications in 2023), and so are
+// Lambda outputs. Delivery-stream outputs are at
+// least once: their records cannot be read back. A record whose append
+// was committed more than ArrivalSlack before a reader saw it gets the
+// current ROWTIME rather than its arrival time (as the service's
+// processing-time ROWTIME would). LAST_STOPPED_POINT resumes the
+// positions and not the windows (the service rebuilds no state either);
+// a restart of shardcast resumes both. The CreateTimestamp of
+// DeleteApplication is compared to the second (the AWS CLI sends whole
+// seconds).
+package analytics
