@@ -91,8 +91,12 @@ staticcheck:
 FIREHOSE_NATS_SKIP := TestFirehose(Boto3|BufferByInterval|CompressionFormats|CreatingThenActive|DataStreamSourceToS3|HTTPEndpoint(Delivery|GivesUp|Outage|RetrySameRequest|SplitsLargeBuffers|UpdateWhileFailing|WithTransform)|JQPartitioning|Lambda|OpenSearch|Parquet|Redshift|S3Compatible|Splunk)
 SECURITY_NATS_SKIP := TestHostileNamesEverywhere|TestPoliciesWithSDK|TestSignatureErrorsWithSDK|TestSTSSessionsWithSDK|TestSecurityWithCLIAndBoto3|TestWHIPTokenPolicies|TestRTSPPerStreamCredentials|TestRTSPS[A-Z]
 DYNAMODB_NATS_SKIP := TestDynamoDB(CLI|Boto3|PolicyWithSDK)
+# Analytics: the API, CLI, discovery, the guide's examples and the Firehose
+# output check the engine and the wire; the kill -9 exactly-once test and
+# the SDK data test run on JetStream too.
+ANALYTICS_NATS_SKIP := TestAnalytics(API|CLI|DiscoverInputSchema|DeveloperGuideExamples|FirehoseOutput)
 LIBS_NATS_SKIP := TestKCL(BalanceFailover|ReshardRestartEFO|WorkerProcess|KillProcess|AtTimestamp)|TestKPLProducer(Ordered|Throttled|ReportsGivenUp|Firehose|ShardRateLimit|BackpressureAndGiveUp|IntoFirehoseSource)|TestAgent(Firehose|Flags|ConfigJSONAndYAML|RecoversDeliveredBatch|OnceInOrderWithLostAnswers)
-NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP)|$(LIBS_NATS_SKIP))
+NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP)|$(LIBS_NATS_SKIP)|$(ANALYTICS_NATS_SKIP))
 # The two passes run side by side: the end-to-end tests mostly wait on
 # servers, clients and timers (a pass uses well under one core), so the
 # JetStream pass costs little wall time next to the file pass. Its output
@@ -137,6 +141,10 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./playback/getmedia/
 	$(GO) test -run '^$$' -bench 'GetImages' -benchtime 20x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'DASHManifest5000' -benchtime 10x ./playback/
+	$(GO) test -run '^$$' -bench 'AnalyticsFilterProject|AnalyticsTumbling10kKeys' -benchtime 500000x ./cmd/shardcast/
+	$(GO) test -run '^$$' -bench 'AnalyticsWindowLatency' -benchtime 10x ./cmd/shardcast/
+	$(GO) test -run '^$$' -bench 'FilterProject|Tumbling10kKeys' -benchtime 300000x ./datastreams/analytics/sqlengine/
+	$(GO) test -run '^$$' -bench 'Update' -benchtime 20000x ./datastreams/analytics/rcf/
 
 # make fuzz: run every fuzz target for FUZZTIME each, and the decoders of
 # the signed tokens clients hand back (shard iterators, HLS session tokens,
