@@ -144,6 +144,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'AnalyticsFilterProject|AnalyticsTumbling10kKeys' -benchtime 500000x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'AnalyticsWindowLatency' -benchtime 10x ./cmd/shardcast/
 	$(GO) test -run '^$$' -bench 'FilterProject|Tumbling10kKeys' -benchtime 300000x ./datastreams/analytics/sqlengine/
+	$(GO) test -run '^$$' -bench 'FilterProject' -benchtime 300000x ./datastreams/analytics/
 	$(GO) test -run '^$$' -bench 'Update' -benchtime 20000x ./datastreams/analytics/rcf/
 
 # make fuzz: run every fuzz target for FUZZTIME each, and the decoders of
