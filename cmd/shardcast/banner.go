@@ -33,6 +33,8 @@ func (s *server) printURLs(w io.Writer) {
 	fmt.Fprintf(w, "  Kinesis API  %s/   (aws --endpoint-url %s kinesis list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  Video API    %s/   (aws --endpoint-url %s kinesisvideo list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  DynamoDB API %s/   (lease tables: aws --endpoint-url %s dynamodb list-tables)\n", s.URL(), s.URL())
+	fmt.Fprintf(w, "  Firehose API %s/   (aws --endpoint-url %s firehose list-delivery-streams)\n", s.URL(), s.URL())
+	fmt.Fprintf(w, "  SQL apps API %s/   (aws --endpoint-url %s kinesisanalytics list-applications)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  RTSP ingest  rtsp://%s/<stream>\n", hostPort(s.rtsp.Addr()))
 	fmt.Fprintf(w, "  RTSP live    rtsp://%s/<stream>   (ffplay, VLC, OpenCV: the live edge)\n", hostPort(s.rtsp.Addr()))
 	if a := s.rtsp.TLSAddr(); a != "" {
