@@ -66,6 +66,7 @@ func Compile(code string, env Env) (*Program, error) {
 		return nil, err
 	}
 	prog := &Program{env: env, pumps: orderPumps(p.pumps)}
+	pumpLags(prog.pumps)
 	for _, name := range p.streams {
 		prog.streams = append(prog.streams, StreamSchema{Name: name, Columns: p.rels[name].cols})
 	}

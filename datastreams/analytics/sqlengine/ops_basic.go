@@ -1,6 +1,7 @@
 package sqlengine
 
 import (
+	"github.com/shardcast/shardcast/datastreams/analytics/sqlparse"
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
 
@@ -43,6 +44,10 @@ type queryPlan struct {
 	ops  []opSpec
 	cols []sqltypes.Column // the shape of its result rows
 	mono []bool            // which columns are monotonic in ROWTIME
+	// tsort is the interval of a T-sort ending the query (0: none); the
+	// rows it writes lag the watermark by it.
+	tsort    int64
+	tsortPos sqlparse.Pos
 }
 
 // attach builds the query's operators in front of next and connects the
@@ -112,6 +117,22 @@ func (n *projectNode) push(rt *runtime, r sqltypes.Row) {
 		vals[i] = v
 	}
 	n.next.push(rt, sqltypes.Row{Rowtime: r.Rowtime, ID: r.ID, Values: vals})
+}
+
+// pumpLags sets each pump's lag, pumps in upstream-first order: a
+// stream lags the watermark by the most that a pump writing it lags plus
+// that pump's T-sort interval, and a pump lags by the most of the
+// streams it reads.
+func pumpLags(pumps []*pumpSpec) {
+	streams := map[string]int64{}
+	for _, pm := range pumps {
+		pm.lag = 0
+		for _, s := range pm.reads {
+			pm.lag = max(pm.lag, streams[s])
+		}
+		out := pm.sink.stream
+		streams[out] = max(streams[out], pm.lag+pm.query.tsort)
+	}
 }
 
 // castFn converts a value to a target column's type (CAST on insert).
@@ -186,12 +207,15 @@ type pumpSpec struct {
 	query *queryPlan
 	sink  *sinkSpec
 	reads []string // the streams its queries read (for ordering pumps)
+	// lag is how far the streams it reads lag the watermark (see
+	// pumpLags)
+	lag int64
 }
 
 func (p *pumpSpec) build(rt *runtime) {
 	b := &builder{rt: rt, pump: p.name}
 	p.query.attach(b, p.sink.attachSink(b))
 	for i := len(b.adv) - 1; i >= 0; i-- {
-		rt.advancers = append(rt.advancers, b.adv[i])
+		rt.advancers = append(rt.advancers, lagged{a: b.adv[i], lag: p.lag})
 	}
 }

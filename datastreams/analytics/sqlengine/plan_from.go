@@ -36,7 +36,7 @@ func (p *planner) planFrom(f sqlparse.From, _ *scope) (*fromPlan, error) {
 		p.reads = append(p.reads, rel.name)
 		return fp, nil
 	case *sqlparse.SubqueryRef:
-		q, err := p.planQuery(f.Query)
+		q, err := p.subQuery(f.Query)
 		if err != nil {
 			return nil, err
 		}

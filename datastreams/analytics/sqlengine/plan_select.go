@@ -17,11 +17,14 @@ func (p *planner) planQuery(q sqlparse.Query) (*queryPlan, error) {
 		if q.Op != "UNION" || !q.All {
 			return nil, sqlparse.Errorf(q.Pos, "streams combine with UNION ALL only")
 		}
-		l, err := p.planQuery(q.Left)
+		if q.Within != nil {
+			return nil, sqlparse.Errorf(q.Within.Position(), "ORDER BY ... WITHIN over a UNION is not supported (T-sort each side in its own pump)")
+		}
+		l, err := p.subQuery(q.Left)
 		if err != nil {
 			return nil, err
 		}
-		r, err := p.planQuery(q.Right)
+		r, err := p.subQuery(q.Right)
 		if err != nil {
 			return nil, err
 		}
@@ -48,6 +51,16 @@ func (p *planner) planQuery(q sqlparse.Query) (*queryPlan, error) {
 		return &queryPlan{src: unionSource{l, right}, cols: cols}, nil
 	}
 	return nil, sqlparse.Errorf(q.Position(), "a streaming query needs SELECT STREAM (VALUES is not a stream)")
+}
+
+// subQuery plans a query whose rows flow on inside the same pump: it may
+// not T-sort, as its rows would leave behind the pump's watermark.
+func (p *planner) subQuery(q sqlparse.Query) (*queryPlan, error) {
+	qp, err := p.planQuery(q)
+	if err == nil && qp.tsort > 0 {
+		return nil, sqlparse.Errorf(qp.tsortPos, "ORDER BY ... WITHIN is only allowed in a pump's or view's outermost query")
+	}
+	return qp, err
 }
 
 // withCasts appends a projection converting a query's columns to cols'
@@ -92,9 +105,6 @@ type fromPlan struct {
 func (p *planner) planSelect(s *sqlparse.Select) (*queryPlan, error) {
 	if s.From == nil {
 		return nil, sqlparse.Errorf(s.Pos, "a query needs a FROM")
-	}
-	if s.Within != nil {
-		return nil, sqlparse.Errorf(s.Within.Position(), "ORDER BY ... WITHIN is not supported")
 	}
 	fp, err := p.planFrom(s.From, nil)
 	if err != nil {
@@ -160,7 +170,15 @@ func (p *planner) planSelect(s *sqlparse.Select) (*queryPlan, error) {
 		q.mono = append(q.mono, isMonotonic(it.expr, in))
 	}
 	q.ops = append(q.ops, projectSpec{exprs: exprs})
-	if len(s.OrderBy) > 0 {
+	if s.Within != nil {
+		t, err := p.planTsort(s, items, q.cols, in)
+		if err != nil {
+			return nil, err
+		}
+		q.ops = append(q.ops, t)
+		q.tsort = t.within
+		q.tsortPos = s.Within.Position()
+	} else if len(s.OrderBy) > 0 {
 		o, err := p.planOrderBy(s.OrderBy, q.cols, in)
 		if err != nil {
 			return nil, err

@@ -36,12 +36,20 @@ type streamRT struct {
 	consumers []node
 }
 
+// lagged is an advancer and how far its pump's input lags the
+// watermark (the sum of the T-sort intervals upstream of it): it is told
+// bound less lag, and its deadlines are later by lag.
+type lagged struct {
+	a   advancer
+	lag int64
+}
+
 // runtime is the mutable half of a Runner: streams, nodes, the
 // watermark and the rows not yet taken.
 type runtime struct {
 	prog      *Program
 	streams   map[string]*streamRT
-	advancers []advancer // upstream before downstream
+	advancers []lagged   // upstream before downstream
 	states    []stateful // in build order, the same for the same program
 	tables    map[string]*tableRT
 	watermark int64
@@ -90,7 +98,8 @@ func (rt *runtime) advance(bound int64) {
 	for {
 		next, ok := int64(0), false
 		for _, a := range rt.advancers {
-			if d, has := a.deadline(); has && d <= bound && (!ok || d < next) {
+			d, has := a.a.deadline()
+			if d += a.lag; has && d <= bound && (!ok || d < next) {
 				next, ok = d, true
 			}
 		}
@@ -99,12 +108,12 @@ func (rt *runtime) advance(bound int64) {
 		}
 		rt.watermark = next
 		for _, a := range rt.advancers {
-			a.advance(rt, next)
+			a.a.advance(rt, next-a.lag)
 		}
 	}
 	rt.watermark = bound
 	for _, a := range rt.advancers {
-		a.advance(rt, bound)
+		a.a.advance(rt, bound-a.lag)
 	}
 }
 

@@ -23,7 +23,7 @@ func (p *planner) planTableFunc(f *sqlparse.TableFunc) (*fromPlan, error) {
 	if !ok {
 		return nil, sqlparse.Errorf(call.Args[0].Position(), "the first argument of %s is CURSOR(SELECT STREAM ...)", name)
 	}
-	q, err := p.planQuery(cur.Query)
+	q, err := p.subQuery(cur.Query)
 	if err != nil {
 		return nil, err
 	}
