@@ -48,6 +48,17 @@
 //     no longer match it, at max(its ROWTIME, its window's end);
 //   - streaming ORDER BY: rows are held while the leading ROWTIME
 //     expression keeps its value and released sorted by the other terms;
+//   - T-sort, ORDER BY <timestamp> WITHIN <interval>: the select list
+//     must give the one ascending term AS ROWTIME; a row is held until
+//     the watermark reaches its time plus the interval, then released in
+//     (time, arrival) order with that time as its ROWTIME. A NULL time
+//     drops the row (as the sqlref says); a row whose time is already
+//     behind the released ones (later than the interval) goes to
+//     error_stream as LateRow (the docs do not say; dropping it unseen
+//     would hide data loss). The streams a T-sort pump writes lag the
+//     watermark by its interval, and so do the windows of every pump
+//     downstream (their bounds are the watermark less the lag), so a
+//     window after a T-sort never closes before the sorted rows reach it;
 //   - TOP_K_ITEMS_TUMBLING: the K most frequent values with exact counts
 //     per window of ROWTIME, ties by first appearance, at the window's
 //     end, as (the column, MOST_FREQUENT_VALUES BIGINT);
@@ -95,8 +106,14 @@
 // sub-query's monotonic column (ROWTIME selected as a column) closes its
 // window when a row with another value arrives, not on a bound.
 //
-// Not supported (rejected at Compile with a position): ORDER BY ...
-// WITHIN (T-sort), UNION other than UNION ALL, NATURAL and USING joins, VALUES as a stream, and a WINDOW clause's
+// ORDER BY ... WITHIN is accepted only in the outermost query of a pump
+// or view (not in a sub-query, a cursor or over a UNION: there its rows
+// would trail the pump's own watermark), needs a day-time INTERVAL
+// literal, and does not insist that ROWTIME inside the term be qualified
+// (the sqlref asks for s.ROWTIME). A stream written by a T-sort pump and
+// by another pump gets their rows interleaved out of ROWTIME order.
+//
+// Not supported (rejected at Compile with a position): UNION other than UNION ALL, NATURAL and USING joins, VALUES as a stream, and a WINDOW clause's
 // named window on a join side. VAR_*, STDDEV_*, FIRST_VALUE and
 // LAST_VALUE over a sliding window are computed over the window's rows
 // for each row (COUNT, SUM, AVG, MIN and MAX are kept incrementally). Sliding ROWS windows keep the last

@@ -1,6 +1,7 @@
 package sqlengine
 
 import (
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -86,10 +87,9 @@ func TestTsort(t *testing.T) {
 			t.Fatalf("seed %d: %d error rows, want %d late rows", seed, len(errs), len(late))
 		}
 		for i, e := range errs {
-			if e.Values[2].S != "LateRow" || e.Values[6].S != "SORT_PUMP" {
-				t.Fatalf("error row %s", rowText(e))
+			if e.Values[2].S != "LateRow" || e.Values[6].S != "SORT_PUMP" || !strings.HasSuffix(e.Values[5].S, hex.EncodeToString([]byte(fmt.Sprint(late[i])))) {
+				t.Fatalf("error row %s, want late row %d", rowText(e), late[i])
 			}
-			_ = i
 		}
 	}
 }
@@ -138,4 +138,30 @@ func TestTsortPlanErrors(t *testing.T) {
 	} {
 		wantPlanError(t, head+c.query, tsortSchema, 3, strings.LastIndex(c.query, c.at)+1, c.msg)
 	}
+}
+
+// A corrupt snapshot of a T-sort buffer is refused or runs on without
+// panicking.
+func FuzzTsortRestore(f *testing.F) {
+	p := mustCompile(f, tsortCode, tsortSchema)
+	rows, _, _, _ := tsortInput(3, 40)
+	r, _ := p.NewRunner(nil)
+	for i, x := range rows {
+		r.Push(src, sqltypes.Row{Rowtime: x.at, Values: x.vals, ID: inputID(i)})
+		if i%8 == 0 {
+			snap, _ := r.Snapshot()
+			f.Add(snap)
+		}
+	}
+	f.Fuzz(func(t *testing.T, snap []byte) {
+		r, err := p.NewRunner(snap)
+		if err != nil {
+			return
+		}
+		for i, x := range rows {
+			r.Push(src, sqltypes.Row{Rowtime: x.at + 1<<30, Values: x.vals, ID: inputID(i)})
+		}
+		r.Advance(1 << 40)
+		r.Take()
+	})
 }
