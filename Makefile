@@ -97,19 +97,9 @@ DYNAMODB_NATS_SKIP := TestDynamoDB(CLI|Boto3|PolicyWithSDK)
 ANALYTICS_NATS_SKIP := TestAnalytics(API|CLI|DiscoverInputSchema|DeveloperGuideExamples|FirehoseOutput)
 LIBS_NATS_SKIP := TestKCL(BalanceFailover|ReshardRestartEFO|WorkerProcess|KillProcess|AtTimestamp)|TestKPLProducer(Ordered|Throttled|ReportsGivenUp|Firehose|ShardRateLimit|BackpressureAndGiveUp|IntoFirehoseSource)|TestAgent(Firehose|Flags|ConfigJSONAndYAML|RecoversDeliveredBatch|OnceInOrderWithLostAnswers)
 NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP)|$(LIBS_NATS_SKIP)|$(ANALYTICS_NATS_SKIP))
-# The two passes run side by side: the end-to-end tests mostly wait on
-# servers, clients and timers (a pass uses well under one core), so the
-# JetStream pass costs little wall time next to the file pass. Its output
-# is printed when both are done.
 unit:
-	@nlog=$$(mktemp); \
-	echo "SHARDCAST_TEST_STORAGE=nats $(GO) test -race -timeout 20m -skip '$(NATS_SKIP)' ./cmd/shardcast/ (beside the file pass)"; \
-	( SHARDCAST_TEST_STORAGE=nats $(GO) test -race -timeout 20m -skip '$(NATS_SKIP)' ./cmd/shardcast/ >$$nlog 2>&1 ) & npid=$$!; \
-	echo "$(GO) test -race -timeout 20m ./..."; \
-	$(GO) test -race -timeout 20m ./...; frc=$$?; \
-	wait $$npid; nrc=$$?; \
-	echo "--- the JetStream pass:"; cat $$nlog; rm -f $$nlog; \
-	[ $$frc -eq 0 ] && [ $$nrc -eq 0 ]
+	$(GO) test -race -timeout 20m ./...
+	SHARDCAST_TEST_STORAGE=nats $(GO) test -race -timeout 20m -skip '$(NATS_SKIP)' ./cmd/shardcast/
 
 # make bench: the figures quoted in the README. The server runs as its own
 # process (optimized build, fsync on); the AWS SDK for Go is the client.
