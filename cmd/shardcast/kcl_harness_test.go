@@ -156,8 +156,21 @@ func (p *kclProc) ProcessRecords(ctx context.Context, recs []consumer.Record, cp
 	p.col.delivered(p.worker, p.shard, recs)
 	if !p.lag {
 		p.pending = append(p.pending, recs...)
-		if cp.Checkpoint(ctx) == nil {
-			p.commit(cp.Last())
+		// A checkpoint that fails for a passing reason (a timeout, a
+		// throttled or unavailable table) is tried again, as an
+		// application would: at the stream's end no later batch would
+		// cover these records until the shard's next owner.
+		for try := 1; ; try++ {
+			err := cp.Checkpoint(ctx)
+			if err == nil {
+				p.commit(cp.Last())
+				break
+			}
+			p.col.checkpointFailed(p.worker, p.shard, err)
+			if errors.Is(err, consumer.ErrLeaseLost) || ctx.Err() != nil || try == 5 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 		return nil
 	}
@@ -220,6 +233,7 @@ type kclCollector struct {
 	starts     map[string][]consumer.Position
 	events     []string // "rec:<shard>", "end:<shard>"
 	errs       []string
+	cpErrs     []string // checkpoints that failed: "<worker> <shard>: <error>"
 	// out, when set, receives a line "D <data> <shard> <sequence> <sub>"
 	// per delivered record and "C <data>" per committed one (a worker
 	// process tells the test what it did).
@@ -231,6 +245,16 @@ type kclCollector struct {
 type kclAt struct {
 	shard string
 	pos   consumer.Position
+}
+
+// checkpointFailed keeps a failed checkpoint for the log of a test that
+// then finds records not committed.
+func (c *kclCollector) checkpointFailed(worker, shard string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.cpErrs) < 20 {
+		c.cpErrs = append(c.cpErrs, worker+" "+shard+": "+err.Error())
+	}
 }
 
 func newKCLCollector() *kclCollector {
@@ -495,7 +519,7 @@ func (h *kclHarness) waitAllCommitted(p *kclPutter) {
 		if len(missing) > 0 {
 			h.col.mu.Lock()
 			defer h.col.mu.Unlock()
-			h.t.Logf("%d of %d missing, first %v delivered %d times", len(missing), len(sent), missing[0], h.col.deliveries[missing[0]])
+			h.t.Logf("%d of %d missing, first %v delivered %d times; failed checkpoints: %q", len(missing), len(sent), missing[0], h.col.deliveries[missing[0]], h.col.cpErrs)
 		}
 	}()
 	kclWait(h.t, "every record committed", time.Minute, func() bool {
