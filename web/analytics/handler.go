@@ -140,13 +140,6 @@ func writeSchemaError(w http.ResponseWriter, se *analytics.SchemaError) {
 	w.Write(b)
 }
 
-func decode(body []byte, v any) error {
-	if err := awsapi.DecodeJSON(body, v); err != nil {
-		return err
-	}
-	return nil
-}
-
 // Model patterns and bounds.
 var (
 	namePattern = awsapi.Pattern(`[a-zA-Z0-9_.-]+`)

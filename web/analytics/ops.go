@@ -19,7 +19,7 @@ func (h *Handler) create(r *http.Request, body []byte) (any, error) {
 		CloudWatchLoggingOptions []analytics.CloudWatchLoggingOption
 		Tags                     []analytics.Tag
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -62,7 +62,7 @@ type nameInput struct {
 
 func (h *Handler) describe(r *http.Request, body []byte) (any, error) {
 	var in nameInput
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -90,7 +90,7 @@ func (h *Handler) list(r *http.Request, body []byte) (any, error) {
 		Limit                         *int
 		ExclusiveStartApplicationName *string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -116,7 +116,7 @@ func (h *Handler) update(r *http.Request, body []byte) (any, error) {
 		CurrentApplicationVersionId *int64
 		ApplicationUpdate           *analytics.ApplicationUpdate
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -164,7 +164,7 @@ func (h *Handler) delete(r *http.Request, body []byte) (any, error) {
 		ApplicationName *string
 		CreateTimestamp *awsapi.Timestamp
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -181,7 +181,7 @@ func (h *Handler) start(r *http.Request, body []byte) (any, error) {
 		ApplicationName     *string
 		InputConfigurations []analytics.InputConfiguration
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -206,7 +206,7 @@ func (h *Handler) start(r *http.Request, body []byte) (any, error) {
 
 func (h *Handler) stop(r *http.Request, body []byte) (any, error) {
 	var in nameInput
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -233,7 +233,7 @@ func (h *Handler) addInput(r *http.Request, body []byte) (any, error) {
 		versioned
 		Input *analytics.Input
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -253,7 +253,7 @@ func (h *Handler) addProcessing(r *http.Request, body []byte) (any, error) {
 		InputId                      string
 		InputProcessingConfiguration *analytics.InputProcessingConfiguration
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -276,7 +276,7 @@ func (h *Handler) deleteProcessing(r *http.Request, body []byte) (any, error) {
 		versioned
 		InputId string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -293,7 +293,7 @@ func (h *Handler) addOutput(r *http.Request, body []byte) (any, error) {
 		versioned
 		Output *analytics.Output
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -312,7 +312,7 @@ func (h *Handler) deleteOutput(r *http.Request, body []byte) (any, error) {
 		versioned
 		OutputId string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -329,7 +329,7 @@ func (h *Handler) addReference(r *http.Request, body []byte) (any, error) {
 		versioned
 		ReferenceDataSource *analytics.ReferenceDataSource
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -348,7 +348,7 @@ func (h *Handler) deleteReference(r *http.Request, body []byte) (any, error) {
 		versioned
 		ReferenceId string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -365,7 +365,7 @@ func (h *Handler) addLogging(r *http.Request, body []byte) (any, error) {
 		versioned
 		CloudWatchLoggingOption *analytics.CloudWatchLoggingOption
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -384,7 +384,7 @@ func (h *Handler) deleteLogging(r *http.Request, body []byte) (any, error) {
 		versioned
 		CloudWatchLoggingOptionId string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -408,7 +408,7 @@ func (h *Handler) discover(r *http.Request, body []byte) (any, error) {
 		}
 		InputProcessingConfiguration *analytics.InputProcessingConfiguration
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -456,7 +456,7 @@ func (h *Handler) tag(r *http.Request, body []byte) (any, error) {
 		ResourceARN string
 		Tags        []analytics.Tag
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -475,7 +475,7 @@ func (h *Handler) untag(r *http.Request, body []byte) (any, error) {
 		ResourceARN string
 		TagKeys     []string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
@@ -496,7 +496,7 @@ func (h *Handler) listTags(r *http.Request, body []byte) (any, error) {
 	var in struct {
 		ResourceARN string
 	}
-	if err := decode(body, &in); err != nil {
+	if err := awsapi.DecodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	var v awsapi.Validator
