@@ -88,7 +88,7 @@ func TestAnalyticsAPI(t *testing.T) {
 	fh := tickerInput("in")
 	fh.KinesisStreamsInput, fh.KinesisFirehoseInput = nil, &ka.KinesisFirehoseInput{ResourceARN: aws.String("arn:aws:firehose:us-east-1:000000000000:deliverystream/d"), RoleARN: aws.String(analyticsRole)}
 	_, err = c.AddApplicationInput(ctx, &kinesisanalytics.AddApplicationInputInput{ApplicationName: aws.String("app1"), CurrentApplicationVersionId: aws.Int64(1), Input: &fh})
-	wantErrLike(t, err, "UnsupportedOperationException", "Firehose delivery streams are not supported")
+	wantErrLike(t, err, "InvalidArgumentException", "Firehose delivery stream arn:aws:firehose:us-east-1:000000000000:deliverystream/d is not accessible")
 	in2 := tickerInput("in")
 	in2.InputParallelism = &ka.InputParallelism{Count: aws.Int32(2)}
 	if _, err := c.AddApplicationInput(ctx, &kinesisanalytics.AddApplicationInputInput{ApplicationName: aws.String("app1"), CurrentApplicationVersionId: aws.Int64(1), Input: &in2}); err != nil {

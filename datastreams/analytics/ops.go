@@ -213,8 +213,6 @@ func (m *Manager) checkInput(in *Input) error {
 	switch {
 	case in.KinesisStreamsInput != nil && in.KinesisFirehoseInput != nil, in.KinesisStreamsInput == nil && in.KinesisFirehoseInput == nil:
 		return errorf(registry.ErrInvalidArgument, "An input needs exactly one of KinesisStreamsInput and KinesisFirehoseInput.")
-	case in.KinesisFirehoseInput != nil:
-		return errorf(ErrUnsupported, "Inputs from Firehose delivery streams are not supported (AWS stopped accepting them for new applications in 2023); read the delivery stream's source data stream instead.")
 	}
 	if in.parallelism() < 1 || in.parallelism() > 64 {
 		return errorf(registry.ErrInvalidArgument, "InputParallelism Count must be 1 to 64.")
@@ -222,8 +220,8 @@ func (m *Manager) checkInput(in *Input) error {
 	if in.NamePrefix == "" {
 		return errorf(registry.ErrInvalidArgument, "An input needs a NamePrefix.")
 	}
-	if _, err := m.streamShards(in.KinesisStreamsInput.ResourceARN); err != nil {
-		return errorf(registry.ErrInvalidArgument, "Kinesis stream %s is not accessible: %v", in.KinesisStreamsInput.ResourceARN, err)
+	if err := m.checkInputSource(in); err != nil {
+		return err
 	}
 	if p := in.InputProcessingConfiguration; p != nil {
 		if err := m.checkProcessing(p); err != nil {
@@ -232,6 +230,28 @@ func (m *Manager) checkInput(in *Input) error {
 	}
 	_, _, err := decoder("The input", in.InputSchema)
 	return err
+}
+
+// checkInputSource checks that an input's stream or delivery stream can
+// be read.
+func (m *Manager) checkInputSource(in *Input) error {
+	if in.KinesisFirehoseInput != nil {
+		if m.cfg.FirehoseInputs == nil {
+			return errorf(ErrUnsupported, "This server has no delivery streams to read.")
+		}
+		name, ok := firehoseName(in.KinesisFirehoseInput.ResourceARN)
+		if !ok {
+			return errorf(registry.ErrInvalidArgument, "%s is not a delivery stream ARN.", in.KinesisFirehoseInput.ResourceARN)
+		}
+		if _, err := m.cfg.FirehoseInputs.SeekLog(context.Background(), name, m.cfg.Now()); err != nil {
+			return errorf(registry.ErrInvalidArgument, "Firehose delivery stream %s is not accessible: %v", in.KinesisFirehoseInput.ResourceARN, err)
+		}
+		return nil
+	}
+	if _, err := m.streamShards(in.KinesisStreamsInput.ResourceARN); err != nil {
+		return errorf(registry.ErrInvalidArgument, "Kinesis stream %s is not accessible: %v", in.KinesisStreamsInput.ResourceARN, err)
+	}
+	return nil
 }
 
 func (m *Manager) checkProcessing(p *InputProcessingConfiguration) error {

@@ -23,12 +23,20 @@ func (m *Manager) Update(ctx context.Context, name string, version int64, u Appl
 				in.NamePrefix = iu.NamePrefixUpdate
 			}
 			if iu.KinesisFirehoseInputUpdate != nil {
-				return errorf(ErrUnsupported, "Inputs from Firehose delivery streams are not supported.")
+				var r ResourceRole
+				if in.KinesisFirehoseInput != nil {
+					r = *in.KinesisFirehoseInput
+				}
+				iu.KinesisFirehoseInputUpdate.apply(&r)
+				in.KinesisStreamsInput, in.KinesisFirehoseInput = nil, &r
 			}
 			if iu.KinesisStreamsInputUpdate != nil {
-				r := *in.KinesisStreamsInput
+				var r ResourceRole
+				if in.KinesisStreamsInput != nil {
+					r = *in.KinesisStreamsInput
+				}
 				iu.KinesisStreamsInputUpdate.apply(&r)
-				in.KinesisStreamsInput = &r
+				in.KinesisStreamsInput, in.KinesisFirehoseInput = &r, nil
 			}
 			if p := iu.InputProcessingConfigurationUpdate; p != nil && p.InputLambdaProcessorUpdate != nil {
 				var r ResourceRole
