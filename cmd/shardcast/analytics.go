@@ -73,11 +73,13 @@ func (f firehoseLog) SeekLog(ctx context.Context, name string, t time.Time) (uin
 	return f.e.SeekLog(ctx, name, t)
 }
 
-func (f firehoseLog) ReadLog(ctx context.Context, name string, from uint64, limit int) ([]analytics.DeliveryRecord, error) {
-	recs, err := f.e.ReadLog(ctx, name, from, limit)
+func (f firehoseLog) ReadLog(ctx context.Context, name, reader string, from uint64, limit int) ([]analytics.DeliveryRecord, error) {
+	recs, err := f.e.ReadLog(ctx, name, reader, from, limit)
 	out := make([]analytics.DeliveryRecord, len(recs))
 	for i, r := range recs {
 		out[i] = analytics.DeliveryRecord{Seq: r.Seq, Arrival: r.Arrival, Data: r.Data}
 	}
 	return out, err
 }
+
+func (f firehoseLog) ReleaseLog(name, reader string) { f.e.ReleaseLog(name, reader) }

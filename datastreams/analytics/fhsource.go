@@ -40,7 +40,7 @@ func (s *source) readDelivery(ctx context.Context, id, after string) {
 		}
 		known = true
 		readAt := s.m.cfg.Now().UnixMilli()
-		recs, err := s.m.cfg.FirehoseInputs.ReadLog(ctx, s.delivery, from, readLimit)
+		recs, err := s.m.cfg.FirehoseInputs.ReadLog(ctx, s.delivery, s.reader, from, readLimit)
 		if err != nil {
 			if !s.send(ctx, batch{shard: id, err: err}) {
 				return

@@ -23,14 +23,16 @@ func (f fhLog) SeekLog(ctx context.Context, name string, t time.Time) (uint64, e
 	return f.e.SeekLog(ctx, name, t)
 }
 
-func (f fhLog) ReadLog(ctx context.Context, name string, from uint64, limit int) ([]DeliveryRecord, error) {
-	recs, err := f.e.ReadLog(ctx, name, from, limit)
+func (f fhLog) ReadLog(ctx context.Context, name, reader string, from uint64, limit int) ([]DeliveryRecord, error) {
+	recs, err := f.e.ReadLog(ctx, name, reader, from, limit)
 	out := make([]DeliveryRecord, len(recs))
 	for i, r := range recs {
 		out[i] = DeliveryRecord{Seq: r.Seq, Arrival: r.Arrival, Data: r.Data}
 	}
 	return out, err
 }
+
+func (f fhLog) ReleaseLog(name, reader string) { f.e.ReleaseLog(name, reader) }
 
 // openFirehose opens a Firehose engine in memory with one DirectPut
 // delivery stream called name.

@@ -50,8 +50,11 @@ type DeliveryLogs interface {
 	// after t (the log's end when none was).
 	SeekLog(ctx context.Context, name string, t time.Time) (uint64, error)
 	// ReadLog returns up to limit records from position from on, in
-	// order; none means the reader has caught up.
-	ReadLog(ctx context.Context, name string, from uint64, limit int) ([]DeliveryRecord, error)
+	// order; none means the reader has caught up. The delivery stream
+	// keeps what reader (an application's ARN) has not read.
+	ReadLog(ctx context.Context, name, reader string, from uint64, limit int) ([]DeliveryRecord, error)
+	// ReleaseLog lets the delivery stream trim what reader has not read.
+	ReleaseLog(name, reader string)
 }
 
 // DeliveryRecord is one record put into a delivery stream.

@@ -144,7 +144,15 @@ func (m *Manager) Delete(ctx context.Context, name string, created time.Time) er
 	a := s.Runtime()
 	a.setStatus(StatusDeleting)
 	a.stopRunner()
+	st := mustStored(def)
 	err = m.reg.Delete(ctx, s, nil)
+	if err == nil && m.cfg.FirehoseInputs != nil {
+		for _, in := range st.Inputs {
+			if name, ok := firehoseName(in.resourceARN()); ok && in.KinesisFirehoseInput != nil {
+				m.cfg.FirehoseInputs.ReleaseLog(name, def.ARN)
+			}
+		}
+	}
 	if errors.Is(err, registry.ErrGone) {
 		return errorf(registry.ErrResourceNotFound, "Application %s is not found.", name)
 	}

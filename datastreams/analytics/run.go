@@ -156,6 +156,7 @@ func (r *run) main(ctx context.Context) error {
 		return fmt.Errorf("restore the snapshot: %w", err)
 	}
 	r.src = newSource(r.m, r.input.resourceARN(), st.Start, st.StartTime, clonePositions(positions), r.dec)
+	r.src.reader = r.s.Def().ARN
 	if p := r.input.InputProcessingConfiguration; p != nil && p.InputLambdaProcessor != nil {
 		url := r.m.cfg.LambdaEndpoints[p.InputLambdaProcessor.ResourceARN]
 		if url == "" {

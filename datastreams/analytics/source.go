@@ -71,6 +71,7 @@ type source struct {
 	dec       *reccodec.Decoder
 	pre       *preprocessor // nil: records go to the decoder as they are
 	delivery  string        // the delivery stream read, for a Firehose input
+	reader    string        // the application's ARN, as the delivery stream's reader
 }
 
 func newSource(m *Manager, arn, mode string, startTime int64, positions map[string]string, dec *reccodec.Decoder) *source {

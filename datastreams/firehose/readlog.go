@@ -18,8 +18,11 @@ type LogRecord struct {
 
 // ReadLog returns up to limit records of the delivery stream's log from
 // position from on (0 reads from its oldest record kept); an empty answer
-// means the reader has caught up.
-func (e *Engine) ReadLog(ctx context.Context, name string, from uint64, limit int) ([]LogRecord, error) {
+// means the reader has caught up. The log keeps what reader (a name
+// unique among the stream's readers) has not read yet, even when every
+// destination has delivered it, until ReleaseLog, a restart of the
+// engine, or the 24-hour limit.
+func (e *Engine) ReadLog(ctx context.Context, name, reader string, from uint64, limit int) ([]LogRecord, error) {
 	s, err := e.get(name)
 	if err != nil {
 		return nil, err
@@ -28,6 +31,12 @@ func (e *Engine) ReadLog(ctx context.Context, name string, from uint64, limit in
 	if rt == nil || rt.log == nil {
 		return nil, errorf(registry.ErrResourceNotFound, "Firehose %s under account %s is not ACTIVE.", name, e.cfg.Account)
 	}
+	rt.mu.Lock()
+	if rt.holds == nil {
+		rt.holds = map[string]uint64{}
+	}
+	rt.holds[reader] = from
+	rt.mu.Unlock()
 	recs, err := rt.log.Read(ctx, from, limit, 4<<20)
 	out := make([]LogRecord, len(recs))
 	for i, r := range recs {
@@ -52,4 +61,17 @@ func (e *Engine) SeekLog(ctx context.Context, name string, t time.Time) (uint64,
 		return b.Next, nil
 	}
 	return rt.log.SeekTime(ctx, t.UnixNano())
+}
+
+// ReleaseLog lets the delivery stream trim what reader has not read.
+func (e *Engine) ReleaseLog(name, reader string) {
+	s, err := e.get(name)
+	if err != nil {
+		return
+	}
+	if rt := s.Runtime(); rt != nil {
+		rt.mu.Lock()
+		delete(rt.holds, reader)
+		rt.mu.Unlock()
+	}
 }
