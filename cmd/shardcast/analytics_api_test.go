@@ -123,7 +123,7 @@ CREATE OR REPLACE PUMP "P2" AS INSERT INTO "D" SELECT STREAM ticker_symbol FROM 
 	lambda := ka.Output{Name: aws.String("D"), LambdaOutput: &ka.LambdaOutput{ResourceARN: aws.String("arn:aws:lambda:us-east-1:000000000000:function:f"), RoleARN: aws.String(analyticsRole)},
 		DestinationSchema: &ka.DestinationSchema{RecordFormatType: ka.RecordFormatTypeJson}}
 	_, err = c.AddApplicationOutput(ctx, &kinesisanalytics.AddApplicationOutputInput{ApplicationName: aws.String("app1"), CurrentApplicationVersionId: aws.Int64(3), Output: &lambda})
-	wantErrLike(t, err, "UnsupportedOperationException", "Lambda outputs are not supported")
+	wantErrLike(t, err, "InvalidArgumentException", "No endpoint is configured for function arn:aws:lambda:us-east-1:000000000000:function:f")
 	for i, o := range []ka.Output{streamOutput("D", "out", "JSON"), streamOutput("error_stream", "out", "JSON")} {
 		if _, err := c.AddApplicationOutput(ctx, &kinesisanalytics.AddApplicationOutputInput{ApplicationName: aws.String("app1"), CurrentApplicationVersionId: aws.Int64(int64(3 + i)), Output: &o}); err != nil {
 			t.Fatal(err)

@@ -70,6 +70,12 @@
 // Dropped ones give no row, ProcessingFailed ones an error_stream row; a
 // failed call is retried.
 //
+// A LambdaOutput calls the HTTP endpoint that the same map gives the
+// function's ARN with the service's output event (recordId the row id in
+// hex, lambdaDeliveryRecordMetadata.retryHint, data), up to 500 records a
+// call; records answered DeliveryFailed, left out of the reply, or in a
+// failed call are sent again with backoff and the next retryHint.
+//
 // Reference data is read from Firehose's object store (the local
 // <data-dir>/s3 buckets or the configured S3-compatible server) when the
 // runner starts: at StartApplication, at every configuration change
@@ -85,8 +91,8 @@
 // delivery stream keeps for an application is held in memory, so after
 // a restart of shardcast a delivery stream that delivered and trimmed
 // records before the application read them again loses them for it.
-// Lambda outputs are refused. Delivery-stream outputs are at
-// least once: their records cannot be read back. A record whose append
+// Delivery-stream and Lambda outputs are at least once: their records
+// cannot be read back (a function can drop repeats by record id). A record whose append
 // was committed more than ArrivalSlack before a reader saw it gets the
 // current ROWTIME rather than its arrival time (as the service's
 // processing-time ROWTIME would). LAST_STOPPED_POINT resumes the

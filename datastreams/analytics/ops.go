@@ -285,7 +285,9 @@ func (m *Manager) checkOutput(st *stored, o *Output, skipID string) error {
 	}
 	switch {
 	case o.LambdaOutput != nil:
-		return errorf(ErrUnsupported, "Lambda outputs are not supported; write to a data stream or a delivery stream.")
+		if m.cfg.LambdaEndpoints[o.LambdaOutput.ResourceARN] == "" {
+			return errorf(registry.ErrInvalidArgument, "No endpoint is configured for function %s: map it to an HTTP URL in shardcast's configuration.", o.LambdaOutput.ResourceARN)
+		}
 	case o.KinesisFirehoseOutput != nil:
 		if m.cfg.Firehose == nil {
 			return errorf(ErrUnsupported, "This server has no delivery streams.")

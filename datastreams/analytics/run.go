@@ -116,7 +116,7 @@ func (r *run) main(ctx context.Context) error {
 		return errors.New("the application has no code or no input")
 	}
 	r.prog = prog
-	if r.sinks, err = r.m.sinks(st, prog); err != nil {
+	if r.sinks, err = r.m.sinks(st, r.s.Def().ARN, prog); err != nil {
 		r.a.setStatus("")
 		return err
 	}

@@ -95,7 +95,12 @@ func (m *Manager) Update(ctx context.Context, name string, version int64, u Appl
 				ou.KinesisFirehoseOutputUpdate.apply(&r)
 				o.KinesisStreamsOutput, o.KinesisFirehoseOutput, o.LambdaOutput = nil, &r, nil
 			case ou.LambdaOutputUpdate != nil:
-				return errorf(ErrUnsupported, "Lambda outputs are not supported; write to a data stream or a delivery stream.")
+				r := ResourceRole{}
+				if o.LambdaOutput != nil {
+					r = *o.LambdaOutput
+				}
+				ou.LambdaOutputUpdate.apply(&r)
+				o.KinesisStreamsOutput, o.KinesisFirehoseOutput, o.LambdaOutput = nil, nil, &r
 			}
 			if ou.DestinationSchemaUpdate != nil {
 				o.DestinationSchema = ou.DestinationSchemaUpdate
