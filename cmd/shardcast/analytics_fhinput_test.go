@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,4 +107,84 @@ func tickers(rows []map[string]any) string {
 	}
 	sort.Strings(got)
 	return strings.Join(got, ",")
+}
+
+// A LambdaOutput posts the service's output event to the endpoint the
+// configuration maps the function's ARN to; here the application reads a
+// delivery stream and writes to a function.
+func TestAnalyticsLambdaOutput(t *testing.T) {
+	const fnARN = "arn:aws:lambda:us-east-1:000000000000:function:sink"
+	var mu sync.Mutex
+	var got []string
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct {
+			ApplicationARN string `json:"applicationArn"`
+			Records        []struct {
+				RecordID string `json:"recordId"`
+				Data     []byte `json:"data"`
+			} `json:"records"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&ev); err != nil || !strings.HasSuffix(ev.ApplicationARN, ":application/tofn") {
+			http.Error(w, "bad event", http.StatusBadRequest)
+			return
+		}
+		type res struct {
+			RecordID string `json:"recordId"`
+			Result   string `json:"result"`
+		}
+		out := struct {
+			Records []res `json:"records"`
+		}{}
+		mu.Lock()
+		for _, x := range ev.Records {
+			got = append(got, string(x.Data))
+			out.Records = append(out.Records, res{x.RecordID, "Ok"})
+		}
+		mu.Unlock()
+		json.NewEncoder(w).Encode(out)
+	}))
+	defer fn.Close()
+	cfg := testConfig(t)
+	cfg.Firehose.Lambdas = map[string]string{fnARN: fn.URL}
+	srv := startServer(t, cfg)
+	fc := firehoseClient(srv.URL())
+	c := analyticsClient(srv.URL())
+	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("ticks"),
+		ExtendedS3DestinationConfiguration: s3Dest("ticksbucket", 1, 0, fhtypes.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	in := tickerInput("unused")
+	in.KinesisStreamsInput, in.KinesisFirehoseInput = nil, &ka.KinesisFirehoseInput{
+		ResourceARN: aws.String("arn:aws:firehose:us-east-1:000000000000:deliverystream/ticks"), RoleARN: aws.String(analyticsRole)}
+	code := `CREATE OR REPLACE STREAM "D" (ticker VARCHAR(4));
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM ticker_symbol FROM "SOURCE_SQL_STREAM_001";`
+	out := ka.Output{Name: aws.String("D"), DestinationSchema: &ka.DestinationSchema{RecordFormatType: ka.RecordFormatTypeCsv},
+		LambdaOutput: &ka.LambdaOutput{ResourceARN: aws.String(fnARN), RoleARN: aws.String(analyticsRole)}}
+	if _, err := c.CreateApplication(ctx, &kinesisanalytics.CreateApplicationInput{ApplicationName: aws.String("tofn"), ApplicationCode: aws.String(code),
+		Inputs: []ka.Input{in}, Outputs: []ka.Output{out}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := startAppAt(t, c, "tofn", ka.InputStartingPositionNow); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, "tofn", ka.ApplicationStatusRunning)
+	putFirehoseJSON(t, fc, "ticks", `{"TICKER_SYMBOL":"AMZN","PRICE":10.5}`, `{"TICKER_SYMBOL":"ABC","PRICE":2}`)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		rows := append([]string(nil), got...)
+		mu.Unlock()
+		if n >= 2 {
+			sort.Strings(rows)
+			if strings.Join(rows, "|") != "ABC\n|AMZN\n" {
+				t.Fatalf("the function got %q", rows)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the function got %d records, want 2", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

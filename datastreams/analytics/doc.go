@@ -92,9 +92,9 @@
 // a restart of shardcast a delivery stream that delivered and trimmed
 // records before the application read them again loses them for it.
 // Delivery-stream and Lambda outputs are at least once: their records
-// cannot be read back (a function can drop repeats by record id). A record whose append
-// was committed more than ArrivalSlack before a reader saw it gets the
-// current ROWTIME rather than its arrival time (as the service's
+// cannot be read back (a function can drop repeats by record id). A
+// record whose append was committed more than ArrivalSlack before a
+// reader saw it gets the current ROWTIME rather than its arrival time (as the service's
 // processing-time ROWTIME would). LAST_STOPPED_POINT resumes the
 // positions and not the windows (the service rebuilds no state either);
 // a restart of shardcast resumes both. The CreateTimestamp of
