@@ -61,7 +61,7 @@
 // there is none); TRIM_HORIZON is an InvalidArgumentException, as on AWS.
 // The delivery stream keeps what the application has not read, though
 // its destinations delivered it, until the application is deleted (or
-// for 24 hours).
+// for 24 hours). DiscoverInputSchema samples a delivery stream the same way.
 //
 // InputProcessingConfiguration sends records, before decoding, to the
 // HTTP endpoint that Firehose's configuration maps the function's ARN to

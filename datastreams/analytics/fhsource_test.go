@@ -91,6 +91,10 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM n FROM "SOURCE_SQL_S
 		t.Fatalf("TRIM_HORIZON: %v", err)
 	}
 	put(0, 5) // before a start from the last stopped point, with none: read
+	d, err := m.Discover(ctx, DiscoverInput{ResourceARN: in.KinesisFirehoseInput.ResourceARN, Start: StartTrimHorizon})
+	if err != nil || len(d.RawInputRecords) != 5 || len(d.InputSchema.RecordColumns) != 1 || d.InputSchema.RecordColumns[0].Mapping != "$.n" {
+		t.Fatalf("discover: %+v, %v", d, err)
+	}
 	if err := start(StartLastStoppedPoint); err != nil {
 		t.Fatal(err)
 	}
