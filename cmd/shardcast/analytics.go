@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/shardcast/shardcast/datastreams/analytics"
 	"github.com/shardcast/shardcast/datastreams/firehose"
@@ -26,7 +27,7 @@ func (s *server) analyticsStore() (shard.Store, error) {
 }
 
 // openAnalytics opens the application manager over cat: applications
-// read and write data streams, write delivery streams and read reference
+// read and write data streams, read and write delivery streams and read reference
 // data from Firehose's object store.
 func (s *server) openAnalytics(cat registry.Catalog) error {
 	st, err := s.analyticsStore()
@@ -41,7 +42,7 @@ func (s *server) openAnalytics(cat registry.Catalog) error {
 	getter, _ := objects.(analytics.Objects)
 	s.analytics, err = analytics.Open(analytics.Config{
 		Catalog: cat, Store: st, Keyring: s.keyring, Account: s.cfg.AccountID, Region: s.cfg.Region,
-		Streams: s.engine, Firehose: firehosePut{s.firehose}, Objects: getter,
+		Streams: s.engine, Firehose: firehosePut{s.firehose}, FirehoseInputs: firehoseLog{s.firehose}, Objects: getter,
 		LambdaEndpoints: s.cfg.Firehose.Lambdas, Logger: s.log,
 		ArrivalSlack: s.cfg.Analytics.ArrivalSlack, CheckpointInterval: s.cfg.Analytics.CheckpointInterval,
 	})
@@ -63,3 +64,22 @@ func (f firehosePut) PutBatch(ctx context.Context, name string, data [][]byte) e
 	}
 	return nil
 }
+
+// firehoseLog reads delivery streams' logs for applications whose input
+// is a delivery stream.
+type firehoseLog struct{ e *firehose.Engine }
+
+func (f firehoseLog) SeekLog(ctx context.Context, name string, t time.Time) (uint64, error) {
+	return f.e.SeekLog(ctx, name, t)
+}
+
+func (f firehoseLog) ReadLog(ctx context.Context, name, reader string, from uint64, limit int) ([]analytics.DeliveryRecord, error) {
+	recs, err := f.e.ReadLog(ctx, name, reader, from, limit)
+	out := make([]analytics.DeliveryRecord, len(recs))
+	for i, r := range recs {
+		out[i] = analytics.DeliveryRecord{Seq: r.Seq, Arrival: r.Arrival, Data: r.Data}
+	}
+	return out, err
+}
+
+func (f firehoseLog) ReleaseLog(name, reader string) { f.e.ReleaseLog(name, reader) }

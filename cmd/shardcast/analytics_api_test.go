@@ -88,7 +88,7 @@ func TestAnalyticsAPI(t *testing.T) {
 	fh := tickerInput("in")
 	fh.KinesisStreamsInput, fh.KinesisFirehoseInput = nil, &ka.KinesisFirehoseInput{ResourceARN: aws.String("arn:aws:firehose:us-east-1:000000000000:deliverystream/d"), RoleARN: aws.String(analyticsRole)}
 	_, err = c.AddApplicationInput(ctx, &kinesisanalytics.AddApplicationInputInput{ApplicationName: aws.String("app1"), CurrentApplicationVersionId: aws.Int64(1), Input: &fh})
-	wantErrLike(t, err, "UnsupportedOperationException", "Firehose delivery streams are not supported")
+	wantErrLike(t, err, "InvalidArgumentException", "Firehose delivery stream arn:aws:firehose:us-east-1:000000000000:deliverystream/d is not accessible")
 	in2 := tickerInput("in")
 	in2.InputParallelism = &ka.InputParallelism{Count: aws.Int32(2)}
 	if _, err := c.AddApplicationInput(ctx, &kinesisanalytics.AddApplicationInputInput{ApplicationName: aws.String("app1"), CurrentApplicationVersionId: aws.Int64(1), Input: &in2}); err != nil {
@@ -123,7 +123,7 @@ CREATE OR REPLACE PUMP "P2" AS INSERT INTO "D" SELECT STREAM ticker_symbol FROM 
 	lambda := ka.Output{Name: aws.String("D"), LambdaOutput: &ka.LambdaOutput{ResourceARN: aws.String("arn:aws:lambda:us-east-1:000000000000:function:f"), RoleARN: aws.String(analyticsRole)},
 		DestinationSchema: &ka.DestinationSchema{RecordFormatType: ka.RecordFormatTypeJson}}
 	_, err = c.AddApplicationOutput(ctx, &kinesisanalytics.AddApplicationOutputInput{ApplicationName: aws.String("app1"), CurrentApplicationVersionId: aws.Int64(3), Output: &lambda})
-	wantErrLike(t, err, "UnsupportedOperationException", "Lambda outputs are not supported")
+	wantErrLike(t, err, "InvalidArgumentException", "No endpoint is configured for function arn:aws:lambda:us-east-1:000000000000:function:f")
 	for i, o := range []ka.Output{streamOutput("D", "out", "JSON"), streamOutput("error_stream", "out", "JSON")} {
 		if _, err := c.AddApplicationOutput(ctx, &kinesisanalytics.AddApplicationOutputInput{ApplicationName: aws.String("app1"), CurrentApplicationVersionId: aws.Int64(int64(3 + i)), Output: &o}); err != nil {
 			t.Fatal(err)

@@ -79,6 +79,9 @@ func (m *Manager) Discover(ctx context.Context, in DiscoverInput) (DiscoverOutpu
 
 // sample reads up to discoverSample records of a stream.
 func (m *Manager) sample(ctx context.Context, arn, start string) ([][]byte, error) {
+	if name, ok := firehoseName(arn); ok {
+		return m.sampleDelivery(ctx, arn, name, start)
+	}
 	shards, err := m.streamShards(arn)
 	if err != nil {
 		return nil, errorf(registry.ErrInvalidArgument, "Kinesis stream %s is not accessible: %v", arn, err)
@@ -111,6 +114,33 @@ func (m *Manager) sample(ctx context.Context, arn, start string) ([][]byte, erro
 			}
 			it = out.NextShardIterator
 		}
+	}
+	return recs, nil
+}
+
+// sampleDelivery reads up to discoverSample records of a delivery stream:
+// from a minute ago for NOW, else from its oldest record kept.
+func (m *Manager) sampleDelivery(ctx context.Context, arn, name, start string) ([][]byte, error) {
+	if m.cfg.FirehoseInputs == nil {
+		return nil, errorf(ErrUnsupported, "This server has no delivery streams to read.")
+	}
+	from := uint64(0)
+	if start == StartNow {
+		n, err := m.cfg.FirehoseInputs.SeekLog(ctx, name, m.cfg.Now().Add(-time.Minute))
+		if err != nil {
+			return nil, errorf(registry.ErrInvalidArgument, "Firehose delivery stream %s is not accessible: %v", arn, err)
+		}
+		from = n
+	}
+	const reader = "DiscoverInputSchema"
+	defer m.cfg.FirehoseInputs.ReleaseLog(name, reader)
+	got, err := m.cfg.FirehoseInputs.ReadLog(ctx, name, reader, from, discoverSample)
+	if err != nil {
+		return nil, errorf(registry.ErrInvalidArgument, "Firehose delivery stream %s is not accessible: %v", arn, err)
+	}
+	recs := make([][]byte, len(got))
+	for i, r := range got {
+		recs[i] = r.Data
 	}
 	return recs, nil
 }

@@ -50,12 +50,31 @@
 // that resumes from a checkpoint reads each data-stream output back from
 // the checkpoint's time and drops recomputed rows whose ids it finds.
 //
+// An input from a Firehose delivery stream (KinesisFirehoseInput) reads
+// the records put into it from the delivery stream's own log, through
+// DeliveryLogs: the log is one shard (shardId-000000000000) whose
+// sequence numbers are the log's positions, so decoding, merge,
+// watermark, checkpoints and row ids are those of a data-stream input,
+// and ROWTIME is the time the delivery stream stored the record. NOW
+// starts at the first record stored at or after StartApplication,
+// LAST_STOPPED_POINT at the checkpoint (the log's oldest record when
+// there is none); TRIM_HORIZON is an InvalidArgumentException, as on AWS.
+// The delivery stream keeps what the application has not read, though
+// its destinations delivered it, until the application is deleted (or
+// for 24 hours). DiscoverInputSchema samples a delivery stream the same way.
+//
 // InputProcessingConfiguration sends records, before decoding, to the
 // HTTP endpoint that Firehose's configuration maps the function's ARN to
 // (the same map as Firehose's Lambda processors), with the service's
 // event and reply: Ok records are decoded from the returned data,
 // Dropped ones give no row, ProcessingFailed ones an error_stream row; a
 // failed call is retried.
+//
+// A LambdaOutput calls the HTTP endpoint that the same map gives the
+// function's ARN with the service's output event (recordId the row id in
+// hex, lambdaDeliveryRecordMetadata.retryHint, data), up to 500 records a
+// call; records answered DeliveryFailed, left out of the reply, or in a
+// failed call are sent again with backoff and the next retryHint.
 //
 // Reference data is read from Firehose's object store (the local
 // <data-dir>/s3 buckets or the configured S3-compatible server) when the
@@ -68,11 +87,14 @@
 //
 // One streaming input per application and at most one reference source
 // and three outputs, as AWS allows. Inputs from delivery streams are
-// refused (AWS stopped them for new applications in 2023), and so are
-// Lambda outputs. Delivery-stream outputs are at
-// least once: their records cannot be read back. A record whose append
-// was committed more than ArrivalSlack before a reader saw it gets the
-// current ROWTIME rather than its arrival time (as the service's
+// served though AWS stopped them for new applications in 2023; what a
+// delivery stream keeps for an application is held in memory, so after
+// a restart of shardcast a delivery stream that delivered and trimmed
+// records before the application read them again loses them for it.
+// Delivery-stream and Lambda outputs are at least once: their records
+// cannot be read back (a function can drop repeats by record id). A
+// record whose append was committed more than ArrivalSlack before a
+// reader saw it gets the current ROWTIME rather than its arrival time (as the service's
 // processing-time ROWTIME would). LAST_STOPPED_POINT resumes the
 // positions and not the windows (the service rebuilds no state either);
 // a restart of shardcast resumes both. The CreateTimestamp of

@@ -48,6 +48,9 @@ func (m *Manager) Start(ctx context.Context, name string, inputs []InputConfigur
 					default:
 						return errorf(registry.ErrInvalidArgument, "InputStartingPosition must be NOW, TRIM_HORIZON or LAST_STOPPED_POINT.")
 					}
+					if start == StartTrimHorizon && st.Inputs[i].KinesisFirehoseInput != nil {
+						return errorf(registry.ErrInvalidArgument, "TRIM_HORIZON is not a valid starting position for an input from a Firehose delivery stream; use NOW or LAST_STOPPED_POINT.")
+					}
 					st.Inputs[i].Start = start
 				}
 			}

@@ -43,6 +43,27 @@ type DeliveryStreams interface {
 	PutBatch(ctx context.Context, name string, data [][]byte) error
 }
 
+// DeliveryLogs reads what was put into delivery streams, for inputs
+// that read one (*firehose.Engine is one, through a small adapter in cmd).
+type DeliveryLogs interface {
+	// SeekLog returns the position of the first record stored at or
+	// after t (the log's end when none was).
+	SeekLog(ctx context.Context, name string, t time.Time) (uint64, error)
+	// ReadLog returns up to limit records from position from on, in
+	// order; none means the reader has caught up. The delivery stream
+	// keeps what reader (an application's ARN) has not read.
+	ReadLog(ctx context.Context, name, reader string, from uint64, limit int) ([]DeliveryRecord, error)
+	// ReleaseLog lets the delivery stream trim what reader has not read.
+	ReleaseLog(name, reader string)
+}
+
+// DeliveryRecord is one record put into a delivery stream.
+type DeliveryRecord struct {
+	Seq     uint64
+	Arrival time.Time // when the delivery stream stored it
+	Data    []byte
+}
+
 // Objects reads reference data objects (Firehose's object store).
 type Objects interface {
 	Get(ctx context.Context, bucket, key string) ([]byte, error)
@@ -60,6 +81,9 @@ type Config struct {
 	Streams DataStreams
 	// Firehose takes outputs into delivery streams; nil refuses them.
 	Firehose DeliveryStreams
+	// FirehoseInputs reads delivery streams that inputs name; nil refuses
+	// such inputs.
+	FirehoseInputs DeliveryLogs
 	// Objects holds reference data; nil refuses reference data sources.
 	Objects Objects
 	// LambdaEndpoints maps function ARNs to HTTP URLs (preprocessing).

@@ -86,6 +86,17 @@ type Input struct {
 	InputSchema                  *SourceSchema                 `json:"InputSchema,omitempty"`
 }
 
+// resourceARN is the ARN of the stream or delivery stream an input reads.
+func (in *Input) resourceARN() string {
+	if in.KinesisFirehoseInput != nil {
+		return in.KinesisFirehoseInput.ResourceARN
+	}
+	if in.KinesisStreamsInput != nil {
+		return in.KinesisStreamsInput.ResourceARN
+	}
+	return ""
+}
+
 // DestinationSchema is an output's record format.
 type DestinationSchema struct {
 	RecordFormatType string `json:"RecordFormatType"`

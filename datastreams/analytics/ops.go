@@ -144,7 +144,15 @@ func (m *Manager) Delete(ctx context.Context, name string, created time.Time) er
 	a := s.Runtime()
 	a.setStatus(StatusDeleting)
 	a.stopRunner()
+	st := mustStored(def)
 	err = m.reg.Delete(ctx, s, nil)
+	if err == nil && m.cfg.FirehoseInputs != nil {
+		for _, in := range st.Inputs {
+			if name, ok := firehoseName(in.resourceARN()); ok && in.KinesisFirehoseInput != nil {
+				m.cfg.FirehoseInputs.ReleaseLog(name, def.ARN)
+			}
+		}
+	}
 	if errors.Is(err, registry.ErrGone) {
 		return errorf(registry.ErrResourceNotFound, "Application %s is not found.", name)
 	}
@@ -213,8 +221,6 @@ func (m *Manager) checkInput(in *Input) error {
 	switch {
 	case in.KinesisStreamsInput != nil && in.KinesisFirehoseInput != nil, in.KinesisStreamsInput == nil && in.KinesisFirehoseInput == nil:
 		return errorf(registry.ErrInvalidArgument, "An input needs exactly one of KinesisStreamsInput and KinesisFirehoseInput.")
-	case in.KinesisFirehoseInput != nil:
-		return errorf(ErrUnsupported, "Inputs from Firehose delivery streams are not supported (AWS stopped accepting them for new applications in 2023); read the delivery stream's source data stream instead.")
 	}
 	if in.parallelism() < 1 || in.parallelism() > 64 {
 		return errorf(registry.ErrInvalidArgument, "InputParallelism Count must be 1 to 64.")
@@ -222,8 +228,8 @@ func (m *Manager) checkInput(in *Input) error {
 	if in.NamePrefix == "" {
 		return errorf(registry.ErrInvalidArgument, "An input needs a NamePrefix.")
 	}
-	if _, err := m.streamShards(in.KinesisStreamsInput.ResourceARN); err != nil {
-		return errorf(registry.ErrInvalidArgument, "Kinesis stream %s is not accessible: %v", in.KinesisStreamsInput.ResourceARN, err)
+	if err := m.checkInputSource(in); err != nil {
+		return err
 	}
 	if p := in.InputProcessingConfiguration; p != nil {
 		if err := m.checkProcessing(p); err != nil {
@@ -232,6 +238,28 @@ func (m *Manager) checkInput(in *Input) error {
 	}
 	_, _, err := decoder("The input", in.InputSchema)
 	return err
+}
+
+// checkInputSource checks that an input's stream or delivery stream can
+// be read.
+func (m *Manager) checkInputSource(in *Input) error {
+	if in.KinesisFirehoseInput != nil {
+		if m.cfg.FirehoseInputs == nil {
+			return errorf(ErrUnsupported, "This server has no delivery streams to read.")
+		}
+		name, ok := firehoseName(in.KinesisFirehoseInput.ResourceARN)
+		if !ok {
+			return errorf(registry.ErrInvalidArgument, "%s is not a delivery stream ARN.", in.KinesisFirehoseInput.ResourceARN)
+		}
+		if _, err := m.cfg.FirehoseInputs.SeekLog(context.Background(), name, m.cfg.Now()); err != nil {
+			return errorf(registry.ErrInvalidArgument, "Firehose delivery stream %s is not accessible: %v", in.KinesisFirehoseInput.ResourceARN, err)
+		}
+		return nil
+	}
+	if _, err := m.streamShards(in.KinesisStreamsInput.ResourceARN); err != nil {
+		return errorf(registry.ErrInvalidArgument, "Kinesis stream %s is not accessible: %v", in.KinesisStreamsInput.ResourceARN, err)
+	}
+	return nil
 }
 
 func (m *Manager) checkProcessing(p *InputProcessingConfiguration) error {
@@ -257,7 +285,9 @@ func (m *Manager) checkOutput(st *stored, o *Output, skipID string) error {
 	}
 	switch {
 	case o.LambdaOutput != nil:
-		return errorf(ErrUnsupported, "Lambda outputs are not supported; write to a data stream or a delivery stream.")
+		if m.cfg.LambdaEndpoints[o.LambdaOutput.ResourceARN] == "" {
+			return errorf(registry.ErrInvalidArgument, "No endpoint is configured for function %s: map it to an HTTP URL in shardcast's configuration.", o.LambdaOutput.ResourceARN)
+		}
 	case o.KinesisFirehoseOutput != nil:
 		if m.cfg.Firehose == nil {
 			return errorf(ErrUnsupported, "This server has no delivery streams.")

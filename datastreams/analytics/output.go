@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams"
@@ -27,11 +28,12 @@ type sink struct {
 	format   string
 	cols     []sqltypes.Column
 	ref      datastreams.StreamRef // a data stream, or
-	firehose string                // a delivery stream's name
+	firehose string                // a delivery stream's name, or
+	lambda   *lambdaOutput         // a function's endpoint
 	pending  []datastreams.PutEntry
 }
 
-func (m *Manager) sinks(st *stored, prog *sqlengine.Program) ([]*sink, error) {
+func (m *Manager) sinks(st *stored, appARN string, prog *sqlengine.Program) ([]*sink, error) {
 	cols := map[string][]sqltypes.Column{sqlengine.ErrorStream: errorColumns}
 	if prog != nil {
 		for _, s := range prog.Streams() {
@@ -53,6 +55,12 @@ func (m *Manager) sinks(st *stored, prog *sqlengine.Program) ([]*sink, error) {
 				return nil, fmt.Errorf("output %s: delivery stream %s cannot be written", o.ID, o.KinesisFirehoseOutput.ResourceARN)
 			}
 			k.firehose = name
+		case o.LambdaOutput != nil:
+			url := m.cfg.LambdaEndpoints[o.LambdaOutput.ResourceARN]
+			if url == "" {
+				return nil, fmt.Errorf("output %s: no endpoint is configured for the function %s", o.ID, o.LambdaOutput.ResourceARN)
+			}
+			k.lambda = &lambdaOutput{url: url, appARN: appARN, client: &http.Client{Timeout: 5 * time.Minute}}
 		default:
 			return nil, fmt.Errorf("output %s has no destination shardcast writes", o.ID)
 		}
@@ -71,15 +79,22 @@ func (k *sink) add(row sqltypes.Row) {
 // succeed or ctx ends (back-pressure, as the service retries without end).
 func (m *Manager) flush(ctx context.Context, k *sink, pending []datastreams.PutEntry) error {
 	backoff := 50 * time.Millisecond
+	retry := 0
 	for len(pending) > 0 {
 		n := min(len(pending), putLimit)
 		if k.firehose != "" {
 			n = min(n, firehoseLimit)
 		}
+		if k.lambda != nil {
+			n = min(n, lambdaLimit)
+		}
 		part := pending[:n]
 		var failed []datastreams.PutEntry
 		var err error
-		if k.firehose != "" {
+		switch {
+		case k.lambda != nil:
+			failed, err = k.lambda.deliver(ctx, part, retry)
+		case k.firehose != "":
 			data := make([][]byte, n)
 			for i, e := range part {
 				data[i] = e.Data
@@ -87,7 +102,7 @@ func (m *Manager) flush(ctx context.Context, k *sink, pending []datastreams.PutE
 			if err = m.cfg.Firehose.PutBatch(ctx, k.firehose, data); err != nil {
 				failed = part
 			}
-		} else {
+		default:
 			var out datastreams.PutOutput
 			out, err = m.cfg.Streams.PutRecords(ctx, k.ref, part)
 			if err != nil {
@@ -102,9 +117,10 @@ func (m *Manager) flush(ctx context.Context, k *sink, pending []datastreams.PutE
 		}
 		if len(failed) == 0 {
 			pending = pending[n:]
-			backoff = 50 * time.Millisecond
+			backoff, retry = 50*time.Millisecond, 0
 			continue
 		}
+		retry++
 		if err != nil {
 			m.cfg.Logger.Warn("analytics: write an output (retrying)", "output", k.id, "err", err)
 		}
@@ -153,7 +169,7 @@ func (m *Manager) writer(ctx context.Context, jobs <-chan writeJob) {
 // from a checkpoint taken then must not write again.
 func (m *Manager) written(ctx context.Context, k *sink, since int64) (map[string]bool, error) {
 	seen := map[string]bool{}
-	if k.firehose != "" {
+	if k.firehose != "" || k.lambda != nil {
 		return seen, nil
 	}
 	shards, err := m.streamShards(k.ref.ARN)

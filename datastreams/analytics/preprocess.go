@@ -22,6 +22,7 @@ const preprocessBatch = 500
 // service's event and reply shapes.
 type preprocessor struct {
 	url, appARN, streamARN string
+	firehose               bool // the input is a delivery stream
 	client                 *http.Client
 }
 
@@ -33,9 +34,16 @@ type preEvent struct {
 }
 
 type preRecord struct {
-	RecordID string     `json:"recordId"`
-	Data     []byte     `json:"data"`
-	Meta     *preSource `json:"kinesisStreamRecordMetadata,omitempty"`
+	RecordID string       `json:"recordId"`
+	Data     []byte       `json:"data"`
+	Meta     *preSource   `json:"kinesisStreamRecordMetadata,omitempty"`
+	FMeta    *preFirehose `json:"kinesisFirehoseRecordMetadata,omitempty"`
+}
+
+// preFirehose is what the event tells of a record read from a delivery
+// stream.
+type preFirehose struct {
+	Arrival int64 `json:"approximateArrivalTimestamp"`
 }
 
 type preSource struct {
@@ -89,8 +97,13 @@ func (p *preprocessor) call(ctx context.Context, shardID string, recs []datastre
 	rand.Read(id)
 	ev := preEvent{InvocationID: hex.EncodeToString(id), ApplicationARN: p.appARN, StreamARN: p.streamARN}
 	for i, r := range recs {
-		ev.Records = append(ev.Records, preRecord{RecordID: strconv.Itoa(i), Data: r.Data,
-			Meta: &preSource{ShardID: shardID, PartitionKey: r.PartitionKey, SequenceNumber: r.SequenceNumber, Arrival: r.Arrival.UnixMilli()}})
+		pr := preRecord{RecordID: strconv.Itoa(i), Data: r.Data}
+		if p.firehose {
+			pr.FMeta = &preFirehose{Arrival: r.Arrival.UnixMilli()}
+		} else {
+			pr.Meta = &preSource{ShardID: shardID, PartitionKey: r.PartitionKey, SequenceNumber: r.SequenceNumber, Arrival: r.Arrival.UnixMilli()}
+		}
+		ev.Records = append(ev.Records, pr)
 	}
 	body, _ := json.Marshal(ev)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))

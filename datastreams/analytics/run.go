@@ -116,7 +116,7 @@ func (r *run) main(ctx context.Context) error {
 		return errors.New("the application has no code or no input")
 	}
 	r.prog = prog
-	if r.sinks, err = r.m.sinks(st, prog); err != nil {
+	if r.sinks, err = r.m.sinks(st, r.s.Def().ARN, prog); err != nil {
 		r.a.setStatus("")
 		return err
 	}
@@ -155,14 +155,15 @@ func (r *run) main(ctx context.Context) error {
 		r.a.setStatus("")
 		return fmt.Errorf("restore the snapshot: %w", err)
 	}
-	r.src = newSource(r.m, r.input.KinesisStreamsInput.ResourceARN, st.Start, st.StartTime, clonePositions(positions), r.dec)
+	r.src = newSource(r.m, r.input.resourceARN(), st.Start, st.StartTime, clonePositions(positions), r.dec)
+	r.src.reader = r.s.Def().ARN
 	if p := r.input.InputProcessingConfiguration; p != nil && p.InputLambdaProcessor != nil {
 		url := r.m.cfg.LambdaEndpoints[p.InputLambdaProcessor.ResourceARN]
 		if url == "" {
 			r.a.setStatus("")
 			return fmt.Errorf("no endpoint is configured for the preprocessing function %s", p.InputLambdaProcessor.ResourceARN)
 		}
-		r.src.pre = &preprocessor{url: url, appARN: r.s.Def().ARN, streamARN: r.input.KinesisStreamsInput.ResourceARN,
+		r.src.pre = &preprocessor{url: url, appARN: r.s.Def().ARN, streamARN: r.input.resourceARN(), firehose: r.input.KinesisFirehoseInput != nil,
 			client: &http.Client{Timeout: 5 * time.Minute}}
 	}
 	srcCtx, stopSources := context.WithCancel(ctx)
@@ -359,7 +360,7 @@ func (r *run) written() error {
 // inputID is the id of row i of the record at seq in a shard of the
 // input stream: a hash of the stream, the shard, the sequence number and i.
 func (r *run) inputID(shardID, seq string, i int) [16]byte {
-	b := append(r.idBuf[:0], r.input.KinesisStreamsInput.ResourceARN...)
+	b := append(r.idBuf[:0], r.input.resourceARN()...)
 	b = append(b, 0)
 	b = append(b, shardID...)
 	b = append(b, 0)

@@ -70,19 +70,30 @@ type source struct {
 	ch        chan batch
 	dec       *reccodec.Decoder
 	pre       *preprocessor // nil: records go to the decoder as they are
+	delivery  string        // the delivery stream read, for a Firehose input
+	reader    string        // the application's ARN, as the delivery stream's reader
 }
 
 func newSource(m *Manager, arn, mode string, startTime int64, positions map[string]string, dec *reccodec.Decoder) *source {
 	if positions == nil {
 		positions = map[string]string{}
 	}
-	return &source{m: m, ref: datastreams.StreamRef{ARN: arn}, mode: mode, startTime: startTime,
+	s := &source{m: m, ref: datastreams.StreamRef{ARN: arn}, mode: mode, startTime: startTime,
 		positions: positions, shards: map[string]*inShard{}, ch: make(chan batch, 16), dec: dec}
+	s.delivery, _ = firehoseName(arn)
+	return s
 }
 
 // refresh learns the stream's shards and starts the readers of those
 // whose parents are consumed.
 func (s *source) refresh(ctx context.Context) error {
+	if s.delivery != "" {
+		if s.positions[deliveryShard] != shardDone && s.shards[deliveryShard] == nil {
+			s.shards[deliveryShard] = &inShard{id: deliveryShard}
+		}
+		s.startReady(ctx)
+		return nil
+	}
 	list, err := s.m.streamShards(s.ref.ARN)
 	if err != nil {
 		return err
@@ -123,7 +134,11 @@ func (s *source) startReady(ctx context.Context) {
 		}
 		if ready {
 			sh.started = true
-			go s.read(ctx, sh.id, s.positions[sh.id])
+			if s.delivery != "" {
+				go s.readDelivery(ctx, sh.id, s.positions[sh.id])
+			} else {
+				go s.read(ctx, sh.id, s.positions[sh.id])
+			}
 		}
 	}
 }

@@ -23,12 +23,20 @@ func (m *Manager) Update(ctx context.Context, name string, version int64, u Appl
 				in.NamePrefix = iu.NamePrefixUpdate
 			}
 			if iu.KinesisFirehoseInputUpdate != nil {
-				return errorf(ErrUnsupported, "Inputs from Firehose delivery streams are not supported.")
+				var r ResourceRole
+				if in.KinesisFirehoseInput != nil {
+					r = *in.KinesisFirehoseInput
+				}
+				iu.KinesisFirehoseInputUpdate.apply(&r)
+				in.KinesisStreamsInput, in.KinesisFirehoseInput = nil, &r
 			}
 			if iu.KinesisStreamsInputUpdate != nil {
-				r := *in.KinesisStreamsInput
+				var r ResourceRole
+				if in.KinesisStreamsInput != nil {
+					r = *in.KinesisStreamsInput
+				}
 				iu.KinesisStreamsInputUpdate.apply(&r)
-				in.KinesisStreamsInput = &r
+				in.KinesisStreamsInput, in.KinesisFirehoseInput = &r, nil
 			}
 			if p := iu.InputProcessingConfigurationUpdate; p != nil && p.InputLambdaProcessorUpdate != nil {
 				var r ResourceRole
@@ -87,7 +95,12 @@ func (m *Manager) Update(ctx context.Context, name string, version int64, u Appl
 				ou.KinesisFirehoseOutputUpdate.apply(&r)
 				o.KinesisStreamsOutput, o.KinesisFirehoseOutput, o.LambdaOutput = nil, &r, nil
 			case ou.LambdaOutputUpdate != nil:
-				return errorf(ErrUnsupported, "Lambda outputs are not supported; write to a data stream or a delivery stream.")
+				r := ResourceRole{}
+				if o.LambdaOutput != nil {
+					r = *o.LambdaOutput
+				}
+				ou.LambdaOutputUpdate.apply(&r)
+				o.KinesisStreamsOutput, o.KinesisFirehoseOutput, o.LambdaOutput = nil, nil, &r
 			}
 			if ou.DestinationSchemaUpdate != nil {
 				o.DestinationSchema = ou.DestinationSchemaUpdate

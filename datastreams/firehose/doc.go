@@ -16,6 +16,10 @@
 // error output, and then moves the checkpoint (stored in the catalog with
 // the definition, so it survives restarts on every store).
 //
+// Other readers of the log (analytics applications whose input is the
+// delivery stream) read it with ReadLog and SeekLog; retention keeps what
+// such a reader has not read until ReleaseLog.
+//
 // The parts that vary come in through Config: a ProcessorFactory, a
 // FormatterFactory, a PrefixerFactory, a DestinationFactory for non-S3
 // destinations, the ObjectStore of the S3 path and SourceStreams. The

@@ -109,6 +109,7 @@ type stream struct {
 
 	mu     sync.Mutex
 	loops  []*loop
+	holds  map[string]uint64 // readers other than destinations: the next position each reads
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -244,6 +245,11 @@ func (e *Engine) retention(ctx context.Context, s *registry.Stream[*stream]) {
 			low = c
 		}
 	}
+	rt.mu.Lock()
+	for _, h := range rt.holds {
+		low = min(low, h)
+	}
+	rt.mu.Unlock()
 	cut := e.cfg.Now().Add(-maxRetention).UnixNano()
 	if low >= b.Next {
 		if b.LastTime+1 > cut {
