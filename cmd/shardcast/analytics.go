@@ -82,4 +82,10 @@ func (f firehoseLog) ReadLog(ctx context.Context, name, reader string, from uint
 	return out, err
 }
 
-func (f firehoseLog) ReleaseLog(name, reader string) { f.e.ReleaseLog(name, reader) }
+func (f firehoseLog) HoldLog(ctx context.Context, name, reader string, from uint64) error {
+	return f.e.HoldLog(ctx, name, reader, from)
+}
+
+func (f firehoseLog) ReleaseLog(ctx context.Context, name, reader string) error {
+	return f.e.ReleaseLog(ctx, name, reader)
+}

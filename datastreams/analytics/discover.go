@@ -133,7 +133,7 @@ func (m *Manager) sampleDelivery(ctx context.Context, arn, name, start string) (
 		from = n
 	}
 	const reader = "DiscoverInputSchema"
-	defer m.cfg.FirehoseInputs.ReleaseLog(name, reader)
+	defer m.cfg.FirehoseInputs.ReleaseLog(context.WithoutCancel(ctx), name, reader)
 	got, err := m.cfg.FirehoseInputs.ReadLog(ctx, name, reader, from, discoverSample)
 	if err != nil {
 		return nil, errorf(registry.ErrInvalidArgument, "Firehose delivery stream %s is not accessible: %v", arn, err)

@@ -59,9 +59,13 @@
 // starts at the first record stored at or after StartApplication,
 // LAST_STOPPED_POINT at the checkpoint (the log's oldest record when
 // there is none); TRIM_HORIZON is an InvalidArgumentException, as on AWS.
-// The delivery stream keeps what the application has not read, though
-// its destinations delivered it, until the application is deleted (or
-// for 24 hours). DiscoverInputSchema samples a delivery stream the same way.
+// The delivery stream keeps what the application has not checkpointed,
+// though its destinations delivered it: the runner stores a hold on the
+// log, in the delivery stream's catalog entry, at its start position and
+// after each checkpoint, so a restart of shardcast finds every record it
+// resumes at. Deleting the application releases the hold; otherwise the
+// delivery stream's 24-hour limit ends it. DiscoverInputSchema samples a
+// delivery stream the same way, holding in memory while it reads.
 //
 // InputProcessingConfiguration sends records, before decoding, to the
 // HTTP endpoint that Firehose's configuration maps the function's ARN to
@@ -87,10 +91,9 @@
 //
 // One streaming input per application and at most one reference source
 // and three outputs, as AWS allows. Inputs from delivery streams are
-// served though AWS stopped them for new applications in 2023; what a
-// delivery stream keeps for an application is held in memory, so after
-// a restart of shardcast a delivery stream that delivered and trimmed
-// records before the application read them again loses them for it.
+// served though AWS stopped them for new applications in 2023. An
+// UpdateApplication that moves the input off a delivery stream leaves
+// the old stream's hold to its 24-hour limit.
 // Delivery-stream and Lambda outputs are at least once: their records
 // cannot be read back (a function can drop repeats by record id). A
 // record whose append was committed more than ArrivalSlack before a

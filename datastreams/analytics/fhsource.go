@@ -17,7 +17,7 @@ const deliveryShard = "shardId-000000000000"
 // stream's log as a shard that never closes, so the merge, watermark and
 // checkpoints are those of a data stream's shard.
 func (s *source) readDelivery(ctx context.Context, id, after string) {
-	from, known := uint64(0), false
+	from, known, held := uint64(0), false, false
 	if after != "" {
 		n, err := strconv.ParseUint(after, 10, 64)
 		if err != nil {
@@ -37,6 +37,18 @@ func (s *source) readDelivery(ctx context.Context, id, after string) {
 				continue
 			}
 			from = n
+		}
+		if !held {
+			// The delivery stream keeps the records from here on, across
+			// restarts, until the checkpoints move the hold on.
+			if err := s.m.cfg.FirehoseInputs.HoldLog(ctx, s.delivery, s.reader, from); err != nil {
+				if !s.send(ctx, batch{shard: id, err: fmt.Errorf("hold delivery stream %s's log: %w", s.delivery, err)}) {
+					return
+				}
+				sleep(ctx, time.Second)
+				continue
+			}
+			held = true
 		}
 		known = true
 		readAt := s.m.cfg.Now().UnixMilli()

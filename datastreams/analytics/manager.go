@@ -53,8 +53,12 @@ type DeliveryLogs interface {
 	// order; none means the reader has caught up. The delivery stream
 	// keeps what reader (an application's ARN) has not read.
 	ReadLog(ctx context.Context, name, reader string, from uint64, limit int) ([]DeliveryRecord, error)
-	// ReleaseLog lets the delivery stream trim what reader has not read.
-	ReleaseLog(name, reader string)
+	// HoldLog stores that reader resumes at position from: the delivery
+	// stream keeps the records from there on across restarts.
+	HoldLog(ctx context.Context, name, reader string, from uint64) error
+	// ReleaseLog lets the delivery stream trim what reader has not read
+	// and forgets its stored position.
+	ReleaseLog(ctx context.Context, name, reader string) error
 }
 
 // DeliveryRecord is one record put into a delivery stream.

@@ -149,7 +149,9 @@ func (m *Manager) Delete(ctx context.Context, name string, created time.Time) er
 	if err == nil && m.cfg.FirehoseInputs != nil {
 		for _, in := range st.Inputs {
 			if name, ok := firehoseName(in.resourceARN()); ok && in.KinesisFirehoseInput != nil {
-				m.cfg.FirehoseInputs.ReleaseLog(name, def.ARN)
+				if err := m.cfg.FirehoseInputs.ReleaseLog(ctx, name, def.ARN); err != nil {
+					m.cfg.Logger.Warn("analytics: release the delivery stream's log", "application", def.Name, "deliveryStream", name, "err", err)
+				}
 			}
 		}
 	}

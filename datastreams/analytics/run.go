@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/analytics/reccodec"
@@ -441,10 +442,31 @@ func (r *run) checkpoint(ctx context.Context) error {
 		return err
 	}
 	r.dirty = false
+	r.holdDelivery(ctx, cp.Positions)
 	if trim > 0 {
 		r.a.log.TrimBefore(trim)
 	}
 	return nil
+}
+
+// holdDelivery moves a Firehose input's hold on the delivery stream's log
+// to where the checkpoint just stored resumes; the hold never passes the
+// checkpoint, so a restart finds every record it reads again.
+func (r *run) holdDelivery(ctx context.Context, positions map[string]string) {
+	if r.src.delivery == "" {
+		return
+	}
+	last := positions[deliveryShard]
+	if last == "" || last == shardDone {
+		return
+	}
+	n, err := strconv.ParseUint(last, 10, 64)
+	if err != nil {
+		return
+	}
+	if err := r.m.cfg.FirehoseInputs.HoldLog(ctx, r.src.delivery, r.src.reader, n+1); err != nil {
+		r.log.Warn("analytics: hold the delivery stream's log", "deliveryStream", r.src.delivery, "err", err)
+	}
 }
 
 func (r *run) loadSnapshot(ctx context.Context, cp *checkpoint) ([]byte, error) {

@@ -18,7 +18,8 @@
 //
 // Other readers of the log (analytics applications whose input is the
 // delivery stream) read it with ReadLog and SeekLog; retention keeps what
-// such a reader has not read until ReleaseLog.
+// such a reader has not read, and from the position its HoldLog stored
+// in the definition (across restarts), until ReleaseLog or 24 hours.
 //
 // The parts that vary come in through Config: a ProcessorFactory, a
 // FormatterFactory, a PrefixerFactory, a DestinationFactory for non-S3

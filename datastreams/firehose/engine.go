@@ -80,6 +80,10 @@ type stored struct {
 	// SourceCheckpoints: per source shard, the last sequence number read
 	// and delivered ("" = from the start position).
 	SourceCheckpoints map[string]string `json:"sourceCheckpoints,omitempty"`
+	// Holds: per reader of the log other than the destinations (an
+	// analytics application), the oldest position it may read again
+	// after a restart; retention keeps it.
+	Holds map[string]uint64 `json:"holds,omitempty"`
 }
 
 func decodeStored(def *index.Stream) (*stored, error) {
@@ -244,6 +248,9 @@ func (e *Engine) retention(ctx context.Context, s *registry.Stream[*stream]) {
 		if c := st.Checkpoints[dc.ID]; c < low {
 			low = c
 		}
+	}
+	for _, h := range st.Holds {
+		low = min(low, h)
 	}
 	rt.mu.Lock()
 	for _, h := range rt.holds {

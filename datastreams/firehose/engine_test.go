@@ -72,7 +72,10 @@ func openTest(t *testing.T, root string, cfg Config) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Catalog, cfg.Store, cfg.Keyring = registry.NewMemCatalog(), shard.NewMemStore(nil), ring
+	if cfg.Catalog == nil {
+		cfg.Catalog, cfg.Store = registry.NewMemCatalog(), shard.NewMemStore(nil)
+	}
+	cfg.Keyring = ring
 	cfg.Account, cfg.Region = "123456789012", "us-east-1"
 	cfg.Objects = objstore.NewDir(root)
 	cfg.MaxBackoff = 20 * time.Millisecond

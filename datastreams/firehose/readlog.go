@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/shardcast/shardcast/datastreams/registry"
+	"github.com/shardcast/shardcast/index"
 )
 
 // LogRecord is one record of a delivery stream's log, as a reader other
@@ -21,7 +22,8 @@ type LogRecord struct {
 // means the reader has caught up. The log keeps what reader (a name
 // unique among the stream's readers) has not read yet, even when every
 // destination has delivered it, until ReleaseLog, a restart of the
-// engine, or the 24-hour limit.
+// engine, or the 24-hour limit; HoldLog keeps a position across
+// restarts.
 func (e *Engine) ReadLog(ctx context.Context, name, reader string, from uint64, limit int) ([]LogRecord, error) {
 	s, err := e.get(name)
 	if err != nil {
@@ -63,15 +65,56 @@ func (e *Engine) SeekLog(ctx context.Context, name string, t time.Time) (uint64,
 	return rt.log.SeekTime(ctx, t.UnixNano())
 }
 
-// ReleaseLog lets the delivery stream trim what reader has not read.
-func (e *Engine) ReleaseLog(name, reader string) {
+// HoldLog stores, in the catalog, that reader may read the delivery
+// stream's log again from position from on (the position its own
+// checkpoint resumes at): retention keeps those records, across restarts
+// of the engine, until a later HoldLog, ReleaseLog or the 24-hour limit.
+func (e *Engine) HoldLog(ctx context.Context, name, reader string, from uint64) error {
 	s, err := e.get(name)
 	if err != nil {
-		return
+		return err
+	}
+	_, err = s.Update(ctx, func(def *index.Stream) error {
+		st, err := decodeStored(def)
+		if err != nil {
+			return err
+		}
+		if h, ok := st.Holds[reader]; ok && h == from {
+			return registry.ErrUnchanged
+		}
+		if st.Holds == nil {
+			st.Holds = map[string]uint64{}
+		}
+		st.Holds[reader] = from
+		st.encode(def)
+		return nil
+	})
+	return err
+}
+
+// ReleaseLog lets the delivery stream trim what reader has not read, and
+// removes its stored hold.
+func (e *Engine) ReleaseLog(ctx context.Context, name, reader string) error {
+	s, err := e.get(name)
+	if err != nil {
+		return err
 	}
 	if rt := s.Runtime(); rt != nil {
 		rt.mu.Lock()
 		delete(rt.holds, reader)
 		rt.mu.Unlock()
 	}
+	_, err = s.Update(ctx, func(def *index.Stream) error {
+		st, err := decodeStored(def)
+		if err != nil {
+			return err
+		}
+		if _, ok := st.Holds[reader]; !ok {
+			return registry.ErrUnchanged
+		}
+		delete(st.Holds, reader)
+		st.encode(def)
+		return nil
+	})
+	return err
 }
