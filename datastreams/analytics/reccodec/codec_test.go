@@ -7,7 +7,7 @@ import (
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
 
-func typ(t *testing.T, s string) sqltypes.Type {
+func typ(t testing.TB, s string) sqltypes.Type {
 	t.Helper()
 	ty, err := sqltypes.ParseType(s)
 	if err != nil {

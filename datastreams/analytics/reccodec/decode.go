@@ -61,6 +61,9 @@ type Decoder struct {
 	paths  []Path
 	expl   Path
 	at     []int
+	// flat: per member name, the columns that read it, when every column
+	// maps a member of the top-level object (see decodeFlat); else nil.
+	flat map[string][]int
 }
 
 // NewDecoder checks a schema and builds its decoder.
@@ -121,6 +124,7 @@ func NewDecoder(f Format, cols []Column) (*Decoder, error) {
 		d.paths = append(d.paths, p)
 		d.at = append(d.at, at)
 	}
+	d.flat = flatColumns(d)
 	return d, nil
 }
 
@@ -138,6 +142,11 @@ func (d *Decoder) Decode(data []byte) ([][]sqltypes.Value, error) {
 }
 
 func (d *Decoder) decodeJSON(data []byte) ([][]sqltypes.Value, error) {
+	if d.flat != nil {
+		if row, ok := d.decodeFlat(data); ok {
+			return [][]sqltypes.Value{row}, nil
+		}
+	}
 	var out [][]sqltypes.Value
 	i := 0
 	for {
