@@ -71,8 +71,10 @@ func (m *Manager) sinks(st *stored, appARN string, prog *sqlengine.Program) ([]*
 
 // add encodes a row for the output.
 func (k *sink) add(row sqltypes.Row) {
-	k.pending = append(k.pending, datastreams.PutEntry{PartitionKey: hex.EncodeToString(row.ID[:]),
-		Data: reccodec.Encode(nil, k.format, k.cols, row.Values)})
+	var key [2 * len(row.ID)]byte
+	hex.Encode(key[:], row.ID[:])
+	k.pending = append(k.pending, datastreams.PutEntry{PartitionKey: string(key[:]),
+		Data: reccodec.Encode(make([]byte, 0, 64), k.format, k.cols, row.Values)})
 }
 
 // flush writes entries to the output, retrying failures until they

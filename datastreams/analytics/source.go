@@ -45,9 +45,37 @@ type inShard struct {
 	index   int // from the id, for the in-application stream it feeds
 	parents []string
 	started bool
-	queue   []item
+	queue   itemQueue
 	idle    int64 // no record still to come arrived before this (ms); 0 unknown
 	ended   bool  // the reader reached the shard's end
+}
+
+// itemQueue is a shard's records read and not yet taken, kept as the
+// readers' batches themselves: adding a batch copies no record, and a
+// batch is released once taken whole.
+type itemQueue struct {
+	chunks [][]item // none empty
+}
+
+func (q *itemQueue) push(b []item) {
+	if len(b) > 0 {
+		q.chunks = append(q.chunks, b)
+	}
+}
+
+func (q *itemQueue) empty() bool { return len(q.chunks) == 0 }
+
+// head is the first record; the queue must not be empty.
+func (q *itemQueue) head() *item { return &q.chunks[0][0] }
+
+// pop removes and returns the first record; the queue must not be empty.
+func (q *itemQueue) pop() *item {
+	r := &q.chunks[0][0]
+	if q.chunks[0] = q.chunks[0][1:]; len(q.chunks[0]) == 0 {
+		q.chunks[0] = nil
+		q.chunks = q.chunks[1:]
+	}
+	return r
 }
 
 // shardIndex reads the number of a shard id (shardId-000000000007 -> 7).
@@ -249,11 +277,7 @@ func (s *source) take(ctx context.Context, b batch) {
 		s.m.cfg.Logger.Warn("analytics: read an input shard", "stream", s.ref.ARN, "shard", b.shard, "err", b.err)
 		return
 	}
-	if len(sh.queue) == 0 {
-		sh.queue = b.records
-	} else {
-		sh.queue = append(sh.queue, b.records...)
-	}
+	sh.queue.push(b.records)
 	if b.caughtUp {
 		if idle := b.readAt - s.m.cfg.ArrivalSlack.Milliseconds(); idle > sh.idle {
 			sh.idle = idle
@@ -282,7 +306,7 @@ func (s *source) take(ctx context.Context, b batch) {
 func (s *source) finish(ctx context.Context) {
 	changed := false
 	for id, sh := range s.shards {
-		if sh.ended && len(sh.queue) == 0 {
+		if sh.ended && sh.queue.empty() {
 			s.positions[id] = shardDone
 			delete(s.shards, id)
 			changed = true
@@ -298,7 +322,7 @@ func (s *source) finish(ctx context.Context) {
 func (s *source) next() (*inShard, *item) {
 	var best *inShard
 	for _, sh := range s.shards {
-		if len(sh.queue) == 0 {
+		if sh.queue.empty() {
 			continue
 		}
 		if best == nil || less(sh, best) {
@@ -308,19 +332,17 @@ func (s *source) next() (*inShard, *item) {
 	if best == nil {
 		return nil, nil
 	}
-	at := best.queue[0].Arrival.UnixMilli()
+	at := best.queue.head().Arrival.UnixMilli()
 	for _, sh := range s.shards {
-		if len(sh.queue) == 0 && (!sh.started || sh.idle <= at) && !(sh.ended) {
+		if sh.queue.empty() && (!sh.started || sh.idle <= at) && !(sh.ended) {
 			return nil, nil
 		}
 	}
-	r := &best.queue[0]
-	best.queue = best.queue[1:]
-	return best, r
+	return best, best.queue.pop()
 }
 
 func less(a, b *inShard) bool {
-	ta, tb := a.queue[0].Arrival.UnixMilli(), b.queue[0].Arrival.UnixMilli()
+	ta, tb := a.queue.head().Arrival.UnixMilli(), b.queue.head().Arrival.UnixMilli()
 	if ta != tb {
 		return ta < tb
 	}
@@ -334,8 +356,8 @@ func (s *source) bound() (int64, bool) {
 	for _, sh := range s.shards {
 		var x int64
 		switch {
-		case len(sh.queue) > 0:
-			x = sh.queue[0].Arrival.UnixMilli()
+		case !sh.queue.empty():
+			x = sh.queue.head().Arrival.UnixMilli()
 		case sh.ended:
 			continue
 		case !sh.started || sh.idle == 0:

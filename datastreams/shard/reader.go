@@ -54,6 +54,9 @@ func (l *FileLog) readSegment(s *segment, from uint64, max, maxBytes int, next u
 	w := window{f: s.f, size: size}
 	at := s.seekSeq(from)
 	off, expect := at.off, at.seq
+	if cap(*out) == 0 {
+		presize(out, arena, lastSeq-at.seq+1, size-at.off, max, maxBytes)
+	}
 	for off < size {
 		if d, ok := s.damageAt(off); ok {
 			if d.to >= from && d.from < next {
@@ -109,6 +112,21 @@ func (l *FileLog) readSegment(s *segment, from uint64, max, maxBytes int, next u
 		}
 	}
 	return false, nil
+}
+
+// presize gives a read's first segment its result slices at once, from
+// the records and bytes it holds from the read's start on, so that a large
+// read does not grow them step by step: at most max records, and their
+// bytes estimated from the segment's mean record size (framing included,
+// so an overestimate), capped by maxBytes.
+func presize(out *[]Record, arena *[]byte, count uint64, bytes int64, max, maxBytes int) {
+	if count == 0 || bytes <= 0 {
+		return
+	}
+	n := min(count, uint64(max))
+	est := min(uint64(bytes)/count*n, uint64(maxBytes), uint64(bytes))
+	*out = make([]Record, 0, n)
+	*arena = make([]byte, 0, est)
 }
 
 // damaged records the damage a reader met at off, where record expect

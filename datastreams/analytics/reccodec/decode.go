@@ -179,7 +179,11 @@ func (d *Decoder) decodeJSON(data []byte) ([][]sqltypes.Value, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, rows...)
+			if out == nil {
+				out = rows // the usual record, one document: no copy
+			} else {
+				out = append(out, rows...)
+			}
 		}
 		if out == nil {
 			out = [][]sqltypes.Value{}
