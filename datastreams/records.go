@@ -40,6 +40,10 @@ type PutOutput struct {
 }
 
 // maxRecordBytes is the stream's limit on a record's data plus partition key.
+// seqDigits is about the length of a sequence number's decimal form: a
+// size hint for the buffers that hold many.
+const seqDigits = 57
+
 func (m *streamState) maxRecordBytes() int { return m.meta.MaxRecordSizeKiB << 10 }
 
 // Record meta is a format byte followed by the partition key.
@@ -149,7 +153,11 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 	groups := make([]*group, len(state.open)) // by position in state.open
 	var order []*group
 	out := PutOutput{Results: make([]PutResult, len(entries)), Encrypted: m.Encryption.Type == EncryptionKMS}
-	metaBuf := make([]byte, 0, len(entries)*16)
+	metaLen := 0
+	for _, en := range entries {
+		metaLen += 1 + len(en.PartitionKey)
+	}
+	metaBuf := make([]byte, 0, metaLen) // one array for every entry's Meta
 	for i, en := range entries {
 		pos, k, err := state.routeEntryKey(i, en, limit)
 		if err != nil {
@@ -190,7 +198,7 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 		wg.Wait()
 	}
 	// Every sequence number of the request shares one string.
-	var arena []byte
+	arena := make([]byte, 0, seqDigits*len(entries))
 	type place struct{ start, end int }
 	places := make([]place, len(entries))
 	for _, g := range order {
@@ -453,14 +461,23 @@ func (e *Engine) GetRecords(ctx context.Context, iter string, limit int) (GetRec
 	}
 	out := GetRecordsOutput{Records: make([]Record, 0, len(recs))}
 	bytes := 0
-	var buf []byte
-	for _, r := range recs {
-		pk := ""
+	// The sequence numbers and partition keys of the answer share one
+	// string: ends[2i] ends record i's sequence number, ends[2i+1] its key.
+	arena := make([]byte, 0, (seqDigits+16)*len(recs))
+	ends := make([]int, 2*len(recs))
+	for i, r := range recs {
+		arena = seqnum.Append(arena, seqnum.Parts{ShardCreated: s.createdSec, ShardIndex: uint32(s.info.Index), Counter: r.Seq, Arrival: r.Time / int64(time.Second)})
+		ends[2*i] = len(arena)
 		if len(r.Meta) > 0 && r.Meta[0] == metaV1 {
-			pk = string(r.Meta[1:])
+			arena = append(arena, r.Meta[1:]...)
 		}
-		buf = seqnum.Append(buf[:0], seqnum.Parts{ShardCreated: s.createdSec, ShardIndex: uint32(s.info.Index), Counter: r.Seq, Arrival: r.Time / int64(time.Second)})
-		out.Records = append(out.Records, Record{SequenceNumber: string(buf), Arrival: time.Unix(0, r.Time), PartitionKey: pk, Data: r.Data, Encrypted: r.KeyVer != 0})
+		ends[2*i+1] = len(arena)
+	}
+	all, start := string(arena), 0
+	for i, r := range recs {
+		seq, pk := all[start:ends[2*i]], all[ends[2*i]:ends[2*i+1]]
+		start = ends[2*i+1]
+		out.Records = append(out.Records, Record{SequenceNumber: seq, Arrival: time.Unix(0, r.Time), PartitionKey: pk, Data: r.Data, Encrypted: r.KeyVer != 0})
 		bytes += len(r.Data) + len(pk)
 		pos = r.Seq + 1
 	}

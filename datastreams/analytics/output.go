@@ -31,6 +31,7 @@ type sink struct {
 	firehose string                // a delivery stream's name, or
 	lambda   *lambdaOutput         // a function's endpoint
 	pending  []datastreams.PutEntry
+	lastLen  int // how many entries the last write took: pending's size hint
 }
 
 func (m *Manager) sinks(st *stored, appARN string, prog *sqlengine.Program) ([]*sink, error) {
@@ -73,6 +74,9 @@ func (m *Manager) sinks(st *stored, appARN string, prog *sqlengine.Program) ([]*
 func (k *sink) add(row sqltypes.Row) {
 	var key [2 * len(row.ID)]byte
 	hex.Encode(key[:], row.ID[:])
+	if k.pending == nil && k.lastLen > 0 {
+		k.pending = make([]datastreams.PutEntry, 0, k.lastLen)
+	}
 	k.pending = append(k.pending, datastreams.PutEntry{PartitionKey: string(key[:]),
 		Data: reccodec.Encode(make([]byte, 0, 64), k.format, k.cols, row.Values)})
 }

@@ -331,15 +331,17 @@ func (r *run) emit(stream string, row sqltypes.Row) {
 // while the writer is behind (back-pressure), unless ctx ends (the rows
 // are computed again from the checkpoint).
 func (r *run) write(ctx context.Context) {
-	for _, o := range r.eng.Take() {
+	outs := r.eng.Take()
+	for _, o := range outs {
 		r.emit(o.Stream, o.Row)
 		r.dirty = true
 	}
+	r.eng.Recycle(outs) // emit keeps no row
 	var job writeJob
 	for _, k := range r.sinks {
 		if len(k.pending) > 0 {
 			job.parts = append(job.parts, writePart{k, k.pending})
-			k.pending = nil
+			k.lastLen, k.pending = len(k.pending), nil
 		}
 	}
 	if job.parts != nil {

@@ -65,17 +65,42 @@ func Append(dst []byte, p Parts) []byte {
 	i := len(buf)
 	for k := 0; k < n; k++ {
 		v := limbs[k]
-		for d := 0; d < 19; d++ {
-			if k == n-1 && v == 0 {
-				break
+		if k < n-1 {
+			// A lower limb is exactly 19 digits, zeros included: nine pairs
+			// and one.
+			for range 9 {
+				q := v / 100
+				r := v - q*100
+				i -= 2
+				buf[i], buf[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+				v = q
 			}
 			i--
-			buf[i] = byte('0' + v%10)
-			v /= 10
+			buf[i] = byte('0' + v)
+			continue
+		}
+		for v >= 100 {
+			q := v / 100
+			r := v - q*100
+			i -= 2
+			buf[i], buf[i+1] = digitPairs[2*r], digitPairs[2*r+1]
+			v = q
+		}
+		if v >= 10 {
+			i -= 2
+			buf[i], buf[i+1] = digitPairs[2*v], digitPairs[2*v+1]
+		} else {
+			i--
+			buf[i] = byte('0' + v)
 		}
 	}
 	return append(dst, buf[i:]...)
 }
+
+// digitPairs holds "00" to "99", for two digits a step.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 // Parse decodes a decimal sequence number.
 func Parse(s string) (Parts, error) {

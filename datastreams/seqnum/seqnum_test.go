@@ -3,6 +3,7 @@ package seqnum
 import (
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -88,5 +89,24 @@ func BenchmarkFormat(b *testing.B) {
 	var buf []byte
 	for b.Loop() {
 		buf = Append(buf[:0], p)
+	}
+}
+
+// Append writes the same digits as math/big does for the 188-bit value,
+// for random parts and the edges of every field.
+func TestAppendMatchesBig(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	parts := []Parts{{}, {ShardCreated: mask36, ShardIndex: ^uint32(0), Counter: ^uint64(0), Arrival: mask36}, {Counter: 1}}
+	for range 20000 {
+		parts = append(parts, Parts{ShardCreated: r.Int64N(mask36 + 1), ShardIndex: r.Uint32(), Counter: r.Uint64() >> r.UintN(64), Arrival: r.Int64N(mask36 + 1)})
+	}
+	for _, p := range parts {
+		hi, mid, lo := p.words()
+		v := new(big.Int).SetUint64(hi)
+		v.Lsh(v, 64).Or(v, new(big.Int).SetUint64(mid))
+		v.Lsh(v, 64).Or(v, new(big.Int).SetUint64(lo))
+		if got, want := string(Append([]byte("x"), p)), "x"+v.String(); got != want {
+			t.Fatalf("%+v: %s, want %s", p, got, want)
+		}
 	}
 }

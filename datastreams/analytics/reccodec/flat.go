@@ -64,16 +64,11 @@ func (d *Decoder) decodeFlat(data []byte) (row []sqltypes.Value, ok bool) {
 				}
 				i = j
 			} else {
-				v, j, err := parseJSON(data, i+1, 1)
-				if err != nil {
+				j, ok := d.flatValue(data, skipSpace(data, i+1), cols, row)
+				if !ok {
 					return nil, false
 				}
 				for _, c := range cols {
-					if v == nil {
-						row[c] = sqltypes.NullOf(d.cols[c].Type.Kind)
-					} else if row[c], err = sqlfunc.FromJSON(v, d.cols[c].Type); err != nil {
-						return nil, false
-					}
 					set |= 1 << c
 				}
 				i = j
@@ -99,6 +94,61 @@ func (d *Decoder) decodeFlat(data []byte) (row []sqltypes.Value, ok bool) {
 		}
 	}
 	return row, true
+}
+
+// flatValue converts the member value at data[i] into the columns cols
+// of row: strings and numbers straight from their text, the rest through
+// parseJSON.
+func (d *Decoder) flatValue(data []byte, i int, cols []int, row []sqltypes.Value) (int, bool) {
+	var conv func(t sqltypes.Type) (sqltypes.Value, error)
+	if i >= len(data) {
+		return i, false
+	}
+	switch c := data[i]; {
+	case c == '"':
+		var s string
+		if e := plainStringEnd(data, i); e > 0 {
+			s, i = string(data[i+1:e]), e+1
+		} else {
+			var err error
+			if s, i, err = parseString(data, i); err != nil {
+				return i, false
+			}
+		}
+		conv = func(t sqltypes.Type) (sqltypes.Value, error) { return sqlfunc.FromJSONString(s, t) }
+	case c == '-' || c >= '0' && c <= '9':
+		j, err := scanNumber(data, i)
+		if err != nil {
+			return j, false
+		}
+		s, i := string(data[i:j]), j
+		for _, c := range cols {
+			var err error
+			if row[c], err = sqlfunc.FromJSONNumber(s, d.cols[c].Type); err != nil {
+				return i, false
+			}
+		}
+		return i, true
+	default:
+		v, j, err := parseJSON(data, i, 1)
+		if err != nil {
+			return j, false
+		}
+		i = j
+		conv = func(t sqltypes.Type) (sqltypes.Value, error) {
+			if v == nil {
+				return sqltypes.NullOf(t.Kind), nil
+			}
+			return sqlfunc.FromJSON(v, t)
+		}
+	}
+	for _, c := range cols {
+		var err error
+		if row[c], err = conv(d.cols[c].Type); err != nil {
+			return i, false
+		}
+	}
+	return i, true
 }
 
 // plainStringEnd returns the index of the closing quote of the string at

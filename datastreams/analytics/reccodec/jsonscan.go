@@ -88,43 +88,52 @@ func parseJSON(b []byte, i, depth int) (any, int, error) {
 	case c == 'n' && hasWord(b, i, "null"):
 		return nil, i + 4, nil
 	case c == '-' || c >= '0' && c <= '9':
-		j := i
-		if b[j] == '-' {
-			j++
-		}
-		start := j
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
-		}
-		if j == start || b[start] == '0' && j-start > 1 {
-			return nil, j, syntaxErr(i, "a number")
-		}
-		if j < len(b) && b[j] == '.' {
-			j++
-			f := j
-			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-				j++
-			}
-			if j == f {
-				return nil, j, syntaxErr(i, "a number")
-			}
-		}
-		if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
-			j++
-			if j < len(b) && (b[j] == '+' || b[j] == '-') {
-				j++
-			}
-			f := j
-			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-				j++
-			}
-			if j == f {
-				return nil, j, syntaxErr(i, "a number")
-			}
+		j, err := scanNumber(b, i)
+		if err != nil {
+			return nil, j, err
 		}
 		return json.Number(b[i:j]), j, nil
 	}
 	return nil, i, syntaxErr(i, "a value")
+}
+
+// scanNumber returns the end of the JSON number at b[i].
+func scanNumber(b []byte, i int) (int, error) {
+	j := i
+	if b[j] == '-' {
+		j++
+	}
+	start := j
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	if j == start || b[start] == '0' && j-start > 1 {
+		return j, syntaxErr(i, "a number")
+	}
+	if j < len(b) && b[j] == '.' {
+		j++
+		f := j
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == f {
+			return j, syntaxErr(i, "a number")
+		}
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		j++
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		f := j
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == f {
+			return j, syntaxErr(i, "a number")
+		}
+	}
+	return j, nil
 }
 
 var errEnd = errors.New("unexpected end of JSON input")

@@ -148,6 +148,15 @@ func (r *Runner) Take() []Output {
 	return out
 }
 
+// Recycle gives back a slice Take returned, once its rows are used, for
+// the runner to emit into again rather than grow a new one.
+func (r *Runner) Recycle(out []Output) {
+	if r.rt.out == nil && cap(out) > 0 {
+		clear(out)
+		r.rt.out = out[:0]
+	}
+}
+
 // SetTable replaces a reference table's rows (reference data reloaded).
 func (r *Runner) SetTable(t Table) error {
 	cur := r.rt.tables[t.Name]

@@ -66,16 +66,32 @@ func (c *exprCompiler) apply(pos sqlparse.Pos, f *sqlfunc.Func, args []cexpr) (c
 	for i, a := range args {
 		evals[i] = a.eval
 	}
-	eval := func(r *sqltypes.Row) (sqltypes.Value, error) {
-		vals := make([]sqltypes.Value, len(evals))
-		for i, e := range evals {
-			v, err := e(r)
+	var eval evalFn
+	if f.Eval2 != nil && len(evals) == 2 {
+		e0, e1 := evals[0], evals[1]
+		eval = func(r *sqltypes.Row) (sqltypes.Value, error) {
+			x, err := e0(r)
 			if err != nil {
-				return v, err
+				return x, err
 			}
-			vals[i] = v
+			y, err := e1(r)
+			if err != nil {
+				return y, err
+			}
+			return f.Eval2(x, y)
 		}
-		return f.Eval(vals)
+	} else {
+		eval = func(r *sqltypes.Row) (sqltypes.Value, error) {
+			vals := make([]sqltypes.Value, len(evals))
+			for i, e := range evals {
+				v, err := e(r)
+				if err != nil {
+					return v, err
+				}
+				vals[i] = v
+			}
+			return f.Eval(vals)
+		}
 	}
 	if allConst {
 		if v, err := eval(nil); err == nil {

@@ -24,6 +24,9 @@ type Func struct {
 	// Eval computes the result; args are already checked and of the
 	// types Check accepted. An error becomes an error_stream row.
 	Eval func(args []sqltypes.Value) (sqltypes.Value, error)
+	// Eval2, when set, is Eval for exactly two arguments passed by value:
+	// an engine calls it for binary operators to spare the argument slice.
+	Eval2 func(x, y sqltypes.Value) (sqltypes.Value, error)
 	// Volatile marks functions whose result changes between calls with
 	// the same arguments (the clock functions): they are not folded into
 	// constants when planning.

@@ -121,7 +121,7 @@ func addNumeric(l *Library) {
 			}
 		}
 		return arithCheck("%")(args)
-	}, Eval: strictArith("%")})
+	}, Eval: binary(strictArith("%")), Eval2: strictArith("%")})
 }
 
 func doubleCheck(name string, n int) func([]Arg) (sqltypes.Type, error) {

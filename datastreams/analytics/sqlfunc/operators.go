@@ -17,7 +17,8 @@ var ErrDivisionByZero = errors.New("division by zero")
 
 func addOperators(l *Library) {
 	for _, op := range []string{"+", "-", "*", "/", "%"} {
-		l.add(&Func{Name: op, Check: arithCheck(op), Eval: strictArith(op)})
+		e2 := strictArith(op)
+		l.add(&Func{Name: op, Check: arithCheck(op), Eval: binary(e2), Eval2: e2})
 	}
 	l.add(&Func{Name: "NEG", Check: negCheck, Eval: func(a []sqltypes.Value) (sqltypes.Value, error) {
 		v := a[0]
@@ -37,12 +38,29 @@ func addOperators(l *Library) {
 		return v, nil
 	}})
 	for _, op := range []string{"=", "<>", "<", "<=", ">", ">="} {
-		l.add(&Func{Name: op, Check: compareCheck(op), Eval: compareEval(op)})
+		e2 := compareEval(op)
+		l.add(&Func{Name: op, Check: compareCheck(op), Eval: binary(e2), Eval2: e2})
 	}
 	l.alias("!=", "<>")
 	l.add(&Func{Name: "||", Check: concatCheck, Eval: strict(sqltypes.Varchar, concatEval)})
-	l.add(&Func{Name: "AND", Check: boolCheck("AND", 2), Eval: andEval})
-	l.add(&Func{Name: "OR", Check: boolCheck("OR", 2), Eval: orEval})
+	l.add(&Func{Name: "AND", Check: boolCheck("AND", 2), Eval: andEval, Eval2: func(x, y sqltypes.Value) (sqltypes.Value, error) {
+		switch {
+		case !x.Null && x.I == 0, !y.Null && y.I == 0:
+			return sqltypes.Bool(false), nil
+		case x.Null || y.Null:
+			return sqltypes.NullOf(sqltypes.Boolean), nil
+		}
+		return sqltypes.Bool(true), nil
+	}})
+	l.add(&Func{Name: "OR", Check: boolCheck("OR", 2), Eval: orEval, Eval2: func(x, y sqltypes.Value) (sqltypes.Value, error) {
+		switch {
+		case !x.Null && x.I != 0, !y.Null && y.I != 0:
+			return sqltypes.Bool(true), nil
+		case x.Null || y.Null:
+			return sqltypes.NullOf(sqltypes.Boolean), nil
+		}
+		return sqltypes.Bool(false), nil
+	}})
 	l.add(&Func{Name: "NOT", Check: boolCheck("NOT", 1), Eval: func(a []sqltypes.Value) (sqltypes.Value, error) {
 		if a[0].Null {
 			return sqltypes.NullOf(sqltypes.Boolean), nil
@@ -112,9 +130,13 @@ func arithCheck(op string) func([]Arg) (sqltypes.Type, error) {
 	}
 }
 
-func strictArith(op string) func([]sqltypes.Value) (sqltypes.Value, error) {
-	return func(a []sqltypes.Value) (sqltypes.Value, error) {
-		x, y := a[0], a[1]
+// binary makes the slice form of a two-argument function.
+func binary(e2 func(x, y sqltypes.Value) (sqltypes.Value, error)) func([]sqltypes.Value) (sqltypes.Value, error) {
+	return func(a []sqltypes.Value) (sqltypes.Value, error) { return e2(a[0], a[1]) }
+}
+
+func strictArith(op string) func(x, y sqltypes.Value) (sqltypes.Value, error) {
+	return func(x, y sqltypes.Value) (sqltypes.Value, error) {
 		if x.Null || y.Null {
 			k := x.K
 			if x.Null && !y.Null {
@@ -323,12 +345,12 @@ func compareCheck(op string) func([]Arg) (sqltypes.Type, error) {
 	}
 }
 
-func compareEval(op string) func([]sqltypes.Value) (sqltypes.Value, error) {
-	return func(a []sqltypes.Value) (sqltypes.Value, error) {
-		if a[0].Null || a[1].Null {
+func compareEval(op string) func(x, y sqltypes.Value) (sqltypes.Value, error) {
+	return func(x, y sqltypes.Value) (sqltypes.Value, error) {
+		if x.Null || y.Null {
 			return sqltypes.NullOf(sqltypes.Boolean), nil
 		}
-		c, err := Compare(a[0], a[1])
+		c, err := Compare(x, y)
 		if err != nil {
 			return sqltypes.Value{}, err
 		}

@@ -62,6 +62,13 @@ func FromJSON(v any, t sqltypes.Type) (sqltypes.Value, error) {
 	return sqltypes.Value{}, fmt.Errorf("unexpected JSON value %T", v)
 }
 
+// FromJSONString is FromJSON of a JSON string, without boxing it.
+func FromJSONString(s string, t sqltypes.Type) (sqltypes.Value, error) { return textInto(s, t, false) }
+
+// FromJSONNumber is FromJSON of a JSON number's text (json.Number),
+// without boxing it.
+func FromJSONNumber(s string, t sqltypes.Type) (sqltypes.Value, error) { return numberInto(s, t) }
+
 func jsonKind(v any) string {
 	if _, ok := v.([]any); ok {
 		return "array"
