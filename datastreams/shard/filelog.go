@@ -74,6 +74,8 @@ type FileLog struct {
 
 	stats struct{ commits, records, bytes, syncNanos, skips atomic.Int64 }
 
+	windows sync.Pool // *[]byte: readSegment's read buffers, reused
+
 	pos   *position // the sequence high-water mark
 	floor uint64    // numbering resumes at least here (the mark found at open)
 	lost  []Damage  // whole segments whose header is unreadable (set at open)

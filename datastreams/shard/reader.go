@@ -52,6 +52,16 @@ func (l *FileLog) readSegment(s *segment, from uint64, max, maxBytes int, next u
 		return false, nil
 	}
 	w := window{f: s.f, size: size}
+	if p, ok := l.windows.Get().(*[]byte); ok {
+		w.buf = (*p)[:0]
+	}
+	defer func() {
+		// Records are copied out of the buffer into arena: it is free.
+		if cap(w.buf) <= 4*windowSize {
+			b := w.buf[:0]
+			l.windows.Put(&b)
+		}
+	}()
 	at := s.seekSeq(from)
 	off, expect := at.off, at.seq
 	if cap(*out) == 0 {
