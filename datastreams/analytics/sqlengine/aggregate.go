@@ -1,8 +1,8 @@
 package sqlengine
 
 import (
-	"bytes"
 	"math"
+	"strings"
 
 	"github.com/shardcast/shardcast/datastreams/analytics/sqltypes"
 )
@@ -188,7 +188,7 @@ func compareValues(a, b sqltypes.Value) int {
 	case a.K.IsString() && b.K.IsString():
 		return cmp3(a.S < b.S, a.S > b.S)
 	case a.K.IsBinary() && b.K.IsBinary():
-		return bytes.Compare(a.B, b.B)
+		return strings.Compare(a.S, b.S)
 	case a.K.IsInteger() && b.K.IsInteger(), a.K.IsDatetime() && a.K == b.K, a.K == sqltypes.Interval && b.K == a.K,
 		a.K == sqltypes.Boolean && b.K == a.K:
 		return cmp3(a.I < b.I, a.I > b.I)

@@ -40,9 +40,9 @@ func (e *enc) value(v sqltypes.Value) {
 	case v.K.IsString():
 		e.str(v.S)
 	case v.K.IsBinary():
-		e.bytes(v.B)
+		e.str(v.S) // the bytes, as bytes() wrote them
 	case v.K == sqltypes.RowKind:
-		e.values(v.Row)
+		e.values(v.Fields())
 	default:
 		e.int(v.I)
 	}
@@ -154,9 +154,10 @@ func (d *dec) value() sqltypes.Value {
 	case v.K.IsString():
 		v.S = d.str()
 	case v.K.IsBinary():
-		v.B = d.bytesCopy()
+		v.S = d.str()
 	case v.K == sqltypes.RowKind:
-		v.Row = d.values()
+		f := d.values()
+		v.Row = &f
 	default:
 		v.I = d.int()
 	}
@@ -224,12 +225,12 @@ func appendKey(b []byte, vs []sqltypes.Value) []byte {
 			b = append(b, v.S...)
 		case v.K.IsBinary():
 			b = append(b, 4)
-			b = binary.AppendUvarint(b, uint64(len(v.B)))
-			b = append(b, v.B...)
+			b = binary.AppendUvarint(b, uint64(len(v.S)))
+			b = append(b, v.S...)
 		case v.K == sqltypes.RowKind:
 			b = append(b, 5)
-			b = binary.AppendUvarint(b, uint64(len(v.Row)))
-			b = appendKey(b, v.Row)
+			b = binary.AppendUvarint(b, uint64(len(v.Fields())))
+			b = appendKey(b, v.Fields())
 		default:
 			b = append(b, 6, byte(v.K))
 			b = binary.AppendVarint(b, v.I)

@@ -195,10 +195,10 @@ func (c *exprCompiler) name(n *sqlparse.Name, sc *scope) (cexpr, error) {
 	return cexpr{t: r.typ, eval: func(row *sqltypes.Row) (sqltypes.Value, error) {
 		v := row.Values[idx]
 		for _, f := range fields {
-			if v.Null || f >= len(v.Row) {
+			if v.Null || f >= len(v.Fields()) {
 				return sqltypes.NullOf(kind), nil
 			}
-			v = v.Row[f]
+			v = v.Fields()[f]
 		}
 		return v, nil
 	}}, nil

@@ -197,7 +197,7 @@ func castValue(v sqltypes.Value, t sqltypes.Type) (sqltypes.Value, error) {
 		var b []byte
 		switch {
 		case v.K.IsBinary():
-			b = v.B
+			b = []byte(v.S)
 		case v.K.IsString():
 			r, err := parseBinary(v.S)
 			if err != nil {
@@ -215,7 +215,7 @@ func castValue(v sqltypes.Value, t sqltypes.Type) (sqltypes.Value, error) {
 			copy(p, b)
 			b = p
 		}
-		return sqltypes.Value{K: k, B: b}, nil
+		return sqltypes.Value{K: k, S: string(b)}, nil
 	case k == sqltypes.RowKind:
 		if v.K != sqltypes.RowKind {
 			return fail("no conversion")
@@ -223,18 +223,18 @@ func castValue(v sqltypes.Value, t sqltypes.Type) (sqltypes.Value, error) {
 		if len(t.Fields) == 0 {
 			return v, nil
 		}
-		if len(t.Fields) != len(v.Row) {
-			return fail(fmt.Sprintf("%d fields for %d", len(v.Row), len(t.Fields)))
+		if len(t.Fields) != len(v.Fields()) {
+			return fail(fmt.Sprintf("%d fields for %d", len(v.Fields()), len(t.Fields)))
 		}
-		out := make([]sqltypes.Value, len(v.Row))
-		for i, f := range v.Row {
+		out := make([]sqltypes.Value, len(v.Fields()))
+		for i, f := range v.Fields() {
 			c, err := Cast(f, t.Fields[i].Type)
 			if err != nil {
 				return sqltypes.Value{}, fmt.Errorf("field %s: %w", t.Fields[i].Name, err)
 			}
 			out[i] = c
 		}
-		return sqltypes.Value{K: sqltypes.RowKind, Row: out}, nil
+		return sqltypes.RowValue(out), nil
 	case k == sqltypes.Null:
 		return v, nil
 	}

@@ -63,7 +63,7 @@ func TestCast(t *testing.T) {
 		{sqt.DateMs(ts("1992-02-14").I), "TIMESTAMP", ts("1992-02-14 00:00:00")},
 		{sqt.Str("X'0aFF'"), "VARBINARY(4)", sqt.Bytes([]byte{0x0a, 0xff})},
 		{sqt.Bytes([]byte{1, 2, 3}), "VARBINARY(2)", sqt.Bytes([]byte{1, 2})},
-		{sqt.Bytes([]byte{1}), "BINARY(2)", sqt.Value{K: sqt.Binary, B: []byte{1, 0}}},
+		{sqt.Bytes([]byte{1}), "BINARY(2)", sqt.Value{K: sqt.Binary, S: "\x01\x00"}},
 		{sqt.NullOf(sqt.Varchar), "INTEGER", sqt.NullOf(sqt.Integer)},
 		{sqt.Int(5), "DOUBLE", sqt.Float(5)},
 		{iv("0 00:00:01.5"), "BIGINT", sqt.BigIntV(1500)},

@@ -1,7 +1,6 @@
 package sqlfunc
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"math"
@@ -128,7 +127,7 @@ func Compare(a, b sqltypes.Value) (int, error) {
 	case a.K.IsString() && b.K.IsString():
 		return strings.Compare(strings.TrimRight(a.S, " "), strings.TrimRight(b.S, " ")), nil
 	case a.K.IsBinary() && b.K.IsBinary():
-		return bytes.Compare(a.B, b.B), nil
+		return strings.Compare(a.S, b.S), nil
 	case a.K == b.K && (a.K == sqltypes.Boolean || a.K.IsDatetime() || a.K == sqltypes.Interval):
 		return cmp.Compare(a.I, b.I), nil
 	case (a.K == sqltypes.Date || a.K == sqltypes.Timestamp) && (b.K == sqltypes.Date || b.K == sqltypes.Timestamp):

@@ -132,10 +132,10 @@ func FuzzLogParse(f *testing.F) {
 		if err != nil || v.Null {
 			return
 		}
-		if v.K != sqt.RowKind || len(v.Row) != len(rt.Fields) {
+		if v.K != sqt.RowKind || len(v.Fields()) != len(rt.Fields) {
 			t.Fatalf("%s(%q, %q) = %v for %s", name, line, spec, v, rt)
 		}
-		for i, fv := range v.Row {
+		for i, fv := range v.Fields() {
 			if !fv.Null && fv.K != rt.Fields[i].Type.Kind {
 				t.Fatalf("%s field %d: kind %s, want %s", name, i, fv.K, rt.Fields[i].Type)
 			}

@@ -37,8 +37,8 @@ func call(t *testing.T, l *Library, name string, args ...sqltypes.Value) (sqltyp
 	if !v.Null && v.K != rt.Kind {
 		t.Errorf("%s%v: value of kind %s, Check said %s", name, args, v.K, rt)
 	}
-	if v.K == sqltypes.RowKind && !v.Null && len(v.Row) != len(rt.Fields) {
-		t.Errorf("%s: %d fields, Check said %d", name, len(v.Row), len(rt.Fields))
+	if v.K == sqltypes.RowKind && !v.Null && len(v.Fields()) != len(rt.Fields) {
+		t.Errorf("%s: %d fields, Check said %d", name, len(v.Fields()), len(rt.Fields))
 	}
 	return v, nil
 }
@@ -86,15 +86,15 @@ func same(a, b sqltypes.Value) bool {
 		return true
 	}
 	if a.K == sqltypes.RowKind {
-		if len(a.Row) != len(b.Row) {
+		if len(a.Fields()) != len(b.Fields()) {
 			return false
 		}
-		for i := range a.Row {
-			if !same(a.Row[i], b.Row[i]) {
+		for i := range a.Fields() {
+			if !same(a.Fields()[i], b.Fields()[i]) {
 				return false
 			}
 		}
 		return true
 	}
-	return a.I == b.I && a.F == b.F && a.S == b.S && string(a.B) == string(b.B)
+	return a.I == b.I && a.F == b.F && a.S == b.S
 }

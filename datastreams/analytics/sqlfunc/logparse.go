@@ -38,7 +38,7 @@ func (p *logParser) row(line string) (sqltypes.Value, error) {
 		}
 		out[i] = v
 	}
-	return sqltypes.Value{K: sqltypes.RowKind, Row: out}, nil
+	return sqltypes.RowValue(out), nil
 }
 
 // logFunc registers a log-parse function whose parser is built from its

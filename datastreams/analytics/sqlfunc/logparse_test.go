@@ -9,8 +9,8 @@ import (
 
 // rowStrings is a row value's fields as text ("NULL" for NULL).
 func rowStrings(v sqt.Value) []string {
-	out := make([]string, len(v.Row))
-	for i, f := range v.Row {
+	out := make([]string, len(v.Fields()))
+	for i, f := range v.Fields() {
 		out[i] = f.String()
 	}
 	return out
@@ -54,7 +54,7 @@ func TestW3CLogParse(t *testing.T) {
 		t.Errorf("fields %v", names)
 	}
 	// inserted into the example's VARCHAR(16) columns, the 4th and 5th truncate
-	c4, err := Cast(got.Row[3], mustType("VARCHAR(16)"))
+	c4, err := Cast(got.Fields()[3], mustType("VARCHAR(16)"))
 	if err != nil || c4.S != "[24/May/2004:22:" {
 		t.Errorf("column 4 as VARCHAR(16): %q %v", c4.S, err)
 	}

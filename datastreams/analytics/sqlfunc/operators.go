@@ -402,8 +402,7 @@ func concatCheck(args []Arg) (sqltypes.Type, error) {
 
 func concatEval(a []sqltypes.Value) (sqltypes.Value, error) {
 	if a[0].K.IsBinary() {
-		b := make([]byte, 0, len(a[0].B)+len(a[1].B))
-		return sqltypes.Bytes(append(append(b, a[0].B...), a[1].B...)), nil
+		return sqltypes.Value{K: sqltypes.Varbinary, S: a[0].S + a[1].S}, nil
 	}
 	return sqltypes.Str(a[0].S + a[1].S), nil
 }

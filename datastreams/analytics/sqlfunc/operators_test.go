@@ -126,7 +126,7 @@ func TestConcat(t *testing.T) {
 	if got := mustCall(t, l, "||", sqt.Str("ab"), sqt.Str("cd")); got.S != "abcd" {
 		t.Errorf("got %v", got)
 	}
-	if got := mustCall(t, l, "||", sqt.Bytes([]byte{1}), sqt.Bytes([]byte{2})); string(got.B) != "\x01\x02" {
+	if got := mustCall(t, l, "||", sqt.Bytes([]byte{1}), sqt.Bytes([]byte{2})); got.S != "\x01\x02" {
 		t.Errorf("got %v", got)
 	}
 	if got := mustCall(t, l, "||", sqt.Str("ab"), sqt.NullOf(sqt.Varchar)); !got.Null {

@@ -182,10 +182,10 @@ func ToJSON(v sqltypes.Value) any {
 		}
 		return json.Number(formatValue(v))
 	case sqltypes.Binary, sqltypes.Varbinary:
-		return base64.StdEncoding.EncodeToString(v.B)
+		return base64.StdEncoding.EncodeToString([]byte(v.S))
 	case sqltypes.RowKind:
-		out := make([]any, len(v.Row))
-		for i, f := range v.Row {
+		out := make([]any, len(v.Fields()))
+		for i, f := range v.Fields() {
 			out[i] = ToJSON(f)
 		}
 		return out
@@ -205,7 +205,7 @@ func ToText(v sqltypes.Value) string {
 	case sqltypes.Boolean:
 		return strconv.FormatBool(v.I != 0)
 	case sqltypes.Binary, sqltypes.Varbinary:
-		return base64.StdEncoding.EncodeToString(v.B)
+		return base64.StdEncoding.EncodeToString([]byte(v.S))
 	}
 	return formatValue(v)
 }

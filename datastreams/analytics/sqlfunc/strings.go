@@ -21,7 +21,7 @@ func addStrings(l *Library) {
 		return typ(sqltypes.Integer), nil
 	}, Eval: strict(sqltypes.Integer, func(a []sqltypes.Value) (sqltypes.Value, error) {
 		if a[0].K.IsBinary() {
-			return sqltypes.Int(int64(len(a[0].B))), nil
+			return sqltypes.Int(int64(len(a[0].S))), nil
 		}
 		return sqltypes.Int(int64(utf8.RuneCountInString(a[0].S))), nil
 	})})
@@ -161,11 +161,11 @@ func substringEval(a []sqltypes.Value) (sqltypes.Value, error) {
 		length = a[2].I
 	}
 	if a[0].K.IsBinary() {
-		from, to, err := substringBounds(len(a[0].B), a[1].I, length, hasLength)
+		from, to, err := substringBounds(len(a[0].S), a[1].I, length, hasLength)
 		if err != nil {
 			return sqltypes.Value{}, err
 		}
-		return sqltypes.Bytes(append([]byte(nil), a[0].B[from:to]...)), nil
+		return sqltypes.Value{K: sqltypes.Varbinary, S: a[0].S[from:to]}, nil
 	}
 	r := []rune(a[0].S)
 	from, to, err := substringBounds(len(r), a[1].I, length, hasLength)

@@ -37,7 +37,7 @@ func formatValue(v sqltypes.Value) string {
 	case sqltypes.Char, sqltypes.Varchar:
 		return v.S
 	case sqltypes.Binary, sqltypes.Varbinary:
-		return strings.ToUpper(hex.EncodeToString(v.B))
+		return strings.ToUpper(hex.EncodeToString([]byte(v.S)))
 	case sqltypes.Date:
 		return formatDate(v.I)
 	case sqltypes.Time:
@@ -49,7 +49,7 @@ func formatValue(v sqltypes.Value) string {
 	case sqltypes.RowKind:
 		var b strings.Builder
 		b.WriteByte('(')
-		for i, f := range v.Row {
+		for i, f := range v.Fields() {
 			if i > 0 {
 				b.WriteByte(',')
 			}

@@ -206,7 +206,7 @@ func (w *writer) literal(l *Literal) {
 	case v.K == sqltypes.Char || v.K == sqltypes.Varchar:
 		w.WriteString(quoteString(v.S))
 	case v.K == sqltypes.Binary || v.K == sqltypes.Varbinary:
-		w.WriteString("X'" + strings.ToUpper(hexString(v.B)) + "'")
+		w.WriteString("X'" + strings.ToUpper(hexString([]byte(v.S))) + "'")
 	case v.K == sqltypes.Date || v.K == sqltypes.Time || v.K == sqltypes.Timestamp:
 		text := l.Text
 		if text == "" {

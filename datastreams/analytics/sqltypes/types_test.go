@@ -43,7 +43,7 @@ func TestValues(t *testing.T) {
 	}{
 		{TimestampMs(1_700_000_000_123), "2023-11-14 22:13:20.123"}, {DateMs(0), "1970-01-01"}, {TimeMs(3_723_004), "01:02:03.004"},
 		{Int(-7), "-7"}, {Float(1.5), "1.5"}, {Str("x"), "x"}, {NullOf(Varchar), "NULL"},
-		{Value{K: RowKind, Row: []Value{Int(1), Str("a")}}, "ROW(1, a)"},
+		{RowValue([]Value{Int(1), Str("a")}), "ROW(1, a)"},
 	} {
 		if got := c.v.String(); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.v, got, c.want)

@@ -8,17 +8,27 @@ import (
 
 // Value is one SQL value. Which field holds it follows K: I for BOOLEAN (0
 // or 1), the integer kinds, DATE, TIME, TIMESTAMP and INTERVAL
-// (milliseconds); F for DECIMAL, REAL and DOUBLE; S for CHAR and VARCHAR;
-// B for BINARY and VARBINARY; Row for a row value. Null marks SQL NULL of
+// (milliseconds); F for DECIMAL, REAL and DOUBLE; S for CHAR and VARCHAR,
+// and the bytes of BINARY and VARBINARY; Row for a row value. Null marks SQL NULL of
 // kind K (K may be Null for an untyped NULL).
 type Value struct {
 	K    Kind
 	Null bool
 	I    int64
 	F    float64
-	S    string
-	B    []byte
-	Row  []Value
+	S    string // strings, and binaries' bytes: a Value is copied often, so it has no separate []byte
+	Row  *[]Value // a row value's fields (see Fields): a pointer keeps a Value small
+}
+
+// RowValue is a ROW value of fields.
+func RowValue(fields []Value) Value { return Value{K: RowKind, Row: &fields} }
+
+// Fields are a ROW value's fields (none for other values).
+func (v Value) Fields() []Value {
+	if v.Row == nil {
+		return nil
+	}
+	return *v.Row
 }
 
 // NullOf is NULL of kind k.
@@ -46,7 +56,7 @@ func Float(f float64) Value { return Value{K: Double, F: f} }
 func Str(s string) Value { return Value{K: Varchar, S: s} }
 
 // Bytes is a VARBINARY.
-func Bytes(b []byte) Value { return Value{K: Varbinary, B: b} }
+func Bytes(b []byte) Value { return Value{K: Varbinary, S: string(b)} }
 
 // TimestampMs is a TIMESTAMP, ms since the epoch (UTC).
 func TimestampMs(ms int64) Value { return Value{K: Timestamp, I: ms} }
@@ -100,7 +110,7 @@ func (v Value) String() string {
 	case Char, Varchar:
 		return v.S
 	case Binary, Varbinary:
-		return "X'" + strconv.Quote(string(v.B)) + "'"
+		return "X'" + strconv.Quote(v.S) + "'"
 	case Date:
 		return v.Time().Format("2006-01-02")
 	case Time:
@@ -111,7 +121,7 @@ func (v Value) String() string {
 		return (time.Duration(v.I) * time.Millisecond).String()
 	case RowKind:
 		s := "ROW("
-		for i, f := range v.Row {
+		for i, f := range v.Fields() {
 			if i > 0 {
 				s += ", "
 			}
