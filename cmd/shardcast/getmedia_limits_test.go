@@ -31,6 +31,10 @@ func TestGetMediaConnectionLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cam.Process.Kill(); cam.Wait() })
+	// A GetMedia from NOW on a stream nobody publishes ends after the
+	// block timeout: the camera, slow to start on a loaded machine, must
+	// publish before the readers connect.
+	waitPublishing(t, srv, stream)
 	open := func() (io.ReadCloser, error) {
 		out, err := media.GetMedia(ctx, &kinesisvideomedia.GetMediaInput{StreamName: aws.String(stream),
 			StartSelector: &kmtypes.StartSelector{StartSelectorType: kmtypes.StartSelectorTypeNow}})
