@@ -78,20 +78,8 @@ func TestFirehoseInputResumes(t *testing.T) {
 	cfg := Config{FirehoseInputs: fhLog{fh}, CheckpointInterval: 50 * time.Millisecond}
 	m := w.manager(cfg)
 	ctx := context.Background()
-	put := func(from, n int) {
-		var data [][]byte
-		for i := from; i < from+n; i++ {
-			data = append(data, fmt.Appendf(nil, `{"n":%d}`, i))
-		}
-		if _, _, err := fh.Put(ctx, "ticks", data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	in := Input{NamePrefix: "SOURCE_SQL_STREAM",
-		KinesisFirehoseInput: &ResourceRole{ResourceARN: "arn:aws:firehose:us-east-1:000000000000:deliverystream/ticks", RoleARN: testRole},
-		InputSchema:          &SourceSchema{RecordFormat: &RecordFormat{RecordFormatType: "JSON"}, RecordColumns: []RecordColumn{{Name: "N", Mapping: "$.n", SqlType: "INTEGER"}}}}
-	code := `CREATE OR REPLACE STREAM "D" (n INTEGER);
-CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM n FROM "SOURCE_SQL_STREAM_001";`
+	put := func(from, n int) { putNs(t, fh, "ticks", from, n) }
+	in, code := ticksInput(), ticksCode
 	bad := in
 	bad.KinesisFirehoseInput = &ResourceRole{ResourceARN: "arn:aws:firehose:us-east-1:000000000000:deliverystream/none", RoleARN: testRole}
 	if _, err := m.Create(ctx, CreateInput{Name: "x", Code: code, Inputs: []Input{bad}}); !errors.Is(err, registry.ErrInvalidArgument) {
@@ -124,19 +112,7 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM n FROM "SOURCE_SQL_S
 	defer m.Close()
 	waitStatus(t, m, "app", StatusRunning)
 	put(8, 2)
-	recs := w.waitRecords("out", 10)
-	var got []int
-	for _, r := range recs {
-		var v map[string]int
-		if err := json.Unmarshal(r.Data, &v); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, v["N"])
-	}
-	sort.Ints(got)
-	if fmt.Sprint(got) != "[0 1 2 3 4 5 6 7 8 9]" {
-		t.Fatalf("rows %v", got)
-	}
+	w.wantNs("out", "[0 1 2 3 4 5 6 7 8 9]")
 }
 
 // What a Firehose input has not checkpointed outlives a restart of the
@@ -151,15 +127,7 @@ func TestFirehoseInputHoldOutlivesRestart(t *testing.T) {
 	cfg := Config{FirehoseInputs: fhLog{fh}, CheckpointInterval: 50 * time.Millisecond}
 	m := w.manager(cfg)
 	ctx := context.Background()
-	put := func(from, n int) {
-		var data [][]byte
-		for i := from; i < from+n; i++ {
-			data = append(data, fmt.Appendf(nil, `{"n":%d}`, i))
-		}
-		if _, _, err := fh.Put(ctx, "ticks", data); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := func(from, n int) { putNs(t, fh, "ticks", from, n) }
 	delivered := func() {
 		t.Helper()
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
@@ -172,11 +140,7 @@ func TestFirehoseInputHoldOutlivesRestart(t *testing.T) {
 			}
 		}
 	}
-	in := Input{NamePrefix: "SOURCE_SQL_STREAM",
-		KinesisFirehoseInput: &ResourceRole{ResourceARN: "arn:aws:firehose:us-east-1:000000000000:deliverystream/ticks", RoleARN: testRole},
-		InputSchema:          &SourceSchema{RecordFormat: &RecordFormat{RecordFormatType: "JSON"}, RecordColumns: []RecordColumn{{Name: "N", Mapping: "$.n", SqlType: "INTEGER"}}}}
-	code := `CREATE OR REPLACE STREAM "D" (n INTEGER);
-CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM n FROM "SOURCE_SQL_STREAM_001";`
+	in, code := ticksInput(), ticksCode
 	if _, err := m.Create(ctx, CreateInput{Name: "app", Code: code, Inputs: []Input{in}, Outputs: []Output{streamOut("D", "out", "JSON")}}); err != nil {
 		t.Fatal(err)
 	}
@@ -199,19 +163,7 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM n FROM "SOURCE_SQL_S
 	defer m.Close()
 	waitStatus(t, m, "app", StatusRunning)
 	put(8, 2)
-	recs := w.waitRecords("out", 10)
-	var got []int
-	for _, r := range recs {
-		var v map[string]int
-		if err := json.Unmarshal(r.Data, &v); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, v["N"])
-	}
-	sort.Ints(got)
-	if fmt.Sprint(got) != "[0 1 2 3 4 5 6 7 8 9]" {
-		t.Fatalf("rows %v", got)
-	}
+	w.wantNs("out", "[0 1 2 3 4 5 6 7 8 9]")
 	// Deleting the application releases the hold.
 	a, err := m.Describe("app")
 	if err != nil {
@@ -228,5 +180,48 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM n FROM "SOURCE_SQL_S
 	fh.EnforceRetention()
 	if st := fh.Stats(); st[0].LogFirst != st[0].LogNext {
 		t.Fatalf("after the delete, the log keeps %d..%d", st[0].LogFirst, st[0].LogNext)
+	}
+}
+
+// ticksInput reads the delivery stream ticks: JSON records {"n": N}.
+func ticksInput() Input {
+	return Input{NamePrefix: "SOURCE_SQL_STREAM",
+		KinesisFirehoseInput: &ResourceRole{ResourceARN: "arn:aws:firehose:us-east-1:000000000000:deliverystream/ticks", RoleARN: testRole},
+		InputSchema:          &SourceSchema{RecordFormat: &RecordFormat{RecordFormatType: "JSON"}, RecordColumns: []RecordColumn{{Name: "N", Mapping: "$.n", SqlType: "INTEGER"}}}}
+}
+
+// ticksCode copies ticksInput's N into the in-application stream D.
+const ticksCode = `CREATE OR REPLACE STREAM "D" (n INTEGER);
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM n FROM "SOURCE_SQL_STREAM_001";`
+
+// putNs puts the records {"n": from} to {"n": from+n-1} into a delivery
+// stream.
+func putNs(t *testing.T, fh *firehose.Engine, name string, from, n int) {
+	t.Helper()
+	var data [][]byte
+	for i := from; i < from+n; i++ {
+		data = append(data, fmt.Appendf(nil, `{"n":%d}`, i))
+	}
+	if _, _, err := fh.Put(context.Background(), name, data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantNs waits for as many JSON rows in stream as want lists and checks
+// their N values, sorted, against want (fmt's form of an []int).
+func (w *world) wantNs(stream, want string) {
+	w.t.Helper()
+	recs := w.waitRecords(stream, strings.Count(want, " ")+1)
+	var got []int
+	for _, r := range recs {
+		var v map[string]int
+		if err := json.Unmarshal(r.Data, &v); err != nil {
+			w.t.Fatal(err)
+		}
+		got = append(got, v["N"])
+	}
+	sort.Ints(got)
+	if fmt.Sprint(got) != want {
+		w.t.Fatalf("rows %v, want %s", got, want)
 	}
 }
