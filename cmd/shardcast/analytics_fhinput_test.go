@@ -17,19 +17,6 @@ import (
 	ka "github.com/aws/aws-sdk-go-v2/service/kinesisanalytics/types"
 )
 
-// startAppAt starts an application's one input at pos.
-func startAppAt(t *testing.T, c *kinesisanalytics.Client, name string, pos ka.InputStartingPosition) error {
-	t.Helper()
-	d, err := c.DescribeApplication(ctx, &kinesisanalytics.DescribeApplicationInput{ApplicationName: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.StartApplication(ctx, &kinesisanalytics.StartApplicationInput{ApplicationName: aws.String(name),
-		InputConfigurations: []ka.InputConfiguration{{Id: d.ApplicationDetail.InputDescriptions[0].InputId,
-			InputStartingPositionConfiguration: &ka.InputStartingPositionConfiguration{InputStartingPosition: pos}}}})
-	return err
-}
-
 func putFirehoseJSON(t *testing.T, fc *firehose.Client, name string, recs ...string) {
 	t.Helper()
 	var entries []fhtypes.Record
@@ -52,13 +39,7 @@ func TestAnalyticsFirehoseInput(t *testing.T) {
 	fc := firehoseClient(srv.URL())
 	c := analyticsClient(srv.URL())
 	createStream(t, kc, "out", 1)
-	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("ticks"),
-		ExtendedS3DestinationConfiguration: s3Dest("ticksbucket", 1, 0, fhtypes.CompressionFormatUncompressed)}); err != nil {
-		t.Fatal(err)
-	}
-	in := tickerInput("unused")
-	in.KinesisStreamsInput, in.KinesisFirehoseInput = nil, &ka.KinesisFirehoseInput{
-		ResourceARN: aws.String("arn:aws:firehose:us-east-1:000000000000:deliverystream/ticks"), RoleARN: aws.String(analyticsRole)}
+	in := ticksDeliveryInput(t, fc)
 	code := `CREATE OR REPLACE STREAM "D" (ticker VARCHAR(4), price REAL);
 CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001";`
 	if _, err := c.CreateApplication(ctx, &kinesisanalytics.CreateApplicationInput{ApplicationName: aws.String("fhin"), ApplicationCode: aws.String(code),
@@ -149,13 +130,7 @@ func TestAnalyticsLambdaOutput(t *testing.T) {
 	srv := startServer(t, cfg)
 	fc := firehoseClient(srv.URL())
 	c := analyticsClient(srv.URL())
-	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("ticks"),
-		ExtendedS3DestinationConfiguration: s3Dest("ticksbucket", 1, 0, fhtypes.CompressionFormatUncompressed)}); err != nil {
-		t.Fatal(err)
-	}
-	in := tickerInput("unused")
-	in.KinesisStreamsInput, in.KinesisFirehoseInput = nil, &ka.KinesisFirehoseInput{
-		ResourceARN: aws.String("arn:aws:firehose:us-east-1:000000000000:deliverystream/ticks"), RoleARN: aws.String(analyticsRole)}
+	in := ticksDeliveryInput(t, fc)
 	code := `CREATE OR REPLACE STREAM "D" (ticker VARCHAR(4));
 CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM ticker_symbol FROM "SOURCE_SQL_STREAM_001";`
 	out := ka.Output{Name: aws.String("D"), DestinationSchema: &ka.DestinationSchema{RecordFormatType: ka.RecordFormatTypeCsv},
@@ -187,4 +162,18 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "D" SELECT STREAM ticker_symbol FROM "
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// ticksDeliveryInput creates the delivery stream ticks (into a bucket)
+// and returns an application input that reads its ticker records.
+func ticksDeliveryInput(t *testing.T, fc *firehose.Client) ka.Input {
+	t.Helper()
+	if _, err := fc.CreateDeliveryStream(ctx, &firehose.CreateDeliveryStreamInput{DeliveryStreamName: aws.String("ticks"),
+		ExtendedS3DestinationConfiguration: s3Dest("ticksbucket", 1, 0, fhtypes.CompressionFormatUncompressed)}); err != nil {
+		t.Fatal(err)
+	}
+	in := tickerInput("unused")
+	in.KinesisStreamsInput, in.KinesisFirehoseInput = nil, &ka.KinesisFirehoseInput{
+		ResourceARN: aws.String("arn:aws:firehose:us-east-1:000000000000:deliverystream/ticks"), RoleARN: aws.String(analyticsRole)}
+	return in
 }

@@ -71,17 +71,23 @@ func streamOutput(name, stream, format string) ka.Output {
 // startApp starts an application from TRIM_HORIZON and waits for RUNNING.
 func startApp(t testing.TB, c *kinesisanalytics.Client, name string) {
 	t.Helper()
+	if err := startAppAt(t, c, name, ka.InputStartingPositionTrimHorizon); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	waitStatus(t, c, name, ka.ApplicationStatusRunning)
+}
+
+// startAppAt starts an application's one input at pos.
+func startAppAt(t testing.TB, c *kinesisanalytics.Client, name string, pos ka.InputStartingPosition) error {
+	t.Helper()
 	d, err := c.DescribeApplication(ctx, &kinesisanalytics.DescribeApplicationInput{ApplicationName: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.StartApplication(ctx, &kinesisanalytics.StartApplicationInput{ApplicationName: aws.String(name),
 		InputConfigurations: []ka.InputConfiguration{{Id: d.ApplicationDetail.InputDescriptions[0].InputId,
-			InputStartingPositionConfiguration: &ka.InputStartingPositionConfiguration{InputStartingPosition: ka.InputStartingPositionTrimHorizon}}}})
-	if err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	waitStatus(t, c, name, ka.ApplicationStatusRunning)
+			InputStartingPositionConfiguration: &ka.InputStartingPositionConfiguration{InputStartingPosition: pos}}}})
+	return err
 }
 
 func waitStatus(t testing.TB, c *kinesisanalytics.Client, name string, want ka.ApplicationStatus) {
