@@ -16,7 +16,7 @@ type Value struct {
 	Null bool
 	I    int64
 	F    float64
-	S    string // strings, and binaries' bytes: a Value is copied often, so it has no separate []byte
+	S    string   // strings, and binaries' bytes: a Value is copied often, so it has no separate []byte
 	Row  *[]Value // a row value's fields (see Fields): a pointer keeps a Value small
 }
 
