@@ -13,7 +13,6 @@ import (
 	"github.com/shardcast/shardcast/datastreams/firehose/delivery"
 	"github.com/shardcast/shardcast/datastreams/firehose/transform"
 	"github.com/shardcast/shardcast/datastreams/registry"
-	"github.com/shardcast/shardcast/index"
 )
 
 // FailedRecord is a record given up on: it goes to the error output with
@@ -240,11 +239,7 @@ func (l *loop) run(ctx context.Context) {
 
 // checkpoint persists the next position to deliver.
 func (l *loop) checkpoint(ctx context.Context, seq uint64) error {
-	_, err := l.s.Update(ctx, func(def *index.Stream) error {
-		st, err := decodeStored(def)
-		if err != nil {
-			return err
-		}
+	return updateStored(ctx, l.s, func(st *stored) error {
 		if st.Checkpoints == nil {
 			st.Checkpoints = map[string]uint64{}
 		}
@@ -252,10 +247,8 @@ func (l *loop) checkpoint(ctx context.Context, seq uint64) error {
 			return registry.ErrUnchanged
 		}
 		st.Checkpoints[l.dest.ID] = seq
-		st.encode(def)
 		return nil
 	})
-	return err
 }
 
 // flush delivers one buffer; false when the loop is stopping.

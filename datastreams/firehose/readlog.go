@@ -74,11 +74,7 @@ func (e *Engine) HoldLog(ctx context.Context, name, reader string, from uint64) 
 	if err != nil {
 		return err
 	}
-	_, err = s.Update(ctx, func(def *index.Stream) error {
-		st, err := decodeStored(def)
-		if err != nil {
-			return err
-		}
+	return updateStored(ctx, s, func(st *stored) error {
 		if h, ok := st.Holds[reader]; ok && h == from {
 			return registry.ErrUnchanged
 		}
@@ -86,10 +82,8 @@ func (e *Engine) HoldLog(ctx context.Context, name, reader string, from uint64) 
 			st.Holds = map[string]uint64{}
 		}
 		st.Holds[reader] = from
-		st.encode(def)
 		return nil
 	})
-	return err
 }
 
 // ReleaseLog lets the delivery stream trim what reader has not read, and
@@ -104,15 +98,26 @@ func (e *Engine) ReleaseLog(ctx context.Context, name, reader string) error {
 		delete(rt.holds, reader)
 		rt.mu.Unlock()
 	}
-	_, err = s.Update(ctx, func(def *index.Stream) error {
-		st, err := decodeStored(def)
-		if err != nil {
-			return err
-		}
+	return updateStored(ctx, s, func(st *stored) error {
 		if _, ok := st.Holds[reader]; !ok {
 			return registry.ErrUnchanged
 		}
 		delete(st.Holds, reader)
+		return nil
+	})
+}
+
+// updateStored changes a delivery stream's stored definition through
+// fn, which may answer registry.ErrUnchanged to leave it as it is.
+func updateStored(ctx context.Context, s *registry.Stream[*stream], fn func(st *stored) error) error {
+	_, err := s.Update(ctx, func(def *index.Stream) error {
+		st, err := decodeStored(def)
+		if err != nil {
+			return err
+		}
+		if err := fn(st); err != nil {
+			return err
+		}
 		st.encode(def)
 		return nil
 	})
