@@ -15,11 +15,14 @@ JSCLIENT := cmd/shardcast/testdata/jsclient
 # pinned version) and Debian's PostgreSQL standing in for Redshift.
 # Parquet files are read back by DuckDB (npm @duckdb/node-api, pinned).
 DUCKDB := datastreams/firehose/format/testdata/duckdb
+# The web console's tests: playwright-core drives Debian's Chromium, and
+# axe-core checks accessibility (both pinned in its package-lock.json).
+UITEST := cmd/shardcast/testdata/ui
 VERSITYGW_VERSION := v1.8.0
 VERSITYGW := $(shell $(GO) env GOPATH)/bin/versitygw
 GST_ELEMENTS := rtspclientsink openh264enc avenc_aac h264parse aacparse videotestsrc audiotestsrc mp4mux qtdemux identity
 
-.PHONY: all build test deps vet staticcheck unit bench fuzz clean
+.PHONY: all build test deps vet staticcheck unit bench fuzz clean screenshots
 
 all: build
 
@@ -62,6 +65,7 @@ deps:
 	wait $$vgw || { cat $$vlog; echo "building versitygw $(VERSITYGW_VERSION) failed"; exit 1; }; rm -f $$vlog; \
 	[ -d $(JSCLIENT)/node_modules/dashjs ] || (cd $(JSCLIENT) && npm ci --no-audit --no-fund) || exit 1; \
 	[ -d $(DUCKDB)/node_modules/@duckdb/node-api ] || (cd $(DUCKDB) && npm ci --no-audit --no-fund) || exit 1; \
+	[ -d $(UITEST)/node_modules/playwright-core ] || (cd $(UITEST) && npm ci --no-audit --no-fund) || exit 1; \
 	$(AWS) --version; ffmpeg -version | head -1; gst-launch-1.0 --version | head -1; chromium --version 2>/dev/null; \
 	node --version; /usr/bin/python3 -c 'import boto3; print("boto3", boto3.__version__)'; \
 	$$(command -v nats-server || echo /usr/sbin/nats-server) --version
@@ -96,7 +100,10 @@ DYNAMODB_NATS_SKIP := TestDynamoDB(CLI|Boto3|PolicyWithSDK)
 # the SDK data test run on JetStream too.
 ANALYTICS_NATS_SKIP := TestAnalytics(API|CLI|DiscoverInputSchema|DeveloperGuideExamples|FirehoseOutput)
 LIBS_NATS_SKIP := TestKCL(BalanceFailover|ReshardRestartEFO|WorkerProcess|KillProcess|AtTimestamp)|TestKPLProducer(Ordered|Throttled|ReportsGivenUp|Firehose|ShardRateLimit|BackpressureAndGiveUp|IntoFirehoseSource)|TestAgent(Firehose|Flags|ConfigJSONAndYAML|RecoversDeliveredBatch|OnceInOrderWithLostAnswers)
-NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP)|$(LIBS_NATS_SKIP)|$(ANALYTICS_NATS_SKIP))
+# The console's tests drive the same APIs from a browser: they run on the
+# file pass only.
+CONSOLE_NATS_SKIP := TestConsole
+NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP)|$(LIBS_NATS_SKIP)|$(ANALYTICS_NATS_SKIP)|$(CONSOLE_NATS_SKIP))
 unit:
 	$(GO) test -race -timeout 20m ./...
 	SHARDCAST_TEST_STORAGE=nats $(GO) test -race -timeout 20m -skip '$(NATS_SKIP)' ./cmd/shardcast/
@@ -150,6 +157,13 @@ fuzz:
 			echo "== $$pkg $$f ($$t)"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $$t $$pkg || exit 1; \
 		done; \
 	done
+
+# make screenshots: the console's pages at 1280x800, from a running server
+# with two ffmpeg cameras, data, a delivery and a SQL application, into
+# docs/screenshots (shown in README).
+screenshots: deps
+	mkdir -p docs/screenshots
+	SHARDCAST_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -run '^TestConsolePages$$' ./cmd/shardcast/
 
 clean:
 	rm -rf bin

@@ -155,6 +155,7 @@ type shardRT struct {
 	log        *shard.SealedLog
 	limits     *shardLimits
 	meter      *autoscale.Meter // writes offered to the shard, for on-demand scaling
+	traffic    *shardTraffic    // shared by the copies a reshard makes
 }
 
 // Open loads every data stream of the catalog and starts the retention loop.
@@ -288,7 +289,7 @@ func (e *Engine) openShard(ctx context.Context, st *stream, meta *index.Stream, 
 		return nil, fmt.Errorf("datastreams: %w", err)
 	}
 	rt := &shardRT{info: info, start: start, end: end, createdSec: info.Created.Unix(), log: l,
-		meter: autoscale.NewMeter(start.key(), end.key())}
+		meter: autoscale.NewMeter(start.key(), end.key()), traffic: new(shardTraffic)}
 	if e.cfg.EnforceLimits {
 		rt.limits = newShardLimits(e.cfg.Now)
 	}

@@ -248,9 +248,12 @@ func (e *Engine) PutRecords(ctx context.Context, ref StreamRef, entries []PutEnt
 			}
 			continue
 		}
-		for _, i := range g.idx {
+		bytes := 0
+		for j, i := range g.idx {
 			out.Results[i] = PutResult{ShardID: g.s.info.ID, SequenceNumber: all[places[i].start:places[i].end]}
+			bytes += len(g.entries[j].Data) + len(g.entries[j].Meta) - 1
 		}
+		g.s.traffic.put(len(g.idx), bytes)
 	}
 	return out, nil
 }
@@ -487,6 +490,7 @@ func (e *Engine) GetRecords(ctx context.Context, iter string, limit int) (GetRec
 	} else if pos < b.First {
 		pos = b.First
 	}
+	s.traffic.got(len(recs), bytes, out.MillisBehindLatest, now)
 	if s.drained(pos) {
 		// The end of a closed shard: no next iterator, and the shards
 		// that hold its keys now.

@@ -324,8 +324,11 @@ func (s *Subscription) read(ctx context.Context, sh *shardRT, state *streamState
 		}
 	}
 	ev := SubscribeEvent{Records: make([]Record, 0, len(recs))}
+	bytes := 0
 	for _, r := range recs {
-		ev.Records = append(ev.Records, sh.record(r))
+		rec := sh.record(r)
+		ev.Records = append(ev.Records, rec)
+		bytes += len(rec.Data) + len(rec.PartitionKey)
 		s.pos = r.Seq + 1
 	}
 	if len(ev.Records) > 0 {
@@ -333,6 +336,7 @@ func (s *Subscription) read(ctx context.Context, sh *shardRT, state *streamState
 		if b := sh.log.Bounds(); s.pos < b.Next {
 			ev.MillisBehindLatest = now.Sub(time.Unix(0, recs[len(recs)-1].Time)).Milliseconds()
 		}
+		sh.traffic.got(len(recs), bytes, ev.MillisBehindLatest, now)
 	} else if s.pos < before.First {
 		s.pos = before.First
 	}

@@ -99,8 +99,8 @@ type Session struct {
 	ended   chan struct{} // closed when run has stored the last fragment
 	closing sync.Once
 
-	units, dropped, fragCount, bytes atomic.Int64
-	lastNumber                       atomic.Pointer[string]
+	units, videoUnits, dropped, fragCount, bytes atomic.Int64
+	lastNumber                                   atomic.Pointer[string]
 	// lost is set when a full queue dropped video (or a Gap): the next
 	// unit queued carries the gap, so no frame after the loss is stored.
 	lost atomic.Bool
@@ -242,6 +242,9 @@ func newID() string {
 
 func (s *Session) enqueue(u unit) {
 	s.units.Add(1)
+	if u.kind == kindH264 || u.kind == kindH265 || u.kind == kindVP9 || u.kind == kindAV1 {
+		s.videoUnits.Add(1)
+	}
 	switch {
 	case u.owned:
 		// Given to the session: stored as it is.
@@ -486,17 +489,19 @@ func (s *Session) Close() {
 
 // Info is a session's state for operators.
 type Info struct {
-	ID           string    `json:"id"`
-	Stream       string    `json:"stream"`
-	Protocol     string    `json:"protocol"`
-	Remote       string    `json:"remote"`
-	Tracks       []string  `json:"tracks"`
-	Started      time.Time `json:"started"`
-	Units        int64     `json:"units"`
-	DroppedUnits int64     `json:"droppedUnits"`
-	Fragments    int64     `json:"fragments"`
-	Bytes        int64     `json:"bytes"`
-	LastFragment string    `json:"lastFragment,omitempty"`
+	ID       string    `json:"id"`
+	Stream   string    `json:"stream"`
+	Protocol string    `json:"protocol"`
+	Remote   string    `json:"remote"`
+	Tracks   []string  `json:"tracks"`
+	Started  time.Time `json:"started"`
+	Units    int64     `json:"units"`
+	// VideoUnits are the video frames among Units (frames/s from two readings).
+	VideoUnits   int64  `json:"videoUnits"`
+	DroppedUnits int64  `json:"droppedUnits"`
+	Fragments    int64  `json:"fragments"`
+	Bytes        int64  `json:"bytes"`
+	LastFragment string `json:"lastFragment,omitempty"`
 	// StoreError is why fragments are not being stored (a full disk), since
 	// StoreErrorSince; empty while storing works.
 	StoreError      string    `json:"storeError,omitempty"`
@@ -522,7 +527,7 @@ func (s *Session) Info() Info {
 	tracks := s.req.Tracks // a Direct session sets them under emu
 	s.emu.Unlock()
 	in := Info{ID: s.ID, Stream: s.req.Stream, Protocol: s.req.Protocol, Remote: s.req.Remote, Tracks: describe(tracks),
-		Started: s.started, Units: s.units.Load(), DroppedUnits: s.dropped.Load(), Fragments: s.fragCount.Load(), Bytes: s.bytes.Load()}
+		Started: s.started, Units: s.units.Load(), VideoUnits: s.videoUnits.Load(), DroppedUnits: s.dropped.Load(), Fragments: s.fragCount.Load(), Bytes: s.bytes.Load()}
 	if n := s.lastNumber.Load(); n != nil {
 		in.LastFragment = *n
 	}

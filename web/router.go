@@ -15,6 +15,7 @@ import (
 
 	"github.com/shardcast/shardcast/fragments"
 	"github.com/shardcast/shardcast/web/awsapi"
+	"github.com/shardcast/shardcast/web/ui"
 )
 
 // Config wires the router to the services it fronts.
@@ -42,6 +43,12 @@ type Config struct {
 	Analytics http.Handler
 	// FirehoseStats reports delivery per delivery stream (GET /admin/v1/firehose).
 	FirehoseStats func() any
+	// DataTraffic reports each data stream's records in and out and
+	// iterator age (GET /admin/v1/datastreams).
+	DataTraffic func() any
+	// UI is the web console (/ for browsers, /ui/..., and the player and
+	// publishing pages); nil serves the plain-text landing page only.
+	UI *ui.UI
 	// KVS serves the Kinesis Video Streams REST-JSON paths it lists.
 	KVS interface {
 		http.Handler
@@ -128,6 +135,14 @@ func NewRouter(cfg Config) http.Handler {
 	limits := &bodyLimits{max: cfg.MaxBodyBytes, timeout: cfg.BodyTimeout, wait: cfg.BodyBudgetWait,
 		budget: newBudget(max(cfg.BodyBudget, cfg.MaxBodyBytes+1))}
 	log := cfg.Logger
+	// home answers GET /: the console for browsers, plain text for the rest.
+	home := func(w http.ResponseWriter, req *http.Request) {
+		if cfg.UI != nil && ui.WantsPage(req) {
+			cfg.UI.ServeIndex(w, req)
+			return
+		}
+		landing(w, req, cfg.Version)
+	}
 	r := chi.NewRouter()
 	r.Use(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -219,7 +234,7 @@ func NewRouter(cfg Config) http.Handler {
 				return
 			}
 			playlist := "/hls/" + stream + "/index.m3u8"
-			if who != nil {
+			if who != nil && !awsapi.ConsoleRequest(req) {
 				// The player gets a presigned playlist, so that what it fetches
 				// (status, playlist, segments, parts) carries the signature: the
 				// same key and expiry as a presigned page, or, for a page opened
@@ -237,7 +252,9 @@ func NewRouter(cfg Config) http.Handler {
 				}
 				playlist = u
 			}
-			playHandler(w, stream, playlist)
+			if cfg.UI != nil {
+				cfg.UI.ServePlayer(w, stream, playlist)
+			}
 		})
 		// The publishing page follows the player's rules; the WHIP
 		// endpoint it posts to checks its own token.
@@ -246,8 +263,8 @@ func NewRouter(cfg Config) http.Handler {
 			if !ok {
 				return
 			}
-			if _, ok := cfg.Auth.AllowReader(w, req, stream, ""); ok {
-				publishHandler(w, stream)
+			if _, ok := cfg.Auth.AllowReader(w, req, stream, ""); ok && cfg.UI != nil {
+				cfg.UI.ServePublisher(w, stream)
 			}
 		})
 	}
@@ -288,6 +305,9 @@ func NewRouter(cfg Config) http.Handler {
 	if cfg.FirehoseStats != nil {
 		r.Get("/admin/v1/firehose", admin("shardcast:DescribeFirehoseDelivery", func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.FirehoseStats(), nil }))
 	}
+	if cfg.DataTraffic != nil {
+		r.Get("/admin/v1/datastreams", admin("shardcast:DescribeStreamTraffic", func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.DataTraffic(), nil }))
+	}
 	if cfg.Damage != nil {
 		r.Get("/admin/v1/damage", admin("shardcast:DescribeDamage", func(http.ResponseWriter, *http.Request, []byte) (any, error) { return cfg.Damage(), nil }))
 	}
@@ -327,10 +347,16 @@ func NewRouter(cfg Config) http.Handler {
 				cfg.STS.ServeHTTP(w, req)
 				return
 			}
-			landing(w, req, cfg.Version)
+			home(w, req)
 		})
 	}
 	r.Handle("/static/*", staticHandler())
+	if cfg.UI != nil {
+		r.Get("/ui/assets/*", cfg.UI.ServeAsset)
+		r.Get("/ui/api/session", cfg.UI.ServeSession)
+		r.Post("/ui/api/login", cfg.UI.ServeLogin)
+		r.Post("/ui/api/logout", cfg.UI.ServeLogout)
+	}
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
@@ -355,7 +381,7 @@ func NewRouter(cfg Config) http.Handler {
 	r.NotFound(unknown)
 	r.MethodNotAllowed(unknown)
 	if cfg.STS == nil {
-		r.Get("/", func(w http.ResponseWriter, req *http.Request) { landing(w, req, cfg.Version) })
+		r.Get("/", home)
 	}
 	return r
 }

@@ -30,6 +30,7 @@ func (s *server) printURLs(w io.Writer) {
 		where = s.cfg.DataDir
 	}
 	fmt.Fprintf(w, "shardcast %s, data in %s\n", version, where)
+	fmt.Fprintf(w, "  Console      %s/   (a browser: streams, live and recorded video, data, delivery, SQL)\n", s.URL())
 	fmt.Fprintf(w, "  Kinesis API  %s/   (aws --endpoint-url %s kinesis list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  Video API    %s/   (aws --endpoint-url %s kinesisvideo list-streams)\n", s.URL(), s.URL())
 	fmt.Fprintf(w, "  DynamoDB API %s/   (lease tables: aws --endpoint-url %s dynamodb list-tables)\n", s.URL(), s.URL())

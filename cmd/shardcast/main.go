@@ -45,6 +45,7 @@ import (
 	firehoseweb "github.com/shardcast/shardcast/web/firehose"
 	"github.com/shardcast/shardcast/web/kinesis"
 	"github.com/shardcast/shardcast/web/kvs"
+	"github.com/shardcast/shardcast/web/ui"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -395,6 +396,7 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		Kinesis:       kinesis.New(s.engine, auth, log),
 		Firehose:      firehoseweb.New(s.firehose, auth, log),
 		FirehoseStats: func() any { return s.firehose.Stats() },
+		DataTraffic:   func() any { return s.engine.Traffic() },
 		Analytics:     analyticsweb.New(s.analytics, auth, log),
 		DynamoDB:      dynamodbweb.New(s.leases, auth, log),
 		KVS: kvs.New(kvs.Config{Store: s.video, Playback: s.playback, Auth: auth, Logger: log, PublicURL: cfg.PublicURL,
@@ -411,6 +413,11 @@ func newServer(cfg Config, log *slog.Logger) (s *server, err error) {
 		Sources:         sourcesAPI{s.sources},
 		RotateMasterKey: s.rotateMasterKey,
 		WebRTC:          webrtcRoutes{s},
+		UI: ui.New(ui.Config{Auth: auth, Logger: log, Version: version, Secure: awsapi.SecureTransport,
+			RTSPPort: func() string {
+				_, port, _ := net.SplitHostPort(s.bound["rtsp"]) // bound before HTTP serves
+				return port
+			}}),
 	})
 	return s, nil
 }

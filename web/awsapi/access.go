@@ -60,8 +60,8 @@ func (a *Auth) AllowReader(w http.ResponseWriter, r *http.Request, resource, sig
 	return a.Allow(w, r, ActionRead, resource, signedPath)
 }
 
-// readerIdentity verifies the credentials r carries: HTTP Basic, or a
-// presigned query. No credentials at all is the anonymous nil.
+// readerIdentity verifies the credentials r carries: HTTP Basic, a
+// presigned query, or a console session's cookie. No credentials at all is the anonymous nil.
 func (a *Auth) readerIdentity(r *http.Request, signedPath string) (*Identity, error) {
 	if keyID, secret, ok := r.BasicAuth(); ok {
 		want, known := a.Secret(keyID)
@@ -86,6 +86,9 @@ func (a *Auth) readerIdentity(r *http.Request, signedPath string) (*Identity, er
 			}
 		}
 		return id, err
+	}
+	if hasConsoleCookie(r) {
+		return a.consoleIdentity(r)
 	}
 	return nil, nil
 }

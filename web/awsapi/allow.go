@@ -62,9 +62,13 @@ func (a *Auth) allow(w http.ResponseWriter, r *http.Request, action, resource, s
 		WriteError(w, r, nil, nil, RESTJSON, e)
 		return nil, false
 	}
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`", charset="UTF-8"`)
-	if bearerOK && len(a.Tokens) > 0 {
-		w.Header().Add("WWW-Authenticate", `Bearer realm="`+realm+`"`)
+	if !ConsoleRequest(r) {
+		// A console page's request is not challenged: the browser would
+		// ask for Basic credentials over the page, which logs in itself.
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`", charset="UTF-8"`)
+		if bearerOK && len(a.Tokens) > 0 {
+			w.Header().Add("WWW-Authenticate", `Bearer realm="`+realm+`"`)
+		}
 	}
 	msg := "Credentials are required: HTTP Basic (user: access key id, password: secret access key) or a presigned URL."
 	var ae *APIError
