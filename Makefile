@@ -101,8 +101,15 @@ DYNAMODB_NATS_SKIP := TestDynamoDB(CLI|Boto3|PolicyWithSDK)
 ANALYTICS_NATS_SKIP := TestAnalytics(API|CLI|DiscoverInputSchema|DeveloperGuideExamples|FirehoseOutput)
 LIBS_NATS_SKIP := TestKCL(BalanceFailover|ReshardRestartEFO|WorkerProcess|KillProcess|AtTimestamp)|TestKPLProducer(Ordered|Throttled|ReportsGivenUp|Firehose|ShardRateLimit|BackpressureAndGiveUp|IntoFirehoseSource)|TestAgent(Firehose|Flags|ConfigJSONAndYAML|RecoversDeliveredBatch|OnceInOrderWithLostAnswers)
 # The console's tests drive the same APIs from a browser: they run on the
-# file pass only.
-CONSOLE_NATS_SKIP := TestConsole
+# file pass only. So do the tests of protocols and clients that store
+# nothing the kept tests do not: browsers, WebRTC's transport (trickle,
+# ICE restarts, TCP, loss, OBS), the RTSP re-serve and pull sources,
+# README's commands, the CLI's, boto3's and the JavaScript SDK's wire,
+# TLS and h2c, the producer clock's rules and publishing rules. The
+# JetStream pass keeps what stores and reads back: cameras (ffmpeg,
+# GStreamer, PutMedia, three sources at once), playback, crashes, damage,
+# the disk reserve, the SDK suites, reshards under writers, EFO.
+CONSOLE_NATS_SKIP := TestConsole|TestReadmeExamples|TestProducerTimestampsFastSenderClock|TestWHIPChromium|TestPlayerPageWithCredentialsChromium|TestRTSPReserve$$|TestAWSCLI|TestKVSWithAWSCLI|TestPublishRules|TestBoto3Reshard|TestHLSJSChromium|TestWHIP(PacketLoss|ICERestart|TCPOnly|Trickle|OBSAndErrors)|TestPullSource|TestH2CMedia|TestWHEPPlayPageChromium|TestPlayPageOfflineAndBack|TestVP9AndAV1Playback|TestJSSDK(SubscribeToShard|BrowserCORS)|TestWHEPClientHelper|TestSlowLyingClientsCostLittle|TestKinesisOverTLS
 NATS_SKIP := ^(TestDASH|TestGetImages|TestMediaGet|TestGetMedia(ConnectionLimit|Pacing|CallRate)|$(FIREHOSE_NATS_SKIP)|$(SECURITY_NATS_SKIP)|$(DYNAMODB_NATS_SKIP)|$(LIBS_NATS_SKIP)|$(ANALYTICS_NATS_SKIP)|$(CONSOLE_NATS_SKIP))
 unit:
 	$(GO) test -race -timeout 20m ./...
@@ -143,6 +150,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'FilterProject|Tumbling10kKeys' -benchtime 300000x ./datastreams/analytics/sqlengine/
 	$(GO) test -run '^$$' -bench 'FilterProject' -benchtime 300000x ./datastreams/analytics/
 	$(GO) test -run '^$$' -bench 'Update' -benchtime 20000x ./datastreams/analytics/rcf/
+	$(GO) test -run '^$$' -bench 'ConsoleFirstPaint' -benchtime 20x ./cmd/shardcast/
 
 # make fuzz: run every fuzz target for FUZZTIME each, and the decoders of
 # the signed tokens clients hand back (shard iterators, HLS session tokens,

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net"
@@ -330,11 +331,11 @@ func TestPlainHLSNeedsCredentials(t *testing.T) {
 		}
 	}
 	code, _, page := get(t, presign(t, srv.URL()+"/play/cam", testCreds, "kinesisvideo"), "", "")
-	m := regexp.MustCompile(`const url = location.origin \+ "([^"]+)"`).FindStringSubmatch(page)
+	m := regexp.MustCompile(`data-playlist="([^"]+)"`).FindStringSubmatch(page)
 	if code != 200 || m == nil || !strings.Contains(m[1], "X-Amz-Signature") {
 		t.Fatalf("presigned player: %d %s", code, page)
 	}
-	pl, err := url.Parse(strings.ReplaceAll(m[1], `\u0026`, "&"))
+	pl, err := url.Parse(html.UnescapeString(m[1]))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ var consoleKey = aws.Credentials{AccessKeyID: "AKIDCONSOLE", SecretAccessKey: "c
 
 // runConsole runs a scenario of console.mjs against base and returns its
 // result; env adds NAME=value pairs.
-func runConsole(t *testing.T, base, scenario string, env ...string) map[string]any {
+func runConsole(t testing.TB, base, scenario string, env ...string) map[string]any {
 	t.Helper()
 	need(t, "chromium")
 	need(t, "node")

@@ -109,9 +109,16 @@ func TestRTSPReserve(t *testing.T) {
 		t.Fatalf("an unknown stream: %v %q, want a 404", err, out)
 	}
 
-	cam := ffmpegCamera(t, url, 14, "tcp", "h264")
+	// The camera publishes until the readers are done, then quits as a
+	// user would ("q" on its stdin: a TEARDOWN and a clean exit), so that a
+	// slow machine cannot end it before the last reader.
+	cam := ffmpegCamera(t, url, 120, "tcp", "h264")
 	var camOut bytes.Buffer
 	cam.Stdout, cam.Stderr = &camOut, &camOut
+	quit, err := cam.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cam.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +172,7 @@ print(n, f.shape[1] if n else 0, f.shape[0] if n else 0)
 		t.Fatalf("OpenCV: %v\n%s", err, out)
 	}
 
+	quit.Write([]byte("q"))
 	select {
 	case err := <-camDone:
 		if err != nil {

@@ -240,15 +240,21 @@ const scenarios = {
     return shots;
   },
 
-  // The time to first paint of the overview, as the browser measures it.
+  // The overview's first contentful paint and the time until its first
+  // heading shows (the session asked, the page drawn), as the browser
+  // measures them, over RUNS reloads.
   async paint() {
     const page = await open("#/");
-    await page.reload();
-    await page.locator("h1").first().waitFor();
-    return page.evaluate(() => {
-      const p = performance.getEntriesByType("paint").find((e) => e.name === "first-contentful-paint");
-      return {firstContentfulPaintMs: p ? p.startTime : -1, domContentLoadedMs: performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd};
-    });
+    const runs = [];
+    for (let i = 0; i < Number(env.RUNS || 1); i++) {
+      await page.reload();
+      await page.locator("#main h1").first().waitFor();
+      runs.push(await page.evaluate(() => {
+        const p = performance.getEntriesByType("paint").find((e) => e.name === "first-contentful-paint");
+        return {firstContentfulPaintMs: p ? p.startTime : -1, readyMs: performance.now()};
+      }));
+    }
+    return {runs, firstContentfulPaintMs: runs[0].firstContentfulPaintMs};
   },
 };
 

@@ -1,7 +1,7 @@
 // The overview: every video stream, data stream, delivery stream and SQL
 // application with its state and live figures, refreshed every two
 // seconds; create, change retention and delete.
-import {h, fill, toast, errText, statusBadge, fmtBits, fmtRate, fmtDur, fmtBytes, rateKeeper, field, confirmDanger, toDate} from "./dom.js";
+import {h, fill, toast, errText, statusBadge, fmtBits, fmtRate, fmtDur, rateKeeper, field, confirmDanger} from "./dom.js";
 import * as api from "./api.js";
 
 const rates = rateKeeper();
@@ -27,11 +27,15 @@ export async function render(main, _arg, ctx) {
       api.admin("firehose").catch(() => []),
       api.call("analytics", "ListApplications", {Limit: 50}).catch((e) => e),
     ]);
+    // An application's throughput is its input's and output's.
+    const details = apps instanceof Error ? [] : await Promise.all((apps.ApplicationSummaries || []).map((a) =>
+      api.call("analytics", "DescribeApplication", {ApplicationName: a.ApplicationName}).then((d) => d.ApplicationDetail).catch(() => null)));
     if (stop) return;
     fill(sections.video, videoTable(videos, ingest, rtsp));
-    fill(sections.data, dataTable(datas, traffic));
+    const dataRates = new Map();
+    fill(sections.data, dataTable(datas, traffic, dataRates));
     fill(sections.delivery, deliveryTable(deliveries, fstats));
-    fill(sections.sql, sqlTable(apps));
+    fill(sections.sql, sqlTable(apps, details, dataRates));
   };
   const loop = async () => {
     try { await refresh(); } catch (e) { console.error(e); }
@@ -126,7 +130,7 @@ export async function render(main, _arg, ctx) {
       }))));
   }
 
-  function dataTable(list, traffic) {
+  function dataTable(list, traffic, dataRates) {
     if (list instanceof Error) return h("p", {class: "bad"}, errText(list));
     if (!list.length) {
       return h("div", {class: "empty"}, h("p", {}, "No data streams yet. Create one above, or with the AWS CLI:"),
@@ -138,6 +142,7 @@ export async function render(main, _arg, ctx) {
       h("tbody", {}, list.map((s) => {
         const x = t.get(s.StreamName);
         const r = x ? rates("d:" + s.StreamName, {in: x.recordsIn, out: x.recordsOut}) : {};
+        dataRates.set(s.StreamName, r);
         return h("tr", {"data-stream": s.StreamName},
           h("td", {}, h("a", {href: "#/data/" + encodeURIComponent(s.StreamName)}, s.StreamName)),
           h("td", {}, statusBadge(s.StreamStatus), " ", h("span", {class: "muted"}, (s.StreamModeDetails?.StreamMode || "").toLowerCase().replace("_", " "))),
@@ -185,17 +190,19 @@ export async function render(main, _arg, ctx) {
       }))));
   }
 
-  function sqlTable(list) {
+  function sqlTable(list, details, dataRates) {
     if (list instanceof Error) return h("p", {class: "bad"}, errText(list));
     const apps = list.ApplicationSummaries || [];
     if (!apps.length) {
       return h("div", {class: "empty"}, h("p", {}, "No SQL applications yet. Create one above, then give it an input stream and code on its page."));
     }
     return h("div", {class: "scroll"}, h("table", {id: "sql-apps"},
-      h("thead", {}, h("tr", {}, h("th", {}, "Application"), h("th", {}, "Status"), h("th", {}, ""))),
-      h("tbody", {}, apps.map((a) => h("tr", {"data-app": a.ApplicationName},
+      h("thead", {}, h("tr", {}, h("th", {}, "Application"), h("th", {}, "Status"), h("th", {}, "Input"), h("th", {}, "Outputs"), h("th", {}, ""))),
+      h("tbody", {}, apps.map((a, i) => h("tr", {"data-app": a.ApplicationName},
         h("td", {}, h("a", {href: "#/sql/" + encodeURIComponent(a.ApplicationName)}, a.ApplicationName)),
         h("td", {}, statusBadge(a.ApplicationStatus)),
+        h("td", {}, ((details[i] && details[i].InputDescriptions) || []).map((x) => streamRate(x.KinesisStreamsInputDescription?.ResourceARN || x.KinesisFirehoseInputDescription?.ResourceARN, dataRates))),
+        h("td", {}, ((details[i] && details[i].OutputDescriptions) || []).map((x) => streamRate(x.KinesisStreamsOutputDescription?.ResourceARN || x.KinesisFirehoseOutputDescription?.ResourceARN || x.LambdaOutputDescription?.ResourceARN, dataRates))),
         h("td", {}, h("button", {type: "button", class: "danger", "aria-label": "Delete SQL application " + a.ApplicationName, onclick: async () => {
           if (!confirmDanger("Delete SQL application " + a.ApplicationName + "?")) return;
           try {
@@ -207,4 +214,10 @@ export async function render(main, _arg, ctx) {
   }
 }
 
-export {fmtBytes, toDate};
+// streamRate names the stream of an ARN, with the records/s put into it
+// when it is a data stream.
+function streamRate(arn, dataRates) {
+  const name = (arn || "").split(/:stream\/|:deliverystream\/|:function:/)[1] || arn || "";
+  const r = dataRates.get(name);
+  return h("div", {}, name, r && r.in != null ? h("span", {class: "muted"}, " · " + fmtRate(r.in) + " records/s") : null);
+}

@@ -123,9 +123,10 @@ export async function render(main, stream) {
     if (run) nodes.push(run);
     tl.dataset.spans = String(nodes.length);
     const children = nodes.map((r) => h("div", {class: "frag", style: `left:${x(r.start)}px;width:${Math.max(1, x(r.end) - x(r.start))}px`}));
-    for (let i = 0; i <= 4; i++) {
-      const t = t0 + ((t1 - t0) * i) / 4;
-      children.push(h("span", {class: "tick", style: `left:${(i / 4) * 100}%;transform:translateX(${i === 0 ? "2px" : i === 4 ? "calc(-100% - 2px)" : "-50%"})`}, span > 86400e3 ? new Date(t).toLocaleDateString() + " " + new Date(t).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}) : new Date(t).toLocaleTimeString()));
+    const ticks = w < 560 ? 2 : 4;
+    for (let i = 0; i <= ticks; i++) {
+      const t = t0 + ((t1 - t0) * i) / ticks;
+      children.push(h("span", {class: "tick", style: `left:${(i / ticks) * 100}%;transform:translateX(${i === 0 ? "2px" : i === ticks ? "calc(-100% - 2px)" : "-50%"})`}, span > 86400e3 ? new Date(t).toLocaleDateString() + " " + new Date(t).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}) : new Date(t).toLocaleTimeString()));
     }
     if (sel) children.push(h("div", {class: "sel", style: `left:${x(sel[0])}px;width:${Math.max(2, x(sel[1]) - x(sel[0]))}px`}));
     if (cursor !== null) children.push(h("div", {class: "cursor", style: `left:${x(cursor)}px`}));
