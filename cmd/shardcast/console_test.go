@@ -165,7 +165,10 @@ func TestConsoleDelivery(t *testing.T) {
 	rcv := &fhReceiver{attrs: map[string]string{}}
 	rcv.start(t)
 	fhCreateHTTPStream(t, firehoseClient(srv.URL()), "console-hook", fhHTTPDest(rcv, "console-hook-errors", 60))
-	runConsole(t, srv.URL(), "delivery", "STREAM=console-hook", `PAYLOAD={"from":"the console"}`)
+	res := runConsole(t, srv.URL(), "delivery", "STREAM=console-hook", `PAYLOAD={"from":"the console"}`)
+	if res["lastDeliveryRecords"] != "1" {
+		t.Fatalf("the last delivery shown: %v", res)
+	}
 	reqs := rcv.waitRecords(t, 1)
 	if got := string(reqs[0].Records[0]); got != "{\"from\":\"the console\"}\n" {
 		t.Fatalf("delivered %q", got)

@@ -54,7 +54,10 @@ func TestHLSJSChromium(t *testing.T) {
 	need(t, "chromium")
 	srv := videoServer(t, false, nil)
 	const stream = "browser"
-	cam := ffmpegCamera(t, "rtsp://"+srv.rtsp.Addr()+"/"+stream, 30, "tcp", "h264")
+	// The camera outlasts a browser slow to start on a busy machine (it is
+	// stopped when the test ends): a camera that ended first would leave an
+	// ended playlist, which hls.js plays without parts.
+	cam := ffmpegCamera(t, "rtsp://"+srv.rtsp.Addr()+"/"+stream, 120, "tcp", "h264")
 	if err := cam.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,24 @@ type DestinationStats struct {
 	Partitions       int       `json:"partitions"`
 	// DataFreshnessSeconds is the age of the oldest undelivered record.
 	DataFreshnessSeconds float64 `json:"dataFreshnessSeconds"`
+	// Recent are the last deliveries (up to recentDeliveries), newest first.
+	Recent []Delivery `json:"recentDeliveries"`
 }
+
+// Delivery is one batch delivered.
+type Delivery struct {
+	At        time.Time `json:"at"`
+	RequestID string    `json:"requestId"`
+	Prefix    string    `json:"prefix,omitempty"`
+	Records   int       `json:"records"`
+	Bytes     int       `json:"bytes"`
+	Attempts  int       `json:"attempts"`
+	// Millis is how long the delivery took, its retries included.
+	Millis int64 `json:"millis"`
+}
+
+// recentDeliveries is how many deliveries a destination's stats keep.
+const recentDeliveries = 10
 
 // pbuf is the buffer of one partition.
 type pbuf struct {
@@ -283,6 +300,10 @@ func (l *loop) deliver(ctx context.Context, p *plan, b delivery.Batch) bool {
 			l.stats.DeliveredBytes += int64(b.Bytes())
 			l.stats.Batches++
 			l.stats.Failing = false
+			// A new slice each time: snapshots share the one they were given.
+			d := Delivery{At: time.Now().UTC(), RequestID: b.RequestID, Prefix: b.Prefix, Records: len(b.Records), Bytes: b.Bytes(),
+				Attempts: attempt, Millis: time.Since(start).Milliseconds()}
+			l.stats.Recent = append([]Delivery{d}, l.stats.Recent[:min(len(l.stats.Recent), recentDeliveries-1)]...)
 			l.mu.Unlock()
 			return true
 		}

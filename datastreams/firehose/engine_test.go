@@ -1,6 +1,7 @@
 package firehose
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -357,5 +358,31 @@ func TestUpdateDestinationApplies(t *testing.T) {
 	}
 	if len(files(root)) != 2 {
 		t.Fatalf("objects %v", files(root))
+	}
+}
+
+// A destination's stats keep its last deliveries, newest first, at most
+// recentDeliveries of them.
+func TestStatsKeepRecentDeliveries(t *testing.T) {
+	e := openTest(t, t.TempDir(), Config{})
+	ctx := context.Background()
+	dc := DestinationConfig{Kind: DestExtendedS3, Config: json.RawMessage(`{"BucketARN":"arn:aws:s3:::b","RoleARN":"arn:aws:iam::1:role/r","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":0}}`)}
+	if _, err := e.Create(ctx, CreateInput{Name: "r", Destination: dc}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range recentDeliveries + 2 {
+		e.Put(ctx, "r", [][]byte{bytes.Repeat([]byte("z"), i+1)})
+		want := uint64(i + 2)
+		waitFor(t, "the delivery", func() bool { return e.Stats()[0].Destinations[0].Checkpoint == want })
+	}
+	recent := e.Stats()[0].Destinations[0].Recent
+	if len(recent) != recentDeliveries {
+		t.Fatalf("%d recent deliveries kept", len(recent))
+	}
+	for i, d := range recent {
+		// Newest first: the last put was recentDeliveries+2 bytes.
+		if d.Records != 1 || d.Bytes != recentDeliveries+2-i || d.Attempts != 1 || d.RequestID == "" || d.At.IsZero() {
+			t.Fatalf("delivery %d: %+v", i, d)
+		}
 	}
 }

@@ -26,6 +26,8 @@ const (
 	ConsoleCSRFHeader = "X-Shardcast-Csrf"
 	// ConsoleLifetime is how long a console session lasts from its login.
 	ConsoleLifetime = 12 * time.Hour
+	// ActionConsoleLogin is a console login in the audit log.
+	ActionConsoleLogin = "shardcast:ConsoleLogin"
 	// maxConsoleSessions bounds the sessions held; the oldest goes first.
 	maxConsoleSessions = 1024
 )
@@ -53,8 +55,9 @@ var (
 // ConsoleLogin opens a console session for a long-term access key whose
 // secret is given (anything is accepted when no credentials are
 // configured): it returns the cookie's token, the CSRF token and when the
-// session ends.
-func (a *Auth) ConsoleLogin(keyID, secret string) (token, csrf string, expires time.Time, err error) {
+// session ends. The attempt is r's call, "shardcast:ConsoleLogin" on the
+// key's ARN, for the audit log: refused or not.
+func (a *Auth) ConsoleLogin(r *http.Request, keyID, secret string) (token, csrf string, expires time.Time, err error) {
 	var id *Identity
 	if !a.Open() {
 		want, known := a.Secret(keyID)
@@ -62,11 +65,14 @@ func (a *Auth) ConsoleLogin(keyID, secret string) (token, csrf string, expires t
 		// tell which key ids exist.
 		ok := subtle.ConstantTimeCompare([]byte(want), []byte(secret)) == 1 && known
 		if !ok || secret == "" {
+			record(r, nil, "console", ActionConsoleLogin, a.userARN(keyID), true)
 			return "", "", time.Time{}, errConsoleLogin
 		}
 		id = a.keyIdentity(keyID)
+		record(r, id, "console", ActionConsoleLogin, id.ARN, false)
 	} else {
 		keyID = ""
+		record(r, nil, "console", ActionConsoleLogin, "*", false)
 	}
 	token, csrf = randomToken(), randomToken()
 	expires = a.now().Add(ConsoleLifetime)

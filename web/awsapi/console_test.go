@@ -24,6 +24,11 @@ func consoleRequest(token, csrf, target string) *http.Request {
 	return r
 }
 
+func loginRequest() *http.Request {
+	r, _ := WithCall(httptest.NewRequest("POST", "/ui/api/login", nil))
+	return r
+}
+
 func apiType(err error) string {
 	var ae *APIError
 	if errors.As(err, &ae) {
@@ -46,11 +51,21 @@ func TestConsoleSessions(t *testing.T) {
 	}
 	a := &Auth{Keys: map[string]Key{"ADMIN": {Secret: "s3cret"}, "READER": {Secret: "r3ader", Policy: readOnly}}, Now: func() time.Time { return now }}
 	for _, bad := range [][2]string{{"ADMIN", "wrong"}, {"NOBODY", "s3cret"}, {"ADMIN", ""}, {"", ""}} {
-		if _, _, _, err := a.ConsoleLogin(bad[0], bad[1]); apiType(err) != "NotAuthorizedException" {
+		if _, _, _, err := a.ConsoleLogin(loginRequest(), bad[0], bad[1]); apiType(err) != "NotAuthorizedException" {
 			t.Fatalf("login %q: %v", bad, err)
 		}
 	}
-	token, csrf, expires, err := a.ConsoleLogin("ADMIN", "s3cret")
+	// Each attempt is a call the audit log records.
+	refused := loginRequest()
+	a.ConsoleLogin(refused, "ADMIN", "wrong")
+	if c := CallOf(refused); c.Action != ActionConsoleLogin || !c.Denied || c.Resource != "arn:aws:iam::000000000000:user/ADMIN" || c.Protocol != "console" {
+		t.Fatalf("a refused login's call: %+v", c)
+	}
+	lr := loginRequest()
+	token, csrf, expires, err := a.ConsoleLogin(lr, "ADMIN", "s3cret")
+	if c := CallOf(lr); c.Action != ActionConsoleLogin || c.Denied || c.Identity == nil || c.Identity.KeyID != "ADMIN" {
+		t.Fatalf("a login's call: %+v", c)
+	}
 	if err != nil || !expires.Equal(now.Add(ConsoleLifetime)) || len(token) != 64 || len(csrf) != 64 || token == csrf {
 		t.Fatalf("login: %q %q %v %v", token, csrf, expires, err)
 	}
@@ -70,7 +85,7 @@ func TestConsoleSessions(t *testing.T) {
 		t.Fatalf("Authenticate: %+v %v", id, err)
 	}
 	// A reader's session is held to the reader's policy.
-	rtoken, rcsrf, _, err := a.ConsoleLogin("READER", "r3ader")
+	rtoken, rcsrf, _, err := a.ConsoleLogin(loginRequest(), "READER", "r3ader")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +131,7 @@ func TestConsoleSessions(t *testing.T) {
 // calls still need the CSRF token.
 func TestConsoleSessionsOpen(t *testing.T) {
 	a := &Auth{}
-	token, csrf, _, err := a.ConsoleLogin("", "")
+	token, csrf, _, err := a.ConsoleLogin(loginRequest(), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,10 +147,10 @@ func TestConsoleSessionsOpen(t *testing.T) {
 func TestConsoleSessionsBounded(t *testing.T) {
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	a := &Auth{Keys: map[string]Key{"K": {Secret: "s"}}, Now: func() time.Time { return now }}
-	first, csrf, _, _ := a.ConsoleLogin("K", "s")
+	first, csrf, _, _ := a.ConsoleLogin(loginRequest(), "K", "s")
 	for range maxConsoleSessions {
 		now = now.Add(time.Millisecond)
-		if _, _, _, err := a.ConsoleLogin("K", "s"); err != nil {
+		if _, _, _, err := a.ConsoleLogin(loginRequest(), "K", "s"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -169,7 +169,7 @@ func (u *UI) ServeLogin(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteError(w, r, u.cfg.Logger, nil, awsapi.RESTJSON, &awsapi.APIError{Type: "SerializationException", Status: http.StatusBadRequest, Message: "The login's body is not valid JSON."})
 		return
 	}
-	token, csrf, expires, err := u.cfg.Auth.ConsoleLogin(in.AccessKeyID, in.SecretAccessKey)
+	token, csrf, expires, err := u.cfg.Auth.ConsoleLogin(r, in.AccessKeyID, in.SecretAccessKey)
 	if err != nil {
 		u.cfg.Logger.Info("console login refused", "access_key_id", in.AccessKeyID, "remote", r.RemoteAddr)
 		var ae *awsapi.APIError

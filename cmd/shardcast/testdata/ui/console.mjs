@@ -156,9 +156,11 @@ const scenarios = {
     await page.locator("#fh-data").fill(env.PAYLOAD);
     await page.getByRole("button", {name: "Put record"}).click();
     const n = await until("a delivery", async () => Number(await attr(page, ".delivered", "data-records")) >= 1, 60000);
+    await page.locator("table.recent tbody tr").first().waitFor();
+    const last = await page.locator("table.recent tbody tr").first().locator("td").nth(1).textContent();
     const overview = await open("#/");
     await overview.locator(`#delivery-streams tr[data-stream="${name}"]`).waitFor();
-    return {delivered: n};
+    return {delivered: n, lastDeliveryRecords: last};
   },
 
   // Start a SQL application from its page and see its output stream's

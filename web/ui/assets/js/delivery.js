@@ -43,7 +43,14 @@ export async function render(main, name) {
             (r.rec != null ? " · " + r.rec.toFixed(1) + " records/s" : "")),
           h("dt", {}, "Lag"), h("dd", {}, fmtDur((s.dataFreshnessSeconds || 0) * 1000) + " (the oldest record not yet delivered)"),
           h("dt", {}, "Failures"), h("dd", {}, String(s.failures || 0) + (s.errorOutputRecords ? " · " + s.errorOutputRecords + " records to the error output" : "")),
-          s.lastError ? [h("dt", {}, "Last error"), h("dd", {class: "bad"}, fmtTime(s.lastErrorTime) + ": " + s.lastError, s.failing ? " (retrying now)" : "")] : null));
+          s.lastError ? [h("dt", {}, "Last error"), h("dd", {class: "bad"}, fmtTime(s.lastErrorTime) + ": " + s.lastError, s.failing ? " (retrying now)" : "")] : null),
+        h("h4", {}, "Last deliveries"),
+        (s.recentDeliveries || []).length ? h("div", {class: "scroll"}, h("table", {class: "recent"},
+          h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {class: "num"}, "Records"), h("th", {class: "num"}, "Bytes"), h("th", {class: "num"}, "Tries"), h("th", {class: "num"}, "Took"), h("th", {class: "hide-sm"}, "Request id"))),
+          h("tbody", {}, s.recentDeliveries.map((x) => h("tr", {},
+            h("td", {}, new Date(x.at).toLocaleTimeString()), h("td", {class: "num"}, String(x.records)), h("td", {class: "num"}, fmtBytes(x.bytes)),
+            h("td", {class: "num"}, String(x.attempts)), h("td", {class: "num"}, fmtDur(x.millis)), h("td", {class: "hide-sm"}, h("code", {class: "muted"}, x.requestId)))))))
+          : h("p", {class: "muted"}, "Nothing delivered since the server started."));
     }));
   }
   const data = h("input", {id: "fh-data", value: '{"hello": "shardcast"}', size: 40, "aria-label": "Record data"});

@@ -108,7 +108,7 @@ export async function render(main, _arg, ctx) {
     }
     const byStream = new Map((Array.isArray(ingest) ? ingest : []).map((s) => [s.stream, s]));
     return h("div", {class: "scroll"}, h("table", {id: "video-streams"},
-      h("thead", {}, h("tr", {}, h("th", {}, "Stream"), h("th", {}, "Status"), h("th", {}, "Ingest"), h("th", {class: "num"}, "Bitrate"), h("th", {class: "num"}, "Frames/s"), h("th", {class: "num hide-sm"}, "Retention"), h("th", {}, ""))),
+      h("thead", {}, h("tr", {}, h("th", {}, "Stream"), h("th", {}, "Status"), h("th", {}, "Ingest"), h("th", {class: "num"}, "Bitrate"), h("th", {class: "num"}, "Frames/s"), h("th", {}, "Errors"), h("th", {class: "num hide-sm"}, "Retention"), h("th", {}, ""))),
       h("tbody", {}, list.map((s) => {
         const ing = byStream.get(s.StreamName);
         const r = ing ? rates("v:" + s.StreamName + ":" + ing.id, {bytes: ing.bytes, frames: ing.videoUnits || 0}) : {};
@@ -118,6 +118,8 @@ export async function render(main, _arg, ctx) {
           h("td", {}, ing ? [statusBadge("live"), " ", ing.protocol, " ", h("span", {class: "muted hide-sm"}, ing.remote)] : h("span", {class: "muted"}, "offline")),
           h("td", {class: "num"}, ing && r.bytes !== null ? fmtBits(r.bytes * 8) : ""),
           h("td", {class: "num"}, ing && r.frames !== null ? fmtRate(r.frames) : ""),
+          h("td", {}, !ing ? "" : ing.storeError ? h("span", {class: "badge bad", title: ing.storeError}, "not storing")
+            : ing.droppedUnits ? h("span", {class: "badge warn"}, ing.droppedUnits + " dropped") : h("span", {class: "muted"}, "none")),
           h("td", {class: "num hide-sm"}, s.DataRetentionInHours + " h"),
           h("td", {}, retentionButton(s.StreamName, async () => s.DataRetentionInHours, async (now, want) => {
             const d = await api.kvs("describeStream", {StreamName: s.StreamName});
