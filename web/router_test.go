@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/shardcast/shardcast/web/awsapi"
+	"github.com/shardcast/shardcast/web/ui"
 )
 
 func TestRouter(t *testing.T) {
@@ -102,3 +103,56 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// The console's routes: a browser's GET / gets the console, other clients
+// the plain-text page; its assets and login are served; an admin endpoint
+// takes a console session as a credential, with the one check deciding.
+func TestConsoleRoutes(t *testing.T) {
+	auth := &awsapi.Auth{Keys: map[string]awsapi.Key{"AKID": {Secret: "s"}}}
+	h := NewRouter(Config{Logger: slog.New(slog.DiscardHandler), Auth: auth, Version: "v1",
+		UI:          ui.New(ui.Config{Auth: auth}),
+		KVS:         noKVS{},
+		DataTraffic: func() any { return []string{"traffic"} }})
+	do := func(method, target, body string, hdr map[string]string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, target, strings.NewReader(body))
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := do("GET", "/", "", map[string]string{"Accept": "text/html"}); w.Code != 200 || !strings.Contains(w.Body.String(), "/ui/assets/js/app.js") {
+		t.Fatalf("a browser's GET /: %d %s", w.Code, w.Body)
+	}
+	if w := do("GET", "/", "", nil); !strings.HasPrefix(w.Body.String(), "shardcast v1") {
+		t.Fatalf("curl's GET /: %s", w.Body)
+	}
+	if w := do("GET", "/ui/assets/app.css", "", nil); w.Code != 200 || w.Header().Get("ETag") == "" {
+		t.Fatalf("an asset: %d %v", w.Code, w.Header())
+	}
+	if w := do("GET", "/admin/v1/datastreams", "", nil); w.Code != 400 {
+		t.Fatalf("admin without credentials: %d %s", w.Code, w.Body)
+	}
+	w := do("POST", "/ui/api/login", `{"accessKeyId":"AKID","secretAccessKey":"s"}`, nil)
+	if w.Code != 200 || len(w.Result().Cookies()) != 1 {
+		t.Fatalf("login: %d %s", w.Code, w.Body)
+	}
+	cookie := w.Result().Cookies()[0]
+	if w := do("GET", "/admin/v1/datastreams", "", nil, cookie); w.Code != 200 || !strings.Contains(w.Body.String(), "traffic") {
+		t.Fatalf("admin with the console's session: %d %s", w.Code, w.Body)
+	}
+	if w := do("GET", "/play/cam", "", nil, cookie); w.Code != 200 || !strings.Contains(w.Body.String(), `data-playlist="/hls/cam/index.m3u8"`) {
+		t.Fatalf("the player with the console's session (a plain playlist, no presigning): %d %s", w.Code, w.Body)
+	}
+}
+
+// noKVS routes no KVS operation: the router's own pages are under test.
+type noKVS struct{ http.Handler }
+
+func (noKVS) Paths() []string                              { return nil }
+func (noKVS) ServeHLS(http.ResponseWriter, *http.Request)  {}
+func (noKVS) ServeDASH(http.ResponseWriter, *http.Request) {}
