@@ -69,6 +69,16 @@ func runConsole(t testing.TB, base, scenario string, env ...string) map[string]a
 	return res.Result
 }
 
+// techFilterSQL keeps the TECHNOLOGY sector's tickers and prices.
+const techFilterSQL = `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), price REAL);
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
+  SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001" WHERE sector = 'TECHNOLOGY';`
+
+// tick is the i-th record of a ticker input (tickerInput's schema).
+func tick(i int, sector string) []byte {
+	return fmt.Appendf(nil, `{"TICKER_SYMBOL":"T%d","SECTOR":"%s","CHANGE":0.5,"PRICE":%d.25}`, i%10, sector, 100+i%50)
+}
+
 // consoleConfig is a test configuration with the console's key.
 func consoleConfig(t *testing.T) Config {
 	cfg := testConfig(t)
@@ -165,10 +175,7 @@ func TestConsoleSQL(t *testing.T) {
 	kc, ac := client(srv.URL(), testCreds), analyticsClient(srv.URL())
 	createStream(t, kc, "console-ticks", 1)
 	createStream(t, kc, "console-tech", 1)
-	code := `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), price REAL);
-CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
-  SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001" WHERE sector = 'TECHNOLOGY';`
-	if _, err := ac.CreateApplication(ctx, &kinesisanalytics.CreateApplicationInput{ApplicationName: aws.String("console-sql"), ApplicationCode: aws.String(code),
+	if _, err := ac.CreateApplication(ctx, &kinesisanalytics.CreateApplicationInput{ApplicationName: aws.String("console-sql"), ApplicationCode: aws.String(techFilterSQL),
 		Inputs:  []ka.Input{tickerInput("console-ticks")},
 		Outputs: []ka.Output{streamOutput("DESTINATION_SQL_STREAM", "console-tech", "JSON")}}); err != nil {
 		t.Fatal(err)
@@ -177,8 +184,7 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := 0; ; i++ {
-			data := fmt.Sprintf(`{"TICKER_SYMBOL":"T%d","SECTOR":"TECHNOLOGY","CHANGE":0.5,"PRICE":%d.25}`, i%10, 100+i)
-			kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("console-ticks"), PartitionKey: aws.String("k"), Data: []byte(data)})
+			kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("console-ticks"), PartitionKey: aws.String("k"), Data: tick(i, "TECHNOLOGY")})
 			select {
 			case <-stop:
 				return
@@ -271,10 +277,7 @@ func consoleScene(t *testing.T, srv *testServer) {
 	rcv := &fhReceiver{attrs: map[string]string{}}
 	rcv.start(t)
 	fhCreateHTTPStream(t, fc, "to-web", fhHTTPDest(rcv, "to-web-errors", 60))
-	code := `CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), price REAL);
-CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
-  SELECT STREAM ticker_symbol, price FROM "SOURCE_SQL_STREAM_001" WHERE sector = 'TECHNOLOGY';`
-	if _, err := ac.CreateApplication(ctx, &kinesisanalytics.CreateApplicationInput{ApplicationName: aws.String("tech-filter"), ApplicationCode: aws.String(code),
+	if _, err := ac.CreateApplication(ctx, &kinesisanalytics.CreateApplicationInput{ApplicationName: aws.String("tech-filter"), ApplicationCode: aws.String(techFilterSQL),
 		Inputs: []ka.Input{tickerInput("ticks")}, Outputs: []ka.Output{streamOutput("DESTINATION_SQL_STREAM", "tech", "JSON")}}); err != nil {
 		t.Fatal(err)
 	}
@@ -286,8 +289,7 @@ CREATE OR REPLACE PUMP "P" AS INSERT INTO "DESTINATION_SQL_STREAM"
 		for i := 0; ; i++ {
 			kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("clicks"), PartitionKey: aws.String(fmt.Sprint("user-", i%7)),
 				Data: []byte(fmt.Sprintf(`{"user":"user-%d","page":"/item/%d","ms":%d}`, i%7, i%40, 20+i%90))})
-			kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("ticks"), PartitionKey: aws.String("k"),
-				Data: []byte(fmt.Sprintf(`{"TICKER_SYMBOL":"T%d","SECTOR":"%s","CHANGE":0.5,"PRICE":%d.25}`, i%10, sectors[i%3], 100+i%50))})
+			kc.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("ticks"), PartitionKey: aws.String("k"), Data: tick(i, sectors[i%3])})
 			fc.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("to-web"),
 				Record: &ftypes.Record{Data: []byte(fmt.Sprintf(`{"event":%d}`+"\n", i))}})
 			select {

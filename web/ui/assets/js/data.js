@@ -1,6 +1,6 @@
 // A data stream's page: shards with their hash-key ranges and lineage,
 // split and merge, consumers, a test record, and the records themselves.
-import {h, fill, toast, errText, statusBadge, fmtTime, toDate, field} from "./dom.js";
+import {h, fill, toast, errText, statusBadge, fmtTime, toDate, field, b64} from "./dom.js";
 import * as api from "./api.js";
 import {recordViewer} from "./records.js";
 
@@ -73,9 +73,7 @@ export async function render(main, stream) {
   const put = h("form", {id: "put-record", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      const bytes = new TextEncoder().encode(data.value);
-      let bin = ""; bytes.forEach((b) => { bin += String.fromCharCode(b); });
-      const r = await api.call("kinesis", "PutRecord", {StreamName: stream, PartitionKey: key.value, Data: btoa(bin)});
+      const r = await api.call("kinesis", "PutRecord", {StreamName: stream, PartitionKey: key.value, Data: b64(data.value)});
       toast("Stored in " + r.ShardId + " as " + r.SequenceNumber);
       put.dataset.last = r.SequenceNumber;
     } catch (x) { toast(errText(x), true); }

@@ -1,6 +1,6 @@
 // A delivery stream's page: its source and destinations, buffer fill,
 // what was delivered and the errors, and a test record.
-import {h, fill, toast, errText, statusBadge, fmtBytes, fmtDur, fmtTime, toDate, rateKeeper, field} from "./dom.js";
+import {h, fill, toast, errText, statusBadge, fmtBytes, fmtDur, fmtTime, toDate, rateKeeper, field, b64} from "./dom.js";
 import * as api from "./api.js";
 
 const destKeys = ["ExtendedS3DestinationDescription", "S3DestinationDescription", "HttpEndpointDestinationDescription", "RedshiftDestinationDescription",
@@ -57,9 +57,7 @@ export async function render(main, name) {
   const put = h("form", {class: "row", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      const bytes = new TextEncoder().encode(data.value + "\n");
-      let bin = ""; bytes.forEach((b) => { bin += String.fromCharCode(b); });
-      await api.call("firehose", "PutRecord", {DeliveryStreamName: name, Record: {Data: btoa(bin)}});
+      await api.call("firehose", "PutRecord", {DeliveryStreamName: name, Record: {Data: b64(data.value + "\n")}});
       toast("Record accepted");
     } catch (x) { toast(errText(x), true); }
   }}, field("Data (a newline is added)", data), h("button", {type: "submit", class: "primary"}, "Put record"));

@@ -91,3 +91,10 @@ export function epoch(t) { return (t instanceof Date ? t.getTime() : t) / 1000; 
 
 // toDate reads a timestamp as the APIs write it (epoch seconds or ISO).
 export function toDate(v) { return typeof v === "number" ? new Date(v * 1000) : new Date(v); }
+
+// b64 is text's UTF-8 bytes in base64, as the APIs take blobs.
+export function b64(text) {
+  let bin = "";
+  new TextEncoder().encode(text).forEach((b) => { bin += String.fromCharCode(b); });
+  return btoa(bin);
+}
