@@ -66,7 +66,12 @@ func checkFragments(t *testing.T, srv *testServer, stream string, seconds int, t
 	}
 	for i, f := range frags {
 		ft := parseFragment(t, f.Data)
-		if len(ft) != tracks {
+		// A live source's audio may start after its whole first GOP (a
+		// busy machine delays the camera's audio encoder): the first
+		// fragment may hold the video alone; every later one holds all.
+		if i == 0 && len(ft) >= 1 && len(ft) < tracks {
+			t.Logf("the first fragment has %d of %d tracks", len(ft), tracks)
+		} else if len(ft) != tracks {
 			t.Fatalf("fragment %d has %d tracks, want %d", i, len(ft), tracks)
 		}
 		if !ft[0].firstIsSync {
