@@ -102,15 +102,21 @@ func (a *Auth) ConsoleLogin(r *http.Request, keyID, secret string) (token, csrf 
 	return token, csrf, expires, nil
 }
 
-// ConsoleLogout ends the console session r's cookie names, if any.
-func (a *Auth) ConsoleLogout(r *http.Request) {
+// ConsoleLogout ends the console session r's cookie names, if any. Ending
+// a live session is a change: it needs the session's CSRF token, as every
+// other change does.
+func (a *Auth) ConsoleLogout(r *http.Request) error {
 	c, err := r.Cookie(ConsoleCookie)
-	if err != nil {
-		return
+	if err != nil || a.consoleSession(r) == nil {
+		return nil // nothing to end
+	}
+	if _, err := a.consoleIdentity(r); err != nil {
+		return err
 	}
 	a.console.mu.Lock()
 	delete(a.console.m, sha256.Sum256([]byte(c.Value)))
 	a.console.mu.Unlock()
+	return nil
 }
 
 // ConsoleSession reports the live console session r's cookie names: the

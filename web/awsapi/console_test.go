@@ -111,7 +111,12 @@ func TestConsoleSessions(t *testing.T) {
 		t.Fatalf("WHEP without the CSRF token: %v %d %q", ok, w.Code, w.Header().Get("WWW-Authenticate"))
 	}
 	// Logout ends the session; so does time.
-	a.ConsoleLogout(consoleRequest(token, csrf, "ListStreams"))
+	if err := a.ConsoleLogout(consoleRequest(token, "", "ListStreams")); apiType(err) != "AccessDeniedException" {
+		t.Fatalf("a logout without the CSRF token: %v", err)
+	}
+	if err := a.ConsoleLogout(consoleRequest(token, csrf, "ListStreams")); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.Check(consoleRequest(token, csrf, "ListStreams"), nil); apiType(err) != "ExpiredTokenException" {
 		t.Fatalf("after logout: %v", err)
 	}

@@ -192,13 +192,10 @@ func (u *UI) ServeLogin(w http.ResponseWriter, r *http.Request) {
 // ServeLogout answers POST /ui/api/logout: the session ends and its
 // cookie is cleared.
 func (u *UI) ServeLogout(w http.ResponseWriter, r *http.Request) {
-	_, csrf, _, ok := u.cfg.Auth.ConsoleSession(r)
-	if ok && r.Header.Get(awsapi.ConsoleCSRFHeader) != csrf {
-		awsapi.WriteError(w, r, u.cfg.Logger, nil, awsapi.RESTJSON, &awsapi.APIError{Type: "AccessDeniedException", Status: http.StatusForbidden,
-			Message: "Logging out needs the session's " + awsapi.ConsoleCSRFHeader + " header."})
+	if err := u.cfg.Auth.ConsoleLogout(r); err != nil {
+		awsapi.WriteError(w, r, u.cfg.Logger, nil, awsapi.RESTJSON, err)
 		return
 	}
-	u.cfg.Auth.ConsoleLogout(r)
 	http.SetCookie(w, &http.Cookie{Name: awsapi.ConsoleCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: u.cfg.Secure != nil && u.cfg.Secure(r)})
 	w.WriteHeader(http.StatusNoContent)

@@ -25,9 +25,13 @@ document.getElementById("theme").onclick = () => {
   localStorage.setItem("shardcast.theme", root.dataset.theme);
 };
 
-function loggedOut() {
+async function loggedOut() {
   if (current && current.dispose) current.dispose();
   current = null;
+  // An open server (a restart forgot the session) needs no form.
+  if (ctx.info.open) {
+    try { return started(await api.login("", "")); } catch (e) { /* the form then */ }
+  }
   showLogin();
 }
 
